@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One entry point, from nothing to a finished job, on Debian with Python 3.11 and the package registries:
+#   bash dev.sh demo    install, build dist/, then check, fill and export the bundled sample
+#   bash dev.sh test    install, lint, type-check, check import layering, run the tests
+#   bash dev.sh bench   install, print the benchmark figures
+#   bash dev.sh dist    install, build dist/ (template, sample, add-in)
+#   bash dev.sh docs    regenerate docs/rules.md from the rule catalogue
+set -euo pipefail
+cd "$(dirname "$0")"
+job=${1:-demo}
+VENV=${XL_ADDIN_VENV:-.venv}
+PY="$VENV/bin/python"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+
+apt_install() {  # apt_install PKG... : install the Debian packages that are missing
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then echo "dev.sh: please install: ${missing[*]}" >&2; return 1; fi
+  echo "dev.sh: installing ${missing[*]}" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_python() {
+  if [ ! -x "$PY" ]; then
+    python3 -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && rm -rf "$VENV" && python3 -m venv "$VENV"; }
+  fi
+  local stamp="$VENV/.xl_addin-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$PY" -m pip install -q --upgrade pip
+    "$PY" -m pip install -q -e ".[all,dev]"
+    touch "$stamp"
+  fi
+}
+
+# LibreOffice recalculates the template's formulas and renders the Word export; poppler turns PDF into PNG.
+setup_engines() { apt_install libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk; }
+
+case "$job" in
+  demo)
+    setup_python
+    "$PY" -m xl_addin template -o "dist/年报模板.xlsx"
+    "$PY" -m xl_addin put "dist/年报模板.xlsx" --sample -o "dist/样例-将乐县工业和信息化局-2023.xlsx"
+    "$PY" -m xl_addin check "dist/样例-将乐县工业和信息化局-2023.xlsx"
+    "$PY" -m xl_addin fill "dist/样例-将乐县工业和信息化局-2023.xlsx" -o "dist/样例-将乐县工业和信息化局-2023-合计.xlsx"
+    ;;
+  dist)
+    setup_python
+    "$PY" -m xl_addin template -o "dist/年报模板.xlsx"
+    "$PY" -m xl_addin put "dist/年报模板.xlsx" --sample -o "dist/样例-将乐县工业和信息化局-2023.xlsx"
+    ;;
+  test)
+    setup_python
+    setup_engines
+    "$VENV/bin/ruff" check xl_addin tests bench
+    "$VENV/bin/mypy"
+    "$VENV/bin/lint-imports"
+    "$PY" -m pytest -q
+    ;;
+  bench)
+    setup_python
+    "$PY" bench/run.py
+    ;;
+  docs)
+    setup_python
+    "$PY" -m xl_addin rules --markdown > docs/rules.md
+    ;;
+  *) echo "usage: bash dev.sh demo|test|bench|dist|docs" >&2; exit 2 ;;
+esac

@@ -1,0 +1,101 @@
+"""File-level helpers shared by every adapter: telling what a file is, and writing atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+class ReadError(Exception):
+    """A file that cannot be read as a report workbook; the message is Chinese and names the file."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, *, sheet: str = "", cell: str = "") -> None:
+        self.path, self.reason, self.sheet, self.cell = str(path), reason, sheet, cell
+        where = "".join(p for p in (f" 工作表“{sheet}”" if sheet else "", f" 单元格 {cell}" if cell else ""))
+        super().__init__(f"{self.path}{where}：{reason}")
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff(path: str | os.PathLike[str]) -> str:
+    """The kind of spreadsheet file: "xlsx" (any OOXML workbook) or "ods"; raises ReadError for anything else."""
+    p = Path(path)
+    if not p.exists():
+        raise ReadError(p, "文件不存在。")
+    if p.is_dir():
+        raise ReadError(p, "这是一个文件夹，不是 Excel 工作簿。")
+    try:
+        with p.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ReadError(p, f"无法打开文件（{exc.strerror or exc}）。") from None
+    if not head:
+        raise ReadError(p, "文件是空的（0 字节），可能没有保存完整，请重新保存或重新发送。")
+    if head == _OLE_MAGIC:
+        if _ole_has_stream(p, "EncryptedPackage"):
+            raise ReadError(p, "文件设置了打开密码（已加密），无法检查。请在 Excel 中取消密码后另存为 .xlsx。")
+        raise ReadError(p, "这是旧版 Excel 97-2003 格式（.xls），请用本模板填写，或在 Excel 中“另存为”.xlsx 格式。")
+    if head[:4] != b"PK\x03\x04":
+        raise ReadError(p, "不是 Excel 工作簿（.xlsx），请使用下发的年报模板。")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names and b"spreadsheet" in zf.read("mimetype"):
+                return "ods"
+            if "xl/workbook.xml" not in names:
+                raise ReadError(p, "不是 Excel 工作簿（压缩包中没有工作簿内容），请使用下发的年报模板。")
+            bad = zf.testzip()
+            if bad is not None:
+                raise ReadError(p, f"文件已损坏（{bad} 校验失败），请重新保存或重新发送。")
+    except zipfile.BadZipFile:
+        raise ReadError(p, "文件已损坏（不是完整的 .xlsx 压缩包），请重新保存或重新发送。") from None
+    return "xlsx"
+
+
+def _ole_has_stream(path: Path, name: str) -> bool:
+    try:
+        import olefile  # shipped with oletools / msoffcrypto-tool
+    except ImportError:  # pragma: no cover - both are installed with the package
+        return False
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            return bool(ole.exists(name))
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with tmp_path.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write(target: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    with atomic_path(target) as tmp:
+        write(tmp)
+    return Path(target)
+
+
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
+    return atomic_write(target, lambda p: p.write_bytes(data))
+
+
+def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))

@@ -1,0 +1,109 @@
+"""Writes into an existing report workbook with openpyxl: input values by defined name (the importer's and the
+tests' way of filling a template, as a clerk would) and the derived totals (``fill``).
+
+Input cells are only ever written by :func:`put_values`; :func:`fill_totals` touches derived cells only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import expr, spec
+from ..model import CellValue
+from .fileio import ReadError, atomic_write, sniff
+from .xlsx_reader import NOT_OURS, ODS, name_destinations
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    sheet: str
+    cell: str
+    old: str
+    new: str
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        return spec.labels_of(self.key)
+
+
+def _open(path: str | os.PathLike[str]) -> Any:
+    if sniff(path) == "ods":
+        raise ReadError(path, ODS)
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path)
+    except Exception as exc:  # openpyxl raises many kinds on broken parts
+        raise ReadError(path, f"文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{type(exc).__name__}）。") from None
+
+
+def _cells(wb: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """key -> openpyxl cell, found by defined name."""
+    dests = name_destinations(wb)
+    if len(dests) < len(spec.INPUT_KEYS) // 2:
+        raise ReadError(path, NOT_OURS)
+    out = {}
+    for key, (sheet, a1) in dests.items():
+        if sheet in wb.sheetnames:
+            out[key] = wb[sheet][a1]
+    return out
+
+
+def _save(wb: Any, out: str | os.PathLike[str]) -> None:
+    atomic_write(out, wb.save)
+
+
+def put_values(path: str | os.PathLike[str], values: Mapping[str, CellValue], out: str | os.PathLike[str],
+               prior: Mapping[str, CellValue] | None = None) -> None:
+    """Write input ``values`` (and last year's figures ``prior``) by key into a copy of the workbook at ``out``."""
+    wb = _open(path)
+    cells = _cells(wb, path)
+    for key, value in values.items():
+        if key in spec.DERIVED_KEYS:
+            raise ValueError(f"{key} is a derived cell")
+        cells[key].value = value
+    for key, value in (prior or {}).items():
+        cells[spec.prior_key(key)].value = value
+    _save(wb, out)
+
+
+def fill_totals(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
+                backup: bool = False) -> list[Change]:
+    """Write every derived cell whose formula is missing or wrong back as its live formula.
+
+    Returns what changed; input cells are never touched. ``out`` defaults to ``path`` (in place), in which case
+    ``backup`` keeps the original as ``FILE.bak``. Nothing is written when nothing needs repair and out is path.
+    """
+    wb = _open(path)
+    cells = _cells(wb, path)
+    locations = {k: spec.Location(c.parent.title, c.row, c.column) for k, c in cells.items()}
+    changes: list[Change] = []
+    for key in spec.DERIVED_KEYS:
+        cell = cells.get(key)
+        if cell is None:
+            continue
+        current = cell.value
+        if isinstance(current, str) and current.startswith("=") and \
+                expr.formula_is_intact(key, current, {**spec.LAYOUT.locations, **locations}):
+            continue
+        formula = expr.sum_formula(locations[k] for k in spec.DATA_CELLS[key].sum_of)
+        changes.append(Change(key, cell.parent.title, cell.coordinate, "" if current is None else str(current),
+                              formula))
+        cell.value = formula
+    target = Path(out) if out is not None else Path(path)
+    in_place = target.resolve() == Path(path).resolve()
+    if in_place and not changes:
+        return changes
+    if in_place and backup:
+        shutil.copy2(path, str(path) + ".bak")
+    _save(wb, target)
+    return changes

@@ -1,0 +1,182 @@
+"""The command line ``xl-addin``: a thin click layer, one library call per command.
+
+Exit codes: 0 no finding of severity error; 1 at least one error finding; 2 a file could not be read or the
+arguments are wrong. Messages for people are Chinese; ``--json`` output is for programs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__, api, spec
+from .adapters.fileio import ReadError
+from .model import Report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"错误：{message}", err=True)
+    sys.exit(EXIT_UNREADABLE)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xl-addin")
+def main() -> None:
+    """政府信息公开工作年度报告工具：生成模板、校验、计算合计。"""
+
+
+@main.command()
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出的模板文件（.xlsx）")
+@click.option("--agency", help="机关名称")
+@click.option("--kind", type=click.Choice(spec.AGENCY_KINDS), help="机关类别")
+@click.option("--level", type=click.Choice(spec.LEVELS), help="层级")
+@click.option("--year", type=int, help="报告年度，如 2025")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="预填数据（JSON）")
+@click.option("--sample", is_flag=True, help="用内置样例数据预填（将乐县工业和信息化局 2023 年度）")
+@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿，预填跨年校验所需数字")
+def template(out: str, agency: str | None, kind: str | None, level: str | None, year: int | None,
+             data_file: str | None, sample: bool, last_year: str | None) -> None:
+    """生成加锁的年报模板。"""
+    from . import dataio
+
+    values: dict[str, Any] = {}
+    try:
+        if sample:
+            values.update(dataio.sample_values())
+        if data_file:
+            values.update(dataio.load_values(data_file))
+    except (ValueError, OSError) as exc:
+        _fail(f"{data_file or '样例数据'}：{exc}")
+    for key, v in (("meta.agency", agency), ("meta.kind", kind), ("meta.level", level), ("meta.year", year)):
+        if v is not None:
+            values[key] = v
+    try:
+        api.build_template(out, values, last_year=last_year)
+    except ReadError as exc:
+        _fail(str(exc))
+    click.echo(f"已生成模板：{out}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出文件")
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="要填入的数据（JSON）")
+@click.option("--sample", is_flag=True, help="填入内置样例数据")
+def put(workbook: str, out: str, data_file: str | None, sample: bool) -> None:
+    """把数据（JSON，或内置样例）按命名单元格填入已有模板，另存为新文件。"""
+    from . import dataio
+
+    if bool(data_file) == sample:
+        _fail("请指定 --data 数据文件或 --sample（二选一）。")
+    if Path(out).resolve() == Path(workbook).resolve():
+        _fail("输出文件不能与原文件相同。")
+    try:
+        values = dataio.sample_values() if sample else dataio.load_values(str(data_file))
+        api.put(workbook, values, out)
+    except ReadError as exc:
+        _fail(str(exc))
+    except (ValueError, OSError) as exc:
+        _fail(f"{data_file or '样例数据'}：{exc}")
+    click.echo(f"已填入 {len(values)} 项数据：{out}")
+
+
+def _print_report(report: Report, max_rows: int) -> None:
+    mark = "✔" if report.valid else "✘"
+    click.echo(f"{mark} {report.path}  {report.summary_zh()}")
+    shown = report.findings[:max_rows] if max_rows > 0 else report.findings
+    for f in shown:
+        where = f.where or "整个工作簿"
+        click.echo(f"  [{f.severity.zh}] {f.rule} {where}  {f.message}")
+    if len(shown) < len(report.findings):
+        click.echo(f"  …… 另有 {len(report.findings) - len(shown)} 条，用 --all 显示全部，或用 --json 导出。")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿（跨年校验 X1、X2）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--all", "show_all", is_flag=True, help="显示全部问题（默认每个文件最多 40 条）")
+@click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
+def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, reader: str) -> None:
+    """校验一个或多个年报工作簿。退出码：0 无错误，1 有错误，2 文件无法读取。"""
+    prior = None
+    if last_year:
+        try:
+            prior = api.last_year_figures(last_year)
+        except ReadError as exc:
+            _fail(f"上年度工作簿 {exc}")
+    results: list[dict[str, Any]] = []
+    code = EXIT_OK
+    for path in files:
+        try:
+            report = api.check_data(api.read(path, reader=reader), prior=prior)
+        except ReadError as exc:
+            code = EXIT_UNREADABLE
+            if as_json:
+                results.append({"path": path, "valid": False, "error": exc.reason,
+                                "counts": {"error": 0, "warning": 0, "info": 0}, "findings": []})
+            else:
+                click.echo(f"✘ {path}  无法读取：{exc.reason}", err=True)
+            continue
+        if not report.valid and code == EXIT_OK:
+            code = EXIT_FINDINGS
+        if as_json:
+            results.append(report.to_dict())
+        else:
+            _print_report(report, 0 if show_all else 40)
+    if as_json:
+        click.echo(json.dumps({"files": results}, ensure_ascii=False, indent=2))
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件")
+@click.option("--in-place", is_flag=True, help="直接修改原文件（原文件保留为 FILE.bak）")
+def fill(file: str, out: str | None, in_place: bool) -> None:
+    """把合计单元格恢复为公式（只改合计，不改填报的数字）。"""
+    if bool(out) == in_place:
+        click.echo("错误：请指定 -o 输出文件，或 --in-place 直接修改原文件（二选一）。", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    if out and Path(out).resolve() == Path(file).resolve():
+        _fail("输出文件不能与原文件相同；要直接修改原文件请用 --in-place。")
+    try:
+        changes = api.fill(file, out, backup=in_place)
+    except ReadError as exc:
+        _fail(str(exc))
+    target = file if in_place else out
+    if not changes:
+        click.echo(f"合计公式完好，无需修改。{'' if in_place else '已写出：' + str(target)}")
+        return
+    click.echo(f"已恢复 {len(changes)} 个合计单元格，写出：{target}")
+    for c in changes:
+        row, col = c.labels
+        click.echo(f"  {c.sheet}!{c.cell}（{row} / {col}）：“{c.old}” → {c.new}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--markdown", is_flag=True, help="以 Markdown 输出（docs/rules.md）")
+def rules(as_json: bool, markdown: bool) -> None:
+    """列出全部校验规则。"""
+    from . import docs
+    from .rules import catalogue_rows
+
+    if as_json:
+        click.echo(json.dumps(catalogue_rows(), ensure_ascii=False, indent=2))
+    elif markdown:
+        click.echo(docs.rules_markdown(), nl=False)
+    else:
+        for r in catalogue_rows():
+            click.echo(f"{r['id']:<3} {r['severity']:<7} {r['group']}  {r['title']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

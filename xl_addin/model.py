@@ -1,0 +1,204 @@
+"""Plain data the core works on: the report snapshot, findings and the report of a check.
+
+No openpyxl, xlwings or docx object ever reaches this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import spec
+
+#: what a cell can hold once read: number, text, date, or blank (None)
+CellValue = int | float | str | bool | dt.date | dt.datetime | None
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def zh(self) -> str:
+        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What the template owns, as found in a workbook (for S2). Built by a reader adapter."""
+
+    sheets: tuple[str, ...]
+    labels: Mapping[tuple[str, str], CellValue]  # (sheet, A1) -> value of every label cell of the spec
+    merges: Mapping[str, frozenset[str]]  # sheet -> merged ranges
+    unlocked: Mapping[str, frozenset[str]]  # sheet -> unlocked cells (A1)
+    sheet_protected: Mapping[str, bool]
+    structure_locked: bool
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A snapshot of one report: values by key (see :mod:`xl_addin.spec`), where they were found, and the file's
+    own notes about itself."""
+
+    values: Mapping[str, CellValue]
+    #: keys whose cell holds a formula, with its text ("=SUM(...)")
+    formulas: Mapping[str, str] = field(default_factory=dict)
+    #: where each key was found (by defined name); defaults to the template layout
+    locations: Mapping[str, spec.Location] = field(default_factory=lambda: spec.LAYOUT.locations)
+    #: keys whose cell could not be found (sheet deleted, name broken)
+    missing: frozenset[str] = frozenset()
+    #: last year's values of spec.PRIOR_KEYS (by this year's key), from hidden cells or last year's workbook
+    prior: Mapping[str, CellValue] = field(default_factory=dict)
+    props: Mapping[str, str] = field(default_factory=dict)
+    structure: Structure | None = None
+    source: str = ""
+
+    def get(self, key: str) -> CellValue:
+        return self.values.get(key)
+
+    def text(self, key: str) -> str:
+        v = self.values.get(key)
+        if v is None:
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return str(v).strip()
+
+    def location(self, key: str) -> spec.Location:
+        return self.locations.get(key) or spec.LAYOUT.locations[key]
+
+    @property
+    def agency(self) -> str:
+        return self.text("meta.agency")
+
+    @property
+    def year(self) -> int | None:
+        return as_year(self.values.get("meta.year"))
+
+    @property
+    def report_date(self) -> dt.date | None:
+        return as_date(self.values.get("meta.report_date"))
+
+
+def as_year(v: CellValue) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float) and float(v).is_integer():
+        return int(v)
+    if isinstance(v, str):
+        s = v.strip().rstrip("年").translate(_FULLWIDTH_DIGITS)
+        if s.isdigit() and len(s) == 4:
+            return int(s)
+    return None
+
+
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+
+
+def as_date(v: CellValue) -> dt.date | None:
+    """A date from a cell: a real date, an Excel serial number, or text like 2024-01-17 / 2024年1月17日."""
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float) and 20000 < v < 80000:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(v))
+    if isinstance(v, str):
+        s = v.strip().translate(_FULLWIDTH_DIGITS)
+        for sep in ("年", "月", "日", "/", ".", "-"):
+            s = s.replace(sep, " ")
+        parts = s.split()
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            try:
+                return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                return None
+    return None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    sheet: str
+    cell: str  # A1 cell or range ("D7", "D7:I7"); "" for the whole workbook
+    labels: tuple[str, ...]  # official row label, column label (may be empty)
+    values: Mapping[str, Any]
+    message: str
+    key: str = ""  # the spec key of the anchor cell, when there is one
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["severity"] = self.severity.value
+        d["labels"] = list(self.labels)
+        d["values"] = {k: _jsonable(v) for k, v in self.values.items()}
+        del d["key"]
+        return d
+
+    @property
+    def where(self) -> str:
+        if not self.sheet:
+            return ""
+        return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class Report:
+    """All findings of one check of one file (never stops at the first)."""
+
+    path: str
+    findings: tuple[Finding, ...]
+
+    @classmethod
+    def of(cls, path: str, findings: Iterable[Finding]) -> Report:
+        return cls(path, tuple(sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = Counter(f.severity.value for f in self.findings)
+        return {s.value: c.get(s.value, 0) for s in Severity}
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def by_rule(self, rule: str) -> list[Finding]:
+        return [f for f in self.findings if f.rule == rule]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "valid": self.valid, "counts": self.counts,
+                "findings": [f.to_dict() for f in self.findings]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_rows(self) -> list[dict[str, Any]]:
+        """One flat row per finding (for pandas, the results sheet and the collect workbook)."""
+        return [{"文件": self.path, "规则": f.rule, "级别": f.severity.zh, "工作表": f.sheet, "单元格": f.cell,
+                 "行": f.labels[0] if f.labels else "", "列": f.labels[1] if len(f.labels) > 1 else "",
+                 "说明": f.message} for f in self.findings]
+
+    def summary_zh(self) -> str:
+        c = self.counts
+        verdict = "通过" if self.valid else "不通过"
+        return f"{verdict}：{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示"

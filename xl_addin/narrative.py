@@ -1,0 +1,74 @@
+"""Presence checks on the narrative sections (一, 五, 六), by dedicated input cells and keywords."""
+
+from __future__ import annotations
+
+import re
+
+from . import spec
+from .model import ReportData
+
+#: texts that say nothing
+_PLACEHOLDER = re.compile(r"^[\s无略暂没有/／\-－—_、。.，,：:（）()]*$")
+
+#: topic keywords: a topic counts as present when its own cell has text or any cell of the section names it
+SECTION1_TOPICS = {
+    "s1.proactive": ("主动公开",),
+    "s1.on_request": ("依申请",),
+    "s1.management": ("信息管理",),
+    "s1.platform": ("平台", "网站"),
+    "s1.supervision": ("监督", "保障"),
+}
+SECTION6_TOPICS = {
+    "s6.key_points": ("工作要点",),
+    "s6.proposals": ("建议", "提案"),
+    "s6.innovation": ("创新",),
+}
+GOVERNMENT_ITEMS = (("工作考核", ("考核",)), ("社会评议", ("评议",)), ("责任追究", ("责任追究", "追责")))
+FEE_WORDS = ("信息处理费", "处理费")
+
+
+def has_text(s: str) -> bool:
+    return not _PLACEHOLDER.match(s)
+
+
+def section_text(data: ReportData, section: str) -> str:
+    return "\n".join(data.text(f.key) for f in spec.narrative_fields(section))
+
+
+def _missing(data: ReportData, section: str, topics: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    whole = section_text(data, section)
+    out = []
+    for key, words in topics.items():
+        if has_text(data.text(key)) or any(w in whole for w in words):
+            continue
+        out.append((key, spec.FIELDS_BY_KEY[key].label))
+    return out
+
+
+def missing_section1_topics(data: ReportData) -> list[tuple[str, str]]:
+    return _missing(data, "一", SECTION1_TOPICS)
+
+
+def missing_section6_topics(data: ReportData) -> list[tuple[str, str]]:
+    return _missing(data, "六", SECTION6_TOPICS)
+
+
+def reports_fee(data: ReportData) -> bool:
+    own = data.text("s6.fees")
+    return (has_text(own) and own.strip() not in ("无",)) or any(w in section_text(data, "六") for w in FEE_WORDS)
+
+
+def missing_government_items(data: ReportData) -> list[str]:
+    text = section_text(data, "一")
+    return [label for label, words in GOVERNMENT_ITEMS if not any(w in text for w in words)]
+
+
+def section5_state(data: ReportData) -> str | tuple[str, str] | None:
+    """"empty" when section 五 says nothing, (key, label) of a missing part, or None when complete."""
+    problems, measures = data.text("s5.problems"), data.text("s5.measures")
+    if not has_text(problems) and not has_text(measures) and not has_text(data.text("s5.last_year_fixes")):
+        return "empty"
+    for key, text in (("s5.problems", problems), ("s5.measures", measures)):
+        if not has_text(text):
+            return key, spec.FIELDS_BY_KEY[key].label
+    return None

@@ -1,0 +1,135 @@
+"""What the template owns, computed from the spec: fixed texts, merged ranges, unlocked cells, derived formulas.
+
+The template builder writes exactly this; the S2 rule compares a workbook against it; the fingerprint is a hash
+of it, so any change of layout changes the fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from . import expr, spec
+
+TITLE_ROW = 1
+STATUS_ROW = 2
+STATUS_CELL = "A2"
+
+
+@dataclass(frozen=True)
+class Expected:
+    #: (sheet, A1) -> fixed text the template writes there
+    labels: dict[tuple[str, str], str]
+    #: sheet -> merged ranges
+    merges: dict[str, frozenset[str]]
+    #: sheet -> unlocked (input) cells
+    unlocked: dict[str, frozenset[str]]
+    #: derived key -> formula
+    formulas: dict[str, str]
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        return OWNED_SHEETS
+
+    def fingerprint(self) -> str:
+        doc = {
+            "labels": sorted([s, a, t] for (s, a), t in self.labels.items()),
+            "merges": {s: sorted(m) for s, m in sorted(self.merges.items())},
+            "unlocked": {s: sorted(u) for s, u in sorted(self.unlocked.items())},
+            "formulas": sorted(self.formulas.items()),
+            "names": sorted(spec.defined_name(k) for k in spec.ALL_KEYS),
+            "layout": spec.LAYOUT_VERSION,
+        }
+        blob = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)
+META_TITLE = "政府信息公开工作年度报告——基本信息"
+NARRATIVE_TITLE = "政府信息公开工作年度报告——正文（一、五、六部分）"
+NARRATIVE_HEADERS = ("部分", "内容", "填写")
+META_HEADERS = ("项目", "填写", "说明")
+
+
+def _range(row: int, col: int, rowspan: int, colspan: int) -> str:
+    a = f"{spec.col_letter(col)}{row}"
+    if rowspan == 1 and colspan == 1:
+        return a
+    return f"{a}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}"
+
+
+def narrative_section_rows() -> list[tuple[str, int, int]]:
+    """(section heading, first row, number of rows) on the narrative sheet."""
+    out: list[tuple[str, int, int]] = []
+    row = spec.NARRATIVE_FIRST_ROW
+    for sec in spec.SECTIONS:
+        if not sec.narrative:
+            continue
+        n = len(spec.narrative_fields(sec.number))
+        out.append((sec.heading, row, n))
+        row += n
+    return out
+
+
+@cache
+def expected() -> Expected:
+    labels: dict[tuple[str, str], str] = {}
+    merges: dict[str, set[str]] = {s: set() for s in OWNED_SHEETS}
+    unlocked: dict[str, set[str]] = {s: set() for s in OWNED_SHEETS}
+    loc = spec.LAYOUT.locations
+
+    for t in spec.TABLES:
+        labels[(t.sheet, f"A{TITLE_ROW}")] = t.heading
+        merges[t.sheet].add(_range(TITLE_ROW, 1, 1, t.n_cols))
+        merges[t.sheet].add(_range(STATUS_ROW, 1, 1, t.n_cols))
+        for lab in t.labels:
+            r = spec.TABLE_ORIGIN_ROW + lab.row - 1
+            labels[(t.sheet, _range(r, lab.col, 1, 1))] = lab.text
+            if lab.rowspan > 1 or lab.colspan > 1:
+                merges[t.sheet].add(_range(r, lab.col, lab.rowspan, lab.colspan))
+        for c in t.cells:
+            where = loc[c.key]
+            if c.colspan > 1:
+                merges[t.sheet].add(where.a1_range)
+            if not c.derived:
+                unlocked[t.sheet].add(where.a1)
+
+    labels[(spec.META_SHEET, "A1")] = META_TITLE
+    merges[spec.META_SHEET].add("A1:C1")
+    for i, h in enumerate(META_HEADERS):
+        labels[(spec.META_SHEET, f"{spec.col_letter(i + 1)}{spec.META_FIRST_ROW - 1}")] = h
+    for f in spec.META_FIELDS:
+        where = loc[f.key]
+        labels[(spec.META_SHEET, f"A{where.row}")] = f.label
+        labels[(spec.META_SHEET, f"C{where.row}")] = f.help
+        unlocked[spec.META_SHEET].add(where.a1)
+
+    labels[(spec.NARRATIVE_SHEET, "A1")] = NARRATIVE_TITLE
+    merges[spec.NARRATIVE_SHEET].add("A1:C1")
+    for i, h in enumerate(NARRATIVE_HEADERS):
+        labels[(spec.NARRATIVE_SHEET, f"{spec.col_letter(i + 1)}{spec.NARRATIVE_FIRST_ROW - 1}")] = h
+    for heading, row, n in narrative_section_rows():
+        labels[(spec.NARRATIVE_SHEET, f"A{row}")] = heading
+        if n > 1:
+            merges[spec.NARRATIVE_SHEET].add(f"A{row}:A{row + n - 1}")
+    for f in spec.NARRATIVE_FIELDS:
+        where = loc[f.key]
+        labels[(spec.NARRATIVE_SHEET, f"B{where.row}")] = f.label
+        unlocked[spec.NARRATIVE_SHEET].add(where.a1)
+
+    formulas = {k: expr.derived_formula(k, loc) for k in spec.DERIVED_KEYS}
+    return Expected(labels, {s: frozenset(m) for s, m in merges.items()},
+                    {s: frozenset(u) for s, u in unlocked.items()}, formulas)
+
+
+def fingerprint() -> str:
+    return expected().fingerprint()
+
+
+def normalise_label(v: object) -> str:
+    """Label text as compared by S2: white space and line breaks dropped (Word copies break 商业企业 in two)."""
+    if v is None:
+        return ""
+    return "".join(str(v).split())
