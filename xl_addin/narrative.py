@@ -14,9 +14,9 @@ _PLACEHOLDER = re.compile(r"^[\s无略暂没有/／\-－—_、。.，,：:（�
 SECTION1_TOPICS = {
     "s1.proactive": ("主动公开",),
     "s1.on_request": ("依申请",),
-    "s1.management": ("信息管理",),
-    "s1.platform": ("平台", "网站"),
-    "s1.supervision": ("监督", "保障"),
+    "s1.management": ("信息管理", "三审三校"),
+    "s1.platform": ("平台建设", "网站建设", "新媒体"),
+    "s1.supervision": ("监督保障", "监督检查", "考核", "培训"),
 }
 SECTION6_TOPICS = {
     "s6.key_points": ("工作要点",),

@@ -98,7 +98,7 @@ _rule("S2", "结构", E, "模板表格未被改动", "国办公开办函〔2021�
        "formula": "合计单元格的公式被改动，现为“{actual}”。请点击“计算合计”恢复。",
        "literal": "合计单元格的公式被数值覆盖（现为“{actual}”）。请点击“计算合计”恢复合计公式。",
        "unlocked": "单元格锁定状态被改动（{detail}），请使用原模板。",
-       "protection": "工作表保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。",
+       "protection": "模板的保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。",
        "fingerprint": "模板版本与本工具不一致（文件 {actual}，本工具 {expected}），请使用最新模板。"})
 _rule("S4", "结构", W, "基本信息完整（标题须有机关名称和年度）", "报告标题“<机关名称><年>年政府信息公开工作年度报告”",
       "基本信息“{field}”未填写或不正确（现为“{value}”）。{hint}")
@@ -195,7 +195,7 @@ class Context:
             cell = cell if cell is not None else where.a1
             if labels is None:
                 labels = spec.labels_of(key) if not key.startswith("prior.") else ()
-        message = r.templates[variant].format(**values)
+        message = r.templates[variant].format(**{"sheet": sheet or "", **values})
         return Finding(rule, severity or r.severity, sheet or "", cell or "", labels or (), values, message,
                        key or "")
 

@@ -158,13 +158,13 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
 
 
 def _data_validations(ws: Worksheet, t: spec.Table) -> None:
-    """One validation per row of inputs, with the row's meaning as its input message."""
-    by_row: dict[tuple[int, spec.Kind], list[spec.DataCell]] = {}
+    """One validation per row of inputs sharing a meaning, with that meaning as its input message."""
+    by_row: dict[tuple[int, spec.Kind, str], list[spec.DataCell]] = {}
     for c in t.inputs:
-        by_row.setdefault((c.row, c.kind), []).append(c)
-    for (_, kind), cells in by_row.items():
+        by_row.setdefault((c.row, c.kind, c.help), []).append(c)
+    for (_, kind, _), cells in by_row.items():
         first = cells[0]
-        title = first.row_labels[-1][:32] if first.row_labels else (first.col_labels[-1])[:32]
+        title = (first.row_labels[-1] if first.row_labels else " ".join(first.col_labels[-2:]))[:32]
         if kind is spec.Kind.MONEY:
             dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error = "请输入不小于0的数字，单位为万元（1元=0.0001万元），最多4位小数。没有收费的填0。"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from xl_addin import api, dataio, spec
+
+DATA = Path(__file__).parent / "data"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def need(tool: str) -> str:
+    """The path of an external program a test needs: missing fails in CI, skips elsewhere."""
+    path = shutil.which(tool)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{tool} is not installed; .ci/run (dev.sh test) must install it")
+        pytest.skip(f"{tool} is not installed (bash dev.sh test installs it)")
+    return path
+
+
+def shared_file(name: str) -> Path:
+    p = SHARED / name
+    if not p.exists():
+        if IN_CI:
+            pytest.fail(f"{p} is missing: CI runs with shared/ beside the checkout")
+        pytest.skip(f"{p} is missing")
+    return p
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return api.build_template(tmp_path_factory.mktemp("template") / "年报模板.xlsx")
+
+
+@pytest.fixture(scope="session")
+def sample_values() -> dict[str, Any]:
+    return dataio.sample_values()
+
+
+@pytest.fixture(scope="session")
+def sample(template: Path, sample_values: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return api.put(template, sample_values, tmp_path_factory.mktemp("sample") / "样例.xlsx")
+
+
+Filler = Callable[..., Path]
+
+
+@pytest.fixture
+def filled(sample: Path, tmp_path: Path) -> Filler:
+    """filled(changes, name=..., edit=fn): a copy of the sample with ``changes`` (key -> value, written by
+    defined name with openpyxl, as a clerk would type) and an optional ``edit(workbook)`` for tampering."""
+    counter = iter(range(1000))
+
+    def make(changes: Mapping[str, Any] | None = None, *, edit: Callable[[Any], None] | None = None,
+             name: str | None = None) -> Path:
+        out = tmp_path / (name or f"filled-{next(counter)}.xlsx")
+        wb = openpyxl.load_workbook(sample)
+        for key, value in (changes or {}).items():
+            where = spec.LAYOUT.locations[key]
+            wb[where.sheet][where.a1] = value
+        if edit is not None:
+            edit(wb)
+        wb.save(out)
+        return out
+
+    return make
