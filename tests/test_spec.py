@@ -55,7 +55,7 @@ def test_labels_use_full_width_punctuation_and_official_quotes() -> None:
     for t in spec.TABLES:
         for lab in t.labels:
             assert not re.search(r"[()（]\s|[,:]", lab.text), lab.text
-    assert any("危及“三安全一稳定”" == lab.text[2:] for lab in spec.TABLE_BY_ID["t3"].labels)
+    assert any(lab.text[2:] == "危及“三安全一稳定”" for lab in spec.TABLE_BY_ID["t3"].labels)
 
 
 def test_every_cell_has_a_unique_key_name_and_labels() -> None:

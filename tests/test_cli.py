@@ -1,0 +1,119 @@
+"""The command line as a user runs it: exit codes, JSON, Chinese messages, bad input never crashes or changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DATA, Filler
+
+from xl_addin import rules
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_check_valid_file_exits_0_with_a_chinese_summary(sample: Path) -> None:
+    r = run("check", sample)
+    assert r.returncode == 0, r.stderr
+    assert "通过：0 个错误" in r.stdout
+
+
+def test_check_with_errors_exits_1_and_names_sheet_cell_and_labels(filled: Filler) -> None:
+    r = run("check", filled({"t3.new.natural": "/"}))
+    assert r.returncode == 1
+    assert "表三!D7" in r.stdout and "一、本年新收政府信息公开申请数量" in r.stdout and "不要填“/”" in r.stdout
+
+
+def test_check_json_schema(filled: Filler, sample: Path) -> None:
+    bad = filled({"t3.new.natural": 3})
+    r = run("check", sample, bad, "--json")
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert [f["valid"] for f in doc["files"]] == [True, False]
+    f0 = doc["files"][1]
+    assert set(f0) == {"path", "valid", "counts", "findings"}
+    assert f0["counts"] == {"error": 2, "warning": 0, "info": 0}
+    for finding in f0["findings"]:
+        assert set(finding) == {"rule", "severity", "sheet", "cell", "labels", "values", "message"}
+    assert {(x["rule"], x["cell"]) for x in f0["findings"]} == {("A3", "D31"), ("A3", "J31")}
+
+
+BAD = ["not-a-workbook.xlsx", "empty.xlsx", "broken-truncated.xlsx", "sample-old-excel.xls", "sample-encrypted.xlsx",
+       "foreign-workbook.xlsx", "report.ods"]
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_unreadable_files_exit_2_with_a_chinese_reason_and_stay_unchanged(name: str) -> None:
+    path = DATA / name
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    r = run("check", path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr + r.stdout
+    assert str(path) in r.stderr and "无法读取" in r.stderr
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    j = run("check", path, "--json")
+    assert j.returncode == 2 and json.loads(j.stdout)["files"][0]["error"]
+
+
+def test_missing_file_and_a_folder(tmp_path: Path) -> None:
+    r = run("check", tmp_path / "无此文件.xlsx", tmp_path)
+    assert r.returncode == 2 and "文件不存在" in r.stderr and "文件夹" in r.stderr
+
+
+def test_one_unreadable_file_does_not_stop_the_others(sample: Path) -> None:
+    r = run("check", DATA / "empty.xlsx", sample)
+    assert r.returncode == 2 and "通过：0 个错误" in r.stdout
+
+
+def test_fill_rejects_unreadable_input_without_writing(tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    r = run("fill", DATA / "broken-truncated.xlsx", "-o", out)
+    assert r.returncode == 2 and "损坏" in r.stderr and not out.exists()
+    r = run("fill", DATA / "broken-truncated.xlsx")
+    assert r.returncode == 2 and "二选一" in r.stderr
+
+
+def test_fill_cli_reports_changes_with_labels(filled: Filler, tmp_path: Path) -> None:
+    out = tmp_path / "合计.xlsx"
+    r = run("fill", filled({"t3.granted.total": 5}), "-o", out)
+    assert r.returncode == 0 and "表三!J9" in r.stdout and "（一）予以公开" in r.stdout and "=SUM(D9:I9)" in r.stdout
+    assert run("check", out).returncode == 0
+
+
+def test_fill_in_place_keeps_bak(filled: Filler) -> None:
+    src = filled({"t4.review.total": 2})
+    r = run("fill", src, "--in-place")
+    assert r.returncode == 0 and Path(str(src) + ".bak").exists()
+
+
+def test_template_with_facts_then_put_then_check(tmp_path: Path) -> None:
+    t = tmp_path / "模板 2025.xlsx"
+    r = run("template", "-o", t, "--agency", "某某县财政局", "--kind", "政府部门", "--level", "县级", "--year", "2025")
+    assert r.returncode == 0, r.stderr
+    checked = json.loads(run("check", t, "--json").stdout)["files"][0]
+    assert not any(f["rule"] == "S4" for f in checked["findings"])
+    s = tmp_path / "样例.xlsx"
+    assert run("put", t, "--sample", "-o", s).returncode == 0
+    assert run("check", s).returncode == 0
+
+
+def test_bad_arguments_exit_2(tmp_path: Path) -> None:
+    assert run("template", "-o", tmp_path / "x.xlsx", "--kind", "局").returncode == 2
+    assert run("check").returncode == 2
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text('{"t9.x": 1}', encoding="utf-8")
+    r = run("template", "-o", tmp_path / "y.xlsx", "--data", bad_json)
+    assert r.returncode == 2 and "未知的项目" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_rules_json_lists_the_whole_catalogue() -> None:
+    r = run("rules", "--json")
+    assert r.returncode == 0
+    assert [x["id"] for x in json.loads(r.stdout)] == list(rules.CATALOGUE)
