@@ -135,13 +135,14 @@ class Finding:
     values: Mapping[str, Any]
     message: str
     key: str = ""  # the spec key of the anchor cell, when there is one
+    check: str = ""  # the rule instance that raised it ("A3:natural", "V1:t3.granted.natural"); see live.py
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["severity"] = self.severity.value
         d["labels"] = list(self.labels)
         d["values"] = {k: _jsonable(v) for k, v in self.values.items()}
-        del d["key"]
+        del d["key"], d["check"]
         return d
 
     @property

@@ -187,7 +187,7 @@ class Context:
 
     def finding(self, rule: str, key: str | None = None, *, variant: str = "", severity: Severity | None = None,
                 cell: str | None = None, sheet: str | None = None, labels: tuple[str, ...] | None = None,
-                **values: Any) -> Finding:
+                check: str | None = None, **values: Any) -> Finding:
         r = CATALOGUE[rule]
         if key is not None:
             where = self.data.location(key)
@@ -196,8 +196,10 @@ class Context:
             if labels is None:
                 labels = spec.labels_of(key) if not key.startswith("prior.") else ()
         message = r.templates[variant].format(**{"sheet": sheet or "", **values})
+        if check is None:
+            check = f"{rule}:{key}" if key else rule
         return Finding(rule, severity or r.severity, sheet or "", cell or "", labels or (), values, message,
-                       key or "")
+                       key or "", check)
 
 
 Check = Callable[[Context], Iterable[Finding]]
@@ -264,7 +266,7 @@ def _v2(ctx: Context) -> Iterator[Finding]:
         hint = "请直接填写数字，不要输入公式。" if is_formula else "没有收费的请填0。"
         yield ctx.finding("V2", key, value=ctx.data.formulas.get(key, _show(v)), hint=hint)
     elif isinstance(v, int | float) and v >= YUAN_THRESHOLD:
-        yield ctx.finding("V2", key, variant="yuan", severity=W, value=_show(v))
+        yield ctx.finding("V2", key, variant="yuan", severity=W, check=f"V2:{key}:yuan", value=_show(v))
 
 
 #: a fee at or above this many 万元 (1000万元) looks entered in 元
@@ -310,7 +312,7 @@ def _arith(rule_id: str) -> Check:
                 continue
             _, lhs, rhs = res
             values: dict[str, Any] = {**inst.values, "lhs": lhs, "rhs": rhs, "diff": abs(lhs - rhs)}
-            yield ctx.finding(rule_id, inst.anchor, labels=inst.labels, **values)
+            yield ctx.finding(rule_id, inst.anchor, labels=inst.labels, check=inst.id, **values)
     run.__name__ = f"_{rule_id.lower()}"
     return run
 

@@ -41,9 +41,17 @@ class Expected:
             "formulas": sorted(self.formulas.items()),
             "names": sorted(spec.defined_name(k) for k in spec.ALL_KEYS),
             "layout": spec.LAYOUT_VERSION,
+            "live": _live_doc(),
         }
         blob = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def _live_doc() -> list[list[str]]:
+    """The live checks the template carries (imported late: live builds on the rules, which use this module)."""
+    from . import live
+
+    return [[c.id, live.formula(c)] for c in live.checks()]
 
 
 OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)

@@ -7,14 +7,15 @@ import os
 from collections.abc import Mapping
 
 from openpyxl import Workbook
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import __version__, spec, structure
-from ..model import CellValue
+from .. import __version__, live, spec, structure
+from ..model import CellValue, Severity
 from .fileio import atomic_write
 
 LABEL_FONT = Font(name="宋体", size=11)
@@ -30,10 +31,20 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
+ONE_LINE = Alignment(horizontal="left", vertical="center")
+ONE_LINE_CENTER = Alignment(horizontal="center", vertical="center")
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 COUNT_FORMAT = "0"
 MONEY_FORMAT = "0.00##"
+
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
+WARNING_FILL = PatternFill("solid", fgColor="FFE699", bgColor="FFE699")
+OK_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
+ERROR_FONT = Font(color="9C0006", bold=True)
+WARNING_FONT = Font(color="7F6000")
+OK_FONT = Font(color="006100", bold=True)
+STATUS_FONT = Font(name="黑体", size=12)
 
 RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
 
@@ -54,6 +65,8 @@ def build_workbook(values: Mapping[str, CellValue] | None = None,
     for t in spec.TABLES:
         _table_sheet(wb.create_sheet(t.sheet), t, values, exp)
     _narrative_sheet(wb.create_sheet(spec.NARRATIVE_SHEET), values)
+    _summary_sheet(wb.create_sheet(spec.SUMMARY_SHEET))
+    _colour_checks(wb)
     _results_sheet(wb.create_sheet(spec.RESULTS_SHEET))
     _hidden_sheet(wb.create_sheet(spec.HIDDEN_SHEET), prior or {}, exp.fingerprint())
 
@@ -87,6 +100,7 @@ def _protect(ws: Worksheet) -> None:
     p.selectLockedCells = False
     p.selectUnlockedCells = False
     p.formatRows = ws.title != spec.NARRATIVE_SHEET  # the clerk may enlarge narrative rows
+    p.autoFilter = ws.title != spec.SUMMARY_SHEET  # and filter the check list
 
 
 def _box(ws: Worksheet, rng: str, font: Font, align: Alignment, fill: PatternFill | None = None) -> None:
@@ -123,7 +137,19 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
     ws["A1"].font = TITLE_FONT
     ws["A1"].alignment = LEFT
     ws.row_dimensions[1].height = 24
-    ws.row_dimensions[2].height = 20
+    ws.row_dimensions[live.STATUS_ROW].height = 20
+    status = ws.cell(live.STATUS_ROW, 1, live.status_formula(t.sheet))
+    status.font = STATUS_FONT
+    status.alignment = LEFT
+    rng = f"A{live.STATUS_ROW}:{last_col}{live.STATUS_ROW}"
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'$A${live.STATUS_ROW}="{live.TABLE_OK}"'], fill=OK_FILL,
+                                                   font=OK_FONT, stopIfTrue=True))
+    n = len(live.TABLE_WARNINGS_ONLY)
+    ws.conditional_formatting.add(rng, FormulaRule(
+        formula=[f'LEFT($A${live.STATUS_ROW},{n})="{live.TABLE_WARNINGS_ONLY}"'], fill=WARNING_FILL,
+        font=WARNING_FONT, stopIfTrue=True))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'$A${live.STATUS_ROW}<>"{live.TABLE_OK}"'],
+                                                   fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
     for rng in sorted(exp.merges[t.sheet]):
         ws.merge_cells(rng)
     for lab in t.labels:
@@ -263,6 +289,52 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
         ws.row_dimensions[where.row].height = 120
     last = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS) - 1
     _print_setup(ws, False, f"{hr}:{hr}", f"A1:C{last}")
+
+
+def _summary_sheet(ws: Worksheet) -> None:
+    """校验汇总: one row per live check, its state computed by a formula compiled from the rule catalogue."""
+    n_cols = len(live.HEADERS)
+    last_col = spec.col_letter(n_cols)
+    for i, w in enumerate(live.WIDTHS):
+        ws.column_dimensions[spec.col_letter(i + 1)].width = w
+    ws.merge_cells(f"A{live.TITLE_ROW}:{last_col}{live.TITLE_ROW}")
+    ws.cell(live.TITLE_ROW, 1, live.TITLE).font = TITLE_FONT
+    ws.merge_cells(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}")
+    overall = ws.cell(live.OVERALL_ROW, 1, live.overall_formula())
+    overall.font = STATUS_FONT
+    ws.row_dimensions[live.TITLE_ROW].height = 26
+    ws.row_dimensions[live.OVERALL_ROW].height = 20
+    for i, h in enumerate(live.HEADERS):
+        ws.cell(live.HEADER_ROW, i + 1, h)
+        _box(ws, f"{spec.col_letter(i + 1)}{live.HEADER_ROW}", HEADER_FONT, CENTER, HEADER_FILL)
+    rows = live.summary_rows()
+    for r, row in enumerate(rows, start=live.FIRST_ROW):
+        for c, v in enumerate(row, start=1):
+            cell = ws.cell(r, c, v)
+            cell.border = BORDER
+            cell.font = LABEL_FONT
+            cell.alignment = ONE_LINE_CENTER if c in (1, 3, 4, 6, len(row)) else ONE_LINE
+    last = live.FIRST_ROW + len(rows) - 1
+    state = spec.col_letter(live.COL_STATE)
+    rng = f"{state}{live.FIRST_ROW}:{state}{last}"
+    first = f"{state}{live.FIRST_ROW}"
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{live.FAIL}"'], fill=ERROR_FILL,
+                                                   font=ERROR_FONT, stopIfTrue=True))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{live.PASS}"'], fill=OK_FILL, font=OK_FONT))
+    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
+                                  FormulaRule(formula=[f'COUNTIF(${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0'],
+                                              fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
+    ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
+    ws.freeze_panes = f"C{live.FIRST_ROW}"
+    _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
+
+
+def _colour_checks(wb: Workbook) -> None:
+    """Red (error) or amber (warning) on the cells a failing live check covers."""
+    for c in live.colourings():
+        fill, font = (ERROR_FILL, ERROR_FONT) if c.severity is Severity.ERROR else (WARNING_FILL, WARNING_FONT)
+        wb[c.sheet].conditional_formatting.add(c.ranges, FormulaRule(formula=[c.formula], fill=fill, font=font,
+                                                                      stopIfTrue=True))
 
 
 def _results_sheet(ws: Worksheet) -> None:
