@@ -62,6 +62,9 @@ case "$job" in
   bench)
     setup_python
     "$PY" bench/run.py
+    for script in bench/*.py; do
+      [ "$script" = bench/run.py ] || "$PY" "$script"
+    done
     ;;
   docs)
     setup_python

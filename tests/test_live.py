@@ -285,3 +285,13 @@ def test_last_year_figures_prefilled_make_x1_live(tmp_path: Path, sample: Path) 
         where = spec.LAYOUT.locations[spec.prior_key(key)]
         assert wb[where.sheet][where.a1].value == value
         assert wb[where.sheet].sheet_state == "hidden"
+
+
+def test_true_or_false_in_a_count_cell_is_v1_and_the_sheet_formula_says_so_too(filled: Any) -> None:
+    """LibreOffice stores TRUE/FALSE as 1/0, so the differential cannot cover them; the formula still tests
+    ISLOGICAL first (Excel keeps booleans apart), and the validator always reports them."""
+    path = filled({"t3.granted.natural": True})
+    assert "V1:t3.granted.natural" in {f.check for f in api.check(path).findings}
+    check = next(c for c in live.checks() if c.id == "V1:t3.granted.natural")
+    f = live.formula(check)
+    assert f.index("ISLOGICAL") < f.index("ISNUMBER")
