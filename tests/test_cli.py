@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import DATA, Filler
 
-from xl_addin import rules
+from xl_addin import rules, spec
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -39,10 +39,11 @@ def test_check_json_schema(filled: Filler, sample: Path) -> None:
     assert [f["valid"] for f in doc["files"]] == [True, False]
     f0 = doc["files"][1]
     assert set(f0) == {"path", "valid", "counts", "findings"}
-    assert f0["counts"] == {"error": 2, "warning": 0, "info": 0}
+    assert f0["counts"] == {"error": 3, "warning": 0, "info": 0}
     for finding in f0["findings"]:
         assert set(finding) == {"rule", "severity", "sheet", "cell", "labels", "values", "message"}
-    assert {(x["rule"], x["cell"]) for x in f0["findings"]} == {("A3", "D31"), ("A3", "J31")}
+    narrative = spec.LAYOUT.locations["s1.on_request"].a1  # T1: the text still says 新收…1件
+    assert {(x["rule"], x["cell"]) for x in f0["findings"]} == {("A3", "D31"), ("A3", "J31"), ("T1", narrative)}
 
 
 BAD = ["not-a-workbook.xlsx", "empty.xlsx", "broken-truncated.xlsx", "sample-old-excel.xls", "sample-encrypted.xlsx",

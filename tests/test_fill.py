@@ -25,7 +25,7 @@ def test_fill_restores_overwritten_and_altered_totals_only(filled: Filler, tmp_p
         wb["表三"]["J9"] = 5  # type: ignore[index]
         wb["表三"]["D30"] = "=SUM(D9:D20)"  # type: ignore[index]
         wb["表四"]["O7"] = None  # type: ignore[index]
-    src = filled({"t3.new.natural": 4}, edit=edit)
+    src = filled({"t3.new.natural": 4, "s1.on_request": "本年度新收政府信息公开申请4件。"}, edit=edit)
     before = _sha(src)
     out = tmp_path / "out.xlsx"
     changes = api.fill(src, out)

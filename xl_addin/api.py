@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,10 @@ from .adapters.fileio import ReadError
 from .model import CellValue, Report, ReportData
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from .adapters.xlsx_writer import Change
+    from .collect import CollectResult
 
 Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
 
@@ -72,4 +75,39 @@ def put(path: str | os.PathLike[str], values: Mapping[str, CellValue], out: str 
     return Path(out)
 
 
-__all__ = ["ReadError", "build_template", "check", "check_data", "fill", "last_year_figures", "put", "read"]
+def distribute(roster: str | os.PathLike[str], out_dir: str | os.PathLike[str], year: int, *,
+               last_year_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """One pre-filled template per roster agency (and manifest.csv) in ``out_dir``; returns the templates.
+    Raises collect.RosterError for a roster that cannot be used."""
+    from .coordinator import distribute as run
+
+    return run(roster, out_dir, year, last_year_dir=last_year_dir)
+
+
+def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
+            deadline: dt.date | str | None = None, last_year_dir: str | os.PathLike[str] | None = None,
+            workers: int | None = None, progress: bool = False, year: int | None = None) -> CollectResult:
+    """Check every workbook under ``folder`` against the roster (None: every agency found); writes the summary
+    workbook at ``out`` and the HTML tracker as ``<out stem>.html``. Raises collect.RosterError for a bad
+    roster, FileNotFoundError for a missing folder."""
+    from .coordinator import collect_folder
+
+    return collect_folder(folder, roster, out, deadline=deadline, last_year_dir=last_year_dir, workers=workers,
+                          progress=progress, year=year)
+
+
+def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
+           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool = False) -> list[Path]:
+    """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
+    GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
+    "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts).
+    Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
+    request. The workbook is only read."""
+    from .adapters.exporter import export_report
+
+    data = path_or_data if isinstance(path_or_data, ReportData) else read(path_or_data)
+    return export_report(data, out_dir, formats, use_drafts=use_drafts)
+
+
+__all__ = ["ReadError", "build_template", "check", "check_data", "collect", "distribute", "export", "fill",
+           "last_year_figures", "put", "read"]

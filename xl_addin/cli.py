@@ -178,5 +178,112 @@ def rules(as_json: bool, markdown: bool) -> None:
             click.echo(f"{r['id']:<3} {r['severity']:<7} {r['group']}  {r['title']}")
 
 
+@main.command()
+@click.argument("roster", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="输出文件夹（每个机关一个模板，另有 manifest.csv 清单）")
+@click.option("--year", required=True, type=click.IntRange(2021, 2100), help="报告年度，如 2025")
+@click.option("--last-year-dir", type=click.Path(file_okay=False), help="上年度各机关年报所在文件夹，预填跨年校验所需数字")
+def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) -> None:
+    """按名单为每个机关生成预填的年报模板（机关名称、类别、层级、年度、上年数字），并生成分发清单。
+
+    名单为 .xlsx 或 .csv，表头：机关名称、机关类别、层级、联系人（统一社会信用代码可选）。
+    """
+    from .collect import RosterError
+
+    if last_year_dir and not Path(last_year_dir).is_dir():
+        _fail(f"上年度文件夹不存在：{last_year_dir}")
+    try:
+        paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir)
+    except RosterError as exc:
+        _fail(str(exc))
+    click.echo(f"已为 {len(paths)} 个机关生成 {year} 年度年报模板：{out_dir}（清单：manifest.csv）")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--roster", type=click.Path(dir_okay=False), help="机关名单（.xlsx 或 .csv）；不给则按收到的文件汇总")
+@click.option("--deadline", help="报送截止日期 YYYY-MM-DD（默认：部门次年1月31日，人民政府次年3月31日）")
+@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：多数文件所填年度）")
+@click.option("--last-year-dir", type=click.Path(file_okay=False), help="上年度各机关年报所在文件夹（跨年校验 X1、X2）")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="汇总结果工作簿（.xlsx）；同名 .html 为进度网页")
+@click.option("--workers", type=click.IntRange(1, 256), help="并行进程数（默认：CPU 核数）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def collect(folder: str, roster: str | None, deadline: str | None, year: int | None, last_year_dir: str | None,
+            out: str, workers: int | None, as_json: bool) -> None:
+    """汇总校验：读取文件夹中各机关报回的年报，按名单登记提交进度、逐一校验，并生成全县汇总表。
+
+    退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
+    """
+    import datetime as dt
+
+    from .collect import RosterError
+
+    if not Path(folder).is_dir():
+        _fail(f"文件夹不存在：{folder}")
+    if last_year_dir and not Path(last_year_dir).is_dir():
+        _fail(f"上年度文件夹不存在：{last_year_dir}")
+    if Path(out).suffix.lower() != ".xlsx":
+        _fail(f"汇总结果文件应以 .xlsx 结尾：{out}")
+    limit = None
+    if deadline:
+        try:
+            limit = dt.date.fromisoformat(deadline)
+        except ValueError:
+            _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{deadline}”。")
+    try:
+        result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
+                             progress=not as_json, year=year)
+    except RosterError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(result.summary_zh())
+        for r in result.rows:
+            if not r.passed:
+                who = r.agency or r.path
+                click.echo(f"  [{r.verdict}] {who}  {r.note}".rstrip())
+        click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
+    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-f", "--format", "formats", type=click.Choice(["docx", "html", "txt", "all"]), multiple=True,
+              default=("all",), show_default=True,
+              help="导出格式，可重复指定：docx（Word，公文格式）、html（网站发布用网页）、txt（纯文本）、all（全部）")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="输出文件夹（默认：工作簿所在文件夹）")
+@click.option("--drafts", "use_drafts", is_flag=True,
+              help="第一部分“依申请公开”和第四部分使用按表格数字自动生成的段落（代替经办人填写的文字）")
+def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool) -> None:
+    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。"""
+    from .adapters.exporter import ExportError
+
+    try:
+        data = api.read(file)
+    except ReadError as exc:
+        _fail(str(exc))
+        return
+    try:
+        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts)
+    except ExportError as exc:
+        _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(f"无法写出报告（{exc.strerror or exc}）：{exc.filename or out_dir or ''}")
+        return
+    for path in written:
+        click.echo(f"已导出：{path}")
+    if not data.agency:
+        click.echo("提示：未填写机关名称，报告标题和落款中缺少机关名称，文件名以工作簿名代替。", err=True)
+    if data.report_date is None:
+        click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
+    report = api.check_data(data)
+    if not report.valid:
+        click.echo(f"注意：校验{report.summary_zh()}，导出的报告可能有误，请用 xl-addin check 查看并改正后重新导出。",
+                   err=True)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

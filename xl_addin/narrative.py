@@ -11,17 +11,18 @@ from .model import ReportData
 _PLACEHOLDER = re.compile(r"^[\s无略暂没有/／\-－—_、。.，,：:（）()]*$")
 
 #: topic keywords: a topic counts as present when its own cell has text or any cell of the section names it
-SECTION1_TOPICS = {
+SECTION1_TOPICS: dict[str, tuple[str, ...]] = {
     "s1.proactive": ("主动公开",),
-    "s1.on_request": ("依申请",),
-    "s1.management": ("信息管理", "三审三校"),
-    "s1.platform": ("平台建设", "网站建设", "新媒体"),
-    "s1.supervision": ("监督保障", "监督检查", "考核", "培训"),
+    # "政府信息公开申请": the wording of the drafted sentences (xl_addin.drafts) and of most reports
+    "s1.on_request": ("依申请", "政府信息公开申请"),
+    "s1.management": ("信息管理", "三审三校", "发布审核", "保密审查"),
+    "s1.platform": ("平台建设", "网站建设", "新媒体", "网站集约化"),
+    "s1.supervision": ("监督保障", "监督检查", "考核", "培训", "社会评议", "责任追究"),
 }
-SECTION6_TOPICS = {
-    "s6.key_points": ("工作要点",),
+SECTION6_TOPICS: dict[str, tuple[str, ...]] = {
+    "s6.key_points": ("工作要点", "政务公开要点"),
     "s6.proposals": ("建议", "提案"),
-    "s6.innovation": ("创新",),
+    "s6.innovation": ("创新", "特色做法"),
 }
 GOVERNMENT_ITEMS = (("工作考核", ("考核",)), ("社会评议", ("评议",)), ("责任追究", ("责任追究", "追责")))
 FEE_WORDS = ("信息处理费", "处理费")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from . import derive, expr, narrative, spec, structure
+from . import derive, expr, narrative, quotes, spec, structure
 from .expr import Compare, Lin
 from .model import CellValue, Finding, ReportData, Severity
 
@@ -78,6 +78,8 @@ _rule("X1", "跨年", E, "本年上年结转等于上年结转下年度", "表�
 _rule("X2", "跨年", W, "现行有效件数与上年衔接", "表二 第二十条第（一）项",
       "“{row}”现行有效件数 {lhs} 不等于上年现行有效件数＋本年制发件数－本年废止件数＝{rhs}，请核对。",
       live=True, needs_last_year=True)
+_rule("T1", "文表", E, "正文引用的数字与表格一致", "条例第五十条；国办公开办函〔2021〕30号：内容准确",
+      "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。")
 _rule("T2", "文表", E, "第六部分须报告信息处理费收取情况", "《政府信息公开信息处理费管理办法》；国办公开办函〔2021〕30号",
       "第六部分未报告信息处理费收取情况。请在“信息处理费收取情况”中写明本年收取的情况；"
       "未收取的也应写明，如“本年度未收取信息处理费”。")
@@ -326,6 +328,32 @@ def _a5(ctx: Context) -> Iterator[Finding]:
     new, carried = ctx.values.get("t3.new.total"), ctx.values.get("t3.carried_out.total")
     if new is not None and carried is not None and carried >= 3 and carried * 4 > new:
         yield ctx.finding("A5", "t3.carried_out.total", new=new, carried=carried)
+
+
+#: the narrative fields T1 reads (上年度问题整改情况 quotes last year's figures)
+T1_FIELDS = tuple(f.key for f in spec.NARRATIVE_FIELDS if f.key != "s5.last_year_fixes")
+
+
+def _where(keys: tuple[str, ...]) -> str:
+    names = [" ".join(p for p in spec.labels_of(k) if p) for k in keys]
+    table = spec.TABLE_OF_KEY[keys[0]].number
+    return f"表{table}" + "与".join(f"“{n}”" for n in names) + ("之和" if len(keys) > 1 else "")
+
+
+@check("T1")
+def _t1(ctx: Context) -> Iterator[Finding]:
+    for key in T1_FIELDS:
+        if key in ctx.data.missing:
+            continue
+        for q in quotes.quotes(ctx.data.text(key), ctx.data.year):
+            parts = [ctx.values.get(k) for k in q.topic.keys]
+            if any(p is None for p in parts):
+                continue
+            actual = sum(p for p in parts if p is not None)
+            if q.value != actual:
+                yield ctx.finding("T1", key, check=f"T1:{key}:{q.topic.id}", field=spec.FIELDS_BY_KEY[key].label,
+                                  quote=q.text, topic=q.topic.label, said=q.value, actual=actual,
+                                  where=_where(q.topic.keys))
 
 
 @check("T2")

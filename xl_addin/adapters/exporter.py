@@ -1,0 +1,66 @@
+"""Writes the finished report: one document model (:mod:`xl_addin.report_doc`), rendered to Word, HTML and
+plain text, each file written atomically next to the others. The source workbook is only ever read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import report_doc
+from ..model import ReportData
+from . import html_writer
+from .fileio import atomic_write_bytes
+
+FORMATS = ("docx", "html", "txt")
+FORMAT_NAMES = {"docx": "Word", "html": "网页", "txt": "纯文本"}
+
+
+class ExportError(ValueError):
+    """The export cannot be done as asked; the message is Chinese."""
+
+
+def formats_of(formats: Iterable[str] | str) -> tuple[str, ...]:
+    """The formats asked for, in canonical order ("all" means every one); raises ExportError for others."""
+    asked = [formats] if isinstance(formats, str) else list(formats)
+    wanted: set[str] = set()
+    for f in asked:
+        f = f.lower().lstrip(".")
+        if f == "all":
+            wanted.update(FORMATS)
+        elif f in FORMATS:
+            wanted.add(f)
+        else:
+            raise ExportError(f"不支持的导出格式“{f}”，可选：docx、html、txt、all。")
+    if not wanted:
+        raise ExportError("请至少指定一种导出格式：docx、html、txt 或 all。")
+    return tuple(f for f in FORMATS if f in wanted)
+
+
+def render(doc: report_doc.Document, fmt: str) -> bytes:
+    if fmt == "docx":
+        try:
+            from .docx_writer import to_bytes
+        except ImportError:
+            raise ExportError('导出 Word 需要 python-docx，请安装：pip install "xl_addin[word]"。') from None
+        return to_bytes(doc)
+    if fmt == "html":
+        return html_writer.render(doc).encode("utf-8")
+    # plain text for Windows' Notepad as well: UTF-8 with a byte-order mark, CRLF line ends
+    return ("\ufeff" + report_doc.to_text(doc).replace("\n", "\r\n")).encode("utf-8")
+
+
+def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = FORMATS, *,
+                  use_drafts: bool = False) -> list[Path]:
+    fmts = formats_of(formats)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"输出位置“{out}”是一个文件，请指定一个文件夹。")
+    source = Path(data.source).resolve() if data.source else None
+    doc = report_doc.build(data, use_drafts=use_drafts, fallback_stem=source.stem if source else "")
+    targets = {fmt: out / f"{doc.file_stem}.{fmt}" for fmt in fmts}
+    for target in targets.values():
+        if source is not None and target.resolve() == source:
+            raise ExportError(f"导出文件“{target}”与源工作簿相同，已停止，未写出任何内容。")
+    payloads = {fmt: render(doc, fmt) for fmt in fmts}  # render everything before writing anything
+    return [atomic_write_bytes(targets[fmt], payload) for fmt, payload in payloads.items()]

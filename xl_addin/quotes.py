@@ -1,0 +1,141 @@
+"""The figures a narrative quotes (rule T1): "新收政府信息公开申请3件", "无上年结转申请", "行政复议1件" ...
+
+Pure text work: normalise full-width digits, cut the text into clauses at Chinese punctuation, and in each
+clause read every "<number>件/宗/起" together with the topic keyword nearest before it. A clause about another
+year (上年度 / 去年 / a year other than the report's) or about a change (同比增加 ...) is skipped; so is a number
+no topic keyword precedes. Explicit zero phrases ("无上年结转申请", "未发生……行政诉讼") quote 0.
+
+Each :class:`Topic` names the table keys whose sum the quoted number must equal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    label: str  # what is counted, for messages ("本年新收政府信息公开申请")
+    keys: tuple[str, ...]  # the table keys whose sum the quoted number must equal
+    #: keyword groups: every group must have a keyword in the clause before the number (alternatives inside)
+    words: tuple[tuple[str, ...], ...]
+    #: regular expressions of phrases that quote 0 ("无上年结转申请")
+    zero: tuple[str, ...] = ()
+
+
+_APPLICATION = "政府信息公开申请"
+TOPICS: tuple[Topic, ...] = (
+    Topic("carried_in", "上年结转的政府信息公开申请", ("t3.carried_in.total",),
+          (("上年结转", "上年度结转", "上一年度结转", "上年度未办结"),), (r"无上一?年度?结转",)),
+    Topic("carried_out", "结转下年度继续办理的申请", ("t3.carried_out.total",),
+          (("结转下年", "结转下一年", "结转至下年", "结转至下一年", "转入下年", "结转到下年"),),
+          (r"无结转(?:至|到)?下一?年",)),
+    Topic("new", "本年新收的政府信息公开申请", ("t3.new.total",),
+          (("新收", "收到", "受理", "接收", "接到"),),
+          (r"(?:未|没有)(?:新收|收到|受理|接到)[^，。；;,\d]{0,12}" + _APPLICATION,)),
+    Topic("concluded", "本年度办结的申请", ("t3.total.total",), (("办结", "办理完毕", "答复", "办理完成"),)),
+    Topic("granted", "予以公开的申请", ("t3.granted.total",), (("予以公开",),)),
+    Topic("review", "政府信息公开行政复议案件", ("t4.review.total",), (("行政复议",),),
+          (r"(?:未|没有)(?:发生|收到|产生|涉及)[^，。；;,\d]{0,20}行政复议", r"无[^，。；;,\d]{0,12}行政复议")),
+    Topic("suit", "政府信息公开行政诉讼案件", ("t4.suit_direct.total", "t4.suit_after_review.total"),
+          (("行政诉讼",),),
+          (r"(?:未|没有)(?:发生|收到|产生|涉及)[^，。；;,\d]{0,20}行政诉讼", r"无[^，。；;,\d]{0,12}行政诉讼")),
+    Topic("rules_made", "本年制发的规章", ("t2.rules.made",), (("制发", "制定", "出台", "印发", "发布"), ("规章",))),
+    Topic("rules_repealed", "本年废止的规章", ("t2.rules.repealed",), (("废止",), ("规章",))),
+    Topic("normative_made", "本年制发的行政规范性文件", ("t2.normative.made",),
+          (("制发", "制定", "出台", "印发", "发布"), ("规范性文件",))),
+    Topic("normative_repealed", "本年废止的行政规范性文件", ("t2.normative.repealed",), (("废止",), ("规范性文件",))),
+)
+TOPIC_BY_ID = {t.id: t for t in TOPICS}
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_CLAUSE = re.compile(r"[^，。；;,！!？?\n（）()【】“”\"、：:]+")
+_CN_DIGITS = "零〇一二两三四五六七八九十百"
+_NUMBER = re.compile(rf"(\d+|[{_CN_DIGITS}]+)\s*(?:件|宗|起)")
+#: a clause with one of these is about a change or a rate, not a count
+_SKIP_CHANGE = ("增加", "减少", "增长", "下降", "同比", "较上年", "比上年", "上升", "持平", "环比")
+#: a clause with one of these is about another year
+_OTHER_YEAR = ("上年度", "去年", "上一年", "前年", "下一年度将", "明年")
+_YEAR = re.compile(r"(\d{4})\s*年")
+
+
+@dataclass(frozen=True)
+class Quote:
+    topic: Topic
+    value: int
+    text: str  # the clause it was read from
+    start: int  # offset of the clause in the text
+
+
+def normalise(text: str) -> str:
+    return text.translate(_FULLWIDTH)
+
+
+def chinese_number(s: str) -> int | None:
+    """Small Chinese numerals ("三", "十二", "二十", "一百零五"); digits pass through."""
+    if s.isdigit():
+        return int(s)
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+    total, current = 0, 0
+    for ch in s:
+        if ch in digits:
+            current = digits[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _last_keyword(topic: Topic, prefix: str) -> int:
+    """End offset of the topic's nearest keyword in ``prefix`` (every group present), or -1."""
+    ends = []
+    for group in topic.words:
+        best = max((prefix.rfind(w) + len(w) if w in prefix else -1 for w in group), default=-1)
+        if best < 0:
+            return -1
+        ends.append(best)
+    return min(ends) if len(ends) > 1 else ends[0]
+
+
+def _about_other_year(clause: str, topic: Topic, year: int | None) -> bool:
+    if topic.id != "carried_in" and any(w in clause for w in _OTHER_YEAR):
+        return True
+    return year is not None and any(int(y) != year for y in _YEAR.findall(clause))
+
+
+def quotes(text: str, year: int | None = None) -> Iterator[Quote]:
+    """Every figure ``text`` quotes for a topic of :data:`TOPICS`, in order."""
+    text = normalise(text)
+    for m in _CLAUSE.finditer(text):
+        clause = m.group()
+        if any(w in clause for w in _SKIP_CHANGE) or "%" in clause or "％" in clause:
+            continue
+        numbers = list(_NUMBER.finditer(clause))
+        if not numbers:
+            for topic in TOPICS:
+                if any(re.search(z, clause) for z in topic.zero) and not _about_other_year(clause, topic, year):
+                    yield Quote(topic, 0, clause.strip(), m.start())
+            continue
+        lo = 0
+        for n in numbers:
+            prefix = clause[lo:n.start()]
+            lo = n.end()
+            value = chinese_number(n.group(1))
+            if value is None:
+                continue
+            best: tuple[int, Topic] | None = None
+            for topic in TOPICS:
+                end = _last_keyword(topic, prefix)
+                if end >= 0 and (best is None or end > best[0]):
+                    best = (end, topic)
+            if best is None or _about_other_year(clause, best[1], year):
+                continue
+            yield Quote(best[1], value, clause.strip(), m.start())

@@ -1,0 +1,1 @@
+"""Shipped document templates (reference.docx for the Word export; built by adapters/docx_reference.py)."""
