@@ -132,7 +132,9 @@ def expected() -> Expected:
                     {s: frozenset(u) for s, u in unlocked.items()}, formulas)
 
 
+@cache
 def fingerprint() -> str:
+    """The template fingerprint (computed once per process: S2 compares every workbook against it)."""
     return expected().fingerprint()
 
 

@@ -1,0 +1,314 @@
+"""Writes the coordinator's summary workbook (进度, 问题清单, 汇总) and the HTML tracker.
+
+openpyxl in write-only mode: rows stream out, so ten thousand agencies and their findings cost seconds, not
+minutes. The 汇总 sheet reproduces the official grid of tables 二, 三 and 四 from the spec (labels, merges, the
+template's fonts and fills), so it can go straight into the county's own report; its cells also carry defined
+names ``hz_<key>`` (``hz_t3_new_natural``) so a program can read the roll-up by key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+from collections.abc import Sequence
+from copy import copy
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import PieChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.workbook.defined_name import DefinedName
+
+from .. import spec
+from ..collect import (
+    DUPLICATE,
+    FAIL,
+    LATE,
+    MISSING,
+    OVERDUE,
+    PASS,
+    ROLLUP_SHEET,
+    CollectResult,
+    TrackerRow,
+    rollup_end_row,
+    rollup_layout,
+)
+from .fileio import atomic_path, atomic_write_text
+from .template_builder import (
+    BORDER,
+    CENTER,
+    COUNT_FORMAT,
+    DERIVED_FILL,
+    ERROR_FILL,
+    ERROR_FONT,
+    HEADER_FILL,
+    HEADER_FONT,
+    INPUT_FONT,
+    LABEL_FONT,
+    LEFT,
+    MONEY_FORMAT,
+    OK_FILL,
+    OK_FONT,
+    TITLE_FONT,
+    WARNING_FILL,
+    WARNING_FONT,
+)
+
+TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
+TRACKER_HEADERS = ("序号", "机关名称", "机关类别", "层级", "联系人", "状态", "结论", "是否按时", "提交时间", "发布日期",
+                   "截止日期", "错误", "警告", "提示", "说明", "文件", "SHA-256")
+TRACKER_WIDTHS = (6, 30, 12, 8, 10, 9, 11, 10, 18, 12, 12, 6, 6, 6, 50, 50, 20)
+TOTALS = ("应报", "已提交", "通过", "不通过", "未提交", "逾期", "未采用文件", "文件总数")
+#: 进度: totals header and values rows, and the header row of the table
+TOTALS_ROW, TRACKER_HEADER_ROW = 3, 6
+FINDINGS_HEADERS = ("机关名称", "文件", "是否采用", "规则", "级别", "工作表", "单元格", "行", "列", "说明")
+FINDINGS_WIDTHS = (30, 45, 9, 6, 6, 9, 10, 34, 24, 90)
+GREY_FILL = PatternFill("solid", fgColor="EDEDED")
+PLAIN = Font(name="宋体", size=11)
+WRAP = Alignment(vertical="center", wrap_text=True)
+
+_VERDICT_STYLE = {PASS: (OK_FILL, OK_FONT), FAIL: (ERROR_FILL, ERROR_FONT), MISSING: (WARNING_FILL, WARNING_FONT)}
+
+
+def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
+    """The summary workbook at ``out``, written atomically."""
+    _STYLES.clear()  # style arrays index into one workbook's style tables
+    wb = Workbook(write_only=True)
+    _tracker(wb, result)
+    _findings(wb, result)
+    _rollup(wb, result)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return Path(out)
+
+
+_STYLES: dict[tuple[Any, ...], Any] = {}
+
+
+def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+          align: Alignment | None = None, border: bool = False, fmt: str | None = None) -> WriteOnlyCell:
+    c = WriteOnlyCell(ws, value=value)
+    # assigning styles is the slow part of writing a cell: each combination is resolved once per workbook and
+    # its style array copied (openpyxl <3.2 is pinned; _style is its per-cell StyleArray)
+    key = (id(font), id(fill), id(align), border, fmt)
+    cached = _STYLES.get(key)
+    if cached is not None:
+        c._style = copy(cached)
+        return c
+    if font is not None:
+        c.font = font
+    if fill is not None:
+        c.fill = fill
+    if align is not None:
+        c.alignment = align
+    if border:
+        c.border = BORDER
+    if fmt is not None:
+        c.number_format = fmt
+    _STYLES[key] = copy(c._style)
+    return c
+
+
+def _widths(ws: Any, widths: Sequence[float]) -> None:
+    for i, w in enumerate(widths):
+        ws.column_dimensions[spec.col_letter(i + 1)].width = w
+
+
+def _title(result: CollectResult, what: str) -> str:
+    year = f"{result.year}年度" if result.year else ""
+    return f"{year}政府信息公开工作年度报告{what}"
+
+
+def _tracker(wb: Workbook, result: CollectResult) -> None:
+    ws = wb.create_sheet(TRACKER_SHEET)
+    _widths(ws, TRACKER_WIDTHS)
+    last = spec.col_letter(len(TRACKER_HEADERS))
+    ws.merged_cells.add(f"A1:{last}1")
+    ws.freeze_panes = f"C{TRACKER_HEADER_ROW + 1}"
+    ws.append([_cell(ws, _title(result, "提交与校验进度"), font=TITLE_FONT)])
+    limits = sorted({r.deadline for r in result.rows if r.deadline})
+    limit_text = "、".join(d.isoformat() for d in limits) or "未定"
+    ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
+                         "结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
+    counts = result.counts
+    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
+    ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
+    ws.append([])
+    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
+    for r in result.rows:
+        ws.append(_tracker_cells(ws, r))
+    n = len(result.rows)
+    ws.auto_filter.ref = f"A{TRACKER_HEADER_ROW}:{last}{TRACKER_HEADER_ROW + max(n, 1)}"
+    # a small chart of the states of the roster agencies: 通过 / 不通过 / 未提交
+    chart = PieChart()
+    chart.title = "提交与校验状态"
+    first = TOTALS.index("通过") + 1
+    data = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW + 1)
+    cats = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW)
+    chart.add_data(data, from_rows=True, titles_from_data=False)
+    chart.set_categories(cats)
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
+    chart.height, chart.width = 6.5, 9.5
+    ws.add_chart(chart, f"{spec.col_letter(len(TOTALS) + 2)}1")
+
+
+def _tracker_cells(ws: Any, r: TrackerRow) -> list[WriteOnlyCell]:
+    fill, font = _VERDICT_STYLE.get(r.verdict, (GREY_FILL, PLAIN))
+    if r.seq == 0 and r.verdict == DUPLICATE:
+        fill, font = GREY_FILL, PLAIN
+    late = r.timely in (LATE, OVERDUE)
+    values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state, r.verdict, r.timely,
+                         r.submitted.replace(microsecond=0) if r.submitted else None, r.report_date, r.deadline,
+                         r.errors if r.state != MISSING else None, r.warnings if r.state != MISSING else None,
+                         r.infos if r.state != MISSING else None, r.note, r.path, r.sha256]
+    cells = []
+    for i, v in enumerate(values):
+        fmt = "yyyy-mm-dd hh:mm" if i == 8 else ("yyyy-mm-dd" if i in (9, 10) else None)
+        if i == 6:
+            cells.append(_cell(ws, v, font=font, fill=fill, align=CENTER, border=True))
+        elif i == 7 and late:
+            cells.append(_cell(ws, v, font=ERROR_FONT, fill=ERROR_FILL, align=CENTER, border=True))
+        else:
+            cells.append(_cell(ws, v, font=PLAIN, align=WRAP if i == 14 else None, border=True, fmt=fmt))
+    return cells
+
+
+def _findings(wb: Workbook, result: CollectResult) -> None:
+    ws = wb.create_sheet(FINDINGS_SHEET)
+    _widths(ws, FINDINGS_WIDTHS)
+    ws.freeze_panes = "C2"
+    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in FINDINGS_HEADERS])
+    for x in result.findings:
+        f = x.finding
+        ws.append([x.agency, x.path, "是" if x.used else "否", f.rule, f.severity.zh, f.sheet, f.cell,
+                   f.labels[0] if f.labels else "", f.labels[1] if len(f.labels) > 1 else "", f.message])
+    ws.auto_filter.ref = f"A1:{spec.col_letter(len(FINDINGS_HEADERS))}{len(result.findings) + 1}"
+
+
+def _rollup(wb: Workbook, result: CollectResult) -> None:
+    ws = wb.create_sheet(ROLLUP_SHEET)
+    ro = result.rollup
+    heads, loc = rollup_layout()
+    n_cols = max(t.n_cols for t in spec.TABLES)
+    widths = [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)]
+    _widths(ws, widths)
+    grid: dict[tuple[int, int], WriteOnlyCell] = {}
+
+    def put(row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
+        grid[(row, col)] = cell
+        if rowspan > 1 or colspan > 1:
+            ws.merged_cells.add(f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
+            for r in range(row, row + rowspan):
+                for c in range(col, col + colspan):
+                    if (r, c) != (row, col):
+                        grid[(r, c)] = _cell(ws, None, border=True)
+
+    last = spec.col_letter(n_cols)
+    put(1, 1, _cell(ws, _title(result, "汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    rostered = sum(1 for r in result.rows if r.seq)
+    put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
+                        "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
+    errors = [f for f in ro.findings if f.severity.value == "error"]
+    verdict = "汇总表复核：通过（表内勾稽关系成立）。" if ro.valid else \
+        f"汇总表复核：不通过，{len(errors)} 个错误，见表后“汇总表复核”。"
+    put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
+                    align=LEFT), colspan=n_cols)
+    for t in spec.TABLES:
+        h = heads[t.id]
+        put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
+        for lab in t.labels:
+            put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
+                                            fill=HEADER_FILL if lab.header else None, border=True,
+                                            align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
+                lab.rowspan, lab.colspan)
+        for c in t.cells:
+            where = loc[c.key]
+            money = c.kind is spec.Kind.MONEY
+            put(where.row, where.col, _cell(ws, ro.values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
+                                            fill=DERIVED_FILL if c.derived else None,
+                                            fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
+            wb.defined_names[f"hz_{c.key.replace('.', '_')}"] = DefinedName(
+                f"hz_{c.key.replace('.', '_')}", attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
+    r = rollup_end_row() + 2
+    put(r, 1, _cell(ws, f"未纳入汇总的机关（{len(ro.excluded)} 个）", font=HEADER_FONT, align=LEFT), colspan=n_cols)
+    r += 1
+    # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
+    for i, h in enumerate(("序号", "机关名称", "原因")):
+        put(r, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
+    for i, (agency, why) in enumerate(ro.excluded, start=1):
+        r += 1
+        put(r, 1, _cell(ws, i, font=PLAIN, border=True, align=CENTER))
+        put(r, 2, _cell(ws, agency, font=PLAIN, border=True))
+        put(r, 3, _cell(ws, why, font=PLAIN, border=True))
+    if ro.findings:
+        r += 2
+        put(r, 1, _cell(ws, "汇总表复核", font=HEADER_FONT, align=LEFT), colspan=n_cols)
+        for f in ro.findings:
+            r += 1
+            put(r, 1, _cell(ws, f.severity.zh, font=ERROR_FONT if f.severity.value == "error" else WARNING_FONT))
+            put(r, 2, _cell(ws, f.cell, font=PLAIN))
+            put(r, 3, _cell(ws, f.message, font=PLAIN))
+    max_row = max(row for row, _ in grid)
+    for row in range(1, max_row + 1):
+        ws.append([grid.get((row, col)) for col in range(1, n_cols + 1)])
+    ws.print_area = f"A1:{last}{rollup_end_row()}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+
+
+# ---- HTML --------------------------------------------------------------------------------------------------------
+
+_CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
+table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #999;padding:4px 8px;vertical-align:top}
+th{background:#f2f2f2}.pass{background:#c6efce;color:#006100}.fail{background:#ffc7ce;color:#9c0006}
+.missing{background:#ffe699;color:#7f6000}.unused{background:#ededed}.late{color:#9c0006;font-weight:bold}
+.totals td{text-align:center;font-size:18px}.bar{display:inline-block;height:14px}
+td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}"""
+
+
+def tracker_html(result: CollectResult) -> str:
+    e = html.escape
+    counts = result.counts
+    total = max(counts["应报"], 1)
+    bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k} {counts[k]}"></span>'
+                   for k, cls in (("通过", "pass"), ("不通过", "fail"), ("未提交", "missing")))
+    head = "".join(f"<th>{e(h)}</th>" for h in TOTALS)
+    vals = "".join(f"<td>{counts[h]}</td>" for h in TOTALS)
+    rows = "\n".join(_html_row(r) for r in result.rows)
+    hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_HEADERS)
+    title = e(_title(result, "提交与校验进度"))
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
+            f"<style>{_CSS}</style></head><body>\n<h1>{title}</h1>\n<p>{e(result.summary_zh())}</p>\n"
+            f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
+            f"<table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table>\n</body></html>\n")
+
+
+def _html_row(r: TrackerRow) -> str:
+    e = html.escape
+    cls = {PASS: "pass", FAIL: "fail", MISSING: "missing"}.get(r.verdict, "unused")
+    d = r.to_dict()
+    cells = []
+    for h in TRACKER_HEADERS:
+        v = d.get(h)
+        text = "" if v is None else str(v)
+        attr = ""
+        if h == "结论":
+            attr = f' class="{cls}"'
+        elif h == "是否按时" and r.timely in (LATE, OVERDUE):
+            attr = ' class="late"'
+        elif h == "文件":
+            attr = ' class="path"'
+        elif h == "SHA-256":
+            attr, text = ' class="hash"', text[:16]
+        cells.append(f"<td{attr}>{e(text)}</td>")
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
+def write_html(result: CollectResult, out: str | os.PathLike[str]) -> Path:
+    return atomic_write_text(out, tracker_html(result))
+

@@ -1,0 +1,547 @@
+"""The county coordinator: roster, matching submitted files to agencies, submission states, the county roll-up.
+
+Pure: it works on plain values (the roster's rows, one :class:`FileResult` per file examined by
+:mod:`xl_addin.bulk`) and returns plain values (tracker rows, the roll-up). Reading files, the process pool and
+writing the summary workbook live in adapters.
+
+A file is matched to an agency by the facts inside it (基本信息 机关名称, normalised for full-width and space
+variants), never by its file name. Of several files for one agency the newest (file time) is used and the others
+are listed. Files that cannot be used -- unreadable, not our template, another year, an agency not on the roster
+-- each get a tracker row with a Chinese reason; nothing aborts the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import derive, rules, spec
+from .model import CellValue, Finding, ReportData, Severity
+
+Number = int | float
+
+#: every table cell (inputs and derived) of 二, 三, 四, in spec order: the order of FileResult.values
+TABLE_KEYS: tuple[str, ...] = tuple(c.key for t in spec.TABLES for c in t.cells)
+#: the rule groups the roll-up is re-checked with (narrative, structure and publication rules do not apply)
+ROLLUP_GROUPS = ("数值", "表内", "跨年")
+
+
+# ---- names ------------------------------------------------------------------------------------------------------
+
+def name_key(name: object) -> str:
+    """An agency name as matched: NFKC (full-width letters, digits and brackets to half-width), no white space
+    anywhere (also ideographic and zero-width spaces)."""
+    if name is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(name))
+    return "".join(ch for ch in s if not ch.isspace() and ch not in "\u200b\u200c\u200d\ufeff")
+
+
+# ---- roster -----------------------------------------------------------------------------------------------------
+
+class RosterError(ValueError):
+    """The roster cannot be used; the message is Chinese and names the file (and row)."""
+
+
+COL_NAME, COL_KIND, COL_LEVEL, COL_CONTACT, COL_CODE = "机关名称", "机关类别", "层级", "联系人", "统一社会信用代码"
+ROSTER_HEADERS = (COL_NAME, COL_KIND, COL_LEVEL, COL_CONTACT, COL_CODE)
+REQUIRED_HEADERS = (COL_NAME, COL_KIND, COL_LEVEL)
+HEADER_ALIASES = {"单位名称": COL_NAME, "机关（单位）名称": COL_NAME, "类别": COL_KIND, "机关层级": COL_LEVEL,
+                  "信用代码": COL_CODE, "社会信用代码": COL_CODE}
+
+
+@dataclass(frozen=True)
+class Agency:
+    name: str
+    kind: str = ""
+    level: str = ""
+    contact: str = ""
+    credit_code: str = ""
+    row: int = 0  # row in the roster file (1-based), 0 when not from a roster
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+
+@dataclass(frozen=True)
+class Roster:
+    agencies: tuple[Agency, ...]
+    source: str = ""
+
+    @property
+    def by_key(self) -> dict[str, Agency]:
+        return {a.key: a for a in self.agencies}
+
+    def suggest(self, name: str) -> str | None:
+        """The roster name closest to ``name`` (for a "did you mean" hint), if any is close."""
+        keys = {a.key: a.name for a in self.agencies}
+        hit = difflib.get_close_matches(name_key(name), list(keys), n=1, cutoff=0.6)
+        return keys[hit[0]] if hit else None
+
+
+def _cell_text(v: CellValue) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
+    """A roster from the rows of its first sheet (or CSV). The header row is the first of the first ten rows that
+    has 机关名称; rows entirely blank are skipped. Raises RosterError naming the file and row."""
+    header_at = None
+    cols: dict[str, int] = {}
+    for i, row in enumerate(rows[:10]):
+        found = {}
+        for j, v in enumerate(row):
+            h = name_key(_cell_text(v))
+            h = HEADER_ALIASES.get(h, h)
+            if h in ROSTER_HEADERS and h not in found:
+                found[h] = j
+        if COL_NAME in found:
+            header_at, cols = i, found
+            break
+    if header_at is None:
+        raise RosterError(f"{source}：找不到表头“{COL_NAME}”。名单第一行应为表头：" + "、".join(ROSTER_HEADERS[:4])
+                          + f"（{COL_CODE}可选）。")
+    lacking = [h for h in REQUIRED_HEADERS if h not in cols]
+    if lacking:
+        raise RosterError(f"{source} 第{header_at + 1}行：表头缺少“" + "”“".join(lacking) + "”列。")
+    agencies: list[Agency] = []
+    seen: dict[str, int] = {}
+    problems: list[str] = []
+    for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
+        def get(h: str, row: Sequence[CellValue] = row) -> str:
+            j = cols.get(h)
+            return _cell_text(row[j]) if j is not None and j < len(row) else ""
+
+        if not any(_cell_text(v) for v in row):
+            continue
+        name, kind, level, code = get(COL_NAME), name_key(get(COL_KIND)), name_key(get(COL_LEVEL)), get(COL_CODE)
+        where = f"{source} 第{i}行"
+        if not name:
+            problems.append(f"{where}：“{COL_NAME}”未填写。")
+            continue
+        if kind not in spec.AGENCY_KINDS:
+            problems.append(f"{where}（{name}）：“{COL_KIND}”应为" + "、".join(spec.AGENCY_KINDS)
+                            + f"之一，现为“{get(COL_KIND)}”。")
+        if level not in spec.LEVELS:
+            problems.append(f"{where}（{name}）：“{COL_LEVEL}”应为" + "、".join(spec.LEVELS)
+                            + f"之一，现为“{get(COL_LEVEL)}”。")
+        code = name_key(code).upper()
+        if code and (len(code) != 18 or not code.isalnum()):
+            problems.append(f"{where}（{name}）：“{COL_CODE}”应为18位数字或大写字母，现为“{get(COL_CODE)}”。")
+        key = name_key(name)
+        if key in seen:
+            problems.append(f"{where}：机关“{name}”与第{seen[key]}行重复。")
+            continue
+        seen[key] = i
+        agencies.append(Agency(name, kind, level, get(COL_CONTACT), code, i))
+    if problems:
+        more = f"\n……另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
+        raise RosterError("名单有误，请修改后重试：\n" + "\n".join(problems[:20]) + more)
+    if not agencies:
+        raise RosterError(f"{source}：名单中没有机关（表头下没有数据行）。")
+    return Roster(tuple(agencies), source)
+
+
+# ---- one examined file ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileResult:
+    """What examining one file yields: identity (path, time, hash), the facts inside, the findings of every rule
+    and the table figures the roll-up needs. Travels between processes as :meth:`to_dict`."""
+
+    path: str
+    sha256: str = ""
+    mtime: float = 0.0
+    size: int = 0
+    #: why the file could not be read ("" when it was read)
+    error: str = ""
+    #: readable, but not made from our template
+    foreign: bool = False
+    agency: str = ""
+    kind: str = ""
+    level: str = ""
+    year: int | None = None
+    report_date: dt.date | None = None
+    findings: tuple[Finding, ...] = ()
+    #: effective figures of TABLE_KEYS (None: not a usable number); () when unreadable
+    values: tuple[Number | None, ...] = ()
+    #: last year's figures used for the cross-year rules, by spec.PRIOR_KEYS (None: not known)
+    prior: tuple[Number | None, ...] = ()
+
+    @property
+    def readable(self) -> bool:
+        return not self.error
+
+    @property
+    def counts(self) -> dict[str, int]:
+        c = Counter(f.severity.value for f in self.findings)
+        return {s.value: c.get(s.value, 0) for s in Severity}
+
+    @property
+    def valid(self) -> bool:
+        return self.readable and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def time(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.mtime)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "mtime": self.mtime, "size": self.size,
+                "error": self.error, "foreign": self.foreign, "agency": self.agency, "kind": self.kind,
+                "level": self.level, "year": self.year,
+                "report_date": self.report_date.isoformat() if self.report_date else None,
+                "findings": [_finding_tuple(f) for f in self.findings], "values": list(self.values),
+                "prior": list(self.prior)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FileResult:
+        rd = d.get("report_date")
+        return cls(d["path"], d.get("sha256", ""), d.get("mtime", 0.0), d.get("size", 0), d.get("error", ""),
+                   d.get("foreign", False), d.get("agency", ""), d.get("kind", ""), d.get("level", ""),
+                   d.get("year"), dt.date.fromisoformat(rd) if rd else None,
+                   tuple(_finding_of(t) for t in d.get("findings", ())), tuple(d.get("values", ())),
+                   tuple(d.get("prior", ())))
+
+
+def _finding_tuple(f: Finding) -> tuple[Any, ...]:
+    return (f.rule, f.severity.value, f.sheet, f.cell, f.labels, dict(f.values), f.message, f.key, f.check)
+
+
+def _finding_of(t: Sequence[Any]) -> Finding:
+    rule, sev, sheet, cell, labels, values, message, key, check = t
+    return Finding(rule, Severity(sev), sheet, cell, tuple(labels), values, message, key, check)
+
+
+def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256: str = "", mtime: float = 0.0,
+             size: int = 0) -> FileResult:
+    """The FileResult of a file that was read; ``data`` already carries the prior figures it was checked with."""
+    vals = derive.effective_values(data)
+    prior = derive.prior_values(data)
+    return FileResult(path, sha256, mtime, size, agency=data.agency, kind=data.text("meta.kind"),
+                      level=data.text("meta.level"), year=data.year, report_date=data.report_date,
+                      findings=tuple(findings), values=tuple(vals.get(k) for k in TABLE_KEYS),
+                      prior=tuple(prior.get(k) for k in spec.PRIOR_KEYS))
+
+
+def carry_forward(result: FileResult) -> dict[str, Number]:
+    """Last year's file -> the figures this year's cross-year rules need (as derive.carry_forward)."""
+    vals = dict(zip(TABLE_KEYS, result.values, strict=False))
+    return {k: v for k in spec.PRIOR_KEYS if (v := vals.get(k)) is not None}
+
+
+def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Number]]:
+    """name key -> last year's figures, from the files of a last-year folder (per agency the latest report year,
+    then the newest file)."""
+    best: dict[str, FileResult] = {}
+    for r in results:
+        if not r.readable or not name_key(r.agency):
+            continue
+        k = name_key(r.agency)
+        cur = best.get(k)
+        if cur is None or ((r.year or 0), r.mtime, r.path) > ((cur.year or 0), cur.mtime, cur.path):
+            best[k] = r
+    return {k: carry_forward(r) for k, r in best.items()}
+
+
+# ---- tracker ----------------------------------------------------------------------------------------------------
+
+SUBMITTED, MISSING, UNUSED = "已提交", "未提交", "未采用"
+PASS, FAIL = "通过", "不通过"
+UNREADABLE, FOREIGN, DUPLICATE, OTHER_YEAR, NOT_ON_ROSTER, NO_NAME = (
+    "无法读取", "非本模板", "重复提交", "年度不符", "名单外", "未填机关名称")
+ON_TIME, LATE, OVERDUE, NOT_DUE = "按时", "逾期", "逾期未交", "未到期"
+
+
+@dataclass(frozen=True)
+class TrackerRow:
+    """One row of 进度: a roster agency (``seq`` > 0), or a file that was not used (``seq`` == 0)."""
+
+    seq: int
+    agency: str
+    kind: str
+    level: str
+    contact: str
+    state: str  # 已提交 / 未提交 / 未采用
+    verdict: str  # 通过 / 不通过 / 未提交 / 无法读取 / 非本模板 / 重复提交 / 年度不符 / 名单外 / 未填机关名称
+    timely: str = ""  # 按时 / 逾期 / 逾期未交 / 未到期 / ""
+    submitted: dt.datetime | None = None  # file time
+    report_date: dt.date | None = None  # 发布日期 in the file
+    deadline: dt.date | None = None
+    errors: int = 0
+    warnings: int = 0
+    infos: int = 0
+    note: str = ""
+    path: str = ""
+    sha256: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == PASS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"序号": self.seq or None, "机关名称": self.agency, "机关类别": self.kind, "层级": self.level,
+                "联系人": self.contact, "状态": self.state, "结论": self.verdict, "是否按时": self.timely,
+                "提交时间": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
+                "发布日期": self.report_date.isoformat() if self.report_date else None,
+                "截止日期": self.deadline.isoformat() if self.deadline else None,
+                "错误": self.errors, "警告": self.warnings, "提示": self.infos, "说明": self.note,
+                "文件": self.path, "SHA-256": self.sha256}
+
+
+@dataclass(frozen=True)
+class FileFinding:
+    """A finding of one file, with the agency it belongs to and whether that file was used."""
+
+    agency: str
+    path: str
+    used: bool
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class Plan:
+    year: int | None
+    rows: tuple[TrackerRow, ...]
+    #: agency name -> the file used for it
+    used: Mapping[str, FileResult]
+    findings: tuple[FileFinding, ...]
+
+
+def report_year(results: Iterable[FileResult], roster: Roster | None = None) -> int | None:
+    """The year most files report (files of roster agencies first)."""
+    keys = roster.by_key if roster is not None else None
+    years = Counter(r.year for r in results if r.readable and r.year is not None
+                    and (keys is None or name_key(r.agency) in keys))
+    if not years and keys is not None:
+        return report_year(results)
+    return max(years, key=lambda y: (years[y], y)) if years else None
+
+
+def _deadline(year: int | None, kind: str, deadline: dt.date | None) -> dt.date | None:
+    if deadline is not None:
+        return deadline
+    return rules.deadline(year, kind) if year is not None else None
+
+
+def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | None = None,
+         deadline: dt.date | None = None, now: dt.datetime | None = None) -> Plan:
+    """Match files to agencies, choose one file per agency, and make the tracker rows."""
+    now = now or dt.datetime.now()
+    if year is None:
+        year = report_year(results, roster)
+    agencies: dict[str, Agency] = dict(roster.by_key) if roster is not None else {}
+    candidates: dict[str, list[FileResult]] = {}
+    other_years: dict[str, list[FileResult]] = {}
+    unused: list[tuple[FileResult, str, str, str]] = []  # (file, agency shown, verdict, note)
+    for r in sorted(results, key=lambda r: r.path):
+        if r.error:
+            unused.append((r, "", FOREIGN if r.foreign else UNREADABLE, r.error))
+            continue
+        k = name_key(r.agency)
+        if not k:
+            unused.append((r, "", NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。"))
+            continue
+        if roster is not None and k not in agencies:
+            hint = roster.suggest(r.agency)
+            note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
+            unused.append((r, r.agency, NOT_ON_ROSTER, note))
+            continue
+        if roster is None and k not in agencies:
+            agencies[k] = Agency("".join(r.agency.split()), r.kind, r.level)
+        if year is not None and r.year != year:
+            other_years.setdefault(k, []).append(r)
+            shown = f"{r.year} 年度" if r.year is not None else "年度未填写"
+            unused.append((r, agencies[k].name, OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
+            continue
+        candidates.setdefault(k, []).append(r)
+
+    used: dict[str, FileResult] = {}
+    for k, files in candidates.items():
+        files.sort(key=lambda r: (r.mtime, r.path), reverse=True)
+        used[k] = files[0]
+        for older in files[1:]:
+            unused.append((older, agencies[k].name, DUPLICATE,
+                           f"同一机关另有更新的文件“{files[0].path}”，本文件未采用。"))
+
+    rows: list[TrackerRow] = []
+    order = list(agencies.values()) if roster is not None else sorted(agencies.values(), key=lambda a: a.name)
+    for seq, a in enumerate(order, start=1):
+        f = used.get(a.key)
+        kind = a.kind or (f.kind if f else "")
+        limit = _deadline(year, kind, deadline)
+        if f is None:
+            note = ""
+            if a.key in other_years:
+                note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[a.key]})) + "。"
+            timely = (OVERDUE if now.date() > limit else NOT_DUE) if limit is not None else ""
+            rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, MISSING, MISSING, timely,
+                                   deadline=limit, note=note))
+            continue
+        c = f.counts
+        when = f.time
+        timely = (ON_TIME if when.date() <= limit else LATE) if limit is not None else ""
+        notes = []
+        if not f.valid:
+            ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
+            notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
+        if timely == LATE and limit is not None:
+            notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
+        dups = sum(1 for u in unused if u[2] == DUPLICATE and name_key(u[1]) == a.key)
+        if dups:
+            notes.append(f"另有 {dups} 个较早的文件未采用。")
+        rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, SUBMITTED,
+                               PASS if f.valid else FAIL, timely, when, f.report_date, limit, c["error"],
+                               c["warning"], c["info"], "".join(notes), f.path, f.sha256))
+    for f, shown, verdict, note in unused:
+        c = f.counts
+        rows.append(TrackerRow(0, shown or f.agency, f.kind, f.level, "", UNUSED, verdict, "",
+                               f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"],
+                               c["info"], note, f.path, f.sha256))
+
+    used_paths = {f.path for f in used.values()}
+    owner = {f.path: agencies[k].name for k, f in used.items()}
+    owner.update({f.path: shown for f, shown, _, _ in unused})
+    findings = tuple(FileFinding(owner.get(r.path, r.agency), r.path, r.path in used_paths, x)
+                     for r in sorted(results, key=lambda r: r.path) for x in r.findings)
+    return Plan(year, tuple(rows), {agencies[k].name: f for k, f in used.items()}, findings)
+
+
+# ---- the county roll-up -----------------------------------------------------------------------------------------
+
+ROLLUP_SHEET = "汇总"
+#: row of the 汇总 sheet where the first table's heading goes (rows above: title, scope, re-check verdict)
+ROLLUP_FIRST_ROW = 5
+
+
+def rollup_layout() -> tuple[dict[str, int], dict[str, spec.Location]]:
+    """Where the 汇总 sheet puts each table (heading row by table id) and each table key (the grid starts one row
+    below its heading, tables one blank row apart)."""
+    heads: dict[str, int] = {}
+    loc: dict[str, spec.Location] = {}
+    r = ROLLUP_FIRST_ROW
+    for t in spec.TABLES:
+        heads[t.id] = r
+        for c in t.cells:
+            loc[c.key] = spec.Location(ROLLUP_SHEET, r + c.row, c.col, c.colspan)
+        r += t.n_rows + 2
+    return heads, loc
+
+
+def rollup_end_row() -> int:
+    heads, _ = rollup_layout()
+    last = spec.TABLES[-1]
+    return heads[last.id] + last.n_rows
+
+
+@dataclass(frozen=True)
+class Rollup:
+    #: TABLE_KEYS -> the sum over the included agencies
+    values: Mapping[str, Number]
+    included: tuple[str, ...]
+    #: (agency, why it was left out)
+    excluded: tuple[tuple[str, str], ...]
+    #: the re-check of the roll-up with the table rules
+    findings: tuple[Finding, ...]
+    year: int | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"year": self.year, "included": list(self.included),
+                "excluded": [{"机关名称": a, "原因": why} for a, why in self.excluded],
+                "valid": self.valid, "values": dict(self.values), "findings": [f.to_dict() for f in self.findings]}
+
+
+def rollup(p: Plan) -> Rollup:
+    """Column-wise sum of tables 二, 三, 四 over the agencies whose report passes, re-checked with the rules of
+    groups 数值, 表内 and 跨年 (跨年 only when every included report had last year's figures)."""
+    sums: dict[str, Number] = dict.fromkeys(TABLE_KEYS, 0)
+    prior: dict[str, Number] = dict.fromkeys(spec.PRIOR_KEYS, 0)
+    prior_complete = True
+    included: list[str] = []
+    excluded: list[tuple[str, str]] = []
+    for row in p.rows:
+        if row.seq == 0:
+            continue
+        if not row.passed:
+            why = row.note if row.verdict == MISSING and row.note else (
+                "未提交" if row.verdict == MISSING else f"校验不通过：{row.errors} 个错误")
+            excluded.append((row.agency, why))
+            continue
+        f = p.used[row.agency]
+        included.append(row.agency)
+        for k, v in zip(TABLE_KEYS, f.values, strict=True):
+            sums[k] += v or 0
+        for k, v in zip(spec.PRIOR_KEYS, f.prior or (None,) * len(spec.PRIOR_KEYS), strict=True):
+            if v is None:
+                prior_complete = False
+            else:
+                prior[k] += v
+    for k in TABLE_KEYS:
+        if spec.DATA_CELLS[k].kind is spec.Kind.MONEY:
+            sums[k] = round(sums[k], 4)
+    _, loc = rollup_layout()
+    locations = {**spec.LAYOUT.locations, **loc}
+    data = ReportData(values=dict(sums), locations=locations,
+                      prior=dict(prior) if prior_complete and included else {}, source=ROLLUP_SHEET)
+    ids = [r.id for r in rules.CATALOGUE.values() if r.group in ROLLUP_GROUPS]
+    return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
+
+
+# ---- the result of a run ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CollectResult:
+    rows: tuple[TrackerRow, ...]
+    findings: tuple[FileFinding, ...]
+    rollup: Rollup
+    year: int | None
+    #: the summary workbook and the HTML tracker beside it
+    xlsx: Path | None = None
+    html: Path | None = None
+    files: tuple[FileResult, ...] = field(default=(), repr=False)
+    seconds: float = 0.0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        roster = [r for r in self.rows if r.seq]
+        return {"应报": len(roster), "已提交": sum(r.state == SUBMITTED for r in roster),
+                "通过": sum(r.verdict == PASS for r in roster), "不通过": sum(r.verdict == FAIL for r in roster),
+                "未提交": sum(r.state == MISSING for r in roster), "逾期": sum(r.timely in (LATE, OVERDUE) for r in roster),
+                "未采用文件": sum(1 for r in self.rows if not r.seq), "文件总数": len(self.files)}
+
+    @property
+    def ok(self) -> bool:
+        """Every agency submitted a passing report and every file found could be used (older duplicates aside)."""
+        return all(r.passed for r in self.rows if r.seq) and all(r.verdict == DUPLICATE for r in self.rows
+                                                                  if not r.seq)
+
+    def summary_zh(self) -> str:
+        c = self.counts
+        year = f"{self.year} 年度" if self.year else "年度未知"
+        text = (f"{year}：应报 {c['应报']} 个机关，已提交 {c['已提交']}（通过 {c['通过']}，不通过 {c['不通过']}），"
+                f"未提交 {c['未提交']}，逾期 {c['逾期']}；共读取 {c['文件总数']} 个文件，未采用 {c['未采用文件']} 个。"
+                f"汇总纳入 {len(self.rollup.included)} 个机关，汇总表复核"
+                f"{'通过' if self.rollup.valid else '不通过'}。")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"year": self.year, "ok": self.ok, "counts": self.counts,
+                "summary": str(self.xlsx) if self.xlsx else None, "html": str(self.html) if self.html else None,
+                "rows": [r.to_dict() for r in self.rows],
+                "findings": [{"机关名称": x.agency, "文件": x.path, "采用": x.used, **x.finding.to_dict()}
+                             for x in self.findings],
+                "rollup": self.rollup.to_dict()}

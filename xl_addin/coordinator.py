@@ -1,0 +1,127 @@
+"""The county coordinator's two jobs, as pipelines of the pure steps in :mod:`xl_addin.collect` and the adapters:
+
+- :func:`distribute`: roster -> one pre-filled template per agency + manifest.csv
+- :func:`collect`: folder of returned workbooks -> tracker, findings, county roll-up (summary .xlsx + .html)
+
+:mod:`xl_addin.api` exposes both; the CLI commands and the add-in's 汇总校验 button call those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import bulk, collect, spec, structure
+from .collect import CollectResult, Number, Roster
+from .model import CellValue
+
+
+def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
+    if roster is None or isinstance(roster, Roster):
+        return roster
+    from .adapters.roster import read_roster
+
+    return read_roster(roster)
+
+
+def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | None = None,
+                     progress: bool = False) -> dict[str, dict[str, Number]]:
+    """name key -> last year's 结转下年度 and 现行有效件数, from every workbook in ``folder``."""
+    if folder is None:
+        return {}
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"上年度文件夹不存在：{folder}")
+    results = bulk.examine_all(bulk.list_files(folder), workers=workers, progress=progress, label="读取上年度年报")
+    return collect.priors_by_agency(results)
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def _file_name(year: int, agency: str) -> str:
+    safe = _UNSAFE.sub("_", agency).strip(" .") or "机关"
+    return f"{year}年政府信息公开工作年度报告-{safe}.xlsx"
+
+
+def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
+               last_year_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """One pre-filled template per roster agency in ``out_dir`` (name, kind, level, year, contact, and last year's
+    figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them."""
+    from .adapters.fileio import atomic_write_bytes
+    from .adapters.roster import MANIFEST_NAME, write_manifest
+    from .adapters.template_builder import build_workbook
+    from .adapters.xlsx_patch import Patcher
+
+    r = _roster(roster)
+    assert r is not None
+    priors = last_year_priors(last_year_dir)
+    buf = io.BytesIO()
+    build_workbook().save(buf)  # built once; every copy is a patch of its sheet XML
+    patcher = Patcher(buf.getvalue())
+    fingerprint = structure.fingerprint()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    manifest = []
+    used: set[str] = set()
+    for a in r.agencies:
+        values: dict[str, CellValue] = {"meta.agency": a.name, "meta.year": year}
+        if a.kind:
+            values["meta.kind"] = a.kind
+        if a.level:
+            values["meta.level"] = a.level
+        if a.contact:
+            values["meta.contact"] = a.contact
+        prior: Mapping[str, Number] = priors.get(a.key, {})
+        values.update({spec.prior_key(k): v for k, v in prior.items()})
+        data = patcher.patch(values)
+        name = _file_name(year, a.name)
+        stem, n = name[:-5], 2
+        while name.lower() in used:
+            name, n = f"{stem}-{n}.xlsx", n + 1
+        used.add(name.lower())
+        path = atomic_write_bytes(out / name, data)
+        paths.append(path)
+        manifest.append({"文件": name, "机关名称": a.name, "机关类别": a.kind, "层级": a.level, "联系人": a.contact,
+                         "统一社会信用代码": a.credit_code, "报告年度": year, "模板指纹": fingerprint,
+                         "SHA-256": hashlib.sha256(data).hexdigest()})
+    write_manifest(out / MANIFEST_NAME, manifest)
+    return paths
+
+
+def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Roster | None,
+                   out: str | os.PathLike[str], *, deadline: dt.date | str | None = None,
+                   last_year_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
+                   progress: bool = False, year: int | None = None, now: dt.datetime | None = None) -> CollectResult:
+    """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
+    and the HTML tracker beside it (``<out stem>.html``)."""
+    from .adapters.roster import MANIFEST_NAME
+    from .adapters.summary_writer import write_html, write_summary
+
+    started = time.perf_counter()
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"文件夹不存在：{folder}")
+    r = _roster(roster)
+    if isinstance(deadline, str):
+        deadline = dt.date.fromisoformat(deadline)
+    out = Path(out)
+    html_out = out.with_suffix(".html")
+    exclude = [out, html_out, Path(folder) / MANIFEST_NAME]
+    if roster is not None and not isinstance(roster, Roster):
+        exclude.append(Path(roster))
+    priors = last_year_priors(last_year_dir, workers=workers, progress=progress)
+    files = bulk.list_files(folder, exclude)
+    results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress)
+    p = collect.plan(r, results, year=year, deadline=deadline, now=now)
+    result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results))
+    write_summary(result, out)
+    write_html(result, html_out)
+    import dataclasses
+
+    return dataclasses.replace(result, seconds=time.perf_counter() - started)
