@@ -38,18 +38,23 @@ setup_python() {
 # LibreOffice recalculates the template's formulas and renders the Word export; poppler turns PDF into PNG.
 setup_engines() { apt_install libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk; }
 
+build_dist() {  # the template, the bundled sample filled in, the Excel add-in
+  "$PY" -m xl_addin template -o "dist/年报模板.xlsx"
+  "$PY" -m xl_addin put "dist/年报模板.xlsx" --sample -o "dist/样例-将乐县工业和信息化局-2023.xlsx"
+  "$PY" -m xl_addin.adapters.xlam_build -o dist/xl_addin.xlam
+}
+
 case "$job" in
   demo)
     setup_python
-    "$PY" -m xl_addin template -o "dist/年报模板.xlsx"
-    "$PY" -m xl_addin put "dist/年报模板.xlsx" --sample -o "dist/样例-将乐县工业和信息化局-2023.xlsx"
+    build_dist
     "$PY" -m xl_addin check "dist/样例-将乐县工业和信息化局-2023.xlsx"
     "$PY" -m xl_addin fill "dist/样例-将乐县工业和信息化局-2023.xlsx" -o "dist/样例-将乐县工业和信息化局-2023-合计.xlsx"
+    "$PY" -m xl_addin export "dist/样例-将乐县工业和信息化局-2023-合计.xlsx" -f all -o dist/
     ;;
   dist)
     setup_python
-    "$PY" -m xl_addin template -o "dist/年报模板.xlsx"
-    "$PY" -m xl_addin put "dist/年报模板.xlsx" --sample -o "dist/样例-将乐县工业和信息化局-2023.xlsx"
+    build_dist
     ;;
   test)
     setup_python

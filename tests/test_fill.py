@@ -51,3 +51,21 @@ def test_fill_in_place_keeps_a_backup_and_is_a_no_op_when_intact(filled: Filler)
     repaired = src.read_bytes()
     assert api.fill(src, backup=True) == []
     assert src.read_bytes() == repaired
+
+
+def test_written_files_get_ordinary_permissions_and_keep_those_of_a_replaced_file(filled: Filler,
+                                                                                   tmp_path: Path) -> None:
+    # files written atomically for a shared folder must stay readable by colleagues (umask, not owner-only)
+    import os
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "模板.xlsx"
+        api.build_template(out)
+        assert out.stat().st_mode & 0o777 == 0o644
+        src = filled({"t3.granted.total": 7})
+        os.chmod(src, 0o640)
+        api.fill(src, backup=True)
+        assert src.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

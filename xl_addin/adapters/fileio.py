@@ -72,6 +72,17 @@ def _ole_has_stream(path: Path, name: str) -> bool:
         return False
 
 
+def _mode_for(target: Path) -> int:
+    """The permissions a plainly created file would get (mkstemp makes it owner-only): the replaced file's own
+    mode, else 0666 less the umask, so files written for a shared folder stay readable by colleagues."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
@@ -84,6 +95,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         with tmp_path.open("rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _mode_for(target))
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():

@@ -1,0 +1,349 @@
+"""What the Excel add-in does to a live workbook, as plain data: no xlwings here.
+
+The add-in (:mod:`xl_addin.addin`) reads a few rectangular blocks of values and the defined names, hands them to
+these helpers, and writes back what they return. Everything here is testable without Excel or xlwings:
+
+- :func:`snapshot` turns the blocks into a :class:`~xl_addin.model.ReportData` through the readers' own
+  :func:`~xl_addin.adapters.xlsx_reader.assemble`, so the add-in and the command line see the same report;
+- :func:`results_grid` is the 校验结果 table (one 2-D list, hyperlinks as ``=HYPERLINK`` formulas);
+- :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the three small
+  VBA helpers in ``macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection).
+
+A live workbook gives values, not formulas (xlwings' remote engine and the VBA client send values only), so a
+derived total is taken as an intact formula when its value is what the formula would compute (see
+:func:`infer_formulas`); otherwise it is reported as a number typed over the formula, as the file readers do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from .. import __version__, derive, expr, spec
+from ..model import CellValue, Report, ReportData, Severity
+from .xlsx_reader import NOT_OURS, _rc, assemble, parse_ref
+
+Grid = Sequence[Sequence[object]]
+
+#: columns of the results sheet (the template writes the same header; a test keeps them equal)
+RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
+#: the template's own fills of input and derived cells (template_builder.INPUT_FILL / DERIVED_FILL)
+INPUT_COLOR = "FFF9E5"
+DERIVED_COLOR = "E7E6E6"
+MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
+#: the ``macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
+GUARD_MACRO = "XaHelpers.XaGuard"
+PAINT_MACRO = "XaHelpers.XaPaint"
+WRITE_MACRO = "XaHelpers.XaWrite"
+PICK_FOLDER_MACRO = "XaHelpers.XaPickFolder"
+PICK_ROSTER_MACRO = "XaHelpers.XaPickFile"
+#: protection flags passed to XaGuard (bit 1: allow formatting rows, bit 2: allow filtering), as the template sets
+FLAG_FORMAT_ROWS, FLAG_FILTER = 1, 2
+
+TITLE = "政务公开年报"
+NOT_OURS_MESSAGE = NOT_OURS.replace("或用 xl-addin template 生成模板。", "未作任何修改。")
+NO_RESULTS_SHEET = f"工作簿中没有“{spec.RESULTS_SHEET}”工作表，无法写入校验结果。请使用县政务公开办下发的模板。"
+NOT_RUN = "尚未校验。请点击“政务公开年报”选项卡中的“校验”，或用命令行 xl-addin check 检查。"
+GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改动），本次没有写入。"
+                "请把工作簿发回县政务公开办，或用新模板重新填报。")
+PICK_FOLDER_PROMPT = "请选择收齐各单位年报工作簿的文件夹"
+PICK_ROSTER_PROMPT = "请选择单位名单（.xlsx 或 .csv）；点“取消”则按文件夹中找到的单位汇总"
+COLLECT_OUT_NAME = "汇总校验结果.xlsx"
+SEVERITY_ORDER = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+
+class NotOurs(Exception):
+    """The workbook was not made from our template: the add-in says so and changes nothing."""
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What one read of the workbook's structure gives: sheets in order and where every known name points."""
+
+    sheets: tuple[str, ...]
+    #: key -> (sheet, A1) for every defined name the spec knows
+    dests: Mapping[str, tuple[str, str]]
+
+    def index(self, sheet: str) -> int:
+        """1-based position among the worksheets (what VBA's ``wb.Worksheets(i)`` takes)."""
+        return self.sheets.index(sheet) + 1
+
+    @property
+    def ours(self) -> bool:
+        return len(self.dests) >= len(spec.INPUT_KEYS) // 2 or spec.HIDDEN_SHEET in self.sheets
+
+
+def outline(sheets: Iterable[str], names: Iterable[tuple[str, str | None]]) -> Outline:
+    """``names``: (name, refers_to like ``='表三'!$D$7``) pairs as Excel lists them."""
+    dests: dict[str, tuple[str, str]] = {}
+    for name, refers_to in names:
+        key = spec.key_of_name(name.rsplit("!", 1)[-1])
+        parsed = parse_ref((refers_to or "").lstrip("=")) if key is not None else None
+        if key is not None and parsed is not None:
+            dests[key] = parsed
+    return Outline(tuple(sheets), dests)
+
+
+def locations(o: Outline) -> dict[str, spec.Location]:
+    """key -> where it is in this workbook (by defined name, the template layout where a name is missing)."""
+    out: dict[str, spec.Location] = {}
+    for key, default in spec.LAYOUT.locations.items():
+        if key in o.dests:
+            sheet, a1 = o.dests[key]
+            r, c = _rc(a1)
+            out[key] = spec.Location(sheet, r, c, default.colspan)
+        else:
+            out[key] = default
+    return out
+
+
+def read_boxes(o: Outline) -> dict[str, tuple[int, int]]:
+    """sheet -> (last row, last column) to read from A1 so that every named cell and the hidden properties are
+    covered: one rectangular read per sheet."""
+    boxes: dict[str, tuple[int, int]] = {}
+    for loc in locations(o).values():
+        if loc.sheet in o.sheets:
+            r, c = boxes.get(loc.sheet, (1, 1))
+            boxes[loc.sheet] = (max(r, loc.row), max(c, loc.col + loc.colspan - 1))
+    if spec.HIDDEN_SHEET in o.sheets:
+        r, c = boxes.get(spec.HIDDEN_SHEET, (1, 1))
+        boxes[spec.HIDDEN_SHEET] = (max(r, len(spec.HIDDEN_PROPS) + 1), max(c, 2))
+    return boxes
+
+
+def props_of(grid: Grid | None) -> dict[str, str]:
+    """The hidden sheet's properties (template_id, layout_version, ...) from its values read from A1."""
+    out: dict[str, str] = {}
+    known = {k for k, _ in spec.HIDDEN_PROPS}
+    for row in list(grid or [])[1:1 + len(spec.HIDDEN_PROPS)]:
+        if len(row) >= 2 and row[0] in known and row[1] is not None:
+            v = row[1]
+            out[str(row[0])] = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return out
+
+
+def _cell(grids: Mapping[str, Grid], sheet: str, a1: str) -> CellValue:
+    r, c = _rc(a1)
+    grid = grids.get(sheet) or []
+    if r > len(grid) or c > len(grid[r - 1]):
+        return None
+    v = grid[r - 1][c - 1]
+    if v == "":
+        return None
+    if isinstance(v, int | float | str | bool | dt.date) or v is None:
+        return v
+    return str(v)
+
+
+def snapshot(source: str, o: Outline, grids: Mapping[str, Grid]) -> ReportData:
+    """The report in a live workbook, from the values read from A1 of each sheet. Raises NotOurs."""
+    if not o.ours:
+        raise NotOurs(NOT_OURS_MESSAGE)
+    props = props_of(grids.get(spec.HIDDEN_SHEET))
+    data = assemble(source, dict(o.dests), set(o.sheets), lambda s, a: (_cell(grids, s, a), None), props, None)
+    return infer_formulas(data)
+
+
+def infer_formulas(data: ReportData) -> ReportData:
+    """Mark each derived total as holding its formula when its value agrees with it.
+
+    A value that differs from what the formula computes (or a blank where the total is not 0) is kept as a
+    number typed over the formula, so the arithmetic rules and S2 report it as they do for a file."""
+    import dataclasses
+
+    inputs = {k: (None if k in data.missing else derive.input_value(k, data.get(k))) for k in spec.INPUT_KEYS}
+    totals = derive.compute_totals(inputs)
+    formulas = dict(data.formulas)
+    for key in spec.DERIVED_KEYS:
+        if key in data.missing:
+            continue
+        v, want = data.get(key), totals[key]
+        agrees = want is None or (v is None and want == 0) or (
+            isinstance(v, int | float) and not isinstance(v, bool) and abs(v - want) < 1e-9)
+        if agrees:
+            formulas[key] = expr.derived_formula(key, data.locations)
+    return dataclasses.replace(data, formulas=formulas)
+
+
+# ---- what gets written -----------------------------------------------------------------------------------------
+
+def _hyperlink(sheet: str, cell: str) -> str:
+    if not sheet or not cell:
+        return cell
+    target = "#'" + sheet.replace("'", "''") + "'!" + cell.split(":")[0]
+    return f'=HYPERLINK("{_q(target)}","{_q(cell)}")'
+
+
+def _q(s: str) -> str:
+    return s.replace('"', '""')
+
+
+def _text(s: str) -> str:
+    """A cell text that Excel must not take for a formula."""
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+
+
+def results_grid(report: Report, old_rows: int = 0) -> list[list[CellValue]]:
+    """The 校验结果 sheet from A1: header, one row per finding (hyperlink to the cell), then blanks down to
+    ``old_rows`` so a shorter list overwrites a longer one in the same single write."""
+    rows: list[list[CellValue]] = [list(RESULTS_HEADERS)]
+    for f in report.findings:
+        rows.append([f.rule, f.severity.zh, f.sheet, _hyperlink(f.sheet, f.cell),
+                     _text(f.labels[0]) if f.labels else "", _text(f.labels[1]) if len(f.labels) > 1 else "",
+                     _text(f.message)])
+    if not report.findings:
+        rows.append(["", "", "", "", "", "", verdict(report)])
+    return _pad(rows, old_rows)
+
+
+def cleared_grid(old_rows: int = 0) -> list[list[CellValue]]:
+    return _pad([list(RESULTS_HEADERS), [NOT_RUN, "", "", "", "", "", ""]], old_rows)
+
+
+def _pad(rows: list[list[CellValue]], old_rows: int) -> list[list[CellValue]]:
+    width = len(RESULTS_HEADERS)
+    while len(rows) < old_rows:
+        rows.append([None] * width)
+    return rows
+
+
+def collect_message(counts: Mapping[str, int], out: object) -> str:
+    """What 汇总校验 says when it is done: the tracker's totals and where the summary is."""
+    return (f"汇总校验完成：应报 {counts['应报']} 家，已提交 {counts['已提交']} 家，未提交 {counts['未提交']} 家，"
+            f"通过 {counts['通过']} 家，不通过 {counts['不通过']} 家，逾期 {counts['逾期']} 家。\n结果：{out}")
+
+
+def verdict(report: Report) -> str:
+    """The one-line verdict the 校验 button shows."""
+    c = report.counts
+    if report.valid and not c["warning"]:
+        head = "校验通过"
+    elif report.valid:
+        head = "校验通过，但有警告"
+    else:
+        head = "校验不通过"
+    return (f"{head}：{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示。"
+            + (f"详见“{spec.RESULTS_SHEET}”工作表，点击单元格地址可跳转。" if report.findings else ""))
+
+
+def template_colors(locs: Mapping[str, spec.Location]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(sheet, A1 of the top-left cell) -> (A1 range incl. merged columns, the template's fill) of every input
+    and derived cell on a visible sheet."""
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for key, loc in locs.items():
+        if key.startswith("prior."):
+            continue
+        color = DERIVED_COLOR if key in spec.DATA_CELLS and spec.DATA_CELLS[key].derived else INPUT_COLOR
+        out[(loc.sheet, loc.a1)] = (loc.a1_range, color)
+    return out
+
+
+def _cells_of(rng: str) -> list[str]:
+    if ":" not in rng:
+        return [rng]
+    a, b = rng.split(":", 1)
+    (r1, c1), (r2, c2) = _rc(a), _rc(b)
+    return [f"{spec.col_letter(c)}{r}" for r in range(min(r1, r2), max(r1, r2) + 1)
+            for c in range(min(c1, c2), max(c1, c2) + 1)]
+
+
+def marks(report: Report, locs: Mapping[str, spec.Location]) -> dict[tuple[str, str], Severity]:
+    """(sheet, A1) -> the worst severity of the findings on that input or derived cell."""
+    known = template_colors(locs)
+    out: dict[tuple[str, str], Severity] = {}
+    for f in report.findings:
+        if not f.sheet or not f.cell:
+            continue
+        for a1 in _cells_of(f.cell):
+            where = (f.sheet, a1)
+            if where in known and (where not in out or SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[out[where]]):
+                out[where] = f.severity
+    return out
+
+
+def _runs(cells: Mapping[tuple[str, str], tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(sheet, range, colour): neighbouring single cells of one row and colour merged into one range."""
+    by_row: dict[tuple[str, int], list[tuple[int, str, str]]] = {}
+    for (sheet, a1), (rng, color) in cells.items():
+        r, c = _rc(a1)
+        by_row.setdefault((sheet, r), []).append((c, rng, color))
+    out: list[tuple[str, str, str]] = []
+    for (sheet, r), items in sorted(by_row.items()):
+        items.sort()
+        start = prev = items[0]
+        for item in [*items[1:], (-1, "", "")]:
+            single = ":" not in item[1] and ":" not in prev[1]
+            if single and item[0] == prev[0] + 1 and item[2] == prev[2]:
+                prev = item
+                continue
+            rng = start[1] if start is prev else f"{spec.col_letter(start[0])}{r}:{spec.col_letter(prev[0])}{r}"
+            out.append((sheet, rng, start[2]))
+            start = prev = item
+    return out
+
+
+def paint_spec(o: Outline, locs: Mapping[str, spec.Location],
+               marked: Mapping[tuple[str, str], Severity] | None = None) -> str:
+    """XaPaint's argument: every input and derived cell back to the template's fill, then the marks.
+
+    ``index!A1:B1=RRGGBB`` items joined by ``;`` (ASCII only: sheets by position, not by name)."""
+    base = template_colors(locs)
+    items = [(s, r, c) for s, r, c in _runs(base)]
+    if marked:
+        items += _runs({w: (base[w][0], MARK_COLORS[sev]) for w, sev in marked.items()})
+    return ";".join(f"{o.index(s)}!{r}={c}" for s, r, c in items if s in o.sheets)
+
+
+def write_spec(o: Outline, cells: Iterable[tuple[str, str, str]]) -> str:
+    """XaWrite's argument: ``index!A1|content`` items joined by ``;`` (content set as the cell's Formula)."""
+    parts = []
+    for sheet, a1, content in cells:
+        if ";" in content or "|" in content:
+            raise ValueError(f"cannot pass {content!r} to XaWrite")
+        parts.append(f"{o.index(sheet)}!{a1}|{content}")
+    return ";".join(parts)
+
+
+def derived_cells(data: ReportData) -> list[tuple[str, str, str]]:
+    """(sheet, A1, formula) of every derived total, where this workbook has it."""
+    out = []
+    for key in spec.DERIVED_KEYS:
+        if key in data.missing:
+            continue
+        loc = data.location(key)
+        out.append((loc.sheet, loc.a1, expr.derived_formula(key, data.locations)))
+    return out
+
+
+def guard_sheets(o: Outline) -> list[str]:
+    """The template's sheets the add-in may write to (values or colours)."""
+    owned = {*(loc.sheet for loc in locations(o).values()), spec.RESULTS_SHEET}
+    owned.discard(spec.HIDDEN_SHEET)
+    return [s for s in o.sheets if s in owned]
+
+
+def guard_spec(o: Outline, sheets: Iterable[str]) -> str:
+    """XaGuard's argument: ``index:flags`` items joined by ``,`` with the template's protection options."""
+    out = []
+    for s in sheets:
+        flags = (FLAG_FORMAT_ROWS if s == spec.NARRATIVE_SHEET else 0) | (FLAG_FILTER if s == spec.SUMMARY_SHEET else 0)
+        out.append(f"{o.index(s)}:{flags}")
+    return ",".join(out)
+
+
+def about_text(props: Mapping[str, str], book_name: str) -> str:
+    if props.get("template_id") == spec.TEMPLATE_ID:
+        book = (f"本工作簿：用本工具的模板制作（格式 {props.get('format_version', '?')}，"
+                f"模板版本 {props.get('layout_version', '?')}，制作时工具版本 {props.get('toolkit_version', '?')}）。")
+    else:
+        book = "本工作簿：不是用本工具的年报模板制作的。"
+    return (f"政务公开年报工具 版本 {__version__}\n"
+            f"报告格式：{spec.FORMAT_BASIS}（{spec.FORMAT_VERSION} 版），模板版本 {spec.LAYOUT_VERSION}\n"
+            f"{book_name} —— {book}\n"
+            "使用帮助：工具包 docs 文件夹中的《安装指南》和《验收清单》；"
+            "遇到问题请联系县政务公开办（或本单位信息化管理员），并附上“校验结果”工作表截图。")
+
+
+def fill_message(n: int) -> str:
+    return f"已写入 {n} 个合计单元格的公式（只改合计格，未改动任何填报数字）。请再点击“校验”检查。"
