@@ -611,6 +611,12 @@ def test_export_uses_drafts_only_when_asked(sample_values: dict[str, Any], tmp_p
     drafted = parse_html(api.export(data, tmp_path / "b", formats=["html"], use_drafts=True)[0])
     assert drafted.text_of("s1.on_request").startswith("本年度新收政府信息公开申请1件")
     assert drafted.section_paras["四"] == ["本年度未发生政府信息公开行政复议案件；未发生政府信息公开行政诉讼案件。"]
+    # the clerk's choice on 基本信息 decides when the caller does not
+    chosen = report_data({**sample_values, "s1.on_request": "经办人的文字。", "meta.use_drafts": "是"})
+    by_choice = parse_html(api.export(chosen, tmp_path / "c", formats=["html"])[0])
+    assert by_choice.text_of("s1.on_request") == drafted.text_of("s1.on_request")
+    overridden = parse_html(api.export(chosen, tmp_path / "d", formats=["html"], use_drafts=False)[0])
+    assert overridden.text_of("s1.on_request") == "经办人的文字。"
 
 
 def test_draft_formulas_use_only_literals_names_plus_and_if() -> None:
@@ -643,16 +649,18 @@ def test_draft_formulas_compute_the_python_text_in_libreoffice(sample: Path, tmp
         for key, v in values.items():
             loc = spec.LAYOUT.locations[key]
             wb[loc.sheet][loc.a1] = v
-        ws = wb.create_sheet("草稿")
-        for row, d in enumerate(drafts.DRAFTS, start=1):
-            ws.cell(row, 1, drafts.draft_formula(d))
         files.append(tmp_path / f"w{i}.xlsx")
         wb.save(files[-1])
     sheets = office.recalculated_sheets(files, tmp_path / "lo", workers=1)
     for values, got in zip(cases, sheets, strict=True):
         nums = derive.effective_values(report_data(values))
         want = [drafts.render(d, nums.get) for d in drafts.DRAFTS]
-        assert [r[0] for r in got["草稿"][:len(want)]] == want
+        shown = []
+        for d in drafts.DRAFTS:  # the template's own draft cells, beside the clerk's text on 正文
+            sheet, a1 = drafts.draft_cells()[d.id]
+            col, row = openpyxl.utils.cell.coordinate_from_string(a1)
+            shown.append(got[sheet][row - 1][openpyxl.utils.cell.column_index_from_string(col) - 1])
+        assert shown == want
 
 
 # ---- T1 -----------------------------------------------------------------------------------------------------------

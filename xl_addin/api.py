@@ -97,10 +97,11 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
-           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool = False) -> list[Path]:
+           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None) -> list[Path]:
     """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
     GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
-    "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts).
+    "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts);
+    None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
     Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
     request. The workbook is only read."""
     from .adapters.exporter import export_report

@@ -255,9 +255,10 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
               default=("all",), show_default=True,
               help="导出格式，可重复指定：docx（Word，公文格式）、html（网站发布用网页）、txt（纯文本）、all（全部）")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="输出文件夹（默认：工作簿所在文件夹）")
-@click.option("--drafts", "use_drafts", is_flag=True,
-              help="第一部分“依申请公开”和第四部分使用按表格数字自动生成的段落（代替经办人填写的文字）")
-def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool) -> None:
+@click.option("--drafts/--no-drafts", "use_drafts", default=None,
+              help="第一部分“依申请公开”和第四部分是否使用按表格数字自动生成的句子（代替经办人填写的文字）；"
+                   "不指定时按工作簿“基本信息”中“导出时使用自动生成的句子”的选择")
+def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None) -> None:
     """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。"""
     from .adapters.exporter import ExportError
 

@@ -126,6 +126,37 @@ REVIEWS_AND_SUITS = Draft(
 DRAFTS: tuple[Draft, ...] = (ON_REQUEST, REVIEWS_AND_SUITS)
 DRAFT_BY_ID = {d.id: d for d in DRAFTS}
 
+# ---- where the template shows them ----------------------------------------------------------------------------
+
+#: the column of the narrative sheet that shows each draft, beside the clerk's text
+DRAFT_COL = 4
+#: a draft with no field (the sentence before table 四) gets a row of its own below the narrative fields
+EXTRA_FIRST_ROW = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS)
+
+
+def draft_cells() -> dict[str, tuple[str, str]]:
+    """draft id -> (sheet, A1) of the locked formula cell that shows it in the template."""
+    col = spec.col_letter(DRAFT_COL)
+    out: dict[str, tuple[str, str]] = {}
+    extra = EXTRA_FIRST_ROW
+    for d in DRAFTS:
+        if d.field:
+            row = spec.LAYOUT.locations[d.field].row
+        else:
+            row, extra = extra, extra + 1
+        out[d.id] = (spec.NARRATIVE_SHEET, f"{col}{row}")
+    return out
+
+
+def extra_rows() -> list[tuple[int, Draft]]:
+    """(row, draft) of the drafts that have a row of their own."""
+    cells = draft_cells()
+    return [(int(cells[d.id][1][len(spec.col_letter(DRAFT_COL)):]), d) for d in DRAFTS if not d.field]
+
+
+def section_heading(number: str) -> str:
+    return next(s.heading for s in spec.SECTIONS if s.number == number)
+
 
 # ---- rendering ------------------------------------------------------------------------------------------------
 

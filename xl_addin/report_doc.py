@@ -199,6 +199,11 @@ def date_text(data: ReportData) -> str:
     return f"{d.year}年{d.month}月{d.day}日" if d else DATE_BLANK
 
 
+def wants_drafts(data: ReportData) -> bool:
+    """The clerk's choice on 基本信息: export the drafted sentences instead of the typed text."""
+    return data.text("meta.use_drafts") == spec.USE_DRAFTS_YES
+
+
 def field_text(data: ReportData, key: str, *, use_drafts: bool = False,
                numbers: Mapping[str, int | float | None] | None = None) -> str:
     """The text a narrative field contributes to the document (the draft instead when asked and computable)."""

@@ -350,6 +350,7 @@ class Field:
     required: bool = True
 
 
+YES_NO = ("是", "否")
 META_SHEET = "基本信息"
 META_FIELDS = (
     Field("meta.agency", "机关名称", Kind.TEXT, "填写机关全称，如“将乐县工业和信息化局”。将用作报告标题和落款。"),
@@ -361,7 +362,11 @@ META_FIELDS = (
           "报告发布（落款）日期。部门应于次年1月31日前发布，人民政府本级报告应于3月31日前发布。"),
     Field("meta.contact", "联系人", Kind.TEXT, "年报编制联系人姓名。", required=False),
     Field("meta.phone", "联系电话", Kind.TEXT, "联系人电话。", required=False),
+    Field("meta.use_drafts", "导出时使用自动生成的句子", Kind.CHOICE,
+          "选“是”：导出报告时，第一部分“依申请公开”和第四部分开头使用“正文”表右侧按表格数字自动生成的句子，"
+          "不用自己填写的文字。留空或选“否”则用自己填写的文字。", YES_NO, required=False),
 )
+USE_DRAFTS_YES = YES_NO[0]
 META_FIRST_ROW = 3  # header in row 2, fields from row 3
 
 

@@ -42,6 +42,7 @@ class Expected:
             "names": sorted(spec.defined_name(k) for k in spec.ALL_KEYS),
             "layout": spec.LAYOUT_VERSION,
             "live": _live_doc(),
+            "drafts": _drafts_doc(),
         }
         blob = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
@@ -54,10 +55,20 @@ def _live_doc() -> list[list[str]]:
     return [[c.id, live.formula(c)] for c in live.checks()]
 
 
+def _drafts_doc() -> list[list[str]]:
+    """The drafted sentences the template shows, as formulas (drafts.py)."""
+    from . import drafts
+
+    cells = drafts.draft_cells()
+    return [[d.id, *cells[d.id], drafts.draft_formula(d)] for d in drafts.DRAFTS]
+
+
 OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)
 META_TITLE = "政府信息公开工作年度报告——基本信息"
 NARRATIVE_TITLE = "政府信息公开工作年度报告——正文（一、五、六部分）"
-NARRATIVE_HEADERS = ("部分", "内容", "填写")
+NARRATIVE_HEADERS = ("部分", "内容", "填写", "按表格数字自动生成的句子（供参考，无需填写）")
+#: column C of a draft's own row (the sentence before table 四): nothing to type there
+DRAFT_ROW_NOTE = "本部分为表四，无需填写文字。右侧句子随表四数字变化；在“基本信息”中选择导出时使用，它会放在表四之前。"
 META_HEADERS = ("项目", "填写", "说明")
 
 
@@ -66,6 +77,13 @@ def _range(row: int, col: int, rowspan: int, colspan: int) -> str:
     if rowspan == 1 and colspan == 1:
         return a
     return f"{a}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}"
+
+
+def draft_rows() -> list[tuple[int, str, str]]:
+    """(row, section heading, label) of the drafted sentences with a row of their own on the narrative sheet."""
+    from . import drafts
+
+    return [(row, drafts.section_heading(d.section), d.label) for row, d in drafts.extra_rows()]
 
 
 def narrative_section_rows() -> list[tuple[str, int, int]]:
@@ -115,7 +133,7 @@ def expected() -> Expected:
         unlocked[spec.META_SHEET].add(where.a1)
 
     labels[(spec.NARRATIVE_SHEET, "A1")] = NARRATIVE_TITLE
-    merges[spec.NARRATIVE_SHEET].add("A1:C1")
+    merges[spec.NARRATIVE_SHEET].add(f"A1:{spec.col_letter(len(NARRATIVE_HEADERS))}1")
     for i, h in enumerate(NARRATIVE_HEADERS):
         labels[(spec.NARRATIVE_SHEET, f"{spec.col_letter(i + 1)}{spec.NARRATIVE_FIRST_ROW - 1}")] = h
     for heading, row, n in narrative_section_rows():
@@ -126,6 +144,10 @@ def expected() -> Expected:
         where = loc[f.key]
         labels[(spec.NARRATIVE_SHEET, f"B{where.row}")] = f.label
         unlocked[spec.NARRATIVE_SHEET].add(where.a1)
+    for row, heading, label in draft_rows():
+        labels[(spec.NARRATIVE_SHEET, f"A{row}")] = heading
+        labels[(spec.NARRATIVE_SHEET, f"B{row}")] = label
+        labels[(spec.NARRATIVE_SHEET, f"C{row}")] = DRAFT_ROW_NOTE
 
     formulas = {k: expr.derived_formula(k, loc) for k in spec.DERIVED_KEYS}
     return Expected(labels, {s: frozenset(m) for s, m in merges.items()},

@@ -51,8 +51,11 @@ def render(doc: report_doc.Document, fmt: str) -> bytes:
 
 
 def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = FORMATS, *,
-                  use_drafts: bool = False) -> list[Path]:
+                  use_drafts: bool | None = None) -> list[Path]:
+    """``use_drafts`` None: as the workbook says (report_doc.wants_drafts)."""
     fmts = formats_of(formats)
+    if use_drafts is None:
+        use_drafts = report_doc.wants_drafts(data)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"输出位置“{out}”是一个文件，请指定一个文件夹。")

@@ -14,7 +14,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import __version__, live, spec, structure
+from .. import __version__, drafts, live, spec, structure
 from ..model import CellValue, Severity
 from .fileio import atomic_write
 
@@ -255,10 +255,11 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
 
 
 def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 22
-    ws.column_dimensions["C"].width = 90
-    ws.merge_cells("A1:C1")
+    n_cols = len(structure.NARRATIVE_HEADERS)
+    draft_col = spec.col_letter(drafts.DRAFT_COL)
+    for col, width in zip("ABCD", (16, 22, 80, 60), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.merge_cells(f"A1:{spec.col_letter(n_cols)}1")
     ws["A1"] = structure.NARRATIVE_TITLE
     ws["A1"].font = TITLE_FONT
     ws.row_dimensions[1].height = 28
@@ -276,6 +277,7 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
         ws.cell(where.row, 2, f.label)
         _box(ws, f"B{where.row}", LABEL_FONT, LEFT)
         _box(ws, where.a1, TEXT_FONT, TOP_LEFT, INPUT_FILL)
+        _box(ws, f"{draft_col}{where.row}", LABEL_FONT, TOP_LEFT)
         cell = ws[where.a1]
         cell.protection = UNLOCKED
         if f.key in values:
@@ -288,7 +290,21 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
         ws.add_data_validation(dv)
         ws.row_dimensions[where.row].height = 120
     last = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS) - 1
-    _print_setup(ws, False, f"{hr}:{hr}", f"A1:C{last}")
+    for row, heading, label in structure.draft_rows():
+        ws.cell(row, 1, heading)
+        _box(ws, f"A{row}", HEADER_FONT, CENTER)
+        ws.cell(row, 2, label)
+        _box(ws, f"B{row}", LABEL_FONT, LEFT)
+        ws.cell(row, 3, structure.DRAFT_ROW_NOTE)
+        _box(ws, f"C{row}", LABEL_FONT, TOP_LEFT)
+        ws.row_dimensions[row].height = 90
+        last = max(last, row)
+    cells = drafts.draft_cells()
+    for d in drafts.DRAFTS:
+        _, a1 = cells[d.id]
+        ws[a1] = drafts.draft_formula(d)
+        _box(ws, a1, LABEL_FONT, TOP_LEFT, DERIVED_FILL)
+    _print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{last}")
 
 
 def _summary_sheet(ws: Worksheet) -> None:
