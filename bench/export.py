@@ -5,35 +5,19 @@
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from xl_addin import api, dataio, report_doc
+from common import line, sample_workbook, timed
+
+from xl_addin import api, report_doc
 from xl_addin.adapters import docx_writer, html_writer
-
-
-def timed(fn: Callable[[], object], n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
-def line(name: str, ms: list[float], target: str = "") -> None:
-    print(f"{name:<44} median {statistics.median(ms):8.1f} ms   min {min(ms):8.1f} ms   n={len(ms):<4} {target}")
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
-        template, sample = t / "template.xlsx", t / "sample.xlsx"
-        api.build_template(template)
-        api.put(template, dataio.sample_values(), sample)
+        _, sample = sample_workbook(t)
         data = api.read(sample)
         out = t / "out"
         api.export(data, out, ("docx", "html"))  # warm imports and the reference document cache
