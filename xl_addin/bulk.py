@@ -29,25 +29,60 @@ _PRIORS: Mapping[str, Mapping[str, Number]] = {}
 
 
 def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
-    """Every candidate file under ``folder`` (recursively), sorted; Office/WPS/LibreOffice lock files (``~$*``,
-    ``.~lock.*``), hidden files and ``exclude`` (our own outputs) are skipped."""
+    """Every candidate file under ``folder`` (recursively, not into linked folders), sorted; Office/WPS/LibreOffice
+    lock files (``~$*``, ``.~lock.*``), hidden files and folders and ``exclude`` (our own outputs) are skipped."""
     skip = {Path(p).resolve() for p in exclude}
-    out = []
-    for p in Path(folder).rglob("*"):
-        name = p.name
-        if name.startswith(("~$", ".~lock.", ".")) or p.suffix.lower() not in EXTENSIONS:
-            continue
-        if any(part.startswith(".") for part in p.relative_to(folder).parts[:-1]):
-            continue
-        if not p.is_file() or p.resolve() in skip:
-            continue
-        out.append(p)
+    skip_names = {p.name for p in skip}  # a path resolves to another name only when it is itself a link
+    out: list[Path] = []
+
+    def walk(directory: str) -> None:
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except PermissionError:
+            return
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not name.startswith("."):
+                    walk(entry.path)
+                continue
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+            if name.startswith(("~$", ".~lock.", ".")) or suffix not in EXTENSIONS:
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                link = entry.is_symlink()
+            except OSError:
+                continue
+            p = Path(entry.path)
+            if (link or name in skip_names) and p.resolve() in skip:
+                continue
+            out.append(p)
+
+    walk(str(Path(folder)))
     return sorted(out)
 
 
 def _init(priors: Mapping[str, Mapping[str, Number]]) -> None:
     global _PRIORS
     _PRIORS = priors
+
+
+def _worker_init(priors: Mapping[str, Mapping[str, Number]]) -> None:
+    """A pool worker's start: the priors, and the garbage collector told that what the worker inherited stays
+    (``gc.freeze``) and to look for cycles less often -- a workbook's objects are freed by reference counting."""
+    import gc
+
+    _init(priors)
+    gc.freeze()
+    gc.set_threshold(20000, 50, 50)
 
 
 def examine(path: str) -> dict[str, object]:
@@ -61,9 +96,8 @@ def examine(path: str) -> dict[str, object]:
     except OSError as exc:
         return FileResult(path, error=f"无法打开文件（{exc.strerror or exc}）。").to_dict()
     ident = {"sha256": hashlib.sha256(raw).hexdigest(), "mtime": st.st_mtime, "size": st.st_size}
-    del raw
     try:
-        data = read_fast(path, test_members=False)
+        data = read_fast(path, test_members=False, data=raw)  # the bytes just hashed: read once, checked as read
     except ReadError as exc:
         return FileResult(path, error=exc.reason, foreign=exc.reason == NOT_OURS, **ident).to_dict()  # type: ignore[arg-type]
     except Exception as exc:  # a file no reader anticipated must not stop the run
@@ -74,11 +108,13 @@ def examine(path: str) -> dict[str, object]:
         import dataclasses
 
         data = dataclasses.replace(data, prior={**data.prior, **prior})
-    findings = rules.validate(data)
+    del raw
+    ctx = rules.Context(data)
+    findings = rules.validate(data, context=ctx)
     from .model import Report
 
     report = Report.of(path, findings)  # same order as `check`
-    return collect.examined(path, data, report.findings, **ident).to_dict()  # type: ignore[arg-type]
+    return collect.examined(path, data, report.findings, values=ctx.values, **ident).to_dict()  # type: ignore[arg-type]
 
 
 def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str, Mapping[str, Number]] | None = None,
@@ -99,8 +135,8 @@ def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str,
             finally:
                 _init({})
         else:
-            chunk = max(1, min(64, len(names) // (n * 8)))
-            with ProcessPoolExecutor(max_workers=n, initializer=_init, initargs=(priors,)) as ex:
+            chunk = max(1, min(16, len(names) // (n * 8)))  # small: the last chunks end together
+            with ProcessPoolExecutor(max_workers=n, initializer=_worker_init, initargs=(priors,)) as ex:
                 for d in ex.map(examine, names, chunksize=chunk):
                     results.append(FileResult.from_dict(d))
                     advance()

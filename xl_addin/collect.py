@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,13 @@ def name_key(name: object) -> str:
     anywhere (also ideographic and zero-width spaces)."""
     if name is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(name))
+    return _name_key(str(name))
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_key(name: str) -> str:
+    """(a county's names are keyed several times each: roster, files, tracker)"""
+    s = unicodedata.normalize("NFKC", name)
     return "".join(ch for ch in s if not ch.isspace() and ch not in "\u200b\u200c\u200d\ufeff")
 
 
@@ -224,9 +231,10 @@ def _finding_of(t: Sequence[Any]) -> Finding:
 
 
 def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256: str = "", mtime: float = 0.0,
-             size: int = 0) -> FileResult:
-    """The FileResult of a file that was read; ``data`` already carries the prior figures it was checked with."""
-    vals = derive.effective_values(data)
+             size: int = 0, values: Mapping[str, Number | None] | None = None) -> FileResult:
+    """The FileResult of a file that was read; ``data`` already carries the prior figures it was checked with.
+    ``values``: ``derive.effective_values(data)`` when the caller has them (the validator's context)."""
+    vals = derive.effective_values(data) if values is None else values
     prior = derive.prior_values(data)
     return FileResult(path, sha256, mtime, size, agency=data.agency, kind=data.text("meta.kind"),
                       level=data.text("meta.level"), year=data.year, report_date=data.report_date,
@@ -376,14 +384,16 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
 
     rows: list[TrackerRow] = []
     order = list(agencies.values()) if roster is not None else sorted(agencies.values(), key=lambda a: a.name)
+    duplicates = Counter(name_key(u[1]) for u in unused if u[2] == DUPLICATE)  # older files not used, by agency
     for seq, a in enumerate(order, start=1):
-        f = used.get(a.key)
+        key = a.key
+        f = used.get(key)
         kind = a.kind or (f.kind if f else "")
         limit = _deadline(year, kind, deadline)
         if f is None:
             note = ""
-            if a.key in other_years:
-                note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[a.key]})) + "。"
+            if key in other_years:
+                note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[key]})) + "。"
             timely = (OVERDUE if now.date() > limit else NOT_DUE) if limit is not None else ""
             rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, MISSING, MISSING, timely,
                                    deadline=limit, note=note))
@@ -397,7 +407,7 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
             notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
         if timely == LATE and limit is not None:
             notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
-        dups = sum(1 for u in unused if u[2] == DUPLICATE and name_key(u[1]) == a.key)
+        dups = duplicates[key]
         if dups:
             notes.append(f"另有 {dups} 个较早的文件未采用。")
         rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, SUBMITTED,

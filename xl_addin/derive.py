@@ -7,6 +7,7 @@ the inputs here; a derived cell overwritten with a number is taken at its word (
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from . import expr, spec
 from .model import CellValue, ReportData
@@ -42,52 +43,76 @@ def input_value(key: str, v: CellValue) -> Number | None:
     return count_value(v)
 
 
+@cache
+def _plan() -> tuple[tuple[tuple[str, bool], ...], tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]]:
+    """(input key, is money) of every input; (derived key, ((part, part is derived), ...)) of every derived key,
+    parts before the totals that use them."""
+    inputs = tuple((k, spec.DATA_CELLS[k].kind is spec.Kind.MONEY) for k in spec.INPUT_KEYS)
+    order: list[str] = []
+
+    def visit(key: str) -> None:
+        for part in spec.DATA_CELLS[key].sum_of:
+            if spec.DATA_CELLS[part].derived and part not in order:
+                visit(part)
+        if key not in order:
+            order.append(key)
+
+    for key in spec.DERIVED_KEYS:
+        visit(key)
+    return inputs, tuple((k, tuple((p, spec.DATA_CELLS[p].derived) for p in spec.DATA_CELLS[k].sum_of)) for k in order)
+
+
 def compute_totals(inputs: Mapping[str, Number | None]) -> dict[str, Number | None]:
     """Every derived key's value from the input keys' numbers (None propagates: a total of a bad cell is
     unknown)."""
     out: dict[str, Number | None] = {}
-
-    def total(key: str) -> Number | None:
-        if key in out:
-            return out[key]
-        cell = spec.DATA_CELLS[key]
+    for key, parts in _plan()[1]:
         s: Number | None = 0
-        for part in cell.sum_of:
-            v = total(part) if spec.DATA_CELLS[part].derived else inputs.get(part, 0)
+        for part, derived in parts:
+            v = out[part] if derived else inputs.get(part, 0)
             if v is None or s is None:
                 s = None
             else:
                 s += v
         out[key] = s
-        return s
-
-    for key in spec.DERIVED_KEYS:
-        total(key)
     return out
 
 
-def effective_values(data: ReportData) -> dict[str, Number | None]:
+def intact_formulas(data: ReportData) -> dict[str, bool]:
+    """Derived key -> whether its formula sums the cells it should, for every derived key found holding one."""
+    return {key: expr.formula_is_intact(key, data.formulas[key], data.locations) for key in spec.DERIVED_KEYS
+            if key in data.formulas and key not in data.missing}
+
+
+def effective_values(data: ReportData, intact: Mapping[str, bool] | None = None) -> dict[str, Number | None]:
     """The number every table key stands for in this report, as the rules see it.
 
     Inputs: their number (blank = 0), None when not a valid number or holding a formula. Derived cells: the
     recomputed total when the formula is intact, the typed number when a clerk overwrote it, None when the
-    formula was replaced by another one (S2 reports that).
+    formula was replaced by another one (S2 reports that). ``intact``: :func:`intact_formulas` of ``data``, when
+    the caller has it.
     """
+    if intact is None:
+        intact = intact_formulas(data)
     vals: dict[str, Number | None] = {}
-    for key in spec.INPUT_KEYS:
-        if key in data.missing or key in data.formulas:
+    missing, formulas, values = data.missing, data.formulas, data.values
+    for key, money in _plan()[0]:
+        if key in missing or key in formulas:
             vals[key] = None
         else:
-            vals[key] = input_value(key, data.get(key))
+            v = values.get(key)
+            if type(v) is int and v >= 0 and not money:  # the usual count, as count_value gives it
+                vals[key] = v
+            else:
+                vals[key] = money_value(v) if money else count_value(v)
     computed = compute_totals(vals)
     for key in spec.DERIVED_KEYS:
-        if key in data.missing:
+        if key in missing:
             vals[key] = None
-        elif key in data.formulas:
-            intact = expr.formula_is_intact(key, data.formulas[key], data.locations)
-            vals[key] = computed[key] if intact else None
+        elif key in formulas:
+            vals[key] = computed[key] if intact[key] else None
         else:
-            vals[key] = count_value(data.get(key))
+            vals[key] = count_value(values.get(key))
     return vals
 
 

@@ -6,6 +6,7 @@ compiled to an Excel formula for the template's live checks and derived totals.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -131,6 +132,7 @@ def _col_number(letters: str) -> int:
     return n
 
 
+@functools.lru_cache(maxsize=4096)
 def cells_summed(formula: str) -> frozenset[tuple[int, int]] | None:
     """The (row, col) cells a same-sheet sum formula adds up, or None when it is anything else.
 

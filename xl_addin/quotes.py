@@ -10,6 +10,7 @@ Each :class:`Topic` names the table keys whose sum the quoted number must equal.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -111,17 +112,36 @@ def _about_other_year(clause: str, topic: Topic, year: int | None) -> bool:
     return year is not None and any(int(y) != year for y in _YEAR.findall(clause))
 
 
+#: a clause about a change or a rate (:data:`_SKIP_CHANGE`, a percent sign), in one search
+_SKIP = re.compile("|".join(re.escape(w) for w in (*_SKIP_CHANGE, "%", "％")))
+#: each topic's zero phrases, compiled; and all of them in one pattern, to pass over clauses quickly
+_ZERO = tuple((topic, tuple(re.compile(z) for z in topic.zero)) for topic in TOPICS)
+_ANY_ZERO = re.compile("|".join(f"(?:{z})" for topic in TOPICS for z in topic.zero))
+
+
 def quotes(text: str, year: int | None = None) -> Iterator[Quote]:
     """Every figure ``text`` quotes for a topic of :data:`TOPICS`, in order."""
+    return iter(_quotes(text, year))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quotes(text: str, year: int | None) -> tuple[Quote, ...]:
+    """:func:`quotes` as a tuple, remembered: a county's reports repeat many sentences word for word."""
+    return tuple(_find_quotes(text, year))
+
+
+def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
     text = normalise(text)
     for m in _CLAUSE.finditer(text):
         clause = m.group()
-        if any(w in clause for w in _SKIP_CHANGE) or "%" in clause or "％" in clause:
+        if _SKIP.search(clause):
             continue
         numbers = list(_NUMBER.finditer(clause))
         if not numbers:
-            for topic in TOPICS:
-                if any(re.search(z, clause) for z in topic.zero) and not _about_other_year(clause, topic, year):
+            if _ANY_ZERO.search(clause) is None:
+                continue
+            for topic, zero in _ZERO:
+                if any(z.search(clause) for z in zero) and not _about_other_year(clause, topic, year):
                     yield Quote(topic, 0, clause.strip(), m.start())
             continue
         lo = 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from . import derive, expr, narrative, quotes, spec, structure
+from . import derive, narrative, quotes, spec, structure
 from .expr import Compare, Lin
 from .model import CellValue, Finding, ReportData, Severity
 
@@ -179,7 +179,9 @@ def instances() -> tuple[Instance, ...]:
 class Context:
     def __init__(self, data: ReportData) -> None:
         self.data = data
-        self.values = derive.effective_values(data)
+        #: derived key -> whether its formula is intact (derive.intact_formulas), shared by the checks
+        self.intact = derive.intact_formulas(data)
+        self.values = derive.effective_values(data, self.intact)
         prior = derive.prior_values(data)
         self.numbers: dict[str, int | float | None] = dict(self.values)
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
@@ -243,16 +245,22 @@ def _count_hint(v: CellValue, is_formula: bool) -> str:
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789", " ,，")
 
 
+@cache
+def _count_inputs() -> tuple[str, ...]:
+    return tuple(k for k in spec.INPUT_KEYS if spec.DATA_CELLS[k].kind is spec.Kind.COUNT)
+
+
 @check("V1")
 def _v1(ctx: Context) -> Iterator[Finding]:
-    for key in spec.INPUT_KEYS:
-        cell = spec.DATA_CELLS[key]
-        if cell.kind is not spec.Kind.COUNT or key in ctx.data.missing:
+    missing, formulas, effective = ctx.data.missing, ctx.data.formulas, ctx.values
+    for key in _count_inputs():
+        if key in missing:
             continue
-        is_formula = key in ctx.data.formulas
-        v = ctx.data.get(key)
-        if is_formula or derive.count_value(v) is None:
-            shown = ctx.data.formulas[key] if is_formula else _show(v)
+        is_formula = key in formulas
+        if is_formula or effective.get(key) is None:  # the effective value: derive.count_value(v) of an input
+            cell = spec.DATA_CELLS[key]
+            v = ctx.data.get(key)
+            shown = formulas[key] if is_formula else _show(v)
             yield ctx.finding("V1", key, row=cell.row_label, col=cell.col_label, value=shown,
                               hint=_count_hint(v, is_formula))
 
@@ -278,8 +286,9 @@ YUAN_THRESHOLD = 1000
 @check("V3")
 def _v3(ctx: Context) -> Iterator[Finding]:
     rows: dict[tuple[str, int], list[str]] = {}
+    missing, formulas, values = ctx.data.missing, ctx.data.formulas, ctx.data.values
     for key in spec.INPUT_KEYS:
-        if key in ctx.data.missing or key in ctx.data.formulas or ctx.data.get(key) is not None:
+        if key in missing or key in formulas or values.get(key) is not None:
             continue
         where = ctx.data.location(key)
         rows.setdefault((where.sheet, where.row), []).append(key)
@@ -304,12 +313,16 @@ def _v4(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("V4", key, level=level, col=col_label, value=n)
 
 
+@cache
+def _instances_of(rule_id: str) -> tuple[Instance, ...]:
+    return tuple(inst for inst in instances() if inst.rule == rule_id)
+
+
 def _arith(rule_id: str) -> Check:
     def run(ctx: Context) -> Iterator[Finding]:
-        for inst in instances():
-            if inst.rule != rule_id:
-                continue
-            res = inst.cmp.eval(ctx.number)
+        number = ctx.numbers.get  # ctx.number, without a call of ours per term
+        for inst in _instances_of(rule_id):
+            res = inst.cmp.eval(number)
             if res is None or res[0]:
                 continue
             _, lhs, rhs = res
@@ -400,7 +413,7 @@ def _s2(ctx: Context) -> Iterator[Finding]:
         if key in data.missing:
             continue
         if key in data.formulas:
-            if not expr.formula_is_intact(key, data.formulas[key], data.locations):
+            if not ctx.intact[key]:  # expr.formula_is_intact, computed once per report
                 yield ctx.finding("S2", key, variant="formula", actual=data.formulas[key])
         else:
             yield ctx.finding("S2", key, variant="literal", severity=W, actual=_show(data.get(key)))
@@ -417,11 +430,11 @@ def _s2(ctx: Context) -> Iterator[Finding]:
                                   expected=sheet)
             else:
                 yield ctx.finding("S2", sheet=sheet, cell="", variant="sheet")
-    for (sheet, a1), text in exp.labels.items():
+    for (sheet, a1), text, norm in _labels():
         if (sheet, a1) not in st.labels:
             continue
         actual = st.labels[(sheet, a1)]
-        if structure.normalise_label(actual) != structure.normalise_label(text):
+        if actual != text and structure.normalise_label(actual) != norm:
             yield ctx.finding("S2", sheet=sheet, cell=a1, variant="label", expected=text, actual=_show(actual))
     for sheet, merges in exp.merges.items():
         if sheet not in st.merges:
@@ -446,6 +459,12 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     if st.fingerprint and st.fingerprint != fp:
         yield ctx.finding("S2", sheet="", cell="", severity=W, variant="fingerprint", actual=st.fingerprint,
                           expected=fp)
+
+
+@cache
+def _labels() -> tuple[tuple[tuple[str, str], str, str], ...]:
+    """((sheet, A1), text, text as S2 compares it) of every label the template writes."""
+    return tuple((at, text, structure.normalise_label(text)) for at, text in structure.expected().labels.items())
 
 
 def _few(prefix: str, items: list[str]) -> str:
@@ -496,9 +515,10 @@ def _p1(ctx: Context) -> Iterator[Finding]:
                           deadline_md=f"{limit.month}月{limit.day}日")
 
 
-def validate(data: ReportData, rules: Iterable[str] | None = None) -> list[Finding]:
-    """Every finding of every rule (or of ``rules``) on one report."""
-    ctx = Context(data)
+def validate(data: ReportData, rules: Iterable[str] | None = None, *, context: Context | None = None) -> list[Finding]:
+    """Every finding of every rule (or of ``rules``) on one report. ``context``: a :class:`Context` of ``data``
+    the caller made already (its effective values are then computed once)."""
+    ctx = context if context is not None and context.data is data else Context(data)
     out: list[Finding] = []
     for rule_id in rules or CATALOGUE:
         fn = CHECKS.get(rule_id)

@@ -1,9 +1,19 @@
-"""The fast reader: python-calamine for cell values, one streaming pass over each owned sheet's XML for what
-calamine does not expose (formula text, the locked flag of each cell, sheet protection, merges), and the
-workbook part for defined names and structure protection.
+"""The fast reader: python-calamine for cell values, a scan of each owned sheet's XML for what calamine does not
+expose (formula text, the locked flag of each cell, sheet protection, merges), and the workbook part for defined
+names and structure protection.
 
 It produces exactly the :class:`~xl_addin.model.ReportData` the openpyxl reader does (a test holds them equal)
 at a fraction of the cost, so it serves both ``check`` and the bulk ``collect``.
+
+Where the time goes in bulk (``collect``) and what keeps it small, all without skipping anything:
+
+- the file is read once; the zip, calamine and the hash all work from those bytes (:func:`read_fast` ``data``);
+- parts that are byte for byte those of an earlier file (workbook.xml with its names, styles.xml) are parsed
+  once per process, told by their stored records (:func:`_parsed`);
+- a sheet is scanned by :func:`_scan_fast`: one C-level regex pass over the cells when every tag has the plain
+  shape writers produce, the part after ``</sheetData>`` (merges, protection, then conditional formats and
+  validations, most of the bytes and the same in every copy of a template) looked up by its bytes; any other
+  shape goes to the full scans (:func:`_scan_regex`, :func:`_scan_tree`), which decide exactly as before.
 """
 
 from __future__ import annotations
@@ -11,17 +21,22 @@ from __future__ import annotations
 import bisect
 import functools
 import io
+import itertools
+import operator
 import os
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
+from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from .. import spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, sniff
-from .xlsx_reader import ODS, assemble, parse_ref
+from .fileio import ReadError, open_archive
+from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -29,22 +44,41 @@ PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 class _Sheet:
-    """What one streaming pass over a worksheet part yields."""
+    """What a scan of a worksheet part yields."""
 
-    __slots__ = ("formulas", "merges", "protected", "styles")
+    __slots__ = ("cells", "formulas", "merges", "protected", "styles")
 
     def __init__(self) -> None:
         self.formulas: dict[str, str] = {}
         self.styles: dict[str, int] = {}
+        #: the fast scan's cells (ref, style index, formula: see _HEAD), in document order, instead of ``styles``
+        self.cells: list[tuple[bytes, bytes, bytes]] | None = None
         self.merges: set[str] = set()
         self.protected = False
+
+    def unlocked(self, xfs: frozenset[int], covered: frozenset[str]) -> frozenset[str]:
+        """Cells whose own format is one of ``xfs`` (unlocked), outside ``covered``."""
+        if self.cells is None:
+            return frozenset(a for a, x in self.styles.items() if x in xfs and a not in covered)
+        wanted = _xf_bytes(xfs)
+        last = dict(map(_REF_STYLE, self.cells))  # a cell written twice counts as written last, as in ``styles``
+        refs = itertools.compress(last.keys(), map(wanted.__contains__, last.values()))
+        return frozenset(a for r in refs if (a := r.decode()) not in covered)
+
+
+_REF_STYLE = operator.itemgetter(0, 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _xf_bytes(xfs: frozenset[int]) -> frozenset[bytes]:
+    return frozenset(str(i).encode() for i in xfs)
 
 
 #: parsed parts by their bytes: files made from one template share workbook.xml and styles.xml byte for byte, so
 #: a bulk run parses each distinct one once (bounded; a hit compares the bytes, so it is exact)
 _CACHE_MAX = 32
-_WB_CACHE: dict[tuple[bytes, bytes], tuple[list[tuple[str, str]], dict[str, str], bool]] = {}
-_XF_CACHE: dict[bytes, frozenset[int]] = {}
+_WB_CACHE: dict[tuple[object, ...], _Book] = {}
+_XF_CACHE: dict[tuple[object, ...], frozenset[int]] = {}
 _COVERED_CACHE: dict[frozenset[str], frozenset[str]] = {}
 
 
@@ -54,15 +88,108 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
+def _parsed(zf: zipfile.ZipFile, data: bytes | None, names: tuple[str, ...], cache: dict[tuple[object, ...], Any],
+            parse: Callable[..., Any]) -> Any:
+    """``parse(*contents of the members names)``, remembered in ``cache``: by the members' stored records when the
+    archive is in memory (identical records -- local header, compressed bytes, directory entry -- decompress to
+    identical contents and pass the same checks, so nothing is inflated again), else by their contents."""
+    records = _records(zf, data, names) if data is not None else None
+    if records is not None:
+        hit = cache.get(records)
+        if hit is not None:
+            return hit
+    contents = tuple(_read(zf, data, n) for n in names)
+    hit = cache.get(contents)
+    if hit is None:
+        hit = parse(*contents)
+        _remember(cache, contents, hit)
+    if records is not None:
+        _remember(cache, records, hit)
+    return hit
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+
+
+def _read(zf: zipfile.ZipFile, data: bytes | None, name: str) -> bytes:
+    """``zf.read(name)``; from ``data`` (the archive in memory) with one zlib call when the member is plainly
+    deflated or stored and its checksum and size come out right -- anything else (and every error) is left to
+    zipfile, so what is read and what is refused stay exactly zipfile's."""
+    info = zf.NameToInfo.get(name) if data is not None else None
+    if data is None or info is None or info.flag_bits & ~0x80E or info.compress_type not in (0, 8):
+        return zf.read(name)
+    at = info.header_offset
+    head = data[at:at + _LOCAL_HEADER.size]
+    if len(head) == _LOCAL_HEADER.size:
+        sig, n_name, n_extra = _LOCAL_HEADER.unpack(head)
+        start = at + _LOCAL_HEADER.size + n_name + n_extra
+        stored_name = data[at + _LOCAL_HEADER.size:at + _LOCAL_HEADER.size + n_name]
+        if sig == b"PK\x03\x04" and stored_name == info.orig_filename.encode("utf-8" if info.flag_bits & 0x800
+                                                                              else "cp437", "replace"):
+            body = memoryview(data)[start:start + info.compress_size]
+            try:
+                out = zlib.decompress(body, -15) if info.compress_type == 8 else bytes(body)
+            except zlib.error:
+                out = None
+            if out is not None and len(out) == info.file_size and zlib.crc32(out) == info.CRC:
+                return out
+    return zf.read(name)
+
+
+def _records(zf: zipfile.ZipFile, data: bytes, names: tuple[str, ...]) -> tuple[object, ...] | None:
+    """("record", then per member its directory entry and its stored bytes (local header and compressed data)), or
+    None when a member is missing or stored in a way not looked into (encrypted, or not where the directory says)."""
+    out: list[object] = ["record"]
+    for name in names:
+        info = zf.NameToInfo.get(name)
+        if info is None or info.flag_bits & 0x1:
+            return None
+        at = info.header_offset
+        head = data[at:at + _LOCAL_HEADER.size]
+        if len(head) != _LOCAL_HEADER.size:
+            return None
+        sig, n_name, n_extra = _LOCAL_HEADER.unpack(head)
+        end = at + _LOCAL_HEADER.size + n_name + n_extra + info.compress_size
+        if sig != b"PK\x03\x04" or end > len(data):
+            return None
+        out += [name, info.flag_bits, info.compress_type, info.CRC, info.file_size, info.compress_size, data[at:end]]
+    return tuple(out)
+
+
+class _Book:
+    """What the workbook part and its relationships say, and what follows from it alone."""
+
+    __slots__ = ("_reads", "dests", "locked", "owned", "sheet_names", "sheet_parts")
+
+    def __init__(self, workbook: bytes, rels: bytes) -> None:
+        self.sheet_parts, names, self.locked = _parse_workbook_parts(workbook, rels)
+        self.sheet_names = [n for n, _ in self.sheet_parts]
+        #: key -> (sheet, A1) of every defined name the spec knows
+        self.dests: dict[str, tuple[str, str]] = {}
+        for name, ref in names.items():
+            key = spec.key_of_name(name)
+            parsed = parse_ref(ref) if key is not None else None
+            if key is not None and parsed is not None:
+                self.dests[key] = parsed
+        #: the sheets read: the template's own and every sheet a name points at
+        self.owned = frozenset(structure.OWNED_SHEETS) | {d[0] for d in self.dests.values()}
+        self._reads: Reads | None = None
+
+    def reads(self) -> Reads:
+        """Where each key is read (for assemble; made when first asked for, where assemble would make it)."""
+        if self._reads is None:
+            self._reads = reads(self.dests, set(self.sheet_names))
+        return self._reads
+
+
+def _book(zf: zipfile.ZipFile, data: bytes | None = None) -> _Book:
+    """The workbook part, parsed once per distinct content (callers do not modify it)."""
+    return _parsed(zf, data, ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"), _WB_CACHE, _Book)  # type: ignore[no-any-return]
+
+
 def _workbook_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
     """([(sheet name, part path)], {defined name: reference}, structure locked)."""
-    key = (zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
-    hit = _WB_CACHE.get(key)
-    if hit is None:
-        hit = _parse_workbook_parts(*key)
-        _remember(_WB_CACHE, key, hit)
-    sheets, names, locked = hit
-    return list(sheets), dict(names), locked
+    return _parse_workbook_parts(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
 
 
 def _parse_workbook_parts(workbook: bytes, rels: bytes) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
@@ -81,10 +208,12 @@ def _parse_workbook_parts(workbook: bytes, rels: bytes) -> tuple[list[tuple[str,
     return sheets, names, locked
 
 
-def _scan_sheet(zf: zipfile.ZipFile, part: str) -> _Sheet:
-    xml = zf.read(part)
-    out = _scan_regex(xml) if _regex_safe(xml) else _scan_tree(xml)
-    return out
+def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _Sheet:
+    xml = _read(zf, data, part)
+    fast = _scan_fast(xml)
+    if fast is not None:
+        return fast
+    return _scan_regex(xml) if _regex_safe(xml) else _scan_tree(xml)
 
 
 _ROOT_DEFAULT_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
@@ -100,12 +229,17 @@ _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
+def _plain_head(xml: bytes) -> bool:
+    """The root in the default namespace, UTF-8."""
+    head = xml[:400]
+    return _ROOT_DEFAULT_NS in head and not (b"encoding=" in head and b'encoding="UTF-8"' not in head.upper()
+                                             .replace(b"ENCODING=", b"encoding="))
+
+
 def _regex_safe(xml: bytes) -> bool:
     """True for the plain shape every spreadsheet writer we know produces (default namespace, UTF-8, double-quoted
     attributes, no CDATA or comments); anything else goes through the XML parser."""
-    head = xml[:400]
-    if _ROOT_DEFAULT_NS not in head or (b"encoding=" in head and b'encoding="UTF-8"' not in head.upper()
-                                         .replace(b"ENCODING=", b"encoding=")):
+    if not _plain_head(xml):
         return False
     return b"<![CDATA[" not in xml and b"<!--" not in xml and b"='" not in xml and b"<x:" not in xml
 
@@ -125,6 +259,112 @@ def _unescape(raw: bytes) -> str:
         return _ENTITIES[e]
 
     return _ENTITY.sub(one, text)
+
+
+#: before </sheetData>, in one pass: (ref, style, formula element) of each cell start tag of the one shape the
+#: fast scan takes (the shape Excel, openpyxl and our own patcher write), with its formula if that is the first
+#: thing in the cell (the schema's order); ("", "", "") for any other cell or formula tag and for what sends a part
+#: to the full scan (CDATA, comments and prefixes, which :func:`_regex_safe` refuses; merges or protection among
+#: the cells)
+_HEAD = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]*)"(?: s="(0|[1-9][0-9]*)")?(?: t="[a-zA-Z]+")?'
+                   rb"(?:/>|>(<f\b[^<>]*(?:/>|>[^<]*</f>))?)"
+                   rb"|<(?:[cf]\b|!|x:|mergeCell\b|sheetProtection\b)")
+_OTHER = (b"", b"", b"")
+_FORMULA = operator.itemgetter(2)
+_SINGLE_QUOTED = re.compile(rb"='")
+#: after </sheetData>: merges and protection, and anything that sends the part to the full scan
+_TAIL = re.compile(rb"<(?:mergeCell\b([^>]*?)/?>|sheetProtection\b([^>]*?)/?>|[cf]\b|!|x:)")
+#: what the part after </sheetData> (merges, protection, then conditional formats, validations, page setup: most
+#: of a sheet's bytes, and the same in every copy of a template) says, by its bytes; None: the full scan decides
+_TAILS: dict[bytes, tuple[frozenset[str], bool] | None] = {}
+_TAILS_MAX_BYTES = 32 << 20  # what the remembered tails may hold together (memory stays flat)
+
+
+def _scan_fast(xml: bytes) -> _Sheet | None:
+    """What :func:`_scan_regex` finds, for the plain shape of sheet every writer we know produces: cell start
+    tags all canonical, each formula the first thing in its cell, merges and protection after the cells -- told
+    by matching every tag that matters, so nothing is missed; else None (the full scan decides).
+
+    One C-level pass over the cells instead of Python work per cell, the rest of the part looked up by its bytes
+    (or one more pass)."""
+    if not _plain_head(xml):
+        return None
+    end = xml.find(b"</sheetData>")
+    if end < 0 or _SINGLE_QUOTED.search(xml, 0, end):
+        return None
+    tail_bytes = xml[end:]
+    if tail_bytes in _TAILS:
+        tail = _TAILS[tail_bytes]
+    else:
+        tail = _scan_tail(tail_bytes)
+        if len(tail_bytes) <= _TAILS_MAX_BYTES // 16:
+            if len(_TAILS) >= 4 * _CACHE_MAX or sum(map(len, _TAILS)) + len(tail_bytes) > _TAILS_MAX_BYTES:
+                _TAILS.clear()
+            _TAILS[tail_bytes] = tail
+    if tail is None:
+        return None
+    cells = _HEAD.findall(xml, 0, end)
+    if _OTHER in cells:
+        return None  # a cell or formula tag of another shape, or something the full scan must see
+    out = _Sheet()
+    out.cells = cells
+    out.merges, out.protected = set(tail[0]), tail[1]
+    shared: dict[str, tuple[str, str]] = {}
+    pending: list[tuple[str, str]] = []
+    for ref_b, _, f in filter(_FORMULA, cells):
+        head_end = f.index(b">")
+        fhead = f[2:head_end]  # attributes, and "/" when self-closing
+        raw = b"" if fhead.endswith(b"/") else f[head_end + 1:-4]
+        ref = ref_b.decode()
+        fattrs = dict(_F_ATTR.findall(fhead)) if fhead else {}
+        if fattrs.get(b"t") == b"shared":
+            si = fattrs.get(b"si", b"").decode()
+            if raw:
+                text = "=" + _unescape(raw)
+                shared[si] = (text, ref)
+                out.formulas[ref] = text
+            else:
+                pending.append((ref, si))
+        elif raw:
+            out.formulas[ref] = _formula_text(raw)
+    _resolve_shared(out, shared, pending)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _formula_text(raw: bytes) -> str:
+    """"=" and the formula text of a stored ``<f>`` element's content: copies of a template repeat their formulas
+    (totals, status lines) word for word, so each distinct one is unescaped once."""
+    return "=" + _unescape(raw)
+
+
+def _scan_tail(tail: bytes) -> tuple[frozenset[str], bool] | None:
+    """(merged ranges, sheet protected) of the part after </sheetData>; None when it has a cell or formula tag or
+    anything :func:`_regex_safe` refuses."""
+    if _SINGLE_QUOTED.search(tail):
+        return None
+    merges: set[str] = set()
+    protected = False
+    for m in _TAIL.finditer(tail):
+        merge, protection = m.group(1, 2)
+        if merge is not None:
+            rm = _REF_ATTR.search(merge)
+            merges.add(rm.group(1).decode() if rm else "")
+        elif protection is not None:
+            sm = _SHEET_ATTR.search(protection)
+            protected = sm is not None and sm.group(1) in (b"1", b"true")
+        else:
+            return None
+    return frozenset(merges), protected
+
+
+def _merges_and_protection(xml: bytes, out: _Sheet) -> None:
+    for mm in _MERGE.finditer(xml):
+        rm = _REF_ATTR.search(mm.group(1))
+        out.merges.add(rm.group(1).decode() if rm else "")
+    for pm in _PROTECTION.finditer(xml):
+        sm = _SHEET_ATTR.search(pm.group(1))
+        out.protected = sm is not None and sm.group(1) in (b"1", b"true")
 
 
 def _scan_regex(xml: bytes) -> _Sheet:
@@ -172,12 +412,7 @@ def _scan_regex(xml: bytes) -> _Sheet:
                 pending.append((ref, si))
         elif text:
             out.formulas[ref] = "=" + text
-    for mm in _MERGE.finditer(xml):
-        rm = _REF_ATTR.search(mm.group(1))
-        out.merges.add(rm.group(1).decode() if rm else "")
-    for pm in _PROTECTION.finditer(xml):
-        sm = _SHEET_ATTR.search(pm.group(1))
-        out.protected = sm is not None and sm.group(1) in (b"1", b"true")
+    _merges_and_protection(xml, out)
     _resolve_shared(out, shared, pending)
     return out
 
@@ -232,17 +467,12 @@ def _scan_tree(xml: bytes) -> _Sheet:
     return out
 
 
-def _unlocked_xfs(zf: zipfile.ZipFile) -> frozenset[int]:
+def _unlocked_xfs(zf: zipfile.ZipFile, data: bytes | None = None) -> frozenset[int]:
     """Indexes of cell formats whose protection says locked="0"."""
     try:
-        raw = zf.read("xl/styles.xml")
+        return _parsed(zf, data, ("xl/styles.xml",), _XF_CACHE, _parse_unlocked_xfs)  # type: ignore[no-any-return]
     except KeyError:
         return frozenset()
-    hit = _XF_CACHE.get(raw)
-    if hit is None:
-        hit = _parse_unlocked_xfs(raw)
-        _remember(_XF_CACHE, raw, hit)
-    return hit
 
 
 def _parse_unlocked_xfs(raw: bytes) -> frozenset[int]:
@@ -264,31 +494,29 @@ def _grid_value(v: Any) -> CellValue:
     return v  # type: ignore[no-any-return]
 
 
-def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test_members: bool = True) -> ReportData:
+def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test_members: bool = True,
+              data: bytes | None = None) -> ReportData:
     """Read one report workbook (see the module doc). ``test_members=False`` is the bulk mode: the archive is not
-    checksum-tested member by member up front (see :func:`~xl_addin.adapters.fileio.sniff`)."""
-    kind = sniff(path, test_members=test_members)
+    checksum-tested member by member up front (see :func:`~xl_addin.adapters.fileio.sniff`). ``data``: the
+    file's bytes when the caller has read them already (bulk: they are hashed too); both the zip scan and
+    calamine then read from memory."""
+    kind, zf = open_archive(path, test_members=test_members, data=data)
     if kind == "ods":
+        zf.close()
         raise ReadError(path, ODS)
     import python_calamine as pc
 
     try:
-        with zipfile.ZipFile(path) as zf:
-            sheet_parts, names, structure_locked = _workbook_parts(zf)
-            sheet_names = [n for n, _ in sheet_parts]
-            dests = {}
-            for name, ref in names.items():
-                key = spec.key_of_name(name)
-                parsed = parse_ref(ref) if key is not None else None
-                if key is not None and parsed is not None:
-                    dests[key] = parsed
-            owned = set(structure.OWNED_SHEETS) | {d[0] for d in dests.values()}
-            scans = {n: _scan_sheet(zf, p) for n, p in sheet_parts if n in owned and p in zf.namelist()}
-            unlocked_xfs = _unlocked_xfs(zf) if with_structure else frozenset()
-        cal = pc.CalamineWorkbook.from_path(str(path))
+        with zf:
+            book = _book(zf, data)
+            members = zf.NameToInfo
+            scans = {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+            unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
+        cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
+               else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
         try:
             grids = {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
-                     for n in sheet_names if n in owned or n == spec.HIDDEN_SHEET}
+                     for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
         finally:
             cal.close()
     except ReadError:
@@ -298,30 +526,76 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
                               "请重新保存或重新发送。") from None
 
     def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
-        grid = grids.get(sheet)
-        r, c = _rc(a1)
-        v: CellValue = None
-        if grid is not None and r < len(grid) and c < len(grid[r]):
-            v = _grid_value(grid[r][c])
         scan = scans.get(sheet)
-        formula = scan.formulas.get(a1) if scan is not None else None
-        return (None if formula is not None else v), formula
+        if scan is not None and a1 in scan.formulas:
+            return None, scan.formulas[a1]
+        grid = grids.get(sheet)
+        if grid is not None:
+            r, c = _rc(a1)
+            if r < len(grid):
+                row = grid[r]
+                if c < len(row):
+                    return _grid_value(row[c]), None
+        return None, None
 
     def build_structure(props: dict[str, str]) -> Structure:
         exp = structure.expected()
-        labels = {(s, a): cell(s, a)[0] for s, a in exp.labels if s in grids}
+        labels: dict[tuple[str, str], CellValue] = {}
+        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
+            grid = grids.get(s)
+            if grid is None:
+                continue
+            scan = scans.get(s)
+            with_formula = scan.formulas if scan is not None else {}
+            for at, r, c in cells:
+                v = None
+                if at[1] not in with_formula and r < len(grid):
+                    row = grid[r]
+                    if c < len(row):
+                        v = _grid_value(row[c])
+                labels[at] = v
         merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
-        unlocked = {}
-        for s in exp.sheets:
-            if s in scans:
-                covered = _covered(frozenset(scans[s].merges))
-                unlocked[s] = frozenset(a for a, x in scans[s].styles.items() if x in unlocked_xfs and a not in covered)
+        unlocked = {s: scans[s].unlocked(unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
-        return Structure(tuple(sheet_names), labels, merges, unlocked, protected, structure_locked,
+        return Structure(tuple(book.sheet_names), labels, merges, unlocked, protected, book.locked,
                          props.get("fingerprint"))
 
-    return assemble(str(path), dests, set(sheet_names), cell, _hidden_props(grids.get(spec.HIDDEN_SHEET)),
-                    build_structure if with_structure else None)
+    def cells(places: Sequence[tuple[str, str, int, int]]) -> list[tuple[CellValue, str | None]]:
+        """cell() of each place, without a call per cell."""
+        out: list[tuple[CellValue, str | None]] = []
+        at_sheet = None
+        grid: list[list[Any]] = []
+        scan: _Sheet | None = None
+        for sheet, a1, r, c in places:
+            if sheet != at_sheet:
+                at_sheet, grid, scan = sheet, grids.get(sheet) or [], scans.get(sheet)
+            if scan is not None and a1 in scan.formulas:
+                out.append((None, scan.formulas[a1]))
+                continue
+            v: Any = None
+            if r < len(grid):
+                row = grid[r]
+                if c < len(row):
+                    v = row[c]  # as _grid_value
+                    if isinstance(v, float):
+                        if v.is_integer() and abs(v) < 2**53:
+                            v = int(v)
+                    elif v == "":
+                        v = None
+            out.append((v, None))
+        return out
+
+    return assemble(str(path), book.dests, set(book.sheet_names), cell, _hidden_props(grids.get(spec.HIDDEN_SHEET)),
+                    build_structure if with_structure else None, plan=book.reads, cells=cells)
+
+
+@functools.cache
+def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
+    """sheet -> ((sheet, A1), row index, column index) of each label the template writes there."""
+    out: dict[str, list[tuple[tuple[str, str], int, int]]] = {}
+    for s, a in structure.expected().labels:
+        out.setdefault(s, []).append(((s, a), *_rc(a)))
+    return out
 
 
 def _hidden_props(grid: list[list[Any]] | None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 import zipfile
@@ -27,16 +28,28 @@ def sniff(path: str | os.PathLike[str], *, test_members: bool = True) -> str:
 
     ``test_members=False`` (bulk reading) skips decompressing every member to test its checksum: the parts a
     reader then reads are checked as they are read, only damage in a part no reader needs goes unnoticed."""
+    kind, zf = open_archive(path, test_members=test_members)
+    zf.close()
+    return kind
+
+
+def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
+                 data: bytes | None = None) -> tuple[str, zipfile.ZipFile]:
+    """:func:`sniff`, returning the open archive as well (the caller closes it), so a reader parses the zip
+    directory once. ``data``: the file's bytes, already read (the archive is then read from memory)."""
     p = Path(path)
-    if not p.exists():
-        raise ReadError(p, "文件不存在。")
-    if p.is_dir():
-        raise ReadError(p, "这是一个文件夹，不是 Excel 工作簿。")
-    try:
-        with p.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise ReadError(p, f"无法打开文件（{exc.strerror or exc}）。") from None
+    if data is None:
+        if not p.exists():
+            raise ReadError(p, "文件不存在。")
+        if p.is_dir():
+            raise ReadError(p, "这是一个文件夹，不是 Excel 工作簿。")
+        try:
+            with p.open("rb") as fh:
+                head = fh.read(8)
+        except OSError as exc:
+            raise ReadError(p, f"无法打开文件（{exc.strerror or exc}）。") from None
+    else:
+        head = data[:8]
     if not head:
         raise ReadError(p, "文件是空的（0 字节），可能没有保存完整，请重新保存或重新发送。")
     if head == _OLE_MAGIC:
@@ -46,18 +59,25 @@ def sniff(path: str | os.PathLike[str], *, test_members: bool = True) -> str:
     if head[:4] != b"PK\x03\x04":
         raise ReadError(p, "不是 Excel 工作簿（.xlsx），请使用下发的年报模板。")
     try:
-        with zipfile.ZipFile(p) as zf:
-            names = set(zf.namelist())
-            if "mimetype" in names and b"spreadsheet" in zf.read("mimetype"):
-                return "ods"
-            if "xl/workbook.xml" not in names:
-                raise ReadError(p, "不是 Excel 工作簿（压缩包中没有工作簿内容），请使用下发的年报模板。")
-            bad = zf.testzip() if test_members else None
-            if bad is not None:
-                raise ReadError(p, f"文件已损坏（{bad} 校验失败），请重新保存或重新发送。")
+        zf = zipfile.ZipFile(p if data is None else io.BytesIO(data))
     except zipfile.BadZipFile:
         raise ReadError(p, "文件已损坏（不是完整的 .xlsx 压缩包），请重新保存或重新发送。") from None
-    return "xlsx"
+    try:
+        names = set(zf.namelist())
+        if "mimetype" in names and b"spreadsheet" in zf.read("mimetype"):
+            return "ods", zf
+        if "xl/workbook.xml" not in names:
+            raise ReadError(p, "不是 Excel 工作簿（压缩包中没有工作簿内容），请使用下发的年报模板。")
+        bad = zf.testzip() if test_members else None
+        if bad is not None:
+            raise ReadError(p, f"文件已损坏（{bad} 校验失败），请重新保存或重新发送。")
+    except zipfile.BadZipFile:
+        zf.close()
+        raise ReadError(p, "文件已损坏（不是完整的 .xlsx 压缩包），请重新保存或重新发送。") from None
+    except BaseException:
+        zf.close()
+        raise
+    return "xlsx", zf
 
 
 def _ole_has_stream(path: Path, name: str) -> bool:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
+import math
 import os
+import re
+import zipfile
 from collections.abc import Sequence
 from copy import copy
 from pathlib import Path
@@ -21,6 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import PieChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 
 from .. import spec
@@ -78,12 +83,99 @@ def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
     """The summary workbook at ``out``, written atomically."""
     _STYLES.clear()  # style arrays index into one workbook's style tables
     wb = Workbook(write_only=True)
-    _tracker(wb, result)
-    _findings(wb, result)
-    _rollup(wb, result)
+    bulk = [_tracker(wb, result), _findings(wb, result), _rollup(wb, result)]
+    buf = io.BytesIO()
+    wb.save(buf)
     with atomic_path(out) as tmp:
-        wb.save(tmp)
+        _splice(buf.getvalue(), bulk, tmp)
     return Path(out)
+
+
+class _Rows:
+    """The many plain rows of one sheet (one per agency, one per finding), written as sheet XML text and spliced
+    in after the rows openpyxl wrote (:func:`_splice`): openpyxl's write-only mode spends some 20 µs a cell, and a
+    county has hundreds of thousands. Cells are written as openpyxl writes them (style index, inline strings,
+    numbers as "%.16g", dates as serial numbers), except that text is always text (openpyxl would turn a text
+    starting with "=" into a formula) and control characters, which XML cannot hold, are dropped (openpyxl
+    refuses the whole workbook)."""
+
+    def __init__(self, ws: Any, first_row: int, n_cols: int) -> None:
+        self.ws = ws
+        self.row = first_row
+        self.refs = [spec.col_letter(i + 1) for i in range(n_cols)]
+        self.chunks: list[str] = []
+
+    def style(self, **kw: Any) -> str:
+        """The ` s="n"` attribute of a style (as :func:`_cell` takes it), registering it in the workbook."""
+        c = _cell(self.ws, None, **kw)
+        return f' s="{c.style_id}"' if c.has_style else ""
+
+    def append(self, cells: Sequence[tuple[Any, str]]) -> None:
+        """One row of (value, style attribute) pairs, from column A."""
+        r = self.row
+        out = [f'<row r="{r}">']
+        for ref, (v, s) in zip(self.refs, cells, strict=False):
+            t = type(v)  # the usual cases inline, as _cell_xml writes them
+            if (t is str and v and len(v) <= 32767 and not v[0].isspace() and not v[-1].isspace()
+                    and not _ILLEGAL.search(v)):
+                out.append(f'<c r="{ref}{r}"{s} t="inlineStr"><is><t>{v.translate(_ESCAPE)}</t></is></c>')
+            elif v is None:
+                if s:
+                    out.append(f'<c r="{ref}{r}"{s}/>')
+            elif t is int:
+                out.append(f'<c r="{ref}{r}"{s} t="n"><v>{v:.16g}</v></c>')
+            else:
+                out.append(_cell_xml(f"{ref}{r}", v, s))
+        out.append("</row>")
+        self.chunks.append("".join(out))
+        self.row = r + 1
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+
+
+def _cell_xml(ref: str, v: Any, s: str) -> str:
+    if v is None:
+        return f'<c r="{ref}"{s}/>' if s else ""
+    if isinstance(v, str):
+        if not v:
+            return f'<c r="{ref}"{s} t="inlineStr"/>'
+        v = v[:32767]
+        if _ILLEGAL.search(v):
+            v = _ILLEGAL.sub("", v)
+        space = ' xml:space="preserve"' if v != v.strip() else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{v.translate(_ESCAPE)}</t></is></c>'
+    if isinstance(v, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(v)}</v></c>'
+    if isinstance(v, dt.date | dt.datetime):
+        v = to_excel(v)
+    if isinstance(v, int | float):
+        text = "" if isinstance(v, float) and (math.isnan(v) or math.isinf(v)) else f"{v:.16g}"
+        return f'<c r="{ref}"{s} t="n"><v>{text}</v></c>'
+    return _cell_xml(ref, str(v), s)
+
+
+def _splice(data: bytes, bulk: Sequence[_Rows], out: Path) -> None:
+    """The workbook openpyxl wrote (``data``), with each sheet's bulk rows put after its own, into ``out``."""
+    parts = {b.ws.path.lstrip("/"): b for b in bulk}  # the part names are given out as the workbook is saved
+    # the bulk rows are big and plain: fast compression (level 1) is several times faster, the file a bit larger
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            rows = parts.get(info.filename)
+            if rows is None:
+                dst.writestr(info, body)
+                continue
+            if b"</sheetData>" not in body:  # no row of openpyxl's own: an empty element to open
+                body = body.replace(b"<sheetData/>", b"<sheetData></sheetData>", 1)
+            at = body.rindex(b"</sheetData>")
+            with dst.open(info.filename, "w") as fh:
+                fh.write(body[:at])
+                for i in range(0, len(rows.chunks), 2000):
+                    fh.write("".join(rows.chunks[i:i + 2000]).encode())
+                fh.write(body[at:])
 
 
 _STYLES: dict[tuple[Any, ...], Any] = {}
@@ -123,7 +215,7 @@ def _title(result: CollectResult, what: str) -> str:
     return f"{year}政府信息公开工作年度报告{what}"
 
 
-def _tracker(wb: Workbook, result: CollectResult) -> None:
+def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     ws = wb.create_sheet(TRACKER_SHEET)
     _widths(ws, TRACKER_WIDTHS)
     last = spec.col_letter(len(TRACKER_HEADERS))
@@ -139,8 +231,10 @@ def _tracker(wb: Workbook, result: CollectResult) -> None:
     ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
     ws.append([])
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
+    rows = _Rows(ws, TRACKER_HEADER_ROW + 1, len(TRACKER_HEADERS))
+    styles = _TrackerStyles(rows)
     for r in result.rows:
-        ws.append(_tracker_cells(ws, r))
+        rows.append(_tracker_cells(styles, r))
     n = len(result.rows)
     ws.auto_filter.ref = f"A{TRACKER_HEADER_ROW}:{last}{TRACKER_HEADER_ROW + max(n, 1)}"
     # a small chart of the states of the roster agencies: 通过 / 不通过 / 未提交
@@ -155,9 +249,29 @@ def _tracker(wb: Workbook, result: CollectResult) -> None:
     chart.dataLabels.showVal = True
     chart.height, chart.width = 6.5, 9.5
     ws.add_chart(chart, f"{spec.col_letter(len(TOTALS) + 2)}1")
+    return rows
 
 
-def _tracker_cells(ws: Any, r: TrackerRow) -> list[WriteOnlyCell]:
+class _TrackerStyles:
+    """The style attributes of the tracker's cells, each registered once."""
+
+    def __init__(self, rows: _Rows) -> None:
+        self.rows = rows
+        self.late = rows.style(font=ERROR_FONT, fill=ERROR_FILL, align=CENTER, border=True)
+        #: per column: the plain style (dates with their number format; 说明 wrapped)
+        self.plain = [rows.style(font=PLAIN, align=WRAP if i == 14 else None, border=True,
+                                 fmt="yyyy-mm-dd hh:mm" if i == 8 else ("yyyy-mm-dd" if i in (9, 10) else None))
+                      for i in range(len(TRACKER_HEADERS))]
+        self._verdict: dict[tuple[int, int], str] = {}
+
+    def verdict(self, fill: PatternFill, font: Font) -> str:
+        key = (id(fill), id(font))
+        if key not in self._verdict:
+            self._verdict[key] = self.rows.style(font=font, fill=fill, align=CENTER, border=True)
+        return self._verdict[key]
+
+
+def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str]]:
     fill, font = _VERDICT_STYLE.get(r.verdict, (GREY_FILL, PLAIN))
     if r.seq == 0 and r.verdict == DUPLICATE:
         fill, font = GREY_FILL, PLAIN
@@ -166,31 +280,29 @@ def _tracker_cells(ws: Any, r: TrackerRow) -> list[WriteOnlyCell]:
                          r.submitted.replace(microsecond=0) if r.submitted else None, r.report_date, r.deadline,
                          r.errors if r.state != MISSING else None, r.warnings if r.state != MISSING else None,
                          r.infos if r.state != MISSING else None, r.note, r.path, r.sha256]
-    cells = []
-    for i, v in enumerate(values):
-        fmt = "yyyy-mm-dd hh:mm" if i == 8 else ("yyyy-mm-dd" if i in (9, 10) else None)
-        if i == 6:
-            cells.append(_cell(ws, v, font=font, fill=fill, align=CENTER, border=True))
-        elif i == 7 and late:
-            cells.append(_cell(ws, v, font=ERROR_FONT, fill=ERROR_FILL, align=CENTER, border=True))
-        else:
-            cells.append(_cell(ws, v, font=PLAIN, align=WRAP if i == 14 else None, border=True, fmt=fmt))
+    cells = list(zip(values, styles.plain, strict=True))
+    cells[6] = (r.verdict, styles.verdict(fill, font))
+    if late:
+        cells[7] = (r.timely, styles.late)
     return cells
 
 
-def _findings(wb: Workbook, result: CollectResult) -> None:
+def _findings(wb: Workbook, result: CollectResult) -> _Rows:
     ws = wb.create_sheet(FINDINGS_SHEET)
     _widths(ws, FINDINGS_WIDTHS)
     ws.freeze_panes = "C2"
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in FINDINGS_HEADERS])
+    rows = _Rows(ws, 2, len(FINDINGS_HEADERS))
     for x in result.findings:
         f = x.finding
-        ws.append([x.agency, x.path, "是" if x.used else "否", f.rule, f.severity.zh, f.sheet, f.cell,
-                   f.labels[0] if f.labels else "", f.labels[1] if len(f.labels) > 1 else "", f.message])
+        rows.append([(x.agency, ""), (x.path, ""), ("是" if x.used else "否", ""), (f.rule, ""), (f.severity.zh, ""),
+                     (f.sheet, ""), (f.cell, ""), (f.labels[0] if f.labels else "", ""),
+                     (f.labels[1] if len(f.labels) > 1 else "", ""), (f.message, "")])
     ws.auto_filter.ref = f"A1:{spec.col_letter(len(FINDINGS_HEADERS))}{len(result.findings) + 1}"
+    return rows
 
 
-def _rollup(wb: Workbook, result: CollectResult) -> None:
+def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
     ws = wb.create_sheet(ROLLUP_SHEET)
     ro = result.rollup
     heads, loc = rollup_layout()
@@ -240,25 +352,28 @@ def _rollup(wb: Workbook, result: CollectResult) -> None:
     # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
     for i, h in enumerate(("序号", "机关名称", "原因")):
         put(r, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
-    for i, (agency, why) in enumerate(ro.excluded, start=1):
-        r += 1
-        put(r, 1, _cell(ws, i, font=PLAIN, border=True, align=CENTER))
-        put(r, 2, _cell(ws, agency, font=PLAIN, border=True))
-        put(r, 3, _cell(ws, why, font=PLAIN, border=True))
-    if ro.findings:
-        r += 2
-        put(r, 1, _cell(ws, "汇总表复核", font=HEADER_FONT, align=LEFT), colspan=n_cols)
-        for f in ro.findings:
-            r += 1
-            put(r, 1, _cell(ws, f.severity.zh, font=ERROR_FONT if f.severity.value == "error" else WARNING_FONT))
-            put(r, 2, _cell(ws, f.cell, font=PLAIN))
-            put(r, 3, _cell(ws, f.message, font=PLAIN))
     max_row = max(row for row, _ in grid)
     for row in range(1, max_row + 1):
         ws.append([grid.get((row, col)) for col in range(1, n_cols + 1)])
+    # the lists (one row per agency left out) are written as the tracker's rows are
+    rows = _Rows(ws, r + 1, n_cols)
+    number, plain = rows.style(font=PLAIN, border=True, align=CENTER), rows.style(font=PLAIN, border=True)
+    for i, (agency, why) in enumerate(ro.excluded, start=1):
+        rows.append([(i, number), (agency, plain), (why, plain)])
+    if ro.findings:
+        rows.append([])
+        r = rows.row
+        ws.merged_cells.add(f"A{r}:{last}{r}")
+        rows.append([("汇总表复核", rows.style(font=HEADER_FONT, align=LEFT))]
+                    + [(None, rows.style(border=True))] * (n_cols - 1))
+        error, warning, text = (rows.style(font=ERROR_FONT), rows.style(font=WARNING_FONT), rows.style(font=PLAIN))
+        for f in ro.findings:
+            rows.append([(f.severity.zh, error if f.severity.value == "error" else warning), (f.cell, text),
+                         (f.message, text)])
     ws.print_area = f"A1:{last}{rollup_end_row()}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = "9"  # A4
+    return rows
 
 
 # ---- HTML --------------------------------------------------------------------------------------------------------

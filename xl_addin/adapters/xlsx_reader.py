@@ -8,10 +8,12 @@ later template version may move them. Formulas are read as text; cached values a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .. import spec, structure
@@ -39,37 +41,88 @@ def parse_ref(ref: str) -> tuple[str, str] | None:
     return sheet, cell
 
 
+@functools.cache
+def _keys() -> tuple[tuple[str, spec.Location, tuple[str, str], str | None], ...]:
+    """(key, template location, (sheet, A1) there, name in ReportData.prior or None) of every key, in spec order."""
+    return tuple((key, loc, (loc.sheet, loc.a1), key[len("prior."):] if key.startswith("prior.") else None)
+                 for key, loc in spec.LAYOUT.locations.items())
+
+
+@dataclass(frozen=True)
+class Reads:
+    """Where :func:`assemble` reads each key, given a workbook's names and sheets (see :func:`reads`)."""
+
+    #: (sheet, A1, row index, column index) of each cell read, 0-based indexes
+    places: tuple[tuple[str, str, int, int], ...]
+    #: per place: (key, its name in ReportData.prior or None, its Location when the name moved it else None)
+    keys: tuple[tuple[str, str | None, spec.Location | None], ...]
+    #: keys whose sheet is not in the workbook
+    missing: frozenset[str]
+
+
+def reads(dests: Mapping[str, tuple[str, str]], sheets: Collection[str]) -> Reads:
+    """Each key's cell: where its defined name points (``dests``), else the template's place; none when that
+    sheet is not among ``sheets``."""
+    places: list[tuple[str, str, int, int]] = []
+    keys: list[tuple[str, str | None, spec.Location | None]] = []
+    missing: set[str] = set()
+    for key, default, at, prior_name in _keys():
+        sheet, a1 = dests.get(key, at)
+        if sheet not in sheets:
+            if prior_name is None:
+                missing.add(key)
+            continue
+        places.append((sheet, a1, *_index(a1)))
+        moved = None
+        if prior_name is None and (sheet != at[0] or a1 != at[1]):  # else the template's place, as is
+            r, c = _rc(a1)
+            moved = spec.Location(sheet, r, c, default.colspan)
+        keys.append((key, prior_name, moved))
+    return Reads(tuple(places), tuple(keys), frozenset(missing))
+
+
+#: the values and formulas of many cells at once: [(value, formula text or None)] for [(sheet, A1, row index,
+#: column index)]
+CellsGetter = Callable[[Sequence[tuple[str, str, int, int]]], Sequence[tuple[CellValue, str | None]]]
+
+
 def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cell: CellGetter,
-             props: dict[str, str], build_structure: Callable[[dict[str, str]], Structure] | None) -> ReportData:
+             props: dict[str, str], build_structure: Callable[[dict[str, str]], Structure] | None, *,
+             plan: Callable[[], Reads] | None = None, cells: CellsGetter | None = None) -> ReportData:
+    """The ReportData of a workbook from what a reader found. ``plan``: gives :func:`reads` of ``dests`` and
+    ``sheets`` when the reader keeps it; ``cells``: a way to get many cells at once, instead of ``cell`` for each."""
     ours = props.get("template_id") == spec.TEMPLATE_ID or len(dests) >= len(spec.INPUT_KEYS) // 2
     if not ours:
         raise ReadError(path, NOT_OURS)
+    where = plan() if plan is not None else reads(dests, sheets)
+    got = cells(where.places) if cells is not None else [cell(s, a) for s, a, _, _ in where.places]
     values: dict[str, CellValue] = {}
     formulas: dict[str, str] = {}
     locations = dict(spec.LAYOUT.locations)
-    missing: set[str] = set()
     prior: dict[str, CellValue] = {}
-    for key in spec.ALL_KEYS:
-        default = spec.LAYOUT.locations[key]
-        sheet, a1 = dests.get(key, (default.sheet, default.a1))
-        if sheet not in sheets:
-            if not key.startswith("prior."):
-                missing.add(key)
-            continue
-        value, formula = cell(sheet, a1)
+    for (key, prior_name, moved), (value, formula) in zip(where.keys, got, strict=True):
         if isinstance(value, dt.datetime) and value.time() == dt.time():
             value = value.date()  # openpyxl gives datetimes, calamine dates, for the same date cell
-        if key.startswith("prior."):
-            prior[key[len("prior."):]] = value
+        if prior_name is not None:
+            prior[prior_name] = value
             continue
-        r, c = _rc(a1)
-        locations[key] = spec.Location(sheet, r, c, default.colspan)
+        if moved is not None:
+            locations[key] = moved
         values[key] = value
         if formula is not None:
             formulas[key] = formula
     st = build_structure(props) if build_structure is not None else None
-    return ReportData(values=values, formulas=formulas, locations=locations, missing=frozenset(missing),
+    return ReportData(values=values, formulas=formulas, locations=locations, missing=where.missing,
                       prior=prior, props=props, structure=st, source=path)
+
+
+def _index(a1: str) -> tuple[int, int]:
+    """0-based (row, column) of an A1 reference: letters, then a number (ValueError otherwise)."""
+    i = col = 0
+    while i < len(a1) and a1[i].isalpha():
+        col = col * 26 + ord(a1[i].upper()) - 64
+        i += 1
+    return int(a1[i:]) - 1, col - 1
 
 
 def _rc(a1: str) -> tuple[int, int]:
