@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import derive, rules, spec
-from .model import CellValue, Finding, ReportData, Severity
+from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
 
 Number = int | float
 
@@ -192,12 +192,11 @@ class FileResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        c = Counter(f.severity.value for f in self.findings)
-        return {s.value: c.get(s.value, 0) for s in Severity}
+        return severity_counts(self.findings)
 
     @property
     def valid(self) -> bool:
-        return self.readable and not any(f.severity is Severity.ERROR for f in self.findings)
+        return self.readable and not has_error(self.findings)
 
     @property
     def time(self) -> dt.datetime:

@@ -125,13 +125,6 @@ def _adjacent(a: spec.Location, b: spec.Location) -> bool:
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 @functools.lru_cache(maxsize=4096)
 def cells_summed(formula: str) -> frozenset[tuple[int, int]] | None:
     """The (row, col) cells a same-sheet sum formula adds up, or None when it is anything else.
@@ -151,8 +144,8 @@ def cells_summed(formula: str) -> frozenset[tuple[int, int]] | None:
         m = _REF.match(t)
         if not m:
             return None
-        r1, c1 = int(m.group(2)), _col_number(m.group(1))
-        r2, c2 = (int(m.group(4)), _col_number(m.group(3))) if m.group(3) else (r1, c1)
+        r1, c1 = int(m.group(2)), spec.col_number(m.group(1))
+        r2, c2 = (int(m.group(4)), spec.col_number(m.group(3))) if m.group(3) else (r1, c1)
         for r in range(min(r1, r2), max(r1, r2) + 1):
             for c in range(min(c1, c2), max(c1, c2) + 1):
                 if (r, c) in cells:

@@ -42,6 +42,16 @@ class Structure:
     fingerprint: str | None = None
 
 
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """{"error": n, "warning": n, "info": n} of ``findings``."""
+    c = Counter(f.severity.value for f in findings)
+    return {s.value: c.get(s.value, 0) for s in Severity}
+
+
+def has_error(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
 @dataclass(frozen=True)
 class ReportData:
     """A snapshot of one report: values by key (see :mod:`xl_addin.spec`), where they were found, and the file's
@@ -176,12 +186,11 @@ class Report:
 
     @property
     def counts(self) -> dict[str, int]:
-        c = Counter(f.severity.value for f in self.findings)
-        return {s.value: c.get(s.value, 0) for s in Severity}
+        return severity_counts(self.findings)
 
     @property
     def valid(self) -> bool:
-        return not any(f.severity is Severity.ERROR for f in self.findings)
+        return not has_error(self.findings)
 
     def by_rule(self, rule: str) -> list[Finding]:
         return [f for f in self.findings if f.rule == rule]

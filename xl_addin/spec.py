@@ -484,6 +484,14 @@ def col_letter(col: int) -> str:
     return s
 
 
+def col_number(letters: str) -> int:
+    """The column number of ``letters`` ("A" -> 1, "AA" -> 27); the inverse of :func:`col_letter`."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
 def defined_name(key: str) -> str:
     """The workbook-level defined name of a key: ``t3.new.natural`` -> ``xa_t3_new_natural``."""
     return NAME_PREFIX + key.replace(".", "_")

@@ -63,6 +63,13 @@ def _drafts_doc() -> list[list[str]]:
     return [[d.id, *cells[d.id], drafts.draft_formula(d)] for d in drafts.DRAFTS]
 
 
+#: the results sheet the tools write findings into (template_builder lays it out, the add-in fills it)
+RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
+RESULTS_NOT_RUN = "尚未校验。请点击“政务公开年报”选项卡中的“校验”，或用命令行 xl-addin check 检查。"
+#: the fills that tell input cells from derived ones (RGB hex; the add-in's 清除标记 restores them)
+INPUT_COLOR = "FFF9E5"
+DERIVED_COLOR = "E7E6E6"
+
 OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)
 META_TITLE = "政府信息公开工作年度报告——基本信息"
 NARRATIVE_TITLE = "政府信息公开工作年度报告——正文（一、五、六部分）"

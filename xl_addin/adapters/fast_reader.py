@@ -403,15 +403,8 @@ def _scan_regex(xml: bytes) -> _Sheet:
         if not fhead.endswith(b"/"):
             fend = xml.find(b"</f>", fm.end())
             text = _unescape(xml[fm.end():fend]) if fend > fm.end() else ""
-        if fattrs.get(b"t") == b"shared":
-            si = fattrs.get(b"si", b"").decode()
-            if text:
-                shared[si] = ("=" + text, ref)
-                out.formulas[ref] = "=" + text
-            else:
-                pending.append((ref, si))
-        elif text:
-            out.formulas[ref] = "=" + text
+        si = fattrs.get(b"si", b"").decode() if fattrs.get(b"t") == b"shared" else None
+        _add_formula(out, shared, pending, ref, text, si)
     _merges_and_protection(xml, out)
     _resolve_shared(out, shared, pending)
     return out
@@ -420,6 +413,20 @@ def _scan_regex(xml: bytes) -> _Sheet:
 def _end_of(xml: bytes, pos: int) -> int:
     end = xml.find(b"</c>", pos)
     return end if end >= 0 else len(xml)
+
+
+def _add_formula(out: _Sheet, shared: dict[str, tuple[str, str]], pending: list[tuple[str, str]], ref: str,
+                 text: str, si: str | None) -> None:
+    """Record the formula of cell ``ref``; ``si``: its shared-formula group (a master has the text, a dependent
+    is resolved later by :func:`_resolve_shared`)."""
+    if si is not None:
+        if text:
+            shared[si] = ("=" + text, ref)
+            out.formulas[ref] = "=" + text
+        else:
+            pending.append((ref, si))
+    elif text:
+        out.formulas[ref] = "=" + text
 
 
 def _resolve_shared(out: _Sheet, shared: dict[str, tuple[str, str]], pending: list[tuple[str, str]]) -> None:
@@ -446,16 +453,8 @@ def _scan_tree(xml: bytes) -> _Sheet:
                     out.styles[ref] = int(s)
                 f = el.find(f"{NS}f")
                 if f is not None:
-                    text = f.text or ""
-                    if f.get("t") == "shared":
-                        si = f.get("si", "")
-                        if text:
-                            shared[si] = ("=" + text, ref)
-                            out.formulas[ref] = "=" + text
-                        else:
-                            pending.append((ref, si))
-                    elif text:
-                        out.formulas[ref] = "=" + text
+                    si = f.get("si", "") if f.get("t") == "shared" else None
+                    _add_formula(out, shared, pending, ref, f.text or "", si)
                 el.clear()
             elif tag == f"{NS}row":
                 el.clear()
@@ -638,15 +637,4 @@ def _covered(merges: frozenset[str]) -> frozenset[str]:
     return hit
 
 
-def _inside_merge(a1: str, merges: set[str]) -> bool:
-    """True for a cell inside a merged range other than its top-left cell (its own format is not used)."""
-    r, c = _rc(a1)
-    for m in merges:
-        if ":" not in m:
-            continue
-        a, b = m.split(":")
-        (r1, c1), (r2, c2) = _rc(a), _rc(b)
-        if r1 <= r <= r2 and c1 <= c <= c2 and (r, c) != (r1, c1):
-            return True
-    return False
 

@@ -20,17 +20,17 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import __version__, derive, expr, spec
+from .. import __version__, derive, expr, spec, structure
 from ..model import CellValue, Report, ReportData, Severity
 from .xlsx_reader import NOT_OURS, _rc, assemble, parse_ref
 
 Grid = Sequence[Sequence[object]]
 
 #: columns of the results sheet (the template writes the same header; a test keeps them equal)
-RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
+RESULTS_HEADERS = structure.RESULTS_HEADERS
 #: the template's own fills of input and derived cells (template_builder.INPUT_FILL / DERIVED_FILL)
-INPUT_COLOR = "FFF9E5"
-DERIVED_COLOR = "E7E6E6"
+INPUT_COLOR = structure.INPUT_COLOR
+DERIVED_COLOR = structure.DERIVED_COLOR
 MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
 #: the ``macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
 GUARD_MACRO = "XaHelpers.XaGuard"
@@ -44,7 +44,7 @@ FLAG_FORMAT_ROWS, FLAG_FILTER = 1, 2
 TITLE = "政务公开年报"
 NOT_OURS_MESSAGE = NOT_OURS.replace("或用 xl-addin template 生成模板。", "未作任何修改。")
 NO_RESULTS_SHEET = f"工作簿中没有“{spec.RESULTS_SHEET}”工作表，无法写入校验结果。请使用县政务公开办下发的模板。"
-NOT_RUN = "尚未校验。请点击“政务公开年报”选项卡中的“校验”，或用命令行 xl-addin check 检查。"
+NOT_RUN = structure.RESULTS_NOT_RUN
 GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改动），本次没有写入。"
                 "请把工作簿发回县政务公开办，或用新模板重新填报。")
 PICK_FOLDER_PROMPT = "请选择收齐各单位年报工作簿的文件夹"

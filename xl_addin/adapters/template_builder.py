@@ -23,8 +23,8 @@ HEADER_FONT = Font(name="宋体", size=11, bold=True)
 TITLE_FONT = Font(name="黑体", size=14)
 INPUT_FONT = Font(name="Times New Roman", size=11)
 TEXT_FONT = Font(name="仿宋", size=12)
-INPUT_FILL = PatternFill("solid", fgColor="FFF9E5")
-DERIVED_FILL = PatternFill("solid", fgColor="E7E6E6")
+INPUT_FILL = PatternFill("solid", fgColor=structure.INPUT_COLOR)
+DERIVED_FILL = PatternFill("solid", fgColor=structure.DERIVED_COLOR)
 HEADER_FILL = PatternFill("solid", fgColor="F2F2F2")
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -46,7 +46,7 @@ WARNING_FONT = Font(color="7F6000")
 OK_FONT = Font(color="006100", bold=True)
 STATUS_FONT = Font(name="黑体", size=12)
 
-RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
+RESULTS_HEADERS = structure.RESULTS_HEADERS
 
 
 def build_workbook(values: Mapping[str, CellValue] | None = None,
@@ -359,7 +359,7 @@ def _results_sheet(ws: Worksheet) -> None:
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
         ws.cell(1, i + 1, h)
         _box(ws, f"{spec.col_letter(i + 1)}1", HEADER_FONT, CENTER, HEADER_FILL)
-    ws["A2"] = "尚未校验。请点击“政务公开年报”选项卡中的“校验”，或用命令行 xl-addin check 检查。"
+    ws["A2"] = structure.RESULTS_NOT_RUN
     ws.freeze_panes = "A2"
     _print_setup(ws, True, "1:1", "A1:G200")
 

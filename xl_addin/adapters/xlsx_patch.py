@@ -122,13 +122,6 @@ _ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
 _CELL_REF = re.compile(r'<c r="([A-Z]+)(\d+)"')
 
 
-def _col(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 def patch_sheet_xml(xml: str, cells: Mapping[str, CellValue]) -> str:
     for a1, value in cells.items():
         xml = _patch_cell(xml, a1, value)
@@ -142,7 +135,7 @@ def _patch_cell(xml: str, a1: str, value: CellValue) -> str:
         new = _cell(a1, style.group(1) if style else None, value)
         return xml[:m.start()] + new + xml[m.end():]
     letters = a1.rstrip("0123456789")
-    row, col = int(a1[len(letters):]), _col(letters)
+    row, col = int(a1[len(letters):]), spec.col_number(letters)
     new = _cell(a1, None, value)
     for rm in _ROW.finditer(xml):
         r = int(rm.group(1))
@@ -153,7 +146,7 @@ def _patch_cell(xml: str, a1: str, value: CellValue) -> str:
                 return xml[:rm.start()] + repl + xml[rm.end():]
             inner_start = rm.start(2)
             for cm in _CELL_REF.finditer(rm.group(2)):
-                if _col(cm.group(1)) > col:
+                if spec.col_number(cm.group(1)) > col:
                     pos = inner_start + cm.start()
                     return xml[:pos] + new + xml[pos:]
             pos = rm.end(2)
