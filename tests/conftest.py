@@ -3,17 +3,34 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
 from xl_addin import api, dataio, spec
+from xl_addin.cli import main
 
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = bool(os.environ.get("CI"))
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str | Path) -> CliResult:
+    """Run ``xl-addin ARGS`` in this process (click's runner), as a user would from a shell: exit code, stdout and
+    stderr apart. An exception escaping the command fails the test (a user would see a traceback)."""
+    r = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return CliResult(r.exit_code, r.stdout, r.stderr)
 
 
 def need(tool: str) -> str:

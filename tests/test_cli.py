@@ -9,14 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, Filler
+from conftest import DATA, Filler, cli
 
-from xl_addin import rules, spec
+from xl_addin import catalogue, spec
+
+run = cli  # in-process; test_cli_runs_as_a_process starts the real command once
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+def test_cli_runs_as_a_process(sample: Path, tmp_path: Path) -> None:
+    """The installed entry point as a shell starts it: exit codes and Chinese output on the real streams."""
+    r = subprocess.run([sys.executable, "-m", "xl_addin", "check", str(sample), str(tmp_path / "无此文件.xlsx")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "通过：0 个错误" in r.stdout and "文件不存在" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_check_valid_file_exits_0_with_a_chinese_summary(sample: Path) -> None:
@@ -41,7 +46,7 @@ def test_check_json_schema(filled: Filler, sample: Path) -> None:
     assert set(f0) == {"path", "valid", "counts", "findings"}
     assert f0["counts"] == {"error": 3, "warning": 0, "info": 0}
     for finding in f0["findings"]:
-        assert set(finding) == {"rule", "severity", "sheet", "cell", "labels", "values", "message"}
+        assert set(finding) == {"rule", "code", "severity", "sheet", "cell", "labels", "values", "message"}
     narrative = spec.LAYOUT.locations["s1.on_request"].a1  # T1: the text still says 新收…1件
     assert {(x["rule"], x["cell"]) for x in f0["findings"]} == {("A3", "D31"), ("A3", "J31"), ("T1", narrative)}
 
@@ -117,4 +122,8 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 def test_rules_json_lists_the_whole_catalogue() -> None:
     r = run("rules", "--json")
     assert r.returncode == 0
-    assert [x["id"] for x in json.loads(r.stdout)] == list(rules.CATALOGUE)
+    rows = json.loads(r.stdout)
+    assert [x["code"] for x in rows] == list(catalogue.CATALOGUE)
+    assert {x["id"] for x in rows} == set(catalogue.rule_ids())
+    s2 = {x["variant"]: x["severity"] for x in rows if x["id"] == "S2"}  # each variant its own level
+    assert s2["literal"] == "warning" and s2["formula"] == "error"

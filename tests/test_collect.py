@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from conftest import DATA
 
-from xl_addin import api, collect, derive, spec
+from xl_addin import api, collect, derive, fingerprint, spec
 from xl_addin.adapters.fast_reader import read_fast
 from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.adapters.xlsx_reader import read_workbook
@@ -364,11 +364,10 @@ def test_distribute_then_collect_with_last_year(county: County, tmp_path: Path, 
     assert len(paths) == 4 and all(p.parent == out for p in paths)
     with (out / "manifest.csv").open(encoding="utf-8-sig") as fh:
         manifest = list(csv.DictReader(fh))
-    from xl_addin import structure
 
     assert [m["机关名称"] for m in manifest] == [a.name for a in agencies]
     for m, p, a in zip(manifest, paths, agencies, strict=True):
-        assert m["文件"] == p.name and m["模板指纹"] == structure.fingerprint() and m["SHA-256"] == collect_sha(p)
+        assert m["文件"] == p.name and m["模板指纹"] == fingerprint.fingerprint() and m["SHA-256"] == collect_sha(p)
         data = read_fast(p)
         assert data == read_workbook(p)
         assert (data.agency, data.text("meta.kind"), data.text("meta.level"), data.year) == \

@@ -10,8 +10,6 @@ import hashlib
 import os
 import random
 import re
-import subprocess
-import sys
 import tempfile
 import zipfile
 from html.parser import HTMLParser
@@ -21,7 +19,7 @@ from typing import Any
 import docx
 import openpyxl
 import pytest
-from conftest import DATA, SHARED, Filler, need
+from conftest import DATA, SHARED, Filler, cli, need
 from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,7 +27,7 @@ from lxml import etree
 
 from xl_addin import api, derive, drafts, narrative, quotes, report_doc, rules, spec, structure
 from xl_addin.adapters import docx_reference, exporter, office
-from xl_addin.model import ReportData
+from xl_addin.model import ReportData, Severity
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "export-sample.txt"
@@ -522,9 +520,7 @@ def test_bad_requests_raise_a_chinese_message(sample_values: dict[str, Any], tmp
         api.export(tmp_path / "无此文件.xlsx", tmp_path)
 
 
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+run = cli
 
 
 def test_cli_export_never_writes_the_workbook(filled: Filler, tmp_path: Path) -> None:
@@ -670,7 +666,7 @@ def test_t1_holds_on_the_sample_and_pins_a_mismatch_to_the_narrative_cell(sample
     values = {**sample_values, "t3.new.natural": 3, "t3.granted.natural": 3}
     (f,) = [f for f in rules.validate(report_data(values), ["T1"])]
     loc = spec.LAYOUT.locations["s1.on_request"]
-    assert (f.rule, f.severity, f.sheet, f.cell, f.key) == ("T1", rules.E, loc.sheet, loc.a1, "s1.on_request")
+    assert (f.rule, f.severity, f.sheet, f.cell, f.key) == ("T1", Severity.ERROR, loc.sheet, loc.a1, "s1.on_request")
     assert "新收政府信息公开申请1件" in f.message and " 1 件" in f.message and " 3 件" in f.message
     assert "表三“一、本年新收政府信息公开申请数量 总计”" in f.message
 

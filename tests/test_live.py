@@ -16,8 +16,9 @@ from conftest import DATA, need
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from xl_addin import api, derive, drafts, live, rules, spec
+from xl_addin import api, catalogue, derive, drafts, live, spec
 from xl_addin.adapters import office
+from xl_addin.model import Severity
 
 OUTPUT = Path(__file__).parent / "output"
 REGRESSIONS = DATA / "live"
@@ -40,15 +41,16 @@ def formulas_of(wb: openpyxl.Workbook) -> list[str]:
 def test_one_live_check_per_rule_instance_compiled_from_the_catalogue() -> None:
     ids = [c.id for c in live.checks()]
     assert len(ids) == len(set(ids))
-    arithmetic = {i.id for i in rules.instances()}
+    arithmetic = {i.id for i in catalogue.instances()}
     assert arithmetic <= set(ids)
     assert {i.split(":")[0] for i in arithmetic} == {"A1", "A2", "A3", "A4", "A6", "X1", "X2"}
     assert len([i for i in arithmetic if i.startswith("A3:")]) == len(spec.T3_COLS)  # one per column of 三
     counts = {k for k in spec.INPUT_KEYS if spec.DATA_CELLS[k].kind is spec.Kind.COUNT}
     assert {i[3:] for i in ids if i.startswith("V1:")} == counts
-    assert {c.rule for c in live.checks()} == set(live.LIVE_RULES)
-    for c in live.checks():  # the severity shown is the catalogue's (the fee in 元 is the V2 warning variant)
-        assert c.severity is (rules.CATALOGUE[c.rule].severity if c.kind != "yuan" else rules.W)
+    assert {c.code for c in live.checks()} == set(catalogue.live_codes())
+    for c in live.checks():  # the severity shown is the catalogue entry's (the fee in 元 is the V2 warning variant)
+        assert c.severity is catalogue.CATALOGUE[c.code].severity
+    assert {c.severity for c in live.checks() if c.kind == "yuan"} == {Severity.WARNING}
 
 
 def test_the_template_carries_the_compiled_checks(template: Path) -> None:
@@ -170,13 +172,13 @@ def calamine_sheets(path: Path) -> dict[str, list[list[Any]]]:
 
 def validator_states(path: Path) -> tuple[set[str], dict[str, str]]:
     report = api.check(path)
-    found = [f for f in report.findings if f.rule in live.LIVE_RULES]
+    found = [f for f in report.findings if catalogue.CATALOGUE[f.code].live]
     status = {}
     for t in spec.TABLES:
         mine = [f for f in found if f.sheet == t.sheet]
-        e = sum(f.severity is rules.E for f in mine)
-        w = sum(f.severity is rules.W for f in mine)
-        status[t.sheet] = live.TABLE_OK if e + w == 0 else f"本表有 {e} 处错误、{w} 处提示"
+        e = sum(f.severity is Severity.ERROR for f in mine)
+        w = sum(f.severity is Severity.WARNING for f in mine)
+        status[t.sheet] = live.TABLE_OK if e + w == 0 else f"本表有 {e} 处错误、{w} 处警告"
     return {f.check for f in found}, status
 
 
@@ -274,7 +276,7 @@ def test_rendered_valid_and_invalid_workbooks(sample: Path, filled: Any, tmp_pat
     ok_fail, ok_status = sheet_states(calamine_sheets(calc[0]))
     bad_fail, bad_status = sheet_states(calamine_sheets(calc[1]))
     assert not ok_fail and set(ok_status.values()) == {live.TABLE_OK}
-    assert bad_status["表三"] == "本表有 2 处错误、0 处提示" and bad_status["表二"] == "本表有 0 处错误、1 处提示"
+    assert bad_status["表三"] == "本表有 2 处错误、0 处警告" and bad_status["表二"] == "本表有 0 处错误、1 处警告"
     assert bad_fail == validator_states(invalid)[0]
     (out / "README.txt").write_text(json.dumps({k: [p.name for p in v] for k, v in pages.items()},
                                                ensure_ascii=False, indent=1), encoding="utf-8")

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from openpyxl.cell.cell import MergedCell
 
-from xl_addin import spec, structure
+from xl_addin import fingerprint, spec, structure
 
 GOLDEN = Path(__file__).parent / "golden" / "template-structure.json"
 
@@ -126,4 +126,4 @@ def test_hidden_sheet_records_template_identity(wb: Any) -> None:
     assert ws.sheet_state == "hidden"
     props = {r[0]: r[1] for r in ws.iter_rows(min_row=2, max_row=6, values_only=True)}
     assert props["template_id"] == spec.TEMPLATE_ID and props["format_version"] == "2021"
-    assert props["fingerprint"] == structure.fingerprint()
+    assert props["fingerprint"] == fingerprint.fingerprint()

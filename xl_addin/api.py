@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import derive, rules
 from .adapters.fileio import ReadError
-from .model import CellValue, Report, ReportData
+from .model import CellValue, Inquiry, Report, ReportData
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -48,6 +48,16 @@ def check(path: str | os.PathLike[str], *, last_year: str | os.PathLike[str] | N
     """Every finding on one workbook. Raises ReadError when the file cannot be read."""
     prior = last_year_figures(last_year) if last_year is not None else None
     return check_data(read(path, reader=reader), prior=prior)
+
+
+def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.PathLike[str] | None = None,
+               reader: Reader = "fast") -> Inquiry:
+    """Check every file (a batch: each file's Report, or the catalogue error that kept it from being read; never
+    stops at a bad file). Raises ReadError only when ``last_year`` cannot be read."""
+    from .bulk import check_files
+
+    prior = last_year_figures(last_year) if last_year is not None else None
+    return check_files(paths, prior=prior, reader=reader)
 
 
 def build_template(out: str | os.PathLike[str], values: Mapping[str, CellValue] | None = None, *,
@@ -110,5 +120,5 @@ def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.
     return export_report(data, out_dir, formats, use_drafts=use_drafts)
 
 
-__all__ = ["ReadError", "build_template", "check", "check_data", "collect", "distribute", "export", "fill",
+__all__ = ["ReadError", "build_template", "check", "check_data", "check_many", "collect", "distribute", "export", "fill",
            "last_year_figures", "put", "read"]

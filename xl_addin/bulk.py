@@ -1,5 +1,6 @@
-"""Examining many workbooks: every file read with the fast reader and checked with every rule, spread over the
-cores in a process pool.
+"""Checking many workbooks: :func:`check_file` reads one file and checks it with every rule, never raising;
+``xl-addin check`` runs it over its files in order (:func:`check_files`), the coordinator over a folder, spread
+over the cores in a process pool (:func:`examine_all`).
 
 Each worker handles one workbook at a time (memory stays flat) and sends back a small picklable dict
 (:meth:`xl_addin.collect.FileResult.to_dict`); files go out in chunks so the pool's overhead stays small. A rich
@@ -8,17 +9,20 @@ progress bar shows on stderr when asked and stderr is a terminal.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import collect, rules
 from .adapters.fileio import ReadError
 from .adapters.xlsx_reader import NOT_OURS
 from .collect import FileResult, Number
+from .model import CellValue, FileCheck, Inquiry, Report, ReportData
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
 EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf"})
@@ -85,36 +89,74 @@ def _worker_init(priors: Mapping[str, Mapping[str, Number]]) -> None:
     gc.set_threshold(20000, 50, 50)
 
 
-def examine(path: str) -> dict[str, object]:
-    """Read and check one file; never raises (a file that cannot be read comes back with its Chinese reason)."""
-    from .adapters.fast_reader import read_fast
+@dataclass(frozen=True)
+class Checked:
+    """What checking one file gives: the :class:`FileCheck`, and for a readable file the data and the effective
+    values the rules saw (the coordinator's roll-up sums those)."""
 
+    result: FileCheck
+    data: ReportData | None = None
+    values: Mapping[str, Number | None] | None = None
+
+
+PriorOf = Callable[[ReportData], Mapping[str, CellValue] | None]
+
+
+def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None) -> Checked:
+    """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
+    catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``: the file's
+    bytes, already read (then read once from them, each part checked as it is read)."""
+    try:
+        if reader == "openpyxl":
+            from .adapters.xlsx_reader import read_workbook
+
+            data = read_workbook(path)
+        else:
+            from .adapters.fast_reader import read_fast
+
+            data = read_fast(path, test_members=raw is None, data=raw)
+    except ReadError as exc:
+        return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
+    except Exception as exc:  # a file no reader anticipated must not stop the run
+        err = ReadError(path, "unexpected", detail=type(exc).__name__)
+        return Checked(FileCheck(path, error_code=err.code, error=err.reason))
+    prior = prior_of(data) if prior_of is not None else None
+    if prior:
+        data = dataclasses.replace(data, prior={**data.prior, **prior})
+    ctx = rules.Context(data)
+    report = Report.of(path, rules.validate(data, context=ctx))
+    return Checked(FileCheck(path, report), data, ctx.values)
+
+
+def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, CellValue] | None = None,
+                reader: str = "fast") -> Inquiry:
+    """Check every file in this process, in order (``xl-addin check``); ``prior``: last year's figures."""
+    prior_of = (lambda _data: prior) if prior else None
+    return Inquiry(tuple(check_file(str(p), prior_of=prior_of, reader=reader).result for p in paths))
+
+
+def _agency_prior(data: ReportData) -> Mapping[str, CellValue] | None:
+    return _PRIORS.get(collect.name_key(data.agency))
+
+
+def examine(path: str) -> dict[str, object]:
+    """Read and check one file for the coordinator; never raises. Returns a small picklable dict
+    (:meth:`xl_addin.collect.FileResult.to_dict`)."""
     try:
         st = os.stat(path)
         with open(path, "rb") as fh:
             raw = fh.read()
     except OSError as exc:
-        return FileResult(path, error=f"无法打开文件（{exc.strerror or exc}）。").to_dict()
+        err = ReadError(path, "unopenable", detail=str(exc.strerror or exc))
+        return FileResult(path, error=err.reason).to_dict()
     ident = {"sha256": hashlib.sha256(raw).hexdigest(), "mtime": st.st_mtime, "size": st.st_size}
-    try:
-        data = read_fast(path, test_members=False, data=raw)  # the bytes just hashed: read once, checked as read
-    except ReadError as exc:
-        return FileResult(path, error=exc.reason, foreign=exc.reason == NOT_OURS, **ident).to_dict()  # type: ignore[arg-type]
-    except Exception as exc:  # a file no reader anticipated must not stop the run
-        return FileResult(path, error=f"读取时出现意外错误（{type(exc).__name__}），请在 Excel 中打开后另存再发送。",
-                          **ident).to_dict()  # type: ignore[arg-type]
-    prior = _PRIORS.get(collect.name_key(data.agency))
-    if prior:
-        import dataclasses
-
-        data = dataclasses.replace(data, prior={**data.prior, **prior})
+    checked = check_file(path, prior_of=_agency_prior, raw=raw)  # the bytes just hashed: read once
     del raw
-    ctx = rules.Context(data)
-    findings = rules.validate(data, context=ctx)
-    from .model import Report
-
-    report = Report.of(path, findings)  # same order as `check`
-    return collect.examined(path, data, report.findings, values=ctx.values, **ident).to_dict()  # type: ignore[arg-type]
+    res = checked.result
+    if res.report is None or checked.data is None:
+        return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, **ident).to_dict()  # type: ignore[arg-type]
+    return collect.examined(path, checked.data, res.report.findings, values=checked.values,  # type: ignore[arg-type]
+                            **ident).to_dict()
 
 
 def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str, Mapping[str, Number]] | None = None,

@@ -16,9 +16,7 @@ import click
 
 from . import __version__, api, spec
 from .adapters.fileio import ReadError
-from .model import Report
-
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
 
 
 def _fail(message: str) -> None:
@@ -106,34 +104,20 @@ def _print_report(report: Report, max_rows: int) -> None:
 @click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
 def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, reader: str) -> None:
     """校验一个或多个年报工作簿。退出码：0 无错误，1 有错误，2 文件无法读取。"""
-    prior = None
-    if last_year:
-        try:
-            prior = api.last_year_figures(last_year)
-        except ReadError as exc:
-            _fail(f"上年度工作簿 {exc}")
-    results: list[dict[str, Any]] = []
-    code = EXIT_OK
-    for path in files:
-        try:
-            report = api.check_data(api.read(path, reader=reader), prior=prior)
-        except ReadError as exc:
-            code = EXIT_UNREADABLE
-            if as_json:
-                results.append({"path": path, "valid": False, "error": exc.reason,
-                                "counts": {"error": 0, "warning": 0, "info": 0}, "findings": []})
-            else:
-                click.echo(f"✘ {path}  无法读取：{exc.reason}", err=True)
-            continue
-        if not report.valid and code == EXIT_OK:
-            code = EXIT_FINDINGS
-        if as_json:
-            results.append(report.to_dict())
-        else:
-            _print_report(report, 0 if show_all else 40)
+    try:
+        inquiry = api.check_many(files, last_year=last_year, reader=reader)
+    except ReadError as exc:
+        _fail(f"上年度工作簿 {exc}")
+        return
     if as_json:
-        click.echo(json.dumps({"files": results}, ensure_ascii=False, indent=2))
-    sys.exit(code)
+        click.echo(json.dumps(inquiry.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for f in inquiry.files:
+            if f.report is None:
+                click.echo(f"✘ {f.path}  无法读取：{f.error}", err=True)
+            else:
+                _print_report(f.report, 0 if show_all else 40)
+    sys.exit(inquiry.exit_code)
 
 
 @main.command()
@@ -166,23 +150,22 @@ def fill(file: str, out: str | None, in_place: bool) -> None:
 @click.option("--markdown", is_flag=True, help="以 Markdown 输出（docs/rules.md）")
 def rules(as_json: bool, markdown: bool) -> None:
     """列出全部校验规则。"""
-    from . import docs
-    from .rules import catalogue_rows
+    from . import catalogue, docs
 
     if as_json:
-        click.echo(json.dumps(catalogue_rows(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(catalogue.rows(), ensure_ascii=False, indent=2))
     elif markdown:
         click.echo(docs.rules_markdown(), nl=False)
     else:
-        for r in catalogue_rows():
-            click.echo(f"{r['id']:<3} {r['severity']:<7} {r['group']}  {r['title']}")
+        for e in catalogue.CATALOGUE.values():
+            click.echo(f"{e.code:<14} {e.severity.zh}  {e.group.zh}  {e.title}")
 
 
 @main.command()
 @click.argument("roster", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
               help="输出文件夹（每个机关一个模板，另有 manifest.csv 清单）")
-@click.option("--year", required=True, type=click.IntRange(2021, 2100), help="报告年度，如 2025")
+@click.option("--year", required=True, type=click.IntRange(spec.YEAR_MIN, spec.YEAR_MAX), help="报告年度，如 2025")
 @click.option("--last-year-dir", type=click.Path(file_okay=False), help="上年度各机关年报所在文件夹，预填跨年校验所需数字")
 def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) -> None:
     """按名单为每个机关生成预填的年报模板（机关名称、类别、层级、年度、上年数字），并生成分发清单。
@@ -204,7 +187,7 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) 
 @click.argument("folder", type=click.Path(file_okay=False))
 @click.option("--roster", type=click.Path(dir_okay=False), help="机关名单（.xlsx 或 .csv）；不给则按收到的文件汇总")
 @click.option("--deadline", help="报送截止日期 YYYY-MM-DD（默认：部门次年1月31日，人民政府次年3月31日）")
-@click.option("--year", type=click.IntRange(2021, 2100), help="报告年度（默认：多数文件所填年度）")
+@click.option("--year", type=click.IntRange(spec.YEAR_MIN, spec.YEAR_MAX), help="报告年度（默认：多数文件所填年度）")
 @click.option("--last-year-dir", type=click.Path(file_okay=False), help="上年度各机关年报所在文件夹（跨年校验 X1、X2）")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="汇总结果工作簿（.xlsx）；同名 .html 为进度网页")

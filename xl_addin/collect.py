@@ -22,7 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import derive, rules, spec
+from . import catalogue, derive, rules, spec
+from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
 
 Number = int | float
@@ -30,7 +31,7 @@ Number = int | float
 #: every table cell (inputs and derived) of 二, 三, 四, in spec order: the order of FileResult.values
 TABLE_KEYS: tuple[str, ...] = tuple(c.key for t in spec.TABLES for c in t.cells)
 #: the rule groups the roll-up is re-checked with (narrative, structure and publication rules do not apply)
-ROLLUP_GROUPS = ("数值", "表内", "跨年")
+ROLLUP_GROUPS = (Group.VALUE, Group.TABLE, Group.YEAR)
 
 
 # ---- names ------------------------------------------------------------------------------------------------------
@@ -506,7 +507,7 @@ def rollup(p: Plan) -> Rollup:
     locations = {**spec.LAYOUT.locations, **loc}
     data = ReportData(values=dict(sums), locations=locations,
                       prior=dict(prior) if prior_complete and included else {}, source=ROLLUP_SHEET)
-    ids = [r.id for r in rules.CATALOGUE.values() if r.group in ROLLUP_GROUPS]
+    ids = [r for r in catalogue.rule_ids() if catalogue.entries_of(r)[0].group in ROLLUP_GROUPS]
     return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
 
 

@@ -17,8 +17,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import bulk, collect, spec, structure
+from . import bulk, collect, spec
 from .collect import CollectResult, Number, Roster
+from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
 
 
@@ -64,7 +65,7 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
     buf = io.BytesIO()
     build_workbook().save(buf)  # built once; every copy is a patch of its sheet XML
     patcher = Patcher(buf.getvalue())
-    fingerprint = structure.fingerprint()
+    fingerprint = template_fingerprint()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []

@@ -2,7 +2,7 @@
 
 The template's 校验汇总 sheet carries one row per check with a formula that shows exactly "通过" or "不通过";
 conditional formatting colours the cells a failing check covers, and each table sheet shows a status line. The
-same :class:`~xl_addin.rules.Instance` objects the validator evaluates in Python are compiled here to Excel
+same :class:`~xl_addin.catalogue.Instance` objects the validator evaluates in Python are compiled here to Excel
 formulas, so the sheet and ``xl-addin check`` cannot drift apart (a differential test recalculates generated
 workbooks in LibreOffice and compares the two).
 
@@ -21,11 +21,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from . import expr, rules, spec
+from . import catalogue, expr, spec
+from .catalogue import CATALOGUE, Instance
 from .model import Severity
-
-#: the rules with live checks in the template
-LIVE_RULES = ("V1", "V2", "A1", "A2", "A3", "A4", "A6", "X1", "X2")
 
 PASS, FAIL = "通过", "不通过"
 SHEET = spec.SUMMARY_SHEET
@@ -40,18 +38,33 @@ TABLE_OK = "本表校验通过"
 TABLE_WARNINGS_ONLY = "本表有 0 处错误"  # the status line's start when only warnings remain (shown amber)
 EPS = "0.000000001"
 
+#: how a live catalogue entry that judges one input cell is compiled: (the kind of cell it applies to, formula kind);
+#: every other live entry is compiled from its arithmetic instances
+CELL_CHECKS: dict[str, tuple[spec.Kind, str]] = {
+    "V1": (spec.Kind.COUNT, "count"), "V2": (spec.Kind.MONEY, "money"), "V2.yuan": (spec.Kind.MONEY, "yuan")}
+
 
 @dataclass(frozen=True)
 class LiveCheck:
     id: str
-    rule: str
-    severity: Severity
-    title: str
+    code: str  # the catalogue entry
     anchor: str  # key of the cell a finding points at
     marks: tuple[str, ...]  # keys of the cells coloured when it fails
     labels: tuple[str, str]
     kind: str  # "count" | "money" | "yuan" | "arith"
-    instance: rules.Instance | None = None
+    instance: Instance | None = None
+
+    @property
+    def rule(self) -> str:
+        return CATALOGUE[self.code].rule
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def title(self) -> str:
+        return CATALOGUE[self.code].title
 
     @property
     def sheet(self) -> str:
@@ -65,20 +78,22 @@ class LiveCheck:
 
 @cache
 def checks() -> tuple[LiveCheck, ...]:
+    """Every live check, one per (live catalogue entry, place it applies): the rows of 校验汇总."""
+    codes = catalogue.live_codes()
+    cell_codes = [c for c in codes if c in CELL_CHECKS]
     out: list[LiveCheck] = []
     for key in spec.INPUT_KEYS:
-        cell = spec.DATA_CELLS[key]
-        if cell.kind is spec.Kind.COUNT:
-            out.append(LiveCheck(f"V1:{key}", "V1", rules.CATALOGUE["V1"].severity, "件数为不小于0的整数", key,
-                                 (key,), spec.labels_of(key), "count"))
-        elif cell.kind is spec.Kind.MONEY:
-            out.append(LiveCheck(f"V2:{key}", "V2", rules.CATALOGUE["V2"].severity, "收费金额为不小于0的万元数",
-                                 key, (key,), spec.labels_of(key), "money"))
-            out.append(LiveCheck(f"V2:{key}:yuan", "V2", Severity.WARNING, "收费金额疑似按元填写（≥1000万元）",
-                                 key, (key,), spec.labels_of(key), "yuan"))
-    for inst in rules.instances():
-        out.append(LiveCheck(inst.id, inst.rule, inst.severity, rules.CATALOGUE[inst.rule].title, inst.anchor,
-                             inst.cells, inst.labels, "arith", inst))
+        for code in cell_codes:
+            cell_kind, kind = CELL_CHECKS[code]
+            if spec.DATA_CELLS[key].kind is cell_kind:
+                out.append(LiveCheck(catalogue.check_id(code, key), code, key, (key,), spec.labels_of(key), kind))
+    arith = {inst.code for inst in catalogue.instances()}
+    for inst in catalogue.instances():
+        if CATALOGUE[inst.code].live:
+            out.append(LiveCheck(inst.id, inst.code, inst.anchor, inst.cells, inst.labels, "arith", inst))
+    uncompiled = set(codes) - set(CELL_CHECKS) - arith
+    if uncompiled:  # a live entry the sheet cannot show: the catalogue and this module disagree
+        raise ValueError(f"live catalogue entries without a formula: {sorted(uncompiled)}")
     return tuple(out)
 
 
@@ -135,7 +150,7 @@ def formula(check: LiveCheck) -> str:
     if check.kind == "money":
         return _state(f"NOT({money_ok(r)})")
     if check.kind == "yuan":
-        return _state(f"IF(ISNUMBER({r}),AND({money_ok(r)},{r}>={rules.YUAN_THRESHOLD}),FALSE)")
+        return _state(f"IF(ISNUMBER({r}),AND({money_ok(r)},{r}>={catalogue.YUAN_THRESHOLD}),FALSE)")
     assert check.instance is not None
     cmp = check.instance.cmp
     # The validator skips an instance when a term is not a usable number (V1/V2 report the cell instead):
@@ -158,7 +173,9 @@ def formula(check: LiveCheck) -> str:
 
 
 def _cell_check(key: str) -> str:
-    return f"V1:{key}" if spec.DATA_CELLS[key].kind is spec.Kind.COUNT else f"V2:{key}"
+    """The id of the check that an input cell holds a usable value (V1 for a count, V2 for the fee)."""
+    kind = spec.DATA_CELLS[key].kind
+    return next(catalogue.check_id(code, key) for code, (k, how) in CELL_CHECKS.items() if k is kind and how != "yuan")
 
 
 def _row_ranges(col: str, rows: Iterable[int]) -> Iterator[str]:
@@ -196,7 +213,7 @@ def overall_formula() -> str:
 
 
 def status_formula(sheet: str) -> str:
-    """"本表校验通过" or "本表有 N 处错误、M 处提示" for a table sheet (M counts warnings)."""
+    """"本表校验通过" or "本表有 N 处错误、M 处警告" for a table sheet."""
     last = FIRST_ROW + len(checks()) - 1
     q = quote(SHEET)
 
@@ -209,7 +226,7 @@ def status_formula(sheet: str) -> str:
                 f'{col(COL_STATE)},"{FAIL}")')
 
     e, w = n(Severity.ERROR), n(Severity.WARNING)
-    return f'=IF({e}+{w}=0,"{TABLE_OK}","本表有 "&{e}&" 处错误、"&{w}&" 处提示")'
+    return f'=IF({e}+{w}=0,"{TABLE_OK}","本表有 "&{e}&" 处错误、"&{w}&" 处{Severity.WARNING.zh}")'
 
 
 @dataclass(frozen=True)

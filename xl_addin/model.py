@@ -26,7 +26,17 @@ class Severity(enum.StrEnum):
 
     @property
     def zh(self) -> str:
-        return {"error": "错误", "warning": "警告", "info": "提示"}[self.value]
+        """The one Chinese word for the level, everywhere (sheet, messages, reports)."""
+        return _SEVERITY_ZH[self]
+
+    @property
+    def rank(self) -> int:
+        """0 for the most serious: findings are listed, and a cell marked, by this order."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_ZH = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class Finding:
     message: str
     key: str = ""  # the spec key of the anchor cell, when there is one
     check: str = ""  # the rule instance that raised it ("A3:natural", "V1:t3.granted.natural"); see live.py
+    code: str = ""  # the catalogue entry ("S2.literal"; the rule id for a rule's main variant)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -153,6 +164,7 @@ class Finding:
         d["labels"] = list(self.labels)
         d["values"] = {k: _jsonable(v) for k, v in self.values.items()}
         del d["key"], d["check"]
+        d["code"] = self.code or self.rule
         return d
 
     @property
@@ -170,9 +182,6 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-_SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
-
-
 @dataclass(frozen=True)
 class Report:
     """All findings of one check of one file (never stops at the first)."""
@@ -182,7 +191,7 @@ class Report:
 
     @classmethod
     def of(cls, path: str, findings: Iterable[Finding]) -> Report:
-        return cls(path, tuple(sorted(findings, key=lambda f: _SEVERITY_ORDER[f.severity])))
+        return cls(path, tuple(sorted(findings, key=lambda f: f.severity.rank)))
 
     @property
     def counts(self) -> dict[str, int]:
@@ -212,3 +221,51 @@ class Report:
         c = self.counts
         verdict = "通过" if self.valid else "不通过"
         return f"{verdict}：{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示"
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """The check of one file: its :class:`Report`, or why it could not be read (a catalogue file error)."""
+
+    path: str
+    report: Report | None = None
+    error_code: str = ""  # xl_addin.catalogue.FILE_ERRORS
+    error: str = ""  # the Chinese reason and fix
+
+    @property
+    def readable(self) -> bool:
+        return self.report is not None
+
+    @property
+    def valid(self) -> bool:
+        return self.report is not None and self.report.valid
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.report is not None:
+            return self.report.to_dict()
+        return {"path": self.path, "valid": False, "error": self.error, "error_code": self.error_code,
+                "counts": severity_counts(()), "findings": []}
+
+
+#: exit codes of a batch check: no error finding; an error finding; a file that could not be read
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    """A batch check: one :class:`FileCheck` per file, in the order asked (frictionless' Inquiry report)."""
+
+    files: tuple[FileCheck, ...]
+
+    @property
+    def valid(self) -> bool:
+        return all(f.valid for f in self.files)
+
+    @property
+    def exit_code(self) -> int:
+        if any(not f.readable for f in self.files):
+            return EXIT_UNREADABLE
+        return EXIT_OK if self.valid else EXIT_FINDINGS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"files": [f.to_dict() for f in self.files]}

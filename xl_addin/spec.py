@@ -17,6 +17,8 @@ from functools import cached_property
 
 FORMAT_VERSION = "2021"
 FORMAT_BASIS = "国办公开办函〔2021〕30号"
+#: the report years the template accepts (the 2021 format applies from the 2021 report on)
+YEAR_MIN, YEAR_MAX = 2021, 2100
 TEMPLATE_ID = "xl_addin.gov-info-annual-report"
 LAYOUT_VERSION = 1
 NAME_PREFIX = "xa_"

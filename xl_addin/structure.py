@@ -1,17 +1,16 @@
 """What the template owns, computed from the spec: fixed texts, merged ranges, unlocked cells, derived formulas.
 
-The template builder writes exactly this; the S2 rule compares a workbook against it; the fingerprint is a hash
-of it, so any change of layout changes the fingerprint.
+The template builder writes exactly this; the S2 rule compares a workbook against it; the fingerprint
+(:mod:`xl_addin.fingerprint`) is a hash of it, so any change of layout changes the fingerprint.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 
-from . import expr, spec
+from . import drafts, expr, spec
+from .model import Severity
 
 TITLE_ROW = 1
 STATUS_ROW = 2
@@ -33,35 +32,6 @@ class Expected:
     def sheets(self) -> tuple[str, ...]:
         return OWNED_SHEETS
 
-    def fingerprint(self) -> str:
-        doc = {
-            "labels": sorted([s, a, t] for (s, a), t in self.labels.items()),
-            "merges": {s: sorted(m) for s, m in sorted(self.merges.items())},
-            "unlocked": {s: sorted(u) for s, u in sorted(self.unlocked.items())},
-            "formulas": sorted(self.formulas.items()),
-            "names": sorted(spec.defined_name(k) for k in spec.ALL_KEYS),
-            "layout": spec.LAYOUT_VERSION,
-            "live": _live_doc(),
-            "drafts": _drafts_doc(),
-        }
-        blob = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def _live_doc() -> list[list[str]]:
-    """The live checks the template carries (imported late: live builds on the rules, which use this module)."""
-    from . import live
-
-    return [[c.id, live.formula(c)] for c in live.checks()]
-
-
-def _drafts_doc() -> list[list[str]]:
-    """The drafted sentences the template shows, as formulas (drafts.py)."""
-    from . import drafts
-
-    cells = drafts.draft_cells()
-    return [[d.id, *cells[d.id], drafts.draft_formula(d)] for d in drafts.DRAFTS]
-
 
 #: the results sheet the tools write findings into (template_builder lays it out, the add-in fills it)
 RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
@@ -69,6 +39,9 @@ RESULTS_NOT_RUN = "尚未校验。请点击“政务公开年报”选项卡中�
 #: the fills that tell input cells from derived ones (RGB hex; the add-in's 清除标记 restores them)
 INPUT_COLOR = "FFF9E5"
 DERIVED_COLOR = "E7E6E6"
+#: the fill of a cell a finding (or a failing live check) marks, by level: the sheet's conditional formats and the
+#: add-in's marks use the same colours
+MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
 
 OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)
 META_TITLE = "政府信息公开工作年度报告——基本信息"
@@ -88,8 +61,6 @@ def _range(row: int, col: int, rowspan: int, colspan: int) -> str:
 
 def draft_rows() -> list[tuple[int, str, str]]:
     """(row, section heading, label) of the drafted sentences with a row of their own on the narrative sheet."""
-    from . import drafts
-
     return [(row, drafts.section_heading(d.section), d.label) for row, d in drafts.extra_rows()]
 
 
@@ -159,12 +130,6 @@ def expected() -> Expected:
     formulas = {k: expr.derived_formula(k, loc) for k in spec.DERIVED_KEYS}
     return Expected(labels, {s: frozenset(m) for s, m in merges.items()},
                     {s: frozenset(u) for s, u in unlocked.items()}, formulas)
-
-
-@cache
-def fingerprint() -> str:
-    """The template fingerprint (computed once per process: S2 compares every workbook against it)."""
-    return expected().fingerprint()
 
 
 def normalise_label(v: object) -> str:

@@ -521,8 +521,7 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
     except ReadError:
         raise
     except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
-        raise ReadError(path, f"文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{type(exc).__name__}）。"
-                              "请重新保存或重新发送。") from None
+        raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
 
     def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
         scan = scans.get(sheet)

@@ -10,14 +10,20 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from ..catalogue import file_error
+
 
 class ReadError(Exception):
-    """A file that cannot be read as a report workbook; the message is Chinese and names the file."""
+    """A file that cannot be read as a report workbook: one of the catalogue's file errors (``code``, see
+    :data:`xl_addin.catalogue.FILE_ERRORS`); the message is Chinese and names the file."""
 
-    def __init__(self, path: str | os.PathLike[str], reason: str, *, sheet: str = "", cell: str = "") -> None:
-        self.path, self.reason, self.sheet, self.cell = str(path), reason, sheet, cell
+    def __init__(self, path: str | os.PathLike[str], code: str, *, detail: str = "", sheet: str = "",
+                 cell: str = "") -> None:
+        self.error = file_error(code)
+        self.path, self.code, self.detail, self.sheet, self.cell = str(path), code, detail, sheet, cell
+        self.reason = self.error.text(detail=detail)
         where = "".join(p for p in (f" 工作表“{sheet}”" if sheet else "", f" 单元格 {cell}" if cell else ""))
-        super().__init__(f"{self.path}{where}：{reason}")
+        super().__init__(f"{self.path}{where}：{self.reason}")
 
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -40,40 +46,40 @@ def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
     p = Path(path)
     if data is None:
         if not p.exists():
-            raise ReadError(p, "文件不存在。")
+            raise ReadError(p, "not-found")
         if p.is_dir():
-            raise ReadError(p, "这是一个文件夹，不是 Excel 工作簿。")
+            raise ReadError(p, "directory")
         try:
             with p.open("rb") as fh:
                 head = fh.read(8)
         except OSError as exc:
-            raise ReadError(p, f"无法打开文件（{exc.strerror or exc}）。") from None
+            raise ReadError(p, "unopenable", detail=str(exc.strerror or exc)) from None
     else:
         head = data[:8]
     if not head:
-        raise ReadError(p, "文件是空的（0 字节），可能没有保存完整，请重新保存或重新发送。")
+        raise ReadError(p, "empty")
     if head == _OLE_MAGIC:
         if _ole_has_stream(p, "EncryptedPackage"):
-            raise ReadError(p, "文件设置了打开密码（已加密），无法检查。请在 Excel 中取消密码后另存为 .xlsx。")
-        raise ReadError(p, "这是旧版 Excel 97-2003 格式（.xls），请用本模板填写，或在 Excel 中“另存为”.xlsx 格式。")
+            raise ReadError(p, "encrypted")
+        raise ReadError(p, "legacy-xls")
     if head[:4] != b"PK\x03\x04":
-        raise ReadError(p, "不是 Excel 工作簿（.xlsx），请使用下发的年报模板。")
+        raise ReadError(p, "not-xlsx")
     try:
         zf = zipfile.ZipFile(p if data is None else io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ReadError(p, "文件已损坏（不是完整的 .xlsx 压缩包），请重新保存或重新发送。") from None
+        raise ReadError(p, "bad-zip") from None
     try:
         names = set(zf.namelist())
         if "mimetype" in names and b"spreadsheet" in zf.read("mimetype"):
             return "ods", zf
         if "xl/workbook.xml" not in names:
-            raise ReadError(p, "不是 Excel 工作簿（压缩包中没有工作簿内容），请使用下发的年报模板。")
+            raise ReadError(p, "not-workbook")
         bad = zf.testzip() if test_members else None
         if bad is not None:
-            raise ReadError(p, f"文件已损坏（{bad} 校验失败），请重新保存或重新发送。")
+            raise ReadError(p, "bad-member", detail=bad)
     except zipfile.BadZipFile:
         zf.close()
-        raise ReadError(p, "文件已损坏（不是完整的 .xlsx 压缩包），请重新保存或重新发送。") from None
+        raise ReadError(p, "bad-zip") from None
     except BaseException:
         zf.close()
         raise

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .. import __version__, derive, expr, spec, structure
+from ..catalogue import file_error
 from ..model import CellValue, Report, ReportData, Severity
 from .xlsx_reader import NOT_OURS, _rc, assemble, parse_ref
 
@@ -31,7 +32,7 @@ RESULTS_HEADERS = structure.RESULTS_HEADERS
 #: the template's own fills of input and derived cells (template_builder.INPUT_FILL / DERIVED_FILL)
 INPUT_COLOR = structure.INPUT_COLOR
 DERIVED_COLOR = structure.DERIVED_COLOR
-MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
+MARK_COLORS = structure.MARK_COLORS
 #: the ``macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
 GUARD_MACRO = "XaHelpers.XaGuard"
 PAINT_MACRO = "XaHelpers.XaPaint"
@@ -42,7 +43,7 @@ PICK_ROSTER_MACRO = "XaHelpers.XaPickFile"
 FLAG_FORMAT_ROWS, FLAG_FILTER = 1, 2
 
 TITLE = "政务公开年报"
-NOT_OURS_MESSAGE = NOT_OURS.replace("或用 xl-addin template 生成模板。", "未作任何修改。")
+NOT_OURS_MESSAGE = file_error(NOT_OURS).message + "未作任何修改。"
 NO_RESULTS_SHEET = f"工作簿中没有“{spec.RESULTS_SHEET}”工作表，无法写入校验结果。请使用县政务公开办下发的模板。"
 NOT_RUN = structure.RESULTS_NOT_RUN
 GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改动），本次没有写入。"
@@ -50,7 +51,6 @@ GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改
 PICK_FOLDER_PROMPT = "请选择收齐各单位年报工作簿的文件夹"
 PICK_ROSTER_PROMPT = "请选择单位名单（.xlsx 或 .csv）；点“取消”则按文件夹中找到的单位汇总"
 COLLECT_OUT_NAME = "汇总校验结果.xlsx"
-SEVERITY_ORDER = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 
 class NotOurs(Exception):
@@ -257,7 +257,7 @@ def marks(report: Report, locs: Mapping[str, spec.Location]) -> dict[tuple[str, 
             continue
         for a1 in _cells_of(f.cell):
             where = (f.sheet, a1)
-            if where in known and (where not in out or SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[out[where]]):
+            if where in known and (where not in out or f.severity.rank < out[where].rank):
                 out[where] = f.severity
     return out
 

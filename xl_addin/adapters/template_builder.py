@@ -14,7 +14,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import __version__, drafts, live, spec, structure
+from .. import __version__, drafts, fingerprint, live, spec, structure
 from ..model import CellValue, Severity
 from .fileio import atomic_write
 
@@ -38,8 +38,9 @@ LOCKED = Protection(locked=True)
 COUNT_FORMAT = "0"
 MONEY_FORMAT = "0.00##"
 
-ERROR_FILL = PatternFill("solid", fgColor="FFC7CE", bgColor="FFC7CE")
-WARNING_FILL = PatternFill("solid", fgColor="FFE699", bgColor="FFE699")
+_ERR, _WARN = structure.MARK_COLORS[Severity.ERROR], structure.MARK_COLORS[Severity.WARNING]
+ERROR_FILL = PatternFill("solid", fgColor=_ERR, bgColor=_ERR)
+WARNING_FILL = PatternFill("solid", fgColor=_WARN, bgColor=_WARN)
 OK_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
 ERROR_FONT = Font(color="9C0006", bold=True)
 WARNING_FONT = Font(color="7F6000")
@@ -68,7 +69,7 @@ def build_workbook(values: Mapping[str, CellValue] | None = None,
     _summary_sheet(wb.create_sheet(spec.SUMMARY_SHEET))
     _colour_checks(wb)
     _results_sheet(wb.create_sheet(spec.RESULTS_SHEET))
-    _hidden_sheet(wb.create_sheet(spec.HIDDEN_SHEET), prior or {}, exp.fingerprint())
+    _hidden_sheet(wb.create_sheet(spec.HIDDEN_SHEET), prior or {}, fingerprint.of(exp))
 
     for key, where in spec.LAYOUT.locations.items():
         ref = f"{_quote(where.sheet)}!${spec.col_letter(where.col)}${where.row}"
@@ -236,7 +237,7 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
             dv = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"', allow_blank=True)
             dv.error = "请从下拉列表中选择：" + "、".join(f.choices)
         elif f.kind is spec.Kind.YEAR:
-            dv = DataValidation(type="whole", operator="between", formula1="2021", formula2="2100",
+            dv = DataValidation(type="whole", operator="between", formula1=str(spec.YEAR_MIN), formula2=str(spec.YEAR_MAX),
                                 allow_blank=True)
             dv.error = "请填写4位年份，如2023（本格式自2021年度起适用）。"
         elif f.kind is spec.Kind.DATE:

@@ -23,9 +23,8 @@ from .fileio import ReadError, sniff
 #: (sheet, A1) -> (value, formula text or None)
 CellGetter = Callable[[str, str], tuple[CellValue, str | None]]
 
-NOT_OURS = ("不是用本工具的年报模板填写的工作簿（找不到模板的命名单元格）。"
-            "请使用县政务公开办下发的模板填报，或用 xl-addin template 生成模板。")
-ODS = "这是 OpenDocument（.ods）文件，请在 WPS 或 LibreOffice 中“另存为”Excel 2007-365（.xlsx）格式后再检查。"
+#: the catalogue's file errors these readers raise by name (xl_addin.catalogue.FILE_ERRORS)
+NOT_OURS, ODS = "not-ours", "ods"
 
 
 def parse_ref(ref: str) -> tuple[str, str] | None:
@@ -143,8 +142,7 @@ def _load(path: str | os.PathLike[str]) -> Any:
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops (we only read)
             return openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, AttributeError) as exc:
-        raise ReadError(path, f"文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{type(exc).__name__}）。"
-                              "请重新保存或重新发送。") from None
+        raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
 
 
 def cell_value(v: Any) -> tuple[CellValue, str | None]:

@@ -43,7 +43,7 @@ def _open(path: str | os.PathLike[str]) -> Any:
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(path)
     except Exception as exc:  # openpyxl raises many kinds on broken parts
-        raise ReadError(path, f"文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{type(exc).__name__}）。") from None
+        raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
 
 
 def _cells(wb: Any, path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -1,0 +1,175 @@
+"""The catalogue is the one truth about a finding: every entry fires on a real workbook made to break it, with the
+entry's own level, title-worthy message and rule id; checks cannot pick a level of their own; the live sheet, the
+docs and the file errors are read from it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Filler
+
+from xl_addin import api, catalogue, docs, live, rules, spec
+from xl_addin.catalogue import CATALOGUE, FILE_ERRORS
+from xl_addin.model import Severity
+
+Edit = Callable[[Any], None]
+
+
+def _edit(fn: Edit) -> dict[str, Any]:
+    return {"edit": fn}
+
+
+def _set(sheet: str, a1: str, value: Any) -> Edit:
+    def edit(wb: Any) -> None:
+        wb[sheet][a1] = value
+    return edit
+
+
+def _unmerge(wb: Any) -> None:
+    wb["表三"].unmerge_cells("B11:B18")
+
+
+def _lock_input(wb: Any) -> None:
+    from openpyxl.styles import Protection
+
+    wb["表三"]["D9"].protection = Protection(locked=True)
+
+
+def _unprotect(wb: Any) -> None:
+    wb["表三"].protection.sheet = False
+
+
+def _delete_sheet(wb: Any) -> None:
+    del wb["表四"]
+
+
+def _rename_sheet(wb: Any) -> None:
+    wb["表三"].title = "申请情况"
+    for key in spec.ALL_KEYS:
+        dn = wb.defined_names[spec.defined_name(key)]
+        dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
+
+
+def _other_fingerprint(wb: Any) -> None:
+    ws = wb[spec.HIDDEN_SHEET]
+    for row in ws.iter_rows():
+        if row[0].value == "fingerprint":
+            row[1].value = "0123456789abcdef"
+
+
+#: catalogue code -> (changes to the sample, filled() options, last year's changes or None)
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] = {
+    "V1": ({"t3.new.natural": "/"}, {}, None),
+    "V2": ({"t2.fees.amount": -1}, {}, None),
+    "V2.yuan": ({"t2.fees.amount": 3500}, {}, None),
+    "V3": ({"t3.new.natural": None}, {}, None),
+    "V4": ({"t2.rules.made": 2, "t2.rules.in_force": 2}, {}, None),
+    "A1": ({"t3.granted.total": 5}, {}, None),
+    "A2": ({"t3.total.natural": 3}, {}, None),
+    "A3": ({"t3.new.research": 2}, {}, None),
+    "A4": ({"t4.suit_direct.upheld": 1, "t4.suit_direct.total": 0}, {}, None),
+    "A5": ({"t3.new.natural": 10, "t3.granted.natural": 6, "t3.carried_out.natural": 4}, {}, None),
+    "A6": ({"t2.normative.made": 3, "t2.normative.in_force": 1}, {}, None),
+    "X1": ({}, {}, {"t3.carried_out.natural": 2, "t3.new.natural": 3, "t3.granted.natural": 1}),
+    "X2": ({"t2.normative.made": 2, "t2.normative.in_force": 6}, {}, {"t2.normative.in_force": 5}),
+    "T1": ({"s1.on_request": "本年度共收到政府信息公开申请99件。"}, {}, None),
+    "T2": ({"s6.fees": None}, {}, None),
+    "T3": ({"s6.innovation": "无"}, {}, None),
+    "T4": ({"meta.kind": "人民政府"}, {}, None),
+    "T5": ({"s1.platform": None}, {}, None),
+    "T6": ({"s5.problems": "无", "s5.measures": "无。", "s5.last_year_fixes": None}, {}, None),
+    "T6.part": ({"s5.measures": ""}, {}, None),
+    "S2.sheet": ({}, _edit(_delete_sheet), None),
+    "S2.renamed": ({}, _edit(_rename_sheet), None),
+    "S2.label": ({}, _edit(_set("表三", "C11", "1.国家秘密")), None),
+    "S2.merge": ({}, _edit(_unmerge), None),
+    "S2.formula": ({}, _edit(_set("表三", "J9", "=SUM(D9:H9)")), None),
+    "S2.literal": ({"t3.granted.total": 1}, {}, None),
+    "S2.unlocked": ({}, _edit(_lock_input), None),
+    "S2.protection": ({}, _edit(_unprotect), None),
+    "S2.fingerprint": ({}, _edit(_other_fingerprint), None),
+    "S4": ({"meta.agency": None}, {}, None),
+    "P1": ({"meta.report_date": "2024-02-05"}, {}, None),
+    "P1.missing": ({"meta.report_date": None}, {}, None),
+}
+
+
+def test_every_catalogue_entry_has_a_case_that_makes_it_fire() -> None:
+    assert set(CASES) == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("code", list(CASES))
+def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Filler) -> None:
+    changes, options, last = CASES[code]
+    entry = CATALOGUE[code]
+    last_year = filled(last, name="上年.xlsx") if last is not None else None
+    report = api.check(filled(changes, **options), last_year=last_year)
+    mine = [f for f in report.findings if f.code == code]
+    assert mine, f"{code} did not fire: {[f.code for f in report.findings]}"
+    for f in mine:
+        assert (f.rule, f.severity) == (entry.rule, entry.severity)
+        skeleton = re.sub(r"\{[a-z_]+\}", "", entry.message)
+        fixed = [part for part in re.split(r"\{[a-z_]+\}", entry.message) if len(part) >= 4]
+        assert all(part in f.message for part in fixed), (f.message, skeleton)
+        assert f.to_dict()["code"] == code
+
+
+def test_the_untouched_sample_fires_nothing(sample: Path) -> None:
+    assert api.check(sample).findings == ()
+
+
+def test_every_rule_id_of_the_catalogue_has_one_check_and_every_variant_a_level() -> None:
+    assert set(catalogue.rule_ids()) == set(rules.CHECKS)
+    for code, e in CATALOGUE.items():
+        assert code == (f"{e.rule}.{e.variant}" if e.variant else e.rule)
+        assert e.title and e.basis and any("\u4e00" <= ch <= "\u9fff" for ch in e.message), code
+    assert {e.severity for e in catalogue.entries_of("S2")} == {Severity.ERROR, Severity.WARNING}
+
+
+def test_the_validator_source_names_no_level() -> None:
+    """Levels live in the catalogue only: no check may raise a finding with a level of its own."""
+    src = Path(rules.__file__).read_text(encoding="utf-8")
+    assert "severity=" not in src and "Severity." not in src
+
+
+def test_live_checks_are_exactly_the_catalogues_live_entries() -> None:
+    assert {c.code for c in live.checks()} == set(catalogue.live_codes())
+    for c in live.checks():
+        assert (c.severity, c.title, c.rule) == (CATALOGUE[c.code].severity, CATALOGUE[c.code].title,
+                                                  CATALOGUE[c.code].rule)
+
+
+def test_docs_list_every_entry_and_every_file_error() -> None:
+    md = docs.rules_markdown()
+    for code, e in CATALOGUE.items():
+        assert f"| {code} | {e.rule} |" in md and e.message in md
+    for code, fe in FILE_ERRORS.items():
+        assert f"| {code} | {fe.message} | {fe.fix} |" in md
+
+
+@pytest.mark.parametrize(("name", "content", "code"), [
+    ("empty.xlsx", b"", "empty"),
+    ("text.xlsx", b"just text, not a workbook", "not-xlsx"),
+    ("broken.xlsx", b"PK\x03\x04 truncated", "bad-zip"),
+])
+def test_unreadable_files_are_reported_by_catalogue_code(tmp_path: Path, name: str, content: bytes, code: str) -> None:
+    p = tmp_path / name
+    p.write_bytes(content)
+    inquiry = api.check_many([p, tmp_path / "missing.xlsx"])
+    assert [f.error_code for f in inquiry.files] == [code, "not-found"]
+    assert inquiry.files[0].error == FILE_ERRORS[code].text(detail="")
+    assert inquiry.exit_code == 2 and not inquiry.valid
+
+
+def test_check_many_keeps_order_and_decides_the_exit_code(sample: Path, filled: Filler) -> None:
+    bad = filled({"t3.new.natural": 3})
+    inquiry = api.check_many([bad, sample])
+    assert [f.path for f in inquiry.files] == [str(bad), str(sample)]
+    assert [f.valid for f in inquiry.files] == [False, True] and inquiry.exit_code == 1
+    assert api.check_many([sample]).exit_code == 0
+    d = inquiry.to_dict()
+    assert [f["valid"] for f in d["files"]] == [False, True]

@@ -1,0 +1,301 @@
+"""The catalogue: every kind of finding a check can raise, and every reason a file cannot be read, as data.
+
+One :class:`Entry` per variant of a rule (``S2.literal`` is a warning while ``S2.formula`` is an error), each with
+its stable rule id of shared/FORMAT.md, group, severity, title, message template, basis, and whether an in-sheet
+formula decides it (live). The validator (:mod:`xl_addin.rules`), the live checks (:mod:`xl_addin.live`), the
+add-in and docs/rules.md read only this; a check cannot choose a severity of its own.
+
+Like frictionless' error classes, each :class:`FileError` names one reason a file cannot be checked at all, with
+a message template and the fix; the readers raise them by code and the batch check reports them by code.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+
+from . import spec
+from .expr import Compare, Lin
+from .model import Severity
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+#: a fee at or above this many 万元 (1000万元) looks entered in 元 (V2.yuan)
+YUAN_THRESHOLD = 1000
+
+
+class Group(enum.StrEnum):
+    VALUE = "value"
+    TABLE = "table"
+    YEAR = "year"
+    TEXT = "text"
+    STRUCTURE = "structure"
+    PUBLICATION = "publication"
+
+    @property
+    def zh(self) -> str:
+        return GROUP_ZH[self]
+
+
+GROUP_ZH: Mapping[Group, str] = MappingProxyType({
+    Group.VALUE: "数值", Group.TABLE: "表内", Group.YEAR: "跨年", Group.TEXT: "文表", Group.STRUCTURE: "结构",
+    Group.PUBLICATION: "发布"})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One variant of one rule: what a finding of it says and how serious it is."""
+
+    code: str  # "S2.literal"; the rule id alone for a rule's main variant ("A3")
+    rule: str  # the stable id of FORMAT.md ("S2")
+    group: Group
+    severity: Severity
+    title: str
+    basis: str
+    message: str  # str.format-ed with the finding's values
+    live: bool = False  # decided by an in-sheet formula too (xl_addin.live)
+    needs_last_year: bool = False
+
+    @property
+    def variant(self) -> str:
+        return self.code.partition(".")[2]
+
+
+CATALOGUE: dict[str, Entry] = {}
+
+
+def _rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str],
+          live: bool = False, needs_last_year: bool = False, live_variants: tuple[str, ...] = ()) -> None:
+    """Declare a rule: one (variant, severity, title, message) per variant; "" is the main variant."""
+    for variant, severity, title, message in variants:
+        code = f"{rule}.{variant}" if variant else rule
+        CATALOGUE[code] = Entry(code, rule, group, severity, title, basis, message,
+                                live=live or variant in live_variants, needs_last_year=needs_last_year)
+
+
+_rule("V1", Group.VALUE, "国办公开办函〔2021〕30号 表格数据单位为件",
+      ("", E, "件数应为不小于0的整数", "“{row}”“{col}”应填写不小于0的整数（单位：件），现为“{value}”。{hint}"), live=True)
+_rule("V2", Group.VALUE, "表二 第二十条第（八）项 单位：万元",
+      ("", E, "收费金额应为不小于0、最多4位小数的万元数",
+       "“行政事业性收费”本年收费金额应为不小于0、最多4位小数的数字（单位：万元），现为“{value}”。{hint}"),
+      ("yuan", W, f"收费金额疑似按元填写（≥{YUAN_THRESHOLD}万元）",
+       "“行政事业性收费”本年收费金额为 {value} 万元，数额偏大，是否误按“元”填写？1元=0.0001万元，如3500元应填0.35。"),
+      live_variants=("", "yuan"))
+_rule("V3", Group.VALUE, "公布的表格应显示0，不留空白",
+      ("", W, "应填数字的单元格为空", "“{row}”有 {n} 个单元格未填写（{cells}）。空白按0计算，但公布的表格应显示0，没有的请填0。"))
+_rule("V4", Group.VALUE, "只有国务院部门和省级、设区的市级人民政府可以制定规章",
+      ("", W, "县级及以下机关的规章数不为0",
+       "本机关层级为“{level}”，无规章制定权，“规章”“{col}”一般应为0，现为 {value}。请核对是否把行政规范性文件误填在规章行。"))
+_rule("A1", Group.TABLE, "表三 总计列",
+      ("", E, "表三每行总计等于各类申请人之和",
+       "“{row}”的总计应为自然人与各类法人或其他组织之和 {rhs}，表中为 {lhs}。请核对本行数字，或点击“计算合计”恢复合计公式。"),
+      live=True)
+_rule("A2", Group.TABLE, "表三 （七）总计行",
+      ("", E, "表三（七）总计等于（一）至（六）各项之和",
+       "“{col}”列的（七）总计应为（一）至（六）各项之和 {rhs}，表中为 {lhs}。请核对本列办理结果各项，"
+       "或点击“计算合计”恢复合计公式。"), live=True)
+_rule("A3", Group.TABLE, "表三 " + spec.T3_NOTE,
+      ("", E, "表三勾稽关系：一＋二＝三＋四",
+       "“{col}”列不符合勾稽关系：一、本年新收＋二、上年结转＝{lhs}，而（七）总计＋四、结转下年度继续办理＝{rhs}，"
+       "相差 {diff}。请核对本列的新收、上年结转、各项办理结果和结转下年度数字。"), live=True)
+_rule("A4", Group.TABLE, "表四 总计列",
+      ("", E, "表四每组总计等于四种结果之和",
+       "“{col}”应为结果维持、结果纠正、其他结果、尚未审结之和 {rhs}，表中为 {lhs}。请核对本组数字，"
+       "或点击“计算合计”恢复合计公式。"), live=True)
+_rule("A5", Group.TABLE, "只有年末收到、尚在法定期限内的申请才结转下年度",
+      ("", I, "结转下年度的申请偏多",
+       "四、结转下年度继续办理（{carried} 件）占本年新收（{new} 件）的比例较高（超过四分之一）。"
+       "通常只有12月下旬收到的申请才结转，请确认。"))
+_rule("A6", Group.TABLE, "表二 第二十条第（一）项",
+      ("", W, "本年制发件数不大于现行有效件数与本年废止件数之和",
+       "“{row}”本年制发件数 {lhs} 大于现行有效件数与本年废止件数之和 {rhs}，请核对。"), live=True)
+_rule("X1", Group.YEAR, "表三 二、上年结转政府信息公开申请数量",
+      ("", E, "本年上年结转等于上年结转下年度",
+       "“{col}”列本年“二、上年结转政府信息公开申请数量”为 {lhs}，上年报告“四、结转下年度继续办理”为 {rhs}，"
+       "两者应相等。"), live=True, needs_last_year=True)
+_rule("X2", Group.YEAR, "表二 第二十条第（一）项",
+      ("", W, "现行有效件数与上年衔接",
+       "“{row}”现行有效件数 {lhs} 不等于上年现行有效件数＋本年制发件数－本年废止件数＝{rhs}，请核对。"),
+      live=True, needs_last_year=True)
+_rule("T1", Group.TEXT, "条例第五十条；国办公开办函〔2021〕30号：内容准确",
+      ("", E, "正文引用的数字与表格一致",
+       "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。"))
+_rule("T2", Group.TEXT, "《政府信息公开信息处理费管理办法》；国办公开办函〔2021〕30号",
+      ("", E, "第六部分须报告信息处理费收取情况",
+       "第六部分未报告信息处理费收取情况。请在“信息处理费收取情况”中写明本年收取的情况；"
+       "未收取的也应写明，如“本年度未收取信息处理费”。"))
+_rule("T3", Group.TEXT, "国办公开办函〔2021〕30号 六、其他需要报告的事项",
+      ("", W, "第六部分应报告工作要点、建议提案办理和创新情况", "第六部分缺少“{topic}”，请补充；没有相关情况的也应写明。"))
+_rule("T4", Group.TEXT, "国办公开办函〔2021〕30号 一、总体情况（监督保障）",
+      ("", E, "人民政府须报告工作考核、社会评议和责任追究结果",
+       "本机关为人民政府，第一部分“监督保障”须报告{missing}结果情况，现缺少。请补充。"))
+_rule("T5", Group.TEXT, "国办公开办函〔2021〕30号 一、总体情况",
+      ("", W, "第一部分应涵盖五个方面", "第一部分“总体情况”缺少“{topic}”方面的内容，请补充。"))
+_rule("T6", Group.TEXT, "条例第五十条；不宜泛化",
+      ("", E, "第五部分须写明存在的问题和改进措施",
+       "第五部分“存在的主要问题及改进情况”为空或只写了“无”，请具体写明存在的问题和改进措施。"),
+      ("part", W, "第五部分应同时写明问题和改进措施", "第五部分缺少“{missing}”，请补充。"))
+_rule("S2", Group.STRUCTURE, "国办公开办函〔2021〕30号：表格不得改动",
+      ("sheet", E, "模板工作表缺失", "缺少工作表“{sheet}”，请使用原模板重新填报。"),
+      ("renamed", W, "模板工作表被改名", "工作表“{expected}”被改名为“{sheet}”，请改回原名。"),
+      ("label", E, "表格文字被改动", "表格文字被改动：应为“{expected}”，现为“{actual}”。官方表格不得改动，请改回或使用原模板。"),
+      ("merge", E, "合并单元格被改动", "合并单元格被改动（{detail}），官方表格不得改动，请使用原模板。"),
+      ("formula", E, "合计公式被改动", "合计单元格的公式被改动，现为“{actual}”。请点击“计算合计”恢复。"),
+      ("literal", W, "合计公式被数值覆盖", "合计单元格的公式被数值覆盖（现为“{actual}”）。请点击“计算合计”恢复合计公式。"),
+      ("unlocked", E, "单元格锁定状态被改动", "单元格锁定状态被改动（{detail}），请使用原模板。"),
+      ("protection", W, "模板保护被取消",
+       "模板的保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。"),
+      ("fingerprint", W, "模板版本与本工具不一致",
+       "模板版本与本工具不一致（文件 {actual}，本工具 {expected}），请使用最新模板。"))
+_rule("S4", Group.STRUCTURE, "报告标题“<机关名称><年>年政府信息公开工作年度报告”",
+      ("", W, "基本信息完整（标题须有机关名称和年度）", "基本信息“{field}”未填写或不正确（现为“{value}”）。{hint}"))
+_rule("P1", Group.PUBLICATION, "条例第四十九条：部门于每年1月31日前、人民政府于3月31日前公布上一年度年报",
+      ("", E, "按时发布", "发布日期 {date} 晚于规定期限 {deadline}：{who}应于次年{deadline_md}前公布年度报告。"),
+      ("missing", W, "未填写发布日期", "未填写发布日期，无法判断是否按时发布。请在“基本信息”填写发布（落款）日期。"))
+
+
+def entry(code: str) -> Entry:
+    return CATALOGUE[code]
+
+
+def rule_ids() -> tuple[str, ...]:
+    """The rule ids in catalogue order (each once)."""
+    return tuple(dict.fromkeys(e.rule for e in CATALOGUE.values()))
+
+
+def entries_of(rule: str) -> tuple[Entry, ...]:
+    return tuple(e for e in CATALOGUE.values() if e.rule == rule)
+
+
+def check_id(code: str, key: str = "") -> str:
+    """The id of the check of entry ``code`` at the cell of ``key``: "V1:t3.new.natural", "V2:t2.fees.amount:yuan",
+    "S2:protection" (also the 检查编号 of a live check's row on 校验汇总)."""
+    e = CATALOGUE[code]
+    return ":".join(p for p in (e.rule, key, e.variant) if p)
+
+
+def live_codes() -> tuple[str, ...]:
+    """The entries the template decides by formula (the live checks)."""
+    return tuple(code for code, e in CATALOGUE.items() if e.live)
+
+
+def rows() -> list[dict[str, object]]:
+    """The catalogue as plain rows with English keys (``xl-addin rules --json``)."""
+    return [{"code": e.code, "id": e.rule, "variant": e.variant, "group": e.group.value, "severity": e.severity.value,
+             "title": e.title, "basis": e.basis, "message": e.message, "live": e.live,
+             "needs_last_year": e.needs_last_year} for e in CATALOGUE.values()]
+
+
+# ---- arithmetic instances -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Instance:
+    """One place an arithmetic rule applies (A3 for column 自然人, ...)."""
+
+    code: str  # the catalogue entry ("A3")
+    id: str  # the instance ("A3:natural"): the check id of its findings and of its row on 校验汇总
+    cmp: Compare
+    anchor: str  # key of the cell the finding points at
+    cells: tuple[str, ...]  # keys to mark
+    labels: tuple[str, str]
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> Severity:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def rule(self) -> str:
+        return CATALOGUE[self.code].rule
+
+
+@cache
+def instances() -> tuple[Instance, ...]:
+    out: list[Instance] = []
+    t3 = spec.TABLE_BY_ID["t3"]
+    row_keys = list(dict.fromkeys(c.key.split(".")[1] for c in t3.cells))
+    col_keys = [k for k, _ in spec.T3_COLS]
+    for rk in row_keys:  # A1: every row of 三
+        total = f"t3.{rk}.total"
+        parts = spec.DATA_CELLS[total].sum_of
+        row, _ = spec.labels_of(total)
+        out.append(Instance("A1", f"A1:{rk}", Compare(Lin((total,)), "=", Lin(parts)), total, (total,),
+                            (row, "总计"), {"row": row}))
+    for ck in col_keys:  # A2, A3: every column of 三
+        total = f"t3.total.{ck}"
+        if ck != "total":
+            parts = spec.DATA_CELLS[total].sum_of
+        else:  # the grand total: also the sum of the column above it
+            parts = tuple(f"t3.{rk}.total" for rk in row_keys[2:-2])
+        col = spec.DATA_CELLS[total].col_label
+        out.append(Instance("A2", f"A2:{ck}", Compare(Lin((total,)), "=", Lin(parts)), total, (total,),
+                            (spec.DATA_CELLS[total].row_labels[-1], col), {"col": col}))
+    for ck in col_keys:
+        keys = [f"t3.{rk}.{ck}" for rk in ("new", "carried_in", "total", "carried_out")]
+        col = spec.DATA_CELLS[keys[0]].col_label
+        out.append(Instance("A3", f"A3:{ck}", Compare(Lin(tuple(keys[:2])), "=", Lin(tuple(keys[2:]))),
+                            keys[3], tuple(keys), ("", col), {"col": col}))
+    for gk, glabels in spec.T4_GROUPS:  # A4
+        total = f"t4.{gk}.total"
+        col = spec.DATA_CELLS[total].col_label
+        out.append(Instance("A4", f"A4:{gk}", Compare(Lin((total,)), "=", Lin(spec.DATA_CELLS[total].sum_of)),
+                            total, (total,), ("", col), {"col": " ".join(glabels) + " 总计"}))
+    for rk, rlabel, _ in spec.T2_DOC_ROWS:  # A6, X2
+        made, rep, inf = (f"t2.{rk}.{c}" for c, _ in spec.T2_DOC_COLS)
+        out.append(Instance("A6", f"A6:{rk}", Compare(Lin((made,)), "<=", Lin((inf, rep))), made,
+                            (made, rep, inf), spec.labels_of(made), {"row": rlabel}))
+        out.append(Instance("X2", f"X2:{rk}", Compare(Lin((inf,)), "=", Lin((spec.prior_key(inf), made), (rep,))),
+                            inf, (inf,), spec.labels_of(inf), {"row": rlabel}))
+    for ck in col_keys:  # X1
+        this, last = f"t3.carried_in.{ck}", spec.prior_key(f"t3.carried_out.{ck}")
+        col = spec.DATA_CELLS[this].col_label
+        out.append(Instance("X1", f"X1:{ck}", Compare(Lin((this,)), "=", Lin((last,))), this, (this,),
+                            spec.labels_of(this), {"col": col}))
+    return tuple(out)
+
+
+
+# ---- file-level errors --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FileError:
+    """One reason a file cannot be checked at all."""
+
+    code: str
+    message: str  # what is wrong (str.format-ed with the error's values)
+    fix: str  # what to do
+
+    def text(self, **values: object) -> str:
+        return self.message.format(**values) + self.fix
+
+
+FILE_ERRORS: dict[str, FileError] = {}
+
+
+def _file_error(code: str, message: str, fix: str = "") -> None:
+    FILE_ERRORS[code] = FileError(code, message, fix)
+
+
+_file_error("not-found", "文件不存在。")
+_file_error("directory", "这是一个文件夹，不是 Excel 工作簿。")
+_file_error("not-regular", "这不是普通文件（可能是管道或设备），无法检查。")
+_file_error("unopenable", "无法打开文件（{detail}）。")
+_file_error("empty", "文件是空的（0 字节），可能没有保存完整，", "请重新保存或重新发送。")
+_file_error("encrypted", "文件设置了打开密码（已加密），无法检查。", "请在 Excel 中取消密码后另存为 .xlsx。")
+_file_error("legacy-xls", "这是旧版 Excel 97-2003 格式（.xls），", "请用本模板填写，或在 Excel 中“另存为”.xlsx 格式。")
+_file_error("not-xlsx", "不是 Excel 工作簿（.xlsx），", "请使用下发的年报模板。")
+_file_error("not-workbook", "不是 Excel 工作簿（压缩包中没有工作簿内容），", "请使用下发的年报模板。")
+_file_error("bad-zip", "文件已损坏（不是完整的 .xlsx 压缩包），", "请重新保存或重新发送。")
+_file_error("bad-member", "文件已损坏（{detail} 校验失败），", "请重新保存或重新发送。")
+_file_error("corrupt", "文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{detail}）。", "请重新保存或重新发送。")
+_file_error("ods", "这是 OpenDocument（.ods）文件，", "请在 WPS 或 LibreOffice 中“另存为”Excel 2007-365（.xlsx）格式后再检查。")
+_file_error("not-ours", "不是用本工具的年报模板填写的工作簿（找不到模板的命名单元格）。",
+            "请使用县政务公开办下发的模板填报，或用 xl-addin template 生成模板。")
+_file_error("unexpected", "读取时出现意外错误（{detail}），", "请在 Excel 中打开后另存再发送。")
+
+
+def file_error(code: str) -> FileError:
+    return FILE_ERRORS[code]
