@@ -19,7 +19,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import openpyxl
 import xlwings as xw
 
-from xl_addin import addin, api, dataio, spec
+from xl_addin import addin, api, spec
 from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
 
@@ -39,7 +39,7 @@ def main() -> None:
         t = Path(tmp)
         template, sample, bad = t / "template.xlsx", t / "样例.xlsx", t / "bad.xlsx"
         api.build_template(template)
-        api.put(template, dataio.sample_values(), sample)
+        api.put(template, api.sample_values(), sample)
         wb = openpyxl.load_workbook(sample)
         for key in spec.INPUT_KEYS:  # every count cell wrong: the most findings a workbook can have
             if spec.DATA_CELLS[key].kind is spec.Kind.COUNT:

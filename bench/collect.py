@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from xl_addin import api, dataio, rules
+from xl_addin import api, rules
 from xl_addin.adapters.template_builder import build_workbook
 from xl_addin.adapters.xlsx_patch import Patcher
 
@@ -63,7 +63,7 @@ def county_values(i: int, sample: dict[str, Any]) -> dict[str, Any]:
 def generate(folder: Path, n: int) -> tuple[Path, float]:
     """N workbooks and a roster (plus 1% of the roster missing); returns (roster, seconds)."""
     t0 = time.perf_counter()
-    sample = dataio.sample_values()
+    sample = api.sample_values()
     buf = io.BytesIO()
     build_workbook(sample).save(buf)
     patcher = Patcher(buf.getvalue(), compresslevel=1)

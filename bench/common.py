@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from xl_addin import api, dataio
+from xl_addin import api
 
 
 def timed(fn: Callable[[], object], n: int) -> list[float]:
@@ -28,5 +28,5 @@ def sample_workbook(folder: Path) -> tuple[Path, Path]:
     """(template, the template filled with the bundled sample) written into ``folder``."""
     template, sample = folder / "template.xlsx", folder / "sample.xlsx"
     api.build_template(template)
-    api.put(template, dataio.sample_values(), sample)
+    api.put(template, api.sample_values(), sample)
     return template, sample

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from common import line, timed
 
-from xl_addin import api, dataio
+from xl_addin import api
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
         template, sample = t / "template.xlsx", t / "sample.xlsx"
         api.build_template(template)  # warm imports
         line("template build (openpyxl, write .xlsx)", timed(lambda: api.build_template(template), 15), "target ≤ 1500 ms")
-        api.put(template, dataio.sample_values(), sample)
+        api.put(template, api.sample_values(), sample)
         api.check(sample)
         line("check one filled workbook (fast reader)", timed(lambda: api.check(sample), 50), "target ≤ 60 ms")
         line("check one filled workbook (openpyxl reader)", timed(lambda: api.check(sample, reader="openpyxl"), 20))

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from xl_addin import api, dataio, spec
+from xl_addin import api, spec
 from xl_addin.cli import main
 
 DATA = Path(__file__).parent / "data"
@@ -59,7 +59,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_values() -> dict[str, Any]:
-    return dataio.sample_values()
+    return api.sample_values()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import derive, rules
+from . import dataio, derive, rules
 from .adapters.fileio import ReadError
 from .model import CellValue, Inquiry, Report, ReportData
 
@@ -30,6 +30,18 @@ def read(path: str | os.PathLike[str], *, reader: Reader = "fast") -> ReportData
     from .adapters.fast_reader import read_fast
 
     return read_fast(path)
+
+
+def load_values(path: str | os.PathLike[str]) -> dict[str, CellValue]:
+    """Input values from a JSON data file (see :mod:`xl_addin.dataio`). Raises OSError, ValueError."""
+    return dataio.values_from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def sample_values() -> dict[str, CellValue]:
+    """The bundled sample: 将乐县工业和信息化局 2023 年度, as published."""
+    from importlib import resources
+
+    return dataio.values_from_json(resources.files("xl_addin.samples").joinpath(dataio.SAMPLE).read_text(encoding="utf-8"))
 
 
 def last_year_figures(path: str | os.PathLike[str]) -> dict[str, CellValue]:
@@ -121,4 +133,4 @@ def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.
 
 
 __all__ = ["ReadError", "build_template", "check", "check_data", "check_many", "collect", "distribute", "export", "fill",
-           "last_year_figures", "put", "read"]
+           "last_year_figures", "load_values", "put", "read", "sample_values"]

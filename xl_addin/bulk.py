@@ -149,14 +149,15 @@ def examine(path: str) -> dict[str, object]:
     except OSError as exc:
         err = ReadError(path, "unopenable", detail=str(exc.strerror or exc))
         return FileResult(path, error=err.reason).to_dict()
-    ident = {"sha256": hashlib.sha256(raw).hexdigest(), "mtime": st.st_mtime, "size": st.st_size}
+    sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
     checked = check_file(path, prior_of=_agency_prior, raw=raw)  # the bytes just hashed: read once
     del raw
     res = checked.result
     if res.report is None or checked.data is None:
-        return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, **ident).to_dict()  # type: ignore[arg-type]
-    return collect.examined(path, checked.data, res.report.findings, values=checked.values,  # type: ignore[arg-type]
-                            **ident).to_dict()
+        return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, sha256=sha256, mtime=mtime,
+                          size=size).to_dict()
+    return collect.examined(path, checked.data, res.report.findings, values=checked.values, sha256=sha256,
+                            mtime=mtime, size=size).to_dict()
 
 
 def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str, Mapping[str, Number]] | None = None,

@@ -42,14 +42,12 @@ def main() -> None:
 def template(out: str, agency: str | None, kind: str | None, level: str | None, year: int | None,
              data_file: str | None, sample: bool, last_year: str | None) -> None:
     """生成加锁的年报模板。"""
-    from . import dataio
-
     values: dict[str, Any] = {}
     try:
         if sample:
-            values.update(dataio.sample_values())
+            values.update(api.sample_values())
         if data_file:
-            values.update(dataio.load_values(data_file))
+            values.update(api.load_values(data_file))
     except (ValueError, OSError) as exc:
         _fail(f"{data_file or '样例数据'}：{exc}")
     for key, v in (("meta.agency", agency), ("meta.kind", kind), ("meta.level", level), ("meta.year", year)):
@@ -69,14 +67,12 @@ def template(out: str, agency: str | None, kind: str | None, level: str | None, 
 @click.option("--sample", is_flag=True, help="填入内置样例数据")
 def put(workbook: str, out: str, data_file: str | None, sample: bool) -> None:
     """把数据（JSON，或内置样例）按命名单元格填入已有模板，另存为新文件。"""
-    from . import dataio
-
     if bool(data_file) == sample:
         _fail("请指定 --data 数据文件或 --sample（二选一）。")
     if Path(out).resolve() == Path(workbook).resolve():
         _fail("输出文件不能与原文件相同。")
     try:
-        values = dataio.sample_values() if sample else dataio.load_values(str(data_file))
+        values = api.sample_values() if sample else api.load_values(str(data_file))
         api.put(workbook, values, out)
     except ReadError as exc:
         _fail(str(exc))

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib import resources
 from typing import Any
 
 from . import spec
 from .model import CellValue, as_date
 
+#: the bundled sample (package data of xl_addin.samples), read by api.sample_values
 SAMPLE = "jiangle-industry-bureau-2023.json"
 
 
@@ -57,11 +57,6 @@ def values_from_mapping(obj: Mapping[str, Any]) -> dict[str, CellValue]:
     return out
 
 
-def load_values(path: str) -> dict[str, CellValue]:
-    with open(path, encoding="utf-8") as fh:
-        return values_from_mapping(json.load(fh))
-
-
-def sample_values() -> dict[str, CellValue]:
-    text = resources.files("xl_addin.samples").joinpath(SAMPLE).read_text(encoding="utf-8")
+def values_from_json(text: str) -> dict[str, CellValue]:
+    """The values of a JSON data document (its text: reading the file is the caller's)."""
     return values_from_mapping(json.loads(text))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xl_addin import api, dataio
+from xl_addin import api
 
 HERE = Path(__file__).parent
 
@@ -31,7 +31,7 @@ def main() -> None:
         t = Path(tmp)
         template, sample = t / "template.xlsx", t / "sample.xlsx"
         api.build_template(template)
-        api.put(template, dataio.sample_values(), sample)
+        api.put(template, api.sample_values(), sample)
         profile = f"-env:UserInstallation=file://{t}/profile"
         for fmt, name in (("xlsx:Calc MS Excel 2007 XML", "sample-libreoffice-saved.xlsx"),
                           ("xls", "sample-old-excel.xls"), ("ods", "report.ods")):

@@ -350,8 +350,8 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
     put(r, 1, _cell(ws, f"未纳入汇总的机关（{len(ro.excluded)} 个）", font=HEADER_FONT, align=LEFT), colspan=n_cols)
     r += 1
     # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
-    for i, h in enumerate(("序号", "机关名称", "原因")):
-        put(r, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
+    for i, text in enumerate(("序号", "机关名称", "原因")):
+        put(r, i + 1, _cell(ws, text, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
     max_row = max(row for row, _ in grid)
     for row in range(1, max_row + 1):
         ws.append([grid.get((row, col)) for col in range(1, n_cols + 1)])

@@ -93,8 +93,8 @@ class _Cut:
             m = re.search(r'<c r="' + a1 + r'"([^>]*?)(/>|>.*?</c>)', xml, re.S)
             if m is None:
                 raise PatchError(f"工作表中找不到单元格 {a1}")
-            style = re.search(r'\ss="(\d+)"', m.group(1))
-            found.append((m.start(), m.end(), a1, style.group(1) if style else None, m.group(0)))
+            s_attr = re.search(r'\ss="(\d+)"', m.group(1))
+            found.append((m.start(), m.end(), a1, s_attr.group(1) if s_attr else None, m.group(0)))
         found.sort()
         self.static: list[str] = []
         self.slots: list[tuple[str, str | None, str]] = []
