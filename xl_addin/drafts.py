@@ -108,7 +108,10 @@ ON_REQUEST = Draft(
 
 _REVIEW = ("review",)
 _SUITS = ("suit_direct", "suit_after_review")
-T4_RESULT_WORDS = (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"), ("pending", "尚未审结"))
+#: group key -> the kind of case (the official top header of the group: 行政复议 / 行政诉讼)
+_T4_KIND = {key: labels[0] for key, labels in spec.T4_GROUPS}
+#: the four results of table 四 as the sentence names them: the official column labels, less 总计
+T4_RESULT_WORDS = tuple((k, label) for k, label in spec.T4_RESULTS if k != "total")
 
 
 def _cases(groups: tuple[str, ...], kind: str, when: str) -> When:
@@ -120,7 +123,7 @@ def _cases(groups: tuple[str, ...], kind: str, when: str) -> When:
 
 REVIEWS_AND_SUITS = Draft(
     "t4", "行政复议、行政诉讼情况（自动生成）", "", "四",
-    (_cases(_REVIEW, "行政复议", "本年度"), "；", _cases(_SUITS, "行政诉讼", ""), "。"),
+    (_cases(_REVIEW, _T4_KIND["review"], "本年度"), "；", _cases(_SUITS, _T4_KIND["suit_direct"], ""), "。"),
 )
 
 DRAFTS: tuple[Draft, ...] = (ON_REQUEST, REVIEWS_AND_SUITS)

@@ -222,7 +222,7 @@ def _t3(ctx: Context) -> Iterator[Finding]:
 
 @check("T4")
 def _t4(ctx: Context) -> Iterator[Finding]:
-    if ctx.data.text("meta.kind") != "人民政府":
+    if ctx.data.text("meta.kind") != spec.KIND_GOVERNMENT:
         return
     missing = narrative.missing_government_items(ctx.data)
     if missing:
@@ -355,7 +355,7 @@ def _s4(ctx: Context) -> Iterator[Finding]:
 
 def deadline(year: int, kind: str) -> dt.date:
     """The publication deadline of a report for ``year``: 1月31日, or 3月31日 for a 人民政府's own report."""
-    return dt.date(year + 1, 3, 31) if kind == "人民政府" else dt.date(year + 1, 1, 31)
+    return dt.date(year + 1, 3, 31) if kind == spec.KIND_GOVERNMENT else dt.date(year + 1, 1, 31)
 
 
 @check("P1")
@@ -372,7 +372,7 @@ def _p1(ctx: Context) -> Iterator[Finding]:
     kind = d.text("meta.kind")
     limit = deadline(year, kind)
     if date > limit:
-        who = "人民政府本级" if kind == "人民政府" else "政府部门"
+        who = f"{spec.KIND_GOVERNMENT}本级" if kind == spec.KIND_GOVERNMENT else "政府部门"
         yield ctx.finding("P1", "meta.report_date", date=f"{date.year}年{date.month}月{date.day}日",
                           deadline=f"{limit.year}年{limit.month}月{limit.day}日", who=who,
                           deadline_md=f"{limit.month}月{limit.day}日")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 FORMAT_VERSION = "2021"
 FORMAT_BASIS = "国办公开办函〔2021〕30号"
@@ -337,6 +337,8 @@ TABLE_ORIGIN_ROW = 4
 # --------------------------------------------------------------------------------------------------------------
 
 AGENCY_KINDS = ("人民政府", "政府部门", "其他授权组织")
+#: the kind that publishes by 3月31日 and must report 工作考核、社会评议和责任追究 (T4, P1)
+KIND_GOVERNMENT = AGENCY_KINDS[0]
 LEVELS = ("省级", "市级", "县级", "乡级")
 #: levels that cannot make 规章 (county and below)
 LEVELS_WITHOUT_RULES = ("县级", "乡级")
@@ -492,6 +494,17 @@ def col_number(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
+
+
+@lru_cache(maxsize=8192)
+def cell_index(a1: str) -> tuple[int, int]:
+    """(row, column), 1-based, of an A1 cell reference ("D7" -> (7, 4)); ValueError for anything else. The one
+    A1 parser every reader and writer uses."""
+    letters = a1.rstrip("0123456789")
+    digits = a1[len(letters):]
+    if not letters or not digits or not letters.isalpha() or not letters.isascii() or len(letters) > 3:
+        raise ValueError(f"not an A1 cell reference: {a1!r}")
+    return int(digits), col_number(letters.upper())
 
 
 def defined_name(key: str) -> str:

@@ -52,6 +52,13 @@ DRAFT_ROW_NOTE = "本部分为表四，无需填写文字。右侧句子随表�
 META_HEADERS = ("项目", "填写", "说明")
 
 
+def is_ours(named: int, template_id: str | None) -> bool:
+    """Whether a workbook is one of this template's (every reader, the writer and the add-in ask this): its hidden
+    sheet names our template, or at least half of the template's input cells are found by their defined names (a
+    copy whose hidden sheet was lost is still checked, and its damage reported as S2)."""
+    return template_id == spec.TEMPLATE_ID or named >= len(spec.INPUT_KEYS) // 2
+
+
 def _range(row: int, col: int, rowspan: int, colspan: int) -> str:
     a = f"{spec.col_letter(col)}{row}"
     if rowspan == 1 and colspan == 1:

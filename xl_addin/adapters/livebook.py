@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from .. import __version__, derive, expr, spec, structure
 from ..catalogue import file_error
 from ..model import CellValue, Report, ReportData, Severity
-from .xlsx_reader import NOT_OURS, _rc, assemble, parse_ref
+from .xlsx_reader import NOT_OURS, assemble, parse_ref
 
 Grid = Sequence[Sequence[object]]
 
@@ -71,7 +71,9 @@ class Outline:
 
     @property
     def ours(self) -> bool:
-        return len(self.dests) >= len(spec.INPUT_KEYS) // 2 or spec.HIDDEN_SHEET in self.sheets
+        """structure.is_ours before any value is read: the hidden sheet's presence stands for the template id it
+        carries (:func:`snapshot` asks again with the id read)."""
+        return structure.is_ours(len(self.dests), spec.TEMPLATE_ID if spec.HIDDEN_SHEET in self.sheets else None)
 
 
 def outline(sheets: Iterable[str], names: Iterable[tuple[str, str | None]]) -> Outline:
@@ -91,7 +93,7 @@ def locations(o: Outline) -> dict[str, spec.Location]:
     for key, default in spec.LAYOUT.locations.items():
         if key in o.dests:
             sheet, a1 = o.dests[key]
-            r, c = _rc(a1)
+            r, c = spec.cell_index(a1)
             out[key] = spec.Location(sheet, r, c, default.colspan)
         else:
             out[key] = default
@@ -124,7 +126,7 @@ def props_of(grid: Grid | None) -> dict[str, str]:
 
 
 def _cell(grids: Mapping[str, Grid], sheet: str, a1: str) -> CellValue:
-    r, c = _rc(a1)
+    r, c = spec.cell_index(a1)
     grid = grids.get(sheet) or []
     if r > len(grid) or c > len(grid[r - 1]):
         return None
@@ -138,9 +140,9 @@ def _cell(grids: Mapping[str, Grid], sheet: str, a1: str) -> CellValue:
 
 def snapshot(source: str, o: Outline, grids: Mapping[str, Grid]) -> ReportData:
     """The report in a live workbook, from the values read from A1 of each sheet. Raises NotOurs."""
-    if not o.ours:
-        raise NotOurs(NOT_OURS_MESSAGE)
     props = props_of(grids.get(spec.HIDDEN_SHEET))
+    if not structure.is_ours(len(o.dests), props.get("template_id")):
+        raise NotOurs(NOT_OURS_MESSAGE)
     data = assemble(source, dict(o.dests), set(o.sheets), lambda s, a: (_cell(grids, s, a), None), props, None)
     return infer_formulas(data)
 
@@ -243,7 +245,7 @@ def _cells_of(rng: str) -> list[str]:
     if ":" not in rng:
         return [rng]
     a, b = rng.split(":", 1)
-    (r1, c1), (r2, c2) = _rc(a), _rc(b)
+    (r1, c1), (r2, c2) = spec.cell_index(a), spec.cell_index(b)
     return [f"{spec.col_letter(c)}{r}" for r in range(min(r1, r2), max(r1, r2) + 1)
             for c in range(min(c1, c2), max(c1, c2) + 1)]
 
@@ -266,7 +268,7 @@ def _runs(cells: Mapping[tuple[str, str], tuple[str, str]]) -> list[tuple[str, s
     """(sheet, range, colour): neighbouring single cells of one row and colour merged into one range."""
     by_row: dict[tuple[str, int], list[tuple[int, str, str]]] = {}
     for (sheet, a1), (rng, color) in cells.items():
-        r, c = _rc(a1)
+        r, c = spec.cell_index(a1)
         by_row.setdefault((sheet, r), []).append((c, rng, color))
     out: list[tuple[str, str, str]] = []
     for (sheet, r), items in sorted(by_row.items()):

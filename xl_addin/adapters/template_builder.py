@@ -62,10 +62,11 @@ def build_workbook(values: Mapping[str, CellValue] | None = None,
     wb.properties.creator = "xl_addin"
     wb.properties.description = f"{spec.TEMPLATE_ID} {spec.FORMAT_BASIS}"
 
-    _meta_sheet(wb.create_sheet(spec.META_SHEET), values)
+    _meta_sheet(wb.create_sheet(spec.META_SHEET), values, exp)
     for t in spec.TABLES:
         _table_sheet(wb.create_sheet(t.sheet), t, values, exp)
-    _narrative_sheet(wb.create_sheet(spec.NARRATIVE_SHEET), values)
+    _narrative_sheet(wb.create_sheet(spec.NARRATIVE_SHEET), values, exp)
+    _unlock(wb, exp)
     _summary_sheet(wb.create_sheet(spec.SUMMARY_SHEET))
     _colour_checks(wb)
     _results_sheet(wb.create_sheet(spec.RESULTS_SHEET))
@@ -86,6 +87,28 @@ def write_template(path: str | os.PathLike[str], values: Mapping[str, CellValue]
                    prior: Mapping[str, CellValue] | None = None) -> None:
     wb = build_workbook(values, prior)
     atomic_write(path, wb.save)
+
+
+def _owned(ws: Worksheet, exp: structure.Expected) -> None:
+    """What the template owns on this sheet, exactly as :func:`xl_addin.structure.expected` declares it (and S2
+    compares): merged ranges, fixed texts and the derived formulas (the unlocked input cells: :func:`_unlock`).
+    The sheet builders only style and add what S2 does not judge."""
+    for rng in sorted(exp.merges.get(ws.title, ())):
+        ws.merge_cells(rng)
+    for (sheet, a1), text in exp.labels.items():
+        if sheet == ws.title:
+            ws[a1.split(":")[0]] = text
+    for key, formula in exp.formulas.items():
+        where = spec.LAYOUT.locations[key]
+        if where.sheet == ws.title:
+            ws[where.a1] = formula
+
+
+def _unlock(wb: Workbook, exp: structure.Expected) -> None:
+    """The input cells :func:`xl_addin.structure.expected` declares unlocked (after styling, which locks)."""
+    for sheet, cells in exp.unlocked.items():
+        for a1 in sorted(cells):
+            wb[sheet][a1].protection = UNLOCKED
 
 
 def _quote(sheet: str) -> str:
@@ -134,7 +157,7 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
     last_col = spec.col_letter(t.n_cols)
     for i, w in enumerate(t.col_widths):
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
-    ws["A1"] = t.heading
+    _owned(ws, exp)
     ws["A1"].font = TITLE_FONT
     ws["A1"].alignment = LEFT
     ws.row_dimensions[1].height = 24
@@ -151,12 +174,9 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         font=WARNING_FONT, stopIfTrue=True))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'$A${live.STATUS_ROW}<>"{live.TABLE_OK}"'],
                                                    fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
-    for rng in sorted(exp.merges[t.sheet]):
-        ws.merge_cells(rng)
     for lab in t.labels:
         r = o + lab.row - 1
         a = f"{spec.col_letter(lab.col)}{r}"
-        ws[a] = lab.text
         end = f"{spec.col_letter(lab.col + lab.colspan - 1)}{r + lab.rowspan - 1}"
         rng = a if end == a else f"{a}:{end}"
         if lab.header:
@@ -168,12 +188,8 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         _box(ws, where.a1_range, INPUT_FONT, CENTER, DERIVED_FILL if c.derived else INPUT_FILL)
         cell = ws[where.a1]
         cell.number_format = MONEY_FORMAT if c.kind is spec.Kind.MONEY else COUNT_FORMAT
-        if c.derived:
-            cell.value = exp.formulas[c.key]
-        else:
-            cell.protection = UNLOCKED
-            if c.key in values:
-                cell.value = values[c.key]
+        if not c.derived and c.key in values:
+            cell.value = values[c.key]
     _data_validations(ws, t)
     for r in range(o, o + t.n_rows):
         ws.row_dimensions[r].height = 30 if t.id == "t3" else 22
@@ -208,28 +224,23 @@ def _data_validations(ws: Worksheet, t: spec.Table) -> None:
         ws.add_data_validation(dv)
 
 
-def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
+def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 70
-    ws.merge_cells("A1:C1")
-    ws["A1"] = structure.META_TITLE
+    _owned(ws, exp)
     ws["A1"].font = TITLE_FONT
     ws.row_dimensions[1].height = 28
     hr = spec.META_FIRST_ROW - 1
-    for i, h in enumerate(structure.META_HEADERS):
-        ws.cell(hr, i + 1, h)
+    for i in range(len(structure.META_HEADERS)):
         _box(ws, f"{spec.col_letter(i + 1)}{hr}", HEADER_FONT, CENTER, HEADER_FILL)
     for f in spec.META_FIELDS:
         where = spec.LAYOUT.locations[f.key]
         r = where.row
-        ws.cell(r, 1, f.label)
         _box(ws, f"A{r}", HEADER_FONT, CENTER)
-        ws.cell(r, 3, f.help)
         _box(ws, f"C{r}", LABEL_FONT, LEFT)
         _box(ws, f"B{r}", TEXT_FONT, LEFT, INPUT_FILL)
         cell = ws[where.a1]
-        cell.protection = UNLOCKED
         if f.key in values:
             cell.value = values[f.key]
         dv: DataValidation | None = None
@@ -255,32 +266,25 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
     _print_setup(ws, False, None, f"A1:C{spec.META_FIRST_ROW + len(spec.META_FIELDS) - 1}")
 
 
-def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
+def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
     n_cols = len(structure.NARRATIVE_HEADERS)
     draft_col = spec.col_letter(drafts.DRAFT_COL)
     for col, width in zip("ABCD", (16, 22, 80, 60), strict=True):
         ws.column_dimensions[col].width = width
-    ws.merge_cells(f"A1:{spec.col_letter(n_cols)}1")
-    ws["A1"] = structure.NARRATIVE_TITLE
+    _owned(ws, exp)
     ws["A1"].font = TITLE_FONT
     ws.row_dimensions[1].height = 28
     hr = spec.NARRATIVE_FIRST_ROW - 1
-    for i, h in enumerate(structure.NARRATIVE_HEADERS):
-        ws.cell(hr, i + 1, h)
+    for i in range(len(structure.NARRATIVE_HEADERS)):
         _box(ws, f"{spec.col_letter(i + 1)}{hr}", HEADER_FONT, CENTER, HEADER_FILL)
-    for heading, row, n in structure.narrative_section_rows():
-        if n > 1:
-            ws.merge_cells(f"A{row}:A{row + n - 1}")
-        ws.cell(row, 1, heading)
+    for _, row, n in structure.narrative_section_rows():
         _box(ws, f"A{row}:A{row + n - 1}", HEADER_FONT, CENTER)
     for f in spec.NARRATIVE_FIELDS:
         where = spec.LAYOUT.locations[f.key]
-        ws.cell(where.row, 2, f.label)
         _box(ws, f"B{where.row}", LABEL_FONT, LEFT)
         _box(ws, where.a1, TEXT_FONT, TOP_LEFT, INPUT_FILL)
         _box(ws, f"{draft_col}{where.row}", LABEL_FONT, TOP_LEFT)
         cell = ws[where.a1]
-        cell.protection = UNLOCKED
         if f.key in values:
             cell.value = values[f.key]
         dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000", allow_blank=True)
@@ -291,12 +295,9 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue]) -> None:
         ws.add_data_validation(dv)
         ws.row_dimensions[where.row].height = 120
     last = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS) - 1
-    for row, heading, label in structure.draft_rows():
-        ws.cell(row, 1, heading)
+    for row, _, _ in structure.draft_rows():
         _box(ws, f"A{row}", HEADER_FONT, CENTER)
-        ws.cell(row, 2, label)
         _box(ws, f"B{row}", LABEL_FONT, LEFT)
-        ws.cell(row, 3, structure.DRAFT_ROW_NOTE)
         _box(ws, f"C{row}", LABEL_FONT, TOP_LEFT)
         ws.row_dimensions[row].height = 90
         last = max(last, row)

@@ -74,7 +74,7 @@ def reads(dests: Mapping[str, tuple[str, str]], sheets: Collection[str]) -> Read
         places.append((sheet, a1, *_index(a1)))
         moved = None
         if prior_name is None and (sheet != at[0] or a1 != at[1]):  # else the template's place, as is
-            r, c = _rc(a1)
+            r, c = spec.cell_index(a1)
             moved = spec.Location(sheet, r, c, default.colspan)
         keys.append((key, prior_name, moved))
     return Reads(tuple(places), tuple(keys), frozenset(missing))
@@ -90,8 +90,7 @@ def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cel
              plan: Callable[[], Reads] | None = None, cells: CellsGetter | None = None) -> ReportData:
     """The ReportData of a workbook from what a reader found. ``plan``: gives :func:`reads` of ``dests`` and
     ``sheets`` when the reader keeps it; ``cells``: a way to get many cells at once, instead of ``cell`` for each."""
-    ours = props.get("template_id") == spec.TEMPLATE_ID or len(dests) >= len(spec.INPUT_KEYS) // 2
-    if not ours:
+    if not structure.is_ours(len(dests), props.get("template_id")):
         raise ReadError(path, NOT_OURS)
     where = plan() if plan is not None else reads(dests, sheets)
     got = cells(where.places) if cells is not None else [cell(s, a) for s, a, _, _ in where.places]
@@ -116,20 +115,9 @@ def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cel
 
 
 def _index(a1: str) -> tuple[int, int]:
-    """0-based (row, column) of an A1 reference: letters, then a number (ValueError otherwise)."""
-    i = col = 0
-    while i < len(a1) and a1[i].isalpha():
-        col = col * 26 + ord(a1[i].upper()) - 64
-        i += 1
-    return int(a1[i:]) - 1, col - 1
-
-
-def _rc(a1: str) -> tuple[int, int]:
-    letters = a1.rstrip("0123456789")
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch.upper()) - 64
-    return int(a1[len(letters):]), col
+    """0-based (row, column) of an A1 reference (ValueError otherwise)."""
+    r, c = spec.cell_index(a1)
+    return r - 1, c - 1
 
 
 def _load(path: str | os.PathLike[str]) -> Any:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import expr, spec
+from .. import expr, spec, structure
 from ..model import CellValue
 from .fileio import ReadError, atomic_write, sniff
-from .xlsx_reader import NOT_OURS, ODS, name_destinations
+from .xlsx_reader import NOT_OURS, ODS, _props, name_destinations
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def _open(path: str | os.PathLike[str]) -> Any:
 def _cells(wb: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
     """key -> openpyxl cell, found by defined name."""
     dests = name_destinations(wb)
-    if len(dests) < len(spec.INPUT_KEYS) // 2:
+    hidden = _props(wb[spec.HIDDEN_SHEET]) if spec.HIDDEN_SHEET in wb.sheetnames else {}
+    if not structure.is_ours(len(dests), hidden.get("template_id")):
         raise ReadError(path, NOT_OURS)
     out = {}
     for key, (sheet, a1) in dests.items():
