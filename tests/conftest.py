@@ -10,6 +10,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from xl_addin import api, spec
 from xl_addin.cli import main
@@ -17,6 +18,14 @@ from xl_addin.cli import main
 DATA = Path(__file__).parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IN_CI = bool(os.environ.get("CI"))
+
+# Hypothesis: every example in CI; a quicker run on a developer's machine (HYPOTHESIS_PROFILE=ci for the full one).
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("dev", max_examples=30)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if IN_CI else "dev"))
+#: how many examples the loaded profile asks for, against the full (CI) run: tests that draw examples in bulk
+#: (the LibreOffice differential) scale by it
+EXAMPLES_SHARE = settings().max_examples / 100
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,8 @@ def _adjacent(a: spec.Location, b: spec.Location) -> bool:
     return (a.row == b.row and b.col == a.col + 1) or (a.col == b.col and b.row == a.row + 1)
 
 
+#: no derived total adds up more cells than this; a formula over more is not ours
+MAX_SUMMED_CELLS = 1000
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?$")
 
 
@@ -146,6 +148,8 @@ def cells_summed(formula: str) -> frozenset[tuple[int, int]] | None:
             return None
         r1, c1 = int(m.group(2)), spec.col_number(m.group(1))
         r2, c2 = (int(m.group(4)), spec.col_number(m.group(3))) if m.group(3) else (r1, c1)
+        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) + len(cells) > MAX_SUMMED_CELLS:
+            return None  # far more than any total of ours adds up (and not worth enumerating)
         for r in range(min(r1, r2), max(r1, r2) + 1):
             for c in range(min(c1, c2), max(c1, c2) + 1):
                 if (r, c) in cells:

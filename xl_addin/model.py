@@ -58,6 +58,11 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return {s.value: c.get(s.value, 0) for s in Severity}
 
 
+def severity_summary_zh(counts: Mapping[str, int]) -> str:
+    """"2 个错误，1 个警告，0 个提示" of :func:`severity_counts` (one word per level, everywhere)."""
+    return "，".join(f"{counts.get(s.value, 0)} 个{s.zh}" for s in Severity)
+
+
 def has_error(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
@@ -220,7 +225,7 @@ class Report:
     def summary_zh(self) -> str:
         c = self.counts
         verdict = "通过" if self.valid else "不通过"
-        return f"{verdict}：{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示"
+        return f"{verdict}：" + severity_summary_zh(c)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from .. import __version__, derive, expr, spec, structure
 from ..catalogue import file_error
-from ..model import CellValue, Report, ReportData, Severity
+from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
 from .xlsx_reader import NOT_OURS, assemble, parse_ref
 
 Grid = Sequence[Sequence[object]]
@@ -225,7 +225,7 @@ def verdict(report: Report) -> str:
         head = "校验通过，但有警告"
     else:
         head = "校验不通过"
-    return (f"{head}：{c['error']} 个错误，{c['warning']} 个警告，{c['info']} 个提示。"
+    return (f"{head}：{severity_summary_zh(c)}。"
             + (f"详见“{spec.RESULTS_SHEET}”工作表，点击单元格地址可跳转。" if report.findings else ""))
 
 
