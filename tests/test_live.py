@@ -24,7 +24,7 @@ OUTPUT = Path(__file__).parent / "output"
 REGRESSIONS = DATA / "live"
 #: what Excel 2010, WPS and LibreOffice compute alike (the issue's list and the comparison helpers)
 ALLOWED = {"IF", "AND", "OR", "NOT", "ISNUMBER", "ISLOGICAL", "ISBLANK", "INT", "ABS", "ROUND", "SUM", "COUNTIF",
-           "COUNTIFS", "LEFT"}
+           "COUNTIFS", "COUNTBLANK", "LEFT", "MID", "LEN", "TRIM", "INDEX", "MATCH", "IFERROR"}
 
 
 def formulas_of(wb: openpyxl.Workbook) -> list[str]:
@@ -74,7 +74,10 @@ def test_the_template_carries_the_compiled_checks(template: Path) -> None:
     for c in live.checks():
         for k in c.marks:
             where = spec.LAYOUT.locations[k]
-            assert live.state_ref(c.id) in coloured[(where.sheet, where.a1)], (c.id, k)
+            if c.kind == "blank":  # a blank input is amber by itself
+                assert "LEN(" in coloured[(where.sheet, where.a1)], (c.id, k)
+            else:
+                assert live.state_ref(c.id) in coloured[(where.sheet, where.a1)], (c.id, k)
 
 
 def test_check_formulas_use_only_portable_functions_and_fit_excel_limits(template: Path) -> None:
@@ -156,12 +159,23 @@ def write(values: dict[str, Any], base: openpyxl.Workbook, path: Path) -> None:
         cell.value = old
 
 
-def sheet_states(sheets: dict[str, list[list[Any]]]) -> tuple[set[str], dict[str, str]]:
-    """(ids of failing checks, table sheet -> status line) as the recalculated workbook shows them."""
+Lines = dict[str, tuple[str, str]]
+
+
+def sheet_states(sheets: dict[str, list[list[Any]]]) -> tuple[set[str], Lines]:
+    """(ids of failing checks, table sheet -> (status line, identity line)) as the recalculated workbook shows
+    them; also holds the failing list at the top of 校验汇总 to exactly the failing checks, in order."""
     rows = sheets[live.SHEET]
     by_id = {r[live.COL_ID - 1]: r[live.COL_STATE - 1] for r in rows[live.FIRST_ROW - 1:]}
     assert set(by_id.values()) <= {live.PASS, live.FAIL}, set(by_id.values())
-    status = {t.sheet: sheets[t.sheet][live.STATUS_ROW - 1][0] for t in spec.TABLES}
+    failing = [r for r in rows[live.FIRST_ROW - 1:] if r[live.COL_STATE - 1] == live.FAIL]
+    listed = [r[live.COL_TITLE - 1] for r in rows[live.FAILING_FIRST_ROW - 1:live.FAILING_MORE_ROW - 1]]
+    want = [r[live.COL_TITLE - 1] for r in failing[:live.FAILING_ROWS]]
+    assert listed == want + [""] * (live.FAILING_ROWS - len(want)), (listed, want)
+    more = rows[live.FAILING_MORE_ROW - 1][0]
+    assert (str(len(failing) - live.FAILING_ROWS) in more) if len(failing) > live.FAILING_ROWS else more == ""
+    status = {t.sheet: (sheets[t.sheet][live.STATUS_ROW - 1][0], sheets[t.sheet][live.IDENTITY_ROW - 1][0])
+              for t in spec.TABLES}
     return {i for i, s in by_id.items() if s == live.FAIL}, status
 
 
@@ -170,16 +184,18 @@ def calamine_sheets(path: Path) -> dict[str, list[list[Any]]]:
     return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
 
 
-def validator_states(path: Path) -> tuple[set[str], dict[str, str]]:
+def validator_states(path: Path) -> tuple[set[str], Lines]:
     report = api.check(path)
     found = [f for f in report.findings if catalogue.CATALOGUE[f.code].live]
+    failing = {f.check for f in found}
     status = {}
     for t in spec.TABLES:
         mine = [f for f in found if f.sheet == t.sheet]
         e = sum(f.severity is Severity.ERROR for f in mine)
-        w = sum(f.severity is Severity.WARNING for f in mine)
-        status[t.sheet] = live.TABLE_OK if e + w == 0 else f"本表有 {e} 处错误、{w} 处警告"
-    return {f.check for f in found}, status
+        w = sum(f.severity is Severity.WARNING and f.rule != live.ROW_CHECK for f in mine)
+        k = sum(f.values["n"] for f in mine if f.rule == live.ROW_CHECK)
+        status[t.sheet] = (live.status_text(e, w, k), live.identity_text(failing, t.sheet))
+    return failing, status
 
 
 def draft_texts(path: Path, sheets: dict[str, list[list[Any]]]) -> dict[str, tuple[Any, str | None]]:
@@ -276,8 +292,10 @@ def test_rendered_valid_and_invalid_workbooks(sample: Path, filled: Any, tmp_pat
     calc = office.convert([valid, invalid], "xlsx", tmp_path / "calc")
     ok_fail, ok_status = sheet_states(calamine_sheets(calc[0]))
     bad_fail, bad_status = sheet_states(calamine_sheets(calc[1]))
-    assert not ok_fail and set(ok_status.values()) == {live.TABLE_OK}
-    assert bad_status["表三"] == "本表有 2 处错误、0 处警告" and bad_status["表二"] == "本表有 0 处错误、1 处警告"
+    assert not ok_fail and set(ok_status.values()) == {(live.TABLE_OK, "")}
+    assert bad_status["表三"][0] == "本表有 2 处错误、0 处警告，详见“校验汇总”"
+    assert bad_status["表三"][1].startswith("勾稽关系不符") and "自然人" in bad_status["表三"][1]
+    assert bad_status["表二"] == ("本表有 0 处错误、1 处警告，详见“校验汇总”", "")
     assert bad_fail == validator_states(invalid)[0]
     (out / "README.txt").write_text(json.dumps({k: [p.name for p in v] for k, v in pages.items()},
                                                ensure_ascii=False, indent=1), encoding="utf-8")
@@ -291,8 +309,11 @@ def test_template_opens_in_libreoffice_and_the_checks_compute(template: Path, tm
     assert wb.sheet_names[: len(spec.TABLES) + 3] == [spec.META_SHEET, *(t.sheet for t in spec.TABLES),
                                                       spec.NARRATIVE_SHEET, live.SHEET]
     failing, status = sheet_states(calamine_sheets(calc))
-    # an empty template: nothing typed yet, so nothing fails; V3 (blank rows) is for the validator only
-    assert not failing and set(status.values()) == {live.TABLE_OK}
+    # an empty template: nothing is wrong yet, but nothing is filled in either -- never green
+    assert failing and {c.split(":")[0] for c in failing} == {"V3"}
+    blanks = {sheet: sum(1 for k in spec.INPUT_KEYS if spec.LAYOUT.locations[k].sheet == sheet) for sheet in status}
+    for sheet, (line, identity) in status.items():
+        assert line == f"本表有 0 处错误、0 处警告，尚有 {blanks[sheet]} 格未填，详见“校验汇总”" and identity == ""
 
 
 def test_last_year_figures_prefilled_make_x1_live(tmp_path: Path, sample: Path) -> None:

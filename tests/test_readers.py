@@ -64,3 +64,11 @@ def test_shared_formulas_written_by_a_spreadsheet_are_understood(filled: Filler,
     saved = out / "fixed.xlsx"
     assert read_fast(saved).formulas == read_workbook(saved).formulas
     assert api.check(saved).valid
+
+
+def test_a_workbook_of_an_earlier_template_build_still_checks() -> None:
+    """A clerk who filled last month's template: the same official grid, an older fingerprint -- checked as usual,
+    with a warning to use the newest template, never an error."""
+    path = DATA / "earlier-build-libreoffice-saved.xlsx"
+    report = api.check(path)
+    assert report.valid and {f.code for f in report.findings} == {"S2.protection", "S2.fingerprint"}

@@ -58,6 +58,8 @@ class Entry:
     message: str  # str.format-ed with the finding's values
     live: bool = False  # decided by an in-sheet formula too (xl_addin.live)
     needs_last_year: bool = False
+    #: an identity in a few words, shown on the table sheet beside its status line while it fails
+    short: str = ""
 
     @property
     def variant(self) -> str:
@@ -68,12 +70,14 @@ CATALOGUE: dict[str, Entry] = {}
 
 
 def _rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str],
-          live: bool = False, needs_last_year: bool = False, live_variants: tuple[str, ...] = ()) -> None:
+          live: bool = False, needs_last_year: bool = False, live_variants: tuple[str, ...] = (),
+          short: str = "") -> None:
     """Declare a rule: one (variant, severity, title, message) per variant; "" is the main variant."""
     for variant, severity, title, message in variants:
         code = f"{rule}.{variant}" if variant else rule
         CATALOGUE[code] = Entry(code, rule, group, severity, title, basis, message,
-                                live=live or variant in live_variants, needs_last_year=needs_last_year)
+                                live=live or variant in live_variants, needs_last_year=needs_last_year,
+                                short=short if not variant else "")
 
 
 _rule("V1", Group.VALUE, "国办公开办函〔2021〕30号 表格数据单位为件",
@@ -85,41 +89,44 @@ _rule("V2", Group.VALUE, "表二 第二十条第（八）项 单位：万元",
        "“行政事业性收费”本年收费金额为 {value} 万元，数额偏大，是否误按“元”填写？1元=0.0001万元，如3500元应填0.35。"),
       live_variants=("", "yuan"))
 _rule("V3", Group.VALUE, "公布的表格应显示0，不留空白",
-      ("", W, "应填数字的单元格为空", "“{row}”有 {n} 个单元格未填写（{cells}）。空白按0计算，但公布的表格应显示0，没有的请填0。"))
+      ("", W, "应填数字的单元格为空", "“{row}”有 {n} 个单元格未填写（{cells}）。空白按0计算，但公布的表格应显示0，没有的请填0。"),
+      live=True)
 _rule("V4", Group.VALUE, "只有国务院部门和省级、设区的市级人民政府可以制定规章",
       ("", W, "县级及以下机关的规章数不为0",
        "本机关层级为“{level}”，无规章制定权，“规章”“{col}”一般应为0，现为 {value}。请核对是否把行政规范性文件误填在规章行。"))
 _rule("A1", Group.TABLE, "表三 总计列",
       ("", E, "表三每行总计等于各类申请人之和",
        "“{row}”的总计应为自然人与各类法人或其他组织之和 {rhs}，表中为 {lhs}。请核对本行数字，或点击“计算合计”恢复合计公式。"),
-      live=True)
+      live=True, short="“{row}”行：总计≠各类申请人之和")
 _rule("A2", Group.TABLE, "表三 （七）总计行",
       ("", E, "表三（七）总计等于（一）至（六）各项之和",
        "“{col}”列的（七）总计应为（一）至（六）各项之和 {rhs}，表中为 {lhs}。请核对本列办理结果各项，"
-       "或点击“计算合计”恢复合计公式。"), live=True)
+       "或点击“计算合计”恢复合计公式。"), live=True, short="“{col}”列：（七）总计≠（一）至（六）之和")
 _rule("A3", Group.TABLE, "表三 " + spec.T3_NOTE,
       ("", E, "表三勾稽关系：一＋二＝三＋四",
        "“{col}”列不符合勾稽关系：一、本年新收＋二、上年结转＝{lhs}，而（七）总计＋四、结转下年度继续办理＝{rhs}，"
-       "相差 {diff}。请核对本列的新收、上年结转、各项办理结果和结转下年度数字。"), live=True)
+       "相差 {diff}。请核对本列的新收、上年结转、各项办理结果和结转下年度数字。"), live=True,
+      short="“{col}”列：一＋二≠（七）总计＋四")
 _rule("A4", Group.TABLE, "表四 总计列",
       ("", E, "表四每组总计等于四种结果之和",
        "“{col}”应为结果维持、结果纠正、其他结果、尚未审结之和 {rhs}，表中为 {lhs}。请核对本组数字，"
-       "或点击“计算合计”恢复合计公式。"), live=True)
+       "或点击“计算合计”恢复合计公式。"), live=True, short="“{col}”≠四种结果之和")
 _rule("A5", Group.TABLE, "只有年末收到、尚在法定期限内的申请才结转下年度",
       ("", I, "结转下年度的申请偏多",
        "四、结转下年度继续办理（{carried} 件）占本年新收（{new} 件）的比例较高（超过四分之一）。"
        "通常只有12月下旬收到的申请才结转，请确认。"))
 _rule("A6", Group.TABLE, "表二 第二十条第（一）项",
       ("", W, "本年制发件数不大于现行有效件数与本年废止件数之和",
-       "“{row}”本年制发件数 {lhs} 大于现行有效件数与本年废止件数之和 {rhs}，请核对。"), live=True)
+       "“{row}”本年制发件数 {lhs} 大于现行有效件数与本年废止件数之和 {rhs}，请核对。"), live=True,
+      short="“{row}”：本年制发＞现行有效＋本年废止")
 _rule("X1", Group.YEAR, "表三 二、上年结转政府信息公开申请数量",
       ("", E, "本年上年结转等于上年结转下年度",
        "“{col}”列本年“二、上年结转政府信息公开申请数量”为 {lhs}，上年报告“四、结转下年度继续办理”为 {rhs}，"
-       "两者应相等。"), live=True, needs_last_year=True)
+       "两者应相等。"), live=True, needs_last_year=True, short="“{col}”列：上年结转≠上年报告的结转下年度")
 _rule("X2", Group.YEAR, "表二 第二十条第（一）项",
       ("", W, "现行有效件数与上年衔接",
        "“{row}”现行有效件数 {lhs} 不等于上年现行有效件数＋本年制发件数－本年废止件数＝{rhs}，请核对。"),
-      live=True, needs_last_year=True)
+      live=True, needs_last_year=True, short="“{row}”：现行有效≠上年现行有效＋本年制发－本年废止")
 _rule("T1", Group.TEXT, "条例第五十条；国办公开办函〔2021〕30号：内容准确",
       ("", E, "正文引用的数字与表格一致",
        "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。"))
@@ -138,6 +145,9 @@ _rule("T6", Group.TEXT, "条例第五十条；不宜泛化",
       ("", E, "第五部分须写明存在的问题和改进措施",
        "第五部分“存在的主要问题及改进情况”为空或只写了“无”，请具体写明存在的问题和改进措施。"),
       ("part", W, "第五部分应同时写明问题和改进措施", "第五部分缺少“{missing}”，请补充。"))
+_rule("T7", Group.TEXT, "导出时由本工具统一加注各部分和各方面的序号",
+      ("", W, "正文内容不要自带序号", "“{field}”的内容以“{prefix}”开头，像是连同原报告的序号一起粘贴的。导出时会自动加序号，"
+       "请删去开头的序号和标题，只保留正文。"))
 _rule("S2", Group.STRUCTURE, "国办公开办函〔2021〕30号：表格不得改动",
       ("sheet", E, "模板工作表缺失", "缺少工作表“{sheet}”，请使用原模板重新填报。"),
       ("renamed", W, "模板工作表被改名", "工作表“{expected}”被改名为“{sheet}”，请改回原名。"),
@@ -240,9 +250,8 @@ def instances() -> tuple[Instance, ...]:
                             keys[3], tuple(keys), ("", col), {"col": col}))
     for gk, glabels in spec.T4_GROUPS:  # A4
         total = f"t4.{gk}.total"
-        col = spec.DATA_CELLS[total].col_label
         out.append(Instance("A4", f"A4:{gk}", Compare(Lin((total,)), "=", Lin(spec.DATA_CELLS[total].sum_of)),
-                            total, (total,), ("", col), {"col": " ".join(glabels) + " 总计"}))
+                            total, (total,), spec.labels_of(total), {"col": " ".join(glabels) + " 总计"}))
     for rk, rlabel, _ in spec.T2_DOC_ROWS:  # A6, X2
         made, rep, inf = (f"t2.{rk}.{c}" for c, _ in spec.T2_DOC_COLS)
         out.append(Instance("A6", f"A6:{rk}", Compare(Lin((made,)), "<=", Lin((inf, rep))), made,

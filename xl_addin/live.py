@@ -17,31 +17,47 @@ needs Excel 2013) and a derived total whose formula was replaced by a number.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from . import catalogue, expr, spec
+from . import catalogue, expr, spec, structure
 from .catalogue import CATALOGUE, Instance
 from .model import Severity
 
 PASS, FAIL = "通过", "不通过"
 SHEET = spec.SUMMARY_SHEET
-TITLE = "校验汇总（随填随算，无需宏；与“校验”按钮和命令行 xl-addin check 使用同一套规则）"
-HEADERS = ("序号", "检查编号", "规则", "级别", "检查内容", "工作表", "单元格", "行", "列", "状态")
-WIDTHS = (5, 30, 5, 5, 38, 7, 10, 50, 28, 8)
-TITLE_ROW, OVERALL_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
-COL_ID, COL_RULE, COL_SEVERITY, COL_SHEET, COL_STATE = 2, 3, 4, 6, 10
-#: the cell of each table sheet that shows its status line (merged across the table's width)
-STATUS_ROW = 2
+TITLE = "校验汇总：表二、表三、表四数字的检查（随填随算）"
+#: what the sheet cannot judge, and how to get the full check (a clerk without the add-in included)
+NOTE = ("本表只检查表格中的数字。正文是否齐全、引用的数字是否与表格一致、表格是否被改动、是否按时发布等，"
+        "请在装有“政务公开年报”加载项的电脑上点“校验”，或把工作簿交县政务公开办全面检查。")
+#: columns of the check rows; 检查编号 and 不通过序号 are for the tools and hidden
+HEADERS = ("序号", "检查编号", "规则", "不通过时的级别", "检查内容", "工作表", "单元格", "行", "列", "状态", "不通过序号")
+WIDTHS = (5, 30, 5, 8, 36, 7, 16, 46, 26, 8, 6)
+HIDDEN_COLS = (2, 11)
+COL_ID, COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, COL_STATE, COL_ORDER = 2, 3, 4, 5, 6, 10, 11
+#: the top of 校验汇总: title, the overall line, the note, then the failing checks listed by formulas
+TITLE_ROW, OVERALL_ROW, NOTE_ROW = 1, 2, 3
+FAILING_TITLE_ROW, FAILING_HEADER_ROW, FAILING_FIRST_ROW, FAILING_ROWS = 4, 5, 6, 20
+FAILING_MORE_ROW = FAILING_FIRST_ROW + FAILING_ROWS
+#: the full list: one row per check
+ALL_TITLE_ROW = FAILING_MORE_ROW + 2
+HEADER_ROW = ALL_TITLE_ROW + 1
+FIRST_ROW = HEADER_ROW + 1
+#: the cell of each table sheet that shows its status line, and the line under it naming failing identities
+STATUS_ROW, IDENTITY_ROW = structure.STATUS_ROW, structure.IDENTITY_ROW
 TABLE_OK = "本表校验通过"
-TABLE_WARNINGS_ONLY = "本表有 0 处错误"  # the status line's start when only warnings remain (shown amber)
+TABLE_WARNINGS_ONLY = "本表有 0 处错误"  # the status line's start when only warnings or blanks remain (amber)
+SEE_SUMMARY = f"，详见“{SHEET}”"
 EPS = "0.000000001"
 
 #: how a live catalogue entry that judges one input cell is compiled: (the kind of cell it applies to, formula kind);
 #: every other live entry is compiled from its arithmetic instances
 CELL_CHECKS: dict[str, tuple[spec.Kind, str]] = {
     "V1": (spec.Kind.COUNT, "count"), "V2": (spec.Kind.MONEY, "money"), "V2.yuan": (spec.Kind.MONEY, "yuan")}
+#: the live entry judged once per table row: some input of the row is blank
+ROW_CHECK = "V3"
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,12 @@ def checks() -> tuple[LiveCheck, ...]:
     for inst in catalogue.instances():
         if CATALOGUE[inst.code].live:
             out.append(LiveCheck(inst.id, inst.code, inst.anchor, inst.cells, inst.labels, "arith", inst))
-    uncompiled = set(codes) - set(CELL_CHECKS) - arith
+    if ROW_CHECK in codes:
+        for keys in spec.input_rows():
+            first = spec.DATA_CELLS[keys[0]]
+            out.append(LiveCheck(catalogue.check_id(ROW_CHECK, keys[0]), ROW_CHECK, keys[0], keys,
+                                 (first.row_label or first.col_label, ""), "blank"))
+    uncompiled = set(codes) - set(CELL_CHECKS) - arith - {ROW_CHECK}
     if uncompiled:  # a live entry the sheet cannot show: the catalogue and this module disagree
         raise ValueError(f"live catalogue entries without a formula: {sorted(uncompiled)}")
     return tuple(out)
@@ -151,6 +172,8 @@ def formula(check: LiveCheck) -> str:
         return _state(f"NOT({money_ok(r)})")
     if check.kind == "yuan":
         return _state(f"IF(ISNUMBER({r}),AND({money_ok(r)},{r}>={catalogue.YUAN_THRESHOLD}),FALSE)")
+    if check.kind == "blank":  # V3: some input of the row holds nothing (blank reads as 0, but shows nothing)
+        return _state("OR(" + ",".join(f'{name(k)}=""' for k in check.marks) + ")")
     assert check.instance is not None
     cmp = check.instance.cmp
     # The validator skips an instance when a term is not a usable number (V1/V2 report the cell instead):
@@ -197,65 +220,166 @@ def _ranges(locs: list[spec.Location]) -> list[str]:
 
 # ---- the summary sheet, the status lines and the colouring --------------------------------------------------
 
+def _last_row() -> int:
+    return FIRST_ROW + len(checks()) - 1
+
+
+def _column(c: int, *, sheet: bool = False) -> str:
+    letter = spec.col_letter(c)
+    rng = f"${letter}${FIRST_ROW}:${letter}${_last_row()}"
+    return f"{quote(SHEET)}!{rng}" if sheet else rng
+
+
 def summary_rows() -> list[tuple[object, ...]]:
-    """The rows of 校验汇总 from FIRST_ROW, one per check (the last column is the state formula)."""
-    return [(i + 1, c.id, c.rule, c.severity.zh, c.title, c.sheet, c.cells, c.labels[0] or None, c.labels[1] or None,
-             formula(c))
-            for i, c in enumerate(checks())]
+    """The rows of 校验汇总 from FIRST_ROW, one per check: its state formula, and the ordinal it has among the
+    failing checks (the list at the top looks them up by it)."""
+    state = spec.col_letter(COL_STATE)
+    out: list[tuple[object, ...]] = []
+    for i, c in enumerate(checks()):
+        r = FIRST_ROW + i
+        order = f'=IF({state}{r}="{FAIL}",COUNTIF(${state}${FIRST_ROW}:{state}{r},"{FAIL}"),"")'
+        out.append((i + 1, c.id, c.rule, c.severity.zh, c.title, c.sheet, c.cells, c.labels[0] or None,
+                    c.labels[1] or None, formula(c), order))
+    return out
+
+
+#: the columns the failing list at the top repeats (looked up by ordinal)
+FAILING_COLUMNS = (COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, 7, 8, 9, COL_STATE)
+
+
+def failing_rows() -> list[tuple[object, ...]]:
+    """Rows FAILING_FIRST_ROW.. of 校验汇总: the i-th failing check (or blanks), by formulas any spreadsheet computes."""
+    order = _column(COL_ORDER)
+    out: list[tuple[object, ...]] = []
+    for i in range(1, FAILING_ROWS + 1):
+        row: list[object] = [None] * len(HEADERS)
+        row[0] = f'=IF(COUNTIF({order},{i})=0,"",{i})'
+        for c in FAILING_COLUMNS:
+            row[c - 1] = f'=IFERROR(INDEX({_column(c)},MATCH({i},{order},0))&"","")'
+        out.append(tuple(row))
+    return out
+
+
+def failing_more_formula() -> str:
+    n = f'COUNTIF({_column(COL_STATE)},"{FAIL}")'
+    return f'=IF({n}>{FAILING_ROWS},"…… 另有 "&({n}-{FAILING_ROWS})&" 项不通过，见下方完整清单（可在“状态”列筛选“{FAIL}”）","")'
 
 
 def overall_formula() -> str:
-    col = spec.col_letter(COL_STATE)
-    last = FIRST_ROW + len(checks()) - 1
-    rng = f"${col}${FIRST_ROW}:${col}${last}"
-    return (f'=IF(COUNTIF({rng},"{FAIL}")=0,"全部 {len(checks())} 项检查通过",'
-            f'"共 "&COUNTIF({rng},"{FAIL}")&" 项检查不通过，见“状态”列")')
+    n = f'COUNTIF({_column(COL_STATE)},"{FAIL}")'
+    return (f'=IF({n}=0,"表格数字的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）",'
+            f'"表格数字有 "&{n}&" 项检查不通过，列在下面")')
+
+
+def status_text(errors: int, warnings: int, blanks: int) -> str:
+    """A table's status line, as :func:`status_formula` computes it in the sheet (for tools and tests)."""
+    if errors + warnings + blanks == 0:
+        return TABLE_OK
+    blank = f"，尚有 {blanks} 格未填" if blanks else ""
+    return f"本表有 {errors} 处{Severity.ERROR.zh}、{warnings} 处{Severity.WARNING.zh}{blank}{SEE_SUMMARY}"
+
+
+def input_ranges(sheet: str) -> list[str]:
+    """A1 ranges of the input cells of a table sheet."""
+    return _ranges([spec.LAYOUT.locations[k] for k in spec.INPUT_KEYS if spec.LAYOUT.locations[k].sheet == sheet])
 
 
 def status_formula(sheet: str) -> str:
-    """"本表校验通过" or "本表有 N 处错误、M 处警告" for a table sheet."""
-    last = FIRST_ROW + len(checks()) - 1
-    q = quote(SHEET)
+    """"本表校验通过", or "本表有 N 处错误、M 处警告[，尚有 K 格未填]，详见“校验汇总”" (M: warnings other than blank
+    rows; K: blank input cells)."""
+    def n(sev: Severity, *extra: str) -> str:
+        return (f'COUNTIFS({_column(COL_SHEET, sheet=True)},"{sheet}",{_column(COL_SEVERITY, sheet=True)},"{sev.zh}",'
+                f'{_column(COL_STATE, sheet=True)},"{FAIL}"{"".join(extra)})')
 
-    def col(c: int) -> str:
-        letter = spec.col_letter(c)
-        return f"{q}!${letter}${FIRST_ROW}:${letter}${last}"
+    e = n(Severity.ERROR)
+    w = n(Severity.WARNING, f',{_column(COL_RULE, sheet=True)},"<>{ROW_CHECK}"')
+    k = "+".join(f"COUNTBLANK({r})" for r in input_ranges(sheet))
+    return (f'=IF({e}+{w}+{k}=0,"{TABLE_OK}","本表有 "&{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
+            f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")&"{SEE_SUMMARY}")')
 
-    def n(sev: Severity) -> str:
-        return (f'COUNTIFS({col(COL_SHEET)},"{sheet}",{col(COL_SEVERITY)},"{sev.zh}",'
-                f'{col(COL_STATE)},"{FAIL}")')
 
-    e, w = n(Severity.ERROR), n(Severity.WARNING)
-    return f'=IF({e}+{w}=0,"{TABLE_OK}","本表有 "&{e}&" 处错误、"&{w}&" 处{Severity.WARNING.zh}")'
+def identity_texts(sheet: str) -> list[tuple[str, str]]:
+    """(check id, the identity in a few words) of the arithmetic checks of a table sheet."""
+    out = []
+    for c in checks():
+        if c.kind == "arith" and c.sheet == sheet and c.instance is not None:
+            out.append((c.id, CATALOGUE[c.code].short.format(**c.instance.values)))
+    return out
+
+
+def identity_text(failing_ids: set[str], sheet: str) -> str:
+    """The identity line under a table's status line, as :func:`identity_formula` computes it."""
+    parts = [text + "；" for i, text in identity_texts(sheet) if i in failing_ids]
+    return "勾稽关系不符（紫色单元格）：" + "".join(parts) if parts else ""
+
+
+def identity_formula(sheet: str) -> str:
+    """The failing identities of a table sheet in words (empty while all hold)."""
+    items = identity_texts(sheet)
+    if not items:
+        return ""
+    codes = sorted({CATALOGUE[c.code].rule for c in checks() if c.kind == "arith" and c.sheet == sheet})
+    n = "+".join(f'COUNTIFS({_column(COL_SHEET, sheet=True)},"{sheet}",{_column(COL_RULE, sheet=True)},"{code}",'
+                 f'{_column(COL_STATE, sheet=True)},"{FAIL}")' for code in codes)
+    parts = "&".join(f'IF({state_ref(i)}="{FAIL}","{text}；","")' for i, text in items)
+    return f'=IF({n}=0,"","勾稽关系不符（紫色单元格）："&{parts})'
+
+
+class Mark(enum.StrEnum):
+    """How a cell is coloured while a live check covering it fails (most urgent first)."""
+
+    VALUE = "value"  # the cell holds a bad value (V1, V2): red
+    IDENTITY = "identity"  # the cell is in an identity that does not hold (A1-A4, X1): purple
+    WARNING = "warning"  # a warning (the fee in 元, A6, X2): amber
+    BLANK = "blank"  # an input left blank (V3): amber
 
 
 @dataclass(frozen=True)
 class Colouring:
     sheet: str
     ranges: str  # space-separated A1 ranges (openpyxl's multi-range form)
-    formula: str  # without "="
-    severity: Severity
+    formula: str  # without "="; relative to the first cell of ``ranges`` for Mark.BLANK
+    mark: Mark
+
+
+def _mark(c: LiveCheck) -> Mark:
+    if c.kind == "blank":
+        return Mark.BLANK
+    if c.severity is not Severity.ERROR:
+        return Mark.WARNING
+    return Mark.IDENTITY if c.kind == "arith" else Mark.VALUE
 
 
 def colourings() -> list[Colouring]:
-    """Conditional formats: each marked cell turns red while an error check covering it fails, amber for a
-    warning. Cells with the same set of covering checks share one rule."""
-    by_cell: dict[str, dict[Severity, list[str]]] = {}
+    """Conditional formats: each marked cell takes the colour of the most urgent failing check covering it; a blank
+    input is amber by itself. Cells with the same set of covering checks share one rule."""
+    by_cell: dict[str, dict[Mark, list[str]]] = {}
+    blank_sheets: dict[str, list[spec.Location]] = {}
     for c in checks():
+        mark = _mark(c)
+        if mark is Mark.BLANK:
+            for k in c.marks:
+                blank_sheets.setdefault(c.sheet, []).append(spec.LAYOUT.locations[k])
+            continue
         for k in c.marks:
-            by_cell.setdefault(k, {}).setdefault(c.severity, []).append(c.id)
-    groups: dict[tuple[str, Severity, tuple[str, ...]], list[spec.Location]] = {}
-    for key, sev_ids in by_cell.items():
+            by_cell.setdefault(k, {}).setdefault(mark, []).append(c.id)
+    groups: dict[tuple[str, Mark, tuple[str, ...]], list[spec.Location]] = {}
+    for key, mark_ids in by_cell.items():
         loc = spec.LAYOUT.locations[key]
-        for sev, ids in sev_ids.items():
-            groups.setdefault((loc.sheet, sev, tuple(ids)), []).append(loc)
+        for mark, ids in mark_ids.items():
+            groups.setdefault((loc.sheet, mark, tuple(ids)), []).append(loc)
     out: list[Colouring] = []
-    for (sheet, sev, group), locs in groups.items():
+    for (sheet, mark, group), locs in groups.items():
         refs = [f'{state_ref(i)}="{FAIL}"' for i in group]
         f = refs[0] if len(refs) == 1 else "OR(" + ",".join(refs) + ")"
-        out.append(Colouring(sheet, " ".join(_ranges(locs)), f, sev))
-    # errors first: the rule added first gets the highest priority, and it stops the amber one
-    return sorted(out, key=lambda c: (c.sheet, c.severity is not Severity.ERROR))
+        out.append(Colouring(sheet, " ".join(_ranges(locs)), f, mark))
+    for sheet, locs in blank_sheets.items():
+        ranges = _ranges(locs)
+        first = ranges[0].split(":")[0]
+        out.append(Colouring(sheet, " ".join(ranges), f'LEN({first})=0', Mark.BLANK))
+    # the rule added first gets the highest priority and stops the others (stopIfTrue)
+    order = list(Mark)
+    return sorted(out, key=lambda c: (c.sheet, order.index(c.mark)))
 
 
 def failing(states: Callable[[str], object]) -> set[str]:

@@ -8,6 +8,7 @@ objects, evaluated here and compiled to Excel formulas by :mod:`xl_addin.live`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any
@@ -122,6 +123,10 @@ def _v2(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("V2.yuan", key, value=_show(v))
 
 
+#: the first input key of the template row each input cell is in (a row's V3 check is named after it)
+_ROW_OF: dict[str, str] = {k: keys[0] for keys in spec.input_rows() for k in keys}
+
+
 @check("V3")
 def _v3(ctx: Context) -> Iterator[Finding]:
     rows: dict[tuple[str, int], list[str]] = {}
@@ -135,9 +140,9 @@ def _v3(ctx: Context) -> Iterator[Finding]:
         cells = [ctx.data.location(k).a1 for k in keys]
         first = spec.DATA_CELLS[keys[0]]
         rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), row=first.row_label or
-                          first.col_label, n=len(cells), cells="、".join(cells) if len(cells) <= 4 else
-                          f"{cells[0]} 至 {cells[-1]}")
+        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=catalogue.check_id(
+                          "V3", _ROW_OF[keys[0]]), row=first.row_label or first.col_label, n=len(cells),
+                          cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
 
 
 @check("V4")
@@ -243,6 +248,21 @@ def _t6(ctx: Context) -> Iterator[Finding]:
     elif isinstance(state, tuple):
         key, label = state
         yield ctx.finding("T6.part", key, missing=label)
+
+
+#: a paragraph that starts with its own numbering, as pasted from a finished report: （二） / 二、 / (2) / 2.
+_NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.])"
+                       r"|(?:\d{1,2}[、．.](?!\d)))")
+
+
+@check("T7")
+def _t7(ctx: Context) -> Iterator[Finding]:
+    for f in spec.NARRATIVE_FIELDS:
+        if f.key in ctx.data.missing:
+            continue
+        m = _NUMBERED.match(ctx.data.text(f.key))
+        if m:
+            yield ctx.finding("T7", f.key, field=f.label, prefix=m.group(1))
 
 
 @check("S2")

@@ -315,7 +315,9 @@ def _table4() -> Table:
             else:
                 labels.append(LabelCell(3, col, res_label, header=True))
             sum_of = tuple(f"t4.{group_key}.{k}" for k, _ in T4_RESULTS[:-1]) if res_key == "total" else ()
-            cells.append(DataCell(f"t4.{group_key}.{res_key}", 4, col, Kind.COUNT, (), (*group_labels, res_label),
+            # the body has one row: a cell's "row" is its group (行政复议 / 行政诉讼 未经复议直接起诉 ...), its
+            # column the result, so every message and sheet names both
+            cells.append(DataCell(f"t4.{group_key}.{res_key}", 4, col, Kind.COUNT, group_labels, (res_label,),
                                   _T4_HELP[group_key] + _T4_RESULT_HELP[res_key], sum_of=sum_of))
     return Table("t4", "四", "政府信息公开行政复议、行政诉讼情况", "表四", 4, 15, 3, tuple(labels), tuple(cells),
                  col_widths=(7,) * 15, landscape=True)
@@ -554,6 +556,15 @@ INPUT_KEYS = tuple(k for k, c in DATA_CELLS.items() if not c.derived)
 DERIVED_KEYS = tuple(k for k, c in DATA_CELLS.items() if c.derived)
 ALL_KEYS = tuple(LAYOUT.locations)
 _KEY_BY_NAME = {defined_name(k): k for k in ALL_KEYS}
+
+
+def input_rows() -> tuple[tuple[str, ...], ...]:
+    """The input keys of each table row as the template lays them out (one sheet row each), in spec order."""
+    rows: dict[tuple[str, int], list[str]] = {}
+    for key in INPUT_KEYS:
+        loc = LAYOUT.locations[key]
+        rows.setdefault((loc.sheet, loc.row), []).append(key)
+    return tuple(tuple(keys) for keys in rows.values())
 
 
 def labels_of(key: str) -> tuple[str, str]:

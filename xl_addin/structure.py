@@ -14,6 +14,9 @@ from .model import Severity
 
 TITLE_ROW = 1
 STATUS_ROW = 2
+#: the line under the status line that names the identities that do not hold (live.identity_formula); not
+#: merged, so a workbook of an earlier build keeps the template's merges (its text runs on over the empty row)
+IDENTITY_ROW = 3
 STATUS_CELL = "A2"
 
 
@@ -35,13 +38,19 @@ class Expected:
 
 #: the results sheet the tools write findings into (template_builder lays it out, the add-in fills it)
 RESULTS_HEADERS = ("规则", "级别", "工作表", "单元格", "行", "列", "说明")
-RESULTS_NOT_RUN = "尚未校验。请点击“政务公开年报”选项卡中的“校验”，或用命令行 xl-addin check 检查。"
+RESULTS_NOT_RUN = ("这里列出“校验”按钮的全面检查结果，目前尚未检查。表格数字已在各表第2行和“校验汇总”中随填随查；"
+                   "装有“政务公开年报”加载项的电脑可点“校验”做全面检查，没有加载项的请把工作簿交县政务公开办检查。")
 #: the fills that tell input cells from derived ones (RGB hex; the add-in's 清除标记 restores them)
 INPUT_COLOR = "FFF9E5"
 DERIVED_COLOR = "E7E6E6"
 #: the fill of a cell a finding (or a failing live check) marks, by level: the sheet's conditional formats and the
 #: add-in's marks use the same colours
 MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
+#: the cells of an identity that does not hold (A1-A4, X1), apart from a cell holding a bad value (red)
+IDENTITY_COLOR = "D9D2E9"
+#: the colour legend printed under each table
+LEGEND = ("图例：浅黄色＝请填写；灰色＝自动计算的合计；红色＝填写有误；紫色＝所在行或列的勾稽关系不符；"
+          "橙色＝警告或尚未填写（没有的请填0）。")
 
 OWNED_SHEETS = (spec.META_SHEET, *(t.sheet for t in spec.TABLES), spec.NARRATIVE_SHEET)
 META_TITLE = "政府信息公开工作年度报告——基本信息"
@@ -50,6 +59,25 @@ NARRATIVE_HEADERS = ("部分", "内容", "填写", "按表格数字自动生成�
 #: column C of a draft's own row (the sentence before table 四): nothing to type there
 DRAFT_ROW_NOTE = "本部分为表四，无需填写文字。右侧句子随表四数字变化；在“基本信息”中选择导出时使用，它会放在表四之前。"
 META_HEADERS = ("项目", "填写", "说明")
+
+
+#: the width (Excel character units) of the 正文 sheet's text column, and the printable line height of its font
+NARRATIVE_TEXT_WIDTH = 80
+_LINE_POINTS, _MAX_ROW_POINTS = 16.5, 409.0
+
+
+def narrative_row_height(text: str) -> float | None:
+    """The row height (points) that shows all of a narrative cell's text, wrapped in its column; None for no text
+    (the row is left to grow as the clerk types). Spreadsheets do not re-measure rows of a file written by a
+    program, so rows written with text get their height from here. A CJK character is two units wide."""
+    if not text.strip():
+        return None
+    per_line = NARRATIVE_TEXT_WIDTH - 4
+    lines = 0
+    for para in text.splitlines() or [""]:
+        width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in para)
+        lines += max(1, -(-width // per_line))
+    return min(_MAX_ROW_POINTS, max(30.0, lines * _LINE_POINTS + 6))
 
 
 def is_ours(named: int, template_id: str | None) -> bool:

@@ -35,7 +35,8 @@ ONE_LINE = Alignment(horizontal="left", vertical="center")
 ONE_LINE_CENTER = Alignment(horizontal="center", vertical="center")
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
-COUNT_FORMAT = "0"
+#: General, not "0": a decimal typed by mistake (1.5) shows as typed instead of rounded to 2
+COUNT_FORMAT = "General"
 MONEY_FORMAT = "0.00##"
 
 _ERR, _WARN = structure.MARK_COLORS[Severity.ERROR], structure.MARK_COLORS[Severity.WARNING]
@@ -45,7 +46,16 @@ OK_FILL = PatternFill("solid", fgColor="C6EFCE", bgColor="C6EFCE")
 ERROR_FONT = Font(color="9C0006", bold=True)
 WARNING_FONT = Font(color="7F6000")
 OK_FONT = Font(color="006100", bold=True)
+IDENTITY_FILL = PatternFill("solid", fgColor=structure.IDENTITY_COLOR, bgColor=structure.IDENTITY_COLOR)
+IDENTITY_FONT = Font(color="3F3151", bold=True)
+#: how each kind of live mark looks (live.Mark)
+MARK_STYLES = {live.Mark.VALUE: (ERROR_FILL, ERROR_FONT), live.Mark.IDENTITY: (IDENTITY_FILL, IDENTITY_FONT),
+               live.Mark.WARNING: (WARNING_FILL, WARNING_FONT), live.Mark.BLANK: (WARNING_FILL, WARNING_FONT)}
+#: header labels broken where the official Word copies break them (S2 ignores line breaks)
+HEADER_BREAKS = {"社会公益组织": "社会\n公益组织", "法律服务机构": "法律\n服务机构"}
+FOOTER = "第 &P 页，共 &N 页"
 STATUS_FONT = Font(name="黑体", size=12)
+LEGEND_FONT = Font(size=9, color="595959")
 
 RESULTS_HEADERS = structure.RESULTS_HEADERS
 
@@ -150,6 +160,8 @@ def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: s
     if title_rows:
         ws.print_title_rows = title_rows
     ws.print_area = area
+    ws.oddFooter.center.text = FOOTER
+    ws.evenFooter.center.text = FOOTER
 
 
 def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
@@ -174,11 +186,17 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         font=WARNING_FONT, stopIfTrue=True))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'$A${live.STATUS_ROW}<>"{live.TABLE_OK}"'],
                                                    fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
+    identity = ws.cell(live.IDENTITY_ROW, 1, live.identity_formula(t.sheet) or None)
+    identity.font = IDENTITY_FONT
+    identity.alignment = ONE_LINE
+    ws.row_dimensions[live.IDENTITY_ROW].height = 18
     for lab in t.labels:
         r = o + lab.row - 1
         a = f"{spec.col_letter(lab.col)}{r}"
         end = f"{spec.col_letter(lab.col + lab.colspan - 1)}{r + lab.rowspan - 1}"
         rng = a if end == a else f"{a}:{end}"
+        if lab.text in HEADER_BREAKS:
+            ws[a] = HEADER_BREAKS[lab.text]
         if lab.header:
             _box(ws, rng, HEADER_FONT, CENTER, HEADER_FILL)
         else:
@@ -196,8 +214,10 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
     if t.id == "t3":
         ws.row_dimensions[o].height = 24
         ws.freeze_panes = f"D{o + t.header_rows}"
+    legend_row = o + t.n_rows + 1
+    ws.cell(legend_row, 1, structure.LEGEND).font = LEGEND_FONT
     title_rows = f"{o}:{o + t.header_rows - 1}" if t.header_rows else None
-    _print_setup(ws, t.landscape, title_rows, f"A1:{last_col}{o + t.n_rows - 1}")
+    _print_setup(ws, t.landscape, title_rows, f"A1:{last_col}{legend_row}")
 
 
 def _data_validations(ws: Worksheet, t: spec.Table) -> None:
@@ -269,7 +289,7 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
 def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
     n_cols = len(structure.NARRATIVE_HEADERS)
     draft_col = spec.col_letter(drafts.DRAFT_COL)
-    for col, width in zip("ABCD", (16, 22, 80, 60), strict=True):
+    for col, width in zip("ABCD", (16, 22, structure.NARRATIVE_TEXT_WIDTH, 60), strict=True):
         ws.column_dimensions[col].width = width
     _owned(ws, exp)
     ws["A1"].font = TITLE_FONT
@@ -293,7 +313,12 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         dv.showInputMessage = True
         dv.add(where.a1)
         ws.add_data_validation(dv)
-        ws.row_dimensions[where.row].height = 120
+        # a row with text is as tall as the text; an empty one has no fixed height, so it grows as the clerk types
+        ws.row_dimensions[where.row].height = structure.narrative_row_height(str(values.get(f.key) or ""))
+        first = f"TRIM({where.a1})"
+        ws.conditional_formatting.add(where.a1, FormulaRule(
+            formula=[f'OR(LEFT({first},1)="（",LEFT({first},1)="(",MID({first},2,1)="、",MID({first},3,1)="、")'],
+            fill=WARNING_FILL, font=WARNING_FONT))
     last = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS) - 1
     for row, _, _ in structure.draft_rows():
         _box(ws, f"A{row}", HEADER_FONT, CENTER)
@@ -310,47 +335,68 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
 
 
 def _summary_sheet(ws: Worksheet) -> None:
-    """校验汇总: one row per live check, its state computed by a formula compiled from the rule catalogue."""
+    """校验汇总: the failing checks listed at the top (by formulas), then one row per live check, its state computed
+    by a formula compiled from the catalogue."""
     n_cols = len(live.HEADERS)
     last_col = spec.col_letter(n_cols)
     for i, w in enumerate(live.WIDTHS):
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
-    ws.merge_cells(f"A{live.TITLE_ROW}:{last_col}{live.TITLE_ROW}")
-    ws.cell(live.TITLE_ROW, 1, live.TITLE).font = TITLE_FONT
-    ws.merge_cells(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}")
-    overall = ws.cell(live.OVERALL_ROW, 1, live.overall_formula())
-    overall.font = STATUS_FONT
-    ws.row_dimensions[live.TITLE_ROW].height = 26
-    ws.row_dimensions[live.OVERALL_ROW].height = 20
-    for i, h in enumerate(live.HEADERS):
-        ws.cell(live.HEADER_ROW, i + 1, h)
-        _box(ws, f"{spec.col_letter(i + 1)}{live.HEADER_ROW}", HEADER_FONT, CENTER, HEADER_FILL)
+    for c in live.HIDDEN_COLS:
+        ws.column_dimensions[spec.col_letter(c)].hidden = True
+    lines = ((live.TITLE_ROW, live.TITLE, TITLE_FONT, 26), (live.OVERALL_ROW, live.overall_formula(), STATUS_FONT, 20),
+             (live.NOTE_ROW, live.NOTE, LABEL_FONT, 30),
+             (live.FAILING_TITLE_ROW, f"不通过的检查（最多列出前 {live.FAILING_ROWS} 项）", HEADER_FONT, 18),
+             (live.FAILING_MORE_ROW, live.failing_more_formula(), LABEL_FONT, 16),
+             (live.ALL_TITLE_ROW, "全部检查（可在“状态”列筛选“不通过”）", HEADER_FONT, 18))
+    for at, text, font, height in lines:
+        ws.merge_cells(f"A{at}:{last_col}{at}")
+        line = ws.cell(at, 1, text)
+        line.font = font
+        line.alignment = LEFT
+        ws.row_dimensions[at].height = height
+    for header_row in (live.FAILING_HEADER_ROW, live.HEADER_ROW):
+        ws.row_dimensions[header_row].height = 30
+        for i, h in enumerate(live.HEADERS):
+            ws.cell(header_row, i + 1, h)
+            _box(ws, f"{spec.col_letter(i + 1)}{header_row}", HEADER_FONT, CENTER, HEADER_FILL)
+    for r, row in enumerate(live.failing_rows(), start=live.FAILING_FIRST_ROW):
+        for c, v in enumerate(row, start=1):
+            cell = ws.cell(r, c, v)
+            cell.border = BORDER
+            cell.font = LABEL_FONT
+            cell.alignment = CENTER if c in (1, 3, 4, 6, live.COL_STATE) else LEFT
     rows = live.summary_rows()
     for r, row in enumerate(rows, start=live.FIRST_ROW):
         for c, v in enumerate(row, start=1):
             cell = ws.cell(r, c, v)
             cell.border = BORDER
             cell.font = LABEL_FONT
-            cell.alignment = ONE_LINE_CENTER if c in (1, 3, 4, 6, len(row)) else ONE_LINE
+            cell.alignment = CENTER if c in (1, 3, 4, 6, live.COL_STATE) else LEFT
     last = live.FIRST_ROW + len(rows) - 1
     state = spec.col_letter(live.COL_STATE)
-    rng = f"{state}{live.FIRST_ROW}:{state}{last}"
-    first = f"{state}{live.FIRST_ROW}"
-    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{live.FAIL}"'], fill=ERROR_FILL,
-                                                   font=ERROR_FONT, stopIfTrue=True))
-    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{live.PASS}"'], fill=OK_FILL, font=OK_FONT))
+    for first_row, last_row in ((live.FIRST_ROW, last),
+                                (live.FAILING_FIRST_ROW, live.FAILING_FIRST_ROW + live.FAILING_ROWS - 1)):
+        rng = f"{state}{first_row}:{state}{last_row}"
+        first = f"{state}{first_row}"
+        ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{first}="{live.FAIL}"'], fill=ERROR_FILL,
+                                                       font=ERROR_FONT, stopIfTrue=True))
+    ws.conditional_formatting.add(f"{state}{live.FIRST_ROW}:{state}{last}",
+                                  FormulaRule(formula=[f'{state}{live.FIRST_ROW}="{live.PASS}"'], fill=OK_FILL,
+                                              font=OK_FONT))
     ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
                                   FormulaRule(formula=[f'COUNTIF(${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0'],
                                               fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
+    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
+                                  FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
     ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
-    ws.freeze_panes = f"C{live.FIRST_ROW}"
+    ws.freeze_panes = f"A{live.FAILING_FIRST_ROW}"
     _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
 
 
 def _colour_checks(wb: Workbook) -> None:
-    """Red (error) or amber (warning) on the cells a failing live check covers."""
+    """The cells a failing live check covers: red (bad value), purple (an identity), amber (warning, blank)."""
     for c in live.colourings():
-        fill, font = (ERROR_FILL, ERROR_FONT) if c.severity is Severity.ERROR else (WARNING_FILL, WARNING_FONT)
+        fill, font = MARK_STYLES[c.mark]
         wb[c.sheet].conditional_formatting.add(c.ranges, FormulaRule(formula=[c.formula], fill=fill, font=font,
                                                                       stopIfTrue=True))
 

@@ -72,6 +72,10 @@ def put_values(path: str | os.PathLike[str], values: Mapping[str, CellValue], ou
         if key in spec.DERIVED_KEYS:
             raise ValueError(f"{key} is a derived cell")
         cells[key].value = value
+        if key in spec.FIELDS_BY_KEY and spec.LAYOUT.locations[key].sheet == spec.NARRATIVE_SHEET:
+            cell = cells[key]
+            height = structure.narrative_row_height(str(value or ""))
+            cell.parent.row_dimensions[cell.row].height = height
     for key, value in (prior or {}).items():
         cells[spec.prior_key(key)].value = value
     _save(wb, out)
