@@ -83,7 +83,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "T5": ({"s1.platform": None}, {}, None),
     "T6": ({"s5.problems": "无", "s5.measures": "无。", "s5.last_year_fixes": None}, {}, None),
     "T6.part": ({"s5.measures": ""}, {}, None),
-    "T7": ({"s1.platform": "（四）政府信息公开平台建设。本机关依托门户网站公开政府信息。"}, {}, None),
+    "T9": ({"s1.platform": "（四）政府信息公开平台建设。本机关依托门户网站公开政府信息。"}, {}, None),
     "S2.sheet": ({}, _edit(_delete_sheet), None),
     "S2.renamed": ({}, _edit(_rename_sheet), None),
     "S2.label": ({}, _edit(_set("表三", "C11", "1.国家秘密")), None),

@@ -59,9 +59,9 @@ def test_long_text_rows_are_sized_to_their_text_and_empty_rows_left_to_grow(temp
 
 def test_pasted_numbering_is_a_warning_at_its_cell(filled: Filler) -> None:
     report = api.check(filled({"s5.problems": "（一）存在的主要问题。一是公开内容不够全面。", "s6.other": "二、其他事项：无。"}))
-    t7 = {(f.cell, f.values["prefix"]) for f in report.by_rule("T7")}
+    t7 = {(f.cell, f.values["prefix"]) for f in report.by_rule("T9")}
     assert t7 == {(spec.LAYOUT.locations["s5.problems"].a1, "（一）"), (spec.LAYOUT.locations["s6.other"].a1, "二、")}
-    assert all(f.severity.value == "warning" for f in report.by_rule("T7"))
+    assert all(f.severity.value == "warning" for f in report.by_rule("T9"))
 
 
 def test_summary_sheet_speaks_to_the_clerk_and_hides_internal_ids(template: Path) -> None:

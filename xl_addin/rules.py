@@ -255,14 +255,14 @@ _NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[�
                        r"|(?:\d{1,2}[、．.](?!\d)))")
 
 
-@check("T7")
+@check("T9")
 def _t7(ctx: Context) -> Iterator[Finding]:
     for f in spec.NARRATIVE_FIELDS:
         if f.key in ctx.data.missing:
             continue
         m = _NUMBERED.match(ctx.data.text(f.key))
         if m:
-            yield ctx.finding("T7", f.key, field=f.label, prefix=m.group(1))
+            yield ctx.finding("T9", f.key, field=f.label, prefix=m.group(1))
 
 
 @check("S2")
