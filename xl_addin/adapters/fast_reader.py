@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .. import spec, structure
+from .. import hidden, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
@@ -584,7 +584,7 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
             out.append((v, None))
         return out
 
-    return assemble(str(path), book.dests, set(book.sheet_names), cell, _hidden_props(grids.get(spec.HIDDEN_SHEET)),
+    return assemble(str(path), book.dests, set(book.sheet_names), cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
                     build_structure if with_structure else None, plan=book.reads, cells=cells)
 
 
@@ -594,17 +594,6 @@ def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
     out: dict[str, list[tuple[tuple[str, str], int, int]]] = {}
     for s, a in structure.expected().labels:
         out.setdefault(s, []).append(((s, a), *_rc(a)))
-    return out
-
-
-def _hidden_props(grid: list[list[Any]] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not grid:
-        return out
-    known = {k for k, _ in spec.HIDDEN_PROPS}
-    for row in grid[1:1 + len(spec.HIDDEN_PROPS)]:
-        if len(row) >= 2 and row[0] in known and row[1] != "":
-            out[str(row[0])] = str(_grid_value(row[1]))
     return out
 
 
