@@ -13,12 +13,12 @@ Where the time goes in bulk (``collect``) and what keeps it small, all without s
 - a sheet is scanned by :func:`_scan_fast`: one C-level regex pass over the cells when every tag has the plain
   shape writers produce, the part after ``</sheetData>`` (merges, protection, then conditional formats and
   validations, most of the bytes and the same in every copy of a template) looked up by its bytes; any other
-  shape goes to the full scans (:func:`_scan_regex`, :func:`_scan_tree`), which decide exactly as before.
+  shape goes to the fallback, :func:`_scan_tree` (the XML parser), which decides the same for every shape.
+  :data:`FULL_SCAN_ONLY` sends every sheet to the fallback: the tests hold both equal on every fixture.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import io
 import itertools
@@ -208,22 +208,21 @@ def _parse_workbook_parts(workbook: bytes, rels: bytes) -> tuple[list[tuple[str,
     return sheets, names, locked
 
 
+#: True sends every sheet to the fallback scan (:func:`_scan_tree`) instead of trying :func:`_scan_fast` first:
+#: the tests set it to hold the two equal on every fixture
+FULL_SCAN_ONLY = False
+
+
 def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _Sheet:
+    """The fast scan of a sheet part, or the fallback when the part is not of the shape the fast scan takes."""
     xml = _read(zf, data, part)
-    fast = _scan_fast(xml)
-    if fast is not None:
-        return fast
-    return _scan_regex(xml) if _regex_safe(xml) else _scan_tree(xml)
+    fast = None if FULL_SCAN_ONLY else _scan_fast(xml)
+    return fast if fast is not None else _scan_tree(xml)
 
 
 _ROOT_DEFAULT_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_C = re.compile(rb'<c(?: r="([A-Z]+[0-9]+)"(?: s="([0-9]+)")?(?: t="[a-zA-Z]+")?(/?)>|\b([^>]*)>)')
-_C_ATTR = re.compile(rb'(?:^|\s)(r|s)="([^"]*)"')
-_F = re.compile(rb"<f\b([^>]*)>")
 _F_ATTR = re.compile(rb'(?:^|\s)(t|si)="([^"]*)"')
-_MERGE = re.compile(rb"<mergeCell\b([^>]*?)/?>")
 _REF_ATTR = re.compile(rb'(?:^|\s)ref="([^"]*)"')
-_PROTECTION = re.compile(rb"<sheetProtection\b([^>]*?)/?>")
 _SHEET_ATTR = re.compile(rb'(?:^|\s)sheet="([^"]*)"')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -234,14 +233,6 @@ def _plain_head(xml: bytes) -> bool:
     head = xml[:400]
     return _ROOT_DEFAULT_NS in head and not (b"encoding=" in head and b'encoding="UTF-8"' not in head.upper()
                                              .replace(b"ENCODING=", b"encoding="))
-
-
-def _regex_safe(xml: bytes) -> bool:
-    """True for the plain shape every spreadsheet writer we know produces (default namespace, UTF-8, double-quoted
-    attributes, no CDATA or comments); anything else goes through the XML parser."""
-    if not _plain_head(xml):
-        return False
-    return b"<![CDATA[" not in xml and b"<!--" not in xml and b"='" not in xml and b"<x:" not in xml
 
 
 def _unescape(raw: bytes) -> str:
@@ -264,26 +255,26 @@ def _unescape(raw: bytes) -> str:
 #: before </sheetData>, in one pass: (ref, style, formula element) of each cell start tag of the one shape the
 #: fast scan takes (the shape Excel, openpyxl and our own patcher write), with its formula if that is the first
 #: thing in the cell (the schema's order); ("", "", "") for any other cell or formula tag and for what sends a part
-#: to the full scan (CDATA, comments and prefixes, which :func:`_regex_safe` refuses; merges or protection among
-#: the cells)
+#: to the fallback (CDATA, comments, tags prefixed "x:"; merges or protection among the cells)
 _HEAD = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]*)"(?: s="(0|[1-9][0-9]*)")?(?: t="[a-zA-Z]+")?'
                    rb"(?:/>|>(<f\b[^<>]*(?:/>|>[^<]*</f>))?)"
                    rb"|<(?:[cf]\b|!|x:|mergeCell\b|sheetProtection\b)")
 _OTHER = (b"", b"", b"")
 _FORMULA = operator.itemgetter(2)
 _SINGLE_QUOTED = re.compile(rb"='")
-#: after </sheetData>: merges and protection, and anything that sends the part to the full scan
+#: after </sheetData>: merges and protection, and anything that sends the part to the fallback
 _TAIL = re.compile(rb"<(?:mergeCell\b([^>]*?)/?>|sheetProtection\b([^>]*?)/?>|[cf]\b|!|x:)")
 #: what the part after </sheetData> (merges, protection, then conditional formats, validations, page setup: most
-#: of a sheet's bytes, and the same in every copy of a template) says, by its bytes; None: the full scan decides
+#: of a sheet's bytes, and the same in every copy of a template) says, by its bytes; None: the fallback decides
 _TAILS: dict[bytes, tuple[frozenset[str], bool] | None] = {}
 _TAILS_MAX_BYTES = 32 << 20  # what the remembered tails may hold together (memory stays flat)
 
 
 def _scan_fast(xml: bytes) -> _Sheet | None:
-    """What :func:`_scan_regex` finds, for the plain shape of sheet every writer we know produces: cell start
-    tags all canonical, each formula the first thing in its cell, merges and protection after the cells -- told
-    by matching every tag that matters, so nothing is missed; else None (the full scan decides).
+    """What :func:`_scan_tree` finds, for the plain shape of sheet every writer we know produces (root in the
+    default namespace, UTF-8, double-quoted attributes, no CDATA, comments or "x:" tags): cell start tags all
+    canonical, each formula the first thing in its cell, merges and protection after the cells -- told by
+    matching every tag that matters, so nothing is missed; else None (the fallback decides).
 
     One C-level pass over the cells instead of Python work per cell, the rest of the part looked up by its bytes
     (or one more pass)."""
@@ -305,7 +296,7 @@ def _scan_fast(xml: bytes) -> _Sheet | None:
         return None
     cells = _HEAD.findall(xml, 0, end)
     if _OTHER in cells:
-        return None  # a cell or formula tag of another shape, or something the full scan must see
+        return None  # a cell or formula tag of another shape, or something the fallback must see
     out = _Sheet()
     out.cells = cells
     out.merges, out.protected = set(tail[0]), tail[1]
@@ -339,8 +330,8 @@ def _formula_text(raw: bytes) -> str:
 
 
 def _scan_tail(tail: bytes) -> tuple[frozenset[str], bool] | None:
-    """(merged ranges, sheet protected) of the part after </sheetData>; None when it has a cell or formula tag or
-    anything :func:`_regex_safe` refuses."""
+    """(merged ranges, sheet protected) of the part after </sheetData>; None when it has a cell or formula tag,
+    a single-quoted attribute, CDATA, a comment or a tag prefixed "x:"."""
     if _SINGLE_QUOTED.search(tail):
         return None
     merges: set[str] = set()
@@ -356,63 +347,6 @@ def _scan_tail(tail: bytes) -> tuple[frozenset[str], bool] | None:
         else:
             return None
     return frozenset(merges), protected
-
-
-def _merges_and_protection(xml: bytes, out: _Sheet) -> None:
-    for mm in _MERGE.finditer(xml):
-        rm = _REF_ATTR.search(mm.group(1))
-        out.merges.add(rm.group(1).decode() if rm else "")
-    for pm in _PROTECTION.finditer(xml):
-        sm = _SHEET_ATTR.search(pm.group(1))
-        out.protected = sm is not None and sm.group(1) in (b"1", b"true")
-
-
-def _scan_regex(xml: bytes) -> _Sheet:
-    """What :func:`_scan_tree` finds, by regular expressions over the bytes (several times faster)."""
-    out = _Sheet()
-    shared: dict[str, tuple[str, str]] = {}
-    pending: list[tuple[str, str]] = []
-    starts: list[int] = []  # where each cell's start tag begins
-    heads: list[tuple[str, int, bool]] = []  # (ref, end of start tag, self-closing)
-    styles = out.styles
-    for m in _C.finditer(xml):
-        ref_b, style, slash, other = m.groups()
-        if ref_b is not None:
-            ref = ref_b.decode()
-            if style is not None:
-                styles[ref] = int(style)
-            closed = bool(slash)
-        else:  # attributes in another order or others besides r, s, t
-            attrs = dict(_C_ATTR.findall(other))
-            ref = attrs.get(b"r", b"").decode()
-            if b"s" in attrs:
-                styles[ref] = int(attrs[b"s"])
-            closed = other.endswith(b"/")
-        starts.append(m.start())
-        heads.append((ref, m.end(), closed))
-    for fm in _F.finditer(xml):
-        i = bisect.bisect_right(starts, fm.start()) - 1
-        if i < 0:
-            continue
-        ref, head_end, closed = heads[i]
-        if closed or not head_end <= fm.start() < _end_of(xml, head_end):
-            continue  # not inside a cell
-        fhead = fm.group(1)
-        fattrs = dict(_F_ATTR.findall(fhead))
-        text = ""
-        if not fhead.endswith(b"/"):
-            fend = xml.find(b"</f>", fm.end())
-            text = _unescape(xml[fm.end():fend]) if fend > fm.end() else ""
-        si = fattrs.get(b"si", b"").decode() if fattrs.get(b"t") == b"shared" else None
-        _add_formula(out, shared, pending, ref, text, si)
-    _merges_and_protection(xml, out)
-    _resolve_shared(out, shared, pending)
-    return out
-
-
-def _end_of(xml: bytes, pos: int) -> int:
-    end = xml.find(b"</c>", pos)
-    return end if end >= 0 else len(xml)
 
 
 def _add_formula(out: _Sheet, shared: dict[str, tuple[str, str]], pending: list[tuple[str, str]], ref: str,
@@ -440,6 +374,8 @@ def _resolve_shared(out: _Sheet, shared: dict[str, tuple[str, str]], pending: li
 
 
 def _scan_tree(xml: bytes) -> _Sheet:
+    """The fallback: formulas, the format of each cell, merges and protection of any well-formed sheet part, by
+    the XML parser (namespaces, entities, CDATA and comments as XML says)."""
     out = _Sheet()
     shared: dict[str, tuple[str, str]] = {}  # si -> (master formula, master cell)
     pending: list[tuple[str, str]] = []  # (cell, si) of shared-formula dependents
