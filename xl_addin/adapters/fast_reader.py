@@ -444,27 +444,56 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
     try:
         with zf:
             book = _book(zf, data)
-            members = zf.NameToInfo
-            scans = {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+            scans = _scan_sheets(zf, data, book)
             unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
-        cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
-               else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
-        try:
-            grids = {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
-                     for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
-        finally:
-            cal.close()
+        grids = _grids(path, data, book)
     except ReadError:
         raise
     except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
         raise ReadError(path, f"文件已损坏或不是有效的 .xlsx 工作簿，无法读取（{type(exc).__name__}）。"
                               "请重新保存或重新发送。") from None
+    found = _Found(book, scans, unlocked_xfs, grids)
+    return assemble(str(path), book.dests, set(book.sheet_names), found.cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
+                    found.structure if with_structure else None, plan=book.reads, cells=found.cells)
 
-    def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
-        scan = scans.get(sheet)
+
+def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[str, _Sheet]:
+    """sheet name -> scan of its part, for each sheet read (:attr:`_Book.owned`) whose part is in the archive."""
+    members = zf.NameToInfo
+    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+
+
+def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
+    """sheet name -> calamine's cell values from A1, of each sheet read and the hidden sheet."""
+    import python_calamine as pc
+
+    cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
+           else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
+    try:
+        return {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
+                for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
+    finally:
+        cal.close()
+
+
+class _Found:
+    """What was read from one workbook, and the cells and structure :func:`assemble` asks of it: a cell's formula
+    from the sheet scan, else its value from calamine's grid."""
+
+    __slots__ = ("book", "grids", "scans", "unlocked_xfs")
+
+    def __init__(self, book: _Book, scans: dict[str, _Sheet], unlocked_xfs: frozenset[int],
+                 grids: dict[str, list[list[Any]]]) -> None:
+        self.book = book
+        self.scans = scans
+        self.unlocked_xfs = unlocked_xfs
+        self.grids = grids
+
+    def cell(self, sheet: str, a1: str) -> tuple[CellValue, str | None]:
+        scan = self.scans.get(sheet)
         if scan is not None and a1 in scan.formulas:
             return None, scan.formulas[a1]
-        grid = grids.get(sheet)
+        grid = self.grids.get(sheet)
         if grid is not None:
             r, c = _rc(a1)
             if r < len(grid):
@@ -473,30 +502,9 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
                     return _grid_value(row[c]), None
         return None, None
 
-    def build_structure(props: dict[str, str]) -> Structure:
-        exp = structure.expected()
-        labels: dict[tuple[str, str], CellValue] = {}
-        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
-            grid = grids.get(s)
-            if grid is None:
-                continue
-            scan = scans.get(s)
-            with_formula = scan.formulas if scan is not None else {}
-            for at, r, c in cells:
-                v = None
-                if at[1] not in with_formula and r < len(grid):
-                    row = grid[r]
-                    if c < len(row):
-                        v = _grid_value(row[c])
-                labels[at] = v
-        merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
-        unlocked = {s: scans[s].unlocked(unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
-        protected = {s: scans[s].protected for s in exp.sheets if s in scans}
-        return Structure(tuple(book.sheet_names), labels, merges, unlocked, protected, book.locked,
-                         props.get("fingerprint"))
-
-    def cells(places: Sequence[tuple[str, str, int, int]]) -> list[tuple[CellValue, str | None]]:
+    def cells(self, places: Sequence[tuple[str, str, int, int]]) -> list[tuple[CellValue, str | None]]:
         """cell() of each place, without a call per cell."""
+        grids, scans = self.grids, self.scans
         out: list[tuple[CellValue, str | None]] = []
         at_sheet = None
         grid: list[list[Any]] = []
@@ -520,8 +528,32 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
             out.append((v, None))
         return out
 
-    return assemble(str(path), book.dests, set(book.sheet_names), cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
-                    build_structure if with_structure else None, plan=book.reads, cells=cells)
+    def labels(self) -> dict[tuple[str, str], CellValue]:
+        """(sheet, A1) -> value of each label cell the template writes, as cell() gives it, on the sheets read."""
+        labels: dict[tuple[str, str], CellValue] = {}
+        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
+            grid = self.grids.get(s)
+            if grid is None:
+                continue
+            scan = self.scans.get(s)
+            with_formula = scan.formulas if scan is not None else {}
+            for at, r, c in cells:
+                v = None
+                if at[1] not in with_formula and r < len(grid):
+                    row = grid[r]
+                    if c < len(row):
+                        v = _grid_value(row[c])
+                labels[at] = v
+        return labels
+
+    def structure(self, props: dict[str, str]) -> Structure:
+        """What the template owns, as found (S2): sheets, labels, merges, unlocked cells, protection."""
+        exp, scans = structure.expected(), self.scans
+        merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
+        unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
+        protected = {s: scans[s].protected for s in exp.sheets if s in scans}
+        return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
+                         props.get("fingerprint"))
 
 
 @functools.cache
