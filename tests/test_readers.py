@@ -1,18 +1,28 @@
-"""The fast reader (calamine + XML scan) and the openpyxl reader give the same snapshot of every workbook."""
+"""The fast reader (calamine + XML scan) and the openpyxl reader give the same snapshot of every workbook, and
+the fast reader's fallback scan gives what its fast scan gives."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from conftest import DATA, Filler, need
 
-from xl_addin import api
+from xl_addin import api, hidden, spec
+from xl_addin.adapters import fast_reader, office
 from xl_addin.adapters.fast_reader import read_fast
+from xl_addin.adapters.fileio import ReadError
+from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.adapters.xlsx_reader import read_workbook
+from xl_addin.model import ReportData
 
 
 def _tamper(wb: Any) -> None:
@@ -52,7 +62,10 @@ def test_both_readers_agree_on_a_libreoffice_saved_file() -> None:
 
 
 def test_shared_formulas_written_by_a_spreadsheet_are_understood(filled: Filler, tmp_path: Path) -> None:
-    """Excel and LibreOffice store copied formulas as shared formulas (one master, dependants with no text)."""
+    """A workbook repaired by fill and saved by LibreOffice reads with the same formulas as with openpyxl.
+
+    (Excel stores copied formulas as shared formulas -- one master, dependants with no text --; the LibreOffice
+    installed here writes each formula out, so Excel's form is covered by the "shared formulas" workbooks below.)"""
     need("soffice")
     src = filled({"t3.granted.total": 9})  # typed over a total, then repaired by fill -> LibreOffice saves it
     fixed = tmp_path / "fixed.xlsx"
@@ -64,6 +77,276 @@ def test_shared_formulas_written_by_a_spreadsheet_are_understood(filled: Filler,
     saved = out / "fixed.xlsx"
     assert read_fast(saved).formulas == read_workbook(saved).formulas
     assert api.check(saved).valid
+
+
+# ---- the fallback scan against the fast scan and openpyxl, on every fixture --------------------------------------
+
+def _rename_sheet(wb: Any) -> None:
+    wb["表三"].title = "申请情况"
+    for key in spec.ALL_KEYS:
+        dn = wb.defined_names[spec.defined_name(key)]
+        dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
+
+
+def _delete_sheet(wb: Any) -> None:
+    del wb["表四"]
+
+
+def _type_over_props(wb: Any) -> None:
+    ws = wb[spec.HIDDEN_SHEET]
+    row = {key: hidden.FIRST_ROW + i for i, (key, _) in enumerate(hidden.PROPS)}
+    ws.cell(row["layout_version"], 2, 3)
+    ws.cell(row["toolkit_version"], 2, 1.5)
+
+
+#: workbooks saved by openpyxl (as a clerk's edits are in the other tests): (changes, edit)
+SAVED_BY_OPENPYXL: dict[str, tuple[dict[str, Any], Callable[[Any], None] | None]] = {
+    "bad values": CASES["bad values"],
+    "tampered": ({"t3.new.natural": 7}, _tamper),
+    "renamed sheet": ({"t3.new.natural": 7}, _rename_sheet),
+    "deleted sheet": ({"t3.new.natural": "x"}, _delete_sheet),
+    "properties typed over": ({}, _type_over_props),
+    "total typed over": ({"t3.granted.total": 9}, None),
+}
+#: the same workbooks as LibreOffice saves them (one soffice run converts them all)
+SAVED_BY_LIBREOFFICE = ("template", "sample", "tampered", "totals repaired")
+
+
+def _prefixed(xml: bytes) -> bytes:
+    """Every element of the main namespace written with the prefix x: (a namespace-aware writer may)."""
+    xml = xml.replace(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+                      b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"')
+    return re.sub(rb"<(/?)(?![a-zA-Z]+:|[?!])([A-Za-z]\w*)(?=[\s/>])", rb"<\1x:\2", xml)
+
+
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f>')
+
+
+def _shared(xml: bytes) -> bytes:
+    """Formulas copied down a column stored as Excel stores them: one shared-formula master with the text and
+    the range, dependants with none."""
+    from openpyxl.formula.translate import Translator
+
+    def copied(master: tuple[int, str, str], ref: str, text: str) -> bool:
+        return Translator("=" + master[2], origin=master[1]).translate_formula(ref) == "=" + text
+
+    runs: dict[str, list[list[tuple[int, str, str]]]] = {}  # column -> runs of (row, ref, text) down it
+    for m in _FORMULA_CELL.finditer(xml):
+        col, row, text = m.group(1).decode(), int(m.group(2)), m.group(4).decode()
+        ref = f"{col}{row}"
+        run = runs.setdefault(col, [[]])[-1]
+        if run and run[-1][0] == row - 1 and "&" not in text and copied(run[0], ref, text):
+            run.append((row, ref, text))
+        else:
+            runs[col].append([(row, ref, text)])
+    new: dict[str, str] = {}
+    for si, run in enumerate(r for col_runs in runs.values() for r in col_runs if len(r) > 1):
+        (_, first, text), (_, last, _) = run[0], run[-1]
+        new[first] = f'<f t="shared" ref="{first}:{last}" si="{si}">{text}</f>'
+        new.update((ref, f'<f t="shared" si="{si}"/>') for _, ref, _ in run[1:])
+
+    def one(m: re.Match[bytes]) -> bytes:
+        ref = (m.group(1) + m.group(2)).decode()
+        return m.group(0) if ref not in new else b'<c r="%s"%s>%s' % (ref.encode(), m.group(3), new[ref].encode())
+
+    return _FORMULA_CELL.sub(one, xml)
+
+
+#: sheet parts of shapes the fast scan leaves to the fallback, as other writers may produce them
+SHAPES: dict[str, Callable[[bytes], bytes]] = {
+    "prefixed": _prefixed,
+    "single-quoted": lambda xml: re.sub(rb'(<c [^>]*?)r="([A-Z]+[0-9]+)"', rb"\1r='\2'", xml),
+    "comment": lambda xml: xml.replace(b"<sheetData>", b"<sheetData><!-- written by hand -->", 1),
+    "comment after the cells": lambda xml: xml.replace(b"</sheetData>", b"</sheetData><!-- written by hand -->", 1),
+    "attribute order": lambda xml: re.sub(rb'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"', rb'<c s="\2" r="\1"', xml),
+    "cdata": lambda xml: re.sub(rb"<f>([^<]*)</f>", rb"<f><![CDATA[\1]]></f>", xml),
+}
+
+
+def _reshaped(src: Path, out: Path, shape: Callable[[bytes], bytes]) -> Path:
+    changed = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            raw = zin.read(info.filename)
+            if re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+                reshaped = shape(raw)
+                changed += reshaped != raw
+                raw = reshaped
+            zout.writestr(info, raw)
+    assert changed
+    return out
+
+
+DATA_FILES = sorted(str(p.relative_to(DATA)) for p in DATA.rglob("*") if p.is_file() and p.suffix != ".py")
+WORKBOOKS = [
+    *(f"data/{name}" for name in DATA_FILES),
+    "template", "sample", "template with last year's figures", "patched copy", "patched copy, invalid",
+    *(f"openpyxl/{name}" for name in SAVED_BY_OPENPYXL),
+    *(pytest.param(f"libreoffice/{name}", marks=pytest.mark.libreoffice) for name in SAVED_BY_LIBREOFFICE),
+    "shared formulas/sample", "shared formulas/tampered",
+    *(f"shape/{shape}/{base}" for shape in SHAPES for base in ("sample", "tampered", "shared formulas")),
+]
+
+
+@pytest.fixture(scope="module")
+def workbooks(template: Path, sample: Path, sample_values: dict[str, Any],
+              tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """name -> the workbook of that name in WORKBOOKS, made when first asked for."""
+    tmp = tmp_path_factory.mktemp("workbooks")
+    made: dict[str, Path] = {"template": template, "sample": sample}
+
+    def by_openpyxl(name: str) -> Path:
+        changes, edit = SAVED_BY_OPENPYXL[name]
+        wb = openpyxl.load_workbook(sample)
+        for key, value in changes.items():
+            where = spec.LAYOUT.locations[key]
+            wb[where.sheet][where.a1] = value
+        if edit is not None:
+            edit(wb)
+        out = tmp / f"openpyxl-{name}.xlsx"
+        wb.save(out)
+        return out
+
+    def by_libreoffice() -> Iterator[tuple[str, Path]]:
+        need("soffice")
+        repaired = tmp / "totals repaired.xlsx"  # repaired by fill, then saved by LO: shared formulas
+        api.fill(get("openpyxl/total typed over"), repaired)
+        sources = {"template": template, "sample": sample, "tampered": get("openpyxl/tampered"),
+                   "totals repaired": repaired}
+        copies = {}
+        for name, src in sources.items():
+            copies[name] = tmp / "lo-in" / f"{name}.xlsx"
+            copies[name].parent.mkdir(exist_ok=True)
+            shutil.copy(src, copies[name])
+        saved = office.convert(list(copies.values()), "xlsx", tmp / "lo-out", recalc=False)
+        yield from zip(copies, saved, strict=True)
+
+    def get(name: str) -> Path:
+        if name in made:
+            return made[name]
+        kind, _, rest = name.partition("/")
+        if kind == "data":
+            made[name] = DATA / rest
+        elif kind == "openpyxl":
+            made[name] = by_openpyxl(rest)
+        elif kind == "libreoffice":
+            made.update((f"libreoffice/{n}", p) for n, p in by_libreoffice())
+        elif kind == "shared formulas":
+            made[name] = _reshaped(get(rest if rest == "sample" else f"openpyxl/{rest}"), tmp / f"shared-{rest}.xlsx",
+                                   _shared)
+        elif kind == "shape":
+            shape, _, base = rest.partition("/")
+            made[name] = _reshaped(get({"sample": "sample", "tampered": "openpyxl/tampered"}.get(base, f"{base}/sample")),
+                                   tmp / f"{shape}-{base}.xlsx", SHAPES[shape])
+        elif name == "template with last year's figures":
+            made[name] = api.build_template(tmp / "with-prior.xlsx", last_year=sample)
+        else:
+            patcher = Patcher(template.read_bytes())
+            values = dict(sample_values)
+            if name.endswith("invalid"):
+                values.update({"t3.new.natural": "/", "t3.granted.natural": 40, "meta.report_date": "2024年2月1日"})
+            made[name] = tmp / f"{name}.xlsx"
+            made[name].write_bytes(patcher.patch(values))
+        return made[name]
+
+    return get
+
+
+def _outcome(read: Callable[[], ReportData]) -> ReportData | tuple[type, str]:
+    try:
+        return read()
+    except ReadError as exc:
+        return ReadError, str(exc)
+
+
+def _types(data: ReportData) -> dict[str, dict[Any, type]]:
+    """The Python type of every value read: == holds 1 == 1.0 == True, a reader must not."""
+    labels = data.structure.labels if data.structure is not None else {}
+    return {"values": {k: type(v) for k, v in data.values.items()}, "prior": {k: type(v) for k, v in data.prior.items()},
+            "labels": {k: type(v) for k, v in labels.items()}}
+
+
+@pytest.mark.parametrize("name", WORKBOOKS)
+def test_the_fallback_scan_reads_every_workbook_as_the_fast_scan_and_openpyxl_do(
+        name: str, workbooks: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    path = workbooks(name)
+    used = {"fast": 0, "fallback": 0}
+    scan_fast, scan_tree = fast_reader._scan_fast, fast_reader._scan_tree
+
+    def counted_fast(xml: bytes) -> Any:
+        out = scan_fast(xml)
+        used["fast"] += out is not None
+        return out
+
+    def counted_tree(xml: bytes) -> Any:
+        used["fallback"] += 1
+        return scan_tree(xml)
+
+    monkeypatch.setattr(fast_reader, "_scan_fast", counted_fast)
+    monkeypatch.setattr(fast_reader, "_scan_tree", counted_tree)
+
+    fast = _outcome(lambda: read_fast(path))
+    by_fast_path = dict(used)
+    used.update(fast=0, fallback=0)
+    monkeypatch.setattr(fast_reader, "FULL_SCAN_ONLY", True)
+    forced = _outcome(lambda: read_fast(path))
+    forced_bulk = _outcome(lambda: read_fast(path, data=path.read_bytes(), test_members=False))
+    by_fallback = dict(used)
+    monkeypatch.setattr(fast_reader, "FULL_SCAN_ONLY", False)
+    reference = _outcome(lambda: read_workbook(path))
+
+    assert forced == fast
+    assert forced_bulk == fast
+    if not isinstance(fast, ReportData):
+        assert not isinstance(reference, ReportData), reference
+        assert by_fallback["fast"] == 0
+        return
+    assert fast == reference
+    assert _types(fast) == _types(reference)
+    assert isinstance(forced, ReportData) and _types(forced) == _types(fast)
+    scanned = 2 * by_fast_path["fast"] + 2 * by_fast_path["fallback"]  # two reads forced: a file, its bytes
+    assert by_fallback == {"fast": 0, "fallback": scanned} and scanned > 0
+    if name.startswith("shape/"):  # a shape the fast scan does not take
+        assert by_fast_path["fallback"] > 0
+    else:  # every writer's plain shape, LibreOffice's too
+        assert by_fast_path["fallback"] == 0
+
+
+def test_the_fixtures_cover_what_the_scans_decide(workbooks: Callable[[str], Path]) -> None:
+    """The differential test above would prove little on workbooks without shared formulas, broken merges or
+    unprotected sheets: the fixtures have them."""
+    sample = read_fast(workbooks("sample"))
+    for name in ("shared formulas/sample", "shape/prefixed/shared formulas"):
+        with zipfile.ZipFile(workbooks(name)) as zf:
+            sheet = zf.read("xl/worksheets/sheet3.xml")
+        assert sheet.count(b't="shared"') > 20 and sheet.count(b't="shared" si="0"/>') > 10
+        assert read_fast(workbooks(name)).formulas == sample.formulas
+    tampered = read_fast(workbooks("shape/prefixed/tampered"))
+    j9 = next(k for k, loc in spec.LAYOUT.locations.items() if (loc.sheet, loc.a1) == ("表三", "J9"))
+    assert tampered.structure is not None and tampered.formulas[j9] == "=SUM(D9:H9)"
+    assert "B11:B18" not in tampered.structure.merges["表三"] and not tampered.structure.sheet_protected["表二"]
+
+
+def _reads(name: str) -> bool:
+    try:
+        read_fast(DATA / name)
+    except ReadError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", [w for w in WORKBOOKS
+                                  if not (isinstance(w, str) and w.startswith("data/") and not _reads(w[5:]))])
+def test_the_add_in_reads_the_same_properties(name: str, workbooks: Callable[[str], Path]) -> None:
+    """The third reader of the hidden sheet's properties: the add-in, through xlwings."""
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    xw = pytest.importorskip("xlwings")
+    from xl_addin import addin
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    path = workbooks(name)
+    _, data = addin.Session(xw.Book(json=payload_from_xlsx(path))).report_data()
+    assert data.props == read_fast(path).props == read_workbook(path).props
 
 
 def test_a_workbook_of_an_earlier_template_build_still_checks() -> None:

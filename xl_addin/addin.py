@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import api, spec
+from . import api, hidden, spec
 from .adapters import livebook as lb
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def about(s: Session) -> Session:
     o = s.outline()
     props: dict[str, str] = {}
     if spec.HIDDEN_SHEET in o.sheets:
-        props = lb.props_of(s.grids({spec.HIDDEN_SHEET: (len(spec.HIDDEN_PROPS) + 1, 2)})[spec.HIDDEN_SHEET])
+        props = hidden.parse(s.grids({spec.HIDDEN_SHEET: hidden.BOX})[spec.HIDDEN_SHEET])
     s.alert(lb.about_text(props, str(s.book.name)))
     return s
 

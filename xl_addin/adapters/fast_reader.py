@@ -13,12 +13,12 @@ Where the time goes in bulk (``collect``) and what keeps it small, all without s
 - a sheet is scanned by :func:`_scan_fast`: one C-level regex pass over the cells when every tag has the plain
   shape writers produce, the part after ``</sheetData>`` (merges, protection, then conditional formats and
   validations, most of the bytes and the same in every copy of a template) looked up by its bytes; any other
-  shape goes to the full scans (:func:`_scan_regex`, :func:`_scan_tree`), which decide exactly as before.
+  shape goes to the fallback, :func:`_scan_tree` (the XML parser), which decides the same for every shape.
+  :data:`FULL_SCAN_ONLY` sends every sheet to the fallback: the tests hold both equal on every fixture.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import io
 import itertools
@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .. import spec, structure
+from .. import hidden, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
@@ -208,22 +208,21 @@ def _parse_workbook_parts(workbook: bytes, rels: bytes) -> tuple[list[tuple[str,
     return sheets, names, locked
 
 
+#: True sends every sheet to the fallback scan (:func:`_scan_tree`) instead of trying :func:`_scan_fast` first:
+#: the tests set it to hold the two equal on every fixture
+FULL_SCAN_ONLY = False
+
+
 def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _Sheet:
+    """The fast scan of a sheet part, or the fallback when the part is not of the shape the fast scan takes."""
     xml = _read(zf, data, part)
-    fast = _scan_fast(xml)
-    if fast is not None:
-        return fast
-    return _scan_regex(xml) if _regex_safe(xml) else _scan_tree(xml)
+    fast = None if FULL_SCAN_ONLY else _scan_fast(xml)
+    return fast if fast is not None else _scan_tree(xml)
 
 
 _ROOT_DEFAULT_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-_C = re.compile(rb'<c(?: r="([A-Z]+[0-9]+)"(?: s="([0-9]+)")?(?: t="[a-zA-Z]+")?(/?)>|\b([^>]*)>)')
-_C_ATTR = re.compile(rb'(?:^|\s)(r|s)="([^"]*)"')
-_F = re.compile(rb"<f\b([^>]*)>")
 _F_ATTR = re.compile(rb'(?:^|\s)(t|si)="([^"]*)"')
-_MERGE = re.compile(rb"<mergeCell\b([^>]*?)/?>")
 _REF_ATTR = re.compile(rb'(?:^|\s)ref="([^"]*)"')
-_PROTECTION = re.compile(rb"<sheetProtection\b([^>]*?)/?>")
 _SHEET_ATTR = re.compile(rb'(?:^|\s)sheet="([^"]*)"')
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -234,14 +233,6 @@ def _plain_head(xml: bytes) -> bool:
     head = xml[:400]
     return _ROOT_DEFAULT_NS in head and not (b"encoding=" in head and b'encoding="UTF-8"' not in head.upper()
                                              .replace(b"ENCODING=", b"encoding="))
-
-
-def _regex_safe(xml: bytes) -> bool:
-    """True for the plain shape every spreadsheet writer we know produces (default namespace, UTF-8, double-quoted
-    attributes, no CDATA or comments); anything else goes through the XML parser."""
-    if not _plain_head(xml):
-        return False
-    return b"<![CDATA[" not in xml and b"<!--" not in xml and b"='" not in xml and b"<x:" not in xml
 
 
 def _unescape(raw: bytes) -> str:
@@ -264,26 +255,26 @@ def _unescape(raw: bytes) -> str:
 #: before </sheetData>, in one pass: (ref, style, formula element) of each cell start tag of the one shape the
 #: fast scan takes (the shape Excel, openpyxl and our own patcher write), with its formula if that is the first
 #: thing in the cell (the schema's order); ("", "", "") for any other cell or formula tag and for what sends a part
-#: to the full scan (CDATA, comments and prefixes, which :func:`_regex_safe` refuses; merges or protection among
-#: the cells)
+#: to the fallback (CDATA, comments, tags prefixed "x:"; merges or protection among the cells)
 _HEAD = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]*)"(?: s="(0|[1-9][0-9]*)")?(?: t="[a-zA-Z]+")?'
                    rb"(?:/>|>(<f\b[^<>]*(?:/>|>[^<]*</f>))?)"
                    rb"|<(?:[cf]\b|!|x:|mergeCell\b|sheetProtection\b)")
 _OTHER = (b"", b"", b"")
 _FORMULA = operator.itemgetter(2)
 _SINGLE_QUOTED = re.compile(rb"='")
-#: after </sheetData>: merges and protection, and anything that sends the part to the full scan
+#: after </sheetData>: merges and protection, and anything that sends the part to the fallback
 _TAIL = re.compile(rb"<(?:mergeCell\b([^>]*?)/?>|sheetProtection\b([^>]*?)/?>|[cf]\b|!|x:)")
 #: what the part after </sheetData> (merges, protection, then conditional formats, validations, page setup: most
-#: of a sheet's bytes, and the same in every copy of a template) says, by its bytes; None: the full scan decides
+#: of a sheet's bytes, and the same in every copy of a template) says, by its bytes; None: the fallback decides
 _TAILS: dict[bytes, tuple[frozenset[str], bool] | None] = {}
 _TAILS_MAX_BYTES = 32 << 20  # what the remembered tails may hold together (memory stays flat)
 
 
 def _scan_fast(xml: bytes) -> _Sheet | None:
-    """What :func:`_scan_regex` finds, for the plain shape of sheet every writer we know produces: cell start
-    tags all canonical, each formula the first thing in its cell, merges and protection after the cells -- told
-    by matching every tag that matters, so nothing is missed; else None (the full scan decides).
+    """What :func:`_scan_tree` finds, for the plain shape of sheet every writer we know produces (root in the
+    default namespace, UTF-8, double-quoted attributes, no CDATA, comments or "x:" tags): cell start tags all
+    canonical, each formula the first thing in its cell, merges and protection after the cells -- told by
+    matching every tag that matters, so nothing is missed; else None (the fallback decides).
 
     One C-level pass over the cells instead of Python work per cell, the rest of the part looked up by its bytes
     (or one more pass)."""
@@ -305,7 +296,7 @@ def _scan_fast(xml: bytes) -> _Sheet | None:
         return None
     cells = _HEAD.findall(xml, 0, end)
     if _OTHER in cells:
-        return None  # a cell or formula tag of another shape, or something the full scan must see
+        return None  # a cell or formula tag of another shape, or something the fallback must see
     out = _Sheet()
     out.cells = cells
     out.merges, out.protected = set(tail[0]), tail[1]
@@ -339,8 +330,8 @@ def _formula_text(raw: bytes) -> str:
 
 
 def _scan_tail(tail: bytes) -> tuple[frozenset[str], bool] | None:
-    """(merged ranges, sheet protected) of the part after </sheetData>; None when it has a cell or formula tag or
-    anything :func:`_regex_safe` refuses."""
+    """(merged ranges, sheet protected) of the part after </sheetData>; None when it has a cell or formula tag,
+    a single-quoted attribute, CDATA, a comment or a tag prefixed "x:"."""
     if _SINGLE_QUOTED.search(tail):
         return None
     merges: set[str] = set()
@@ -356,63 +347,6 @@ def _scan_tail(tail: bytes) -> tuple[frozenset[str], bool] | None:
         else:
             return None
     return frozenset(merges), protected
-
-
-def _merges_and_protection(xml: bytes, out: _Sheet) -> None:
-    for mm in _MERGE.finditer(xml):
-        rm = _REF_ATTR.search(mm.group(1))
-        out.merges.add(rm.group(1).decode() if rm else "")
-    for pm in _PROTECTION.finditer(xml):
-        sm = _SHEET_ATTR.search(pm.group(1))
-        out.protected = sm is not None and sm.group(1) in (b"1", b"true")
-
-
-def _scan_regex(xml: bytes) -> _Sheet:
-    """What :func:`_scan_tree` finds, by regular expressions over the bytes (several times faster)."""
-    out = _Sheet()
-    shared: dict[str, tuple[str, str]] = {}
-    pending: list[tuple[str, str]] = []
-    starts: list[int] = []  # where each cell's start tag begins
-    heads: list[tuple[str, int, bool]] = []  # (ref, end of start tag, self-closing)
-    styles = out.styles
-    for m in _C.finditer(xml):
-        ref_b, style, slash, other = m.groups()
-        if ref_b is not None:
-            ref = ref_b.decode()
-            if style is not None:
-                styles[ref] = int(style)
-            closed = bool(slash)
-        else:  # attributes in another order or others besides r, s, t
-            attrs = dict(_C_ATTR.findall(other))
-            ref = attrs.get(b"r", b"").decode()
-            if b"s" in attrs:
-                styles[ref] = int(attrs[b"s"])
-            closed = other.endswith(b"/")
-        starts.append(m.start())
-        heads.append((ref, m.end(), closed))
-    for fm in _F.finditer(xml):
-        i = bisect.bisect_right(starts, fm.start()) - 1
-        if i < 0:
-            continue
-        ref, head_end, closed = heads[i]
-        if closed or not head_end <= fm.start() < _end_of(xml, head_end):
-            continue  # not inside a cell
-        fhead = fm.group(1)
-        fattrs = dict(_F_ATTR.findall(fhead))
-        text = ""
-        if not fhead.endswith(b"/"):
-            fend = xml.find(b"</f>", fm.end())
-            text = _unescape(xml[fm.end():fend]) if fend > fm.end() else ""
-        si = fattrs.get(b"si", b"").decode() if fattrs.get(b"t") == b"shared" else None
-        _add_formula(out, shared, pending, ref, text, si)
-    _merges_and_protection(xml, out)
-    _resolve_shared(out, shared, pending)
-    return out
-
-
-def _end_of(xml: bytes, pos: int) -> int:
-    end = xml.find(b"</c>", pos)
-    return end if end >= 0 else len(xml)
 
 
 def _add_formula(out: _Sheet, shared: dict[str, tuple[str, str]], pending: list[tuple[str, str]], ref: str,
@@ -440,6 +374,8 @@ def _resolve_shared(out: _Sheet, shared: dict[str, tuple[str, str]], pending: li
 
 
 def _scan_tree(xml: bytes) -> _Sheet:
+    """The fallback: formulas, the format of each cell, merges and protection of any well-formed sheet part, by
+    the XML parser (namespaces, entities, CDATA and comments as XML says)."""
     out = _Sheet()
     shared: dict[str, tuple[str, str]] = {}  # si -> (master formula, master cell)
     pending: list[tuple[str, str]] = []  # (cell, si) of shared-formula dependents
@@ -508,26 +444,55 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
     try:
         with zf:
             book = _book(zf, data)
-            members = zf.NameToInfo
-            scans = {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+            scans = _scan_sheets(zf, data, book)
             unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
-        cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
-               else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
-        try:
-            grids = {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
-                     for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
-        finally:
-            cal.close()
+        grids = _grids(path, data, book)
     except ReadError:
         raise
     except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
         raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
+    found = _Found(book, scans, unlocked_xfs, grids)
+    return assemble(str(path), book.dests, set(book.sheet_names), found.cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
+                    found.structure if with_structure else None, plan=book.reads, cells=found.cells)
 
-    def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
-        scan = scans.get(sheet)
+
+def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[str, _Sheet]:
+    """sheet name -> scan of its part, for each sheet read (:attr:`_Book.owned`) whose part is in the archive."""
+    members = zf.NameToInfo
+    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+
+
+def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
+    """sheet name -> calamine's cell values from A1, of each sheet read and the hidden sheet."""
+    import python_calamine as pc
+
+    cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
+           else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
+    try:
+        return {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
+                for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
+    finally:
+        cal.close()
+
+
+class _Found:
+    """What was read from one workbook, and the cells and structure :func:`assemble` asks of it: a cell's formula
+    from the sheet scan, else its value from calamine's grid."""
+
+    __slots__ = ("book", "grids", "scans", "unlocked_xfs")
+
+    def __init__(self, book: _Book, scans: dict[str, _Sheet], unlocked_xfs: frozenset[int],
+                 grids: dict[str, list[list[Any]]]) -> None:
+        self.book = book
+        self.scans = scans
+        self.unlocked_xfs = unlocked_xfs
+        self.grids = grids
+
+    def cell(self, sheet: str, a1: str) -> tuple[CellValue, str | None]:
+        scan = self.scans.get(sheet)
         if scan is not None and a1 in scan.formulas:
             return None, scan.formulas[a1]
-        grid = grids.get(sheet)
+        grid = self.grids.get(sheet)
         if grid is not None:
             r, c = _rc(a1)
             if r < len(grid):
@@ -536,30 +501,9 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
                     return _grid_value(row[c]), None
         return None, None
 
-    def build_structure(props: dict[str, str]) -> Structure:
-        exp = structure.expected()
-        labels: dict[tuple[str, str], CellValue] = {}
-        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
-            grid = grids.get(s)
-            if grid is None:
-                continue
-            scan = scans.get(s)
-            with_formula = scan.formulas if scan is not None else {}
-            for at, r, c in cells:
-                v = None
-                if at[1] not in with_formula and r < len(grid):
-                    row = grid[r]
-                    if c < len(row):
-                        v = _grid_value(row[c])
-                labels[at] = v
-        merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
-        unlocked = {s: scans[s].unlocked(unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
-        protected = {s: scans[s].protected for s in exp.sheets if s in scans}
-        return Structure(tuple(book.sheet_names), labels, merges, unlocked, protected, book.locked,
-                         props.get("fingerprint"))
-
-    def cells(places: Sequence[tuple[str, str, int, int]]) -> list[tuple[CellValue, str | None]]:
+    def cells(self, places: Sequence[tuple[str, str, int, int]]) -> list[tuple[CellValue, str | None]]:
         """cell() of each place, without a call per cell."""
+        grids, scans = self.grids, self.scans
         out: list[tuple[CellValue, str | None]] = []
         at_sheet = None
         grid: list[list[Any]] = []
@@ -583,8 +527,32 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
             out.append((v, None))
         return out
 
-    return assemble(str(path), book.dests, set(book.sheet_names), cell, _hidden_props(grids.get(spec.HIDDEN_SHEET)),
-                    build_structure if with_structure else None, plan=book.reads, cells=cells)
+    def labels(self) -> dict[tuple[str, str], CellValue]:
+        """(sheet, A1) -> value of each label cell the template writes, as cell() gives it, on the sheets read."""
+        labels: dict[tuple[str, str], CellValue] = {}
+        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
+            grid = self.grids.get(s)
+            if grid is None:
+                continue
+            scan = self.scans.get(s)
+            with_formula = scan.formulas if scan is not None else {}
+            for at, r, c in cells:
+                v = None
+                if at[1] not in with_formula and r < len(grid):
+                    row = grid[r]
+                    if c < len(row):
+                        v = _grid_value(row[c])
+                labels[at] = v
+        return labels
+
+    def structure(self, props: dict[str, str]) -> Structure:
+        """What the template owns, as found (S2): sheets, labels, merges, unlocked cells, protection."""
+        exp, scans = structure.expected(), self.scans
+        merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
+        unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
+        protected = {s: scans[s].protected for s in exp.sheets if s in scans}
+        return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
+                         props.get("fingerprint"))
 
 
 @functools.cache
@@ -596,25 +564,10 @@ def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
     return out
 
 
-def _hidden_props(grid: list[list[Any]] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not grid:
-        return out
-    known = {k for k, _ in spec.HIDDEN_PROPS}
-    for row in grid[1:1 + len(spec.HIDDEN_PROPS)]:
-        if len(row) >= 2 and row[0] in known and row[1] != "":
-            out[str(row[0])] = str(_grid_value(row[1]))
-    return out
-
-
-@functools.lru_cache(maxsize=8192)
 def _rc(a1: str) -> tuple[int, int]:
-    i = 0
-    col = 0
-    while i < len(a1) and a1[i].isalpha():
-        col = col * 26 + ord(a1[i].upper()) - 64
-        i += 1
-    return int(a1[i:]) - 1, col - 1
+    """0-based (row, column) of an A1 reference (spec.cell_index, the one parser)."""
+    r, c = spec.cell_index(a1)
+    return r - 1, c - 1
 
 
 def _covered(merges: frozenset[str]) -> frozenset[str]:

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import __version__, derive, expr, spec, structure
+from .. import __version__, derive, expr, hidden, spec, structure
 from ..catalogue import file_error
 from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
 from .xlsx_reader import NOT_OURS, assemble, parse_ref
@@ -110,19 +110,8 @@ def read_boxes(o: Outline) -> dict[str, tuple[int, int]]:
             boxes[loc.sheet] = (max(r, loc.row), max(c, loc.col + loc.colspan - 1))
     if spec.HIDDEN_SHEET in o.sheets:
         r, c = boxes.get(spec.HIDDEN_SHEET, (1, 1))
-        boxes[spec.HIDDEN_SHEET] = (max(r, len(spec.HIDDEN_PROPS) + 1), max(c, 2))
+        boxes[spec.HIDDEN_SHEET] = (max(r, hidden.BOX[0]), max(c, hidden.BOX[1]))
     return boxes
-
-
-def props_of(grid: Grid | None) -> dict[str, str]:
-    """The hidden sheet's properties (template_id, layout_version, ...) from its values read from A1."""
-    out: dict[str, str] = {}
-    known = {k for k, _ in spec.HIDDEN_PROPS}
-    for row in list(grid or [])[1:1 + len(spec.HIDDEN_PROPS)]:
-        if len(row) >= 2 and row[0] in known and row[1] is not None:
-            v = row[1]
-            out[str(row[0])] = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-    return out
 
 
 def _cell(grids: Mapping[str, Grid], sheet: str, a1: str) -> CellValue:
@@ -140,7 +129,7 @@ def _cell(grids: Mapping[str, Grid], sheet: str, a1: str) -> CellValue:
 
 def snapshot(source: str, o: Outline, grids: Mapping[str, Grid]) -> ReportData:
     """The report in a live workbook, from the values read from A1 of each sheet. Raises NotOurs."""
-    props = props_of(grids.get(spec.HIDDEN_SHEET))
+    props = hidden.parse(grids.get(spec.HIDDEN_SHEET))
     if not structure.is_ours(len(o.dests), props.get("template_id")):
         raise NotOurs(NOT_OURS_MESSAGE)
     data = assemble(source, dict(o.dests), set(o.sheets), lambda s, a: (_cell(grids, s, a), None), props, None)

@@ -14,7 +14,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import __version__, drafts, fingerprint, live, spec, structure
+from .. import drafts, fingerprint, hidden, live, spec, structure
 from ..model import CellValue, Severity
 from .fileio import atomic_write
 
@@ -413,14 +413,9 @@ def _results_sheet(ws: Worksheet) -> None:
 
 
 def _hidden_sheet(ws: Worksheet, prior: Mapping[str, CellValue], fingerprint: str) -> None:
-    props = {"template_id": spec.TEMPLATE_ID, "format_version": spec.FORMAT_VERSION,
-             "layout_version": str(spec.LAYOUT_VERSION), "toolkit_version": __version__,
-             "fingerprint": fingerprint}
-    ws["A1"], ws["B1"], ws["C1"] = "key", "value", "说明"
-    for i, (key, label) in enumerate(spec.HIDDEN_PROPS):
-        ws.cell(2 + i, 1, key)
-        ws.cell(2 + i, 2, props[key])
-        ws.cell(2 + i, 3, label)
+    for r, row in enumerate(hidden.rows(hidden.values(fingerprint)), start=1):
+        for c, v in enumerate(row, start=1):
+            ws.cell(r, c, v)
     for key in spec.PRIOR_KEYS:
         where = spec.LAYOUT.locations[spec.prior_key(key)]
         ws.cell(where.row, 1, spec.prior_key(key))

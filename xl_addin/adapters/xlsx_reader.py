@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import spec, structure
+from .. import hidden, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, sniff
 
@@ -180,12 +180,8 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
 def _props(ws: Any) -> dict[str, str]:
     if ws is None:
         return {}
-    out: dict[str, str] = {}
-    known = {k for k, _ in spec.HIDDEN_PROPS}
-    for row in ws.iter_rows(min_row=2, max_row=1 + len(spec.HIDDEN_PROPS), max_col=2, values_only=True):
-        if row and row[0] in known and row[1] is not None:
-            out[str(row[0])] = str(row[1])
-    return out
+    rows, cols = hidden.BOX
+    return hidden.parse(ws.iter_rows(min_row=1, max_row=rows, max_col=cols, values_only=True))
 
 
 def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str]) -> Structure:

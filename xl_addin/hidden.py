@@ -1,0 +1,61 @@
+"""The property rows of the template's hidden sheet (:data:`~xl_addin.spec.HIDDEN_SHEET`): template id, format
+and layout versions, toolkit version, structure fingerprint.
+
+The template builder writes them with :func:`rows`; every reader -- the fast reader (calamine), the openpyxl
+reader and the add-in (xlwings) -- reads the rectangle :data:`BOX` from A1 and hands its cell values to
+:func:`parse`, so the three agree on every workbook whatever each library returns for a cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+
+from . import __version__, spec
+
+#: (key, label) of each property, in row order
+PROPS = spec.HIDDEN_PROPS
+KEYS = frozenset(k for k, _ in PROPS)
+#: row 1 of the sheet
+HEADER = ("key", "value", "说明")
+#: 1-based rows of the first and the last property (column A the key, B the value, C the label)
+FIRST_ROW = 2
+LAST_ROW = FIRST_ROW + len(PROPS) - 1
+#: (rows, columns) from A1 that hold every property's key and value: what a reader reads
+BOX = (LAST_ROW, 2)
+
+
+def values(fingerprint: str) -> dict[str, str]:
+    """key -> what the template writes for it (``fingerprint``: :meth:`~xl_addin.structure.Expected.fingerprint`)."""
+    return {"template_id": spec.TEMPLATE_ID, "format_version": spec.FORMAT_VERSION,
+            "layout_version": str(spec.LAYOUT_VERSION), "toolkit_version": __version__, "fingerprint": fingerprint}
+
+
+def rows(props: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The sheet's rows from A1 down to :data:`LAST_ROW`: the header, then (key, value, label) of each property."""
+    return [HEADER, *((key, props[key], label) for key, label in PROPS)]
+
+
+def parse(grid: Iterable[Sequence[object]] | None) -> dict[str, str]:
+    """key -> value of each property in ``grid``, the sheet's cell values row by row from A1 (at least :data:`BOX`).
+
+    Blanks (None, "") are left out; numbers read the same whether a library gives an int or a float (3, 3.0 ->
+    "3"); a date reads the same as a date or as a datetime at midnight ("2024-01-01")."""
+    out: dict[str, str] = {}
+    for row in itertools.islice(grid or (), FIRST_ROW - 1, LAST_ROW):
+        if len(row) < 2:
+            continue
+        key, value = row[0], row[1]
+        if not isinstance(key, str) or key not in KEYS or value is None or value == "":
+            continue
+        out[key] = _text(value)
+    return out
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return str(value.date())
+    return str(value)
