@@ -40,12 +40,14 @@ class Stop(Exception):
 class Session:
     """One click on one workbook: the few bulk reads and writes, counted (see bench/addin.py)."""
 
-    def __init__(self, book: xw.Book | None) -> None:
+    def __init__(self, book: xw.Book | None, addin: str | None = None) -> None:
         if book is None:
             import xlwings as xw
 
             book = xw.Book.caller()
         self.book = book
+        #: the add-in's file name: helper macros are run as 'file'!Module.Macro (see livebook.qualified)
+        self.addin = addin
         self.remote = book.app.engine.name == "remote" if hasattr(book.app, "engine") else False
         self.reads = 0
         self.writes = 0
@@ -78,7 +80,7 @@ class Session:
     # ---- writes ---------------------------------------------------------------------------------------------
     def _macro(self, name: str, *args: Any) -> Any:
         self.writes += 1
-        macro = self.book.app.macro(name)
+        macro = self.book.app.macro(lb.qualified(name, self.addin))
         if self.remote:  # the VBA client passes the workbook itself as the first argument
             return macro(*args)
         return macro(self.book, *args)
@@ -96,9 +98,9 @@ class Session:
     def write_cells(self, write_spec: str) -> None:
         self._macro(lb.WRITE_MACRO, write_spec)
 
-    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
-        self.writes += 1
-        self.book.sheets[sheet].range((1, 1)).value = rows
+    def write_rows(self, sheet: str, rows: list[list[Any]]) -> None:
+        """A block of texts from A1 of a locked sheet, through XaWriteRows like every other locked cell."""
+        self._macro(lb.WRITE_ROWS_MACRO, f"{self.outline().index(sheet)}!A1", lb.rows_text(rows))
 
     def activate(self, sheet: str) -> None:
         self.writes += 1
@@ -131,8 +133,8 @@ def _click(fn: F) -> F:
     import functools
 
     @functools.wraps(fn)
-    def run(book: xw.Book | None = None, *args: Any, **kwargs: Any) -> Any:
-        s = Session(book)
+    def run(book: xw.Book | None = None, *args: Any, addin: str | None = None, **kwargs: Any) -> Any:
+        s = Session(book, lb.addin_name(addin))
         try:
             return fn(s, *args, **kwargs)
         except lb.NotOurs as exc:
@@ -143,7 +145,8 @@ def _click(fn: F) -> F:
 
     sig = inspect.signature(fn)
     book = inspect.Parameter("book", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
-    run.__signature__ = sig.replace(parameters=[book, *list(sig.parameters.values())[1:]])  # type: ignore[attr-defined]
+    named = inspect.Parameter("addin", inspect.Parameter.KEYWORD_ONLY, default=None)
+    run.__signature__ = sig.replace(parameters=[book, *list(sig.parameters.values())[1:], named])  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
 
 
@@ -157,7 +160,7 @@ def validate(s: Session) -> Session:
         return s
     old = s.used_rows(spec.RESULTS_SHEET)
     s.guard(lb.guard_sheets(o))
-    s.write_block(spec.RESULTS_SHEET, lb.results_grid(report, old))
+    s.write_rows(spec.RESULTS_SHEET, lb.results_grid(report, old))
     s.paint(lb.paint_spec(o, data.locations, lb.marks(report, data.locations)))
     s.activate(spec.RESULTS_SHEET)
     s.alert(lb.verdict(report), critical=not report.valid)
@@ -187,7 +190,7 @@ def clear_marks(s: Session) -> Session:
     s.guard(lb.guard_sheets(o))
     s.paint(lb.paint_spec(o, locs))
     if spec.RESULTS_SHEET in o.sheets:
-        s.write_block(spec.RESULTS_SHEET, lb.cleared_grid(old))
+        s.write_rows(spec.RESULTS_SHEET, lb.cleared_grid(old))
     s.alert("已清除校验标记。")
     return s
 
@@ -210,8 +213,11 @@ def _book_dir(s: Session) -> Path | None:
 
 
 @_click
-def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None) -> Session:
-    """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``)."""
+def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
+                  where: Callable[[list[Path]], str] | None = None) -> Session:
+    """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``).
+
+    ``where(files)`` (the server): the line that tells the clerk where the files are, instead of the folder."""
     from .adapters.exporter import ExportError
 
     _, data = s.report_data()
@@ -226,7 +232,8 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None) -> 
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s
     note = "" if report.valid else f"\n注意：{lb.verdict(report)}导出的报告可能有误，请先改正。"
-    s.alert("已导出：" + "、".join(p.name for p in written) + f"\n位置：{target}" + note, critical=not report.valid)
+    place = where(written) if where is not None else f"位置：{target}"
+    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note, critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]
     return s
 
