@@ -20,8 +20,8 @@ never a traceback (those go to the server's own log). 导出报告 writes under 
 time, agency, button, result, milliseconds.
 """
 
-from __future__ import annotations
-
+# no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
+# inside create_app, so the module imports without fastapi)
 import datetime as dt
 import hashlib
 import hmac
