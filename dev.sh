@@ -61,7 +61,7 @@ case "$job" in
   test)
     setup_python
     setup_engines
-    "$VENV/bin/ruff" check xl_addin tests bench
+    "$VENV/bin/ruff" check xl_addin tests bench tools
     "$VENV/bin/mypy"
     "$VENV/bin/lint-imports"
     "$PY" -m pytest -q
@@ -86,6 +86,12 @@ case "$job" in
     # pip evaluates environment markers for this machine, so the Windows-only pywin32 (xlwings) is named here
     "$PY" -m pip download -q -d "$out" --platform win_amd64 --python-version 3.11 --only-binary=:all: \
       "$wheel[all]" pywin32
+    # pip evaluates markers for this machine: fetch whatever Windows needs on top, read from the wheels' metadata
+    for _ in 1 2 3; do
+      lacking=$("$PY" tools/wheelhouse_check.py "$out" "xl_addin[all]") && break
+      "$PY" -m pip download -q -d "$out" --platform win_amd64 --python-version 3.11 --only-binary=:all: $lacking
+    done
+    "$PY" tools/wheelhouse_check.py "$out" "xl_addin[all]"
     cp install.bat "$out/install.bat"
     check=$(mktemp -d)
     "$PY" -m pip install -q --dry-run --no-index --find-links "$out" --platform win_amd64 --python-version 3.11 \
