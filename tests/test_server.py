@@ -308,3 +308,7 @@ def test_filled_fixture_shape(filled: Filler) -> None:
     p = payload_from_xlsx(filled({"t3.new.natural": 1}))
     assert set(p) == {"client", "version", "book", "names", "sheets"} and p["client"] == "VBA"
     assert set(p["book"]) == {"name", "active_sheet_index", "selection"}
+
+
+def test_fallback_answer_is_what_xlwings_writes_for_an_alert() -> None:
+    assert server._alert_only(server.FAILED) == server.FALLBACK

@@ -24,7 +24,7 @@ from xl_addin.adapters import livebook as lb
 from xl_addin.adapters import xlam_build
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = ROOT / "macros"
+MACROS = ROOT / "xl_addin" / "macros"
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
 # The part of the customUI 2009/07 schema (customUI14.xsd) the ribbon may use: element -> allowed attributes
 SCHEMA_SUBSET = {

@@ -1,5 +1,5 @@
 """The Excel add-in's buttons (ribbon tab 政务公开年报), one function each, called by a one-line ``RunPython`` in
-``macros/XaRibbon.bas``::
+``xl_addin/macros/XaRibbon.bas``::
 
     validate(book=None)       校验       findings to 校验结果 (with hyperlinks), offending cells coloured, verdict
     fill_totals(book=None)    计算合计   every derived total written back as its formula; inputs never touched
@@ -11,7 +11,7 @@
 ``book=None`` means ``xw.Book.caller()``. Only the xlwings calls that both desktop ``RunPython`` and xlwings'
 remote engine (driven by the VBA client ``Remote.bas``) support are used: range values read/written (formulas as
 ``"=..."`` strings), names and sheets listed, alert, and three ASCII-only VBA helpers run through
-``app.macro`` (``macros/XaHelpers.bas``: colour many cells, write scattered cells, re-apply sheet protection
+``app.macro`` (``xl_addin/macros/XaHelpers.bas``: colour many cells, write scattered cells, re-apply sheet protection
 with ``UserInterfaceOnly``). Each click reads at most 3 times and writes at most 5 times, whatever the number of
 findings. All the deciding is in :mod:`xl_addin.adapters.livebook`.
 """
@@ -87,7 +87,7 @@ class Session:
 
     def guard(self, sheets: Sequence[str]) -> None:
         """Re-apply the template's protection with UserInterfaceOnly, so the writes that follow may change locked
-        cells (see macros/XaHelpers.bas). Desktop Excel returns False when it could not (and has said why)."""
+        cells (see xl_addin/macros/XaHelpers.bas). Desktop Excel returns False when it could not (and has said why)."""
         o = self.outline()
         if self._macro(lb.GUARD_MACRO, spec.PROTECTION_PASSWORD, lb.guard_spec(o, sheets), lb.GUARD_FAILED) is False:
             raise Stop
@@ -107,7 +107,7 @@ class Session:
         self.book.sheets[sheet].activate()
 
     def pick(self, macro: str, prompt: str) -> str:
-        """Desktop Excel only: a file or folder dialog (macros/XaHelpers.bas); "" when the user cancels."""
+        """Desktop Excel only: a file or folder dialog (xl_addin/macros/XaHelpers.bas); "" when the user cancels."""
         if self.remote:
             return ""
         return str(self._macro(macro, prompt) or "")

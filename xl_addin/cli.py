@@ -333,9 +333,8 @@ def addin(out: str, server_url: str | None, token_file: str | None, interpreter:
             auth = server.auth_header(server.read_token(token_file))
         except ValueError as exc:
             _fail(str(exc))
-    macros = Path(__file__).resolve().parent.parent / "macros"
     try:
-        xlam_build.build(out, macros, server=server_url or None, auth=auth, interpreter=interpreter)
+        xlam_build.build(out, server=server_url or None, auth=auth, interpreter=interpreter)
     except ValueError as exc:
         _fail(str(exc))
     kind = f"服务器版（{server_url}）" if server_url else "本地版"

@@ -41,6 +41,9 @@ from typing import Any
 from . import addin, spec
 from .adapters import livebook as lb
 
+# xlwings registers its remote engine when it is first imported, and only with a licence key: the
+# noncommercial key covers government institutions (PolyForm Noncommercial; see docs/安装指南.md)
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 log = logging.getLogger("xl_addin.server")
 
 #: endpoint -> (the button's label, the add-in function it runs)
@@ -64,6 +67,12 @@ MALFORMED = "服务器收到的内容不是加载项发送的工作簿数据，�
 FAILED = "服务器处理时出错，工作簿未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所点按钮）。"
 LINK_BAD = "下载链接无效或已过期，请在 Excel 中重新点击“导出报告”。"
 NOT_FOUND = "没有这个地址。"
+
+
+#: the answer when even xlwings cannot build one: the alert action exactly as its remote engine writes it
+FALLBACK = {"actions": [{"func": "alert", "args": [FAILED, lb.TITLE, "ok", "critical", ""], "values": None,
+                         "sheet_position": None, "start_row": None, "start_column": None, "row_count": None,
+                         "column_count": None}]}
 
 
 @dataclass(frozen=True)
@@ -239,6 +248,11 @@ def create_app(cfg: Config) -> Any:
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
+    try:
+        _alert_only("")  # the remote engine must be there before the first click, not fail on every one
+    except Exception as exc:
+        raise RuntimeError("xlwings' remote engine is unavailable: set XLWINGS_LICENSE_KEY=noncommercial before "
+                           f"xlwings is first imported ({exc})") from exc
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     audit = Audit(cfg.data_dir / "audit.log")
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -292,8 +306,12 @@ def create_app(cfg: Config) -> Any:
             payload = json.loads(bytes(body))
         except (ValueError, UnicodeDecodeError):
             payload = None
-        answer, agency, result = await run_in_threadpool(run_button, button, payload, request.query_params.get("addin"),
-                                                         cfg, base_url(request))
+        try:
+            answer, agency, result = await run_in_threadpool(run_button, button, payload,
+                                                             request.query_params.get("addin"), cfg, base_url(request))
+        except Exception:  # run_button answers every failure itself; this is the last line, never a 500
+            log.exception("%s failed outside the button", label)
+            answer, agency, result = FALLBACK, "", "出错"
         done(200, agency, result)
         return JSONResponse(answer)
 

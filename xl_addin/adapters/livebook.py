@@ -7,7 +7,7 @@ these helpers, and writes back what they return. Everything here is testable wit
   :func:`~xl_addin.adapters.xlsx_reader.assemble`, so the add-in and the command line see the same report;
 - :func:`results_grid` is the 校验结果 table (one 2-D list, hyperlinks as ``=HYPERLINK`` formulas);
 - :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the three small
-  VBA helpers in ``macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection).
+  VBA helpers in ``xl_addin/macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection).
 
 A live workbook gives values, not formulas (xlwings' remote engine and the VBA client send values only), so a
 derived total is taken as an intact formula when its value is what the formula would compute (see
@@ -32,7 +32,7 @@ RESULTS_HEADERS = structure.RESULTS_HEADERS
 INPUT_COLOR = structure.INPUT_COLOR
 DERIVED_COLOR = structure.DERIVED_COLOR
 MARK_COLORS = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFE699", Severity.INFO: "DDEBF7"}
-#: the ``macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
+#: the ``xl_addin/macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
 GUARD_MACRO = "XaHelpers.XaGuard"
 PAINT_MACRO = "XaHelpers.XaPaint"
 WRITE_MACRO = "XaHelpers.XaWrite"

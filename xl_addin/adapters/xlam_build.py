@@ -1,14 +1,14 @@
-"""Builds the Excel add-in ``dist/xl_addin.xlam`` on Linux from the text sources in ``macros/``.
+"""Builds the Excel add-in ``dist/xl_addin.xlam`` on Linux from the text sources in ``xl_addin/macros/``.
 
-    python -m xl_addin.adapters.xlam_build [--macros macros] [-o dist/xl_addin.xlam] [--interpreter C:\\...\\pythonw.exe]
+    python -m xl_addin.adapters.xlam_build [-o dist/xl_addin.xlam] [--interpreter C:\\...\\pythonw.exe]
     xl-addin addin --server URL --token-file F -o 年报加载项.xlam      (the county's server add-in)
 
 Start: the ribbon add-in inside the installed xlwings wheel (``quickstart_addin_ribbon.xlam``), which carries
 xlwings' BSD-licensed ``RunPython`` (module ``xlwings``) and its ``Dictionary`` class. With pyOpenVBA: its demo
-module ``RibbonMyAddin`` is removed, every ``macros/*.bas`` is added (or replaced), and the xlwings module's
+module ``RibbonMyAddin`` is removed, every ``xl_addin/macros/*.bas`` is added (or replaced), and the xlwings module's
 ``PROJECT_NAME`` is set to ``xl_addin`` (so its settings live in ``%USERPROFILE%\\.xl_addin\\xl_addin.conf``).
 Then, editing the zip directly (never through openpyxl, which drops the ribbon): the 2007 ribbon part is
-replaced by ``macros/customUI14.xml`` (Office 2010+ schema) and the add-in's settings sheet is renamed. The zip
+replaced by ``xl_addin/macros/customUI14.xml`` (Office 2010+ schema) and the add-in's settings sheet is renamed. The zip
 is written with fixed timestamps and a fixed member order, so two builds are byte-identical.
 
 Hardening of xlwings' bundled VBA (module ``xlwings``, see :data:`XLWINGS_PATCHES`): its ``GetConfig`` only
@@ -18,7 +18,7 @@ folder); ``RunPython`` never puts the workbook's folder on ``sys.path`` and neve
 sheets. A generated module ``XaBuild`` carries the built-in values (server address, Authorization header,
 interpreter) and the Chinese messages of ``XaReady`` as ``ChrW`` expressions, so every module stays ASCII.
 
-The server add-in (``server=URL``) has the ribbon callbacks of ``macros/server/XaRibbon.bas`` (RunRemotePython
+The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros/server/XaRibbon.bas`` (RunRemotePython
 to the built-in address, with the Authorization header), xlwings' client modules (``Remote`` and the VBA-Web
 classes from the wheel; ``Remote`` patched to run its actions qualified with this add-in's name) and no
 汇总校验 button (that one needs the county office's own folders).
@@ -42,6 +42,8 @@ from .fileio import atomic_path
 
 ADDIN_NAME = "xl_addin"
 DEFAULT_OUT = Path("dist") / f"{ADDIN_NAME}.xlam"
+#: the VBA and ribbon sources, shipped inside the package so that an installed xl-addin can build add-ins
+MACROS = Path(__file__).resolve().parent.parent / "macros"
 RIBBON_PART = "customUI/customUI14.xml"
 OLD_RIBBON_PART = "customUI/customUI.xml"
 RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
@@ -165,7 +167,7 @@ def generated_module(server: str = "", auth: str = "", interpreter: str = "") ->
     return "\r\n".join(lines) + "\r\n"
 
 
-def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[str] = "macros",
+def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[str] = MACROS,
           base: str | os.PathLike[str] | None = None, *, server: str | None = None, auth: str = "",
           interpreter: str = "") -> Path:
     """The local add-in (RunPython; ``interpreter`` built in when given) or, with ``server``, the server add-in
@@ -249,7 +251,7 @@ def _rels(xml: bytes) -> bytes:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m xl_addin.adapters.xlam_build", description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--macros", default="macros")
+    ap.add_argument("--macros", default=str(MACROS))
     ap.add_argument("--interpreter", default="", help=r"Python built in, e.g. C:\Python311\pythonw.exe")
     args = ap.parse_args(argv)
     print(build(args.out, args.macros, interpreter=args.interpreter))
