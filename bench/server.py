@@ -10,6 +10,7 @@ Requests go to 127.0.0.1 only; every loop is bounded (clients × clicks requests
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import socket
@@ -81,9 +82,9 @@ def main() -> None:
                             r = c.post("/xl_addin/validate", content=body, headers=headers)
                             said = [a["args"][0] for a in r.json()["actions"] if a["func"] == "alert"]
                             ok = r.status_code == 200 and said[0].startswith("校验通过")
-                            problem = "" if ok else f"HTTP {r.status_code}"
+                            problem = "" if ok else f"HTTP {r.status_code}: {r.text[:80]}"
                         except (httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
-                            problem = type(exc).__name__
+                            problem = type(exc).__name__ + (": " + r.text[:300] if isinstance(exc, IndexError) else "")
                         ms = (time.perf_counter() - t0) * 1000
                         with lock:
                             latencies.append(ms)
@@ -104,6 +105,8 @@ def main() -> None:
     print(f"server 校验: {args.clients} clients x {args.clicks} clicks, {args.workers} worker(s), {os.cpu_count()} CPU(s): "
           f"p50 {q[49]:6.1f} ms  p95 {q[94]:6.1f} ms  max {max(latencies):6.1f} ms  errors {len(errors)}  "
           f"{len(latencies) / wall:6.1f} clicks/s   target: 0 errors, p95 ≤ 250 ms")
+    for problem, n in collections.Counter(errors).most_common(5):
+        print(f"  {n} x {problem}")
 
 
 if __name__ == "__main__":

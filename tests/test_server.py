@@ -312,3 +312,21 @@ def test_filled_fixture_shape(filled: Filler) -> None:
 
 def test_fallback_answer_is_what_xlwings_writes_for_an_alert() -> None:
     assert server._alert_only(server.FAILED) == server.FALLBACK
+
+
+def test_clicks_at_the_same_time_get_their_own_answers(live: Live, sample: Path, filled: Filler) -> None:
+    """xlwings' remote engine keeps its books in one app per process: concurrent clicks must not mix actions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = {"good": payload_from_xlsx(sample), "bad": payload_from_xlsx(filled({"t3.new.natural": -1}))}
+
+    def one(i: int) -> tuple[str, list[str], int]:
+        kind = "good" if i % 2 else "bad"
+        data = live.click("validate", bodies[kind]).json()
+        return kind, alerts(data), len(data["actions"])
+
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(one, range(48)))
+    for kind, said, n in results:
+        assert len(said) == 1 and n == 5, (kind, said, n)
+        assert said[0].startswith("校验通过" if kind == "good" else "校验不通过"), (kind, said)

@@ -153,7 +153,10 @@ def _alert_only(text: str) -> dict[str, Any]:
                          "book": {"name": "-", "active_sheet_index": 0, "selection": "A1"}, "names": [],
                          "sheets": [{"name": "-", "pictures": [], "tables": [], "values": [[None]]}]})
     book.app.alert(text, title=lb.TITLE, mode="critical")
-    return dict(book.json())
+    try:
+        return dict(book.json())
+    finally:
+        book.close()
 
 
 def _looks_like_payload(p: Any) -> bool:
@@ -195,8 +198,19 @@ class Audit:
                 os.close(fd)
 
 
+#: xlwings' remote engine keeps its books in one process-wide app (app.alert goes to the active book), so two
+#: clicks at once in one process would mix their actions: one click at a time per process (the work is CPU-bound
+#: under the GIL anyway); ``--workers`` processes run clicks in parallel
+_ENGINE = threading.Lock()
+
+
 def run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
     """(the answer, agency, result) for one click. Never raises: any failure is one Chinese alert."""
+    with _ENGINE:
+        return _run_button(button, payload, addin_hex, cfg, base_url)
+
+
+def _run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
     import xlwings as xw
 
     if not _looks_like_payload(payload):
@@ -218,6 +232,8 @@ def run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, ba
     except Exception:  # logged here, never shown to the clerk
         log.exception("%s failed", label)
         return _alert_only(FAILED), agency, "出错"
+    finally:
+        book.close()  # as xlwings-server's book dependency does: the engine's list of books stays empty
     alerts = [a["args"][0] for a in answer.get("actions", []) if a.get("func") == "alert"]
     result = str(alerts[-1]).split("\n")[0][:80] if alerts else "完成"
     return answer, agency, result
