@@ -59,7 +59,11 @@ class Session:
         if self._outline is None:
             self.reads += 1
             sheets = [s.name for s in self.book.sheets]
-            names = [(n.name, n.refers_to) for n in self.book.names]
+            if self.remote:  # the VBA client's own list (xlwings builds a Range per name for refers_to: 25% of a click)
+                names = [(n["name"], "='" + sheets[n["sheet_index"]].replace("'", "''") + "'!" + n["address"])
+                         for n in self.book.api.get("names") or [] if n.get("address")]
+            else:
+                names = [(n.name, n.refers_to) for n in self.book.names]
             self._outline = lb.outline(sheets, names)
         return self._outline
 
