@@ -309,7 +309,9 @@ def test_server_addin_buttons_post_to_the_built_in_server(server_xlam: Path) -> 
     assert "Function RunRemotePython(" in found["Remote"]
     assert 'Application.Run "\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!Remote." & action("func")' in found["Remote"]
     root = _ribbon_of(server_xlam)
-    assert "xaCollectFolder" not in {b.get("id") for b in root.iter(f"{{{CUSTOMUI_NS}}}button")}
+    buttons = {b.get("id"): b for b in root.iter(f"{{{CUSTOMUI_NS}}}button")}
+    assert "xaCollectFolder" not in buttons
+    assert "服务器" in (buttons["xaExportReport"].get("supertip") or "")
 
 
 def test_local_addin_has_no_server_and_can_bake_the_interpreter(tmp_path: Path) -> None:

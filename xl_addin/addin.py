@@ -9,11 +9,13 @@
     collect_folder(book=None) 汇总校验   asks for a folder and a roster, checks every report, opens the summary
 
 ``book=None`` means ``xw.Book.caller()``. Only the xlwings calls that both desktop ``RunPython`` and xlwings'
-remote engine (driven by the VBA client ``Remote.bas``) support are used: range values read/written (formulas as
-``"=..."`` strings), names and sheets listed, alert, and three ASCII-only VBA helpers run through
-``app.macro`` (``xl_addin/macros/XaHelpers.bas``: colour many cells, write scattered cells, re-apply sheet protection
-with ``UserInterfaceOnly``). Each click reads at most 3 times and writes at most 5 times, whatever the number of
-findings. All the deciding is in :mod:`xl_addin.adapters.livebook`.
+remote engine (driven by the VBA client ``Remote.bas``; see :mod:`xl_addin.server`) support are used: range values
+read, names and sheets listed, a sheet activated, alert, and small VBA helpers run through ``app.macro``
+(``xl_addin/macros/XaHelpers.bas``: re-apply sheet protection with ``UserInterfaceOnly``, colour many cells, write
+scattered cells, write the 校验结果 block) -- every write to a locked sheet goes through them. The ribbon passes the
+add-in's own file name (``addin=``, hex), and the helpers are run qualified with it. Each click reads at most 3
+times and writes at most 5 times, whatever the number of findings. All the deciding is in
+:mod:`xl_addin.adapters.livebook`.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ these helpers, and writes back what they return. Everything here is testable wit
 - :func:`snapshot` turns the blocks into a :class:`~xl_addin.model.ReportData` through the readers' own
   :func:`~xl_addin.adapters.xlsx_reader.assemble`, so the add-in and the command line see the same report;
 - :func:`results_grid` is the 校验结果 table (one 2-D list, hyperlinks as ``=HYPERLINK`` formulas);
-- :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the three small
-  VBA helpers in ``xl_addin/macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection).
+- :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the small VBA
+  helpers in ``xl_addin/macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection);
+  :func:`rows_text` is the block XaWriteRows writes (the 校验结果 sheet), :func:`qualified` and
+  :func:`addin_name` make those helpers run from our add-in only.
 
 A live workbook gives values, not formulas (xlwings' remote engine and the VBA client send values only), so a
 derived total is taken as an intact formula when its value is what the formula would compute (see

@@ -55,6 +55,8 @@ GENERATED_MODULE = "XaBuild"
 REMOTE_MODULES = (("Remote", "Remote.bas"), ("WebHelpers", "WebHelpers.bas"), ("IWebAuthenticator", "IWebAuthenticator.cls"),
                   ("WebClient", "WebClient.cls"), ("WebRequest", "WebRequest.cls"), ("WebResponse", "WebResponse.cls"))
 COLLECT_BUTTON = re.compile(rb'\s*<button id="xaCollectFolder"[^>]*/>')
+#: where 导出报告 puts the files: (the local add-in's tip, the server add-in's)
+EXPORT_TIP = ("保存在本工作簿所在文件夹。", "保存在县级服务器上，并在浏览器中打开下载页面。")
 
 #: (what it does, pattern, replacement, how many matches the base must have) applied to the module ``xlwings``
 XLWINGS_PATCHES: tuple[tuple[str, str, str, int], ...] = (
@@ -184,7 +186,11 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
         if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?(/[A-Za-z0-9._~\-/]*)?", server):
             raise ValueError(f"not a server address: {server!r} (e.g. https://gk.example.gov.cn or http://10.0.0.5:8765)")
         sources.update(module_sources(macros / "server"))
-        ribbon = COLLECT_BUTTON.sub(b"", ribbon, count=1)
+        ribbon, n = COLLECT_BUTTON.subn(b"", ribbon, count=1)
+        local_export, server_export = (t.encode() for t in EXPORT_TIP)
+        if n != 1 or ribbon.count(local_export) != 1:
+            raise ValueError("customUI14.xml changed: review the server add-in's ribbon edits")
+        ribbon = ribbon.replace(local_export, server_export)
         wheel = Path(base_addin()).parent / "addin"
         for name, fname in REMOTE_MODULES:
             text = (wheel / fname).read_text(encoding="ascii")
