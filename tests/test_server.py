@@ -330,3 +330,36 @@ def test_clicks_at_the_same_time_get_their_own_answers(live: Live, sample: Path,
     for kind, said, n in results:
         assert len(said) == 1 and n == 5, (kind, said, n)
         assert said[0].startswith("校验通过" if kind == "good" else "校验不通过"), (kind, said)
+
+
+def test_the_serve_command_runs_a_server(tmp_path: Path, sample: Path) -> None:
+    """`xl-addin serve` as a county admin starts it: a token file is made (owner-only), 127.0.0.1 answers."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    token_file = tmp_path / "token.txt"
+    proc = subprocess.Popen([sys.executable, "-m", "xl_addin", "serve", "--port", str(port), "--data-dir",
+                             str(tmp_path / "data"), "--token-file", str(token_file), "--workers", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/xl_addin/health", timeout=1).text == "ok":
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        assert token_file.stat().st_mode & 0o077 == 0
+        token = server.read_token(token_file)
+        r = httpx.post(base + "/xl_addin/about", content=json.dumps(payload_from_xlsx(sample)).encode(),
+                       headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        assert r.status_code == 200 and alerts(r.json())[0].startswith("政务公开年报工具")
+        assert httpx.post(base + "/xl_addin/about", content=b"{}", timeout=60).status_code == 401
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "已生成访问令牌" in out.decode()
+    assert json.loads((tmp_path / "data" / "audit.log").read_text(encoding="utf-8").splitlines()[0])["button"] == "关于"
