@@ -347,3 +347,88 @@ def test_libreoffice_imports_the_project(which: str, xlam: Path, server_xlam: Pa
     assert b"rror" not in done.stderr, done.stderr.decode(errors="replace")
     with zipfile.ZipFile(out) as z:
         assert "xl/vbaProject.bin" in z.namelist()
+
+
+# ---- the helpers run by pyOpenVBA's in-memory Excel on the real workbook -------------------------------------------
+
+def _excel_with_helpers(path: Path) -> tuple[Any, Any]:
+    from pyopenvba.apps.excel import ExcelApplication
+
+    app = ExcelApplication.open(path, with_vba=False)
+    app.add_module(xlam_build.module_sources(MACROS)["XaHelpers"], name="XaHelpers")
+    app.add_module("""
+Public Function FillOf(wb As Workbook, i As Long, a1 As String) As Long
+    FillOf = wb.Worksheets(i).Range(a1).Interior.Color
+End Function
+Public Function IsProtected(wb As Workbook, i As Long) As Boolean
+    IsProtected = wb.Worksheets(i).ProtectContents
+End Function
+""", name="Probe")
+    return app, app.workbooks()[0]
+
+
+def _run_actions(app: Any, wb: Any, actions: list[dict[str, Any]], *, skip: str = "") -> None:
+    """What Remote.bas's runMacro does with each of our actions (the qualifier names our add-in, dropped here)."""
+    for a in actions:
+        if a["func"] == "runMacro" and not (skip and a["args"][0].endswith(skip)):
+            app.run(a["args"][0].rsplit("!", 1)[-1], wb, *a["args"][1:])
+
+
+def _rgb(hex6: str) -> int:
+    r, g, b = (int(hex6[i:i + 2], 16) for i in (0, 2, 4))
+    return r + 256 * g + 65536 * b
+
+
+def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None:
+    """校验's actions, carried out by XaHelpers in pyOpenVBA's Excel model: 校验结果 filled through XaWriteRows,
+    the wrong cell red, every sheet still protected, no input cell changed. Without XaGuard first, Excel's
+    protection refuses the same writes (error 1004): the guard is what lets them through."""
+    import xlwings as xw
+
+    from xl_addin import spec
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    path = filled({"t3.new.natural": -1, "t2.rules.made": 3})
+    book = xw.Book(json=payload_from_xlsx(path))
+    s = addin.validate(book, addin="年报加载项.xlam".encode("utf-16-be").hex())
+    actions = book.json()["actions"]
+    sheets = [sh.name for sh in book.sheets]
+
+    from pyopenvba.interpreter import VBARuntimeError
+
+    app, wb = _excel_with_helpers(path)
+    with pytest.raises(VBARuntimeError, match="1004"):
+        _run_actions(app, wb, actions, skip=lb.GUARD_MACRO)
+
+    app, wb = _excel_with_helpers(path)
+    inputs = {(loc.sheet, loc.a1): app.sheet(loc.sheet).value(loc.a1) for k, loc in spec.LAYOUT.locations.items()
+              if k in spec.INPUT_KEYS}
+    _run_actions(app, wb, actions)
+    results = app.sheet(spec.RESULTS_SHEET)
+    assert [results.value(f"A{r}") for r in range(2, 2 + len(s.report.findings))] == [f.rule for f in s.report.findings]
+    assert results.value("A1") == lb.RESULTS_HEADERS[0]
+    loc = spec.LAYOUT.locations["t3.new.natural"]
+    row = next(i for i, f in enumerate(s.report.findings, start=2) if f.key == "t3.new.natural")
+    assert results.formula(f"D{row}") == f'=HYPERLINK("#\'{loc.sheet}\'!{loc.a1}","{loc.a1}")'
+    assert app.run("FillOf", wb, sheets.index(loc.sheet) + 1, loc.a1) == _rgb(lb.MARK_COLORS[lb.Severity.ERROR])
+    assert {w: app.sheet(w[0]).value(w[1]) for w in inputs} == inputs
+    for i, name in enumerate(sheets, start=1):
+        if name in lb.guard_sheets(lb.outline(sheets, [])) or name == spec.RESULTS_SHEET:
+            assert app.run("IsProtected", wb, i) is True, name
+
+
+def test_helpers_write_the_total_formulas(filled: Any) -> None:
+    import xlwings as xw
+
+    from xl_addin import spec, structure
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    path = filled({"t3.new.total": 999})
+    book = xw.Book(json=payload_from_xlsx(path))
+    addin.fill_totals(book)
+    app, wb = _excel_with_helpers(path)
+    _run_actions(app, wb, book.json()["actions"])
+    expected = structure.expected().formulas
+    for key in spec.DERIVED_KEYS:
+        loc = spec.LAYOUT.locations[key]
+        assert app.sheet(loc.sheet).formula(loc.a1) == expected[key], key
