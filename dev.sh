@@ -5,6 +5,8 @@
 #   bash dev.sh bench   install, print the benchmark figures
 #   bash dev.sh dist    install, build dist/ (template, sample, add-in)
 #   bash dev.sh docs    regenerate docs/rules.md from the rule catalogue
+#   bash dev.sh wheelhouse   dist/wheelhouse/: this project's wheel and every dependency for Windows x64 +
+#                            Python 3.11, plus install.bat, for PCs with no network; checked to resolve offline
 set -euo pipefail
 cd "$(dirname "$0")"
 job=${1:-demo}
@@ -59,7 +61,7 @@ case "$job" in
   test)
     setup_python
     setup_engines
-    "$VENV/bin/ruff" check xl_addin tests bench
+    "$VENV/bin/ruff" check xl_addin tests bench tools
     "$VENV/bin/mypy"
     "$VENV/bin/lint-imports"
     "$PY" -m pytest -q
@@ -75,5 +77,27 @@ case "$job" in
     setup_python
     "$PY" -m xl_addin rules --markdown > docs/rules.md
     ;;
-  *) echo "usage: bash dev.sh demo|test|bench|dist|docs" >&2; exit 2 ;;
+  wheelhouse)
+    setup_python
+    out=dist/wheelhouse
+    rm -rf "$out" && mkdir -p "$out"
+    "$PY" -m pip wheel -q --no-deps -w "$out" .
+    wheel=$(ls "$out"/xl_addin-*.whl)
+    # pip evaluates environment markers for this machine, so the Windows-only pywin32 (xlwings) is named here
+    "$PY" -m pip download -q -d "$out" --platform win_amd64 --python-version 3.11 --only-binary=:all: \
+      "$wheel[all]" pywin32
+    # pip evaluates markers for this machine: fetch whatever Windows needs on top, read from the wheels' metadata
+    for _ in 1 2 3; do
+      lacking=$("$PY" tools/wheelhouse_check.py "$out" "xl_addin[all]") && break
+      "$PY" -m pip download -q -d "$out" --platform win_amd64 --python-version 3.11 --only-binary=:all: $lacking
+    done
+    "$PY" tools/wheelhouse_check.py "$out" "xl_addin[all]"
+    cp install.bat "$out/install.bat"
+    check=$(mktemp -d)
+    "$PY" -m pip install -q --dry-run --no-index --find-links "$out" --platform win_amd64 --python-version 3.11 \
+      --only-binary=:all: --target "$check" "xl_addin[all]" pywin32
+    rm -rf "$check"
+    echo "dev.sh: $out ($(ls "$out" | wc -l) files) resolves offline for win_amd64 / Python 3.11"
+    ;;
+  *) echo "usage: bash dev.sh demo|test|bench|dist|docs|wheelhouse" >&2; exit 2 ;;
 esac

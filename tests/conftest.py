@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import os
 import shutil
+
+# before any test module imports xlwings: its remote engine (xlwings Server) is registered at import time only
+# when a licence key is set; government use is covered by the noncommercial key (docs/安装指南.md)
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path

@@ -64,7 +64,13 @@ def written_cells(book: Any) -> dict[tuple[str, str], Any]:
             for i, row in enumerate(a["values"]):
                 for j, v in enumerate(row):
                     out[(sheet, _a1(a["start_row"] + i, a["start_column"] + j))] = v
-        elif a["func"] == "runMacro" and a["args"][0] == lb.WRITE_MACRO:
+        elif a["func"] == "runMacro" and a["args"][0].endswith(lb.WRITE_ROWS_MACRO):
+            idx, corner = a["args"][1].split("!")
+            r0, c0 = spec.cell_index(corner)
+            for i, line in enumerate(a["args"][2].split(lb.ROW_SEP)):
+                for j, v in enumerate(line.split(lb.CELL_SEP)):
+                    out[(sheets[int(idx) - 1], _a1(r0 - 1 + i, c0 - 1 + j))] = v
+        elif a["func"] == "runMacro" and a["args"][0].endswith(lb.WRITE_MACRO):
             for item in a["args"][1].split(";"):
                 where, content = item.split("|", 1)
                 idx, a1 = where.split("!")
@@ -98,13 +104,12 @@ def check_actions(book: Any, session: Any) -> None:
     assert session.reads <= MAX_READS
     assert session.writes <= MAX_WRITES
     assert len(actions(book)) == session.writes
-    macros = {a["args"][0] for a in actions(book) if a["func"] == "runMacro"}
-    assert macros <= {lb.GUARD_MACRO, lb.PAINT_MACRO, lb.WRITE_MACRO}
+    macros = {a["args"][0].rsplit("!", 1)[-1] for a in actions(book) if a["func"] == "runMacro"}
+    assert macros <= {lb.GUARD_MACRO, lb.PAINT_MACRO, lb.WRITE_MACRO, lb.WRITE_ROWS_MACRO}
     for a in actions(book):
         if a["func"] == "runMacro":
             assert len(a["args"]) <= 10  # Remote.bas runMacro takes up to 10
-            for arg in a["args"][:2]:
-                assert str(arg).isascii()
+            assert str(a["args"][1]).isascii()  # ASCII specs (sheets by position); the name may carry the add-in's
 
 
 INPUT_CELLS = {(loc.sheet, loc.a1) for k, loc in spec.LAYOUT.locations.items()
@@ -346,3 +351,29 @@ def test_paint_spec_is_ascii_and_compact(sample: Path) -> None:
 
 def iter_actions(book: Any) -> Iterator[str]:
     yield from (a["func"] for a in actions(book))
+
+
+# ---- helper macros run in our add-in only --------------------------------------------------------------------
+
+def test_helpers_are_qualified_with_the_addin_name(filled: Filler) -> None:
+    """The ribbon passes ThisWorkbook.Name as XaHex; every helper then runs as 'file'!Module.Macro."""
+    name = "年报加载项.xlam"
+    hex_name = name.encode("utf-16-be").hex().upper()
+    book = book_of(filled({"t3.new.natural": -1}))
+    addin.validate(book, addin=hex_name)
+    macros = [a["args"][0] for a in actions(book) if a["func"] == "runMacro"]
+    assert len(macros) == 3
+    assert all(m.startswith("'年报加载项.xlam'!XaHelpers.Xa") for m in macros), macros
+    assert lb.qualified("XaHelpers.XaGuard", "it's.xlam") == "'it''s.xlam'!XaHelpers.XaGuard"
+
+
+@pytest.mark.parametrize("bad", ["zz", "0041", "00410042004300440045", "0041005B005D002E0078006C0061006D"])
+def test_a_bad_addin_name_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        lb.addin_name(bad)
+
+
+def test_results_texts_with_separators_stay_in_their_cells() -> None:
+    text = lb.rows_text([["A1", "x\x1fy", None], ["=HYPERLINK(\"#'表三'!D7\",\"D7\")", "", "z\x1e"]])
+    rows = [r.split(lb.CELL_SEP) for r in text.split(lb.ROW_SEP)]
+    assert rows == [["A1", "x y", ""], ["=HYPERLINK(\"#'表三'!D7\",\"D7\")", "", "z "]]

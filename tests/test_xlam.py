@@ -10,6 +10,7 @@ import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,12 @@ pytest.importorskip("xlwings")
 
 from conftest import need
 
-from xl_addin import addin
+from xl_addin import addin, server
 from xl_addin.adapters import livebook as lb
 from xl_addin.adapters import xlam_build
 
 ROOT = Path(__file__).resolve().parents[1]
-MACROS = ROOT / "macros"
+MACROS = ROOT / "xl_addin" / "macros"
 CUSTOMUI_NS = "http://schemas.microsoft.com/office/2009/07/customui"
 # The part of the customUI 2009/07 schema (customUI14.xsd) the ribbon may use: element -> allowed attributes
 SCHEMA_SUBSET = {
@@ -41,9 +42,29 @@ SCHEMA_SUBSET = {
 }
 
 
+SERVER_URL = "https://gk.example.gov.cn:8443/nb"
+TOKEN = "k" * 40
+
+
 @pytest.fixture(scope="module")
 def xlam(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return xlam_build.build(tmp_path_factory.mktemp("xlam") / "xl_addin.xlam", MACROS)
+
+
+@pytest.fixture(scope="module")
+def server_xlam(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built by the command the county uses."""
+    from click.testing import CliRunner
+
+    from xl_addin.cli import main
+
+    folder = tmp_path_factory.mktemp("server-xlam")
+    token_file = folder / "token.txt"
+    token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    out = folder / "年报加载项.xlam"
+    done = CliRunner().invoke(main, ["addin", "--server", SERVER_URL, "--token-file", str(token_file), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    return out
 
 
 def our_modules() -> dict[str, str]:
@@ -58,23 +79,31 @@ def test_build_is_reproducible(xlam: Path, tmp_path: Path) -> None:
         assert {i.date_time for i in z.infolist()} == {xlam_build.FIXED_TIME}
 
 
-def test_sources_are_ascii() -> None:
+def test_sources_are_ascii(xlam: Path, server_xlam: Path) -> None:
     bas = sorted(MACROS.glob("*.bas"))
-    assert {p.stem for p in bas} == {"XaRibbon", "XaHelpers"}
-    for p in bas:
+    assert {p.stem for p in bas} == {"XaRibbon", "XaHelpers", "XaConfig"}
+    for p in [*bas, *MACROS.glob("server/*.bas")]:
         assert p.read_bytes().isascii(), p
+    for built in (xlam, server_xlam):
+        generated = olevba_modules(built)[xlam_build.GENERATED_MODULE]
+        assert generated.isascii() and "ChrW(&H" in generated
 
 
-def test_olevba_modules_equal_sources(xlam: Path) -> None:
+def olevba_modules(path: Path) -> dict[str, str]:
+    """Module name -> source, as olevba (an independent reader) finds them in the built add-in."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # oletools uses deprecated pyparsing names
         from oletools.olevba import VBA_Parser
 
-        parser = VBA_Parser(str(xlam))
+        parser = VBA_Parser(str(path))
         try:
-            found = {Path(fname).stem: code for _, _, fname, code in parser.extract_macros()}
+            return {Path(fname).stem: code for _, _, fname, code in parser.extract_macros()}
         finally:
             parser.close()
+
+
+def test_olevba_modules_equal_sources(xlam: Path) -> None:
+    found = olevba_modules(xlam)
     for name, src in our_modules().items():
         assert name in found, sorted(found)
         assert xlam_build.body_of(found[name]) == src
@@ -142,18 +171,21 @@ def test_every_runpython_names_an_addin_function() -> None:
     assert len(bodies) == 6
     for _, body in bodies:
         lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("'")]
-        assert len(lines) == 1 and lines[0].startswith("RunPython "), lines
-        m = re.fullmatch(r'RunPython "import xl_addin\.addin as a; a\.(\w+)\(\)"', lines[0])
+        assert len(lines) == 2 and lines[0] == "If Not XaReady(True) Then Exit Sub", lines
+        m = re.fullmatch(r'RunPython "import xl_addin\.addin as a; a\.(\w+)\(addin=\'" & XaHex\(ThisWorkbook\.Name\) & "\'\)"',
+                         lines[1])
         assert m, lines[0]
         fn = getattr(addin, m.group(1))
         assert callable(fn)
         params = list(inspect.signature(fn).parameters.values())
         assert params[0].name == "book" and params[0].default is None
+        assert params[-1].name == "addin" and params[-1].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_helpers_the_python_side_calls_exist() -> None:
     src = our_modules()["XaHelpers"]
-    for macro in (lb.GUARD_MACRO, lb.PAINT_MACRO, lb.WRITE_MACRO, lb.PICK_FOLDER_MACRO, lb.PICK_ROSTER_MACRO):
+    for macro in (lb.GUARD_MACRO, lb.PAINT_MACRO, lb.WRITE_MACRO, lb.WRITE_ROWS_MACRO, lb.PICK_FOLDER_MACRO,
+                  lb.PICK_ROSTER_MACRO, server.FOLLOW_MACRO):
         module, proc = macro.split(".")
         assert module == "XaHelpers"
         assert re.search(rf"^Public (Sub|Function) {proc}\(wb As Workbook, ", src, re.M), proc
@@ -166,16 +198,237 @@ def test_settings_sheet_renamed(xlam: Path) -> None:
     assert 'name="_xl_addin.conf"' in wbxml and "_myaddin.conf" not in wbxml
 
 
+# ---- what the checked workbook can no longer do -------------------------------------------------------------------
+
+def _proc(src: str, header: str) -> str:
+    m = re.search(rf"(?ms)^{re.escape(header)}.*?^End (Function|Sub)", src)
+    assert m, header
+    return m.group(0)
+
+
+@pytest.mark.parametrize("which", ["local", "server"])
+def test_the_checked_workbook_cannot_choose_what_runs(which: str, xlam: Path, server_xlam: Path) -> None:
+    """xlwings reads settings from an xl_addin.conf sheet of the active workbook and a config file in its folder,
+    puts its folder first on sys.path and runs its *.py sheets: none of it is left in the built add-in."""
+    found = olevba_modules(xlam if which == "local" else server_xlam)
+    xlwings_vba = found["xlwings"]
+    get_config = _proc(xlwings_vba, "Function GetConfig(")
+    code = [ln.strip() for ln in get_config.splitlines()[1:-1] if ln.strip() and not ln.strip().startswith("'")]
+    assert code == ["GetConfig = XaGetConfig(configKey, default)"]
+    config = found["XaConfig"]
+    for workbook_source in ("ActiveWorkbook", "GetConfigFromSheet", "GetDirectoryConfigFilePath", ".Sheets("):
+        assert workbook_source not in config
+    run_python = _proc(xlwings_vba, "Public Function RunPython(")
+    assert 'AddExcelDir = "false"' in run_python and "uses_embedded_code = False" in run_python
+    assert "ADD_WORKBOOK_TO_PYTHONPATH" not in xlwings_vba
+    assert xlwings_vba.count("GetConfigFromSheet(ActiveWorkbook)") == 0
+
+
+def test_python_side_adds_no_workbook_folder_to_sys_path(tmp_path: Path) -> None:
+    """What the patched RunPython hands xlwings.utils.prepare_sys_path: the workbook's folder (where a dropped
+    xl_addin.py would sit) never lands on sys.path; xlwings' own default ("true") would put it there."""
+    import sys
+
+    from xlwings.utils import prepare_sys_path
+
+    workbook = tmp_path / "returned" / "年报.xlsx"
+    before = list(sys.path)
+    try:
+        prepare_sys_path(f"false;{workbook};C:/addin/xl_addin.xlam;;;;")  # 7 fields, as RunPython builds them
+        # only "" (the current folder: ExecuteWindows first changes to the interpreter's own folder)
+        assert set(sys.path) - set(before) <= {""} and str(workbook.parent) not in sys.path
+        prepare_sys_path(f"true;{workbook};;;;;")
+        assert str(workbook.parent) in sys.path  # the unpatched behaviour, so the check above can fail
+    finally:
+        sys.path[:] = before
+
+
+def _vba(*modules: str) -> object:
+    from pyopenvba.interpreter import Interpreter
+
+    vba = Interpreter()
+    for name in modules:
+        vba.add_module(xlam_build.module_sources(MACROS)[name], name=name)
+    return vba
+
+
+def test_config_file_read_with_bom_without_bom_and_key_equals_value() -> None:
+    """XaConfig run by pyOpenVBA's interpreter on the bytes Notepad writes (UTF-8 with and without BOM)."""
+    vba: Any = _vba("XaConfig")
+    vba.add_module('''
+Public Function FromHex(h As String) As String
+    Dim b() As Byte, i As Long
+    ReDim b(0 To Len(h) \\ 2 - 1)
+    For i = 0 To Len(h) \\ 2 - 1
+        b(i) = CByte("&H" & Mid$(h, 2 * i + 1, 2))
+    Next i
+    FromHex = XaDecode(b)
+End Function
+Public Function Lookup(text As String, key As String) As String
+    Dim value As String
+    If XaConfigValue(text, key, value) Then Lookup = value Else Lookup = "<none>"
+End Function
+''', name="T")
+    line = '"INTERPRETER_WIN","C:\\Users\\张三\\Python311\\pythonw.exe"\r\n"SHOW CONSOLE","False"\r\n'
+    for raw in (b"\xef\xbb\xbf" + line.encode(), line.encode()):
+        text = vba.run("FromHex", [raw.hex()])
+        assert str(text) == line
+        assert str(vba.run("Lookup", [text, "interpreter_win"])) == "C:\\Users\\张三\\Python311\\pythonw.exe"
+    assert str(vba.run("Lookup", ["INTERPRETER_WIN = C:\\a,b\\p.exe", "INTERPRETER_WIN"])) == "C:\\a,b\\p.exe"
+    assert str(vba.run("Lookup", ["\ufeffINTERPRETER_WIN=x", "PYTHONPATH"])) == "<none>"
+
+
+def test_addin_name_crosses_as_hex() -> None:
+    vba: Any = _vba("XaHelpers")
+    for name in ("xl_addin.xlam", "年报加载项（2025）.xlam"):
+        assert lb.addin_name(str(vba.run("XaHex", [name]))) == name
+
+
+# ---- the server add-in ---------------------------------------------------------------------------------------------
+
+def test_server_addin_buttons_post_to_the_built_in_server(server_xlam: Path) -> None:
+    found = olevba_modules(server_xlam)
+    ribbon = found["XaRibbon"]
+    code = [ln for ln in ribbon.splitlines() if not ln.strip().startswith("'")]
+    assert not [ln for ln in code if re.search(r"\bRunPython\b", ln)]
+    bodies = dict(re.findall(r"(?ms)^Public Sub (\w+)\(control As IRibbonControl\)\r?\n(.*?)^End Sub", ribbon))
+    assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout"}
+    for sub, body in bodies.items():
+        lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
+        assert lines[0] == "If Not XaReady(False) Then Exit Sub"
+        m = re.fullmatch(r'RunRemotePython XA_SERVER_URL & "/xl_addin/(\w+)\?addin=" & XaHex\(ThisWorkbook\.Name\), '
+                         r"headers:=XaHeaders\(\)", lines[1])
+        assert m, (sub, lines)
+        assert m.group(1) in server.BUTTONS
+    generated = found[xlam_build.GENERATED_MODULE]
+    assert f'Public Const XA_SERVER_URL As String = "{SERVER_URL}"' in generated
+    assert f'Public Const XA_AUTH As String = "Bearer {TOKEN}"' in generated
+    assert 'd.Add "Authorization", XA_AUTH' in ribbon
+    # xlwings' client is there, and runs its actions in this add-in only
+    assert {"Remote", "WebClient", "WebRequest", "WebResponse", "WebHelpers", "IWebAuthenticator"} <= set(found)
+    assert "Function RunRemotePython(" in found["Remote"]
+    assert 'Application.Run "\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!Remote." & action("func")' in found["Remote"]
+    root = _ribbon_of(server_xlam)
+    buttons = {b.get("id"): b for b in root.iter(f"{{{CUSTOMUI_NS}}}button")}
+    assert "xaCollectFolder" not in buttons
+    assert "服务器" in (buttons["xaExportReport"].get("supertip") or "")
+
+
+def test_local_addin_has_no_server_and_can_bake_the_interpreter(tmp_path: Path) -> None:
+    out = xlam_build.build(tmp_path / "xl_addin.xlam", MACROS, interpreter="C:\\Users\\张三\\Python311\\pythonw.exe")
+    generated = olevba_modules(out)[xlam_build.GENERATED_MODULE]
+    assert 'XA_SERVER_URL As String = ""' in generated and 'XA_AUTH As String = ""' in generated
+    assert 'XaInterpreter = "C:\\Users\\" & ChrW(&H5F20) & ChrW(&H4E09) & "\\Python311\\pythonw.exe"' in generated
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "http://a b", 'http://x/"', "http://x/?a=1"])
+def test_server_address_is_checked(url: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        xlam_build.build(tmp_path / "x.xlam", MACROS, server=url, auth="Bearer " + TOKEN)
+
+
+def _ribbon_of(path: Path) -> ET.Element:
+    with zipfile.ZipFile(path) as z:
+        return ET.fromstring(z.read(xlam_build.RIBBON_PART))
+
+
 @pytest.mark.libreoffice
-def test_libreoffice_imports_the_project(xlam: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", ["local", "server"])
+def test_libreoffice_imports_the_project(which: str, xlam: Path, server_xlam: Path, tmp_path: Path) -> None:
+    xlam = xlam if which == "local" else server_xlam
     soffice = need("soffice")
     with tempfile.TemporaryDirectory(prefix="xl_addin-lo-") as profile:
         cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                "--infilter=Calc MS Excel 2007 VBA XML", "--convert-to", "xlsm:Calc MS Excel 2007 VBA XML",
                "--outdir", str(tmp_path), str(xlam)]
         done = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
-    out = tmp_path / "xl_addin.xlsm"
+    out = tmp_path / (xlam.stem + ".xlsm")
     assert done.returncode == 0 and out.exists(), done.stderr.decode(errors="replace")
     assert b"rror" not in done.stderr, done.stderr.decode(errors="replace")
     with zipfile.ZipFile(out) as z:
         assert "xl/vbaProject.bin" in z.namelist()
+
+
+# ---- the helpers run by pyOpenVBA's in-memory Excel on the real workbook -------------------------------------------
+
+def _excel_with_helpers(path: Path) -> tuple[Any, Any]:
+    from pyopenvba.apps.excel import ExcelApplication
+
+    app = ExcelApplication.open(path, with_vba=False)
+    app.add_module(xlam_build.module_sources(MACROS)["XaHelpers"], name="XaHelpers")
+    app.add_module("""
+Public Function FillOf(wb As Workbook, i As Long, a1 As String) As Long
+    FillOf = wb.Worksheets(i).Range(a1).Interior.Color
+End Function
+Public Function IsProtected(wb As Workbook, i As Long) As Boolean
+    IsProtected = wb.Worksheets(i).ProtectContents
+End Function
+""", name="Probe")
+    return app, app.workbooks()[0]
+
+
+def _run_actions(app: Any, wb: Any, actions: list[dict[str, Any]], *, skip: str = "") -> None:
+    """What Remote.bas's runMacro does with each of our actions (the qualifier names our add-in, dropped here)."""
+    for a in actions:
+        if a["func"] == "runMacro" and not (skip and a["args"][0].endswith(skip)):
+            app.run(a["args"][0].rsplit("!", 1)[-1], wb, *a["args"][1:])
+
+
+def _rgb(hex6: str) -> int:
+    r, g, b = (int(hex6[i:i + 2], 16) for i in (0, 2, 4))
+    return r + 256 * g + 65536 * b
+
+
+def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None:
+    """校验's actions, carried out by XaHelpers in pyOpenVBA's Excel model: 校验结果 filled through XaWriteRows,
+    the wrong cell red, every sheet still protected, no input cell changed. Without XaGuard first, Excel's
+    protection refuses the same writes (error 1004): the guard is what lets them through."""
+    import xlwings as xw
+
+    from xl_addin import spec
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    path = filled({"t3.new.natural": -1, "t2.rules.made": 3})
+    book = xw.Book(json=payload_from_xlsx(path))
+    s = addin.validate(book, addin="年报加载项.xlam".encode("utf-16-be").hex())
+    actions = book.json()["actions"]
+    sheets = [sh.name for sh in book.sheets]
+
+    from pyopenvba.interpreter import VBARuntimeError
+
+    app, wb = _excel_with_helpers(path)
+    with pytest.raises(VBARuntimeError, match="1004"):
+        _run_actions(app, wb, actions, skip=lb.GUARD_MACRO)
+
+    app, wb = _excel_with_helpers(path)
+    inputs = {(loc.sheet, loc.a1): app.sheet(loc.sheet).value(loc.a1) for k, loc in spec.LAYOUT.locations.items()
+              if k in spec.INPUT_KEYS}
+    _run_actions(app, wb, actions)
+    results = app.sheet(spec.RESULTS_SHEET)
+    assert [results.value(f"A{r}") for r in range(2, 2 + len(s.report.findings))] == [f.rule for f in s.report.findings]
+    assert results.value("A1") == lb.RESULTS_HEADERS[0]
+    loc = spec.LAYOUT.locations["t3.new.natural"]
+    row = next(i for i, f in enumerate(s.report.findings, start=2) if f.key == "t3.new.natural")
+    assert results.formula(f"D{row}") == f'=HYPERLINK("#\'{loc.sheet}\'!{loc.a1}","{loc.a1}")'
+    assert app.run("FillOf", wb, sheets.index(loc.sheet) + 1, loc.a1) == _rgb(lb.MARK_COLORS[lb.Severity.ERROR])
+    assert {w: app.sheet(w[0]).value(w[1]) for w in inputs} == inputs
+    for i, name in enumerate(sheets, start=1):
+        if name in lb.guard_sheets(lb.outline(sheets, [])) or name == spec.RESULTS_SHEET:
+            assert app.run("IsProtected", wb, i) is True, name
+
+
+def test_helpers_write_the_total_formulas(filled: Any) -> None:
+    import xlwings as xw
+
+    from xl_addin import spec, structure
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    path = filled({"t3.new.total": 999})
+    book = xw.Book(json=payload_from_xlsx(path))
+    addin.fill_totals(book)
+    app, wb = _excel_with_helpers(path)
+    _run_actions(app, wb, book.json()["actions"])
+    expected = structure.expected().formulas
+    for key in spec.DERIVED_KEYS:
+        loc = spec.LAYOUT.locations[key]
+        assert app.sheet(loc.sheet).formula(loc.a1) == expected[key], key

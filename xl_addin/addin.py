@@ -1,5 +1,5 @@
 """The Excel add-in's buttons (ribbon tab 政务公开年报), one function each, called by a one-line ``RunPython`` in
-``macros/XaRibbon.bas``::
+``xl_addin/macros/XaRibbon.bas``::
 
     validate(book=None)       校验       findings to 校验结果 (with hyperlinks), offending cells coloured, verdict
     fill_totals(book=None)    计算合计   every derived total written back as its formula; inputs never touched
@@ -9,11 +9,13 @@
     collect_folder(book=None) 汇总校验   asks for a folder and a roster, checks every report, opens the summary
 
 ``book=None`` means ``xw.Book.caller()``. Only the xlwings calls that both desktop ``RunPython`` and xlwings'
-remote engine (driven by the VBA client ``Remote.bas``) support are used: range values read/written (formulas as
-``"=..."`` strings), names and sheets listed, alert, and three ASCII-only VBA helpers run through
-``app.macro`` (``macros/XaHelpers.bas``: colour many cells, write scattered cells, re-apply sheet protection
-with ``UserInterfaceOnly``). Each click reads at most 3 times and writes at most 5 times, whatever the number of
-findings. All the deciding is in :mod:`xl_addin.adapters.livebook`.
+remote engine (driven by the VBA client ``Remote.bas``; see :mod:`xl_addin.server`) support are used: range values
+read, names and sheets listed, a sheet activated, alert, and small VBA helpers run through ``app.macro``
+(``xl_addin/macros/XaHelpers.bas``: re-apply sheet protection with ``UserInterfaceOnly``, colour many cells, write
+scattered cells, write the 校验结果 block) -- every write to a locked sheet goes through them. The ribbon passes the
+add-in's own file name (``addin=``, hex), and the helpers are run qualified with it. Each click reads at most 3
+times and writes at most 5 times, whatever the number of findings. All the deciding is in
+:mod:`xl_addin.adapters.livebook`.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ class Stop(Exception):
 class Session:
     """One click on one workbook: the few bulk reads and writes, counted (see bench/addin.py)."""
 
-    def __init__(self, book: xw.Book | None) -> None:
+    def __init__(self, book: xw.Book | None, addin: str | None = None) -> None:
         if book is None:
             import xlwings as xw
 
             book = xw.Book.caller()
         self.book = book
+        #: the add-in's file name: helper macros are run as 'file'!Module.Macro (see livebook.qualified)
+        self.addin = addin
         self.remote = book.app.engine.name == "remote" if hasattr(book.app, "engine") else False
         self.reads = 0
         self.writes = 0
@@ -57,7 +61,11 @@ class Session:
         if self._outline is None:
             self.reads += 1
             sheets = [s.name for s in self.book.sheets]
-            names = [(n.name, n.refers_to) for n in self.book.names]
+            if self.remote:  # the VBA client's own list (xlwings builds a Range per name for refers_to: 25% of a click)
+                names = [(n["name"], "='" + sheets[n["sheet_index"]].replace("'", "''") + "'!" + n["address"])
+                         for n in self.book.api.get("names") or [] if n.get("address")]
+            else:
+                names = [(n.name, n.refers_to) for n in self.book.names]
             self._outline = lb.outline(sheets, names)
         return self._outline
 
@@ -78,14 +86,14 @@ class Session:
     # ---- writes ---------------------------------------------------------------------------------------------
     def _macro(self, name: str, *args: Any) -> Any:
         self.writes += 1
-        macro = self.book.app.macro(name)
+        macro = self.book.app.macro(lb.qualified(name, self.addin))
         if self.remote:  # the VBA client passes the workbook itself as the first argument
             return macro(*args)
         return macro(self.book, *args)
 
     def guard(self, sheets: Sequence[str]) -> None:
         """Re-apply the template's protection with UserInterfaceOnly, so the writes that follow may change locked
-        cells (see macros/XaHelpers.bas). Desktop Excel returns False when it could not (and has said why)."""
+        cells (see xl_addin/macros/XaHelpers.bas). Desktop Excel returns False when it could not (and has said why)."""
         o = self.outline()
         if self._macro(lb.GUARD_MACRO, spec.PROTECTION_PASSWORD, lb.guard_spec(o, sheets), lb.GUARD_FAILED) is False:
             raise Stop
@@ -96,16 +104,16 @@ class Session:
     def write_cells(self, write_spec: str) -> None:
         self._macro(lb.WRITE_MACRO, write_spec)
 
-    def write_block(self, sheet: str, rows: list[list[Any]]) -> None:
-        self.writes += 1
-        self.book.sheets[sheet].range((1, 1)).value = rows
+    def write_rows(self, sheet: str, rows: list[list[Any]]) -> None:
+        """A block of texts from A1 of a locked sheet, through XaWriteRows like every other locked cell."""
+        self._macro(lb.WRITE_ROWS_MACRO, f"{self.outline().index(sheet)}!A1", lb.rows_text(rows))
 
     def activate(self, sheet: str) -> None:
         self.writes += 1
         self.book.sheets[sheet].activate()
 
     def pick(self, macro: str, prompt: str) -> str:
-        """Desktop Excel only: a file or folder dialog (macros/XaHelpers.bas); "" when the user cancels."""
+        """Desktop Excel only: a file or folder dialog (xl_addin/macros/XaHelpers.bas); "" when the user cancels."""
         if self.remote:
             return ""
         return str(self._macro(macro, prompt) or "")
@@ -131,8 +139,8 @@ def _click(fn: F) -> F:
     import functools
 
     @functools.wraps(fn)
-    def run(book: xw.Book | None = None, *args: Any, **kwargs: Any) -> Any:
-        s = Session(book)
+    def run(book: xw.Book | None = None, *args: Any, addin: str | None = None, **kwargs: Any) -> Any:
+        s = Session(book, lb.addin_name(addin))
         try:
             return fn(s, *args, **kwargs)
         except lb.NotOurs as exc:
@@ -143,7 +151,8 @@ def _click(fn: F) -> F:
 
     sig = inspect.signature(fn)
     book = inspect.Parameter("book", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)
-    run.__signature__ = sig.replace(parameters=[book, *list(sig.parameters.values())[1:]])  # type: ignore[attr-defined]
+    named = inspect.Parameter("addin", inspect.Parameter.KEYWORD_ONLY, default=None)
+    run.__signature__ = sig.replace(parameters=[book, *list(sig.parameters.values())[1:], named])  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
 
 
@@ -157,7 +166,7 @@ def validate(s: Session) -> Session:
         return s
     old = s.used_rows(spec.RESULTS_SHEET)
     s.guard(lb.guard_sheets(o))
-    s.write_block(spec.RESULTS_SHEET, lb.results_grid(report, old))
+    s.write_rows(spec.RESULTS_SHEET, lb.results_grid(report, old))
     s.paint(lb.paint_spec(o, data.locations, lb.marks(report, data.locations)))
     s.activate(spec.RESULTS_SHEET)
     s.alert(lb.verdict(report), critical=not report.valid)
@@ -187,7 +196,7 @@ def clear_marks(s: Session) -> Session:
     s.guard(lb.guard_sheets(o))
     s.paint(lb.paint_spec(o, locs))
     if spec.RESULTS_SHEET in o.sheets:
-        s.write_block(spec.RESULTS_SHEET, lb.cleared_grid(old))
+        s.write_rows(spec.RESULTS_SHEET, lb.cleared_grid(old))
     s.alert("已清除校验标记。")
     return s
 
@@ -210,8 +219,11 @@ def _book_dir(s: Session) -> Path | None:
 
 
 @_click
-def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None) -> Session:
-    """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``)."""
+def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
+                  where: Callable[[list[Path]], str] | None = None) -> Session:
+    """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``).
+
+    ``where(files)`` (the server): the line that tells the clerk where the files are, instead of the folder."""
     from .adapters.exporter import ExportError
 
     _, data = s.report_data()
@@ -226,7 +238,8 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None) -> 
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s
     note = "" if report.valid else f"\n注意：{lb.verdict(report)}导出的报告可能有误，请先改正。"
-    s.alert("已导出：" + "、".join(p.name for p in written) + f"\n位置：{target}" + note, critical=not report.valid)
+    place = where(written) if where is not None else f"位置：{target}"
+    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note, critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]
     return s
 

@@ -265,5 +265,59 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         click.echo(f"注意：校验{report.summary_zh()}，导出的报告可能有误，请用 xl-addin check 查看并改正后重新导出。",
                    err=True)
 
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；默认只接受本机连接（由反向代理转发），0.0.0.0 表示接受所有网卡")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535), help="端口")
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False), help="数据目录：导出的报告和访问日志 audit.log")
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False),
+              help="访问令牌文件；不存在时自动生成（只有本用户可读），制作加载项时使用同一文件")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="工作进程数（建议 = CPU 核数）")
+@click.option("--public-url", help="各单位访问本服务的地址（经反向代理时，如 https://gk.example.gov.cn），用于下载链接")
+def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None) -> None:
+    """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。"""
+    from . import server
+
+    if not Path(token_file).exists():
+        server.make_token_file(token_file)
+        click.echo(f"已生成访问令牌：{token_file}（请妥善保管；制作加载项时用 --token-file 指定同一文件）")
+    try:
+        server.read_token(token_file)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
+    server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url)
+
+
+@main.command()
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="输出的加载项文件（.xlam）")
+@click.option("--server", "server_url", help="县级服务器地址（如 https://gk.example.gov.cn）：制作服务器版加载项")
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False), help="访问令牌文件（与 xl-addin serve 相同）")
+@click.option("--interpreter", default="", help=r"本地版：写入加载项的 Python 路径，如 C:\Python311\pythonw.exe")
+def addin(out: str, server_url: str | None, token_file: str | None, interpreter: str) -> None:
+    """制作 Excel 加载项：服务器版（--server，按钮把工作簿发到县级服务器处理）或本地版（RunPython）。"""
+    from . import server
+    from .adapters import xlam_build
+
+    if Path(out).suffix.lower() != ".xlam":
+        _fail(f"加载项文件应以 .xlam 结尾：{out}")
+    if bool(server_url) != bool(token_file):
+        _fail("制作服务器版加载项需要同时指定 --server 和 --token-file。")
+    if server_url and interpreter:
+        _fail("服务器版加载项不使用本机 Python，请不要指定 --interpreter。")
+    auth = ""
+    if token_file:
+        try:
+            auth = server.auth_header(server.read_token(token_file))
+        except ValueError as exc:
+            _fail(str(exc))
+    try:
+        xlam_build.build(out, server=server_url or None, auth=auth, interpreter=interpreter)
+    except ValueError as exc:
+        _fail(str(exc))
+    kind = f"服务器版（{server_url}）" if server_url else "本地版"
+    click.echo(f"已生成{kind}加载项：{out}")
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -6,8 +6,10 @@ these helpers, and writes back what they return. Everything here is testable wit
 - :func:`snapshot` turns the blocks into a :class:`~xl_addin.model.ReportData` through the readers' own
   :func:`~xl_addin.adapters.xlsx_reader.assemble`, so the add-in and the command line see the same report;
 - :func:`results_grid` is the 校验结果 table (one 2-D list, hyperlinks as ``=HYPERLINK`` formulas);
-- :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the three small
-  VBA helpers in ``macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection).
+- :func:`paint_spec`, :func:`write_spec` and :func:`guard_spec` are the ASCII argument strings of the small VBA
+  helpers in ``xl_addin/macros/XaHelpers.bas`` (colour cells, write scattered cells, re-apply sheet protection);
+  :func:`rows_text` is the block XaWriteRows writes (the 校验结果 sheet), :func:`qualified` and
+  :func:`addin_name` make those helpers run from our add-in only.
 
 A live workbook gives values, not formulas (xlwings' remote engine and the VBA client send values only), so a
 derived total is taken as an intact formula when its value is what the formula would compute (see
@@ -33,12 +35,15 @@ RESULTS_HEADERS = structure.RESULTS_HEADERS
 INPUT_COLOR = structure.INPUT_COLOR
 DERIVED_COLOR = structure.DERIVED_COLOR
 MARK_COLORS = structure.MARK_COLORS
-#: the ``macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
+#: the ``xl_addin/macros/XaHelpers.bas`` entry points (module-qualified, so Application.Run finds them in the add-in)
 GUARD_MACRO = "XaHelpers.XaGuard"
 PAINT_MACRO = "XaHelpers.XaPaint"
 WRITE_MACRO = "XaHelpers.XaWrite"
+WRITE_ROWS_MACRO = "XaHelpers.XaWriteRows"
 PICK_FOLDER_MACRO = "XaHelpers.XaPickFolder"
 PICK_ROSTER_MACRO = "XaHelpers.XaPickFile"
+#: XaWriteRows' separators: between the cells of a row, between rows (control characters no cell text needs)
+CELL_SEP, ROW_SEP = "\x1f", "\x1e"
 #: protection flags passed to XaGuard (bit 1: allow formatting rows, bit 2: allow filtering), as the template sets
 FLAG_FORMAT_ROWS, FLAG_FILTER = 1, 2
 
@@ -48,6 +53,14 @@ NO_RESULTS_SHEET = f"工作簿中没有“{spec.RESULTS_SHEET}”工作表，无
 NOT_RUN = structure.RESULTS_NOT_RUN
 GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改动），本次没有写入。"
                 "请把工作簿发回县政务公开办，或用新模板重新填报。")
+#: what the add-in's VBA says before any Python runs (XaHelpers.XaReady; built into the module XaBuild)
+VBA_TEXTS = {
+    "title": TITLE,
+    "no_book": "请先打开要处理的年报工作簿，再点击“政务公开年报”选项卡上的按钮。",
+    "protected_view": "工作簿正处于“受保护的视图”，加载项无法读取。请先点击黄色提示栏中的“启用编辑”，再点击按钮。",
+    "no_python": "找不到本机的 Python 程序，加载项无法运行。请联系信息化管理员按《安装指南》设置 Python 路径，"
+                 "或改用县政务公开办提供的服务器版加载项。当前设置：",
+}
 PICK_FOLDER_PROMPT = "请选择收齐各单位年报工作簿的文件夹"
 PICK_ROSTER_PROMPT = "请选择单位名单（.xlsx 或 .csv）；点“取消”则按文件夹中找到的单位汇总"
 COLLECT_OUT_NAME = "汇总校验结果.xlsx"
@@ -294,6 +307,35 @@ def write_spec(o: Outline, cells: Iterable[tuple[str, str, str]]) -> str:
             raise ValueError(f"cannot pass {content!r} to XaWrite")
         parts.append(f"{o.index(sheet)}!{a1}|{content}")
     return ";".join(parts)
+
+
+def rows_text(rows: Sequence[Sequence[CellValue]]) -> str:
+    """XaWriteRows' block argument: cells joined by CELL_SEP, rows by ROW_SEP, each set as the cell's Formula
+    (texts that Excel would take for a formula are already quoted by :func:`results_grid`)."""
+    def cell(v: CellValue) -> str:
+        return "" if v is None else str(v).replace(CELL_SEP, " ").replace(ROW_SEP, " ")
+
+    return ROW_SEP.join(CELL_SEP.join(cell(v) for v in row) for row in rows)
+
+
+def qualified(macro: str, addin: str | None) -> str:
+    """``'<add-in file>'!Module.Macro``: Application.Run then finds the helper in our add-in only, never in the
+    workbook being checked (which might carry a module of the same name)."""
+    return macro if not addin else "'" + addin.replace("'", "''") + "'!" + macro
+
+
+def addin_name(hex_text: str | None) -> str | None:
+    """The add-in's file name from what the VBA side sends (``XaHex(ThisWorkbook.Name)``: UTF-16 code units as
+    4 hex digits each, so any name crosses a command line or a URL as ASCII). None for None or "".
+    Raises ValueError for anything that is not such a name."""
+    if not hex_text:
+        return None
+    if len(hex_text) % 4 or len(hex_text) > 1024:
+        raise ValueError("bad add-in name")
+    name = bytes.fromhex(hex_text).decode("utf-16-be")
+    if not name.lower().endswith((".xlam", ".xla")) or any(ord(ch) < 32 or ch in "[]!" for ch in name):
+        raise ValueError("bad add-in name")
+    return name
 
 
 def derived_cells(data: ReportData) -> list[tuple[str, str, str]]:

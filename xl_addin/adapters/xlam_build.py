@@ -1,14 +1,27 @@
-"""Builds the Excel add-in ``dist/xl_addin.xlam`` on Linux from the text sources in ``macros/``.
+"""Builds the Excel add-in ``dist/xl_addin.xlam`` on Linux from the text sources in ``xl_addin/macros/``.
 
-    python -m xl_addin.adapters.xlam_build [--macros macros] [-o dist/xl_addin.xlam]
+    python -m xl_addin.adapters.xlam_build [-o dist/xl_addin.xlam] [--interpreter C:\\...\\pythonw.exe]
+    xl-addin addin --server URL --token-file F -o 年报加载项.xlam      (the county's server add-in)
 
 Start: the ribbon add-in inside the installed xlwings wheel (``quickstart_addin_ribbon.xlam``), which carries
 xlwings' BSD-licensed ``RunPython`` (module ``xlwings``) and its ``Dictionary`` class. With pyOpenVBA: its demo
-module ``RibbonMyAddin`` is removed, every ``macros/*.bas`` is added (or replaced), and the xlwings module's
+module ``RibbonMyAddin`` is removed, every ``xl_addin/macros/*.bas`` is added (or replaced), and the xlwings module's
 ``PROJECT_NAME`` is set to ``xl_addin`` (so its settings live in ``%USERPROFILE%\\.xl_addin\\xl_addin.conf``).
 Then, editing the zip directly (never through openpyxl, which drops the ribbon): the 2007 ribbon part is
-replaced by ``macros/customUI14.xml`` (Office 2010+ schema) and the add-in's settings sheet is renamed. The zip
+replaced by ``xl_addin/macros/customUI14.xml`` (Office 2010+ schema) and the add-in's settings sheet is renamed. The zip
 is written with fixed timestamps and a fixed member order, so two builds are byte-identical.
+
+Hardening of xlwings' bundled VBA (module ``xlwings``, see :data:`XLWINGS_PATCHES`): its ``GetConfig`` only
+asks ``XaConfig.XaGetConfig`` (the user's own config file, read as UTF-8/UTF-16/ANSI, also as ``.conf.txt``, then
+the values built in here), never the workbook being checked (its ``xl_addin.conf`` sheet or a config file in its
+folder); ``RunPython`` never puts the workbook's folder on ``sys.path`` and never runs a workbook's ``*.py``
+sheets. A generated module ``XaBuild`` carries the built-in values (server address, Authorization header,
+interpreter) and the Chinese messages of ``XaReady`` as ``ChrW`` expressions, so every module stays ASCII.
+
+The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros/server/XaRibbon.bas`` (RunRemotePython
+to the built-in address, with the Authorization header), xlwings' client modules (``Remote`` and the VBA-Web
+classes from the wheel; ``Remote`` patched to run its actions qualified with this add-in's name) and no
+汇总校验 button (that one needs the county office's own folders).
 
 The file name is ASCII on purpose: ``RunPython`` hands ``ThisWorkbook.FullName`` to Python on a command line
 and Excel records add-in paths in the registry; both are safest without non-ASCII characters. The Chinese name
@@ -23,18 +36,54 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .fileio import atomic_path
 
 ADDIN_NAME = "xl_addin"
 DEFAULT_OUT = Path("dist") / f"{ADDIN_NAME}.xlam"
+#: the VBA and ribbon sources, shipped inside the package so that an installed xl-addin can build add-ins
+MACROS = Path(__file__).resolve().parent.parent / "macros"
 RIBBON_PART = "customUI/customUI14.xml"
 OLD_RIBBON_PART = "customUI/customUI.xml"
 RIBBON_REL_TYPE = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
 BASE_MODULE_REMOVED = ("RibbonMyAddin",)
 CONF_SHEET = ("_myaddin.conf", f"_{ADDIN_NAME}.conf")  # (in the base, ours); "_" = inactive until renamed
 FIXED_TIME = (2021, 9, 26, 0, 0, 0)  # the format's date: any fixed value makes the zip reproducible
+GENERATED_MODULE = "XaBuild"
+#: xlwings' client for xlwings Server (what ``xlwings release`` imports for the remote interpreter), from the wheel
+REMOTE_MODULES = (("Remote", "Remote.bas"), ("WebHelpers", "WebHelpers.bas"), ("IWebAuthenticator", "IWebAuthenticator.cls"),
+                  ("WebClient", "WebClient.cls"), ("WebRequest", "WebRequest.cls"), ("WebResponse", "WebResponse.cls"))
+COLLECT_BUTTON = re.compile(rb'\s*<button id="xaCollectFolder"[^>]*/>')
+#: where 导出报告 puts the files: (the local add-in's tip, the server add-in's)
+EXPORT_TIP = ("保存在本工作簿所在文件夹。", "保存在县级服务器上，并在浏览器中打开下载页面。")
+
+#: (what it does, pattern, replacement, how many matches the base must have) applied to the module ``xlwings``
+XLWINGS_PATCHES: tuple[tuple[str, str, str, int], ...] = (
+    ("settings come from the PC only, never from the workbook being checked",
+     r"(?ms)^Function GetConfig\(configKey As String, Optional default As String = \"\", "
+     r"Optional source As String = \"\"\) As Variant\r?\n.*?^End Function",
+     "Function GetConfig(configKey As String, Optional default As String = \"\", Optional source As String = \"\") As Variant\n"
+     "    ' xl_addin: the user's config file and the values built into the add-in only (XaConfig.XaGetConfig)\n"
+     "    GetConfig = XaGetConfig(configKey, default)\n"
+     "End Function", 1),
+    ("no *.py sheet of a workbook is run and its folder is never put on sys.path",
+     r"(?m)^    If uses_embedded_code = True Then\r?\n        AddExcelDir = \"false\"\r?\n    Else\r?\n"
+     r"        AddExcelDir = GetConfig\(\"ADD_WORKBOOK_TO_PYTHONPATH\", \"true\"\)\r?\n    End If",
+     "    ' xl_addin: never the workbook's embedded code, never its folder on sys.path\n"
+     "    uses_embedded_code = False\n"
+     "    AddExcelDir = \"false\"", 1),
+    ("nor by the UDF server's command line",
+     r'(?m)^    AddExcelDir = GetConfig\("ADD_WORKBOOK_TO_PYTHONPATH", "true"\)',
+     "    AddExcelDir = \"false\" ' xl_addin: never the workbook's folder on sys.path", 1),
+)
+#: the same for the module ``Remote`` of the server add-in
+REMOTE_PATCHES: tuple[tuple[str, str, str, int], ...] = (
+    ("every action runs in this add-in's module Remote, whatever the checked workbook holds",
+     r'Application\.Run action\("func"\), wb, action',
+     'Application.Run "\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!Remote." & action("func"), wb, action', 1),
+)
 
 
 def base_addin() -> Path:
@@ -69,13 +118,94 @@ def body_of(text: str) -> str:
     return "\r\n".join(lines).rstrip("\r\n") + "\r\n"
 
 
-def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[str] = "macros",
-          base: str | os.PathLike[str] | None = None) -> Path:
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts ``text`` as it is (no backslash or group processing)."""
+    return lambda _m: text
+
+
+def patch(src: str, patches: tuple[tuple[str, str, str, int], ...], module: str) -> str:
+    """Apply each patch, failing the build when the base does not have the expected text."""
+    for what, pattern, replacement, count in patches:
+        src, n = re.subn(pattern, _literal(replacement), src)
+        if n != count:
+            raise ValueError(f"module {module}: expected {count} match(es) for the patch '{what}', found {n}: "
+                             "xlwings' VBA changed, review the patch")
+    return src
+
+
+def vba_string(text: str) -> str:
+    """A VBA expression for ``text`` with ASCII source only: literals for ASCII runs, ``ChrW(&H....)`` else."""
+    parts: list[str] = []
+    for run in re.findall(r"[\x20-\x7e]+|[^\x20-\x7e]", text):
+        if run.isascii() and run.isprintable():
+            parts.append('"' + run.replace('"', '""') + '"')
+        else:
+            units = run.encode("utf-16-be")  # characters beyond the BMP become two surrogates, as VBA holds them
+            parts.extend(f"ChrW(&H{units[i:i + 2].hex().upper()})" for i in range(0, len(units), 2))
+    return " & ".join(parts) or '""'
+
+
+def _function(name: str, text: str) -> list[str]:
+    """A function returning ``text``, a few parts per line (VBA lines stay short, no continuations)."""
+    expr = vba_string(text).split(" & ")
+    lines = [f"Public Function {name}() As String"]
+    for i in range(0, len(expr), 12):
+        chunk = " & ".join(expr[i:i + 12])
+        lines.append(f"    {name} = {chunk}" if i == 0 else f"    {name} = {name} & {chunk}")
+    lines.append("End Function")
+    return lines
+
+
+def generated_module(server: str = "", auth: str = "", interpreter: str = "") -> str:
+    """The module XaBuild: values built in at build time and the texts of XaReady."""
+    from .livebook import VBA_TEXTS
+
+    for what, value in (("server URL", server), ("Authorization header", auth)):
+        if not (value.isascii() and value.isprintable() and '"' not in value):
+            raise ValueError(f"the {what} must be printable ASCII without quotes")
+    lines = [f'Attribute VB_Name = "{GENERATED_MODULE}"', "Option Explicit",
+             "' Generated by xl_addin/adapters/xlam_build.py when the add-in is built: do not edit.",
+             f'Public Const XA_SERVER_URL As String = "{server}"',
+             f'Public Const XA_AUTH As String = "{auth}"', *(_function("XaInterpreter", interpreter)),
+             "Public Function XaText(key As String) As String", "    Select Case key"]
+    for key, text in VBA_TEXTS.items():
+        lines.append(f'    Case "{key}"')
+        lines.extend("    " + ln for ln in _function("XaText", text)[1:-1])
+    lines += ["    End Select", "End Function"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[str] = MACROS,
+          base: str | os.PathLike[str] | None = None, *, server: str | None = None, auth: str = "",
+          interpreter: str = "") -> Path:
+    """The local add-in (RunPython; ``interpreter`` built in when given) or, with ``server``, the server add-in
+    whose buttons post to ``server`` with the Authorization header ``auth``."""
     from pyopenvba import ExcelFile
+    from pyopenvba.vba import VBAModuleKind
 
     macros = Path(macros)
     sources = module_sources(macros)
     ribbon = (macros / "customUI14.xml").read_bytes()
+    remote: dict[str, tuple[str, VBAModuleKind]] = {}
+    if server is not None:
+        server = server.rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?(/[A-Za-z0-9._~\-/]*)?", server):
+            raise ValueError(f"not a server address: {server!r} (e.g. https://gk.example.gov.cn or http://10.0.0.5:8765)")
+        sources.update(module_sources(macros / "server"))
+        ribbon, n = COLLECT_BUTTON.subn(b"", ribbon, count=1)
+        local_export, server_export = (t.encode() for t in EXPORT_TIP)
+        if n != 1 or ribbon.count(local_export) != 1:
+            raise ValueError("customUI14.xml changed: review the server add-in's ribbon edits")
+        ribbon = ribbon.replace(local_export, server_export)
+        wheel = Path(base_addin()).parent / "addin"
+        for name, fname in REMOTE_MODULES:
+            text = (wheel / fname).read_text(encoding="ascii")
+            if fname.endswith(".cls"):
+                remote[name] = (text.replace("\r\n", "\n"), VBAModuleKind.other)
+            else:
+                remote[name] = (body_of(text), VBAModuleKind.standard)
+        remote["Remote"] = (patch(remote["Remote"][0], REMOTE_PATCHES, "Remote"), VBAModuleKind.standard)
+    sources[GENERATED_MODULE] = body_of(generated_module(server or "", auth, interpreter))
     with tempfile.TemporaryDirectory(prefix="xl_addin-xlam-") as tmp:
         work = Path(tmp) / "work.xlam"
         shutil.copyfile(base or base_addin(), work)
@@ -90,12 +220,14 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
                              xlwings_src, count=1)
             if patched == xlwings_src:
                 raise ValueError("the xlwings module has no PROJECT_NAME constant: base add-in changed?")
-            wb.set_module("xlwings", patched)
+            wb.set_module("xlwings", patch(patched, XLWINGS_PATCHES, "xlwings"))
             for name, src in sources.items():
                 if name in present:
                     wb.set_module(name, src)
                 else:
                     project.add_module(name, src)
+            for name, (src, kind) in remote.items():
+                project.add_module(name, src, kind=kind)
             wb.save()
         with atomic_path(out) as tmp_out:
             _rezip(work, tmp_out, ribbon)
@@ -131,9 +263,10 @@ def _rels(xml: bytes) -> bytes:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m xl_addin.adapters.xlam_build", description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--out", default=str(DEFAULT_OUT))
-    ap.add_argument("--macros", default="macros")
+    ap.add_argument("--macros", default=str(MACROS))
+    ap.add_argument("--interpreter", default="", help=r"Python built in, e.g. C:\Python311\pythonw.exe")
     args = ap.parse_args(argv)
-    print(build(args.out, args.macros))
+    print(build(args.out, args.macros, interpreter=args.interpreter))
 
 
 if __name__ == "__main__":

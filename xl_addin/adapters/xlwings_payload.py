@@ -33,14 +33,17 @@ def _json_value(v: Any) -> Any:
     return v
 
 
-def payload_from_xlsx(path: str | os.PathLike[str], *, name: str | None = None, active_sheet: int = 0) -> dict[str, Any]:
+def payload_from_xlsx(path: str | os.PathLike[str], *, name: str | None = None, active_sheet: int = 0,
+                      data_only: bool = False) -> dict[str, Any]:
+    """``data_only``: a workbook whose formula results are saved in it (e.g. recalculated and saved by
+    LibreOffice): those results are sent, as Excel would send them."""
     import openpyxl
     from openpyxl.utils import range_boundaries
     from xlwings import __version__ as xlwings_version
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wb = openpyxl.load_workbook(path)
+        wb = openpyxl.load_workbook(path, data_only=data_only)
     try:
         sheets = list(wb.worksheets)
         index = {ws.title: i for i, ws in enumerate(sheets)}
@@ -61,7 +64,8 @@ def payload_from_xlsx(path: str | os.PathLike[str], *, name: str | None = None, 
         for ws in sheets:
             rows = [[_json_value(c.value) for c in row] for row in ws.iter_rows(min_row=1, min_col=1)]
             grids[ws.title] = rows
-        _fill_totals(grids, locations)
+        if not data_only:
+            _fill_totals(grids, locations)
         sheets_payload = [{"name": ws.title, "pictures": [], "tables": [], "values": grids[ws.title] or [[]]}
                           for ws in sheets]
     finally:

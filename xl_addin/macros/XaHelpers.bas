@@ -1,9 +1,11 @@
 Attribute VB_Name = "XaHelpers"
 Option Explicit
 ' Small helpers the Python side (xl_addin/addin.py) runs through xlwings' app.macro / the runMacro action,
-' so that one call does work whose size depends on the findings. Arguments are ASCII strings built by
-' xl_addin/adapters/livebook.py; sheets are given by position (wb.Worksheets(i)), never by name.
-' Keep this module ASCII only.
+' so that one call does work whose size depends on the findings. Arguments are strings built by
+' xl_addin/adapters/livebook.py; sheets are given by position (wb.Worksheets(i)), never by name. Python calls
+' them qualified with this add-in's file name ('file.xlam'!XaHelpers.XaGuard), which the ribbon callbacks
+' pass to it (XaHex), so a module of the same name in the checked workbook is never run.
+' Keep this module ASCII only: Chinese messages come from the generated module XaBuild (XaText).
 
 Private Const XL_NONE As Long = -4142
 
@@ -87,4 +89,73 @@ Public Function XaPickFile(wb As Workbook, title As String) As String
         .Filters.Add "Roster", "*.xlsx;*.csv"
         If .Show = -1 Then XaPickFile = .SelectedItems(1) Else XaPickFile = ""
     End With
+End Function
+
+' A block of cells from one corner (e.g. the results sheet from A1), set as each cell's Formula, like XaWrite.
+' target: "index!A1"; block: cells separated by ChrW(31), rows by ChrW(30) (livebook.rows_text).
+Public Sub XaWriteRows(wb As Workbook, target As String, block As String)
+    Dim lines() As String, cells() As String
+    Dim arr() As Variant
+    Dim i As Long, j As Long, n As Long, m As Long, bang As Long
+    lines = Split(block, ChrW(30))
+    n = UBound(lines) + 1
+    If n < 1 Then Exit Sub
+    m = 1
+    For i = 0 To n - 1
+        cells = Split(lines(i), ChrW(31))
+        If UBound(cells) + 1 > m Then m = UBound(cells) + 1
+    Next i
+    ReDim arr(1 To n, 1 To m)
+    For i = 0 To n - 1
+        cells = Split(lines(i), ChrW(31))
+        For j = 0 To UBound(cells)
+            arr(i + 1, j + 1) = cells(j)
+        Next j
+    Next i
+    bang = InStr(target, "!")
+    wb.Worksheets(CLng(Left$(target, bang - 1))).Range(Mid$(target, bang + 1)).Resize(n, m).Formula = arr
+End Sub
+
+' Server add-in: opens a download page of the county server (path from the server, e.g. "/xl_addin/files/..."),
+' always under the server address built into this add-in, never any other address.
+Public Sub XaFollow(wb As Workbook, path As String)
+    If Len(XA_SERVER_URL) = 0 Or Left$(path, 1) <> "/" Or InStr(path, "//") > 0 Or InStr(path, "@") > 0 Then Exit Sub
+    ThisWorkbook.FollowHyperlink XA_SERVER_URL & path
+End Sub
+
+' Before any button runs: a workbook must be open and editable (not in Protected View); the local add-in also
+' needs the Python interpreter (an absolute path that exists). Otherwise one Chinese message and False.
+Public Function XaReady(needsPython As Boolean) As Boolean
+    Dim pv As Object
+    Dim interpreter As String
+    On Error Resume Next
+    Set pv = Application.ActiveProtectedViewWindow
+    On Error GoTo 0
+    If Not pv Is Nothing Then
+        MsgBox XaText("protected_view"), vbExclamation, XaText("title")
+        Exit Function
+    End If
+    If ActiveWorkbook Is Nothing Then
+        MsgBox XaText("no_book"), vbExclamation, XaText("title")
+        Exit Function
+    End If
+    If needsPython Then
+        interpreter = GetConfig("INTERPRETER_WIN", "")
+        If Not (interpreter Like "[A-Za-z]:\*" Or Left$(interpreter, 2) = "\\") Or Not FileExists(interpreter) Then
+            MsgBox XaText("no_python") & vbCrLf & interpreter, vbExclamation, XaText("title")
+            Exit Function
+        End If
+    End If
+    XaReady = True
+End Function
+
+' A string as 4 hex digits per UTF-16 code unit: the add-in's file name crosses the RunPython command line and
+' the server URL as plain ASCII (decoded by xl_addin.adapters.livebook.addin_name).
+Public Function XaHex(s As String) As String
+    Dim i As Long, c As Long
+    For i = 1 To Len(s)
+        c = AscW(Mid$(s, i, 1))
+        If c < 0 Then c = c + 65536
+        XaHex = XaHex & Right$("000" & Hex$(c), 4)
+    Next i
 End Function

@@ -1,0 +1,392 @@
+"""``xl-addin serve``: the county's xlwings Server, so that agencies' PCs need no Python.
+
+The server add-in (``xl-addin addin --server URL``) posts the workbook with xlwings' VBA client
+(``RunRemotePython``, ``Remote.bas``) to one endpoint per button; the endpoint builds ``xw.Book(json=payload)`` --
+xlwings' remote engine, the way xlwings' own server projects do it -- runs the very function of
+:mod:`xl_addin.addin` that the local add-in's ``RunPython`` runs, and answers ``book.json()``: the actions the VBA
+client then carries out (write cells, run our helper macros, alert)::
+
+    POST /xl_addin/{validate|fill_totals|clear_marks|export_report|about}?addin=<XaHex of the add-in's name>
+    GET  /xl_addin/files/{id}?exp=...&sig=...           the download page of one export
+    GET  /xl_addin/files/{id}/{file}?exp=...&sig=...    one exported file
+    GET  /xl_addin/health                               "ok" (no token: for the service manager and the proxy)
+
+Rules: every POST carries the county's token (``Authorization: Bearer <token>``), else 401 with a Chinese text
+(the VBA client shows a non-200 answer's text in a message box); a body over ``max_body`` bytes gets 413; a body
+that is not a workbook from our template, or not JSON at all, gets one Chinese alert action -- never a 500 and
+never a traceback (those go to the server's own log). 导出报告 writes under ``data_dir/exports/<year>/<agency>/<id>/``
+(the agency name made safe for a path, ``id`` random) and tells the clerk a download link signed with the token
+(HMAC, expires), which the add-in opens in the browser. Every request is one JSON line in ``data_dir/audit.log``:
+time, agency, button, result, milliseconds.
+"""
+
+# no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
+# inside create_app, so the module imports without fastapi)
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import addin, spec
+from .adapters import livebook as lb
+
+# xlwings registers its remote engine when it is first imported, and only with a licence key: the
+# noncommercial key covers government institutions (PolyForm Noncommercial; see docs/安装指南.md)
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+log = logging.getLogger("xl_addin.server")
+
+#: endpoint -> (the button's label, the add-in function it runs)
+BUTTONS: dict[str, tuple[str, Callable[..., Any]]] = {
+    "validate": ("校验", addin.validate),
+    "fill_totals": ("计算合计", addin.fill_totals),
+    "clear_marks": ("清除标记", addin.clear_marks),
+    "export_report": ("导出报告", addin.export_report),
+    "about": ("关于", addin.about),
+}
+PREFIX = "/xl_addin"
+MAX_BODY = 2 * 1024 * 1024
+LINK_SECONDS = 72 * 3600
+FOLLOW_MACRO = "XaHelpers.XaFollow"
+TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{32,256}")
+ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
+
+UNAUTHORIZED = "未授权：加载项没有携带正确的访问令牌。请向县政务公开办索取最新的服务器版加载项。"
+TOO_LARGE = "工作簿数据过大（超过 {mb} MB），服务器拒绝处理。请确认打开的是年报工作簿，并删除多余的工作表后再试。"
+MALFORMED = "服务器收到的内容不是加载项发送的工作簿数据，未作任何处理。请用县政务公开办下发的加载项重试。"
+FAILED = "服务器处理时出错，工作簿未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所点按钮）。"
+LINK_BAD = "下载链接无效或已过期，请在 Excel 中重新点击“导出报告”。"
+NOT_FOUND = "没有这个地址。"
+
+
+#: the answer when even xlwings cannot build one: the alert action exactly as its remote engine writes it
+FALLBACK = {"actions": [{"func": "alert", "args": [FAILED, lb.TITLE, "ok", "critical", ""], "values": None,
+                         "sheet_position": None, "start_row": None, "start_column": None, "row_count": None,
+                         "column_count": None}]}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    token: str
+    max_body: int = MAX_BODY
+    link_seconds: int = LINK_SECONDS
+    #: the address clerks reach the server at (behind the county's reverse proxy); None: as the request says
+    public_url: str | None = None
+
+
+# ---- the token ----------------------------------------------------------------------------------------------------
+
+def read_token(path: str | os.PathLike[str]) -> str:
+    """The county's token from its file (surrounding blanks ignored). Raises ValueError with a Chinese reason."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig").strip()
+    except OSError as exc:
+        raise ValueError(f"无法读取令牌文件 {path}（{exc.strerror or exc}）。") from None
+    if not TOKEN_RE.fullmatch(text):
+        raise ValueError(f"令牌文件 {path} 的内容不是有效令牌（至少 32 个字母、数字或 ._~+/=- 字符）。")
+    return text
+
+
+def make_token_file(path: str | os.PathLike[str]) -> str:
+    """A new random token written to ``path`` (readable by its owner only); returns it."""
+    from .adapters.fileio import atomic_write_text
+
+    token = secrets.token_urlsafe(32)
+    atomic_write_text(path, token + "\n")
+    os.chmod(path, 0o600)
+    return token
+
+
+def auth_header(token: str) -> str:
+    return f"Bearer {token}"
+
+
+# ---- what the payload says, without running anything --------------------------------------------------------------
+
+def _payload_cell(payload: dict[str, Any], key: str) -> Any:
+    """The value of the cell the defined name of ``key`` points at, straight from the VBA client's JSON."""
+    want = spec.defined_name(key)
+    for n in payload.get("names") or []:
+        if isinstance(n, dict) and n.get("name") == want and isinstance(n.get("address"), str):
+            try:
+                sheet = payload["sheets"][int(n["sheet_index"])]
+                r, c = spec.cell_index(n["address"].split(":")[0].replace("$", ""))
+                return sheet["values"][r - 1][c - 1]
+            except (KeyError, IndexError, TypeError, ValueError):
+                return None
+    return None
+
+
+def agency_and_year(payload: dict[str, Any]) -> tuple[str, str]:
+    agency = _payload_cell(payload, "meta.agency")
+    year = _payload_cell(payload, "meta.year")
+    if isinstance(year, float) and year.is_integer():
+        year = int(year)
+    return (str(agency).strip()[:100] if agency not in (None, "") else "",
+            str(year) if isinstance(year, int) and 2000 <= year <= 2100 else "")
+
+
+def safe_dir_name(text: str, fallback: str) -> str:
+    """One path component from text the workbook chose: no separators, no dots-only names, bounded length."""
+    from .report_doc import safe_name
+
+    name = safe_name(text).strip(" .")[:60].strip(" .")
+    return name if name and set(name) != {"."} else fallback
+
+
+def _alert_only(text: str) -> dict[str, Any]:
+    """The answer with one alert action, in xlwings' own format (built by its remote engine on an empty book)."""
+    import xlwings as xw
+
+    book = xw.Book(json={"client": "VBA", "version": xw.__version__,
+                         "book": {"name": "-", "active_sheet_index": 0, "selection": "A1"}, "names": [],
+                         "sheets": [{"name": "-", "pictures": [], "tables": [], "values": [[None]]}]})
+    book.app.alert(text, title=lb.TITLE, mode="critical")
+    try:
+        return dict(book.json())
+    finally:
+        book.close()
+
+
+def _looks_like_payload(p: Any) -> bool:
+    if not isinstance(p, dict) or not isinstance(p.get("book"), dict) or not isinstance(p.get("sheets"), list):
+        return False
+    if not p["sheets"] or not all(isinstance(s, dict) and isinstance(s.get("name"), str)
+                                  and isinstance(s.get("values"), list) for s in p["sheets"]):
+        return False
+    return isinstance(p.get("names", []), list)
+
+
+# ---- signed download links ----------------------------------------------------------------------------------------
+
+def sign(token: str, export_id: str, expires: int) -> str:
+    return hmac.new(token.encode(), f"{export_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def link_query(token: str, export_id: str, expires: int) -> str:
+    return urllib.parse.urlencode({"exp": expires, "sig": sign(token, export_id, expires)})
+
+
+# ---- the app ------------------------------------------------------------------------------------------------------
+
+class Audit:
+    """``audit.log`` in the data dir: one JSON line per request, appended in one write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def write(self, **entry: Any) -> None:
+        entry = {"time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), **entry}
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.lock:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+
+
+#: xlwings' remote engine keeps its books in one process-wide app (app.alert goes to the active book), so two
+#: clicks at once in one process would mix their actions: one click at a time per process (the work is CPU-bound
+#: under the GIL anyway); ``--workers`` processes run clicks in parallel
+_ENGINE = threading.Lock()
+
+
+def run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
+    """(the answer, agency, result) for one click. Never raises: any failure is one Chinese alert."""
+    with _ENGINE:
+        return _run_button(button, payload, addin_hex, cfg, base_url)
+
+
+def _run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
+    import xlwings as xw
+
+    if not _looks_like_payload(payload):
+        return _alert_only(MALFORMED), "", "拒绝：不是工作簿数据"
+    agency, year = agency_and_year(payload)
+    try:
+        lb.addin_name(addin_hex)
+        book = xw.Book(json=payload)
+    except Exception:  # whatever the payload does to xlwings, the clerk gets one message
+        log.warning("malformed payload for %s", button, exc_info=True)
+        return _alert_only(MALFORMED), agency, "拒绝：数据格式不对"
+    label, fn = BUTTONS[button]
+    try:
+        if button == "export_report":
+            answer = _export(book, fn, addin_hex, cfg, base_url, agency, year)
+        else:
+            fn(book, addin=addin_hex)
+            answer = dict(book.json())
+    except Exception:  # logged here, never shown to the clerk
+        log.exception("%s failed", label)
+        return _alert_only(FAILED), agency, "出错"
+    finally:
+        book.close()  # as xlwings-server's book dependency does: the engine's list of books stays empty
+    alerts = [a["args"][0] for a in answer.get("actions", []) if a.get("func") == "alert"]
+    result = str(alerts[-1]).split("\n")[0][:80] if alerts else "完成"
+    return answer, agency, result
+
+
+def _export(book: Any, fn: Callable[..., Any], addin_hex: str | None, cfg: Config, base_url: str,
+            agency: str, year: str) -> dict[str, Any]:
+    export_id = secrets.token_urlsafe(16)
+    target = (cfg.data_dir / "exports" / safe_dir_name(year, "未填年度") / safe_dir_name(agency, "未填机关名称")
+              / export_id)
+    expires = int(time.time()) + cfg.link_seconds
+    path = f"{PREFIX}/files/{export_id}?{link_query(cfg.token, export_id, expires)}"
+    hours = cfg.link_seconds // 3600
+
+    def where(_files: list[Path]) -> str:
+        return (f"点“确定”后将在浏览器中打开下载页面（{hours} 小时内有效）。也可按 Ctrl+C 复制本提示，"
+                f"在浏览器中打开下面的地址：\n{base_url}{path}")
+
+    s = fn(book, out_dir=target, where=where, addin=addin_hex)
+    if getattr(s, "exported", None):
+        book.app.macro(lb.qualified(FOLLOW_MACRO, lb.addin_name(addin_hex)))(path)
+    return dict(book.json())
+
+
+def create_app(cfg: Config) -> Any:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    try:
+        _alert_only("")  # the remote engine must be there before the first click, not fail on every one
+    except Exception as exc:
+        raise RuntimeError("xlwings' remote engine is unavailable: set XLWINGS_LICENSE_KEY=noncommercial before "
+                           f"xlwings is first imported ({exc})") from exc
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    audit = Audit(cfg.data_dir / "audit.log")
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+    def authorized(request: Request) -> bool:
+        given = request.headers.get("authorization", "").strip()
+        if given[:7].lower() == "bearer ":
+            given = given[7:].strip()
+        return hmac.compare_digest(given.encode(), cfg.token.encode())
+
+    def base_url(request: Request) -> str:
+        return (cfg.public_url or str(request.base_url)).rstrip("/")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        text = NOT_FOUND if exc.status_code == 404 else "请求无效。"
+        return PlainTextResponse(text, status_code=exc.status_code)
+
+    @app.get(PREFIX + "/health")
+    async def health() -> Response:
+        return PlainTextResponse("ok")
+
+    @app.post(PREFIX + "/{button}")
+    async def click(button: str, request: Request) -> Response:
+        t0 = time.perf_counter()
+        label = BUTTONS[button][0] if button in BUTTONS else button[:40]
+        client = request.client.host if request.client else ""
+
+        def done(status: int, agency: str, result: str) -> None:
+            audit.write(agency=agency, button=label, result=result, ms=round((time.perf_counter() - t0) * 1000),
+                        status=status, client=client)
+
+        if not authorized(request):
+            done(401, "", "未授权")
+            return PlainTextResponse(UNAUTHORIZED, status_code=401)
+        if button not in BUTTONS:
+            done(404, "", "没有这个按钮")
+            return PlainTextResponse(NOT_FOUND, status_code=404)
+        too_large = PlainTextResponse(TOO_LARGE.format(mb=cfg.max_body // (1024 * 1024) or 1), status_code=413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > cfg.max_body:
+            done(413, "", "拒绝：数据过大")
+            return too_large
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > cfg.max_body:
+                done(413, "", "拒绝：数据过大")
+                return too_large
+        try:
+            payload = json.loads(bytes(body))
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        try:
+            answer, agency, result = await run_in_threadpool(run_button, button, payload,
+                                                             request.query_params.get("addin"), cfg, base_url(request))
+        except Exception:  # run_button answers every failure itself; this is the last line, never a 500
+            log.exception("%s failed outside the button", label)
+            answer, agency, result = FALLBACK, "", "出错"
+        done(200, agency, result)
+        return JSONResponse(answer)
+
+    def export_dir(export_id: str, request: Request) -> Path | None:
+        if not ID_RE.fullmatch(export_id):
+            return None
+        if not authorized(request):
+            exp, sig = request.query_params.get("exp", ""), request.query_params.get("sig", "")
+            if not exp.isdigit() or int(exp) < time.time() or not hmac.compare_digest(sig, sign(cfg.token, export_id, int(exp))):
+                return None
+        found = sorted((cfg.data_dir / "exports").glob(f"*/*/{export_id}"))
+        return found[0] if found and found[0].is_dir() else None
+
+    @app.get(PREFIX + "/files/{export_id}")
+    async def files_page(export_id: str, request: Request) -> Response:
+        folder = export_dir(export_id, request)
+        if folder is None:
+            return PlainTextResponse(LINK_BAD, status_code=403)
+        import html
+
+        query = request.url.query
+        items = "".join(
+            f'<li><a href="{PREFIX}/files/{export_id}/{urllib.parse.quote(p.name)}?{html.escape(query)}">'
+            f"{html.escape(p.name)}</a></li>"
+            for p in sorted(folder.iterdir()) if p.is_file() and not p.name.startswith("."))
+        page = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{lb.TITLE} 导出的报告</title>'
+                f"<h1>导出的报告</h1><p>点击文件名下载：Word 版（.docx）用于打印报送，网页版（.html）用于网站发布。</p>"
+                f"<ul>{items}</ul></html>")
+        return HTMLResponse(page)
+
+    @app.get(PREFIX + "/files/{export_id}/{name}")
+    async def file_download(export_id: str, name: str, request: Request) -> Response:
+        folder = export_dir(export_id, request)
+        target = folder / name if folder is not None else None
+        if target is None or name not in {p.name for p in folder.iterdir() if p.is_file()} or name.startswith("."):  # type: ignore[union-attr]
+            return PlainTextResponse(LINK_BAD, status_code=403)
+        return FileResponse(target, filename=name)
+
+    return app
+
+
+def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], *, host: str = "127.0.0.1",
+          port: int = 8765, workers: int = 1, max_body: int = MAX_BODY, public_url: str | None = None) -> None:
+    """Run the server until stopped (uvicorn; ``workers`` processes share the port)."""
+    import uvicorn
+
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    logging.basicConfig(level=logging.INFO)
+    settings = {"data_dir": str(Path(data_dir).resolve()), "token_file": str(Path(token_file).resolve()),
+                "max_body": max_body, "public_url": public_url}
+    os.environ[SETTINGS_ENV] = json.dumps(settings)  # each worker process builds the app from these
+    uvicorn.run("xl_addin.server:app_from_env", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="warning")
+
+
+SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
+
+
+def app_from_env() -> Any:
+    raw = json.loads(os.environ[SETTINGS_ENV])
+    return create_app(Config(data_dir=Path(raw["data_dir"]), token=read_token(raw["token_file"]),
+                             max_body=int(raw["max_body"]), public_url=raw.get("public_url")))
