@@ -5,18 +5,32 @@ over the cores in a process pool (:func:`examine_all`).
 Each worker handles one workbook at a time (memory stays flat) and sends back a small picklable dict
 (:meth:`xl_addin.collect.FileResult.to_dict`); files go out in chunks so the pool's overhead stays small. A rich
 progress bar shows on stderr when asked and stderr is a terminal.
+
+One file never sinks a collection: the workers run under a memory limit (``FILE_MEMORY_MB`` above what a worker
+holds before reading) and mark in shared memory when they start and finish each file. When a worker dies (a
+native reader aborting, the kernel's OOM killer, a memory limit) or a file runs past ``FILE_SECONDS``, the pool is
+stopped: the files being read at that moment are read again, each alone in its own process under the same
+limits (:func:`examine_isolated`), the files not yet read go to a fresh pool, and a file that crashes, times out
+or runs out of memory alone becomes its own row (catalogue file errors ``crashed``, ``timeout``,
+``out-of-memory``). Every other file is checked exactly as it would be alone.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import multiprocessing
 import os
+import signal
+import stat
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from . import collect, rules
 from .adapters.fileio import ReadError
@@ -26,15 +40,29 @@ from .model import CellValue, FileCheck, Inquiry, Report, ReportData
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
 EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf"})
-#: below this many files the pool's start-up costs more than it saves
+#: below this many files one worker process reads them all (more workers' start-up costs more than it saves)
 MIN_FOR_POOL = 24
+#: a file's wall-time limit, seconds: past it the file's worker is stopped and the file reported as ``timeout``
+FILE_SECONDS = 30.0
+#: the memory a worker may take for reading one file, MB above what it holds before (its address space is limited
+#: to that; 0 = no limit): past it the file is reported as ``out-of-memory``
+FILE_MEMORY_MB = 1024
+#: how often the coordinator looks at the pool's progress, seconds
+_POLL = 0.25
 
 _PRIORS: Mapping[str, Mapping[str, Number]] = {}
+#: in a pool worker: every file's name, the shared progress marks (0 not started, > 0 started at that monotonic
+#: time, -1 done) and the memory limit (MB, for the out-of-memory message)
+_NAMES: Sequence[str] = ()
+_MARKS: Any = None
+_MEMORY_MB = 0
 
 
 def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     """Every candidate file under ``folder`` (recursively, not into linked folders), sorted; Office/WPS/LibreOffice
-    lock files (``~$*``, ``.~lock.*``), hidden files and folders and ``exclude`` (our own outputs) are skipped."""
+    lock files (``~$*``, ``.~lock.*``), hidden files and folders and ``exclude`` (our own outputs) are skipped.
+    What only looks like a workbook by its name -- a folder (an unzipped .xlsx), a named pipe, a device, a broken
+    link -- is listed too, so that it gets its own row and reason (a folder is also looked into)."""
     skip = {Path(p).resolve() for p in exclude}
     skip_names = {p.name for p in skip}  # a path resolves to another name only when it is itself a link
     out: list[Path] = []
@@ -43,24 +71,27 @@ def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLi
         try:
             with os.scandir(directory) as it:
                 entries = list(it)
-        except PermissionError:
+        except OSError:
             return
         for entry in entries:
             name = entry.name
+            dot = name.rfind(".")
+            suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+            wanted = suffix in EXTENSIONS and not name.startswith(("~$", ".~lock.", "."))
             try:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
             if is_dir:
                 if not name.startswith("."):
+                    if wanted:
+                        out.append(Path(entry.path))
                     walk(entry.path)
                 continue
-            dot = name.rfind(".")
-            suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""
-            if name.startswith(("~$", ".~lock.", ".")) or suffix not in EXTENSIONS:
+            if not wanted:
                 continue
             try:
-                if not entry.is_file():
+                if entry.is_dir():  # a link to a folder: not followed
                     continue
                 link = entry.is_symlink()
             except OSError:
@@ -79,12 +110,38 @@ def _init(priors: Mapping[str, Mapping[str, Number]]) -> None:
     _PRIORS = priors
 
 
-def _worker_init(priors: Mapping[str, Mapping[str, Number]]) -> None:
-    """A pool worker's start: the priors, and the garbage collector told that what the worker inherited stays
-    (``gc.freeze``) and to look for cycles less often -- a workbook's objects are freed by reference counting."""
+def _limit_memory(memory_mb: int) -> None:
+    """Limit this process's address space to what it holds now plus ``memory_mb`` (POSIX; elsewhere nothing)."""
+    global _MEMORY_MB
+    if memory_mb <= 0:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/statm", "rb") as fh:
+            held = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = held + memory_mb * 1024 * 1024
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError):  # no resource module (Windows), no /proc: no limit
+        return
+    _MEMORY_MB = memory_mb
+
+
+def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str] = (), marks: Any = None,
+                 memory_mb: int = 0) -> None:
+    """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, and the
+    garbage collector told that what the worker inherited stays (``gc.freeze``) and to look for cycles less often
+    -- a workbook's objects are freed by reference counting."""
     import gc
 
+    global _NAMES, _MARKS
     _init(priors)
+    _NAMES, _MARKS = names, marks
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
+    _limit_memory(memory_mb)
     gc.freeze()
     gc.set_threshold(20000, 50, 50)
 
@@ -102,6 +159,10 @@ class Checked:
 PriorOf = Callable[[ReportData], Mapping[str, CellValue] | None]
 
 
+def _memory_detail() -> str:
+    return f"{_MEMORY_MB} MB" if _MEMORY_MB else "可用内存"
+
+
 def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None) -> Checked:
     """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
     catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``: the file's
@@ -117,6 +178,9 @@ def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fas
             data = read_fast(path, test_members=raw is None, data=raw)
     except ReadError as exc:
         return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
+    except MemoryError:
+        err = ReadError(path, "out-of-memory", detail=_memory_detail())
+        return Checked(FileCheck(path, error_code=err.code, error=err.reason))
     except Exception as exc:  # a file no reader anticipated must not stop the run
         err = ReadError(path, "unexpected", detail=type(exc).__name__)
         return Checked(FileCheck(path, error_code=err.code, error=err.reason))
@@ -139,16 +203,46 @@ def _agency_prior(data: ReportData) -> Mapping[str, CellValue] | None:
     return _PRIORS.get(collect.name_key(data.agency))
 
 
+def _error_row(path: str, code: str, detail: str = "") -> dict[str, object]:
+    return FileResult(path, error=ReadError(path, code, detail=detail).reason).to_dict()
+
+
+def _read_regular(path: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file (a folder, pipe or device is refused before it is opened: reading a named pipe
+    would wait forever). Raises ReadError."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ReadError(path, "not-found") from None
+    except OSError as exc:
+        raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ReadError(path, "directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadError(path, "not-regular")
+    try:  # O_NONBLOCK: should the file have been swapped for a pipe since, opening it does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
+    with open(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(path, "not-regular")
+        try:
+            return fh.read(), st
+        except OSError as exc:
+            raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
+
+
 def examine(path: str) -> dict[str, object]:
     """Read and check one file for the coordinator; never raises. Returns a small picklable dict
     (:meth:`xl_addin.collect.FileResult.to_dict`)."""
     try:
-        st = os.stat(path)
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as exc:
-        err = ReadError(path, "unopenable", detail=str(exc.strerror or exc))
-        return FileResult(path, error=err.reason).to_dict()
+        raw, st = _read_regular(path)
+    except ReadError as exc:
+        return FileResult(path, error=exc.reason).to_dict()
+    except MemoryError:
+        return _error_row(path, "out-of-memory", _memory_detail())
     sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
     checked = check_file(path, prior_of=_agency_prior, raw=raw)  # the bytes just hashed: read once
     del raw
@@ -160,30 +254,183 @@ def examine(path: str) -> dict[str, object]:
                             mtime=mtime, size=size).to_dict()
 
 
+def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]]:
+    """In a pool worker: examine the files ``indices`` (of the worker's names), marking each as started and done."""
+    out = []
+    marks = _MARKS
+    for i in indices:
+        marks[i] = time.monotonic()
+        out.append((i, examine(_NAMES[i])))
+        marks[i] = -1.0
+    return out
+
+
+def _context() -> Any:
+    """fork where there is one (a worker starts in milliseconds with everything imported), else spawn."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _isolated_main(path: str, conn: Connection, priors: Mapping[str, Mapping[str, Number]], memory_mb: int,
+                   err_fd: int) -> None:
+    """The child of :func:`examine_isolated`: stderr into the parent's pipe, the memory limit, one examine."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if err_fd >= 0:
+        os.dup2(err_fd, 2)
+    _init(priors)
+    _limit_memory(memory_mb)
+    try:
+        d = examine(path)
+    except MemoryError:
+        d = _error_row(path, "out-of-memory", _memory_detail())
+    conn.send(d)
+    conn.close()
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name if code < 0 else f"退出码 {code}"
+    except ValueError:
+        return f"信号 {-code}"
+
+
+def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | None = None,
+                     seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB) -> dict[str, object]:
+    """:func:`examine` in a process of its own, stopped after ``seconds`` and limited to ``memory_mb`` above what
+    it starts with: a crash, a hang or a memory blow-up becomes the file's row (``crashed``, ``timeout``,
+    ``out-of-memory``) instead of the caller's end."""
+    ctx = _context()
+    recv, send = ctx.Pipe(duplex=False)
+    forked = ctx.get_start_method() == "fork"
+    err_r, err_w = os.pipe() if forked else (-1, -1)
+    if forked:
+        os.set_blocking(err_r, False)
+    proc = ctx.Process(target=_isolated_main, args=(path, send, dict(priors or {}), memory_mb, err_w), daemon=True)
+    try:
+        proc.start()
+        send.close()
+        if err_w >= 0:
+            os.close(err_w)
+            err_w = -1
+        d: dict[str, object] | None = None
+        timed_out = False
+        if recv.poll(seconds):
+            try:
+                d = recv.recv()
+            except (EOFError, OSError):
+                d = None
+        else:
+            timed_out = True
+            proc.kill()
+        proc.join(5)
+        if proc.is_alive():  # pragma: no cover - a child that ignores SIGKILL cannot exist
+            proc.kill()
+            proc.join()
+        err = b""
+        if err_r >= 0:
+            try:
+                err = os.read(err_r, 65536)
+            except OSError:
+                err = b""
+    finally:
+        recv.close()
+        for fd in (err_r, err_w):
+            if fd >= 0:
+                os.close(fd)
+    if d is not None:
+        return d
+    if timed_out:
+        return _error_row(path, "timeout", f"{seconds:g}")
+    code = proc.exitcode or 0
+    if b"memory allocation" in err or b"MemoryError" in err or code == -signal.SIGKILL:
+        return _error_row(path, "out-of-memory", f"{memory_mb} MB" if memory_mb > 0 else "可用内存")
+    return _error_row(path, "crashed", _signal_name(code))
+
+
+@dataclass
+class _Round:
+    """What one pool round leaves: files to read again in a fresh pool, files to read alone, files timed out."""
+
+    again: list[int]
+    alone: list[int]
+    late: list[int]
+
+
+def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, Mapping[str, Number]], n: int,
+                seconds: float, memory_mb: int, got: dict[int, dict[str, object]],
+                advance: Callable[[int], None]) -> _Round:
+    """Read ``todo`` in a pool of ``n`` workers, in chunks, into ``got``; stop at the first dead worker or file
+    past ``seconds`` and say what is left."""
+    ctx = _context()
+    marks = ctx.RawArray("d", len(names))
+    chunk = max(1, min(16, len(todo) // (n * 8)))  # small: the last chunks end together
+    chunks = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
+    ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                             initargs=(priors, names, marks, memory_mb))
+    late: list[int] = []
+    pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
+    try:
+        pending = {ex.submit(_examine_chunk, c) for c in chunks}
+        broken = False
+        while pending and not broken:
+            done, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+            for f in done:
+                try:
+                    part = f.result()
+                except Exception:  # BrokenProcessPool: a worker died
+                    broken = True
+                    continue
+                for i, d in part:
+                    got[i] = d
+                advance(len(part))
+            if pending and not broken:
+                since = time.monotonic() - seconds
+                late = [i for i, m in enumerate(marks[:]) if 0 < m < since]
+                broken = bool(late)
+    finally:
+        if pending:  # stopped early (a dead worker, a file past its time, Ctrl+C): no worker outlives the round
+            procs: Mapping[int, Any] = getattr(ex, "_processes", None) or {}
+            for proc in list(procs.values()):
+                if proc.is_alive():
+                    proc.kill()
+        ex.shutdown(wait=True, cancel_futures=True)
+    left = [i for i in todo if i not in got]
+    late_set = set(late)
+    alone = [i for i in left if i not in late_set and marks[i] > 0]
+    again = [i for i in left if i not in late_set and marks[i] <= 0]
+    return _Round(again, alone, late)
+
+
 def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str, Mapping[str, Number]] | None = None,
-                workers: int | None = None, progress: bool = False, label: str = "校验") -> list[FileResult]:
-    """Examine every file, over ``workers`` processes (default: every core; 1 = in this process)."""
+                workers: int | None = None, progress: bool = False, label: str = "校验",
+                seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB) -> list[FileResult]:
+    """Examine every file, over ``workers`` processes (default: every core), each file under the time limit
+    ``seconds`` and the memory limit ``memory_mb``; results in the order of ``paths``. A file that takes a worker
+    down is read again alone; one that crashes, hangs or runs out of memory alone gets its own error row."""
     names = [str(p) for p in paths]
     priors = dict(priors or {})
     n = workers if workers is not None else (os.cpu_count() or 1)
     n = max(1, min(n, len(names) // 8 or 1))
-    results: list[FileResult] = []
+    if len(names) < MIN_FOR_POOL:
+        n = 1
+    got: dict[int, dict[str, object]] = {}
     with _progress(len(names), label, progress) as advance:
-        if n == 1 or len(names) < MIN_FOR_POOL:
-            _init(priors)
-            try:
-                for name in names:
-                    results.append(FileResult.from_dict(examine(name)))
-                    advance()
-            finally:
-                _init({})
-        else:
-            chunk = max(1, min(16, len(names) // (n * 8)))  # small: the last chunks end together
-            with ProcessPoolExecutor(max_workers=n, initializer=_worker_init, initargs=(priors,)) as ex:
-                for d in ex.map(examine, names, chunksize=chunk):
-                    results.append(FileResult.from_dict(d))
-                    advance()
-    return results
+        todo: list[int] = list(range(len(names)))
+        while todo:
+            before = len(got)
+            r = _pool_round(todo, names, priors, n, seconds, memory_mb, got, advance)
+            for i in r.late:
+                got[i] = _error_row(names[i], "timeout", f"{seconds:g}")
+            alone = r.alone if len(got) > before or r.alone or r.late else r.again  # no progress: all alone
+            for i in alone:
+                got[i] = examine_isolated(names[i], priors=priors, seconds=seconds, memory_mb=memory_mb)
+            advance(len(r.late) + len(alone))
+            todo = [i for i in r.again if i not in got]
+    return [FileResult.from_dict(got[i]) for i in range(len(names))]
+
+
+def _nothing(k: int = 1) -> None:
+    return None
 
 
 class _progress:
@@ -194,9 +441,9 @@ class _progress:
         self.enabled = enabled and total > 0 and sys.stderr.isatty()
         self._bar: object = None
 
-    def __enter__(self) -> Callable[[], None]:
+    def __enter__(self) -> Callable[[int], None]:
         if not self.enabled:
-            return lambda: None
+            return _nothing
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -205,7 +452,11 @@ class _progress:
         bar.start()
         task = bar.add_task(self.label, total=self.total)
         self._bar = bar
-        return lambda: bar.advance(task)
+
+        def advance(k: int = 1) -> None:
+            bar.advance(task, k)
+
+        return advance
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -304,6 +304,9 @@ _file_error("ods", "这是 OpenDocument（.ods）文件，", "请在 WPS 或 Lib
 _file_error("not-ours", "不是用本工具的年报模板填写的工作簿（找不到模板的命名单元格）。",
             "请使用县政务公开办下发的模板填报，或用 xl-addin template 生成模板。")
 _file_error("unexpected", "读取时出现意外错误（{detail}），", "请在 Excel 中打开后另存再发送。")
+_file_error("crashed", "读取时程序异常退出（{detail}），文件可能已损坏或内容异常，", "请在 Excel 中打开检查后另存再发送。")
+_file_error("timeout", "读取超过 {detail} 秒仍未完成，已停止，文件可能过大或内容异常，", "请删除多余内容后另存再发送。")
+_file_error("out-of-memory", "读取所需内存超过 {detail}，已停止，文件可能过大或内容异常，", "请删除多余内容后另存再发送。")
 
 
 def file_error(code: str) -> FileError:
