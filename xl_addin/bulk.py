@@ -111,8 +111,15 @@ def _init(priors: Mapping[str, Mapping[str, Number]]) -> None:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    """Limit this process's address space to what it holds now plus ``memory_mb`` (POSIX; elsewhere nothing)."""
+    """Limit this process's address space to what it holds now plus ``memory_mb`` (POSIX; elsewhere nothing), and
+    let no crash of it leave a core file behind."""
     global _MEMORY_MB
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    except (ImportError, OSError, ValueError):
+        pass
     if memory_mb <= 0:
         return
     try:
@@ -130,6 +137,18 @@ def _limit_memory(memory_mb: int) -> None:
     _MEMORY_MB = memory_mb
 
 
+def _quiet_stderr() -> None:
+    import faulthandler
+
+    faulthandler.disable()
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str] = (), marks: Any = None,
                  memory_mb: int = 0) -> None:
     """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, and the
@@ -141,6 +160,7 @@ def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str
     _init(priors)
     _NAMES, _MARKS = names, marks
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
+    _quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
     _limit_memory(memory_mb)
     gc.freeze()
     gc.set_threshold(20000, 50, 50)
@@ -276,6 +296,9 @@ def _isolated_main(path: str, conn: Connection, priors: Mapping[str, Mapping[str
     """The child of :func:`examine_isolated`: stderr into the parent's pipe, the memory limit, one examine."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if err_fd >= 0:
+        import faulthandler
+
+        faulthandler.disable()
         os.dup2(err_fd, 2)
     _init(priors)
     _limit_memory(memory_mb)
@@ -285,6 +308,20 @@ def _isolated_main(path: str, conn: Connection, priors: Mapping[str, Mapping[str
         d = _error_row(path, "out-of-memory", _memory_detail())
     conn.send(d)
     conn.close()
+
+
+def _drain(fd: int, limit: int) -> bytes:
+    """What can be read from the non-blocking ``fd`` now, keeping at most ``limit`` bytes."""
+    out = b""
+    while fd >= 0:
+        try:
+            piece = os.read(fd, 65536)
+        except (BlockingIOError, OSError):
+            break
+        if not piece:
+            break
+        out += piece[:max(0, limit - len(out))]
+    return out
 
 
 def _signal_name(code: int) -> str:
@@ -313,25 +350,26 @@ def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | 
             os.close(err_w)
             err_w = -1
         d: dict[str, object] | None = None
-        timed_out = False
-        if recv.poll(seconds):
-            try:
-                d = recv.recv()
-            except (EOFError, OSError):
-                d = None
-        else:
-            timed_out = True
-            proc.kill()
+        timed_out, err = False, b""
+        deadline = time.monotonic() + seconds
+        while True:  # wait for the result, reading what the child says on stderr (its pipe must not fill up)
+            ready = recv.poll(min(_POLL, max(0.0, deadline - time.monotonic())))
+            err += _drain(err_r, 65536 - len(err))
+            if ready:
+                try:
+                    d = recv.recv()
+                except (EOFError, OSError):
+                    d = None
+                break
+            if time.monotonic() >= deadline:
+                timed_out = True
+                proc.kill()
+                break
         proc.join(5)
         if proc.is_alive():  # pragma: no cover - a child that ignores SIGKILL cannot exist
             proc.kill()
             proc.join()
-        err = b""
-        if err_r >= 0:
-            try:
-                err = os.read(err_r, 65536)
-            except OSError:
-                err = b""
+        err += _drain(err_r, 65536 - len(err))
     finally:
         recv.close()
         for fd in (err_r, err_w):

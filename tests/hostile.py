@@ -1,0 +1,555 @@
+"""The hostile corpus of issue 14, generated (nothing large is committed): files a hostile or careless user could
+hand to ``check``, ``fill``, ``export`` or ``collect``, and structural tampers the validator must flag (S2).
+
+The bombs are streamed into the zip (``ZipFile.open(name, "w", force_zip64=True)``): a gigabyte of sheet XML is
+written in 1 MB pieces and compresses to a few MB, so generating one takes seconds and little memory.
+
+    python tests/hostile.py OUT_DIR      writes the corpus into OUT_DIR (for looking at it by hand)
+
+:func:`hostile_corpus` and :func:`tamper_corpus` are used by ``tests/test_hostile.py`` and ``bench/hostile.py``;
+:func:`run_measured` runs one command as a subprocess and measures its wall time and peak memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+MB = 1024 * 1024
+GB = 1024 * MB
+
+#: transitional -> strict namespaces (an Excel "Strict Open XML" save)
+STRICT_NS = {
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main": "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships":
+        "http://purl.oclc.org/ooxml/officeDocument/relationships",
+    "http://schemas.openxmlformats.org/drawingml/2006/main": "http://purl.oclc.org/ooxml/drawingml/main",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file of the corpus: ``name`` (stable id), ``path``, the exit codes ``check`` may give, and whether
+    the file is a workbook from our template that must be flagged as tampered (``s2``: the S2 variant code
+    expected, "" for "any S2")."""
+
+    name: str
+    path: Path
+    check_exits: frozenset[int] = frozenset({0, 1, 2})
+    s2: str | None = None
+    note: str = ""
+
+
+# ---- zip surgery ----------------------------------------------------------------------------------------------
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """sheet name -> its part ("xl/worksheets/sheet3.xml"), from workbook.xml and its relationships."""
+    wb = zf.read("xl/workbook.xml").decode()
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"',
+                                                           rels)}
+    targets |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"',
+                                                            rels)}
+    out = {}
+    for m in re.finditer(r"<sheet [^>]*?/>", wb):
+        tag = m.group(0)
+        name = _unescape(re.search(r'name="([^"]*)"', tag).group(1))  # type: ignore[union-attr]
+        rid = re.search(r'r:id="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
+        target = targets[rid].lstrip("/")
+        out[name] = target if target.startswith("xl/") else "xl/" + target
+    return out
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"&#(\d+);", lambda m: chr(int(m.group(1))), s).replace("&amp;", "&")
+
+
+Edit = Callable[[bytes], bytes] | bytes | None
+
+
+def rewrite(src: Path, dst: Path, edits: Mapping[str, Edit] | None = None, *,
+            streams: Mapping[str, Callable[[], Iterable[bytes]]] | None = None,
+            extra: Mapping[str, bytes] | None = None, stored: Iterable[str] = (), level: int = 6) -> Path:
+    """A copy of the zip ``src`` at ``dst`` with parts changed (``edits``: part -> new bytes, a function of the old
+    bytes, or None to drop it), parts streamed (``streams``: part -> pieces of its new content, written with
+    ZIP64 so a gigabyte fits), parts added (``extra``) and parts written uncompressed (``stored``)."""
+    edits, streams, extra, stored = dict(edits or {}), dict(streams or {}), dict(extra or {}), set(stored)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zout:
+        for info in zin.infolist():
+            name = info.filename
+            if name in streams:
+                zi = zipfile.ZipInfo(name, info.date_time)
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                with zout.open(zi, "w", force_zip64=True) as fh:
+                    for piece in streams[name]():
+                        fh.write(piece)
+                continue
+            data = zin.read(name)
+            if name in edits:
+                e = edits[name]
+                if e is None:
+                    continue
+                data = e if isinstance(e, bytes) else e(data)
+            zout.writestr(name, data, zipfile.ZIP_STORED if name in stored else zipfile.ZIP_DEFLATED)
+        for name, data in extra.items():
+            zout.writestr(name, data)
+    return dst
+
+
+def _sub(pattern: str, repl: str, count: int = 0, flags: int = 0) -> Callable[[bytes], bytes]:
+    def edit(data: bytes) -> bytes:
+        new, n = re.subn(pattern, repl, data.decode("utf-8"), count=count, flags=flags)
+        assert n, f"pattern not found: {pattern}"
+        return new.encode("utf-8")
+    return edit
+
+
+def _split_at(data: bytes, marker: bytes, *, after: bool = False) -> tuple[bytes, bytes]:
+    i = data.index(marker) + (len(marker) if after else 0)
+    return data[:i], data[i:]
+
+
+def _repeat(piece: bytes, total: int) -> Iterator[bytes]:
+    block = piece * max(1, MB // len(piece))
+    for _ in range(max(1, total // len(block))):
+        yield block
+
+
+# ---- the cases ---------------------------------------------------------------------------------------------------
+
+def _padded(src: Path, dst: Path, part: str, filler: Callable[[], Iterator[bytes]], marker: bytes, *,
+            after: bool) -> Path:
+    with zipfile.ZipFile(src) as zf:
+        head, tail = _split_at(zf.read(part), marker, after=after)
+
+    def pieces() -> Iterator[bytes]:
+        yield head
+        yield from filler()
+        yield tail
+    return rewrite(src, dst, streams={part: pieces}, level=1)
+
+
+def _big_paste(src: Path, dst: Path, parts: Mapping[str, str], size: int) -> Path:
+    """An extra sheet 粘贴数据 of ``size`` bytes of random numbers (barely compressible), written stored."""
+    n_sheets = len(parts)
+    new_part = f"xl/worksheets/sheet{n_sheets + 1}.xml"
+    table = bytes.maketrans(bytes(range(256)), (b"0123456789" * 26)[:256])
+    rid = "rIdPaste"
+
+    def sheet() -> Iterator[bytes]:
+        yield (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
+               b'openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+        written, r = 0, 1
+        while written < size:
+            digits = os.urandom(10 * 20 * 500).translate(table)
+            rows = []
+            for k in range(500):
+                cells = b"".join(b"<c><v>" + digits[(k * 20 + j) * 10:(k * 20 + j) * 10 + 10] + b"</v></c>"
+                                 for j in range(20))
+                rows.append(b'<row r="%d">' % r + cells + b"</row>")
+                r += 1
+            block = b"".join(rows)
+            written += len(block)
+            yield block
+        yield b"</sheetData></worksheet>"
+
+    def add_sheet(data: bytes) -> bytes:
+        return data.replace(b"</sheets>", b'<sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                            b'relationships" name="\xe7\xb2\x98\xe8\xb4\xb4\xe6\x95\xb0\xe6\x8d\xae" sheetId="99" '
+                            b'state="visible" r:id="' + rid.encode() + b'"/></sheets>')
+
+    def add_rel(data: bytes) -> bytes:
+        return data.replace(b"</Relationships>", b'<Relationship Id="' + rid.encode() + b'" Type="http://schemas.'
+                            b'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="/'
+                            + new_part.encode() + b'"/></Relationships>')
+
+    def add_type(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Override PartName="/' + new_part.encode() + b'" ContentType="application/'
+                            b'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            fix = {"xl/workbook.xml": add_sheet, "xl/_rels/workbook.xml.rels": add_rel,
+                   "[Content_Types].xml": add_type}.get(info.filename)
+            zout.writestr(info.filename, fix(data) if fix else data)
+        with zout.open(zipfile.ZipInfo(new_part, (2024, 1, 20, 10, 0, 0)), "w", force_zip64=True) as fh:
+            for piece in sheet():
+                fh.write(piece)
+    return dst
+
+
+def _crc_corrupted(src: Path, dst: Path, part: str) -> Path:
+    """``part`` stored uncompressed, one digit of a value changed in place: the XML still parses, the CRC fails."""
+    rewrite(src, dst, stored=[part])
+    raw = bytearray(dst.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        xml = zf.read(part)
+    start = raw.index(xml[:200])
+    m = re.search(rb"<v>(\d)", xml)
+    assert m is not None
+    pos = start + m.start(1)
+    raw[pos] = ord("7") if raw[pos] != ord("7") else ord("3")
+    dst.write_bytes(bytes(raw))
+    return dst
+
+
+def _strict(src: Path, dst: Path) -> Path:
+    """An Excel "Strict Open XML" save: the same workbook with the strict namespaces and conformance="strict"."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                text = data.decode("utf-8")
+                for a, b in STRICT_NS.items():
+                    text = text.replace(a, b)
+                if info.filename == "xl/workbook.xml":
+                    text = text.replace("<workbook ", '<workbook conformance="strict" ', 1)
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    return dst
+
+
+_XXE = ('<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        + "]>")
+
+
+def _entities(src: Path, dst: Path) -> Path:
+    """XXE (an external entity on /etc/passwd) and billion laughs declared in every XML part, the external entity
+    referenced in the agency name and the laughs in a narrative cell."""
+    def add(data: bytes) -> bytes:
+        text = data.decode("utf-8")
+        decl = re.match(r"<\?xml[^>]*\?>\s*", text)
+        head = decl.group(0) if decl else ""
+        return (head + _XXE + text[len(head):]).encode("utf-8")
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith((".xml", ".rels")):
+                data = add(data)
+            zout.writestr(info, data)
+    parts = _parts(dst)
+    tmp = dst.with_name(dst.stem + ".tmp.xlsx")
+    rewrite(dst, tmp, {parts["基本信息"]: _sub(r"(<c r=\"B3\"[^>]*>(?:<is>)?<t[^>]*>)", r"\1&xxe;", count=1),
+                       parts["正文"]: _sub(r"(<c r=\"B\d+\"[^>]*t=\"inlineStr\"[^>]*><is><t[^>]*>)", r"\1&lol9;",
+                                          count=1)})
+    os.replace(tmp, dst)
+    return dst
+
+
+def _macro(src: Path, dst: Path) -> Path:
+    """Saved as .xlsm with a VBA project (the bytes of an OLE file; its macros are never run)."""
+    vba = (DATA / "sample-old-excel.xls").read_bytes()[:4096]
+
+    def types(data: bytes) -> bytes:
+        return (data.replace(b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
+                .replace(b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+                         b"</Types>"))
+
+    def rels(data: bytes) -> bytes:
+        return data.replace(b"</Relationships>", b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/'
+                            b'office/2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+    return rewrite(src, dst, {"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels},
+                   extra={"xl/vbaProject.bin": vba})
+
+
+def _parts(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as zf:
+        return sheet_parts(zf)
+
+
+def _replace_cell(cell: str, inner: str, t: str = "") -> Callable[[bytes], bytes]:
+    """The <c> of ``cell`` (keeping its style) with new content ``inner`` and type ``t``."""
+    pattern = re.compile(rf'(<c r="{cell}"(?: s="\d+")?)(?: t="\w+")?(?:/>|>.*?</c>)')
+    typ = f' t="{t}"' if t else ""
+
+    def edit(data: bytes) -> bytes:
+        new, n = pattern.subn(lambda m: m.group(1) + typ + ">" + inner + "</c>", data.decode("utf-8"), count=1)
+        assert n, cell
+        return new.encode("utf-8")
+    return edit
+
+
+def _text_xml(s: str) -> str:
+    return "<is><t>" + s.replace("&", "&amp;").replace("<", "&lt;") + "</t></is>"
+
+
+def hostile_corpus(sample: Path, folder: Path, *, bombs: bool = True) -> list[Case]:
+    """Every hostile file of issue 14 in ``folder`` (made from ``sample``, a filled workbook of our template)."""
+    from xl_addin import spec
+
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = _parts(sample)
+    t3, summary = parts["表三"], parts["校验汇总"]
+    loc = spec.LAYOUT.locations
+    new, granted = loc["t3.new.natural"], loc["t3.granted.natural"]
+    cases: list[Case] = []
+    bad = frozenset({1, 2})
+    unreadable = frozenset({2})
+
+    def add(name: str, path: Path, exits: frozenset[int] = frozenset({0, 1, 2}), s2: str | None = None,
+            note: str = "") -> None:
+        cases.append(Case(name, path, exits, s2, note))
+
+    # a value in the last cell of the sheet: the native reader would allocate the whole grid
+    add("xfd-cell", rewrite(sample, folder / "表三末格有值.xlsx",
+                            {t3: _sub(r"</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+                                      "</sheetData>", count=1)}), bad, "")
+    add("merge-huge", rewrite(sample, folder / "表三巨大合并.xlsx",
+                              {t3: _sub(r'<mergeCells count="(\d+)">', '<mergeCells><mergeCell ref="K1:XFD1048576"/>',
+                                        count=1)}), bad, "")
+    if bombs:
+        add("bomb-blanks", _padded(sample, folder / "表三1GB空白.xlsx", t3,
+                                   lambda: _repeat(b" " * 1024, GB), b"<sheetData>", after=True), bad)
+        row = b"<row>" + b"<c><v>1</v></c>" * 100 + b"</row>"
+        add("bomb-rows", _padded(sample, folder / "表三1GB行.xlsx", t3,
+                                 lambda: _repeat(row, GB), b"</sheetData>", after=False), bad)
+        add("big-50mb", _big_paste(sample, folder / "粘贴了大量数据.xlsx", parts, 50 * MB), bad)
+    fifo = folder / "管道.xlsx"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    add("fifo", fifo, unreadable)
+    add("crc", _crc_corrupted(sample, folder / "校验和错误.xlsx", t3), unreadable)
+    add("strict", _strict(sample, folder / "严格格式.xlsx"), frozenset({0, 2}))
+    add("huge-number", rewrite(sample, folder / "巨大数字.xlsx", {
+        t3: lambda d: _replace_cell(granted.a1, "<v>100000000000000001</v>")(
+            _replace_cell(new.a1, "<v>100000000000000001</v>")(d))}), frozenset({0, 1}))
+    add("long-text", rewrite(sample, folder / "一万字.xlsx", {t3: _replace_cell(new.a1, _text_xml("多" * 10000),
+                                                                                "inlineStr")}), frozenset({1}))
+    add("status-text", rewrite(sample, folder / "状态行改为文字.xlsx",
+                               {t3: _replace_cell("A2", _text_xml("本表校验通过"), "inlineStr")}), bad, "")
+    add("summary-text", rewrite(sample, folder / "校验汇总改为通过.xlsx", {summary: _all_formulas_to("通过")}), bad, "")
+    add("no-validation", rewrite(sample, folder / "删除数据验证.xlsx",
+                                 {p: _drop_validations for p in parts.values()}), bad, "")
+    add("no-names", rewrite(sample, folder / "删除命名.xlsx",
+                            {"xl/workbook.xml": _sub(r'<definedName name="xa_[^"]*"[^>]*>[^<]*</definedName>', "")}),
+        bad, "")
+    add("hidden-edited", rewrite(sample, folder / "隐藏表被改.xlsx",
+                                 {parts[spec.HIDDEN_SHEET]: _sub(r"xl_addin\.gov-info-annual-report", "other-template")}),
+        bad, "")
+    add("encrypted", _copy(DATA / "sample-encrypted.xlsx", folder / "加密.xlsx"), unreadable)
+    add("xls", _copy(DATA / "sample-old-excel.xls", folder / "旧版.xls"), unreadable)
+    add("xls-renamed", _copy(DATA / "sample-old-excel.xls", folder / "旧版改名.xlsx"), unreadable)
+    add("ods", _copy(DATA / "report.ods", folder / "开放格式.ods"), unreadable)
+    csv = folder / "表格.xlsx.csv.xlsx"
+    csv.write_text("机关名称,新收\n某局,3\n", encoding="utf-8")
+    add("csv-renamed", csv, unreadable)
+    d = folder / "文件夹.xlsx"
+    d.mkdir(exist_ok=True)
+    add("directory", d, unreadable)
+    locked = _copy(sample, folder / "无权限.xlsx")
+    locked.chmod(0)
+    add("unreadable", locked, frozenset({0, 2}) if os.geteuid() == 0 else unreadable,
+        "root reads it anyway")
+    add("entities", _entities(sample, folder / "实体注入.xlsx"), frozenset({0, 1, 2}))
+    chinese = folder / "中文目录" / "县政务公开办（收件）" / "某某局 2023年 年报.xlsx"
+    chinese.parent.mkdir(parents=True, exist_ok=True)
+    add("chinese-path", _copy(sample, chinese), frozenset({0}))
+    add("xlsm", _macro(sample, folder / "带宏.xlsm"), frozenset({0, 1, 2}))
+    add("empty", _copy(DATA / "empty.xlsx", folder / "空文件.xlsx"), unreadable)
+    add("truncated", _copy(DATA / "broken-truncated.xlsx", folder / "截断.xlsx"), unreadable)
+    return cases
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    if dst.exists():
+        dst.chmod(0o644)
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def _drop_validations(data: bytes) -> bytes:
+    return re.sub(rb"<dataValidations\b.*?</dataValidations>", b"", data, flags=re.S)
+
+
+def _all_formulas_to(text: str) -> Callable[[bytes], bytes]:
+    """Every formula cell of a sheet replaced by the text ``text`` (what a clerk pasting values would leave)."""
+    def edit(data: bytes) -> bytes:
+        s = data.decode("utf-8")
+        pattern = r'(<c r="[A-Z]+\d+"(?: s="\d+")?)(?: t="\w+")?><f>.*?</f>(?:<v>.*?</v>)?</c>'
+        new, n = re.subn(pattern, lambda m: m.group(1) + ' t="inlineStr">' + _text_xml(text) + "</c>", s)
+        assert n > 100, n
+        return new.encode("utf-8")
+    return edit
+
+
+# ---- the tamper corpus -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tamper:
+    name: str  # the variant of issue 14 ("no-validation", ...)
+    how: str  # "openpyxl", "xml" or "libreoffice" (a LibreOffice re-save after the openpyxl edit)
+    path: Path
+    codes: tuple[str, ...] = field(default=())  # the S2 variant codes that would name it (any one), when known
+
+
+def _opx_edits() -> dict[str, Callable[[object], None]]:
+    from xl_addin import spec
+
+    def no_validation(wb: object) -> None:
+        for ws in wb.worksheets:  # type: ignore[attr-defined]
+            ws.data_validations.dataValidation = []
+
+    def hidden_deleted(wb: object) -> None:
+        del wb[spec.HIDDEN_SHEET]  # type: ignore[attr-defined]
+
+    def hidden_edited(wb: object) -> None:
+        ws = wb[spec.HIDDEN_SHEET]  # type: ignore[index]
+        ws["B2"] = "other-template"
+        ws["B3"] = "2019"
+
+    def no_names(wb: object) -> None:
+        names = wb.defined_names  # type: ignore[attr-defined]
+        for n in [n for n in names if n.startswith("xa_")]:
+            del names[n]
+
+    def status_text(wb: object) -> None:
+        wb["表三"]["A2"] = "本表校验通过"  # type: ignore[index]
+
+    def summary_text(wb: object) -> None:
+        for row in wb["校验汇总"].iter_rows():  # type: ignore[index]
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    c.value = "通过"
+
+    return {"no-validation": no_validation, "hidden-deleted": hidden_deleted, "hidden-edited": hidden_edited,
+            "no-names": no_names, "status-text": status_text, "summary-text": summary_text}
+
+
+def _xml_edits(parts: Mapping[str, str]) -> dict[str, dict[str, Edit]]:
+    from xl_addin import spec
+
+    hidden = parts[spec.HIDDEN_SHEET]
+
+    def drop_sheet(data: bytes) -> bytes:
+        return re.sub(rb'<sheet [^>]*name="_xl_addin"[^>]*/>', b"", data)
+
+    return {
+        "no-validation": {p: _drop_validations for p in parts.values()},
+        "hidden-deleted": {"xl/workbook.xml": drop_sheet, hidden: None},
+        "hidden-edited": {hidden: _sub(r">2021<", ">2019<", count=1)},
+        "no-names": {"xl/workbook.xml": _sub(r'<definedName name="xa_[^"]*"[^>]*>[^<]*</definedName>', "")},
+        "status-text": {parts["表三"]: _replace_cell("A2", _text_xml("本表校验通过"), "inlineStr")},
+        "summary-text": {parts["校验汇总"]: _all_formulas_to("通过")},
+        "xfd-cell": {parts["表三"]: _sub(r"</sheetData>", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+                                         "</sheetData>", count=1)},
+        "merge-huge": {parts["表三"]: _sub(r'<mergeCells count="(\d+)">', '<mergeCells><mergeCell ref="K1:XFD1048576"/>',
+                                          count=1)},
+    }
+
+
+def tamper_corpus(sample: Path, folder: Path, *, libreoffice: bool = True) -> tuple[list[Tamper], list[Path]]:
+    """(the tampered files, the untouched sample re-saved by openpyxl and by LibreOffice)."""
+    import openpyxl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = _parts(sample)
+    out: list[Tamper] = []
+    opx: list[Path] = []
+    for name, edit in _opx_edits().items():
+        wb = openpyxl.load_workbook(sample)
+        edit(wb)
+        p = folder / f"opx-{name}.xlsx"
+        wb.save(p)
+        opx.append(p)
+        out.append(Tamper(name, "openpyxl", p))
+    for name, edits in _xml_edits(parts).items():
+        out.append(Tamper(name, "xml", rewrite(sample, folder / f"xml-{name}.xlsx", edits)))
+    clean_opx = folder / "clean-openpyxl.xlsx"
+    openpyxl.load_workbook(sample).save(clean_opx)
+    clean = [clean_opx]
+    if libreoffice:
+        from xl_addin.adapters import office
+
+        lo_in = folder / "lo-in"
+        lo_in.mkdir(exist_ok=True)
+        sources = []
+        for p in [*opx, sample]:
+            q = lo_in / ("lo-" + p.name.removeprefix("opx-") if p != sample else "clean-libreoffice.xlsx")
+            shutil.copyfile(p, q)
+            sources.append(q)
+        saved = office.convert(sources, "xlsx", folder / "lo-out", recalc=False)
+        for p, t in zip(saved[:-1], [t for t in out if t.how == "openpyxl"], strict=True):
+            out.append(Tamper(t.name, "libreoffice", p))
+        clean.append(saved[-1])
+    return out, clean
+
+
+# ---- running a command measured ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float  # the largest resident set of the command or any process it waited for
+
+
+def run_measured(args: Iterable[str | os.PathLike[str]], *, timeout: float = 120, cwd: Path | None = None) -> Run:
+    """``python -m xl_addin ARGS`` as a subprocess (its own process group, killed after ``timeout``): exit code,
+    output, wall time and peak memory (``os.wait4``: the command and every process it waited for)."""
+    cmd = [sys.executable, "-m", "xl_addin", *map(str, args)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            cwd=cwd, start_new_session=True)
+    out: dict[str, bytes] = {}
+
+    def drain(name: str, stream: object) -> None:
+        out[name] = stream.read()  # type: ignore[attr-defined]
+
+    readers = [threading.Thread(target=drain, args=(n, s)) for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in readers:
+        t.start()
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    timer.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - t0
+    for t in readers:
+        t.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with contextlib.suppress(ProcessLookupError):  # whatever the command left running in its group
+        os.killpg(proc.pid, signal.SIGKILL)
+    return Run(tuple(map(str, args)), proc.returncode, out["out"].decode("utf-8", "replace"),
+               out["err"].decode("utf-8", "replace"), seconds, usage.ru_maxrss / 1024)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, float, int]]:
+    """Every entry under ``folder`` (path -> kind, mtime, size), not following links, without opening any file."""
+    out = {}
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            p = os.path.join(root, name)
+            st = os.lstat(p)
+            out[p] = (stat.S_IFMT(st.st_mode), st.st_mtime, st.st_size)
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - by hand
+    from xl_addin import api
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
+    target.mkdir(parents=True, exist_ok=True)
+    tpl = api.build_template(target / "模板.xlsx")
+    smp = api.put(tpl, api.sample_values(), target / "样例.xlsx")
+    for c in hostile_corpus(smp, target / "hostile"):
+        print(c.name, c.path)

@@ -1,0 +1,276 @@
+"""Issue 14: hostile files never crash, hang or blow up a command, never sink a collection, and every structural
+tamper is flagged (S2).
+
+Every command runs as a subprocess (``tests/hostile.py``: :func:`run_measured`), as a user runs it, with its wall
+time and peak memory measured; the corpus is generated once per session (the bombs streamed: a gigabyte of sheet
+XML compresses to a few MB).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import need
+from hostile import Case, Run, Tamper, hostile_corpus, run_measured, snapshot, tamper_corpus
+
+#: what every run must stay under (issue 14)
+MAX_SECONDS = 10.0
+MAX_MB = 500.0
+#: the corpus, by case name (tests/hostile.py: hostile_corpus)
+CASES = ("xfd-cell", "merge-huge", "bomb-blanks", "bomb-rows", "big-50mb", "fifo", "crc", "strict", "huge-number",
+         "long-text", "status-text", "summary-text", "no-validation", "no-names", "hidden-edited", "encrypted", "xls",
+         "xls-renamed", "ods", "csv-renamed", "directory", "unreadable", "entities", "chinese-path", "xlsm", "empty",
+         "truncated")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+#: what would show that a command died instead of answering
+DYING_WORDS = ("Traceback", "panicked", "memory allocation of", "Segmentation fault", "core dumped", "Killed")
+#: the S2 variant that names each tamper, where the catalogue has one (any S2 finding is required regardless)
+TAMPER_CODES: dict[str, tuple[str, ...]] = {}
+VALID_AGENCIES = 20
+
+
+@dataclass(frozen=True)
+class County:
+    root: Path  # collect's folder: hostile/ (the corpus) and valid/ (20 agencies)
+    cases: dict[str, Case]
+    valid: tuple[Path, ...]
+
+
+@pytest.fixture(scope="session")
+def county(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[County]:
+    from xl_addin.adapters.xlsx_patch import Patcher
+
+    root = tmp_path_factory.mktemp("hostile") / "收件"
+    cases = {c.name: c for c in hostile_corpus(sample, root / "hostile")}
+    assert tuple(cases) == CASES
+    valid_dir = root / "valid"
+    valid_dir.mkdir()
+    patcher = Patcher(sample.read_bytes())
+    valid = []
+    for i in range(VALID_AGENCIES):
+        p = valid_dir / f"机关{i:02d}.xlsx"
+        values: dict[str, object] = {"meta.agency": f"测试县第{i:02d}号机关", "t3.new.natural": 1 + i,
+                                     "t3.granted.natural": 1 + i}
+        if i % 4 == 3:
+            values["t3.new.research"] = 2  # broken 勾稽关系: an agency that fails
+        p.write_bytes(patcher.patch(values))
+        valid.append(p)
+    yield County(root, cases, tuple(valid))
+    cases["unreadable"].path.chmod(0o644)  # let pytest clean up
+
+
+def _fingerprint(path: Path) -> tuple[int, str]:
+    """The input as it is on disk: mode, and the SHA-256 of its bytes (regular files only; never opens a pipe)."""
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        return st.st_mode, ""
+    mode = st.st_mode
+    if not mode & stat.S_IRUSR:
+        path.chmod(mode | stat.S_IRUSR)
+    try:
+        return mode, hashlib.sha256(path.read_bytes()).hexdigest()
+    finally:
+        path.chmod(stat.S_IMODE(mode))
+
+
+def _assert_sane(run: Run, name: str) -> None:
+    """Exit 0, 1 or 2, no dying words, Chinese text, within time and memory."""
+    said = run.stdout + run.stderr
+    assert run.returncode in (0, 1, 2), f"{name}: exit {run.returncode}\n{said[-2000:]}"
+    for word in DYING_WORDS:
+        assert word not in said, f"{name}: {word!r} in the output\n{said[-2000:]}"
+    assert CJK.search(said), f"{name}: no Chinese message\n{said[-2000:]}"
+    assert run.seconds < MAX_SECONDS, f"{name}: {run.seconds:.1f} s"
+    assert run.peak_mb < MAX_MB, f"{name}: {run.peak_mb:.0f} MB peak"
+
+
+@pytest.mark.parametrize("command", ["check", "fill", "export"])
+@pytest.mark.parametrize("name", CASES)
+def test_one_hostile_file(county: County, tmp_path: Path, command: str, name: str) -> None:
+    case = county.cases[name]
+    before_input, before_folder = _fingerprint(case.path), snapshot(county.root)
+    out = tmp_path / "输出"
+    out.mkdir()
+    args: list[str | Path] = {"check": ["check", case.path], "fill": ["fill", case.path, "-o", out / "合计.xlsx"],
+                              "export": ["export", case.path, "-o", out, "-f", "all"]}[command]
+    run = run_measured(args, timeout=60)
+    _assert_sane(run, f"{command} {name}")
+    if command == "check":
+        assert run.returncode in case.check_exits, f"{name}: check exit {run.returncode}\n{run.stdout}{run.stderr}"
+    if run.returncode == 2 or command == "check":
+        assert case.path.name in run.stdout + run.stderr  # the message names the file
+    if run.returncode == 2:
+        assert "无法读取" in run.stdout + run.stderr or "错误" in run.stderr
+    # the input is untouched, nothing appears beside it, and the output folder holds finished files only
+    assert _fingerprint(case.path) == before_input
+    assert snapshot(county.root) == before_folder
+    left = sorted(p.name for p in out.iterdir())
+    if command == "fill":
+        assert left == (["合计.xlsx"] if run.returncode in (0, 1) else [])
+    elif command == "export":
+        assert all(not n.startswith(".") and n.endswith((".docx", ".html", ".txt")) for n in left), left
+        assert (len(left) == 3) == (run.returncode == 0), left
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.rglob("*"))
+
+
+def test_check_refuses_unreadable_files_with_their_reason(county: County) -> None:
+    """What check says of each file it cannot read, in the words of the catalogue."""
+    expect = {"fifo": "不是普通文件", "directory": "文件夹", "encrypted": "加密", "xls": ".xls", "xls-renamed": ".xls",
+              "ods": ".ods", "csv-renamed": "不是 Excel 工作簿", "empty": "空的", "crc": "损坏", "truncated": "损坏"}
+    for name, words in expect.items():
+        run = run_measured(["check", county.cases[name].path])
+        assert run.returncode == 2 and words in run.stderr, (name, run.stderr)
+
+
+def test_entities_are_never_expanded(county: County, tmp_path: Path) -> None:
+    """XXE and billion laughs in every part: /etc/passwd never shows up, the laughs never multiply."""
+    path = county.cases["entities"].path
+    for args in (["check", path, "--json"], ["export", path, "-o", tmp_path, "-f", "txt"]):
+        run = run_measured(args)
+        assert "root:" not in run.stdout + run.stderr and "lollollol" not in run.stdout
+        assert run.peak_mb < MAX_MB
+    for p in tmp_path.iterdir():
+        text = p.read_text(encoding="utf-8")
+        assert "root:" not in text and "lollollol" not in text
+
+
+def test_collect_over_the_corpus_and_valid_agencies(county: County, tmp_path: Path, sample: Path) -> None:
+    """The summary is written, the valid agencies are checked exactly as alone, every hostile file has its row."""
+    out = tmp_path / "汇总校验结果.xlsx"
+    before = snapshot(county.root)
+    run = run_measured(["collect", county.root, "-o", out, "--json", "--workers", "2"], timeout=120)
+    assert run.returncode in (0, 1, 2), run.stderr[-3000:]
+    for word in DYING_WORDS:
+        assert word not in run.stdout + run.stderr, run.stderr[-3000:]
+    assert out.is_file() and out.with_suffix(".html").is_file()
+    assert snapshot(county.root) == before and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [out.name, out.with_suffix(".html").name])
+    result = json.loads(run.stdout)
+    rows = {r["文件"]: r for r in result["rows"] if r["文件"]}
+    for c in county.cases.values():
+        row = rows.get(str(c.path))
+        assert row is not None, f"{c.name}: no row"
+        if row["结论"] != "通过":
+            assert row["说明"] and CJK.search(row["说明"]), (c.name, row)
+        if c.check_exits == frozenset({2}):
+            assert row["结论"] in ("无法读取", "非本模板"), (c.name, row)
+    findings: dict[str, list[dict[str, object]]] = {}
+    for f in result["findings"]:
+        findings.setdefault(f["文件"], []).append({k: v for k, v in f.items() if k not in ("机关名称", "文件", "采用")})
+    for p in county.valid:
+        alone = json.loads(run_measured(["check", p, "--json"]).stdout)["files"][0]
+        assert findings.get(str(p), []) == alone["findings"], p.name
+        assert rows[str(p)]["结论"] == ("通过" if alone["valid"] else "不通过")
+    assert run.seconds < MAX_SECONDS, f"collect: {run.seconds:.1f} s"
+    assert run.peak_mb < MAX_MB, f"collect: {run.peak_mb:.0f} MB"
+
+
+def test_collect_survives_a_worker_that_dies(county: County, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever kills a worker -- here SIGABRT and SIGKILL on two files, and one file that hangs -- costs only those
+    files: each gets its own row (crashed, out-of-memory, timeout) and every other file is examined as alone."""
+    import signal
+    import time
+
+    from xl_addin import bulk
+    from xl_addin.catalogue import FILE_ERRORS
+
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    files = []
+    for i, p in enumerate(county.valid * 2):
+        q = folder / f"{i:02d}-{p.name}"
+        q.write_bytes(p.read_bytes())
+        files.append(q)
+    doomed = {files[5].name: signal.SIGABRT, files[17].name: signal.SIGKILL}
+    hang = files[30].name
+    real = bulk.examine
+
+    def examine(path: str) -> dict[str, object]:
+        name = Path(path).name
+        if name in doomed:
+            os.kill(os.getpid(), doomed[name])
+        if name == hang:
+            time.sleep(60)
+        return real(path)
+
+    monkeypatch.setattr(bulk, "examine", examine)  # inherited by the forked workers and the isolated reruns
+    started = time.perf_counter()
+    results = bulk.examine_all(files, workers=2, seconds=2)
+    assert time.perf_counter() - started < 20
+    by_name = {Path(r.path).name: r for r in results}
+    assert [r.path for r in results] == [str(p) for p in files]
+    assert by_name[files[5].name].error == FILE_ERRORS["crashed"].text(detail="SIGABRT")
+    assert by_name[files[17].name].error == FILE_ERRORS["out-of-memory"].text(detail=f"{bulk.FILE_MEMORY_MB} MB")
+    assert by_name[hang].error == FILE_ERRORS["timeout"].text(detail="2")
+    alone = {p.name: bulk.examine_isolated(str(p)) for p in files if p.name not in (*doomed, hang)}
+    for name, d in alone.items():
+        assert by_name[name].to_dict() == d, name
+
+
+def test_a_file_too_big_for_the_memory_limit_is_its_own_row(county: County, tmp_path: Path) -> None:
+    """The memory limit holds in the process that reads a file alone: 50 MB of workbook under a 20 MB limit is
+    reported as out-of-memory, naming the limit."""
+    from xl_addin import bulk
+    from xl_addin.catalogue import FILE_ERRORS
+
+    d = bulk.examine_isolated(str(county.cases["big-50mb"].path), seconds=30, memory_mb=20)
+    assert d["error"] == FILE_ERRORS["out-of-memory"].text(detail="20 MB")
+
+
+# ---- tampering ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def tampered(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Tamper], list[Path]]:
+    need("soffice")
+    return tamper_corpus(sample, tmp_path_factory.mktemp("tamper"))
+
+
+def _check_json(path: Path) -> dict[str, object]:
+    run = run_measured(["check", path, "--json"], timeout=60)
+    assert run.returncode in (0, 1, 2), f"{path.name}: exit {run.returncode}\n{run.stderr[-2000:]}"
+    files = json.loads(run.stdout)["files"]
+    assert len(files) == 1
+    return files[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.libreoffice
+def test_every_tamper_is_flagged_s2(tampered: tuple[list[Tamper], list[Path]]) -> None:
+    tampers, _ = tampered
+    assert {(t.name, t.how) for t in tampers} >= {(n, h) for n in ("no-validation", "hidden-deleted", "hidden-edited",
+                                                                   "no-names", "status-text", "summary-text")
+                                                  for h in ("openpyxl", "xml", "libreoffice")}
+    missed = []
+    for t in tampers:
+        got = _check_json(t.path)
+        codes = {f["code"] for f in got.get("findings", []) if f["rule"] == "S2"}  # type: ignore[attr-defined]
+        want = TAMPER_CODES.get(t.name)
+        if not codes or (want and not codes & set(want)):
+            missed.append(f"{t.how}:{t.name} -> {got.get('error') or sorted(codes)}")
+    assert not missed, "not flagged as S2:\n" + "\n".join(missed)
+
+
+@pytest.mark.libreoffice
+def test_untouched_resaves_raise_nothing_beyond_protection(tampered: tuple[list[Tamper], list[Path]]) -> None:
+    _, clean = tampered
+    for p in clean:
+        got = _check_json(p)
+        assert "error" not in got, (p.name, got.get("error"))
+        extra = [f for f in got["findings"] if f["code"] != "S2.protection"]  # type: ignore[attr-defined]
+        assert not extra, (p.name, extra)
+
+
+def test_absurd_counts_get_a_warning_quoting_the_value(county: County) -> None:
+    """1e17 in both 新收 and 予以公开 keeps every identity, but no agency handles that many: a warning at each cell,
+    quoting the value."""
+    got = _check_json(county.cases["huge-number"].path)
+    findings: list[dict[str, str]] = got["findings"]  # type: ignore[assignment]
+    flagged = {f["cell"] for f in findings if f["severity"] == "warning" and "100000000000000000" in f["message"]}
+    assert flagged >= {"D7", "D9"}, findings
