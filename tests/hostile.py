@@ -502,13 +502,24 @@ class Run:
     peak_mb: float  # the largest resident set of the command or any process it waited for
 
 
+#: the address space a measured command may take at all: far above the 500 MB it must stay under, low enough that a
+#: command that does not keep its limits fails its test instead of taking the machine's memory
+HARNESS_CAP = 4 * GB
+
+
+def _cap_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (HARNESS_CAP, HARNESS_CAP))
+
+
 def run_measured(args: Iterable[str | os.PathLike[str]], *, timeout: float = 120, cwd: Path | None = None) -> Run:
     """``python -m xl_addin ARGS`` as a subprocess (its own process group, killed after ``timeout``): exit code,
     output, wall time and peak memory (``os.wait4``: the command and every process it waited for)."""
     cmd = [sys.executable, "-m", "xl_addin", *map(str, args)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                            cwd=cwd, start_new_session=True)
+                            cwd=cwd, start_new_session=True, preexec_fn=_cap_memory)
     out: dict[str, bytes] = {}
 
     def drain(name: str, stream: object) -> None:
@@ -526,6 +537,9 @@ def run_measured(args: Iterable[str | os.PathLike[str]], *, timeout: float = 120
     seconds = time.perf_counter() - t0
     for t in readers:
         t.join()
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     with contextlib.suppress(ProcessLookupError):  # whatever the command left running in its group
         os.killpg(proc.pid, signal.SIGKILL)
