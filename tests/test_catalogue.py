@@ -93,10 +93,26 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S2.unlocked": ({}, _edit(_lock_input), None),
     "S2.protection": ({}, _edit(_unprotect), None),
     "S2.fingerprint": ({}, _edit(_other_fingerprint), None),
+    "S2.outside": ({}, {"raw": (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')},
+                   None),
     "S4": ({"meta.agency": None}, {}, None),
     "P1": ({"meta.report_date": "2024-02-05"}, {}, None),
     "P1.missing": ({"meta.report_date": None}, {}, None),
 }
+
+
+def _patched_sheet(path: Path, sheet: str, old: bytes, new: bytes) -> Path:
+    import zipfile
+
+    from xl_addin.adapters.fileio import sheet_parts
+
+    out = path.with_name("raw-" + path.name)
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        part = next(p for p, n in sheet_parts(zin).items() if n == sheet)
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            zout.writestr(info, body.replace(old, new) if info.filename == part else body)
+    return out
 
 
 def test_every_catalogue_entry_has_a_case_that_makes_it_fire() -> None:
@@ -108,7 +124,11 @@ def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Fill
     changes, options, last = CASES[code]
     entry = CATALOGUE[code]
     last_year = filled(last, name="上年.xlsx") if last is not None else None
-    report = api.check(filled(changes, **options), last_year=last_year)
+    raw = options.pop("raw", None) if "raw" in options else None
+    path = filled(changes, **options)
+    if raw is not None:  # an edit only raw XML can make (openpyxl would refuse or rewrite it)
+        path = _patched_sheet(path, "表三", *raw)
+    report = api.check(path, last_year=last_year)
     mine = [f for f in report.findings if f.code == code]
     assert mine, f"{code} did not fire: {[f.code for f in report.findings]}"
     for f in mine:

@@ -158,6 +158,8 @@ _rule("S2", Group.STRUCTURE, "国办公开办函〔2021〕30号：表格不得�
       ("unlocked", E, "单元格锁定状态被改动", "单元格锁定状态被改动（{detail}），请使用原模板。"),
       ("protection", W, "模板保护被取消",
        "模板的保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。"),
+      ("outside", E, "表格范围外有内容",
+       "工作表“{sheet}”在远超出模板表格的位置有内容或合并单元格（{detail}），检查时已略去。请删去，或用原模板重新填报。"),
       ("fingerprint", W, "模板版本与本工具不一致",
        "模板版本与本工具不一致（文件 {actual}，本工具 {expected}），请使用最新模板。"))
 _rule("S4", Group.STRUCTURE, "报告标题“<机关名称><年>年政府信息公开工作年度报告”",
@@ -290,7 +292,6 @@ def _file_error(code: str, message: str, fix: str = "") -> None:
 
 _file_error("not-found", "文件不存在。")
 _file_error("directory", "这是一个文件夹，不是 Excel 工作簿。")
-_file_error("not-regular", "这不是普通文件（可能是管道或设备），无法检查。")
 _file_error("unopenable", "无法打开文件（{detail}）。")
 _file_error("empty", "文件是空的（0 字节），可能没有保存完整，", "请重新保存或重新发送。")
 _file_error("encrypted", "文件设置了打开密码（已加密），无法检查。", "请在 Excel 中取消密码后另存为 .xlsx。")
@@ -304,6 +305,13 @@ _file_error("ods", "这是 OpenDocument（.ods）文件，", "请在 WPS 或 Lib
 _file_error("not-ours", "不是用本工具的年报模板填写的工作簿（找不到模板的命名单元格）。",
             "请使用县政务公开办下发的模板填报，或用 xl-addin template 生成模板。")
 _file_error("unexpected", "读取时出现意外错误（{detail}），", "请在 Excel 中打开后另存再发送。")
+_file_error("not-regular", "这不是普通文件（可能是管道、设备或快捷方式），无法检查。", "请发送工作簿文件本身。")
+_file_error("too-large", "文件过大（{detail}），", "请删去多余的工作表和粘贴的数据，只保留年报模板的内容后重新保存。")
+_file_error("zip-bomb", "文件的压缩内容异常（{detail}），可能已损坏或被恶意构造，未予读取。", "请用原模板重新填报后发送。")
+_file_error("strict-ooxml", "文件是以“Strict Open XML 电子表格”格式保存的，",
+            "请在 Excel 中“另存为”普通的“Excel 工作簿（*.xlsx）”格式后再发送。")
+_file_error("outside-grid", "表格中有远超出模板范围的内容或合并单元格（{detail}），无法处理，",
+            "请删去这些内容，或用原模板重新填报。")
 
 
 def file_error(code: str) -> FileError:

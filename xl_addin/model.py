@@ -50,6 +50,8 @@ class Structure:
     sheet_protected: Mapping[str, bool]
     structure_locked: bool
     fingerprint: str | None = None
+    #: sheet -> cells far beyond the template's grid and oversized merges, left out of the read (S2)
+    outside: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

@@ -276,6 +276,8 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     yield from _s2_merges(ctx, st)
     yield from _s2_locks(ctx, st)
     yield from _s2_protection(ctx, st)
+    for sheet, refs in st.outside.items():
+        yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
 
 
 def _s2_totals(ctx: Context) -> Iterator[Finding]:
