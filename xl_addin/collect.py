@@ -241,12 +241,6 @@ def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256
                       prior=tuple(prior.get(k) for k in spec.PRIOR_KEYS))
 
 
-def carry_forward(result: FileResult) -> dict[str, Number]:
-    """Last year's file -> the figures this year's cross-year rules need (as derive.carry_forward)."""
-    vals = dict(zip(TABLE_KEYS, result.values, strict=False))
-    return {k: v for k in spec.PRIOR_KEYS if (v := vals.get(k)) is not None}
-
-
 def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Number]]:
     """name key -> last year's figures, from the files of a last-year folder (per agency the latest report year,
     then the newest file)."""
@@ -258,7 +252,7 @@ def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Numbe
         cur = best.get(k)
         if cur is None or ((r.year or 0), r.mtime, r.path) > ((cur.year or 0), cur.mtime, cur.path):
             best[k] = r
-    return {k: carry_forward(r) for k, r in best.items()}
+    return {k: derive.carry_forward(dict(zip(TABLE_KEYS, r.values, strict=False))) for k, r in best.items()}
 
 
 # ---- tracker ----------------------------------------------------------------------------------------------------
