@@ -1,4 +1,5 @@
-"""Writes the coordinator's summary workbook (进度, 问题清单, 汇总) and the HTML tracker.
+"""Writes the coordinator's summary workbook (进度, 问题清单, 汇总); the HTML tracker beside it is
+:mod:`xl_addin.adapters.tracker_html`.
 
 openpyxl in write-only mode: rows stream out, so ten thousand agencies and their findings cost seconds, not
 minutes. The 汇总 sheet reproduces the official grid of tables 二, 三 and 四 from the spec (labels, merges, the
@@ -9,7 +10,6 @@ names ``hz_<key>`` (``hz_t3_new_natural``) so a program can read the roll-up by 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import math
 import os
@@ -42,7 +42,7 @@ from ..collect import (
     rollup_end_row,
     rollup_layout,
 )
-from .fileio import atomic_path, atomic_write_text
+from .fileio import atomic_path
 from .template_builder import (
     BORDER,
     CENTER,
@@ -210,7 +210,8 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
 
 
-def _title(result: CollectResult, what: str) -> str:
+def title(result: CollectResult, what: str) -> str:
+    """The heading of a sheet or page of the summary: 2023年度政府信息公开工作年度报告<what>."""
     year = f"{result.year}年度" if result.year else ""
     return f"{year}政府信息公开工作年度报告{what}"
 
@@ -221,7 +222,7 @@ def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     last = spec.col_letter(len(TRACKER_HEADERS))
     ws.merged_cells.add(f"A1:{last}1")
     ws.freeze_panes = f"C{TRACKER_HEADER_ROW + 1}"
-    ws.append([_cell(ws, _title(result, "提交与校验进度"), font=TITLE_FONT)])
+    ws.append([_cell(ws, title(result, "提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
     ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
@@ -321,7 +322,7 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
                         grid[(r, c)] = _cell(ws, None, border=True)
 
     last = spec.col_letter(n_cols)
-    put(1, 1, _cell(ws, _title(result, "汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    put(1, 1, _cell(ws, title(result, "汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
     rostered = sum(1 for r in result.rows if r.seq)
     put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
                         "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
@@ -374,56 +375,3 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = "9"  # A4
     return rows
-
-
-# ---- HTML --------------------------------------------------------------------------------------------------------
-
-_CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
-table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #999;padding:4px 8px;vertical-align:top}
-th{background:#f2f2f2}.pass{background:#c6efce;color:#006100}.fail{background:#ffc7ce;color:#9c0006}
-.missing{background:#ffe699;color:#7f6000}.unused{background:#ededed}.late{color:#9c0006;font-weight:bold}
-.totals td{text-align:center;font-size:18px}.bar{display:inline-block;height:14px}
-td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}"""
-
-
-def tracker_html(result: CollectResult) -> str:
-    e = html.escape
-    counts = result.counts
-    total = max(counts["应报"], 1)
-    bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k} {counts[k]}"></span>'
-                   for k, cls in (("通过", "pass"), ("不通过", "fail"), ("未提交", "missing")))
-    head = "".join(f"<th>{e(h)}</th>" for h in TOTALS)
-    vals = "".join(f"<td>{counts[h]}</td>" for h in TOTALS)
-    rows = "\n".join(_html_row(r) for r in result.rows)
-    hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_HEADERS)
-    title = e(_title(result, "提交与校验进度"))
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{_CSS}</style></head><body>\n<h1>{title}</h1>\n<p>{e(result.summary_zh())}</p>\n"
-            f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
-            f"<table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table>\n</body></html>\n")
-
-
-def _html_row(r: TrackerRow) -> str:
-    e = html.escape
-    cls = {PASS: "pass", FAIL: "fail", MISSING: "missing"}.get(r.verdict, "unused")
-    d = r.to_dict()
-    cells = []
-    for h in TRACKER_HEADERS:
-        v = d.get(h)
-        text = "" if v is None else str(v)
-        attr = ""
-        if h == "结论":
-            attr = f' class="{cls}"'
-        elif h == "是否按时" and r.timely in (LATE, OVERDUE):
-            attr = ' class="late"'
-        elif h == "文件":
-            attr = ' class="path"'
-        elif h == "SHA-256":
-            attr, text = ' class="hash"', text[:16]
-        cells.append(f"<td{attr}>{e(text)}</td>")
-    return "<tr>" + "".join(cells) + "</tr>"
-
-
-def write_html(result: CollectResult, out: str | os.PathLike[str]) -> Path:
-    return atomic_write_text(out, tracker_html(result))
-
