@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import enum
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from . import derive, rules, spec
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
@@ -257,11 +258,82 @@ def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Numbe
 
 # ---- tracker ----------------------------------------------------------------------------------------------------
 
-SUBMITTED, MISSING, UNUSED = "已提交", "未提交", "未采用"
-PASS, FAIL = "通过", "不通过"
-UNREADABLE, FOREIGN, DUPLICATE, OTHER_YEAR, NOT_ON_ROSTER, NO_NAME = (
-    "无法读取", "非本模板", "重复提交", "年度不符", "名单外", "未填机关名称")
-ON_TIME, LATE, OVERDUE, NOT_DUE = "按时", "逾期", "逾期未交", "未到期"
+class Shown(enum.StrEnum):
+    """A value code reads and JSON carries (English); people see its Chinese, :attr:`zh`, from :data:`ZH`."""
+
+    @property
+    def zh(self) -> str:
+        return ZH[type(self)][self]
+
+
+class State(Shown):
+    """Where a roster agency stands, or that a file was not used."""
+
+    SUBMITTED = "submitted"
+    MISSING = "missing"
+    UNUSED = "unused"
+
+
+class Verdict(Shown):
+    """The tracker's 结论: the used report passes or fails, nothing came, or why a file was not used."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    MISSING = "missing"
+    UNREADABLE = "unreadable"
+    FOREIGN = "foreign"
+    DUPLICATE = "duplicate"
+    OTHER_YEAR = "other_year"
+    NOT_ON_ROSTER = "not_on_roster"
+    NO_NAME = "no_name"
+
+
+class Timeliness(Shown):
+    """Submitted by the deadline or after it (file time); nothing submitted and the deadline past or not yet."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    OVERDUE = "overdue"
+    NOT_DUE = "not_due"
+
+
+class Count(Shown):
+    """The tracker's totals (:attr:`CollectResult.counts`)."""
+
+    EXPECTED = "expected"
+    SUBMITTED = "submitted"
+    PASSED = "passed"
+    FAILED = "failed"
+    MISSING = "missing"
+    LATE = "late"
+    UNUSED_FILES = "unused_files"
+    FILES = "files"
+
+
+#: the one place each member's Chinese is written: what the summary workbook, the HTML tracker and the CLI show
+ZH: Final[Mapping[type[Shown], Mapping[Shown, str]]] = {
+    State: {State.SUBMITTED: "已提交", State.MISSING: "未提交", State.UNUSED: "未采用"},
+    Verdict: {Verdict.PASS: "通过", Verdict.FAIL: "不通过", Verdict.MISSING: "未提交", Verdict.UNREADABLE: "无法读取",
+              Verdict.FOREIGN: "非本模板", Verdict.DUPLICATE: "重复提交", Verdict.OTHER_YEAR: "年度不符",
+              Verdict.NOT_ON_ROSTER: "名单外", Verdict.NO_NAME: "未填机关名称"},
+    Timeliness: {Timeliness.ON_TIME: "按时", Timeliness.LATE: "逾期", Timeliness.OVERDUE: "逾期未交",
+                 Timeliness.NOT_DUE: "未到期"},
+    Count: {Count.EXPECTED: "应报", Count.SUBMITTED: "已提交", Count.PASSED: "通过", Count.FAILED: "不通过",
+            Count.MISSING: "未提交", Count.LATE: "逾期", Count.UNUSED_FILES: "未采用文件", Count.FILES: "文件总数"},
+}
+
+
+def zh(value: Shown | None) -> str:
+    """The Chinese shown for ``value`` ("" for None: no deadline, so no timeliness)."""
+    return "" if value is None else value.zh
+
+
+#: the tracker's columns: the key of :meth:`TrackerRow.to_dict` (JSON) -> the heading the 进度 sheet and the HTML
+#: tracker show
+TRACKER_COLUMNS: Final[Mapping[str, str]] = {
+    "seq": "序号", "agency": "机关名称", "kind": "机关类别", "level": "层级", "contact": "联系人", "state": "状态",
+    "verdict": "结论", "timely": "是否按时", "submitted": "提交时间", "report_date": "发布日期", "deadline": "截止日期",
+    "errors": "错误", "warnings": "警告", "infos": "提示", "note": "说明", "path": "文件", "sha256": "SHA-256"}
 
 
 @dataclass(frozen=True)
@@ -273,9 +345,9 @@ class TrackerRow:
     kind: str
     level: str
     contact: str
-    state: str  # 已提交 / 未提交 / 未采用
-    verdict: str  # 通过 / 不通过 / 未提交 / 无法读取 / 非本模板 / 重复提交 / 年度不符 / 名单外 / 未填机关名称
-    timely: str = ""  # 按时 / 逾期 / 逾期未交 / 未到期 / ""
+    state: State
+    verdict: Verdict
+    timely: Timeliness | None = None  # None: no deadline known
     submitted: dt.datetime | None = None  # file time
     report_date: dt.date | None = None  # 发布日期 in the file
     deadline: dt.date | None = None
@@ -288,16 +360,23 @@ class TrackerRow:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == PASS
+        return self.verdict is Verdict.PASS
+
+    @property
+    def late(self) -> bool:
+        return self.timely in (Timeliness.LATE, Timeliness.OVERDUE)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"序号": self.seq or None, "机关名称": self.agency, "机关类别": self.kind, "层级": self.level,
-                "联系人": self.contact, "状态": self.state, "结论": self.verdict, "是否按时": self.timely,
-                "提交时间": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
-                "发布日期": self.report_date.isoformat() if self.report_date else None,
-                "截止日期": self.deadline.isoformat() if self.deadline else None,
-                "错误": self.errors, "警告": self.warnings, "提示": self.infos, "说明": self.note,
-                "文件": self.path, "SHA-256": self.sha256}
+        """The row as JSON takes it, keyed as :data:`TRACKER_COLUMNS`; state, verdict and timely as their English
+        values (timely None when no deadline is known)."""
+        return {"seq": self.seq or None, "agency": self.agency, "kind": self.kind, "level": self.level,
+                "contact": self.contact, "state": self.state.value, "verdict": self.verdict.value,
+                "timely": self.timely.value if self.timely else None,
+                "submitted": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
+                "report_date": self.report_date.isoformat() if self.report_date else None,
+                "deadline": self.deadline.isoformat() if self.deadline else None,
+                "errors": self.errors, "warnings": self.warnings, "infos": self.infos, "note": self.note,
+                "path": self.path, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -344,26 +423,26 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
     agencies: dict[str, Agency] = dict(roster.by_key) if roster is not None else {}
     candidates: dict[str, list[FileResult]] = {}
     other_years: dict[str, list[FileResult]] = {}
-    unused: list[tuple[FileResult, str, str, str]] = []  # (file, agency shown, verdict, note)
+    unused: list[tuple[FileResult, str, Verdict, str]] = []  # (file, agency shown, verdict, note)
     for r in sorted(results, key=lambda r: r.path):
         if r.error:
-            unused.append((r, "", FOREIGN if r.foreign else UNREADABLE, r.error))
+            unused.append((r, "", Verdict.FOREIGN if r.foreign else Verdict.UNREADABLE, r.error))
             continue
         k = name_key(r.agency)
         if not k:
-            unused.append((r, "", NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。"))
+            unused.append((r, "", Verdict.NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。"))
             continue
         if roster is not None and k not in agencies:
             hint = roster.suggest(r.agency)
             note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
-            unused.append((r, r.agency, NOT_ON_ROSTER, note))
+            unused.append((r, r.agency, Verdict.NOT_ON_ROSTER, note))
             continue
         if roster is None and k not in agencies:
             agencies[k] = Agency("".join(r.agency.split()), r.kind, r.level)
         if year is not None and r.year != year:
             other_years.setdefault(k, []).append(r)
             shown = f"{r.year} 年度" if r.year is not None else "年度未填写"
-            unused.append((r, agencies[k].name, OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
+            unused.append((r, agencies[k].name, Verdict.OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
             continue
         candidates.setdefault(k, []).append(r)
 
@@ -372,12 +451,12 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
         files.sort(key=lambda r: (r.mtime, r.path), reverse=True)
         used[k] = files[0]
         for older in files[1:]:
-            unused.append((older, agencies[k].name, DUPLICATE,
+            unused.append((older, agencies[k].name, Verdict.DUPLICATE,
                            f"同一机关另有更新的文件“{files[0].path}”，本文件未采用。"))
 
     rows: list[TrackerRow] = []
     order = list(agencies.values()) if roster is not None else sorted(agencies.values(), key=lambda a: a.name)
-    duplicates = Counter(name_key(u[1]) for u in unused if u[2] == DUPLICATE)  # older files not used, by agency
+    duplicates = Counter(name_key(u[1]) for u in unused if u[2] is Verdict.DUPLICATE)  # older files not used, by agency
     for seq, a in enumerate(order, start=1):
         key = a.key
         f = used.get(key)
@@ -387,28 +466,28 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
             note = ""
             if key in other_years:
                 note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[key]})) + "。"
-            timely = (OVERDUE if now.date() > limit else NOT_DUE) if limit is not None else ""
-            rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, MISSING, MISSING, timely,
+            timely = (Timeliness.OVERDUE if now.date() > limit else Timeliness.NOT_DUE) if limit is not None else None
+            rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, State.MISSING, Verdict.MISSING, timely,
                                    deadline=limit, note=note))
             continue
         c = f.counts
         when = f.time
-        timely = (ON_TIME if when.date() <= limit else LATE) if limit is not None else ""
+        timely = (Timeliness.ON_TIME if when.date() <= limit else Timeliness.LATE) if limit is not None else None
         notes = []
         if not f.valid:
             ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
             notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
-        if timely == LATE and limit is not None:
+        if timely is Timeliness.LATE and limit is not None:
             notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
         dups = duplicates[key]
         if dups:
             notes.append(f"另有 {dups} 个较早的文件未采用。")
-        rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, SUBMITTED,
-                               PASS if f.valid else FAIL, timely, when, f.report_date, limit, c["error"],
+        rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, State.SUBMITTED,
+                               Verdict.PASS if f.valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
                                c["warning"], c["info"], "".join(notes), f.path, f.sha256))
     for f, shown, verdict, note in unused:
         c = f.counts
-        rows.append(TrackerRow(0, shown or f.agency, f.kind, f.level, "", UNUSED, verdict, "",
+        rows.append(TrackerRow(0, shown or f.agency, f.kind, f.level, "", State.UNUSED, verdict, None,
                                f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"],
                                c["info"], note, f.path, f.sha256))
 
@@ -464,7 +543,7 @@ class Rollup:
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "included": list(self.included),
-                "excluded": [{"机关名称": a, "原因": why} for a, why in self.excluded],
+                "excluded": [{"agency": a, "reason": why} for a, why in self.excluded],
                 "valid": self.valid, "values": dict(self.values), "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -480,8 +559,8 @@ def rollup(p: Plan) -> Rollup:
         if row.seq == 0:
             continue
         if not row.passed:
-            why = row.note if row.verdict == MISSING and row.note else (
-                "未提交" if row.verdict == MISSING else f"校验不通过：{row.errors} 个错误")
+            why = row.note if row.verdict is Verdict.MISSING and row.note else (
+                Verdict.MISSING.zh if row.verdict is Verdict.MISSING else f"校验不通过：{row.errors} 个错误")
             excluded.append((row.agency, why))
             continue
         f = p.used[row.agency]
@@ -520,23 +599,32 @@ class CollectResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Count value -> how many (keys plain English strings, as JSON has them)."""
         roster = [r for r in self.rows if r.seq]
-        return {"应报": len(roster), "已提交": sum(r.state == SUBMITTED for r in roster),
-                "通过": sum(r.verdict == PASS for r in roster), "不通过": sum(r.verdict == FAIL for r in roster),
-                "未提交": sum(r.state == MISSING for r in roster), "逾期": sum(r.timely in (LATE, OVERDUE) for r in roster),
-                "未采用文件": sum(1 for r in self.rows if not r.seq), "文件总数": len(self.files)}
+        counts = {Count.EXPECTED: len(roster), Count.SUBMITTED: sum(r.state is State.SUBMITTED for r in roster),
+                  Count.PASSED: sum(r.verdict is Verdict.PASS for r in roster),
+                  Count.FAILED: sum(r.verdict is Verdict.FAIL for r in roster),
+                  Count.MISSING: sum(r.state is State.MISSING for r in roster), Count.LATE: sum(r.late for r in roster),
+                  Count.UNUSED_FILES: sum(1 for r in self.rows if not r.seq), Count.FILES: len(self.files)}
+        return {k.value: n for k, n in counts.items()}
 
     @property
     def ok(self) -> bool:
         """Every agency submitted a passing report and every file found could be used (older duplicates aside)."""
-        return all(r.passed for r in self.rows if r.seq) and all(r.verdict == DUPLICATE for r in self.rows
+        return all(r.passed for r in self.rows if r.seq) and all(r.verdict is Verdict.DUPLICATE for r in self.rows
                                                                   if not r.seq)
+
+    def title(self, what: str) -> str:
+        """The heading of a sheet or page of the summary: 2023年度政府信息公开工作年度报告<what>."""
+        year = f"{self.year}年度" if self.year else ""
+        return f"{year}政府信息公开工作年度报告{what}"
 
     def summary_zh(self) -> str:
         c = self.counts
         year = f"{self.year} 年度" if self.year else "年度未知"
-        text = (f"{year}：应报 {c['应报']} 个机关，已提交 {c['已提交']}（通过 {c['通过']}，不通过 {c['不通过']}），"
-                f"未提交 {c['未提交']}，逾期 {c['逾期']}；共读取 {c['文件总数']} 个文件，未采用 {c['未采用文件']} 个。"
+        text = (f"{year}：应报 {c[Count.EXPECTED]} 个机关，已提交 {c[Count.SUBMITTED]}（通过 {c[Count.PASSED]}，"
+                f"不通过 {c[Count.FAILED]}），未提交 {c[Count.MISSING]}，逾期 {c[Count.LATE]}；"
+                f"共读取 {c[Count.FILES]} 个文件，未采用 {c[Count.UNUSED_FILES]} 个。"
                 f"汇总纳入 {len(self.rollup.included)} 个机关，汇总表复核"
                 f"{'通过' if self.rollup.valid else '不通过'}。")
         return text
@@ -545,6 +633,6 @@ class CollectResult:
         return {"year": self.year, "ok": self.ok, "counts": self.counts,
                 "summary": str(self.xlsx) if self.xlsx else None, "html": str(self.html) if self.html else None,
                 "rows": [r.to_dict() for r in self.rows],
-                "findings": [{"机关名称": x.agency, "文件": x.path, "采用": x.used, **x.finding.to_dict()}
+                "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
                 "rollup": self.rollup.to_dict()}

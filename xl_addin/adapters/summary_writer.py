@@ -30,17 +30,16 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from .. import spec
 from ..collect import (
-    DUPLICATE,
-    FAIL,
-    LATE,
-    MISSING,
-    OVERDUE,
-    PASS,
     ROLLUP_SHEET,
+    TRACKER_COLUMNS,
     CollectResult,
+    Count,
+    State,
     TrackerRow,
+    Verdict,
     rollup_end_row,
     rollup_layout,
+    zh,
 )
 from .fileio import atomic_path
 from .template_builder import (
@@ -64,10 +63,10 @@ from .template_builder import (
 )
 
 TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
-TRACKER_HEADERS = ("序号", "机关名称", "机关类别", "层级", "联系人", "状态", "结论", "是否按时", "提交时间", "发布日期",
-                   "截止日期", "错误", "警告", "提示", "说明", "文件", "SHA-256")
+TRACKER_HEADERS = tuple(TRACKER_COLUMNS.values())
 TRACKER_WIDTHS = (6, 30, 12, 8, 10, 9, 11, 10, 18, 12, 12, 6, 6, 6, 50, 50, 20)
-TOTALS = ("应报", "已提交", "通过", "不通过", "未提交", "逾期", "未采用文件", "文件总数")
+#: the totals of 进度, in this order (headed by their Chinese)
+TOTALS = tuple(Count)
 #: 进度: totals header and values rows, and the header row of the table
 TOTALS_ROW, TRACKER_HEADER_ROW = 3, 6
 FINDINGS_HEADERS = ("机关名称", "文件", "是否采用", "规则", "级别", "工作表", "单元格", "行", "列", "说明")
@@ -76,7 +75,8 @@ GREY_FILL = PatternFill("solid", fgColor="EDEDED")
 PLAIN = Font(name="宋体", size=11)
 WRAP = Alignment(vertical="center", wrap_text=True)
 
-_VERDICT_STYLE = {PASS: (OK_FILL, OK_FONT), FAIL: (ERROR_FILL, ERROR_FONT), MISSING: (WARNING_FILL, WARNING_FONT)}
+_VERDICT_STYLE = {Verdict.PASS: (OK_FILL, OK_FONT), Verdict.FAIL: (ERROR_FILL, ERROR_FONT),
+                  Verdict.MISSING: (WARNING_FILL, WARNING_FONT)}
 
 
 def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
@@ -210,25 +210,19 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
 
 
-def title(result: CollectResult, what: str) -> str:
-    """The heading of a sheet or page of the summary: 2023年度政府信息公开工作年度报告<what>."""
-    year = f"{result.year}年度" if result.year else ""
-    return f"{year}政府信息公开工作年度报告{what}"
-
-
 def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     ws = wb.create_sheet(TRACKER_SHEET)
     _widths(ws, TRACKER_WIDTHS)
     last = spec.col_letter(len(TRACKER_HEADERS))
     ws.merged_cells.add(f"A1:{last}1")
     ws.freeze_panes = f"C{TRACKER_HEADER_ROW + 1}"
-    ws.append([_cell(ws, title(result, "提交与校验进度"), font=TITLE_FONT)])
+    ws.append([_cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
     ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
                          "结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
     counts = result.counts
-    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
+    ws.append([_cell(ws, h.zh, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
     ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
     ws.append([])
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
@@ -241,7 +235,7 @@ def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     # a small chart of the states of the roster agencies: 通过 / 不通过 / 未提交
     chart = PieChart()
     chart.title = "提交与校验状态"
-    first = TOTALS.index("通过") + 1
+    first = TOTALS.index(Count.PASSED) + 1
     data = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW + 1)
     cats = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW)
     chart.add_data(data, from_rows=True, titles_from_data=False)
@@ -274,17 +268,17 @@ class _TrackerStyles:
 
 def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str]]:
     fill, font = _VERDICT_STYLE.get(r.verdict, (GREY_FILL, PLAIN))
-    if r.seq == 0 and r.verdict == DUPLICATE:
+    if r.seq == 0 and r.verdict is Verdict.DUPLICATE:
         fill, font = GREY_FILL, PLAIN
-    late = r.timely in (LATE, OVERDUE)
-    values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state, r.verdict, r.timely,
+    counted = r.state is not State.MISSING
+    values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state.zh, r.verdict.zh, zh(r.timely),
                          r.submitted.replace(microsecond=0) if r.submitted else None, r.report_date, r.deadline,
-                         r.errors if r.state != MISSING else None, r.warnings if r.state != MISSING else None,
-                         r.infos if r.state != MISSING else None, r.note, r.path, r.sha256]
+                         r.errors if counted else None, r.warnings if counted else None,
+                         r.infos if counted else None, r.note, r.path, r.sha256]
     cells = list(zip(values, styles.plain, strict=True))
-    cells[6] = (r.verdict, styles.verdict(fill, font))
-    if late:
-        cells[7] = (r.timely, styles.late)
+    cells[6] = (r.verdict.zh, styles.verdict(fill, font))
+    if r.late:
+        cells[7] = (zh(r.timely), styles.late)
     return cells
 
 
@@ -322,7 +316,7 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
                         grid[(r, c)] = _cell(ws, None, border=True)
 
     last = spec.col_letter(n_cols)
-    put(1, 1, _cell(ws, title(result, "汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    put(1, 1, _cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
     rostered = sum(1 for r in result.rows if r.seq)
     put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
                         "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)

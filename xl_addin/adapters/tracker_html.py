@@ -7,9 +7,8 @@ import html
 import os
 from pathlib import Path
 
-from ..collect import FAIL, LATE, MISSING, OVERDUE, PASS, CollectResult, TrackerRow
+from ..collect import TRACKER_COLUMNS, CollectResult, Count, TrackerRow, Verdict, zh
 from .fileio import atomic_write_text
-from .summary_writer import TOTALS, TRACKER_HEADERS, title
 
 _CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #999;padding:4px 8px;vertical-align:top}
@@ -22,14 +21,14 @@ td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}"""
 def tracker_html(result: CollectResult) -> str:
     e = html.escape
     counts = result.counts
-    total = max(counts["应报"], 1)
-    bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k} {counts[k]}"></span>'
-                   for k, cls in (("通过", "pass"), ("不通过", "fail"), ("未提交", "missing")))
-    head = "".join(f"<th>{e(h)}</th>" for h in TOTALS)
-    vals = "".join(f"<td>{counts[h]}</td>" for h in TOTALS)
+    total = max(counts[Count.EXPECTED], 1)
+    bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k.zh} {counts[k]}"></span>'
+                   for k, cls in ((Count.PASSED, "pass"), (Count.FAILED, "fail"), (Count.MISSING, "missing")))
+    head = "".join(f"<th>{e(h.zh)}</th>" for h in Count)
+    vals = "".join(f"<td>{counts[h]}</td>" for h in Count)
     rows = "\n".join(_html_row(r) for r in result.rows)
-    hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_HEADERS)
-    heading = e(title(result, "提交与校验进度"))
+    hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_COLUMNS.values())
+    heading = e(result.title("提交与校验进度"))
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{heading}</title>'
             f"<style>{_CSS}</style></head><body>\n<h1>{heading}</h1>\n<p>{e(result.summary_zh())}</p>\n"
             f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
@@ -38,20 +37,20 @@ def tracker_html(result: CollectResult) -> str:
 
 def _html_row(r: TrackerRow) -> str:
     e = html.escape
-    cls = {PASS: "pass", FAIL: "fail", MISSING: "missing"}.get(r.verdict, "unused")
-    d = r.to_dict()
+    cls = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.MISSING: "missing"}.get(r.verdict, "unused")
+    d = r.to_dict() | {"state": r.state.zh, "verdict": r.verdict.zh, "timely": zh(r.timely)}
     cells = []
-    for h in TRACKER_HEADERS:
-        v = d.get(h)
+    for key in TRACKER_COLUMNS:
+        v = d[key]
         text = "" if v is None else str(v)
         attr = ""
-        if h == "结论":
+        if key == "verdict":
             attr = f' class="{cls}"'
-        elif h == "是否按时" and r.timely in (LATE, OVERDUE):
+        elif key == "timely" and r.late:
             attr = ' class="late"'
-        elif h == "文件":
+        elif key == "path":
             attr = ' class="path"'
-        elif h == "SHA-256":
+        elif key == "sha256":
             attr, text = ' class="hash"', text[:16]
         cells.append(f"<td{attr}>{e(text)}</td>")
     return "<tr>" + "".join(cells) + "</tr>"
