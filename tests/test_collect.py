@@ -516,3 +516,24 @@ def test_cross_year_rules_with_last_year_dir(county: County, tmp_path: Path, tem
 def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
                           timeout=300)
+
+
+def test_the_deadline_day_itself_is_on_time_and_not_yet_overdue() -> None:
+    limit = dt.date(2024, 1, 31)
+    assert collect.timeliness(limit, limit, submitted=True) is Timeliness.ON_TIME
+    assert collect.timeliness(limit, limit + dt.timedelta(days=1), submitted=True) is Timeliness.LATE
+    assert collect.timeliness(limit, limit, submitted=False) is Timeliness.NOT_DUE
+    assert collect.timeliness(limit, limit + dt.timedelta(days=1), submitted=False) is Timeliness.OVERDUE
+    assert collect.timeliness(None, limit, submitted=True) is None
+
+
+def test_of_several_files_the_newest_is_used_and_the_others_listed() -> None:
+    roster = collect.Roster((collect.Agency("甲局", "政府部门", "县级"),))
+    files = [collect.FileResult(p, mtime=t, agency="甲局", year=YEAR) for p, t in (("b.xlsx", 2.0), ("a.xlsx", 3.0),
+                                                                                   ("c.xlsx", 1.0))]
+    p = collect.plan(roster, files, now=dt.datetime(2024, 1, 1))
+    assert [(r.path, r.state, r.verdict) for r in p.rows] == [
+        ("a.xlsx", State.SUBMITTED, Verdict.PASS), ("b.xlsx", State.UNUSED, Verdict.DUPLICATE),
+        ("c.xlsx", State.UNUSED, Verdict.DUPLICATE)]
+    assert p.rows[0].note == "另有 2 个较早的文件未采用。" and p.rows[0].timely is Timeliness.ON_TIME
+    assert all("a.xlsx" in r.note for r in p.rows[1:])

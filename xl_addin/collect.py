@@ -416,87 +416,166 @@ def _deadline(year: int | None, kind: str, deadline: dt.date | None) -> dt.date 
 
 def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | None = None,
          deadline: dt.date | None = None, now: dt.datetime | None = None) -> Plan:
-    """Match files to agencies, choose one file per agency, and make the tracker rows."""
-    now = now or dt.datetime.now()
+    """Match files to agencies, choose one file per agency, and make the tracker rows: one per agency expected,
+    then one per file not used."""
+    today = (now or dt.datetime.now()).date()
     if year is None:
         year = report_year(results, roster)
+    m = match_files(roster, results, year)
+    used, older = choose_newest(m.candidates, m.agencies)
+    unused = m.unused + older
+    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today)
+    rows += [_unused_row(u) for u in unused]
+    return Plan(year, tuple(rows), {m.agencies[k].name: f for k, f in used.items()},
+                file_findings(results, used, unused, m.agencies))
+
+
+# ---- matching files to agencies ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unused:
+    """A file that is not used: the agency it is shown under ("": not known, the file's own name is shown) and
+    why (a verdict and a Chinese note)."""
+
+    file: FileResult
+    agency: str
+    verdict: Verdict
+    note: str
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Files matched to agencies, by name key (:func:`name_key`)."""
+
+    #: the agencies expected: the roster's, or without a roster every agency a file names
+    agencies: Mapping[str, Agency]
+    #: files of the report year
+    candidates: Mapping[str, Sequence[FileResult]]
+    #: files of an agency on the roster, but of another year
+    other_years: Mapping[str, Sequence[FileResult]]
+    #: files that are no agency's report of the year, in path order
+    unused: list[Unused]
+
+
+def match_files(roster: Roster | None, results: Iterable[FileResult], year: int | None) -> Matching:
+    """Each file (in path order) to the agency its 机关名称 names, or to the files not used and why."""
     agencies: dict[str, Agency] = dict(roster.by_key) if roster is not None else {}
     candidates: dict[str, list[FileResult]] = {}
     other_years: dict[str, list[FileResult]] = {}
-    unused: list[tuple[FileResult, str, Verdict, str]] = []  # (file, agency shown, verdict, note)
+    unused: list[Unused] = []
     for r in sorted(results, key=lambda r: r.path):
-        if r.error:
-            unused.append((r, "", Verdict.FOREIGN if r.foreign else Verdict.UNREADABLE, r.error))
+        rejected = _rejected(r, roster, agencies)
+        if rejected is not None:
+            unused.append(rejected)
             continue
         k = name_key(r.agency)
-        if not k:
-            unused.append((r, "", Verdict.NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。"))
-            continue
-        if roster is not None and k not in agencies:
-            hint = roster.suggest(r.agency)
-            note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
-            unused.append((r, r.agency, Verdict.NOT_ON_ROSTER, note))
-            continue
-        if roster is None and k not in agencies:
+        if k not in agencies:  # no roster: the agency is expected because it sent a file
             agencies[k] = Agency("".join(r.agency.split()), r.kind, r.level)
         if year is not None and r.year != year:
             other_years.setdefault(k, []).append(r)
             shown = f"{r.year} 年度" if r.year is not None else "年度未填写"
-            unused.append((r, agencies[k].name, Verdict.OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
+            unused.append(Unused(r, agencies[k].name, Verdict.OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
             continue
         candidates.setdefault(k, []).append(r)
+    return Matching(agencies, candidates, other_years, unused)
 
+
+def _rejected(r: FileResult, roster: Roster | None, agencies: Mapping[str, Agency]) -> Unused | None:
+    """Why a file cannot be any roster agency's report (unreadable, not ours, no name, a name not on the roster);
+    None when it can."""
+    if r.error:
+        return Unused(r, "", Verdict.FOREIGN if r.foreign else Verdict.UNREADABLE, r.error)
+    if not name_key(r.agency):
+        return Unused(r, "", Verdict.NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。")
+    if roster is not None and name_key(r.agency) not in agencies:
+        hint = roster.suggest(r.agency)
+        note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
+        return Unused(r, r.agency, Verdict.NOT_ON_ROSTER, note)
+    return None
+
+
+def choose_newest(candidates: Mapping[str, Sequence[FileResult]],
+                  agencies: Mapping[str, Agency]) -> tuple[dict[str, FileResult], list[Unused]]:
+    """Of each agency's files the newest (file time, then path) is used; the older ones are listed as
+    duplicates."""
     used: dict[str, FileResult] = {}
+    older: list[Unused] = []
     for k, files in candidates.items():
-        files.sort(key=lambda r: (r.mtime, r.path), reverse=True)
-        used[k] = files[0]
-        for older in files[1:]:
-            unused.append((older, agencies[k].name, Verdict.DUPLICATE,
-                           f"同一机关另有更新的文件“{files[0].path}”，本文件未采用。"))
+        newest, *rest = sorted(files, key=lambda r: (r.mtime, r.path), reverse=True)
+        used[k] = newest
+        older += [Unused(f, agencies[k].name, Verdict.DUPLICATE, f"同一机关另有更新的文件“{newest.path}”，本文件未采用。")
+                  for f in rest]
+    return used, older
 
+
+# ---- tracker rows -----------------------------------------------------------------------------------------------
+
+def timeliness(limit: dt.date | None, when: dt.date, *, submitted: bool) -> Timeliness | None:
+    """A submission (``when``: the file's date) on time or late; no submission (``when``: today) overdue or not
+    yet due; None without a deadline."""
+    if limit is None:
+        return None
+    if submitted:
+        return Timeliness.ON_TIME if when <= limit else Timeliness.LATE
+    return Timeliness.OVERDUE if when > limit else Timeliness.NOT_DUE
+
+
+def agency_rows(m: Matching, used: Mapping[str, FileResult], *, by_roster: bool, year: int | None,
+                deadline: dt.date | None, today: dt.date) -> list[TrackerRow]:
+    """One row per agency expected: the roster's in roster order, or without a roster by name. Each agency's
+    deadline is ``deadline``, or the statutory one of its kind."""
+    order = list(m.agencies.items()) if by_roster else sorted(m.agencies.items(), key=lambda ka: ka[1].name)
     rows: list[TrackerRow] = []
-    order = list(agencies.values()) if roster is not None else sorted(agencies.values(), key=lambda a: a.name)
-    duplicates = Counter(name_key(u[1]) for u in unused if u[2] is Verdict.DUPLICATE)  # older files not used, by agency
-    for seq, a in enumerate(order, start=1):
-        key = a.key
-        f = used.get(key)
-        kind = a.kind or (f.kind if f else "")
-        limit = _deadline(year, kind, deadline)
+    for seq, (k, a) in enumerate(order, start=1):
+        f = used.get(k)
+        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline)
         if f is None:
-            note = ""
-            if key in other_years:
-                note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[key]})) + "。"
-            timely = (Timeliness.OVERDUE if now.date() > limit else Timeliness.NOT_DUE) if limit is not None else None
-            rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, State.MISSING, Verdict.MISSING, timely,
-                                   deadline=limit, note=note))
-            continue
-        c = f.counts
-        when = f.time
-        timely = (Timeliness.ON_TIME if when.date() <= limit else Timeliness.LATE) if limit is not None else None
-        notes = []
-        if not f.valid:
-            ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
-            notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
-        if timely is Timeliness.LATE and limit is not None:
-            notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
-        dups = duplicates[key]
-        if dups:
-            notes.append(f"另有 {dups} 个较早的文件未采用。")
-        rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, State.SUBMITTED,
-                               Verdict.PASS if f.valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
-                               c["warning"], c["info"], "".join(notes), f.path, f.sha256))
-    for f, shown, verdict, note in unused:
-        c = f.counts
-        rows.append(TrackerRow(0, shown or f.agency, f.kind, f.level, "", State.UNUSED, verdict, None,
-                               f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"],
-                               c["info"], note, f.path, f.sha256))
+            rows.append(_missing_row(seq, a, limit, m.other_years.get(k, ()), today))
+        else:
+            rows.append(_submitted_row(seq, a, f, limit, len(m.candidates[k]) - 1))
+    return rows
 
-    used_paths = {f.path for f in used.values()}
+
+def _missing_row(seq: int, a: Agency, limit: dt.date | None, other_years: Sequence[FileResult],
+                 today: dt.date) -> TrackerRow:
+    note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years})) + "。" if other_years else ""
+    return TrackerRow(seq, a.name, a.kind, a.level, a.contact, State.MISSING, Verdict.MISSING,
+                      timeliness(limit, today, submitted=False), deadline=limit, note=note)
+
+
+def _submitted_row(seq: int, a: Agency, f: FileResult, limit: dt.date | None, duplicates: int) -> TrackerRow:
+    c = f.counts
+    when = f.time
+    timely = timeliness(limit, when.date(), submitted=True)
+    notes = []
+    if not f.valid:
+        ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
+        notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
+    if timely is Timeliness.LATE and limit is not None:
+        notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
+    if duplicates:
+        notes.append(f"另有 {duplicates} 个较早的文件未采用。")
+    return TrackerRow(seq, a.name, a.kind or f.kind, a.level or f.level, a.contact, State.SUBMITTED,
+                      Verdict.PASS if f.valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
+                      c["warning"], c["info"], "".join(notes), f.path, f.sha256)
+
+
+def _unused_row(u: Unused) -> TrackerRow:
+    f, c = u.file, u.file.counts
+    return TrackerRow(0, u.agency or f.agency, f.kind, f.level, "", State.UNUSED, u.verdict, None,
+                      f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"], c["info"], u.note,
+                      f.path, f.sha256)
+
+
+def file_findings(results: Iterable[FileResult], used: Mapping[str, FileResult], unused: Iterable[Unused],
+                  agencies: Mapping[str, Agency]) -> tuple[FileFinding, ...]:
+    """Every finding of every file (in path order), with the agency the file is listed under and whether it is
+    the one used."""
     owner = {f.path: agencies[k].name for k, f in used.items()}
-    owner.update({f.path: shown for f, shown, _, _ in unused})
-    findings = tuple(FileFinding(owner.get(r.path, r.agency), r.path, r.path in used_paths, x)
-                     for r in sorted(results, key=lambda r: r.path) for x in r.findings)
-    return Plan(year, tuple(rows), {agencies[k].name: f for k, f in used.items()}, findings)
+    owner.update({u.file.path: u.agency for u in unused})
+    used_paths = {f.path for f in used.values()}
+    return tuple(FileFinding(owner.get(r.path, r.agency), r.path, r.path in used_paths, x)
+                 for r in sorted(results, key=lambda r: r.path) for x in r.findings)
 
 
 # ---- the county roll-up -----------------------------------------------------------------------------------------
