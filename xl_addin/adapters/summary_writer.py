@@ -15,7 +15,7 @@ import math
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from ..collect import (
     TRACKER_COLUMNS,
     CollectResult,
     Count,
+    Rollup,
     State,
     TrackerRow,
     Verdict,
@@ -297,75 +298,103 @@ def _findings(wb: Workbook, result: CollectResult) -> _Rows:
     return rows
 
 
-def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
-    ws = wb.create_sheet(ROLLUP_SHEET)
-    ro = result.rollup
-    heads, loc = rollup_layout()
-    n_cols = max(t.n_cols for t in spec.TABLES)
-    widths = [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)]
-    _widths(ws, widths)
-    grid: dict[tuple[int, int], WriteOnlyCell] = {}
+class _Grid:
+    """The laid-out top of a sheet: cells placed by (row, column), merged ranges bordered throughout; appended to
+    the sheet row by row once complete (a write-only sheet takes its rows in order)."""
 
-    def put(row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
-        grid[(row, col)] = cell
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.cells: dict[tuple[int, int], WriteOnlyCell] = {}
+
+    def put(self, row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
+        self.cells[(row, col)] = cell
         if rowspan > 1 or colspan > 1:
-            ws.merged_cells.add(f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
+            self.ws.merged_cells.add(
+                f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
             for r in range(row, row + rowspan):
                 for c in range(col, col + colspan):
                     if (r, c) != (row, col):
-                        grid[(r, c)] = _cell(ws, None, border=True)
+                        self.cells[(r, c)] = _cell(self.ws, None, border=True)
 
-    last = spec.col_letter(n_cols)
-    put(1, 1, _cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    def write(self, n_cols: int) -> None:
+        for row in range(1, max(r for r, _ in self.cells) + 1):
+            self.ws.append([self.cells.get((row, col)) for col in range(1, n_cols + 1)])
+
+
+def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
+    """汇总: a heading, tables 二, 三 and 四 in the official grid holding the roll-up, then the agencies left out
+    and the re-check's findings."""
+    ws = wb.create_sheet(ROLLUP_SHEET)
+    n_cols = max(t.n_cols for t in spec.TABLES)
+    _widths(ws, [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)])
+    grid = _Grid(ws)
+    _rollup_heading(grid, result, n_cols)
+    _rollup_tables(grid, wb, result.rollup.values)
+    first = rollup_end_row() + 2
+    grid.put(first, 1, _cell(ws, f"未纳入汇总的机关（{len(result.rollup.excluded)} 个）", font=HEADER_FONT, align=LEFT),
+             colspan=n_cols)
+    # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
+    for i, h in enumerate(("序号", "机关名称", "原因")):
+        grid.put(first + 1, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
+    grid.write(n_cols)
+    rows = _rollup_lists(ws, result.rollup, first + 2, n_cols)
+    ws.print_area = f"A1:{spec.col_letter(n_cols)}{rollup_end_row()}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    return rows
+
+
+def _rollup_heading(grid: _Grid, result: CollectResult, n_cols: int) -> None:
+    """Rows 1-3 of 汇总: title, scope, the re-check's verdict."""
+    ws, ro = grid.ws, result.rollup
+    grid.put(1, 1, _cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
     rostered = sum(1 for r in result.rows if r.seq)
-    put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
-                        "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
+    grid.put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
+                             "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
     errors = [f for f in ro.findings if f.severity.value == "error"]
     verdict = "汇总表复核：通过（表内勾稽关系成立）。" if ro.valid else \
         f"汇总表复核：不通过，{len(errors)} 个错误，见表后“汇总表复核”。"
-    put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
-                    align=LEFT), colspan=n_cols)
+    grid.put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
+                         align=LEFT), colspan=n_cols)
+
+
+def _rollup_tables(grid: _Grid, wb: Workbook, values: Mapping[str, float]) -> None:
+    """Tables 二, 三 and 四 as the template lays them out (labels, merges, fonts, fills), each cell holding the
+    roll-up and named ``hz_<key>``."""
+    ws = grid.ws
+    heads, loc = rollup_layout()
     for t in spec.TABLES:
         h = heads[t.id]
-        put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
+        grid.put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
         for lab in t.labels:
-            put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
-                                            fill=HEADER_FILL if lab.header else None, border=True,
-                                            align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
-                lab.rowspan, lab.colspan)
+            grid.put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
+                                                 fill=HEADER_FILL if lab.header else None, border=True,
+                                                 align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
+                     lab.rowspan, lab.colspan)
         for c in t.cells:
             where = loc[c.key]
             money = c.kind is spec.Kind.MONEY
-            put(where.row, where.col, _cell(ws, ro.values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
-                                            fill=DERIVED_FILL if c.derived else None,
-                                            fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
+            grid.put(where.row, where.col, _cell(ws, values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
+                                                 fill=DERIVED_FILL if c.derived else None,
+                                                 fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
             wb.defined_names[f"hz_{c.key.replace('.', '_')}"] = DefinedName(
                 f"hz_{c.key.replace('.', '_')}", attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
-    r = rollup_end_row() + 2
-    put(r, 1, _cell(ws, f"未纳入汇总的机关（{len(ro.excluded)} 个）", font=HEADER_FONT, align=LEFT), colspan=n_cols)
-    r += 1
-    # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
-    for i, h in enumerate(("序号", "机关名称", "原因")):
-        put(r, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
-    max_row = max(row for row, _ in grid)
-    for row in range(1, max_row + 1):
-        ws.append([grid.get((row, col)) for col in range(1, n_cols + 1)])
-    # the lists (one row per agency left out) are written as the tracker's rows are
-    rows = _Rows(ws, r + 1, n_cols)
+
+
+def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> _Rows:
+    """The agencies left out (one row each, written as the tracker's rows are) and the re-check's findings."""
+    rows = _Rows(ws, first_row, n_cols)
     number, plain = rows.style(font=PLAIN, border=True, align=CENTER), rows.style(font=PLAIN, border=True)
     for i, (agency, why) in enumerate(ro.excluded, start=1):
         rows.append([(i, number), (agency, plain), (why, plain)])
     if ro.findings:
         rows.append([])
         r = rows.row
-        ws.merged_cells.add(f"A{r}:{last}{r}")
+        ws.merged_cells.add(f"A{r}:{spec.col_letter(n_cols)}{r}")
         rows.append([("汇总表复核", rows.style(font=HEADER_FONT, align=LEFT))]
                     + [(None, rows.style(border=True))] * (n_cols - 1))
         error, warning, text = (rows.style(font=ERROR_FONT), rows.style(font=WARNING_FONT), rows.style(font=PLAIN))
         for f in ro.findings:
             rows.append([(f.severity.zh, error if f.severity.value == "error" else warning), (f.cell, text),
                          (f.message, text)])
-    ws.print_area = f"A1:{last}{rollup_end_row()}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
     return rows
