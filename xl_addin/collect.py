@@ -105,60 +105,67 @@ def _cell_text(v: CellValue) -> str:
 def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
     """A roster from the rows of its first sheet (or CSV). The header row is the first of the first ten rows that
     has 机关名称; rows entirely blank are skipped. Raises RosterError naming the file and row."""
-    header_at = None
-    cols: dict[str, int] = {}
-    for i, row in enumerate(rows[:10]):
-        found = {}
-        for j, v in enumerate(row):
-            h = name_key(_cell_text(v))
-            h = HEADER_ALIASES.get(h, h)
-            if h in ROSTER_HEADERS and h not in found:
-                found[h] = j
-        if COL_NAME in found:
-            header_at, cols = i, found
-            break
-    if header_at is None:
-        raise RosterError(f"{source}：找不到表头“{COL_NAME}”。名单第一行应为表头：" + "、".join(ROSTER_HEADERS[:4])
-                          + f"（{COL_CODE}可选）。")
-    lacking = [h for h in REQUIRED_HEADERS if h not in cols]
-    if lacking:
-        raise RosterError(f"{source} 第{header_at + 1}行：表头缺少“" + "”“".join(lacking) + "”列。")
+    header_at, cols = _roster_header(rows, source)
     agencies: list[Agency] = []
     seen: dict[str, int] = {}
     problems: list[str] = []
     for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        def get(h: str, row: Sequence[CellValue] = row) -> str:
-            j = cols.get(h)
-            return _cell_text(row[j]) if j is not None and j < len(row) else ""
-
         if not any(_cell_text(v) for v in row):
             continue
-        name, kind, level, code = get(COL_NAME), name_key(get(COL_KIND)), name_key(get(COL_LEVEL)), get(COL_CODE)
-        where = f"{source} 第{i}行"
-        if not name:
-            problems.append(f"{where}：“{COL_NAME}”未填写。")
+        fields = {h: _cell_text(row[j]) if j < len(row) else "" for h, j in cols.items()}
+        agency = _roster_agency(fields, i, f"{source} 第{i}行", problems)
+        if agency is None:
             continue
-        if kind not in spec.AGENCY_KINDS:
-            problems.append(f"{where}（{name}）：“{COL_KIND}”应为" + "、".join(spec.AGENCY_KINDS)
-                            + f"之一，现为“{get(COL_KIND)}”。")
-        if level not in spec.LEVELS:
-            problems.append(f"{where}（{name}）：“{COL_LEVEL}”应为" + "、".join(spec.LEVELS)
-                            + f"之一，现为“{get(COL_LEVEL)}”。")
-        code = name_key(code).upper()
-        if code and (len(code) != 18 or not code.isalnum()):
-            problems.append(f"{where}（{name}）：“{COL_CODE}”应为18位数字或大写字母，现为“{get(COL_CODE)}”。")
-        key = name_key(name)
-        if key in seen:
-            problems.append(f"{where}：机关“{name}”与第{seen[key]}行重复。")
+        if agency.key in seen:
+            problems.append(f"{source} 第{i}行：机关“{agency.name}”与第{seen[agency.key]}行重复。")
             continue
-        seen[key] = i
-        agencies.append(Agency(name, kind, level, get(COL_CONTACT), code, i))
+        seen[agency.key] = i
+        agencies.append(agency)
     if problems:
         more = f"\n……另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
         raise RosterError("名单有误，请修改后重试：\n" + "\n".join(problems[:20]) + more)
     if not agencies:
         raise RosterError(f"{source}：名单中没有机关（表头下没有数据行）。")
     return Roster(tuple(agencies), source)
+
+
+def _roster_header(rows: Sequence[Sequence[CellValue]], source: str) -> tuple[int, dict[str, int]]:
+    """(index of the header row, column of each known heading found in it); RosterError when there is none or a
+    required heading is lacking."""
+    for i, row in enumerate(rows[:10]):
+        found: dict[str, int] = {}
+        for j, v in enumerate(row):
+            h = name_key(_cell_text(v))
+            h = HEADER_ALIASES.get(h, h)
+            if h in ROSTER_HEADERS and h not in found:
+                found[h] = j
+        if COL_NAME in found:
+            lacking = [h for h in REQUIRED_HEADERS if h not in found]
+            if lacking:
+                raise RosterError(f"{source} 第{i + 1}行：表头缺少“" + "”“".join(lacking) + "”列。")
+            return i, found
+    raise RosterError(f"{source}：找不到表头“{COL_NAME}”。名单第一行应为表头：" + "、".join(ROSTER_HEADERS[:4])
+                      + f"（{COL_CODE}可选）。")
+
+
+def _roster_agency(fields: Mapping[str, str], row: int, where: str, problems: list[str]) -> Agency | None:
+    """The agency of one roster row (``fields``: heading -> text), its problems added to ``problems``; None
+    without a name."""
+    def get(h: str) -> str:
+        return fields.get(h, "")
+
+    name, kind, level, code = get(COL_NAME), name_key(get(COL_KIND)), name_key(get(COL_LEVEL)), get(COL_CODE)
+    if not name:
+        problems.append(f"{where}：“{COL_NAME}”未填写。")
+        return None
+    if kind not in spec.AGENCY_KINDS:
+        problems.append(f"{where}（{name}）：“{COL_KIND}”应为" + "、".join(spec.AGENCY_KINDS) + f"之一，现为“{get(COL_KIND)}”。")
+    if level not in spec.LEVELS:
+        problems.append(f"{where}（{name}）：“{COL_LEVEL}”应为" + "、".join(spec.LEVELS) + f"之一，现为“{get(COL_LEVEL)}”。")
+    code = name_key(code).upper()
+    if code and (len(code) != 18 or not code.isalnum()):
+        problems.append(f"{where}（{name}）：“{COL_CODE}”应为18位数字或大写字母，现为“{get(COL_CODE)}”。")
+    return Agency(name, kind, level, get(COL_CONTACT), code, row)
 
 
 # ---- one examined file ------------------------------------------------------------------------------------------
