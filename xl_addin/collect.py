@@ -636,37 +636,46 @@ class Rollup:
 def rollup(p: Plan) -> Rollup:
     """Column-wise sum of tables 二, 三, 四 over the agencies whose report passes, re-checked with the rules of
     groups 数值, 表内 and 跨年 (跨年 only when every included report had last year's figures)."""
+    agencies = [row for row in p.rows if row.seq]
+    included = [row.agency for row in agencies if row.passed]
+    excluded = [(row.agency, _left_out_because(row)) for row in agencies if not row.passed]
+    files = [p.used[a] for a in included]
+    sums = column_sums(files)
+    _, loc = rollup_layout()
+    data = ReportData(values=dict(sums), locations={**spec.LAYOUT.locations, **loc}, prior=_prior_sums(files),
+                      source=ROLLUP_SHEET)
+    ids = [r.id for r in rules.CATALOGUE.values() if r.group in ROLLUP_GROUPS]
+    return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
+
+
+def _left_out_because(row: TrackerRow) -> str:
+    if row.verdict is Verdict.MISSING:
+        return row.note or Verdict.MISSING.zh
+    return f"校验不通过：{row.errors} 个错误"
+
+
+def column_sums(files: Iterable[FileResult]) -> dict[str, Number]:
+    """TABLE_KEYS -> the sum over ``files`` (a figure that is not a usable number counts 0; money kept to 4
+    decimals)."""
     sums: dict[str, Number] = dict.fromkeys(TABLE_KEYS, 0)
-    prior: dict[str, Number] = dict.fromkeys(spec.PRIOR_KEYS, 0)
-    prior_complete = True
-    included: list[str] = []
-    excluded: list[tuple[str, str]] = []
-    for row in p.rows:
-        if row.seq == 0:
-            continue
-        if not row.passed:
-            why = row.note if row.verdict is Verdict.MISSING and row.note else (
-                Verdict.MISSING.zh if row.verdict is Verdict.MISSING else f"校验不通过：{row.errors} 个错误")
-            excluded.append((row.agency, why))
-            continue
-        f = p.used[row.agency]
-        included.append(row.agency)
+    for f in files:
         for k, v in zip(TABLE_KEYS, f.values, strict=True):
             sums[k] += v or 0
-        for k, v in zip(spec.PRIOR_KEYS, f.prior or (None,) * len(spec.PRIOR_KEYS), strict=True):
-            if v is None:
-                prior_complete = False
-            else:
-                prior[k] += v
     for k in TABLE_KEYS:
         if spec.DATA_CELLS[k].kind is spec.Kind.MONEY:
             sums[k] = round(sums[k], 4)
-    _, loc = rollup_layout()
-    locations = {**spec.LAYOUT.locations, **loc}
-    data = ReportData(values=dict(sums), locations=locations,
-                      prior=dict(prior) if prior_complete and included else {}, source=ROLLUP_SHEET)
-    ids = [r.id for r in rules.CATALOGUE.values() if r.group in ROLLUP_GROUPS]
-    return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
+    return sums
+
+
+def _prior_sums(files: Sequence[FileResult]) -> dict[str, Number]:
+    """Last year's figures summed over ``files``; {} (跨年 not checked) unless every file had all of them."""
+    prior: dict[str, Number] = dict.fromkeys(spec.PRIOR_KEYS, 0)
+    for f in files:
+        for k, v in zip(spec.PRIOR_KEYS, f.prior or (None,) * len(spec.PRIOR_KEYS), strict=True):
+            if v is None:
+                return {}
+            prior[k] += v
+    return prior if files else {}
 
 
 # ---- the result of a run ----------------------------------------------------------------------------------------
