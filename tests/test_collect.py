@@ -26,9 +26,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from conftest import DATA
 
-from xl_addin import api, collect, derive, spec
+from xl_addin import api, cli, collect, derive, spec
 from xl_addin.adapters.fast_reader import read_fast
 from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.adapters.xlsx_reader import read_workbook
@@ -392,6 +393,11 @@ def test_collect_cli_exit_codes_and_json(county: County, tmp_path: Path, templat
     doc = json.loads(r.stdout)
     assert doc["counts"]["missing"] == 4 and doc["year"] == YEAR
     assert {"rows", "findings", "rollup", "summary", "html"} <= set(doc)
+    # without --json: the summary, then each agency or file needing attention with its verdict in Chinese
+    r = run_cli("collect", county.folder, "--roster", county.roster, "-o", tmp_path / "s.xlsx")
+    assert r.returncode == 1 and r.stdout.startswith("2023 年度：应报 50 个机关，已提交 46（通过 43，不通过 3），未提交 4")
+    shown = {line.split("]")[0].strip(" [") for line in r.stdout.splitlines() if line.startswith("  [")}
+    assert shown == {"不通过", "未提交", "重复提交", "年度不符", "非本模板", "无法读取", "名单外"}
     # a county where every agency filed a passing report on time: exit 0
     folder = tmp_path / "small"
     folder.mkdir()
@@ -406,7 +412,7 @@ def test_collect_cli_exit_codes_and_json(county: County, tmp_path: Path, templat
         w = csv.writer(fh)
         w.writerow(["机关名称", "机关类别", "层级", "联系人"])
         w.writerows([a.name, a.kind, a.level, a.contact] for a in agencies)
-    r = run_cli("collect", folder, "--roster", roster, "-o", tmp_path / "ok.xlsx", "--deadline", "2024-01-31")
+    r = run_cli_process("collect", folder, "--roster", roster, "-o", tmp_path / "ok.xlsx", "--deadline", "2024-01-31")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "应报 3 个机关，已提交 3（通过 3" in r.stdout
     assert (tmp_path / "ok.xlsx").exists() and (tmp_path / "ok.html").exists()
@@ -513,7 +519,22 @@ def test_cross_year_rules_with_last_year_dir(county: County, tmp_path: Path, tem
     assert any(f["rule"] == "X1" for f in got)
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path) -> Ran:
+    """``xl-addin`` run in this process (one test runs it as a separate process: run_cli_process)."""
+    r = CliRunner().invoke(cli.main, [str(a) for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Ran(r.exit_code, r.stdout, r.stderr)
+
+
+def run_cli_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
                           timeout=300)
 
