@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -266,10 +266,11 @@ def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Numbe
 # ---- tracker ----------------------------------------------------------------------------------------------------
 
 class Shown(enum.StrEnum):
-    """A value code reads and JSON carries (English); people see its Chinese, :attr:`zh`, from :data:`ZH`."""
+    """A value code reads and JSON carries (English; ``str()`` of a member is its value); people see its Chinese,
+    :attr:`zh`, from :data:`ZH`."""
 
-    @property
-    def zh(self) -> str:
+    @cached_property
+    def zh(self) -> str:  # cached on the member: the summary shows it on every row
         return ZH[type(self)][self]
 
 
@@ -343,6 +344,9 @@ TRACKER_COLUMNS: Final[Mapping[str, str]] = {
     "errors": "错误", "warnings": "警告", "infos": "提示", "note": "说明", "path": "文件", "sha256": "SHA-256"}
 
 
+_LATE = frozenset({Timeliness.LATE, Timeliness.OVERDUE})
+
+
 @dataclass(frozen=True)
 class TrackerRow:
     """One row of 进度: a roster agency (``seq`` > 0), or a file that was not used (``seq`` == 0)."""
@@ -371,14 +375,14 @@ class TrackerRow:
 
     @property
     def late(self) -> bool:
-        return self.timely in (Timeliness.LATE, Timeliness.OVERDUE)
+        return self.timely in _LATE
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON takes it, keyed as :data:`TRACKER_COLUMNS`; state, verdict and timely as their English
         values (timely None when no deadline is known)."""
         return {"seq": self.seq or None, "agency": self.agency, "kind": self.kind, "level": self.level,
-                "contact": self.contact, "state": self.state.value, "verdict": self.verdict.value,
-                "timely": self.timely.value if self.timely else None,
+                "contact": self.contact, "state": str(self.state), "verdict": str(self.verdict),
+                "timely": str(self.timely) if self.timely else None,
                 "submitted": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
                 "report_date": self.report_date.isoformat() if self.report_date else None,
                 "deadline": self.deadline.isoformat() if self.deadline else None,
@@ -551,11 +555,11 @@ def _missing_row(seq: int, a: Agency, limit: dt.date | None, other_years: Sequen
 
 
 def _submitted_row(seq: int, a: Agency, f: FileResult, limit: dt.date | None, duplicates: int) -> TrackerRow:
-    c = f.counts
+    c, valid = f.counts, f.valid
     when = f.time
     timely = timeliness(limit, when.date(), submitted=True)
     notes = []
-    if not f.valid:
+    if not valid:
         ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
         notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
     if timely is Timeliness.LATE and limit is not None:
@@ -563,7 +567,7 @@ def _submitted_row(seq: int, a: Agency, f: FileResult, limit: dt.date | None, du
     if duplicates:
         notes.append(f"另有 {duplicates} 个较早的文件未采用。")
     return TrackerRow(seq, a.name, a.kind or f.kind, a.level or f.level, a.contact, State.SUBMITTED,
-                      Verdict.PASS if f.valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
+                      Verdict.PASS if valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
                       c["warning"], c["info"], "".join(notes), f.path, f.sha256)
 
 
@@ -696,12 +700,12 @@ class CollectResult:
     def counts(self) -> dict[str, int]:
         """Count value -> how many (keys plain English strings, as JSON has them)."""
         roster = [r for r in self.rows if r.seq]
-        counts = {Count.EXPECTED: len(roster), Count.SUBMITTED: sum(r.state is State.SUBMITTED for r in roster),
-                  Count.PASSED: sum(r.verdict is Verdict.PASS for r in roster),
-                  Count.FAILED: sum(r.verdict is Verdict.FAIL for r in roster),
-                  Count.MISSING: sum(r.state is State.MISSING for r in roster), Count.LATE: sum(r.late for r in roster),
-                  Count.UNUSED_FILES: sum(1 for r in self.rows if not r.seq), Count.FILES: len(self.files)}
-        return {k.value: n for k, n in counts.items()}
+        states, verdicts = Counter(r.state for r in roster), Counter(r.verdict for r in roster)
+        counts = {Count.EXPECTED: len(roster), Count.SUBMITTED: states[State.SUBMITTED],
+                  Count.PASSED: verdicts[Verdict.PASS], Count.FAILED: verdicts[Verdict.FAIL],
+                  Count.MISSING: states[State.MISSING], Count.LATE: sum(r.timely in _LATE for r in roster),
+                  Count.UNUSED_FILES: len(self.rows) - len(roster), Count.FILES: len(self.files)}
+        return {str(k): n for k, n in counts.items()}
 
     @property
     def ok(self) -> bool:
