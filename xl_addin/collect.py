@@ -434,7 +434,7 @@ def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | No
         year = report_year(results, roster)
     m = match_files(roster, results, year)
     used, older = choose_newest(m.candidates, m.agencies)
-    unused = m.unused + older
+    unused = [*m.unused, *older]
     rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today)
     rows += [_unused_row(u) for u in unused]
     return Plan(year, tuple(rows), {m.agencies[k].name: f for k, f in used.items()},
@@ -462,10 +462,10 @@ class Matching:
     agencies: Mapping[str, Agency]
     #: files of the report year
     candidates: Mapping[str, Sequence[FileResult]]
-    #: files of an agency on the roster, but of another year
+    #: files of an expected agency, but of another year
     other_years: Mapping[str, Sequence[FileResult]]
     #: files that are no agency's report of the year, in path order
-    unused: list[Unused]
+    unused: tuple[Unused, ...]
 
 
 def match_files(roster: Roster | None, results: Iterable[FileResult], year: int | None) -> Matching:
@@ -488,7 +488,7 @@ def match_files(roster: Roster | None, results: Iterable[FileResult], year: int 
             unused.append(Unused(r, agencies[k].name, Verdict.OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
             continue
         candidates.setdefault(k, []).append(r)
-    return Matching(agencies, candidates, other_years, unused)
+    return Matching(agencies, candidates, other_years, tuple(unused))
 
 
 def _rejected(r: FileResult, roster: Roster | None, agencies: Mapping[str, Agency]) -> Unused | None:
