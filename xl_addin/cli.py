@@ -223,7 +223,7 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         for r in result.rows:
             if not r.passed:
                 who = r.agency or r.path
-                click.echo(f"  [{r.verdict}] {who}  {r.note}".rstrip())
+                click.echo(f"  [{r.verdict.zh}] {who}  {r.note}".rstrip())
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 

@@ -103,7 +103,8 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
     and the HTML tracker beside it (``<out stem>.html``)."""
     from .adapters.roster import MANIFEST_NAME
-    from .adapters.summary_writer import write_html, write_summary
+    from .adapters.summary_writer import write_summary
+    from .adapters.tracker_html import write_html
 
     started = time.perf_counter()
     if not Path(folder).is_dir():
