@@ -23,10 +23,11 @@ from .. import report_doc as rd
 from .. import spec
 
 #: font stacks: the official fonts first, then what Windows, macOS and Android have
-BODY_FONTS = '"仿宋_GB2312","仿宋",FangSong,STFangsong,serif'
-TITLE_FONTS = '"方正小标宋简体","华文中宋",STZhongsong,"宋体",SimSun,serif'
-H1_FONTS = '"黑体",SimHei,"Heiti SC","PingFang SC",sans-serif'
-H2_FONTS = '"楷体_GB2312","楷体",KaiTi,STKaiti,serif'
+#: (single quotes: they sit inside style="...")
+BODY_FONTS = "'仿宋_GB2312','仿宋',FangSong,STFangsong,serif"
+TITLE_FONTS = "'方正小标宋简体','华文中宋',STZhongsong,'宋体',SimSun,serif"
+H1_FONTS = "'黑体',SimHei,'Heiti SC','PingFang SC',sans-serif"
+H2_FONTS = "'楷体_GB2312','楷体',KaiTi,STKaiti,serif"
 #: table text size in px (GB/T 37668 / 适老化: at least 14 px)
 TABLE_PX = 14
 SWIPE_HINT = "左右滑动查看完整表格"
@@ -74,8 +75,15 @@ body{margin:0;background:#fff;color:#000}
 WIDE_COLS = 8
 #: column heads up to this many characters never wrap
 NOWRAP_CHARS = 5
-#: longer column heads: the words they may break between (as in the official Word copies)
+#: column heads that may break, and the words they break between (as in the official Word copies); table 四's
+#: fifteen columns fit a desktop page only with its four-character heads on two lines
 HEAD_WORDS: dict[str, tuple[str, ...]] = {
+    "商业企业": ("商业", "企业"),
+    "科研机构": ("科研", "机构"),
+    "结果维持": ("结果", "维持"),
+    "结果纠正": ("结果", "纠正"),
+    "其他结果": ("其他", "结果"),
+    "尚未审结": ("尚未", "审结"),
     "社会公益组织": ("社会", "公益组织"),
     "法律服务机构": ("法律", "服务机构"),
     "法人或其他组织": ("法人或", "其他组织"),
