@@ -206,7 +206,7 @@ def test_axe_core_finds_no_serious_or_critical_violation(where: str, request: py
 def test_axe_core_on_a_forced_draft(sample_values: dict[str, Any]) -> None:
     html = page_html({**sample_values, "t3.new.natural": -3}, errors=2)
     m = measure(html, PHONE, "forced-phone")
-    assert not [v for v in m["violations"] if v["impact"] in ("serious", "critical")], m["violations"]
+    assert not m["violations"], json.dumps(m["violations"], ensure_ascii=False, indent=1)
 
 
 @pytest.mark.parametrize("where", ["phone", "desktop"])
