@@ -12,7 +12,8 @@ No scripts, no external files. Tables use rowspan/colspan exactly as the officia
   左右滑动查看完整表格 above it (shown on narrow screens; always shown when the CSS is stripped).
 - **Accessibility** (GB/T 37668, 适老化): ``<main>``, ``lang``, a ``<caption>`` per table, column heads in
   ``<thead>`` with ``scope``, row labels as ``<th scope="row">``, table text at least 14 px, the scrolling box
-  focusable and named; in print A4 pages, head rows repeated on each page, rows never split.
+  focusable and named. In print: A4 pages; a table kept on one page (table 三 with all its group labels fits one
+  at 14 px with compact cells), head rows repeated on each page should a table ever be longer, rows never split.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ body{margin:0;background:#fff;color:#000}
 @page{size:A4;margin:20mm 18mm}
 @media print{.gknb{max-width:none !important;padding:0 !important}.gknb .tbl{overflow:visible !important}
 .gknb table.wide{min-width:0 !important}.gknb .swipe{display:none !important}
-.gknb h2,.gknb h3,.gknb caption{break-after:avoid;page-break-after:avoid}}
+.gknb h2,.gknb h3,.gknb caption,.gknb .swipe{break-after:avoid;page-break-after:avoid}
+.gknb table{line-height:1.3 !important}.gknb th,.gknb td{padding:2px 3px !important}
+.gknb .tbl{break-inside:avoid;page-break-inside:avoid}.gknb table{width:calc(100% - 2px) !important}}
 """.strip()
 
 #: tables with this many columns or more get a minimum width (and scroll on a phone)
