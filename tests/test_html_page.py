@@ -293,7 +293,7 @@ def test_printed_page_is_a4_with_table_3_on_one_page_and_the_draft_marked_on_eve
     OUTPUT.mkdir(parents=True, exist_ok=True)
     from xl_addin.adapters import office
 
-    office.render_png(pdf, OUTPUT / "print", first=1, last=2, dpi=60)
+    office.render_png(pdf, OUTPUT / "print", first=1, last=len(pages), dpi=60)
 
 
 def test_api_export_writes_the_same_page(sample: Path, sample_html: str, tmp_path: Path) -> None:
