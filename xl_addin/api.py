@@ -119,17 +119,21 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
-           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None) -> list[Path]:
+           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None,
+           force: bool = False) -> list[Path]:
     """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
     GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
     "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts);
     None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
+    No unchecked report is published: a workbook with error-level findings raises
+    adapters.exporter.ExportRefused (``.report`` holds the findings; nothing is written) unless ``force``;
+    forced, every page of every file says 未通过校验（草稿）.
     Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
     request. The workbook is only read."""
     from .adapters.exporter import export_report
 
     data = path_or_data if isinstance(path_or_data, ReportData) else read(path_or_data)
-    return export_report(data, out_dir, formats, use_drafts=use_drafts)
+    return export_report(data, out_dir, formats, use_drafts=use_drafts, force=force, report=check_data(data))
 
 
 __all__ = ["ReadError", "build_template", "check", "check_data", "check_many", "collect", "distribute", "export", "fill",

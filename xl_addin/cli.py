@@ -6,6 +6,7 @@ arguments are wrong. Messages for people are Chinese; ``--json`` output is for p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import click
 from . import __version__, api, spec
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
+from .report_doc import UNCHECKED_MARK
 
 
 def _fail(message: str) -> None:
@@ -237,9 +239,14 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
 @click.option("--drafts/--no-drafts", "use_drafts", default=None,
               help="第一部分“依申请公开”和第四部分是否使用按表格数字自动生成的句子（代替经办人填写的文字）；"
                    "不指定时按工作簿“基本信息”中“导出时使用自动生成的句子”的选择")
-def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None) -> None:
-    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。"""
-    from .adapters.exporter import ExportError
+@click.option("--force", is_flag=True,
+              help="校验有错误时仍然导出，作为核对用的草稿：每个文件的每一页都标注“未通过校验（草稿）”，不得发布")
+def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None, force: bool) -> None:
+    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。
+
+    校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。
+    """
+    from .adapters.exporter import ExportError, ExportRefused
 
     try:
         data = api.read(file)
@@ -247,7 +254,12 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         _fail(str(exc))
         return
     try:
-        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts)
+        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force)
+    except ExportRefused as exc:
+        _print_report(dataclasses.replace(exc.report, path=file), 40)
+        click.echo(f"错误：校验发现 {exc.errors} 个错误，未导出报告（未通过校验的报告不能发布）。请改正后重新导出；"
+                   f"确需导出核对稿时加 --force，每页将标注“{UNCHECKED_MARK}”。", err=True)
+        sys.exit(EXIT_FINDINGS)
     except ExportError as exc:
         _fail(str(exc))
         return
@@ -262,8 +274,9 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
     report = api.check_data(data)
     if not report.valid:
-        click.echo(f"注意：校验{report.summary_zh()}，导出的报告可能有误，请用 xl-addin check 查看并改正后重新导出。",
-                   err=True)
+        click.echo(f"注意：校验{report.summary_zh()}。已按 --force 导出草稿，每页标注“{UNCHECKED_MARK}”，不得发布；"
+                   "请用 xl-addin check 查看并改正后重新导出。", err=True)
+
 
 
 @main.command()
