@@ -21,7 +21,8 @@ from .adapters.xlsx_reader import NOT_OURS
 from .collect import FileResult, Number
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
-EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf"})
+EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf",
+                        ".html", ".htm", ".shtml", ".txt", ".md"})  # and published reports (imported)
 #: below this many files the pool's start-up costs more than it saves
 MIN_FOR_POOL = 24
 
@@ -88,6 +89,7 @@ def _worker_init(priors: Mapping[str, Mapping[str, Number]]) -> None:
 def examine(path: str) -> dict[str, object]:
     """Read and check one file; never raises (a file that cannot be read comes back with its Chinese reason)."""
     from .adapters.fast_reader import read_fast
+    from .adapters.report_reader import import_report, is_report
 
     try:
         st = os.stat(path)
@@ -97,7 +99,10 @@ def examine(path: str) -> dict[str, object]:
         return FileResult(path, error=f"无法打开文件（{exc.strerror or exc}）。").to_dict()
     ident = {"sha256": hashlib.sha256(raw).hexdigest(), "mtime": st.st_mtime, "size": st.st_size}
     try:
-        data = read_fast(path, test_members=False, data=raw)  # the bytes just hashed: read once, checked as read
+        if is_report(path):  # a published report (web page, PDF, Word, text): imported, then the same rules
+            data = import_report(path).data
+        else:
+            data = read_fast(path, test_members=False, data=raw)  # the bytes just hashed: read once, checked as read
     except ReadError as exc:
         return FileResult(path, error=exc.reason, foreign=exc.reason == NOT_OURS, **ident).to_dict()  # type: ignore[arg-type]
     except Exception as exc:  # a file no reader anticipated must not stop the run
