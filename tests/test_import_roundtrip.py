@@ -45,7 +45,9 @@ def _count(rng: random.Random) -> int:
         return rng.randint(1, 20)
     if r < 0.95:
         return rng.randint(21, 999)
-    return rng.randint(1000, 99999)
+    # up to 4 digits: a wider number wraps inside table 三's narrow cells in a PDF, and the text layer then
+    # loses which piece belongs to which cell (a county's counts are far below that; table 二 has 7-digit ones)
+    return rng.randint(1000, 9999)
 
 
 def generate(rng: random.Random, n: int) -> dict[str, CellValue]:
@@ -211,7 +213,8 @@ def test_a_blanked_cell_stays_blank_is_reported_and_the_rest_is_exact(pristine: 
     assert {k: v for k, v in got.items() if k != "t3.carried_in.research"} == \
         {k: v for k, v in pristine.items() if k != "t3.carried_in.research"}
     report = api.check_data(imp.data)
-    assert any(f.rule == "V3" and f.key == "t3.carried_in.natural" for f in report.findings)
+    assert any(f.rule == "V3" and f.key == "t3.carried_in.research" for f in report.findings)
+    assert any(r.key == "t3.carried_in.research" and "空白" in r.note for r in imp.records)
 
 
 def test_rewrapped_lines_and_a_table_split_across_pages(pristine: dict[str, CellValue]) -> None:

@@ -252,13 +252,15 @@ def _pdf(p: Path, data: bytes) -> Document:
         for i in range(n):
             page = pdf[i]
             tp = page.get_textpage()
-            text = tp.get_text_range()
+            segments = []
+            for r in range(tp.count_rects()):
+                box = tp.get_rect(r)
+                text = document.clean(tp.get_text_bounded(*box).replace("\ufffe", "").replace("\x02", ""))
+                if text:
+                    segments.append(_Segment(*box, text))
             tp.close()
             page.close()
-            for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-                t = document.clean(raw.replace("\ufffe", "").replace("\x02", ""))
-                if t:
-                    lines.append(Line(t, None, f"第{i + 1}页"))
+            lines += [Line(t, None, f"第{i + 1}页") for t in without_page_number(pdf_lines(segments))]
         meta: dict[str, str] = {}
         md = pdf.get_metadata_dict()
         created = _pdf_date(md.get("CreationDate", "")) or _pdf_date(md.get("ModDate", ""))
@@ -269,6 +271,84 @@ def _pdf(p: Path, data: bytes) -> Document:
     finally:
         pdf.close()
     return Document(tuple(lines), meta, "pdf", str(p))
+
+
+class _Segment:
+    """A run of text on one line of a PDF page, with its box (PDF units, y upwards), in content order."""
+
+    __slots__ = ("bottom", "left", "right", "text", "top")
+
+    def __init__(self, left: float, bottom: float, right: float, top: float, text: str) -> None:
+        self.left, self.bottom, self.right, self.top, self.text = left, bottom, right, top, text
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def height(self) -> float:
+        return max(self.top - self.bottom, 1.0)
+
+
+_DIGITS = re.compile(r"^\d+$")
+_CJK_PUNCT = frozenset("、，。；：（）“”‘’《》〔〕【】！？")
+
+
+def pdf_lines(segments: list[_Segment]) -> list[str]:
+    """A page's text lines from its segments in content order (tables are written cell by cell). A number that
+    wrapped inside a narrow table cell ("123" over "4") comes as two segments one right under the other in the
+    same cell: they are joined again, which the page's plain text cannot do."""
+    heights = sorted(s.height for s in segments)
+    typical = heights[len(heights) // 2] if heights else 10.0  # a character's height (一 and 、 have flat boxes)
+    words: list[_Segment] = []  # some producers (WPS) give every character its own segment: rebuild words first
+    for seg in segments:
+        prev = words[-1] if words else None
+        if prev is not None:
+            gap = seg.left - prev.right
+            # full-width punctuation carries its blank half inside the advance, not the glyph box
+            room = 1.2 if prev.text[-1:] in _CJK_PUNCT or seg.text[:1] in _CJK_PUNCT else 0.5
+            same_line = abs((seg.top + seg.bottom) / 2 - (prev.top + prev.bottom) / 2) <= 0.6 * typical
+            if same_line and -1.0 <= gap <= room * max(prev.height, seg.height, 0.8 * typical):
+                prev.text += seg.text
+                prev.right, prev.top, prev.bottom = seg.right, max(prev.top, seg.top), min(prev.bottom, seg.bottom)
+                continue
+        words.append(_Segment(seg.left, seg.bottom, seg.right, seg.top, seg.text))
+    joined: list[_Segment] = []
+    for seg in words:
+        prev = joined[-1] if joined else None
+        if (prev is not None and _DIGITS.match(seg.text) and _DIGITS.match(prev.text)
+                and abs(seg.centre - prev.centre) <= max(2.0, 0.35 * max(prev.right - prev.left, seg.right - seg.left))
+                and -1.0 <= prev.bottom - seg.top <= 1.2 * prev.height):
+            prev.text += seg.text
+            prev.bottom = seg.bottom
+            continue
+        joined.append(seg)
+    out: list[list[_Segment]] = []
+    for seg in joined:
+        line = out[-1] if out else None
+        if line is not None:
+            last = line[-1]
+            mid = (seg.top + seg.bottom) / 2
+            if last.bottom - 1 <= mid <= last.top + 1 and seg.left >= last.left:
+                line.append(seg)
+                continue
+        out.append([seg])
+    return [" ".join(s.text for s in line) for line in out]
+
+
+_PAGE_NO = re.compile(r"^[-—–－]?\d{1,3}[-—–－]?$|^第\d{1,3}页(?:共\d{1,3}页)?$")
+
+
+def without_page_number(lines: list[str]) -> list[str]:
+    """A page's lines without its page number ("- 4 -", "— 4 —", "第4页"), even when split over lines."""
+    for k in (3, 2, 1):
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[-k:]))):
+            lines = lines[:-k]
+            break
+    for k in (3, 2, 1):  # some producers write the footer first
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[:k]))):
+            return lines[k:]
+    return lines
 
 
 def _pdf_date(s: str) -> str:
