@@ -285,3 +285,70 @@ def dataclasses_replace(data: Any, values: dict[str, Any], *, only_six: bool) ->
 
 def test_shared_examples_are_where_the_tests_expect() -> None:
     assert (SHARED / PUBLISHED / "README.md").exists() or not SHARED.exists()
+
+
+def test_collect_takes_a_folder_mixing_workbooks_and_published_reports(tmp_path: Path, sample: Path) -> None:
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    (folder / "将乐工信局.xlsx").write_bytes(sample.read_bytes())
+    for name in ("shuyang-county-drc-2023.html", "hongze-district-gov-2023.pdf", "suqian-city-2023.txt"):
+        (folder / name).write_bytes(shared_file(f"{PUBLISHED}/{name}").read_bytes())
+    res = api.collect(folder, None, tmp_path / "汇总.xlsx", workers=1, year=2023)
+    by_file = {Path(r.path).name: r for r in res.files}
+    assert set(by_file) == {"将乐工信局.xlsx", "shuyang-county-drc-2023.html", "hongze-district-gov-2023.pdf",
+                            "suqian-city-2023.txt"}
+    assert all(r.readable for r in by_file.values())
+    assert by_file["shuyang-county-drc-2023.html"].agency == "沭阳县发展和改革局"
+    # the same findings as check gives on each file alone
+    for name in ("shuyang-county-drc-2023.html", "hongze-district-gov-2023.pdf"):
+        alone = api.check(folder / name)
+        got = [x.finding.rule for x in res.findings if Path(x.path).name == name]
+        assert sorted(got) == sorted(f.rule for f in alone.findings), name
+
+
+@pytest.mark.libreoffice
+def test_a_legacy_doc_is_read_through_libreoffice(tmp_path: Path, sample: Path) -> None:
+    from conftest import need
+
+    from xl_addin.adapters import office
+
+    need("soffice")
+    (docx,) = api.export(sample, tmp_path / "out", ("docx",))
+    (doc,) = office.convert([docx], "doc:MS Word 97", tmp_path / "doc", recalc=False)
+    assert doc.suffix == ".doc" and doc.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    imp = api.import_report(doc)
+    values = dataio.sample_values()
+    assert {k: imp.data.values.get(k) for k in spec.INPUT_KEYS} == {k: values.get(k) for k in spec.INPUT_KEYS}
+    assert imp.data.agency == values["meta.agency"]
+
+
+def _with_text(key: str, text: str, **values: Any) -> Any:
+    data = api.import_report(shared_file("examples/jiangle-industry-bureau-2023.txt")).data
+    import dataclasses
+
+    return dataclasses.replace(data, values={**data.values, key: text, **values})
+
+
+def test_t7_the_year_the_text_gives_itself() -> None:
+    data = _with_text("s1.proactive", "2022年，我局依托门户网站主动公开政府信息57条。")
+    (t7,) = api.check_data(data).by_rule("T7")
+    assert t7.values["said"] == 2022 and t7.values["year"] == 2023 and "2022年，" in t7.message
+    ok = _with_text("s1.proactive", "2023年1月1日至2023年12月31日，我局主动公开政府信息57条。")
+    assert not api.check_data(ok).by_rule("T7")
+
+
+def test_t8_all_done_while_some_carry_over() -> None:
+    data = _with_text("s1.on_request", "本年度共收到申请1件，所有申请均已办结。", **{"t3.carried_out.natural": 1,
+                                                                      "t3.new.natural": 2, "t3.new.total": 2})
+    (t8,) = api.check_data(data).by_rule("T8")
+    assert t8.severity.value == "error" and t8.values["carried"] == 1 and "所有申请均已办结" in t8.message
+    assert not api.check_data(_with_text("s1.on_request", "本年度共收到申请1件，所有申请均已办结。")).by_rule("T8")
+
+
+def test_t1_quotes_the_sentence_and_takes_counts_in_tiao() -> None:
+    data = _with_text("s1.on_request", "本年度共受理政府信息公开申请3条，均已答复。")
+    (t1,) = api.check_data(data).by_rule("T1")
+    assert t1.values["said"] == 3 and t1.values["actual"] == 1 and "本年度共受理政府信息公开申请3条" in t1.message
+    # 受理 meaning 一 + 二 (the Suqian reading) is accepted
+    both = _with_text("s1.on_request", "全年共收办政府信息公开申请2件。", **{"t3.carried_in.natural": 1})
+    assert not api.check_data(both).by_rule("T1")
