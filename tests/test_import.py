@@ -338,8 +338,8 @@ def test_t7_the_year_the_text_gives_itself() -> None:
 
 
 def test_t8_all_done_while_some_carry_over() -> None:
-    data = _with_text("s1.on_request", "本年度共收到申请1件，所有申请均已办结。", **{"t3.carried_out.natural": 1,
-                                                                      "t3.new.natural": 2, "t3.new.total": 2})
+    data = _with_text("s1.on_request", "本年度共收到申请1件，所有申请均已办结。",
+                      **{"t3.carried_out.natural": 1, "t3.carried_out.total": 1, "t3.new.natural": 2, "t3.new.total": 2})
     (t8,) = api.check_data(data).by_rule("T8")
     assert t8.severity.value == "error" and t8.values["carried"] == 1 and "所有申请均已办结" in t8.message
     assert not api.check_data(_with_text("s1.on_request", "本年度共收到申请1件，所有申请均已办结。")).by_rule("T8")

@@ -294,3 +294,25 @@ def test_mangled_reports_never_crash(mangle: str, tmp_path: Path) -> None:
         assert "m.txt" in str(exc)
         return
     api.check_data(imp.data)  # whatever was read, the rules run on it
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("１，８０８，５９５", 1808595), ("1,808,595", 1808595), ("26件", 26), ("57条", 57), ("7730.28", 7730.28),
+    ("59237.2449万元", 59237.2449), ("０", 0), ("", None), ("  ", None), ("/", "/"), ("-", "-"), ("—", "—"),
+    ("无", "无"), ("251000元", 251000),
+])
+def test_cells_keep_blank_zero_and_dashes_apart(raw: str, value: CellValue) -> None:
+    cell = parse.value_cell(raw)
+    assert cell is not None and cell.value == value and type(cell.value) is type(value)
+    assert parse.value_cell("自然人") is None and parse.value_cell("2.重复申请") is None
+
+
+def test_sections_numbered_differently_are_found_and_reported(pristine: dict[str, CellValue]) -> None:
+    renumber = {"一、总体情况": "总体情况", "二、主动公开政府信息情况": "一、主动公开政府信息情况",
+                "三、收到和处理政府信息公开申请情况": "二、收到和处理政府信息公开申请情况",
+                "四、政府信息公开行政复议、行政诉讼情况": "第三部分 政府信息公开行政复议和行政诉讼情况"}
+    imp = _import_text("\n".join(renumber.get(line, line) for line in _lines()))
+    assert _table_values(imp) == pristine
+    assert [h.section for h in imp.headings] == ["一", "二", "三", "四", "五", "六"]
+    s1 = api.check_data(imp.data).by_rule("S1")
+    assert {f.severity.value for f in s1} == {"warning"} and len(s1) == 4

@@ -83,7 +83,7 @@ def _s1(ctx: Context) -> Iterator[Finding]:
     for number, hs in found.items():
         section, written, text = hs[0][0], hs[0][1], hs[0][2]
         title = _TITLES[section]
-        if written and written != section:
+        if written != section:  # another number, or none
             yield ctx.finding("S1", sheet="正文", cell="", severity=W, variant="numbered",
                               check=f"S1:{number}:numbered", number=number, title=title, text=text)
         elif _squash(text).split("、", 1)[-1] != _squash(title):
