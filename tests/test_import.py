@@ -352,3 +352,12 @@ def test_t1_quotes_the_sentence_and_takes_counts_in_tiao() -> None:
     # 受理 meaning 一 + 二 (the Suqian reading) is accepted
     both = _with_text("s1.on_request", "全年共收办政府信息公开申请2件。", **{"t3.carried_in.natural": 1})
     assert not api.check_data(both).by_rule("T1")
+
+
+def test_t7_reads_the_statistic_period_of_the_opening_paragraph(tmp_path: Path) -> None:
+    text = shared_file(f"{PUBLISHED}/hongze-district-gov-2023.txt").read_text(encoding="utf-8")
+    assert "统计期限自 2023 年 1 月 1 日" in text
+    p = tmp_path / "hongze.txt"
+    p.write_text(text.replace("统计期限自 2023 年 1 月 1 日", "统计期限自 2022 年 1 月 1 日"), encoding="utf-8")
+    (t7,) = api.check(p).by_rule("T7")
+    assert t7.values["said"] == 2022 and t7.values["where"] == "报告开头"

@@ -163,8 +163,10 @@ def _t7(ctx: Context) -> Iterator[Finding]:
     year = ctx.data.year
     if year is None:
         return
-    for f in spec.narrative_fields("一"):
-        text = ctx.data.text(f.key)
+    intro = str((import_info(ctx) or {}).get("intro") or "")
+    parts: list[tuple[str | None, str, str]] = [(None, "报告开头", intro)] if intro else []
+    parts += [(f.key, f"第一部分“{f.label}”", ctx.data.text(f.key)) for f in spec.narrative_fields("一")]
+    for key, where, text in parts:
         if not text:
             continue
         hits: list[tuple[int, str]] = []
@@ -177,8 +179,8 @@ def _t7(ctx: Context) -> Iterator[Finding]:
         hits += [(int(m.group(1)), m.group(0)) for m in _THIS_YEAR.finditer(text)]
         for said, quote in hits:
             if said != year:
-                yield ctx.finding("T7", f.key, check=f"T7:{f.key}", where=f"第一部分“{f.label}”", said=said,
-                                  quote=quote.strip(), year=year)
+                yield ctx.finding("T7", key, sheet=None if key else spec.NARRATIVE_SHEET, cell=None if key else "",
+                                  check=f"T7:{key or 'intro'}", where=where, said=said, quote=quote.strip(), year=year)
                 break
 
 

@@ -69,6 +69,8 @@ class Imported:
     #: "2021", "hybrid" (2021 table 二, 23-row table 三) or "2019"
     format: str
     markers: tuple[str, ...]
+    #: the text between the title and 一、总体情况 (the opening paragraph: basis, statistic period)
+    intro: str = ""
 
 
 PROPS_KEY = "import"
@@ -87,6 +89,7 @@ def import_props(imp: Imported) -> dict[str, str]:
         "format": imp.format, "markers": list(imp.markers),
         "headings": [[h.section, h.written, h.text, h.where] for h in imp.headings],
         "absent": sorted(absent_keys(imp)),
+        "intro": imp.intro,
         "notes": [{"kind": n.kind, "message": n.message, "key": n.key, "where": n.where, "source": n.source,
                    **({"detail": n.detail} if n.detail else {})} for n in imp.notes],
     }, ensure_ascii=False)}
@@ -360,7 +363,12 @@ class _Reader:
             self.put_heading_record(h)
         missing = frozenset(c.key for c in spec.TABLE_BY_ID["t2"].cells) if old_t2 else frozenset()
         data = ReportData(dict(self.values), missing=missing, source=self.doc.source)
-        return Imported(data, tuple(self.records), tuple(self.notes), tuple(headings), fmt, tuple(self.markers))
+        first = min((h.index for h in headings), default=0)
+        title_end = max((i + 1 for i, ln in enumerate(self.lines[:min(first, 6)])
+                         if re.search(r"年度?报告$", squash(ln.text))), default=0)
+        intro = "\n".join(paragraphs(self.lines[title_end:first], self.doc.kind == "pdf"))
+        return Imported(data, tuple(self.records), tuple(self.notes), tuple(headings), fmt, tuple(self.markers),
+                        intro)
 
     def without_signature(self, paras: list[str]) -> list[str]:
         """The last section's paragraphs without the 落款 (agency name, date) that ends the report."""
@@ -879,4 +887,4 @@ def parse(doc: Document) -> Imported:
     """Read one published report."""
     imp = _Reader(doc).run()
     data = ReportData(imp.data.values, missing=imp.data.missing, source=doc.source, props=import_props(imp))
-    return Imported(data, imp.records, imp.notes, imp.headings, imp.format, imp.markers)
+    return Imported(data, imp.records, imp.notes, imp.headings, imp.format, imp.markers, imp.intro)
