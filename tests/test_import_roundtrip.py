@@ -316,3 +316,23 @@ def test_sections_numbered_differently_are_found_and_reported(pristine: dict[str
     assert [h.section for h in imp.headings] == ["一", "二", "三", "四", "五", "六"]
     s1 = api.check_data(imp.data).by_rule("S1")
     assert {f.severity.value for f in s1} == {"warning"} and len(s1) == 4
+
+
+def test_a_markdown_copy_with_pipe_tables_reads_the_same(tmp_path: Path, pristine: dict[str, CellValue]) -> None:
+    out: list[str] = []
+    row: list[str] = []
+    for line in _lines():
+        if line.startswith("\t"):
+            row.append(line[1:])
+            continue
+        if row and line:
+            row[-1] += line  # a cell broken over lines
+            continue
+        if row:
+            out += ["| " + " | ".join(row) + " |", "| --- |" if not out or not out[-1].startswith("|") else ""]
+            row = []
+        out.append("## " + line if re.match(r"^[一二三四五六]、", line) else line)
+    p = tmp_path / "将乐.md"
+    p.write_text("\n".join(out), encoding="utf-8")
+    imp = api.import_report(p)
+    assert _table_values(imp) == pristine and imp.data.agency == "将乐县工业和信息化局"
