@@ -361,3 +361,20 @@ def test_t7_reads_the_statistic_period_of_the_opening_paragraph(tmp_path: Path) 
     p.write_text(text.replace("统计期限自 2023 年 1 月 1 日", "统计期限自 2022 年 1 月 1 日"), encoding="utf-8")
     (t7,) = api.check(p).by_rule("T7")
     assert t7.values["said"] == 2022 and t7.values["where"] == "报告开头"
+
+
+def test_check_with_last_year_given_as_a_published_report() -> None:
+    this = str(shared_file(f"{PUBLISHED}/suqian-city-2023.txt"))
+    done = subprocess.run([sys.executable, "-m", "xl_addin", "check", this, "--last-year", this, "--json"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)["files"][0]["findings"]
+    # the same report as "last year": its text is 雷同 (X3), its 上年结转 96 is not last year's 结转 121 (X1)
+    assert {f["rule"] for f in found if f["severity"] == "error"} == {"X1", "X3"}
+
+
+def test_t1_reads_the_carry_over_phrasings_of_real_reports(imported: dict[str, parse.Imported]) -> None:
+    from xl_addin import quotes
+
+    said = {q.topic.id: q.value for q in quotes.quotes(str(imported["suqian-city-2023.txt"].data.values["s1.on_request"]))}
+    assert said["carried_out"] == 121 and said["new"] == 3607 and said["unable"] == 1078
