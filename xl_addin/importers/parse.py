@@ -393,6 +393,8 @@ class _Reader:
             if ln.cells is not None or len(squash(ln.text)) > 40:
                 break
             head_lines.append(ln)
+            if re.search(r"年度?报告$", squash(ln.text)):  # the title ends here
+                break
         candidates: list[tuple[str, str]] = []
         if self.doc.meta.get("title"):
             candidates.append((self.doc.meta["title"], "网页标题"))
