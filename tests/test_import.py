@@ -129,8 +129,8 @@ def test_shuyang_findings_are_those_its_readme_describes(reports: dict[str, Any]
     v3 = r.by_rule("V3")
     blank = [k for k in spec.TABLE_BY_ID["t3"].by_key if r_data(r).values.get(k) is None]
     assert len(blank) == 125  # the five 法人或其他组织 columns, every row
-    # V3 names every blank input cell (the （七）总计 row is a total, checked by A2 instead)
-    assert sum(f.values["n"] for f in v3) == 120 and {f.cell[0] for f in v3} == {"E"}
+    # V3 names every blank cell, the printed （七）总计 row's too
+    assert sum(f.values["n"] for f in v3) == 125 and {f.cell[0] for f in v3} == {"E"}
     (s2,) = r.by_rule("S2")
     assert s2.severity.value == "warning" and s2.values["actual"] == "规范性文件"
     (s1,) = r.by_rule("S1")
@@ -159,9 +159,9 @@ def test_shanghai_old_format_and_its_real_errors(reports: dict[str, Any]) -> Non
                                     .read_text(encoding="utf-8")))
     t3 = spec.TABLE_BY_ID["t3"]
     assert sum(1 for c in t3.cells if exp[c.key] is None) == 126 + 14  # README: 126 of 161; + （六）1, 2 absent
-    blank_inputs = sum(1 for c in t3.inputs if exp[c.key] is None and not c.key.startswith("t3.other_no_"))
-    # V3 names every blank input cell the report has; （六）1 and 2 are absent from its layout, not blank
-    assert sum(f.values["n"] for f in r.by_rule("V3") if f.sheet == "表三") == blank_inputs
+    # V3 names every blank cell the report has (126 in table 三, totals included); （六）1 and 2 are absent
+    # from its layout, not blank
+    assert sum(f.values["n"] for f in r.by_rule("V3") if f.sheet == "表三") == 126
     assert not any(f.sheet == "表二" for f in r.by_rule("V3"))  # the 2019 table 二 is not read, not "blank"
 
 

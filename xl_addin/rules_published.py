@@ -270,14 +270,26 @@ def _v2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
 
 def _v3_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
     info = import_info(ctx)
-    absent = set((info or {}).get("absent", []))
-    if not absent:
+    if info is None:
         yield from found
         return
+    absent = set(info.get("absent", []))
     # cells the report's own (older) layout does not have are not blank: S3 names the layout
-    for f in found:
-        if f.key not in absent:
-            yield f
+    yield from (f for f in found if f.key not in absent)
+    # a published table prints its totals too: a blank 总计 is a blank cell as well (a workbook's are formulas)
+    rows: dict[tuple[str, int], list[str]] = {}
+    for key in spec.DERIVED_KEYS:
+        if key in ctx.data.missing or key in absent or ctx.data.values.get(key) is not None:
+            continue
+        where = ctx.data.location(key)
+        rows.setdefault((where.sheet, where.row), []).append(key)
+    for keys in rows.values():
+        cells = [ctx.data.location(k).a1 for k in keys]
+        first = spec.DATA_CELLS[keys[0]]
+        rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
+        listed = "、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}"
+        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=f"V3:{keys[0]}",
+                          row=first.row_label or first.col_label, n=len(cells), cells=listed)
 
 
 _wrap("S2", _s2_published)
