@@ -25,7 +25,8 @@ from .collect import FileResult, Number
 from .model import CellValue, FileCheck, Inquiry, Report, ReportData
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
-EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf"})
+EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf",
+                        ".html", ".htm", ".shtml", ".txt", ".md"})  # and published reports (imported)
 #: below this many files the pool's start-up costs more than it saves
 MIN_FOR_POOL = 24
 
@@ -102,19 +103,28 @@ class Checked:
 PriorOf = Callable[[ReportData], Mapping[str, CellValue] | None]
 
 
+def read_file(path: str, *, reader: str = "fast", raw: bytes | None = None) -> ReportData:
+    """One file read: a published report (web page, PDF, Word, text) imported, a workbook read by ``reader``.
+    Raises ReadError."""
+    from .adapters.report_reader import import_report, is_report
+
+    if is_report(path):
+        return import_report(path).data
+    if reader == "openpyxl":
+        from .adapters.xlsx_reader import read_workbook
+
+        return read_workbook(path)
+    from .adapters.fast_reader import read_fast
+
+    return read_fast(path, test_members=raw is None, data=raw)
+
+
 def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None) -> Checked:
     """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
     catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``: the file's
     bytes, already read (then read once from them, each part checked as it is read)."""
     try:
-        if reader == "openpyxl":
-            from .adapters.xlsx_reader import read_workbook
-
-            data = read_workbook(path)
-        else:
-            from .adapters.fast_reader import read_fast
-
-            data = read_fast(path, test_members=raw is None, data=raw)
+        data = read_file(path, reader=reader, raw=raw)
     except ReadError as exc:
         return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
     except Exception as exc:  # a file no reader anticipated must not stop the run

@@ -40,7 +40,8 @@ def main() -> None:
 @click.option("--year", type=int, help="报告年度，如 2025")
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="预填数据（JSON）")
 @click.option("--sample", is_flag=True, help="用内置样例数据预填（将乐县工业和信息化局 2023 年度）")
-@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿，预填跨年校验所需数字")
+@click.option("--last-year", type=click.Path(dir_okay=False),
+              help="上年度年报工作簿或已发布的年报（网页、PDF、Word、文本），预填跨年校验所需数字")
 def template(out: str, agency: str | None, kind: str | None, level: str | None, year: int | None,
              data_file: str | None, sample: bool, last_year: str | None) -> None:
     """生成加锁的年报模板。"""
@@ -96,12 +97,12 @@ def _print_report(report: Report, max_rows: int) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿（跨年校验 X1、X2）")
+@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿或已发布的年报（跨年校验 X1、X2、X3）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="显示全部问题（默认每个文件最多 40 条）")
 @click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
 def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, reader: str) -> None:
-    """校验一个或多个年报工作簿。退出码：0 无错误，1 有错误，2 文件无法读取。"""
+    """校验一个或多个年报工作簿或已发布的年报（网页、PDF、Word、文本）。退出码：0 无错误，1 有错误，2 文件无法读取。"""
     try:
         inquiry = api.check_many(files, last_year=last_year, reader=reader)
     except ReadError as exc:
@@ -228,6 +229,45 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
                 click.echo(f"  [{r.verdict.zh}] {who}  {r.note}".rstrip())
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@main.command("import")
+@click.argument("report", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出的工作簿（.xlsx），含“导入记录”工作表")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出读入的数据、每项的来源和不确定之处")
+def import_(report: str, out: str | None, as_json: bool) -> None:
+    """导入已发布的年报（网页 .html/.htm/.shtml、PDF、Word .docx/.doc、文本 .txt/.md），生成填好的年报工作簿。"""
+    if not out and not as_json:
+        _fail("请用 -o 指定输出的工作簿（.xlsx），或用 --json 输出。")
+    if out and Path(out).suffix.lower() != ".xlsx":
+        _fail(f"输出文件应以 .xlsx 结尾：{out}")
+    if out and Path(out).resolve() == Path(report).resolve():
+        _fail("输出文件不能与原文件相同。")
+    try:
+        imported = api.import_report(report)
+    except ReadError as exc:
+        _fail(str(exc))
+        return
+    if out:
+        try:
+            api.write_imported(imported, out)
+        except OSError as exc:
+            _fail(f"无法写出工作簿（{exc.strerror or exc}）：{out}")
+    if as_json:
+        from .importers.record import to_dict
+
+        click.echo(json.dumps(to_dict(imported), ensure_ascii=False, indent=2, default=str))
+        return
+    values = imported.data.values
+    n_cells = sum(1 for k in spec.INPUT_KEYS if values.get(k) is not None)
+    click.echo(f"已导入：{report}（{_FORMAT_ZH.get(imported.format, imported.format)}），读入表格数字 {n_cells} 项，"
+               f"写出：{out}")
+    for note in imported.notes:
+        click.echo(f"  [待核对] {note.message}{'（' + note.where + '）' if note.where else ''}")
+    click.echo("每个单元格的来源见工作簿的“导入记录”工作表；用 xl-addin check 校验。")
+
+
+_FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "旧格式（2019）"}
 
 
 @main.command()

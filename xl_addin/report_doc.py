@@ -25,7 +25,7 @@ EMPTY_SECTION = "（本部分未填写。）"
 #: the date line of the signature block when no date is filled in (to be completed by hand)
 DATE_BLANK = "　　年　　月　　日"
 #: what every page of a report exported despite error-level findings says (``--force``)
-UNCHECKED_MARK = "未通过校验（草稿）"
+UNCHECKED_MARK = spec.UNCHECKED_MARK
 
 
 # ---- text hygiene ---------------------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Unchecked:
 def unchecked(errors: int) -> Unchecked:
     """The marking of a report whose workbook has ``errors`` error-level findings."""
     return Unchecked(UNCHECKED_MARK, f"{UNCHECKED_MARK}：工作簿校验发现 {errors} 个错误，本稿仅供核对，不得发布。"
-                                     "请改正后重新导出。")
+                                     + spec.UNCHECKED_NOTE_END)
 
 
 @dataclass(frozen=True)
