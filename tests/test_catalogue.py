@@ -54,6 +54,15 @@ def _rename_sheet(wb: Any) -> None:
         dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
 
 
+def _delete_hidden(wb: Any) -> None:
+    del wb[spec.HIDDEN_SHEET]
+
+
+def _delete_names(wb: Any) -> None:
+    for name in [n for n in wb.defined_names if n.startswith(spec.NAME_PREFIX)]:
+        del wb.defined_names[name]
+
+
 def _other_fingerprint(wb: Any) -> None:
     ws = wb[spec.HIDDEN_SHEET]
     for row in ws.iter_rows():
@@ -104,6 +113,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S2.outside": ({}, {"raw": (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')},
                    None),
     "S4": ({"meta.agency": None}, {}, None),
+    "V5": ({"t3.new.natural": 1e17, "t3.granted.natural": 1e17 + 1}, {}, None),
+    "S2.hidden": ({}, _edit(_delete_hidden), None),
+    "S2.names": ({}, _edit(_delete_names), None),
     "T7": ({"s1.proactive": "2022年1月1日至12月31日，本机关主动公开政府信息57条。"}, {}, None),
     "T8": ({"t3.new.natural": 2, "t3.carried_out.natural": 1, "s1.on_request": "本年度共收到申请2件，所有申请均已办结。"},
            {}, None),

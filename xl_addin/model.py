@@ -52,6 +52,8 @@ class Structure:
     fingerprint: str | None = None
     #: sheet -> cells far beyond the template's grid and oversized merges, left out of the read (S2)
     outside: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: keys whose defined name is missing (read at the template's own place instead)
+    unnamed: frozenset[str] = frozenset()
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

@@ -63,10 +63,15 @@ def check(rule_id: str) -> Callable[[Check], Check]:
     return deco
 
 
+#: how much of a cell's content a message quotes
+SHOW_CHARS = 40
+
+
 def _show(v: CellValue) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return "" if v is None else str(v)
+    text = "" if v is None else str(v)
+    return text if len(text) <= SHOW_CHARS else f"{text[:SHOW_CHARS]}……（共 {len(text)} 字）"
 
 
 def _count_hint(v: CellValue, is_formula: bool) -> str:
@@ -145,6 +150,25 @@ def _v3(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=catalogue.check_id(
                           "V3", _ROW_OF[keys[0]]), row=first.row_label or first.col_label, n=len(cells),
                           cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
+
+
+#: the largest count that is plausible in tables 三 and 四 for a body of each level (applications and cases a
+#: year); table 二 (licences, penalties) runs a hundred times larger (宿迁市: 1,808,595 行政许可)
+PLAUSIBLE = {"乡级": 10_000, "县级": 100_000, "市级": 1_000_000, "省级": 10_000_000}
+T2_FACTOR = 100
+
+
+@check("V5")
+def _v5(ctx: Context) -> Iterator[Finding]:
+    level = ctx.data.text("meta.level")
+    base = PLAUSIBLE.get(level, max(PLAUSIBLE.values()))
+    for key in _count_inputs():
+        n = ctx.values.get(key)
+        bound = base * (T2_FACTOR if key.startswith("t2.") else 1)
+        if n is not None and n > bound:
+            cell = spec.DATA_CELLS[key]
+            yield ctx.finding("V5", key, row=cell.row_label, col=cell.col_label, value=_show(n),
+                              level=level or "省级", bound=f"{bound:,}")
 
 
 @check("V4")
@@ -291,6 +315,22 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     yield from _s2_protection(ctx, st)
     for sheet, refs in st.outside.items():
         yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
+    yield from _s2_hidden(ctx, st)
+    if st.unnamed:
+        names = sorted(spec.defined_name(k) for k in st.unnamed)
+        yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
+
+
+def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """The hidden sheet: there, and still naming this template and format (it carries last year's figures)."""
+    if spec.HIDDEN_SHEET not in st.sheets:
+        yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="缺失")
+        return
+    props = ctx.data.props
+    wrong = [f"{key} 应为“{want}”，现为“{props.get(key, '')}”" for key, want in
+             (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
+    if wrong:
+        yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="被改动（" + "；".join(wrong) + "）")
 
 
 def _s2_totals(ctx: Context) -> Iterator[Finding]:

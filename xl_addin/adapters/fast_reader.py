@@ -567,7 +567,7 @@ class _Found:
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
         return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
-                         props.get("fingerprint"), self.outside)
+                         props.get("fingerprint"), self.outside, _unnamed(self.book.dests))
 
 
 @functools.cache
@@ -577,6 +577,10 @@ def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
     for s, a in structure.expected().labels:
         out.setdefault(s, []).append(((s, a), *_rc(a)))
     return out
+
+
+def _unnamed(dests: dict[str, tuple[str, str]]) -> frozenset[str]:
+    return frozenset(k for k in spec.ALL_KEYS if k not in dests)
 
 
 def _rc(a1: str) -> tuple[int, int]:

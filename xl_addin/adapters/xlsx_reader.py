@@ -188,7 +188,8 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
             return cell_value(sheets[sheet][a1].value)
 
         def build_structure(props: dict[str, str]) -> Structure:
-            return _structure(wb, sheets, props, {s: r for s, r in outside.items() if s in read})
+            return _structure(wb, sheets, props, {s: r for s, r in outside.items() if s in read},
+                              frozenset(k for k in spec.ALL_KEYS if k not in dests))
 
         return assemble(str(path), dests, set(sheets), cell, _props(sheets.get(spec.HIDDEN_SHEET)),
                         build_structure if with_structure else None)
@@ -204,7 +205,7 @@ def _props(ws: Any) -> dict[str, str]:
 
 
 def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
-               outside: dict[str, tuple[str, ...]]) -> Structure:
+               outside: dict[str, tuple[str, ...]], unnamed: frozenset[str]) -> Structure:
     from openpyxl.cell.cell import MergedCell
 
     exp = structure.expected()
@@ -223,4 +224,4 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
     sec = wb.security
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
-                     fingerprint=props.get("fingerprint"), outside=outside)
+                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed)
