@@ -115,6 +115,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S4": ({"meta.agency": None}, {}, None),
     "V5": ({"t3.new.natural": 1e17, "t3.granted.natural": 1e17 + 1}, {}, None),
     "S2.hidden": ({}, _edit(_delete_hidden), None),
+    "S2.live": ({}, _edit(_set("表三", "A2", "本表校验通过")), None),
     "S2.names": ({}, _edit(_delete_names), None),
     "T7": ({"s1.proactive": "2022年1月1日至12月31日，本机关主动公开政府信息57条。"}, {}, None),
     "T8": ({"t3.new.natural": 2, "t3.carried_out.natural": 1, "s1.on_request": "本年度共收到申请2件，所有申请均已办结。"},

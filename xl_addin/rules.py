@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from . import catalogue, derive, fingerprint, narrative, quotes, spec, structure
+from . import catalogue, derive, expr, fingerprint, live, narrative, quotes, spec, structure
 from .catalogue import CATALOGUE, YUAN_THRESHOLD, Instance, instances
 from .model import CellValue, Finding, ReportData, Structure
 
@@ -316,9 +316,28 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     for sheet, refs in st.outside.items():
         yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
     yield from _s2_hidden(ctx, st)
+    yield from _s2_live(ctx, st)
     if st.unnamed:
         names = sorted(spec.defined_name(k) for k in st.unnamed)
         yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
+
+
+def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """The formulas that show the checks' results (status lines, 校验汇总), compared with what the catalogue
+    compiles -- only for a workbook of this build (another build's formulas differ; S2.fingerprint says so)."""
+    if st.fingerprint != fingerprint.fingerprint() or not st.live:
+        return
+    expected = _live_formulas()
+    changed = [f"{sheet}!{a1}" for (sheet, a1), found in st.live.items()
+               if expr.normalise_formula(found) != expected[(sheet, a1)]]
+    if changed:
+        yield ctx.finding("S2.live", sheet=changed[0].split("!")[0], cell=changed[0].split("!")[1],
+                          detail=_few("", changed).strip())
+
+
+@cache
+def _live_formulas() -> dict[tuple[str, str], str]:
+    return {at: expr.normalise_formula(f) for at, f in live.formula_cells().items()}
 
 
 def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:

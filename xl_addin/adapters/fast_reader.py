@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .. import hidden, spec, structure
+from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive, without_outside
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
@@ -467,13 +467,15 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
 def _read_parts(zf: zipfile.ZipFile, book: _Book) -> list[str]:
     """The sheet parts a read opens: the sheets read (their scan) and the hidden sheet (calamine)."""
     members = zf.NameToInfo
-    return [p for n, p in book.sheet_parts if (n in book.owned or n == spec.HIDDEN_SHEET) and p in members]
+    return [p for n, p in book.sheet_parts
+            if (n in book.owned or n in (spec.HIDDEN_SHEET, spec.SUMMARY_SHEET)) and p in members]
 
 
 def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[str, _Sheet]:
     """sheet name -> scan of its part, for each sheet read (:attr:`_Book.owned`) whose part is in the archive."""
     members = zf.NameToInfo
-    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts
+            if (n in book.owned or n == spec.SUMMARY_SHEET) and p in members}
 
 
 def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
@@ -567,7 +569,8 @@ class _Found:
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
         return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
-                         props.get("fingerprint"), self.outside, _unnamed(self.book.dests))
+                         props.get("fingerprint"), self.outside, _unnamed(self.book.dests),
+                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans})
 
 
 @functools.cache

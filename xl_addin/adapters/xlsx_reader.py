@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import hidden, spec, structure
+from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive, sheet_parts, without_outside
 
@@ -224,4 +224,5 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
     sec = wb.security
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
-                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed)
+                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed,
+                     live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets})
