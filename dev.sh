@@ -37,8 +37,17 @@ setup_python() {
   fi
 }
 
-# LibreOffice recalculates the template's formulas and renders the Word export; poppler turns PDF into PNG.
-setup_engines() { apt_install libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk; }
+# LibreOffice recalculates the template's formulas and renders the Word export (fonts-liberation: the metrics
+# of Times New Roman, the digits' font); poppler turns PDF into PNG and text. Debian's Chromium renders the HTML
+# export, and axe-core (npm, pinned in tests/tools/package.json, installed into tests/tools/node_modules) checks
+# its accessibility; both work offline once installed.
+setup_engines() {
+  apt_install libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-noto-cjk fonts-liberation chromium
+  if [ ! -f tests/tools/node_modules/axe-core/axe.min.js ]; then
+    command -v npm >/dev/null || apt_install npm
+    (cd tests/tools && npm ci --no-audit --no-fund --silent)
+  fi
+}
 
 build_dist() {  # the template, the bundled sample filled in, the Excel add-in
   "$PY" -m xl_addin template -o "dist/年报模板.xlsx"

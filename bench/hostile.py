@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hostile import Run, hostile_corpus, run_measured  # noqa: E402
+from hostile import Run, hostile_corpus, run_measured
 
-from xl_addin import api  # noqa: E402
+from xl_addin import api
 
 MAX_SECONDS, MAX_MB = 10.0, 500.0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Filler
+from conftest import Filler, shared_file
 
 from xl_addin import api, catalogue, docs, live, rules, spec
 from xl_addin.catalogue import CATALOGUE, FILE_ERRORS
@@ -54,11 +54,28 @@ def _rename_sheet(wb: Any) -> None:
         dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
 
 
+def _delete_hidden(wb: Any) -> None:
+    del wb[spec.HIDDEN_SHEET]
+
+
+def _delete_names(wb: Any) -> None:
+    for name in [n for n in wb.defined_names if n.startswith(spec.NAME_PREFIX)]:
+        del wb.defined_names[name]
+
+
 def _other_fingerprint(wb: Any) -> None:
     ws = wb[spec.HIDDEN_SHEET]
     for row in ws.iter_rows():
         if row[0].value == "fingerprint":
             row[1].value = "0123456789abcdef"
+
+
+def _split_digits(text: str) -> str:
+    """Table 三's first row as a PDF's text layer may give it: 12 new applications extracted as "1", "2"."""
+    lines = text.split("\n")
+    i = lines.index("\t一、本年新收政府信息公开申请数量")
+    lines[i + 1:i + 8] = ["\t1", "\t2", "\t0", "\t0", "\t0", "\t0", "\t0", "\t12"]
+    return "\n".join(lines)
 
 
 #: catalogue code -> (changes to the sample, filled() options, last year's changes or None)
@@ -93,10 +110,43 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S2.unlocked": ({}, _edit(_lock_input), None),
     "S2.protection": ({}, _edit(_unprotect), None),
     "S2.fingerprint": ({}, _edit(_other_fingerprint), None),
+    "S2.outside": ({}, {"raw": (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')},
+                   None),
     "S4": ({"meta.agency": None}, {}, None),
+    "V5": ({"t3.new.natural": 1e17, "t3.granted.natural": 1e17 + 1}, {}, None),
+    "S2.hidden": ({}, _edit(_delete_hidden), None),
+    "S2.live": ({}, _edit(_set("表三", "A2", "本表校验通过")), None),
+    "S2.names": ({}, _edit(_delete_names), None),
+    "T7": ({"s1.proactive": "2022年1月1日至12月31日，本机关主动公开政府信息57条。"}, {}, None),
+    "T8": ({"t3.new.natural": 2, "t3.carried_out.natural": 1, "s1.on_request": "本年度共收到申请2件，所有申请均已办结。"},
+           {}, None),
+    "X3": ({}, {}, {}),  # last year's report word for word
+    # published reports (the import says what it found): the real examples, and the seed report edited
+    "S3": ({}, {"report": "published/shanghai-municipal-gov-office-2019.txt"}, None),
+    "S3.hybrid": ({}, {"report": "published/hongze-district-gov-2023.txt"}, None),
+    "S1.variant": ({}, {"report": "published/shuyang-county-drc-2023.html"}, None),
+    "S2.drift": ({}, {"report": "published/shuyang-county-drc-2023.html"}, None),
+    "V2.unit": ({}, {"report": "published/shanghai-municipal-gov-office-2019.txt"}, None),
+    "S1": ({}, {"seed": ("六、其他需要报告的事项", "")}, None),
+    "S1.numbered": ({}, {"seed": ("五、存在的主要问题及改进情况", "存在的主要问题及改进情况")}, None),
+    "A7": ({}, {"seed": _split_digits}, None),
     "P1": ({"meta.report_date": "2024-02-05"}, {}, None),
     "P1.missing": ({"meta.report_date": None}, {}, None),
 }
+
+
+def _patched_sheet(path: Path, sheet: str, old: bytes, new: bytes) -> Path:
+    import zipfile
+
+    from xl_addin.adapters.fileio import sheet_parts
+
+    out = path.with_name("raw-" + path.name)
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        part = next(p for p, n in sheet_parts(zin).items() if n == sheet)
+        for info in zin.infolist():
+            body = zin.read(info.filename)
+            zout.writestr(info, body.replace(old, new) if info.filename == part else body)
+    return out
 
 
 def test_every_catalogue_entry_has_a_case_that_makes_it_fire() -> None:
@@ -104,11 +154,29 @@ def test_every_catalogue_entry_has_a_case_that_makes_it_fire() -> None:
 
 
 @pytest.mark.parametrize("code", list(CASES))
-def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Filler) -> None:
+def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Filler, tmp_path: Path) -> None:
     changes, options, last = CASES[code]
     entry = CATALOGUE[code]
     last_year = filled(last, name="上年.xlsx") if last is not None else None
-    report = api.check(filled(changes, **options), last_year=last_year)
+    options = dict(options)
+    raw = options.pop("raw", None)
+    report, seed = options.pop("report", None), options.pop("seed", None)
+    if report is not None:
+        path = shared_file(f"examples/{report}")
+    elif seed is not None:  # the seed report as published, one thing changed
+        text = shared_file("examples/jiangle-industry-bureau-2023.txt").read_text(encoding="utf-8")
+        if callable(seed):
+            text = seed(text)
+        else:
+            assert seed[0] in text
+            text = text.replace(seed[0], seed[1], 1)
+        path = tmp_path / "seed.txt"
+        path.write_text(text, encoding="utf-8")
+    else:
+        path = filled(changes, **options)
+    if raw is not None:  # an edit only raw XML can make (openpyxl would refuse or rewrite it)
+        path = _patched_sheet(path, "表三", *raw)
+    report = api.check(path, last_year=last_year)
     mine = [f for f in report.findings if f.code == code]
     assert mine, f"{code} did not fire: {[f.code for f in report.findings]}"
     for f in mine:

@@ -13,24 +13,36 @@ import csv
 import datetime as dt
 import json
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 from conftest import DATA
 
-from xl_addin import api, collect, derive, fingerprint, spec
+from xl_addin import api, cli, collect, derive, fingerprint, spec
 from xl_addin.adapters.fast_reader import read_fast
 from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.adapters.xlsx_reader import read_workbook
-from xl_addin.collect import name_key
+from xl_addin.collect import Count, State, Timeliness, Verdict, name_key
 
 YEAR = 2023
+#: what a coordinator sees on 进度 and the HTML page (must not change)
+TOTALS_ZH = ["应报", "已提交", "通过", "不通过", "未提交", "逾期", "未采用文件", "文件总数"]
+TRACKER_HEADERS_ZH = ["序号", "机关名称", "机关类别", "层级", "联系人", "状态", "结论", "是否按时", "提交时间", "发布日期",
+                      "截止日期", "错误", "警告", "提示", "说明", "文件", "SHA-256"]
+ZH_OF = {State.SUBMITTED: "已提交", State.MISSING: "未提交", State.UNUSED: "未采用", Verdict.PASS: "通过",
+         Verdict.FAIL: "不通过", Verdict.MISSING: "未提交", Timeliness.ON_TIME: "按时", Timeliness.LATE: "逾期",
+         Timeliness.OVERDUE: "逾期未交"}
 ON_TIME = dt.datetime(2024, 1, 20, 10, 0).timestamp()
 LATE = dt.datetime(2024, 2, 15, 9, 30).timestamp()
 
@@ -106,42 +118,42 @@ def county(template: Path, sample_values: dict[str, Any], tmp_path_factory: pyte
         v = base_values(sample_values, a, i)
         name = f"{i:02d}-{a.name}.xlsx"
         if i in (3, 17, 29):  # missing
-            c.expect[a.name] = (collect.MISSING, collect.MISSING, collect.OVERDUE)
+            c.expect[a.name] = (State.MISSING, Verdict.MISSING, Timeliness.OVERDUE)
             continue
         if i in (5, 21, 33):  # invalid: a "/" typed in a count, an identity broken
             v.update({"t3.new.natural": "/"} if i == 5 else {"t3.new.natural": 40})
-            c.expect[a.name] = (collect.SUBMITTED, collect.FAIL, collect.ON_TIME)
+            c.expect[a.name] = (State.SUBMITTED, Verdict.FAIL, Timeliness.ON_TIME)
         elif i in (25, 35):  # late (file time after 1月31日; departments), but right
-            c.expect[a.name] = (collect.SUBMITTED, collect.PASS, collect.LATE)
+            c.expect[a.name] = (State.SUBMITTED, Verdict.PASS, Timeliness.LATE)
         elif i == 12:  # two files: the older wrong, the newer right -> the newer is used
             old = dict(v, **{"t3.new.natural": "三"})
             older = save(f"{name[:-5]}-初稿.xlsx", old, ON_TIME - 86400)
-            c.unused[str(older)] = collect.DUPLICATE
-            c.expect[a.name] = (collect.SUBMITTED, collect.PASS, collect.ON_TIME)
+            c.unused[str(older)] = Verdict.DUPLICATE
+            c.expect[a.name] = (State.SUBMITTED, Verdict.PASS, Timeliness.ON_TIME)
         elif i == 14:  # only last year's file came back
             v["meta.year"] = YEAR - 1
-            c.unused[str(save(name, v))] = collect.OTHER_YEAR
-            c.expect[a.name] = (collect.MISSING, collect.MISSING, collect.OVERDUE)
+            c.unused[str(save(name, v))] = Verdict.OTHER_YEAR
+            c.expect[a.name] = (State.MISSING, Verdict.MISSING, Timeliness.OVERDUE)
             continue
         elif i == 19:  # the name typed with a full-width space, full-width brackets and spaces around
             v["meta.agency"] = "  " + a.name[:3] + "\u3000" + a.name[3:] + " "
-            c.expect[a.name] = (collect.SUBMITTED, collect.PASS, collect.ON_TIME)
+            c.expect[a.name] = (State.SUBMITTED, Verdict.PASS, Timeliness.ON_TIME)
         elif i == 23:  # a file named after another agency: matched by what is inside
             name = f"{i:02d}-{agencies[24].name}.xlsx"
-            c.expect[a.name] = (collect.SUBMITTED, collect.PASS, collect.ON_TIME)
+            c.expect[a.name] = (State.SUBMITTED, Verdict.PASS, Timeliness.ON_TIME)
         else:
-            c.expect[a.name] = (collect.SUBMITTED, collect.PASS, collect.ON_TIME)
+            c.expect[a.name] = (State.SUBMITTED, Verdict.PASS, Timeliness.ON_TIME)
         sub = "U盘/" if i % 10 == 7 else ""
         c.used[a.name] = save(sub + name, v, LATE if i in (25, 35) else ON_TIME)
     # what else comes back: not ours, corrupt, encrypted, a Word lock file, an agency not on the roster
-    for src, verdict in (("foreign-workbook.xlsx", collect.FOREIGN), ("broken-truncated.xlsx", collect.UNREADABLE),
-                         ("sample-encrypted.xlsx", collect.UNREADABLE), ("not-a-workbook.xlsx", collect.UNREADABLE)):
+    for src, verdict in (("foreign-workbook.xlsx", Verdict.FOREIGN), ("broken-truncated.xlsx", Verdict.UNREADABLE),
+                         ("sample-encrypted.xlsx", Verdict.UNREADABLE), ("not-a-workbook.xlsx", Verdict.UNREADABLE)):
         dst = folder / f"来件-{src}"
         shutil.copy(DATA / src, dst)
         c.unused[str(dst)] = verdict
     shutil.copy(c.used[agencies[0].name], folder / "~$00-将乐县人民政府.xlsx")
     stranger = collect.Agency("泰宁县教育局", "政府部门", "县级")
-    c.unused[str(save("外县.xlsx", base_values(sample_values, stranger, 60)))] = collect.NOT_ON_ROSTER
+    c.unused[str(save("外县.xlsx", base_values(sample_values, stranger, 60)))] = Verdict.NOT_ON_ROSTER
     return c
 
 
@@ -156,20 +168,20 @@ def test_tracker_rows(county: County, collected: collect.CollectResult) -> None:
     assert [r.agency for r in roster_rows] == [a.name for a in county.agencies]
     for r in roster_rows:
         assert (r.state, r.verdict, r.timely) == county.expect[r.agency], r.agency
-        if r.state == collect.SUBMITTED:
+        if r.state == State.SUBMITTED:
             assert Path(r.path) == county.used[r.agency], r.agency
             assert r.sha256 and len(r.sha256) == 64
     unused = {r.path: r for r in collected.rows if not r.seq}
     assert {p: r.verdict for p, r in unused.items()} == county.unused
     for r in unused.values():
-        assert r.note and r.state == collect.UNUSED
+        assert r.note and r.state == State.UNUSED
     assert all("~$" not in r.path for r in collected.rows)
     assert "不在名单中" in unused[str(county.folder / "外县.xlsx")].note
     assert "密码" in unused[str(county.folder / "来件-sample-encrypted.xlsx")].note
     assert "只收到其他年度" in next(r.note for r in roster_rows if r.agency == county.agencies[14].name)
     c = collected.counts
-    assert c == {"应报": 50, "已提交": 46, "通过": 43, "不通过": 3, "未提交": 4, "逾期": 2 + 4, "未采用文件": 7,
-                 "文件总数": 53}
+    assert c == {"expected": 50, "submitted": 46, "passed": 43, "failed": 3, "missing": 4, "late": 2 + 4,
+                 "unused_files": 7, "files": 53}
     assert not collected.ok
 
 
@@ -178,30 +190,121 @@ def test_summary_workbook_tracker_sheet(county: County, collected: collect.Colle
     wb = openpyxl.load_workbook(collected.xlsx)
     assert wb.sheetnames == ["进度", "问题清单", "汇总"]
     ws = wb["进度"]
-    from xl_addin.adapters.summary_writer import TOTALS, TOTALS_ROW, TRACKER_HEADER_ROW, TRACKER_HEADERS
+    from xl_addin.adapters.summary_writer import TOTALS_ROW, TRACKER_HEADER_ROW
 
-    assert [c.value for c in ws[TOTALS_ROW]][:len(TOTALS)] == list(TOTALS)
-    totals = dict(zip(TOTALS, [c.value for c in ws[TOTALS_ROW + 1]], strict=False))
+    assert [c.value for c in ws[TOTALS_ROW]][:8] == TOTALS_ZH
+    totals = dict(zip(Count, [c.value for c in ws[TOTALS_ROW + 1]], strict=False))
     assert totals == collected.counts
-    assert [c.value for c in ws[TRACKER_HEADER_ROW]] == list(TRACKER_HEADERS)
+    assert [c.value for c in ws[TRACKER_HEADER_ROW]] == TRACKER_HEADERS_ZH
     assert ws.auto_filter.ref.startswith(f"A{TRACKER_HEADER_ROW}")
-    assert ws._charts or wb.worksheets[0]  # the chart is written (openpyxl does not read charts back)
-    rows = [dict(zip(TRACKER_HEADERS, [c.value for c in row], strict=True))
+    rows = [dict(zip(TRACKER_HEADERS_ZH, [c.value for c in row], strict=True))
             for row in ws.iter_rows(min_row=TRACKER_HEADER_ROW + 1)]
     assert len(rows) == len(collected.rows) == 50 + 7
     for row, a in zip(rows, county.agencies, strict=False):
         state, verdict, timely = county.expect[a.name]
-        assert (row["机关名称"], row["状态"], row["结论"], row["是否按时"] or "") == (a.name, state, verdict, timely)
-        if state == collect.SUBMITTED:
+        assert (row["机关名称"], row["状态"], row["结论"], row["是否按时"]) == (a.name, ZH_OF[state], ZH_OF[verdict],
+                                                                        ZH_OF[timely])
+        if state == State.SUBMITTED:
             assert row["文件"] == str(county.used[a.name])
             assert row["SHA-256"] == collect_sha(county.used[a.name])
             assert isinstance(row["提交时间"], dt.datetime)
     for row in rows[50:]:
-        assert row["状态"] == "未采用" and row["说明"]
+        assert row["状态"] == "未采用" and row["是否按时"] is None and row["说明"]
+    assert {row["结论"] for row in rows[50:]} == {"重复提交", "年度不符", "非本模板", "无法读取", "名单外"}
     html = collected.html
     assert html is not None and html == collected.xlsx.with_suffix(".html")
     text = html.read_text(encoding="utf-8")
-    assert all(a.name in text for a in county.agencies) and "未提交" in text and "<table" in text
+    assert all(a.name in text for a in county.agencies) and "<table" in text
+    assert "".join(f"<th>{h}</th>" for h in TOTALS_ZH) in text
+    assert "".join(f"<th>{h}</th>" for h in TRACKER_HEADERS_ZH) in text
+    assert '<td class="missing">未提交</td><td class="late">逾期未交</td>' in text
+    assert '<td class="pass">通过</td><td>按时</td>' in text
+    assert '<td class="fail">不通过</td><td>按时</td>' in text
+    assert '<td>未采用</td><td class="unused">重复提交</td><td></td>' in text
+
+
+def test_summary_workbook_has_the_tracker_chart(collected: collect.CollectResult) -> None:
+    """The pie chart of 通过 / 不通过 / 未提交 is a part of the saved file, drawn on 进度 and fed from its totals
+    (openpyxl does not read charts back, so the zip is read)."""
+    assert collected.xlsx is not None
+    with zipfile.ZipFile(collected.xlsx) as z:
+        names = set(z.namelist())
+        assert "xl/charts/chart1.xml" in names
+        rid = re.search(r'<sheet\b[^>]*name="进度"[^>]*r:id="(rId\d+)"', z.read("xl/workbook.xml").decode())
+        assert rid is not None
+        sheet = _target(z, "xl/_rels/workbook.xml.rels", rid.group(1), "xl/")
+        sheet_rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
+        drawing_id = re.search(r'<drawing\b[^>]*r:id="(rId\d+)"', z.read(sheet).decode())
+        assert drawing_id is not None, "进度 has no drawing"
+        drawing = _target(z, sheet_rels, drawing_id.group(1), "xl/worksheets/")
+        chart_id = re.search(r'<(?:\w+:)?chart\b[^>]*r:id="(rId\d+)"', z.read(drawing).decode())
+        assert chart_id is not None, "the drawing holds no chart"
+        chart = _target(z, drawing.replace("drawings/", "drawings/_rels/") + ".rels", chart_id.group(1), "xl/drawings/")
+        assert chart == "xl/charts/chart1.xml"
+        xml = z.read(chart).decode()
+    assert re.search(r"<(?:\w+:)?pieChart>", xml)
+    # values from the totals row, categories (通过, 不通过, 未提交) from the header row above it
+    assert "'进度'!$C$4:$E$4" in xml and "'进度'!$C$3:$E$3" in xml
+
+
+def _target(z: zipfile.ZipFile, rels: str, rid: str, base: str) -> str:
+    """The part a relationship ``rid`` of ``rels`` points to, as a name in the zip."""
+    found = re.search(rf'<Relationship [^>]*Id="{rid}"[^>]*/>', z.read(rels).decode())
+    assert found is not None, (rels, rid)
+    target = re.search(r'Target="([^"]+)"', found.group(0))
+    assert target is not None
+    return posixpath.normpath(target.group(1).lstrip("/") if target.group(1).startswith("/")
+                              else posixpath.join(base, target.group(1)))
+
+
+def test_collect_json_keys_are_english_and_states_round_trip(county: County, collected: collect.CollectResult,
+                                                             tmp_path: Path) -> None:
+    r = run_cli("collect", county.folder, "--roster", county.roster, "-o", tmp_path / "s.xlsx", "--json")
+    doc = json.loads(r.stdout)
+    keys = list(_keys(doc))
+    assert keys and all(k.isascii() for k in keys), sorted({k for k in keys if not k.isascii()})
+    assert list(doc) == ["year", "ok", "counts", "summary", "html", "rows", "findings", "rollup"]
+    assert doc["counts"] == collected.counts and list(doc["counts"]) == [c.value for c in Count]
+    assert list(doc["rows"][0]) == ["seq", "agency", "kind", "level", "contact", "state", "verdict", "timely",
+                                    "submitted", "report_date", "deadline", "errors", "warnings", "infos", "note",
+                                    "path", "sha256"]
+    # every state, verdict and timeliness read back from JSON is the one the tracker holds
+    back = [(State(d["state"]), Verdict(d["verdict"]), Timeliness(d["timely"]) if d["timely"] else None)
+            for d in doc["rows"]]
+    assert back == [(x.state, x.verdict, x.timely) for x in collected.rows]
+    assert {v for _, v, _ in back} == {Verdict.PASS, Verdict.FAIL, Verdict.MISSING, Verdict.DUPLICATE,
+                                       Verdict.OTHER_YEAR, Verdict.FOREIGN, Verdict.UNREADABLE, Verdict.NOT_ON_ROSTER}
+    assert [(d["agency"], d["path"], d["used"], d["rule"]) for d in doc["findings"]] == \
+        [(x.agency, x.path, x.used, x.finding.rule) for x in collected.findings]
+    assert doc["rollup"]["excluded"][0].keys() == {"agency", "reason"}
+    assert {e["agency"] for e in doc["rollup"]["excluded"]} == \
+        {a.name for a in county.agencies if county.expect[a.name][1] != Verdict.PASS}
+
+
+def _keys(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield k
+            yield from _keys(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _keys(v)
+
+
+def test_every_state_verdict_and_timeliness_is_shown_in_chinese() -> None:
+    for enum_type in (State, Verdict, Timeliness, Count):
+        shown = [m.zh for m in enum_type]
+        assert all(shown) and len(set(shown)) == len(shown), enum_type  # one Chinese text each, none shared
+        for m in enum_type:
+            assert enum_type(m.value) is m and m.value.isascii() and json.loads(json.dumps(m)) == m.value
+    assert collect.zh(None) == ""
+
+
+def test_readme_documents_every_json_value() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    missing = [f"`{m.value}` {m.zh}" for t in (State, Verdict, Timeliness, Count) for m in t
+               if f"`{m.value}` {m.zh}" not in readme]
+    assert not missing
 
 
 def collect_sha(path: Path) -> str:
@@ -224,12 +327,12 @@ def test_findings_identical_to_check_each_file_alone(county: County, collected: 
     assert ws.auto_filter.ref == f"A1:J{len(collected.findings) + 1}"
     listed = [(row[1], row[3], row[6], row[9]) for row in ws.iter_rows(min_row=2, values_only=True)]
     assert listed == [(x.path, x.finding.rule, x.finding.cell, x.finding.message) for x in collected.findings]
-    invalid = {str(county.used[a.name]) for a in county.agencies if county.expect[a.name][1] == collect.FAIL}
+    invalid = {str(county.used[a.name]) for a in county.agencies if county.expect[a.name][1] == Verdict.FAIL}
     assert invalid <= {x.path for x in collected.findings if x.finding.severity.value == "error"}
 
 
 def test_rollup_is_the_column_sum_of_the_passing_agencies(county: County, collected: collect.CollectResult) -> None:
-    passing = [a for a in county.agencies if county.expect[a.name][1] == collect.PASS]
+    passing = [a for a in county.agencies if county.expect[a.name][1] == Verdict.PASS]
     assert list(collected.rollup.included) == [a.name for a in passing]
     expected: dict[str, float] = dict.fromkeys(collect.TABLE_KEYS, 0)
     for a in passing:
@@ -262,14 +365,14 @@ def test_rollup_is_the_column_sum_of_the_passing_agencies(county: County, collec
     assert collected.rollup.valid and "汇总表复核：通过" in str(ws["A3"].value)
     texts = [str(c.value) for row in ws.iter_rows(min_row=collect.rollup_end_row() + 1) for c in row if c.value]
     for a in county.agencies:
-        if county.expect[a.name][1] != collect.PASS:
+        if county.expect[a.name][1] != Verdict.PASS:
             assert a.name in texts
     assert any("校验不通过" in t for t in texts) and "未提交" in texts
 
 
 def test_rollup_recheck_catches_a_broken_identity() -> None:
     values = dict.fromkeys(collect.TABLE_KEYS, 0)
-    row = collect.TrackerRow(1, "甲", "政府部门", "县级", "", collect.SUBMITTED, collect.PASS)
+    row = collect.TrackerRow(1, "甲", "政府部门", "县级", "", State.SUBMITTED, Verdict.PASS)
     f = collect.FileResult("a.xlsx", values=tuple(3 if k == "t3.new.natural" else 0 for k in values))
     p = collect.Plan(2023, (row,), {"甲": f}, ())
     ro = collect.rollup(p)
@@ -288,8 +391,13 @@ def test_collect_cli_exit_codes_and_json(county: County, tmp_path: Path, templat
     r = run_cli("collect", county.folder, "--roster", county.roster, "-o", tmp_path / "s.xlsx", "--json")
     assert r.returncode == 1, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["counts"]["未提交"] == 4 and doc["year"] == YEAR
+    assert doc["counts"]["missing"] == 4 and doc["year"] == YEAR
     assert {"rows", "findings", "rollup", "summary", "html"} <= set(doc)
+    # without --json: the summary, then each agency or file needing attention with its verdict in Chinese
+    r = run_cli("collect", county.folder, "--roster", county.roster, "-o", tmp_path / "s.xlsx")
+    assert r.returncode == 1 and r.stdout.startswith("2023 年度：应报 50 个机关，已提交 46（通过 43，不通过 3），未提交 4")
+    shown = {line.split("]")[0].strip(" [") for line in r.stdout.splitlines() if line.startswith("  [")}
+    assert shown == {"不通过", "未提交", "重复提交", "年度不符", "非本模板", "无法读取", "名单外"}
     # a county where every agency filed a passing report on time: exit 0
     folder = tmp_path / "small"
     folder.mkdir()
@@ -304,7 +412,7 @@ def test_collect_cli_exit_codes_and_json(county: County, tmp_path: Path, templat
         w = csv.writer(fh)
         w.writerow(["机关名称", "机关类别", "层级", "联系人"])
         w.writerows([a.name, a.kind, a.level, a.contact] for a in agencies)
-    r = run_cli("collect", folder, "--roster", roster, "-o", tmp_path / "ok.xlsx", "--deadline", "2024-01-31")
+    r = run_cli_process("collect", folder, "--roster", roster, "-o", tmp_path / "ok.xlsx", "--deadline", "2024-01-31")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "应报 3 个机关，已提交 3（通过 3" in r.stdout
     assert (tmp_path / "ok.xlsx").exists() and (tmp_path / "ok.html").exists()
@@ -349,7 +457,7 @@ def test_collect_without_a_roster_lists_every_agency_found(county: County, tmp_p
     names = {r.agency for r in res.rows if r.seq}
     only_last_year = county.agencies[14].name
     assert names == {a.name for a in county.agencies if a.name in county.used} | {"泰宁县教育局", only_last_year}
-    assert all(r.state == collect.SUBMITTED for r in res.rows if r.seq and r.agency != only_last_year)
+    assert all(r.state == State.SUBMITTED for r in res.rows if r.seq and r.agency != only_last_year)
 
 
 def test_distribute_then_collect_with_last_year(county: County, tmp_path: Path, sample_values: dict[str, Any]) -> None:
@@ -387,9 +495,9 @@ def test_distribute_then_collect_with_last_year(county: County, tmp_path: Path, 
     paths[0].write_bytes(filled)
     res = api.collect(out, roster, tmp_path / "s.xlsx", workers=1)
     row = res.rows[0]
-    assert row.verdict == collect.FAIL
+    assert row.verdict == Verdict.FAIL
     assert any(x.finding.rule == "X1" for x in res.findings if x.path == str(paths[0]))
-    assert {r.verdict for r in res.rows[1:4]} == {collect.FAIL}  # blank templates fail (empty narrative)
+    assert {r.verdict for r in res.rows[1:4]} == {Verdict.FAIL}  # blank templates fail (empty narrative)
 
 
 def test_cross_year_rules_with_last_year_dir(county: County, tmp_path: Path, template: Path,
@@ -410,6 +518,42 @@ def test_cross_year_rules_with_last_year_dir(county: County, tmp_path: Path, tem
     assert any(f["rule"] == "X1" for f in got)
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str | Path) -> Ran:
+    """``xl-addin`` run in this process (one test runs it as a separate process: run_cli_process)."""
+    r = CliRunner().invoke(cli.main, [str(a) for a in args])
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    return Ran(r.exit_code, r.stdout, r.stderr)
+
+
+def run_cli_process(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "xl_addin", *map(str, args)], capture_output=True, text=True,
                           timeout=300)
+
+
+def test_the_deadline_day_itself_is_on_time_and_not_yet_overdue() -> None:
+    limit = dt.date(2024, 1, 31)
+    assert collect.timeliness(limit, limit, submitted=True) is Timeliness.ON_TIME
+    assert collect.timeliness(limit, limit + dt.timedelta(days=1), submitted=True) is Timeliness.LATE
+    assert collect.timeliness(limit, limit, submitted=False) is Timeliness.NOT_DUE
+    assert collect.timeliness(limit, limit + dt.timedelta(days=1), submitted=False) is Timeliness.OVERDUE
+    assert collect.timeliness(None, limit, submitted=True) is None
+
+
+def test_of_several_files_the_newest_is_used_and_the_others_listed() -> None:
+    roster = collect.Roster((collect.Agency("甲局", "政府部门", "县级"),))
+    files = [collect.FileResult(p, mtime=t, agency="甲局", year=YEAR) for p, t in (("b.xlsx", 2.0), ("a.xlsx", 3.0),
+                                                                                   ("c.xlsx", 1.0))]
+    p = collect.plan(roster, files, now=dt.datetime(2024, 1, 1))
+    assert [(r.path, r.state, r.verdict) for r in p.rows] == [
+        ("a.xlsx", State.SUBMITTED, Verdict.PASS), ("b.xlsx", State.UNUSED, Verdict.DUPLICATE),
+        ("c.xlsx", State.UNUSED, Verdict.DUPLICATE)]
+    assert p.rows[0].note == "另有 2 个较早的文件未采用。" and p.rows[0].timely is Timeliness.ON_TIME
+    assert all("a.xlsx" in r.note for r in p.rows[1:])

@@ -216,6 +216,8 @@ def parse_html(path: Path) -> Parsed:
             out.table(html_grid(content))
         elif "sign" in cls:
             out.signature.append(content)
+        elif cls in ("swipe", "unchecked"):  # the phone hint above a wide table; the banner of a forced export
+            continue
         else:
             out.para(content)
     assert page.title == out.title.replace("\n", "")
@@ -486,7 +488,7 @@ def test_nasty_text_empty_sections_and_missing_facts_give_a_sensible_document(sa
     values["meta.agency"] = None
     values["meta.report_date"] = None
     data = report_data(values, source=str(tmp_path / "某局年报.xlsx"))
-    paths = api.export(data, tmp_path / "out")
+    paths = api.export(data, tmp_path / "out", force=True)  # "/" in a count is an error: exported as a draft
     assert [p.name for p in paths] == [f"某局年报-2023年政府信息公开工作年度报告.{x}" for x in ("docx", "html", "txt")]
     for kind in ("docx", "html"):
         parsed = parse_docx(paths[0]) if kind == "docx" else parse_html(paths[1])
@@ -501,11 +503,11 @@ def test_nasty_text_empty_sections_and_missing_facts_give_a_sensible_document(sa
 
 def test_unsafe_agency_names_make_safe_file_names(sample_values: dict[str, Any], tmp_path: Path) -> None:
     values = {**sample_values, "meta.agency": ' 某县/某局:办公室*?"<>| ', "meta.year": None}
-    paths = api.export(report_data(values), tmp_path, formats=["txt"])
+    paths = api.export(report_data(values), tmp_path, formats=["txt"], force=True)
     assert [p.name for p in paths] == ["某县_某局_办公室_政府信息公开工作年度报告.txt"]
     assert paths[0].parent == tmp_path
     long = {**sample_values, "meta.agency": "很长的机关名称" * 40}
-    (p,) = api.export(report_data(long), tmp_path, formats=("html",))
+    (p,) = api.export(report_data(long), tmp_path, formats=("html",), force=True)
     assert len(p.name.encode()) < 255 and p.name.endswith("2023年政府信息公开工作年度报告.html")
 
 
@@ -534,6 +536,58 @@ def test_cli_export_never_writes_the_workbook(filled: Filler, tmp_path: Path) ->
     assert (hashlib.sha256(src.read_bytes()).hexdigest(), src.stat().st_mtime_ns) == before
     text = (src.parent / names[1]).read_text(encoding="utf-8-sig")
     assert "本年度新收政府信息公开申请1件" in text and "本年度未发生政府信息公开行政复议案件" in text
+
+
+# ---- no unchecked report published -------------------------------------------------------------------------------
+
+#: a clerk's typing errors the check reports as errors: a negative count, a decimal count, "/" for none
+BAD = {"t3.new.natural": -3, "t3.granted.natural": 1.5, "t2.rules.made": "/"}
+
+
+def test_cli_export_refuses_a_workbook_with_errors_and_lists_them_as_check_does(filled: Filler, tmp_path: Path) -> None:
+    src = filled(BAD, name="有错.xlsx")
+    out = tmp_path / "out"
+    r = run("export", src, "-o", out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert not out.exists() or not list(out.iterdir())  # nothing written
+    assert "未导出报告" in r.stderr and "--force" in r.stderr and "未通过校验（草稿）" in r.stderr
+    checked = run("check", src)
+    assert checked.returncode == 1
+    # the same lines as xl-addin check prints, the errors first
+    assert r.stdout.splitlines() == checked.stdout.splitlines()
+    assert sum("[错误]" in line for line in r.stdout.splitlines()) >= 3
+
+
+def test_cli_export_with_force_writes_drafts_marked_unchecked(filled: Filler, tmp_path: Path) -> None:
+    src = filled(BAD, name="有错.xlsx")
+    r = run("export", src, "-o", tmp_path, "--force")
+    assert r.returncode == 0, r.stderr
+    assert "未通过校验（草稿）" in r.stderr and "不得发布" in r.stderr
+    written = {p.suffix: p for p in tmp_path.iterdir() if p.suffix in (".docx", ".html", ".txt")}
+    assert sorted(written) == [".docx", ".html", ".txt"]
+    assert written[".txt"].read_text(encoding="utf-8-sig").splitlines()[0].startswith("未通过校验（草稿）")
+    d = docx.Document(str(written[".docx"]))
+    s = d.sections[0]
+    for header in (s.header, s.even_page_header):  # every page: odd (incl. the first) and even
+        assert not header.is_linked_to_previous and "未通过校验（草稿）" in header.paragraphs[0].text
+    assert d.paragraphs[0].text.startswith("未通过校验（草稿）")  # the title area
+    html = written[".html"].read_text(encoding="utf-8")
+    assert '<p class="unchecked" role="note"' in html and '@top-center{content:"未通过校验（草稿）"' in html
+
+
+def test_api_export_refuses_unless_forced(sample_values: dict[str, Any], tmp_path: Path) -> None:
+    bad = report_data({**sample_values, **BAD})
+    with pytest.raises(exporter.ExportRefused) as refused:
+        api.export(bad, tmp_path / "a")
+    assert refused.value.errors == refused.value.report.counts["error"] >= 3
+    assert {f.rule for f in refused.value.report.findings if f.severity is Severity.ERROR} >= {"V1"}
+    assert isinstance(refused.value, exporter.ExportError)  # callers catching ExportError stay safe
+    assert not (tmp_path / "a").exists()
+    assert len(api.export(bad, tmp_path / "b", force=True)) == 3
+    # a report that passes is never marked, forced or not
+    for force in (False, True):
+        (txt,) = api.export(report_data(sample_values), tmp_path / f"ok{force}", formats=["txt"], force=force)
+        assert "未通过校验" not in txt.read_text(encoding="utf-8-sig")
 
 
 @pytest.mark.parametrize("name", ["not-a-workbook.xlsx", "broken-truncated.xlsx", "sample-encrypted.xlsx"])
@@ -580,7 +634,7 @@ def reports(draw: st.DrawFn) -> ReportData:
 @given(reports())
 def test_export_round_trips_generated_reports(data: ReportData) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        paths = api.export(data, tmp, formats=("docx", "html"))
+        paths = api.export(data, tmp, formats=("docx", "html"), force=True)
         assert_same_report(parse_docx(paths[0]), data)
         assert_same_report(parse_html(paths[1]), data)
 

@@ -281,3 +281,18 @@ def test_last_years_figures_prefilled_in_the_template_are_used(tmp_path: Path, s
     write_template(path, sample_values, prior={"t3.carried_out.natural": 1, "t3.carried_out.total": 1})
     report = api.check(path)
     assert {f.cell for f in report.by_rule("X1")} == {"D8", "J8"}
+
+
+def test_every_check_result_replaced_by_the_text_passed_is_caught(filled: Filler) -> None:
+    """The sheet would then say 通过 to the clerk and to anyone who opens it: S2 compares every formula that
+    shows a result with what the catalogue compiles."""
+    from xl_addin import live
+
+    def edit(wb: Any) -> None:
+        for sheet, a1 in live.formula_cells():
+            wb[sheet][a1] = "通过"
+
+    report = api.check(filled({"t3.new.natural": 9}, edit=edit))
+    (f,) = report.by_rule("S2")
+    assert f.code == "S2.live" and f.severity.value == "error" and "不可信" in f.message
+    assert report.by_rule("A3")  # and the tables are still checked

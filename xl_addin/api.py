@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from .adapters.xlsx_writer import Change
     from .collect import CollectResult
+    from .importers.parse import Imported
 
 Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
 
@@ -45,8 +46,47 @@ def sample_values() -> dict[str, CellValue]:
 
 
 def last_year_figures(path: str | os.PathLike[str]) -> dict[str, CellValue]:
-    """Last year's 结转下年度 and 现行有效件数 from last year's workbook, by this year's key."""
-    return dict(derive.carry_forward(read(path)))
+    """Last year's 结转下年度 and 现行有效件数 from last year's workbook or published report, by this year's key."""
+    return dict(derive.carry_forward(read_any(path)))
+
+
+def is_report(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a published report (.html/.htm/.shtml/.pdf/.docx/.doc/.txt/.md), not a workbook."""
+    from .adapters.report_reader import is_report as by_suffix
+
+    return by_suffix(path)
+
+
+def import_report(path: str | os.PathLike[str]) -> Imported:
+    """Read a published report (web page, PDF, Word, text) into values by key, with where each came from and
+    what was uncertain. Raises ReadError (Chinese reason) when the file cannot be read."""
+    from .adapters.report_reader import import_report as run
+
+    return run(path)
+
+
+def read_any(path: str | os.PathLike[str], *, reader: Reader = "fast") -> ReportData:
+    """A workbook (:func:`read`) or a published report (:func:`import_report`), by the file's suffix."""
+    return import_report(path).data if is_report(path) else read(path, reader=reader)
+
+
+def last_year_prior(path: str | os.PathLike[str]) -> dict[str, CellValue]:
+    """What this year's cross-year rules need from last year's workbook or published report: the figures of
+    :func:`last_year_figures` and the text of narrative sections 一/五/六 (X3)."""
+    from .narrative import prior_text_key, section_text
+
+    data = read_any(path)
+    out: dict[str, CellValue] = dict(derive.carry_forward(data))
+    for number in ("一", "五", "六"):
+        out[prior_text_key(number)] = section_text(data, number)
+    return out
+
+
+def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
+    """The template filled with an imported report, plus its 导入记录 sheet."""
+    from .adapters.import_writer import write_imported as run
+
+    return run(imported, out)
 
 
 def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None) -> Report:
@@ -58,8 +98,8 @@ def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None
 def check(path: str | os.PathLike[str], *, last_year: str | os.PathLike[str] | None = None,
           reader: Reader = "fast") -> Report:
     """Every finding on one workbook. Raises ReadError when the file cannot be read."""
-    prior = last_year_figures(last_year) if last_year is not None else None
-    return check_data(read(path, reader=reader), prior=prior)
+    prior = last_year_prior(last_year) if last_year is not None else None
+    return check_data(read_any(path, reader=reader), prior=prior)
 
 
 def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.PathLike[str] | None = None,
@@ -68,7 +108,7 @@ def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.P
     stops at a bad file). Raises ReadError only when ``last_year`` cannot be read."""
     from .bulk import check_files
 
-    prior = last_year_figures(last_year) if last_year is not None else None
+    prior = last_year_prior(last_year) if last_year is not None else None
     return check_files(paths, prior=prior, reader=reader)
 
 
@@ -119,18 +159,23 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
-           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None) -> list[Path]:
+           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None,
+           force: bool = False) -> list[Path]:
     """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
     GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
     "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts);
     None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
+    No unchecked report is published: a workbook with error-level findings raises
+    adapters.exporter.ExportRefused (``.report`` holds the findings; nothing is written) unless ``force``;
+    forced, every page of every file says 未通过校验（草稿）.
     Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
     request. The workbook is only read."""
     from .adapters.exporter import export_report
 
     data = path_or_data if isinstance(path_or_data, ReportData) else read(path_or_data)
-    return export_report(data, out_dir, formats, use_drafts=use_drafts)
+    return export_report(data, out_dir, formats, use_drafts=use_drafts, force=force, report=check_data(data))
 
 
 __all__ = ["ReadError", "build_template", "check", "check_data", "check_many", "collect", "distribute", "export", "fill",
-           "last_year_figures", "load_values", "put", "read", "sample_values"]
+           "import_report", "is_report", "last_year_figures", "last_year_prior", "load_values", "put", "read", "read_any",
+           "sample_values", "write_imported"]

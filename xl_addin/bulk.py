@@ -22,7 +22,6 @@ import hashlib
 import multiprocessing
 import os
 import signal
-import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,13 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from . import collect, rules
-from .adapters.fileio import ReadError
+from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
 from .collect import FileResult, Number
 from .model import CellValue, FileCheck, Inquiry, Report, ReportData
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
-EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf"})
+EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf",
+                        ".html", ".htm", ".shtml", ".txt", ".md"})  # and published reports (imported)
 #: below this many files one worker process reads them all (more workers' start-up costs more than it saves)
 MIN_FOR_POOL = 24
 #: a file's wall-time limit, seconds: past it the file's worker is stopped and the file reported as ``timeout``
@@ -183,19 +183,28 @@ def _memory_detail() -> str:
     return f"{_MEMORY_MB} MB" if _MEMORY_MB else "可用内存"
 
 
+def read_file(path: str, *, reader: str = "fast", raw: bytes | None = None) -> ReportData:
+    """One file read: a published report (web page, PDF, Word, text) imported, a workbook read by ``reader``.
+    Raises ReadError."""
+    from .adapters.report_reader import import_report, is_report
+
+    if is_report(path):
+        return import_report(path).data
+    if reader == "openpyxl":
+        from .adapters.xlsx_reader import read_workbook
+
+        return read_workbook(path)
+    from .adapters.fast_reader import read_fast
+
+    return read_fast(path, test_members=raw is None, data=raw)
+
+
 def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None) -> Checked:
     """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
     catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``: the file's
     bytes, already read (then read once from them, each part checked as it is read)."""
     try:
-        if reader == "openpyxl":
-            from .adapters.xlsx_reader import read_workbook
-
-            data = read_workbook(path)
-        else:
-            from .adapters.fast_reader import read_fast
-
-            data = read_fast(path, test_members=raw is None, data=raw)
+        data = read_file(path, reader=reader, raw=raw)
     except ReadError as exc:
         return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
     except MemoryError:
@@ -227,38 +236,11 @@ def _error_row(path: str, code: str, detail: str = "") -> dict[str, object]:
     return FileResult(path, error=ReadError(path, code, detail=detail).reason).to_dict()
 
 
-def _read_regular(path: str) -> tuple[bytes, os.stat_result]:
-    """The bytes of a regular file (a folder, pipe or device is refused before it is opened: reading a named pipe
-    would wait forever). Raises ReadError."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ReadError(path, "not-found") from None
-    except OSError as exc:
-        raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ReadError(path, "directory")
-    if not stat.S_ISREG(st.st_mode):
-        raise ReadError(path, "not-regular")
-    try:  # O_NONBLOCK: should the file have been swapped for a pipe since, opening it does not wait
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    except OSError as exc:
-        raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
-    with open(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ReadError(path, "not-regular")
-        try:
-            return fh.read(), st
-        except OSError as exc:
-            raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
-
-
 def examine(path: str) -> dict[str, object]:
     """Read and check one file for the coordinator; never raises. Returns a small picklable dict
     (:meth:`xl_addin.collect.FileResult.to_dict`)."""
     try:
-        raw, st = _read_regular(path)
+        raw, st = read_guarded(path)  # a regular file within the size limit: a named pipe never blocks
     except ReadError as exc:
         return FileResult(path, error=exc.reason).to_dict()
     except MemoryError:

@@ -87,7 +87,11 @@ _rule("V2", Group.VALUE, "表二 第二十条第（八）项 单位：万元",
        "“行政事业性收费”本年收费金额应为不小于0、最多4位小数的数字（单位：万元），现为“{value}”。{hint}"),
       ("yuan", W, f"收费金额疑似按元填写（≥{YUAN_THRESHOLD}万元）",
        "“行政事业性收费”本年收费金额为 {value} 万元，数额偏大，是否误按“元”填写？1元=0.0001万元，如3500元应填0.35。"),
+      ("unit", W, "发布的报告中金额以元为单位", "{value}：金额以“元”为单位，表格中的金额应以万元为单位（1元=0.0001万元）。"),
       live_variants=("", "yuan"))
+_rule("V5", Group.VALUE, "按机关层级，件数不可能这么大",
+      ("", W, "件数大得不合常理", "“{row}”“{col}”为 {value}，对{level}机关而言大得不合常理（一般不超过 {bound}），"
+       "请核对是否多打了数字或误填了金额。"))
 _rule("V3", Group.VALUE, "公布的表格应显示0，不留空白",
       ("", W, "应填数字的单元格为空", "“{row}”有 {n} 个单元格未填写（{cells}）。空白按0计算，但公布的表格应显示0，没有的请填0。"),
       live=True)
@@ -115,6 +119,8 @@ _rule("A5", Group.TABLE, "只有年末收到、尚在法定期限内的申请才
       ("", I, "结转下年度的申请偏多",
        "四、结转下年度继续办理（{carried} 件）占本年新收（{new} 件）的比例较高（超过四分之一）。"
        "通常只有12月下旬收到的申请才结转，请确认。"))
+_rule("A7", Group.TABLE, "导入发布的报告时的核对提示",
+      ("", I, "数字可能在提取时被拆开（导入提示）", "导入提示：{message}"))
 _rule("A6", Group.TABLE, "表二 第二十条第（一）项",
       ("", W, "本年制发件数不大于现行有效件数与本年废止件数之和",
        "“{row}”本年制发件数 {lhs} 大于现行有效件数与本年废止件数之和 {rhs}，请核对。"), live=True,
@@ -127,6 +133,10 @@ _rule("X2", Group.YEAR, "表二 第二十条第（一）项",
       ("", W, "现行有效件数与上年衔接",
        "“{row}”现行有效件数 {lhs} 不等于上年现行有效件数＋本年制发件数－本年废止件数＝{rhs}，请核对。"),
       live=True, needs_last_year=True, short="“{row}”：现行有效≠上年现行有效＋本年制发－本年废止")
+_rule("X3", Group.YEAR, "国办公开办函〔2021〕30号：内容雷同属应予纠正的问题",
+      ("", E, "正文与上年报告不雷同",
+       "第{number}部分“{title}”与上年报告的同一部分 {percent}% 相同（{length} 字），内容雷同。请按本年度实际情况撰写。"),
+      needs_last_year=True)
 _rule("T1", Group.TEXT, "条例第五十条；国办公开办函〔2021〕30号：内容准确",
       ("", E, "正文引用的数字与表格一致",
        "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。"))
@@ -145,21 +155,45 @@ _rule("T6", Group.TEXT, "条例第五十条；不宜泛化",
       ("", E, "第五部分须写明存在的问题和改进措施",
        "第五部分“存在的主要问题及改进情况”为空或只写了“无”，请具体写明存在的问题和改进措施。"),
       ("part", W, "第五部分应同时写明问题和改进措施", "第五部分缺少“{missing}”，请补充。"))
+_rule("T7", Group.TEXT, "统计期为报告年度1月1日至12月31日",
+      ("", W, "正文所述年度与报告年度一致",
+       "{where}写的是 {said} 年（“{quote}”），而本报告为 {year} 年度报告。请核对是否沿用了往年的文字。"))
+_rule("T8", Group.TEXT, "条例第五十条；内容准确",
+      ("", E, "正文前后不矛盾", "“{field}”中写“{quote}”，但表三“四、结转下年度继续办理”为 {carried} 件，两者矛盾。"))
 _rule("T9", Group.TEXT, "导出时由本工具统一加注各部分和各方面的序号",
       ("", W, "正文内容不要自带序号", "“{field}”的内容以“{prefix}”开头，像是连同原报告的序号一起粘贴的。导出时会自动加序号，"
        "请删去开头的序号和标题，只保留正文。"))
+_rule("S1", Group.STRUCTURE, "国办公开办函〔2021〕30号：六个部分，按序排列",
+      ("", E, "六个部分齐全、顺序正确", "第{number}部分“{title}”{problem}。{hint}"),
+      ("variant", W, "部分标题的写法与官方不同", "第{number}部分的标题写作“{text}”，官方为“{number}、{title}”。"),
+      ("numbered", W, "部分编号与官方不同",
+       "标题“{text}”的编号与官方不同：应为第{number}部分（“{number}、{title}”），请按官方编号。"))
 _rule("S2", Group.STRUCTURE, "国办公开办函〔2021〕30号：表格不得改动",
       ("sheet", E, "模板工作表缺失", "缺少工作表“{sheet}”，请使用原模板重新填报。"),
       ("renamed", W, "模板工作表被改名", "工作表“{expected}”被改名为“{sheet}”，请改回原名。"),
       ("label", E, "表格文字被改动", "表格文字被改动：应为“{expected}”，现为“{actual}”。官方表格不得改动，请改回或使用原模板。"),
+      ("drift", W, "发布的报告中表格文字与官方不同",
+       "表格文字与官方不同：应为“{expected}”，报告中为“{actual}”。官方表格不得改动。"),
       ("merge", E, "合并单元格被改动", "合并单元格被改动（{detail}），官方表格不得改动，请使用原模板。"),
       ("formula", E, "合计公式被改动", "合计单元格的公式被改动，现为“{actual}”。请点击“计算合计”恢复。"),
       ("literal", W, "合计公式被数值覆盖", "合计单元格的公式被数值覆盖（现为“{actual}”）。请点击“计算合计”恢复合计公式。"),
       ("unlocked", E, "单元格锁定状态被改动", "单元格锁定状态被改动（{detail}），请使用原模板。"),
       ("protection", W, "模板保护被取消",
        "模板的保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。"),
+      ("outside", E, "表格范围外有内容",
+       "工作表“{sheet}”在远超出模板表格的位置有内容或合并单元格（{detail}），检查时已略去。请删去，或用原模板重新填报。"),
+      ("live", E, "校验结果的公式被改动",
+       "显示校验结果的公式被改动或被文字代替（{detail}），表中显示的“通过”不可信。请使用原模板重新填报。"),
+      ("hidden", E, "模板的隐藏工作表缺失或被改动",
+       "模板的隐藏工作表“{sheet}”{detail}，它记录模板的版本和上年数字。请使用原模板重新填报。"),
+      ("names", E, "模板的命名单元格被删除",
+       "模板的命名单元格有 {n} 个被删除或改动（{detail}），本工具已按模板原位置读取。请使用原模板重新填报。"),
       ("fingerprint", W, "模板版本与本工具不一致",
        "模板版本与本工具不一致（文件 {actual}，本工具 {expected}），请使用最新模板。"))
+_rule("S3", Group.STRUCTURE, "国办公开办函〔2021〕30号 自2021年度报告起施行",
+      ("", E, "使用现行格式（国办公开办函〔2021〕30号）",
+       "报告使用了旧格式（国办公开办函〔2019〕60号）：{markers}。请按国办公开办函〔2021〕30号格式编制；能对应的数字已读入，其余未读入。"),
+      ("hybrid", E, "表格混用新旧格式", "报告的表格混用新旧格式：{markers}。请按国办公开办函〔2021〕30号格式编制。"))
 _rule("S4", Group.STRUCTURE, "报告标题“<机关名称><年>年政府信息公开工作年度报告”",
       ("", W, "基本信息完整（标题须有机关名称和年度）", "基本信息“{field}”未填写或不正确（现为“{value}”）。{hint}"))
 _rule("P1", Group.PUBLICATION, "条例第四十九条：部门于每年1月31日前、人民政府于3月31日前公布上一年度年报",
@@ -290,7 +324,6 @@ def _file_error(code: str, message: str, fix: str = "") -> None:
 
 _file_error("not-found", "文件不存在。")
 _file_error("directory", "这是一个文件夹，不是 Excel 工作簿。")
-_file_error("not-regular", "这不是普通文件（可能是管道或设备），无法检查。")
 _file_error("unopenable", "无法打开文件（{detail}）。")
 _file_error("empty", "文件是空的（0 字节），可能没有保存完整，", "请重新保存或重新发送。")
 _file_error("encrypted", "文件设置了打开密码（已加密），无法检查。", "请在 Excel 中取消密码后另存为 .xlsx。")
@@ -304,6 +337,27 @@ _file_error("ods", "这是 OpenDocument（.ods）文件，", "请在 WPS 或 Lib
 _file_error("not-ours", "不是用本工具的年报模板填写的工作簿（找不到模板的命名单元格）。",
             "请使用县政务公开办下发的模板填报，或用 xl-addin template 生成模板。")
 _file_error("unexpected", "读取时出现意外错误（{detail}），", "请在 Excel 中打开后另存再发送。")
+_file_error("not-regular", "这不是普通文件（可能是管道、设备或快捷方式），无法检查。", "请发送工作簿文件本身。")
+_file_error("too-large", "文件过大（{detail}），", "请删去多余的工作表和粘贴的数据，只保留年报模板的内容后重新保存。")
+_file_error("zip-bomb", "文件的压缩内容异常（{detail}），可能已损坏或被恶意构造，未予读取。", "请用原模板重新填报后发送。")
+_file_error("strict-ooxml", "文件是以“Strict Open XML 电子表格”格式保存的，",
+            "请在 Excel 中“另存为”普通的“Excel 工作簿（*.xlsx）”格式后再发送。")
+# published reports (xl-addin import)
+_file_error("not-importable", "不是可导入的年报文件（支持 .html/.htm/.shtml 网页、.pdf、.docx、.doc、.txt、.md）。")
+_file_error("not-a-report", "不像政府信息公开工作年度报告：没有找到“一、总体情况”等部分标题，也没有找到统计表格。")
+_file_error("report-corrupt", "文件已损坏或格式不对，无法读取（{detail}）。")
+_file_error("no-text", "文件中没有可读的文字（扫描件或图片版 PDF 需要先做文字识别）。")
+_file_error("empty-page", "网页是空的。")
+_file_error("bad-pdf", "不是有效的 PDF 文件。")
+_file_error("too-many-pages", "PDF 有 {detail} 页，不像一份年度报告。")
+_file_error("doc-misnamed", "这是旧版 Word 97-2003 文件（.doc），", "请把扩展名改为 .doc 后再导入。")
+_file_error("bad-docx", "不是有效的 Word 文件（.docx）。")
+_file_error("not-docx", "不是 Word 文档（缺少 word/document.xml）。")
+_file_error("docx-too-large", "Word 文档内容过大。")
+_file_error("bad-doc", "不是有效的 Word 97-2003 文件（.doc）。")
+_file_error("doc-convert", "无法用 LibreOffice 转换旧版 Word 文件：{detail}")
+_file_error("outside-grid", "表格中有远超出模板范围的内容或合并单元格（{detail}），无法处理，",
+            "请删去这些内容，或用原模板重新填报。")
 _file_error("crashed", "读取时程序异常退出（{detail}），文件可能已损坏或内容异常，", "请在 Excel 中打开检查后另存再发送。")
 _file_error("timeout", "读取超过 {detail} 秒仍未完成，已停止，文件可能过大或内容异常，", "请删除多余内容后另存再发送。")
 _file_error("out-of-memory", "读取所需内存超过 {detail}，已停止，文件可能过大或内容异常，", "请删除多余内容后另存再发送。")

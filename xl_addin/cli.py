@@ -6,6 +6,7 @@ arguments are wrong. Messages for people are Chinese; ``--json`` output is for p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import click
 from . import __version__, api, spec
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
+from .report_doc import UNCHECKED_MARK
 
 
 def _fail(message: str) -> None:
@@ -38,7 +40,8 @@ def main() -> None:
 @click.option("--year", type=int, help="报告年度，如 2025")
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False), help="预填数据（JSON）")
 @click.option("--sample", is_flag=True, help="用内置样例数据预填（将乐县工业和信息化局 2023 年度）")
-@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿，预填跨年校验所需数字")
+@click.option("--last-year", type=click.Path(dir_okay=False),
+              help="上年度年报工作簿或已发布的年报（网页、PDF、Word、文本），预填跨年校验所需数字")
 def template(out: str, agency: str | None, kind: str | None, level: str | None, year: int | None,
              data_file: str | None, sample: bool, last_year: str | None) -> None:
     """生成加锁的年报模板。"""
@@ -94,12 +97,12 @@ def _print_report(report: Report, max_rows: int) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿（跨年校验 X1、X2）")
+@click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿或已发布的年报（跨年校验 X1、X2、X3）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="显示全部问题（默认每个文件最多 40 条）")
 @click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
 def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, reader: str) -> None:
-    """校验一个或多个年报工作簿。退出码：0 无错误，1 有错误，2 文件无法读取。"""
+    """校验一个或多个年报工作簿或已发布的年报（网页、PDF、Word、文本）。退出码：0 无错误，1 有错误，2 文件无法读取。"""
     try:
         inquiry = api.check_many(files, last_year=last_year, reader=reader)
     except ReadError as exc:
@@ -223,9 +226,48 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         for r in result.rows:
             if not r.passed:
                 who = r.agency or r.path
-                click.echo(f"  [{r.verdict}] {who}  {r.note}".rstrip())
+                click.echo(f"  [{r.verdict.zh}] {who}  {r.note}".rstrip())
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@main.command("import")
+@click.argument("report", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出的工作簿（.xlsx），含“导入记录”工作表")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出读入的数据、每项的来源和不确定之处")
+def import_(report: str, out: str | None, as_json: bool) -> None:
+    """导入已发布的年报（网页 .html/.htm/.shtml、PDF、Word .docx/.doc、文本 .txt/.md），生成填好的年报工作簿。"""
+    if not out and not as_json:
+        _fail("请用 -o 指定输出的工作簿（.xlsx），或用 --json 输出。")
+    if out and Path(out).suffix.lower() != ".xlsx":
+        _fail(f"输出文件应以 .xlsx 结尾：{out}")
+    if out and Path(out).resolve() == Path(report).resolve():
+        _fail("输出文件不能与原文件相同。")
+    try:
+        imported = api.import_report(report)
+    except ReadError as exc:
+        _fail(str(exc))
+        return
+    if out:
+        try:
+            api.write_imported(imported, out)
+        except OSError as exc:
+            _fail(f"无法写出工作簿（{exc.strerror or exc}）：{out}")
+    if as_json:
+        from .importers.record import to_dict
+
+        click.echo(json.dumps(to_dict(imported), ensure_ascii=False, indent=2, default=str))
+        return
+    values = imported.data.values
+    n_cells = sum(1 for k in spec.INPUT_KEYS if values.get(k) is not None)
+    click.echo(f"已导入：{report}（{_FORMAT_ZH.get(imported.format, imported.format)}），读入表格数字 {n_cells} 项，"
+               f"写出：{out}")
+    for note in imported.notes:
+        click.echo(f"  [待核对] {note.message}{'（' + note.where + '）' if note.where else ''}")
+    click.echo("每个单元格的来源见工作簿的“导入记录”工作表；用 xl-addin check 校验。")
+
+
+_FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "旧格式（2019）"}
 
 
 @main.command()
@@ -237,9 +279,14 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
 @click.option("--drafts/--no-drafts", "use_drafts", default=None,
               help="第一部分“依申请公开”和第四部分是否使用按表格数字自动生成的句子（代替经办人填写的文字）；"
                    "不指定时按工作簿“基本信息”中“导出时使用自动生成的句子”的选择")
-def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None) -> None:
-    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。"""
-    from .adapters.exporter import ExportError
+@click.option("--force", is_flag=True,
+              help="校验有错误时仍然导出，作为核对用的草稿：每个文件的每一页都标注“未通过校验（草稿）”，不得发布")
+def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None, force: bool) -> None:
+    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。
+
+    校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。
+    """
+    from .adapters.exporter import ExportError, ExportRefused
 
     try:
         data = api.read(file)
@@ -247,7 +294,12 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         _fail(str(exc))
         return
     try:
-        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts)
+        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force)
+    except ExportRefused as exc:
+        _print_report(dataclasses.replace(exc.report, path=file), 40)
+        click.echo(f"错误：校验发现 {exc.errors} 个错误，未导出报告（未通过校验的报告不能发布）。请改正后重新导出；"
+                   f"确需导出核对稿时加 --force，每页将标注“{UNCHECKED_MARK}”。", err=True)
+        sys.exit(EXIT_FINDINGS)
     except ExportError as exc:
         _fail(str(exc))
         return
@@ -262,8 +314,9 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
     report = api.check_data(data)
     if not report.valid:
-        click.echo(f"注意：校验{report.summary_zh()}，导出的报告可能有误，请用 xl-addin check 查看并改正后重新导出。",
-                   err=True)
+        click.echo(f"注意：校验{report.summary_zh()}。已按 --force 导出草稿，每页标注“{UNCHECKED_MARK}”，不得发布；"
+                   "请用 xl-addin check 查看并改正后重新导出。", err=True)
+
 
 
 @main.command()

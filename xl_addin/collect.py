@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import enum
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from . import catalogue, derive, rules, spec
 from .catalogue import Group
@@ -105,60 +106,67 @@ def _cell_text(v: CellValue) -> str:
 def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
     """A roster from the rows of its first sheet (or CSV). The header row is the first of the first ten rows that
     has 机关名称; rows entirely blank are skipped. Raises RosterError naming the file and row."""
-    header_at = None
-    cols: dict[str, int] = {}
-    for i, row in enumerate(rows[:10]):
-        found = {}
-        for j, v in enumerate(row):
-            h = name_key(_cell_text(v))
-            h = HEADER_ALIASES.get(h, h)
-            if h in ROSTER_HEADERS and h not in found:
-                found[h] = j
-        if COL_NAME in found:
-            header_at, cols = i, found
-            break
-    if header_at is None:
-        raise RosterError(f"{source}：找不到表头“{COL_NAME}”。名单第一行应为表头：" + "、".join(ROSTER_HEADERS[:4])
-                          + f"（{COL_CODE}可选）。")
-    lacking = [h for h in REQUIRED_HEADERS if h not in cols]
-    if lacking:
-        raise RosterError(f"{source} 第{header_at + 1}行：表头缺少“" + "”“".join(lacking) + "”列。")
+    header_at, cols = _roster_header(rows, source)
     agencies: list[Agency] = []
     seen: dict[str, int] = {}
     problems: list[str] = []
     for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        def get(h: str, row: Sequence[CellValue] = row) -> str:
-            j = cols.get(h)
-            return _cell_text(row[j]) if j is not None and j < len(row) else ""
-
         if not any(_cell_text(v) for v in row):
             continue
-        name, kind, level, code = get(COL_NAME), name_key(get(COL_KIND)), name_key(get(COL_LEVEL)), get(COL_CODE)
-        where = f"{source} 第{i}行"
-        if not name:
-            problems.append(f"{where}：“{COL_NAME}”未填写。")
+        fields = {h: _cell_text(row[j]) if j < len(row) else "" for h, j in cols.items()}
+        agency = _roster_agency(fields, i, f"{source} 第{i}行", problems)
+        if agency is None:
             continue
-        if kind not in spec.AGENCY_KINDS:
-            problems.append(f"{where}（{name}）：“{COL_KIND}”应为" + "、".join(spec.AGENCY_KINDS)
-                            + f"之一，现为“{get(COL_KIND)}”。")
-        if level not in spec.LEVELS:
-            problems.append(f"{where}（{name}）：“{COL_LEVEL}”应为" + "、".join(spec.LEVELS)
-                            + f"之一，现为“{get(COL_LEVEL)}”。")
-        code = name_key(code).upper()
-        if code and (len(code) != 18 or not code.isalnum()):
-            problems.append(f"{where}（{name}）：“{COL_CODE}”应为18位数字或大写字母，现为“{get(COL_CODE)}”。")
-        key = name_key(name)
-        if key in seen:
-            problems.append(f"{where}：机关“{name}”与第{seen[key]}行重复。")
+        if agency.key in seen:
+            problems.append(f"{source} 第{i}行：机关“{agency.name}”与第{seen[agency.key]}行重复。")
             continue
-        seen[key] = i
-        agencies.append(Agency(name, kind, level, get(COL_CONTACT), code, i))
+        seen[agency.key] = i
+        agencies.append(agency)
     if problems:
         more = f"\n……另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
         raise RosterError("名单有误，请修改后重试：\n" + "\n".join(problems[:20]) + more)
     if not agencies:
         raise RosterError(f"{source}：名单中没有机关（表头下没有数据行）。")
     return Roster(tuple(agencies), source)
+
+
+def _roster_header(rows: Sequence[Sequence[CellValue]], source: str) -> tuple[int, dict[str, int]]:
+    """(index of the header row, column of each known heading found in it); RosterError when there is none or a
+    required heading is lacking."""
+    for i, row in enumerate(rows[:10]):
+        found: dict[str, int] = {}
+        for j, v in enumerate(row):
+            h = name_key(_cell_text(v))
+            h = HEADER_ALIASES.get(h, h)
+            if h in ROSTER_HEADERS and h not in found:
+                found[h] = j
+        if COL_NAME in found:
+            lacking = [h for h in REQUIRED_HEADERS if h not in found]
+            if lacking:
+                raise RosterError(f"{source} 第{i + 1}行：表头缺少“" + "”“".join(lacking) + "”列。")
+            return i, found
+    raise RosterError(f"{source}：找不到表头“{COL_NAME}”。名单第一行应为表头：" + "、".join(ROSTER_HEADERS[:4])
+                      + f"（{COL_CODE}可选）。")
+
+
+def _roster_agency(fields: Mapping[str, str], row: int, where: str, problems: list[str]) -> Agency | None:
+    """The agency of one roster row (``fields``: heading -> text), its problems added to ``problems``; None
+    without a name."""
+    def get(h: str) -> str:
+        return fields.get(h, "")
+
+    name, kind, level, code = get(COL_NAME), name_key(get(COL_KIND)), name_key(get(COL_LEVEL)), get(COL_CODE)
+    if not name:
+        problems.append(f"{where}：“{COL_NAME}”未填写。")
+        return None
+    if kind not in spec.AGENCY_KINDS:
+        problems.append(f"{where}（{name}）：“{COL_KIND}”应为" + "、".join(spec.AGENCY_KINDS) + f"之一，现为“{get(COL_KIND)}”。")
+    if level not in spec.LEVELS:
+        problems.append(f"{where}（{name}）：“{COL_LEVEL}”应为" + "、".join(spec.LEVELS) + f"之一，现为“{get(COL_LEVEL)}”。")
+    code = name_key(code).upper()
+    if code and (len(code) != 18 or not code.isalnum()):
+        problems.append(f"{where}（{name}）：“{COL_CODE}”应为18位数字或大写字母，现为“{get(COL_CODE)}”。")
+    return Agency(name, kind, level, get(COL_CONTACT), code, row)
 
 
 # ---- one examined file ------------------------------------------------------------------------------------------
@@ -242,12 +250,6 @@ def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256
                       prior=tuple(prior.get(k) for k in spec.PRIOR_KEYS))
 
 
-def carry_forward(result: FileResult) -> dict[str, Number]:
-    """Last year's file -> the figures this year's cross-year rules need (as derive.carry_forward)."""
-    vals = dict(zip(TABLE_KEYS, result.values, strict=False))
-    return {k: v for k in spec.PRIOR_KEYS if (v := vals.get(k)) is not None}
-
-
 def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Number]]:
     """name key -> last year's figures, from the files of a last-year folder (per agency the latest report year,
     then the newest file)."""
@@ -259,16 +261,91 @@ def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Numbe
         cur = best.get(k)
         if cur is None or ((r.year or 0), r.mtime, r.path) > ((cur.year or 0), cur.mtime, cur.path):
             best[k] = r
-    return {k: carry_forward(r) for k, r in best.items()}
+    return {k: derive.carry_forward(dict(zip(TABLE_KEYS, r.values, strict=False))) for k, r in best.items()}
 
 
 # ---- tracker ----------------------------------------------------------------------------------------------------
 
-SUBMITTED, MISSING, UNUSED = "已提交", "未提交", "未采用"
-PASS, FAIL = "通过", "不通过"
-UNREADABLE, FOREIGN, DUPLICATE, OTHER_YEAR, NOT_ON_ROSTER, NO_NAME = (
-    "无法读取", "非本模板", "重复提交", "年度不符", "名单外", "未填机关名称")
-ON_TIME, LATE, OVERDUE, NOT_DUE = "按时", "逾期", "逾期未交", "未到期"
+class Shown(enum.StrEnum):
+    """A value code reads and JSON carries (English; ``str()`` of a member is its value); people see its Chinese,
+    :attr:`zh`, from :data:`ZH`."""
+
+    @cached_property
+    def zh(self) -> str:  # cached on the member: the summary shows it on every row
+        return ZH[type(self)][self]
+
+
+class State(Shown):
+    """Where a roster agency stands, or that a file was not used."""
+
+    SUBMITTED = "submitted"
+    MISSING = "missing"
+    UNUSED = "unused"
+
+
+class Verdict(Shown):
+    """The tracker's 结论: the used report passes or fails, nothing came, or why a file was not used."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    MISSING = "missing"
+    UNREADABLE = "unreadable"
+    FOREIGN = "foreign"
+    DUPLICATE = "duplicate"
+    OTHER_YEAR = "other_year"
+    NOT_ON_ROSTER = "not_on_roster"
+    NO_NAME = "no_name"
+
+
+class Timeliness(Shown):
+    """Submitted by the deadline or after it (file time); nothing submitted and the deadline past or not yet."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    OVERDUE = "overdue"
+    NOT_DUE = "not_due"
+
+
+class Count(Shown):
+    """The tracker's totals (:attr:`CollectResult.counts`)."""
+
+    EXPECTED = "expected"
+    SUBMITTED = "submitted"
+    PASSED = "passed"
+    FAILED = "failed"
+    MISSING = "missing"
+    LATE = "late"
+    UNUSED_FILES = "unused_files"
+    FILES = "files"
+
+
+#: the one place each member's Chinese is written: what the summary workbook, the HTML tracker and the CLI show
+ZH: Final[Mapping[type[Shown], Mapping[Shown, str]]] = {
+    State: {State.SUBMITTED: "已提交", State.MISSING: "未提交", State.UNUSED: "未采用"},
+    Verdict: {Verdict.PASS: "通过", Verdict.FAIL: "不通过", Verdict.MISSING: "未提交", Verdict.UNREADABLE: "无法读取",
+              Verdict.FOREIGN: "非本模板", Verdict.DUPLICATE: "重复提交", Verdict.OTHER_YEAR: "年度不符",
+              Verdict.NOT_ON_ROSTER: "名单外", Verdict.NO_NAME: "未填机关名称"},
+    Timeliness: {Timeliness.ON_TIME: "按时", Timeliness.LATE: "逾期", Timeliness.OVERDUE: "逾期未交",
+                 Timeliness.NOT_DUE: "未到期"},
+    Count: {Count.EXPECTED: "应报", Count.SUBMITTED: "已提交", Count.PASSED: "通过", Count.FAILED: "不通过",
+            Count.MISSING: "未提交", Count.LATE: "逾期", Count.UNUSED_FILES: "未采用文件", Count.FILES: "文件总数"},
+}
+
+
+def zh(value: Shown | None) -> str:
+    """The Chinese shown for ``value`` ("" for None: no deadline, so no timeliness)."""
+    return "" if value is None else value.zh
+
+
+#: the tracker's columns: the key of :meth:`TrackerRow.to_dict` (JSON) -> the heading the 进度 sheet and the HTML
+#: tracker show
+TRACKER_COLUMNS: Final[Mapping[str, str]] = {
+    "seq": "序号", "agency": "机关名称", "kind": "机关类别", "level": "层级", "contact": "联系人", "state": "状态",
+    "verdict": "结论", "timely": "是否按时", "submitted": "提交时间", "report_date": "发布日期", "deadline": "截止日期",
+    "errors": "错误", "warnings": "警告", "infos": "提示", "note": "说明", "path": "文件", "sha256": "SHA-256"}
+
+
+_LATE = frozenset({Timeliness.LATE, Timeliness.OVERDUE})
 
 
 @dataclass(frozen=True)
@@ -280,9 +357,9 @@ class TrackerRow:
     kind: str
     level: str
     contact: str
-    state: str  # 已提交 / 未提交 / 未采用
-    verdict: str  # 通过 / 不通过 / 未提交 / 无法读取 / 非本模板 / 重复提交 / 年度不符 / 名单外 / 未填机关名称
-    timely: str = ""  # 按时 / 逾期 / 逾期未交 / 未到期 / ""
+    state: State
+    verdict: Verdict
+    timely: Timeliness | None = None  # None: no deadline known
     submitted: dt.datetime | None = None  # file time
     report_date: dt.date | None = None  # 发布日期 in the file
     deadline: dt.date | None = None
@@ -295,16 +372,23 @@ class TrackerRow:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == PASS
+        return self.verdict is Verdict.PASS
+
+    @property
+    def late(self) -> bool:
+        return self.timely in _LATE
 
     def to_dict(self) -> dict[str, Any]:
-        return {"序号": self.seq or None, "机关名称": self.agency, "机关类别": self.kind, "层级": self.level,
-                "联系人": self.contact, "状态": self.state, "结论": self.verdict, "是否按时": self.timely,
-                "提交时间": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
-                "发布日期": self.report_date.isoformat() if self.report_date else None,
-                "截止日期": self.deadline.isoformat() if self.deadline else None,
-                "错误": self.errors, "警告": self.warnings, "提示": self.infos, "说明": self.note,
-                "文件": self.path, "SHA-256": self.sha256}
+        """The row as JSON takes it, keyed as :data:`TRACKER_COLUMNS`; state, verdict and timely as their English
+        values (timely None when no deadline is known)."""
+        return {"seq": self.seq or None, "agency": self.agency, "kind": self.kind, "level": self.level,
+                "contact": self.contact, "state": str(self.state), "verdict": str(self.verdict),
+                "timely": str(self.timely) if self.timely else None,
+                "submitted": self.submitted.isoformat(sep=" ", timespec="seconds") if self.submitted else None,
+                "report_date": self.report_date.isoformat() if self.report_date else None,
+                "deadline": self.deadline.isoformat() if self.deadline else None,
+                "errors": self.errors, "warnings": self.warnings, "infos": self.infos, "note": self.note,
+                "path": self.path, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -344,87 +428,166 @@ def _deadline(year: int | None, kind: str, deadline: dt.date | None) -> dt.date 
 
 def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | None = None,
          deadline: dt.date | None = None, now: dt.datetime | None = None) -> Plan:
-    """Match files to agencies, choose one file per agency, and make the tracker rows."""
-    now = now or dt.datetime.now()
+    """Match files to agencies, choose one file per agency, and make the tracker rows: one per agency expected,
+    then one per file not used."""
+    today = (now or dt.datetime.now()).date()
     if year is None:
         year = report_year(results, roster)
+    m = match_files(roster, results, year)
+    used, older = choose_newest(m.candidates, m.agencies)
+    unused = [*m.unused, *older]
+    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today)
+    rows += [_unused_row(u) for u in unused]
+    return Plan(year, tuple(rows), {m.agencies[k].name: f for k, f in used.items()},
+                file_findings(results, used, unused, m.agencies))
+
+
+# ---- matching files to agencies ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Unused:
+    """A file that is not used: the agency it is shown under ("": not known, the file's own name is shown) and
+    why (a verdict and a Chinese note)."""
+
+    file: FileResult
+    agency: str
+    verdict: Verdict
+    note: str
+
+
+@dataclass(frozen=True)
+class Matching:
+    """Files matched to agencies, by name key (:func:`name_key`)."""
+
+    #: the agencies expected: the roster's, or without a roster every agency a file names
+    agencies: Mapping[str, Agency]
+    #: files of the report year
+    candidates: Mapping[str, Sequence[FileResult]]
+    #: files of an expected agency, but of another year
+    other_years: Mapping[str, Sequence[FileResult]]
+    #: files that are no agency's report of the year, in path order
+    unused: tuple[Unused, ...]
+
+
+def match_files(roster: Roster | None, results: Iterable[FileResult], year: int | None) -> Matching:
+    """Each file (in path order) to the agency its 机关名称 names, or to the files not used and why."""
     agencies: dict[str, Agency] = dict(roster.by_key) if roster is not None else {}
     candidates: dict[str, list[FileResult]] = {}
     other_years: dict[str, list[FileResult]] = {}
-    unused: list[tuple[FileResult, str, str, str]] = []  # (file, agency shown, verdict, note)
+    unused: list[Unused] = []
     for r in sorted(results, key=lambda r: r.path):
-        if r.error:
-            unused.append((r, "", FOREIGN if r.foreign else UNREADABLE, r.error))
+        rejected = _rejected(r, roster, agencies)
+        if rejected is not None:
+            unused.append(rejected)
             continue
         k = name_key(r.agency)
-        if not k:
-            unused.append((r, "", NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。"))
-            continue
-        if roster is not None and k not in agencies:
-            hint = roster.suggest(r.agency)
-            note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
-            unused.append((r, r.agency, NOT_ON_ROSTER, note))
-            continue
-        if roster is None and k not in agencies:
+        if k not in agencies:  # no roster: the agency is expected because it sent a file
             agencies[k] = Agency("".join(r.agency.split()), r.kind, r.level)
         if year is not None and r.year != year:
             other_years.setdefault(k, []).append(r)
             shown = f"{r.year} 年度" if r.year is not None else "年度未填写"
-            unused.append((r, agencies[k].name, OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
+            unused.append(Unused(r, agencies[k].name, Verdict.OTHER_YEAR, f"文件为{shown}，本次汇总 {year} 年度。"))
             continue
         candidates.setdefault(k, []).append(r)
+    return Matching(agencies, candidates, other_years, tuple(unused))
 
+
+def _rejected(r: FileResult, roster: Roster | None, agencies: Mapping[str, Agency]) -> Unused | None:
+    """Why a file cannot be any roster agency's report (unreadable, not ours, no name, a name not on the roster);
+    None when it can."""
+    if r.error:
+        return Unused(r, "", Verdict.FOREIGN if r.foreign else Verdict.UNREADABLE, r.error)
+    if not name_key(r.agency):
+        return Unused(r, "", Verdict.NO_NAME, "“基本信息”中未填写机关名称，无法确定是哪个机关的报告。")
+    if roster is not None and name_key(r.agency) not in agencies:
+        hint = roster.suggest(r.agency)
+        note = f"机关“{r.agency}”不在名单中" + (f"，是否为“{hint}”？请核对机关名称。" if hint else "。")
+        return Unused(r, r.agency, Verdict.NOT_ON_ROSTER, note)
+    return None
+
+
+def choose_newest(candidates: Mapping[str, Sequence[FileResult]],
+                  agencies: Mapping[str, Agency]) -> tuple[dict[str, FileResult], list[Unused]]:
+    """Of each agency's files the newest (file time, then path) is used; the older ones are listed as
+    duplicates."""
     used: dict[str, FileResult] = {}
+    older: list[Unused] = []
     for k, files in candidates.items():
-        files.sort(key=lambda r: (r.mtime, r.path), reverse=True)
-        used[k] = files[0]
-        for older in files[1:]:
-            unused.append((older, agencies[k].name, DUPLICATE,
-                           f"同一机关另有更新的文件“{files[0].path}”，本文件未采用。"))
+        newest, *rest = sorted(files, key=lambda r: (r.mtime, r.path), reverse=True)
+        used[k] = newest
+        older += [Unused(f, agencies[k].name, Verdict.DUPLICATE, f"同一机关另有更新的文件“{newest.path}”，本文件未采用。")
+                  for f in rest]
+    return used, older
 
+
+# ---- tracker rows -----------------------------------------------------------------------------------------------
+
+def timeliness(limit: dt.date | None, when: dt.date, *, submitted: bool) -> Timeliness | None:
+    """A submission (``when``: the file's date) on time or late; no submission (``when``: today) overdue or not
+    yet due; None without a deadline."""
+    if limit is None:
+        return None
+    if submitted:
+        return Timeliness.ON_TIME if when <= limit else Timeliness.LATE
+    return Timeliness.OVERDUE if when > limit else Timeliness.NOT_DUE
+
+
+def agency_rows(m: Matching, used: Mapping[str, FileResult], *, by_roster: bool, year: int | None,
+                deadline: dt.date | None, today: dt.date) -> list[TrackerRow]:
+    """One row per agency expected: the roster's in roster order, or without a roster by name. Each agency's
+    deadline is ``deadline``, or the statutory one of its kind."""
+    order = list(m.agencies.items()) if by_roster else sorted(m.agencies.items(), key=lambda ka: ka[1].name)
     rows: list[TrackerRow] = []
-    order = list(agencies.values()) if roster is not None else sorted(agencies.values(), key=lambda a: a.name)
-    duplicates = Counter(name_key(u[1]) for u in unused if u[2] == DUPLICATE)  # older files not used, by agency
-    for seq, a in enumerate(order, start=1):
-        key = a.key
-        f = used.get(key)
-        kind = a.kind or (f.kind if f else "")
-        limit = _deadline(year, kind, deadline)
+    for seq, (k, a) in enumerate(order, start=1):
+        f = used.get(k)
+        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline)
         if f is None:
-            note = ""
-            if key in other_years:
-                note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years[key]})) + "。"
-            timely = (OVERDUE if now.date() > limit else NOT_DUE) if limit is not None else ""
-            rows.append(TrackerRow(seq, a.name, a.kind, a.level, a.contact, MISSING, MISSING, timely,
-                                   deadline=limit, note=note))
-            continue
-        c = f.counts
-        when = f.time
-        timely = (ON_TIME if when.date() <= limit else LATE) if limit is not None else ""
-        notes = []
-        if not f.valid:
-            ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
-            notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
-        if timely == LATE and limit is not None:
-            notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
-        dups = duplicates[key]
-        if dups:
-            notes.append(f"另有 {dups} 个较早的文件未采用。")
-        rows.append(TrackerRow(seq, a.name, kind, a.level or f.level, a.contact, SUBMITTED,
-                               PASS if f.valid else FAIL, timely, when, f.report_date, limit, c["error"],
-                               c["warning"], c["info"], "".join(notes), f.path, f.sha256))
-    for f, shown, verdict, note in unused:
-        c = f.counts
-        rows.append(TrackerRow(0, shown or f.agency, f.kind, f.level, "", UNUSED, verdict, "",
-                               f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"],
-                               c["info"], note, f.path, f.sha256))
+            rows.append(_missing_row(seq, a, limit, m.other_years.get(k, ()), today))
+        else:
+            rows.append(_submitted_row(seq, a, f, limit, len(m.candidates[k]) - 1))
+    return rows
 
-    used_paths = {f.path for f in used.values()}
+
+def _missing_row(seq: int, a: Agency, limit: dt.date | None, other_years: Sequence[FileResult],
+                 today: dt.date) -> TrackerRow:
+    note = "只收到其他年度的文件：" + "、".join(sorted({str(r.year) for r in other_years})) + "。" if other_years else ""
+    return TrackerRow(seq, a.name, a.kind, a.level, a.contact, State.MISSING, Verdict.MISSING,
+                      timeliness(limit, today, submitted=False), deadline=limit, note=note)
+
+
+def _submitted_row(seq: int, a: Agency, f: FileResult, limit: dt.date | None, duplicates: int) -> TrackerRow:
+    c, valid = f.counts, f.valid
+    when = f.time
+    timely = timeliness(limit, when.date(), submitted=True)
+    notes = []
+    if not valid:
+        ids = sorted({x.rule for x in f.findings if x.severity is Severity.ERROR})
+        notes.append(f"有 {c['error']} 个错误（{'、'.join(ids)}），请退回修改。")
+    if timely is Timeliness.LATE and limit is not None:
+        notes.append(f"提交时间晚于截止日期 {limit.isoformat()}。")
+    if duplicates:
+        notes.append(f"另有 {duplicates} 个较早的文件未采用。")
+    return TrackerRow(seq, a.name, a.kind or f.kind, a.level or f.level, a.contact, State.SUBMITTED,
+                      Verdict.PASS if valid else Verdict.FAIL, timely, when, f.report_date, limit, c["error"],
+                      c["warning"], c["info"], "".join(notes), f.path, f.sha256)
+
+
+def _unused_row(u: Unused) -> TrackerRow:
+    f, c = u.file, u.file.counts
+    return TrackerRow(0, u.agency or f.agency, f.kind, f.level, "", State.UNUSED, u.verdict, None,
+                      f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"], c["info"], u.note,
+                      f.path, f.sha256)
+
+
+def file_findings(results: Iterable[FileResult], used: Mapping[str, FileResult], unused: Iterable[Unused],
+                  agencies: Mapping[str, Agency]) -> tuple[FileFinding, ...]:
+    """Every finding of every file (in path order), with the agency the file is listed under and whether it is
+    the one used."""
     owner = {f.path: agencies[k].name for k, f in used.items()}
-    owner.update({f.path: shown for f, shown, _, _ in unused})
-    findings = tuple(FileFinding(owner.get(r.path, r.agency), r.path, r.path in used_paths, x)
-                     for r in sorted(results, key=lambda r: r.path) for x in r.findings)
-    return Plan(year, tuple(rows), {agencies[k].name: f for k, f in used.items()}, findings)
+    owner.update({u.file.path: u.agency for u in unused})
+    used_paths = {f.path for f in used.values()}
+    return tuple(FileFinding(owner.get(r.path, r.agency), r.path, r.path in used_paths, x)
+                 for r in sorted(results, key=lambda r: r.path) for x in r.findings)
 
 
 # ---- the county roll-up -----------------------------------------------------------------------------------------
@@ -471,44 +634,53 @@ class Rollup:
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "included": list(self.included),
-                "excluded": [{"机关名称": a, "原因": why} for a, why in self.excluded],
+                "excluded": [{"agency": a, "reason": why} for a, why in self.excluded],
                 "valid": self.valid, "values": dict(self.values), "findings": [f.to_dict() for f in self.findings]}
 
 
 def rollup(p: Plan) -> Rollup:
     """Column-wise sum of tables 二, 三, 四 over the agencies whose report passes, re-checked with the rules of
     groups 数值, 表内 and 跨年 (跨年 only when every included report had last year's figures)."""
+    agencies = [row for row in p.rows if row.seq]
+    included = [row.agency for row in agencies if row.passed]
+    excluded = [(row.agency, _left_out_because(row)) for row in agencies if not row.passed]
+    files = [p.used[a] for a in included]
+    sums = column_sums(files)
+    _, loc = rollup_layout()
+    data = ReportData(values=dict(sums), locations={**spec.LAYOUT.locations, **loc}, prior=_prior_sums(files),
+                      source=ROLLUP_SHEET)
+    ids = [r for r in catalogue.rule_ids() if catalogue.entries_of(r)[0].group in ROLLUP_GROUPS]
+    return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
+
+
+def _left_out_because(row: TrackerRow) -> str:
+    if row.verdict is Verdict.MISSING:
+        return row.note or Verdict.MISSING.zh
+    return f"校验不通过：{row.errors} 个错误"
+
+
+def column_sums(files: Iterable[FileResult]) -> dict[str, Number]:
+    """TABLE_KEYS -> the sum over ``files`` (a figure that is not a usable number counts 0; money kept to 4
+    decimals)."""
     sums: dict[str, Number] = dict.fromkeys(TABLE_KEYS, 0)
-    prior: dict[str, Number] = dict.fromkeys(spec.PRIOR_KEYS, 0)
-    prior_complete = True
-    included: list[str] = []
-    excluded: list[tuple[str, str]] = []
-    for row in p.rows:
-        if row.seq == 0:
-            continue
-        if not row.passed:
-            why = row.note if row.verdict == MISSING and row.note else (
-                "未提交" if row.verdict == MISSING else f"校验不通过：{row.errors} 个错误")
-            excluded.append((row.agency, why))
-            continue
-        f = p.used[row.agency]
-        included.append(row.agency)
+    for f in files:
         for k, v in zip(TABLE_KEYS, f.values, strict=True):
             sums[k] += v or 0
-        for k, v in zip(spec.PRIOR_KEYS, f.prior or (None,) * len(spec.PRIOR_KEYS), strict=True):
-            if v is None:
-                prior_complete = False
-            else:
-                prior[k] += v
     for k in TABLE_KEYS:
         if spec.DATA_CELLS[k].kind is spec.Kind.MONEY:
             sums[k] = round(sums[k], 4)
-    _, loc = rollup_layout()
-    locations = {**spec.LAYOUT.locations, **loc}
-    data = ReportData(values=dict(sums), locations=locations,
-                      prior=dict(prior) if prior_complete and included else {}, source=ROLLUP_SHEET)
-    ids = [r for r in catalogue.rule_ids() if catalogue.entries_of(r)[0].group in ROLLUP_GROUPS]
-    return Rollup(sums, tuple(included), tuple(excluded), tuple(rules.validate(data, ids)), p.year)
+    return sums
+
+
+def _prior_sums(files: Sequence[FileResult]) -> dict[str, Number]:
+    """Last year's figures summed over ``files``; {} (跨年 not checked) unless every file had all of them."""
+    prior: dict[str, Number] = dict.fromkeys(spec.PRIOR_KEYS, 0)
+    for f in files:
+        for k, v in zip(spec.PRIOR_KEYS, f.prior or (None,) * len(spec.PRIOR_KEYS), strict=True):
+            if v is None:
+                return {}
+            prior[k] += v
+    return prior if files else {}
 
 
 # ---- the result of a run ----------------------------------------------------------------------------------------
@@ -527,23 +699,32 @@ class CollectResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        """Count value -> how many (keys plain English strings, as JSON has them)."""
         roster = [r for r in self.rows if r.seq]
-        return {"应报": len(roster), "已提交": sum(r.state == SUBMITTED for r in roster),
-                "通过": sum(r.verdict == PASS for r in roster), "不通过": sum(r.verdict == FAIL for r in roster),
-                "未提交": sum(r.state == MISSING for r in roster), "逾期": sum(r.timely in (LATE, OVERDUE) for r in roster),
-                "未采用文件": sum(1 for r in self.rows if not r.seq), "文件总数": len(self.files)}
+        states, verdicts = Counter(r.state for r in roster), Counter(r.verdict for r in roster)
+        counts = {Count.EXPECTED: len(roster), Count.SUBMITTED: states[State.SUBMITTED],
+                  Count.PASSED: verdicts[Verdict.PASS], Count.FAILED: verdicts[Verdict.FAIL],
+                  Count.MISSING: states[State.MISSING], Count.LATE: sum(r.timely in _LATE for r in roster),
+                  Count.UNUSED_FILES: len(self.rows) - len(roster), Count.FILES: len(self.files)}
+        return {str(k): n for k, n in counts.items()}
 
     @property
     def ok(self) -> bool:
         """Every agency submitted a passing report and every file found could be used (older duplicates aside)."""
-        return all(r.passed for r in self.rows if r.seq) and all(r.verdict == DUPLICATE for r in self.rows
+        return all(r.passed for r in self.rows if r.seq) and all(r.verdict is Verdict.DUPLICATE for r in self.rows
                                                                   if not r.seq)
+
+    def title(self, what: str) -> str:
+        """The heading of a sheet or page of the summary: 2023年度政府信息公开工作年度报告<what>."""
+        year = f"{self.year}年度" if self.year else ""
+        return f"{year}政府信息公开工作年度报告{what}"
 
     def summary_zh(self) -> str:
         c = self.counts
         year = f"{self.year} 年度" if self.year else "年度未知"
-        text = (f"{year}：应报 {c['应报']} 个机关，已提交 {c['已提交']}（通过 {c['通过']}，不通过 {c['不通过']}），"
-                f"未提交 {c['未提交']}，逾期 {c['逾期']}；共读取 {c['文件总数']} 个文件，未采用 {c['未采用文件']} 个。"
+        text = (f"{year}：应报 {c[Count.EXPECTED]} 个机关，已提交 {c[Count.SUBMITTED]}（通过 {c[Count.PASSED]}，"
+                f"不通过 {c[Count.FAILED]}），未提交 {c[Count.MISSING]}，逾期 {c[Count.LATE]}；"
+                f"共读取 {c[Count.FILES]} 个文件，未采用 {c[Count.UNUSED_FILES]} 个。"
                 f"汇总纳入 {len(self.rollup.included)} 个机关，汇总表复核"
                 f"{'通过' if self.rollup.valid else '不通过'}。")
         return text
@@ -552,6 +733,6 @@ class CollectResult:
         return {"year": self.year, "ok": self.ok, "counts": self.counts,
                 "summary": str(self.xlsx) if self.xlsx else None, "html": str(self.html) if self.html else None,
                 "rows": [r.to_dict() for r in self.rows],
-                "findings": [{"机关名称": x.agency, "文件": x.path, "采用": x.used, **x.finding.to_dict()}
+                "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
                 "rollup": self.rollup.to_dict()}

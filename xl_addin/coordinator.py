@@ -32,14 +32,38 @@ def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
 
 
 def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | None = None,
-                     progress: bool = False) -> dict[str, dict[str, Number]]:
-    """name key -> last year's 结转下年度 and 现行有效件数, from every workbook in ``folder``."""
+                     progress: bool = False, texts: bool = False) -> dict[str, dict[str, Number]]:
+    """name key -> last year's 结转下年度 and 现行有效件数, from every workbook or published report in ``folder``;
+    ``texts``: also the narrative sections 一/五/六 (for X3, under narrative.prior_text_key)."""
     if folder is None:
         return {}
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"上年度文件夹不存在：{folder}")
     results = bulk.examine_all(bulk.list_files(folder), workers=workers, progress=progress, label="读取上年度年报")
-    return collect.priors_by_agency(results)
+    priors = collect.priors_by_agency(results)
+    if texts:
+        _add_texts(priors, results)
+    return priors
+
+
+def _add_texts(priors: dict[str, dict[str, Number]], results: list[collect.FileResult]) -> None:
+    """Last year's narrative of the file priors_by_agency chose for each agency (read again: the bulk results
+    carry figures only)."""
+    from .narrative import prior_text_key, section_text
+
+    best: dict[str, collect.FileResult] = {}
+    for r in results:
+        k = collect.name_key(r.agency)
+        if k in priors and (k not in best or ((r.year or 0), r.mtime, r.path) >
+                            ((best[k].year or 0), best[k].mtime, best[k].path)):
+            best[k] = r
+    for k, r in best.items():
+        try:
+            data = bulk.read_file(r.path)
+        except Exception:  # read fine a moment ago; a file changed meanwhile just loses its X3 comparison
+            continue
+        for number in ("一", "五", "六"):
+            priors[k][prior_text_key(number)] = section_text(data, number)  # type: ignore[assignment]
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -103,7 +127,8 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
     and the HTML tracker beside it (``<out stem>.html``)."""
     from .adapters.roster import MANIFEST_NAME
-    from .adapters.summary_writer import write_html, write_summary
+    from .adapters.summary_writer import write_summary
+    from .adapters.tracker_html import write_html
 
     started = time.perf_counter()
     if not Path(folder).is_dir():
@@ -116,7 +141,7 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     exclude = [out, html_out, Path(folder) / MANIFEST_NAME]
     if roster is not None and not isinstance(roster, Roster):
         exclude.append(Path(roster))
-    priors = last_year_priors(last_year_dir, workers=workers, progress=progress)
+    priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True)
     files = bulk.list_files(folder, exclude)
     results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress)
     p = collect.plan(r, results, year=year, deadline=deadline, now=now)

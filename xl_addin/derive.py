@@ -127,8 +127,11 @@ def prior_values(data: ReportData) -> dict[str, Number]:
     return out
 
 
-def carry_forward(last_year: ReportData) -> dict[str, Number]:
+def carry_forward(last_year: ReportData | Mapping[str, Number | None]) -> dict[str, Number]:
     """The figures of last year's report that this year's cross-year rules need (spec.PRIOR_KEYS), by this
-    year's key: 四、结转下年度继续办理 and 现行有效件数. A figure that is not a usable number is left out."""
-    vals = effective_values(last_year)
+    year's key: 四、结转下年度继续办理 and 现行有效件数. A figure that is not a usable number is left out.
+
+    ``last_year``: the report, or its :func:`effective_values` when the caller already has them (the
+    coordinator keeps only those of each file it examined)."""
+    vals = effective_values(last_year) if isinstance(last_year, ReportData) else last_year
     return {k: v for k in spec.PRIOR_KEYS if (v := vals.get(k)) is not None}

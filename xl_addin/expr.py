@@ -167,3 +167,21 @@ def formula_is_intact(key: str, formula: str, locations: Mapping[str, spec.Locat
     cell = spec.DATA_CELLS[key]
     expected = frozenset((locations[k].row, locations[k].col) for k in cell.sum_of)
     return cells_summed(formula) == expected
+
+
+_STRING = re.compile(r'("(?:[^"]|"")*")')
+
+
+def normalise_formula(formula: str) -> str:
+    """A formula as two spreadsheets may write the same one: without "=", white space, quotes around plain sheet
+    names, Excel's "_xlfn." prefixes and LibreOffice's TRUE()/FALSE(), upper case outside string literals."""
+    parts = _STRING.split(formula.strip().lstrip("="))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a string literal, kept as it is
+            out.append(part)
+            continue
+        part = re.sub(r"\s+", "", part)
+        part = re.sub(r"'((?:[^']|'')+)'!", lambda m: m.group(1).replace("''", "'") + "!", part)
+        out.append(part.upper().replace("_XLFN.", "").replace("TRUE()", "TRUE").replace("FALSE()", "FALSE"))
+    return "".join(out)

@@ -382,6 +382,22 @@ def colourings() -> list[Colouring]:
     return sorted(out, key=lambda c: (c.sheet, order.index(c.mark)))
 
 
+@cache
+def formula_cells() -> dict[tuple[str, str], str]:
+    """(sheet, A1) -> the formula the template puts there, of every cell that shows a check's result: the status
+    and identity lines of the table sheets and the state of each check on 校验汇总 (S2 compares a workbook's)."""
+    out: dict[tuple[str, str], str] = {}
+    for t in spec.TABLES:
+        out[(t.sheet, f"A{STATUS_ROW}")] = status_formula(t.sheet)
+        identity = identity_formula(t.sheet)
+        if identity:
+            out[(t.sheet, f"A{IDENTITY_ROW}")] = identity
+    state = spec.col_letter(COL_STATE)
+    for i, c in enumerate(checks()):
+        out[(SHEET, f"{state}{FIRST_ROW + i}")] = formula(c)
+    return out
+
+
 def failing(states: Callable[[str], object]) -> set[str]:
     """The ids of failing checks, given a reader of the state column by check id (for tests and tools)."""
     return {c.id for c in checks() if states(c.id) == FAIL}

@@ -50,6 +50,12 @@ class Structure:
     sheet_protected: Mapping[str, bool]
     structure_locked: bool
     fingerprint: str | None = None
+    #: sheet -> cells far beyond the template's grid and oversized merges, left out of the read (S2)
+    outside: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: keys whose defined name is missing (read at the template's own place instead)
+    unnamed: frozenset[str] = frozenset()
+    #: (sheet, A1) -> the formula found there ("=...") or "" for none, of every cell live.formula_cells names
+    live: Mapping[tuple[str, str], str] = field(default_factory=dict)
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

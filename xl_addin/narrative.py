@@ -73,3 +73,8 @@ def section5_state(data: ReportData) -> str | tuple[str, str] | None:
         if not has_text(text):
             return key, spec.FIELDS_BY_KEY[key].label
     return None
+
+
+def prior_text_key(section: str) -> str:
+    """The key under which last year's text of narrative section 一/五/六 travels in ``ReportData.prior``."""
+    return f"text.{section}"

@@ -25,20 +25,47 @@ class Topic:
     words: tuple[tuple[str, ...], ...]
     #: regular expressions of phrases that quote 0 ("无上年结转申请")
     zero: tuple[str, ...] = ()
+    #: other key sets the phrase is written to mean in real reports ("收办 N 件" = 一 + 二 in some); a quote
+    #: matching any reading is right
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def readings(self) -> tuple[tuple[str, ...], ...]:
+        return (self.keys, *self.alternatives)
 
 
 _APPLICATION = "政府信息公开申请"
+
+
+def _sum_keys(prefix: str) -> tuple[str, ...]:
+    """The 总计 keys of table 三's rows of one result group ("refused_" -> （三）1-8)."""
+    from .spec import T3_GROUPS
+
+    return tuple(f"t3.{key}.total" for _, items in T3_GROUPS for key, _, _ in items if key.startswith(prefix))
+
+
 TOPICS: tuple[Topic, ...] = (
     Topic("carried_in", "上年结转的政府信息公开申请", ("t3.carried_in.total",),
           (("上年结转", "上年度结转", "上一年度结转", "上年度未办结"),), (r"无上一?年度?结转",)),
     Topic("carried_out", "结转下年度继续办理的申请", ("t3.carried_out.total",),
-          (("结转下年", "结转下一年", "结转至下年", "结转至下一年", "转入下年", "结转到下年"),),
+          (("结转下年", "结转下一年", "结转至下年", "结转至下一年", "转入下年", "结转到下年", "转下年度", "顺延到下年度"),),
           (r"无结转(?:至|到)?下一?年",)),
     Topic("new", "本年新收的政府信息公开申请", ("t3.new.total",),
-          (("新收", "收到", "受理", "接收", "接到"),),
-          (r"(?:未|没有)(?:新收|收到|受理|接到)[^，。；;,\d]{0,12}" + _APPLICATION,)),
-    Topic("concluded", "本年度办结的申请", ("t3.total.total",), (("办结", "办理完毕", "答复", "办理完成"),)),
-    Topic("granted", "予以公开的申请", ("t3.granted.total",), (("予以公开",),)),
+          (("新收", "收到", "受理", "接收", "接到", "收办"), ("申请",)),
+          (r"(?:未|没有)(?:新收|收到|受理|接到)[^，。；;,\d]{0,12}" + _APPLICATION,),
+          alternatives=(("t3.new.total", "t3.carried_in.total"),)),
+    Topic("concluded", "本年度办结的申请", ("t3.total.total",), (("办结", "办理完毕", "答复", "办理完成"),),
+          alternatives=(("t3.new.total",), ("t3.new.total", "t3.carried_in.total"))),
+    Topic("granted", "予以公开的申请", ("t3.granted.total",), (("予以公开",),),
+          alternatives=(("t3.granted.total", "t3.partial.total"),)),
+    Topic("granted_partial", "予以公开及部分公开的申请", ("t3.granted.total", "t3.partial.total"),
+          (("予以公开及部分公开", "予以公开和部分公开", "公开及部分公开", "公开和部分公开", "全部或部分公开"),)),
+    Topic("partial", "部分公开的申请", ("t3.partial.total",), (("部分公开",),)),
+    Topic("refused", "不予公开的申请", _sum_keys("refused_"), (("不予公开",),)),
+    Topic("unable", "无法提供的申请", _sum_keys("unable_"), (("无法提供",),),
+          alternatives=tuple((k,) for k in _sum_keys("unable_"))),
+    Topic("ignored", "不予处理的申请", _sum_keys("ignored_"), (("不予处理",),)),
+    Topic("other_handled", "其他处理的申请", _sum_keys("other_"), (("其他处理",),)),
     Topic("review", "政府信息公开行政复议案件", ("t4.review.total",), (("行政复议",),),
           (r"(?:未|没有)(?:发生|收到|产生|涉及)[^，。；;,\d]{0,20}行政复议", r"无[^，。；;,\d]{0,12}行政复议")),
     Topic("suit", "政府信息公开行政诉讼案件", ("t4.suit_direct.total", "t4.suit_after_review.total"),
@@ -55,7 +82,7 @@ TOPIC_BY_ID = {t.id: t for t in TOPICS}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _CLAUSE = re.compile(r"[^，。；;,！!？?\n（）()【】“”\"、：:]+")
 _CN_DIGITS = "零〇一二两三四五六七八九十百"
-_NUMBER = re.compile(rf"(\d+|[{_CN_DIGITS}]+)\s*(?:件|宗|起)")
+_NUMBER = re.compile(rf"(\d+|[{_CN_DIGITS}]+)\s*(?:件|宗|起|条)")
 #: a clause with one of these is about a change or a rate, not a count
 _SKIP_CHANGE = ("增加", "减少", "增长", "下降", "同比", "较上年", "比上年", "上升", "持平", "环比")
 #: a clause with one of these is about another year
@@ -69,6 +96,7 @@ class Quote:
     value: int
     text: str  # the clause it was read from
     start: int  # offset of the clause in the text
+    sentence: str = ""  # the whole sentence (up to 。；) around the clause, for messages
 
 
 def normalise(text: str) -> str:
@@ -130,6 +158,12 @@ def _quotes(text: str, year: int | None) -> tuple[Quote, ...]:
     return tuple(_find_quotes(text, year))
 
 
+def _sentence(text: str, start: int) -> str:
+    lo = max(text.rfind(c, 0, start) for c in "。；;\n") + 1
+    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
+    return text[lo:(min(ends) + 1 if ends else len(text))].strip()
+
+
 def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
     text = normalise(text)
     for m in _CLAUSE.finditer(text):
@@ -142,7 +176,7 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
                 continue
             for topic, zero in _ZERO:
                 if any(z.search(clause) for z in zero) and not _about_other_year(clause, topic, year):
-                    yield Quote(topic, 0, clause.strip(), m.start())
+                    yield Quote(topic, 0, clause.strip(), m.start(), _sentence(text, m.start()))
             continue
         lo = 0
         for n in numbers:
@@ -158,4 +192,4 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
                     best = (end, topic)
             if best is None or _about_other_year(clause, best[1], year):
                 continue
-            yield Quote(best[1], value, clause.strip(), m.start())
+            yield Quote(best[1], value, clause.strip(), m.start(), _sentence(text, m.start()))

@@ -24,6 +24,8 @@ TITLE_SUFFIX = "政府信息公开工作年度报告"
 EMPTY_SECTION = "（本部分未填写。）"
 #: the date line of the signature block when no date is filled in (to be completed by hand)
 DATE_BLANK = "　　年　　月　　日"
+#: what every page of a report exported despite error-level findings says (``--force``)
+UNCHECKED_MARK = spec.UNCHECKED_MARK
 
 
 # ---- text hygiene ---------------------------------------------------------------------------------------------
@@ -166,10 +168,27 @@ Block = Heading | Para | TableBlock | Signature
 
 
 @dataclass(frozen=True)
+class Unchecked:
+    """The marking of a report exported although the check found errors: ``mark`` on every page (Word header,
+    printed page's margin, first line of the text), ``note`` in the title area."""
+
+    mark: str
+    note: str
+
+
+def unchecked(errors: int) -> Unchecked:
+    """The marking of a report whose workbook has ``errors`` error-level findings."""
+    return Unchecked(UNCHECKED_MARK, f"{UNCHECKED_MARK}：工作簿校验发现 {errors} 个错误，本稿仅供核对，不得发布。"
+                                     + spec.UNCHECKED_NOTE_END)
+
+
+@dataclass(frozen=True)
 class Document:
     title: Title
     blocks: tuple[Block, ...]
     file_stem: str
+    #: set when the report did not pass the check (exported anyway, as a draft)
+    unchecked: Unchecked | None = None
 
     def iter(self, kind: type[Block]) -> Iterator[Block]:
         return (b for b in self.blocks if isinstance(b, kind))
@@ -234,9 +253,10 @@ def _narrative_blocks(data: ReportData, section: str, use_drafts: bool,
     return out or [Para(EMPTY_SECTION, "empty")]
 
 
-def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = "") -> Document:
+def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = "", errors: int = 0) -> Document:
     """The document of one report. Never fails on missing or odd values: a missing agency or date leaves its
-    place blank, an empty section says so, text is cleaned for XML."""
+    place blank, an empty section says so, text is cleaned for XML. ``errors``: the number of error-level
+    findings of the workbook; when not 0 the document is marked :data:`UNCHECKED_MARK` on every page."""
     agency = clean(data.agency).replace("\n", " ").strip()
     numbers = derive.effective_values(data)
     texts = table_texts(data)
@@ -256,7 +276,8 @@ def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = ""
         blocks.append(grid(table, texts))
     blocks.append(Signature(agency, date_text(data)))
     title = Title(agency, title_rest(data.year))
-    return Document(title, tuple(blocks), file_stem(agency, data.year, fallback_stem))
+    return Document(title, tuple(blocks), file_stem(agency, data.year, fallback_stem),
+                    unchecked(errors) if errors else None)
 
 
 # ---- file names -----------------------------------------------------------------------------------------------
@@ -298,7 +319,8 @@ def table_text_lines(block: TableBlock) -> list[str]:
 
 def to_text(doc: Document) -> str:
     """The report as plain text in the shape of shared/examples/ (Word's own text export)."""
-    lines: list[str] = [*([doc.title.agency] if doc.title.agency else []), doc.title.rest, ""]
+    lines: list[str] = [doc.unchecked.note, ""] if doc.unchecked else []
+    lines += [*([doc.title.agency] if doc.title.agency else []), doc.title.rest, ""]
     for b in doc.blocks:
         if isinstance(b, Heading | Para):
             lines.append(b.text)

@@ -8,12 +8,14 @@ objects, evaluated here and compiled to Excel formulas by :mod:`xl_addin.live`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from . import catalogue, derive, fingerprint, narrative, quotes, spec, structure
+from . import catalogue, derive, expr, fingerprint, live, narrative, quotes, spec, structure
 from .catalogue import CATALOGUE, YUAN_THRESHOLD, Instance, instances
 from .model import CellValue, Finding, ReportData, Structure
 
@@ -61,10 +63,15 @@ def check(rule_id: str) -> Callable[[Check], Check]:
     return deco
 
 
+#: how much of a cell's content a message quotes
+SHOW_CHARS = 40
+
+
 def _show(v: CellValue) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return "" if v is None else str(v)
+    text = "" if v is None else str(v)
+    return text if len(text) <= SHOW_CHARS else f"{text[:SHOW_CHARS]}……（共 {len(text)} 字）"
 
 
 def _count_hint(v: CellValue, is_formula: bool) -> str:
@@ -145,6 +152,25 @@ def _v3(ctx: Context) -> Iterator[Finding]:
                           cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
 
 
+#: the largest count that is plausible in tables 三 and 四 for a body of each level (applications and cases a
+#: year); table 二 (licences, penalties) runs a hundred times larger (宿迁市: 1,808,595 行政许可)
+PLAUSIBLE = {"乡级": 10_000, "县级": 100_000, "市级": 1_000_000, "省级": 10_000_000}
+T2_FACTOR = 100
+
+
+@check("V5")
+def _v5(ctx: Context) -> Iterator[Finding]:
+    level = ctx.data.text("meta.level")
+    base = PLAUSIBLE.get(level, max(PLAUSIBLE.values()))
+    for key in _count_inputs():
+        n = ctx.values.get(key)
+        bound = base * (T2_FACTOR if key.startswith("t2.") else 1)
+        if n is not None and n > bound:
+            cell = spec.DATA_CELLS[key]
+            yield ctx.finding("V5", key, row=cell.row_label, col=cell.col_label, value=_show(n),
+                              level=level or "省级", bound=f"{bound:,}")
+
+
 @check("V4")
 def _v4(ctx: Context) -> Iterator[Finding]:
     level = ctx.data.text("meta.level")
@@ -199,18 +225,27 @@ def _where(keys: tuple[str, ...]) -> str:
 
 @check("T1")
 def _t1(ctx: Context) -> Iterator[Finding]:
+    recomputed: dict[str, int | float | None] | None = None
     for key in T1_FIELDS:
         if key in ctx.data.missing:
             continue
         for q in quotes.quotes(ctx.data.text(key), ctx.data.year):
-            parts = [ctx.values.get(k) for k in q.topic.keys]
-            if any(p is None for p in parts):
+            # any reading that matches is right, of the totals as printed or as the rows add up
+            if recomputed is None:
+                recomputed = {**ctx.values, **derive.compute_totals({k: ctx.values.get(k) for k in spec.INPUT_KEYS})}
+            sums = [_sum_of(vals, keys) for vals in (ctx.values, recomputed) for keys in q.topic.readings]
+            if sums[0] is None or q.value in sums:
                 continue
-            actual = sum(p for p in parts if p is not None)
-            if q.value != actual:
-                yield ctx.finding("T1", key, check=f"T1:{key}:{q.topic.id}", field=spec.FIELDS_BY_KEY[key].label,
-                                  quote=q.text, topic=q.topic.label, said=q.value, actual=actual,
-                                  where=_where(q.topic.keys))
+            actual = sums[len(q.topic.readings)]  # the rows' sum: a blank printed total is no 0
+            yield ctx.finding("T1", key, check=f"T1:{key}:{q.topic.id}", field=spec.FIELDS_BY_KEY[key].label,
+                              quote=q.sentence or q.text, topic=q.topic.label, said=q.value,
+                              actual=sums[0] if actual is None else actual,
+                              where=_where(q.topic.keys))
+
+
+def _sum_of(values: Mapping[str, int | float | None], keys: tuple[str, ...]) -> int | float | None:
+    parts = [values.get(k) for k in keys]
+    return None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
 
 
 @check("T2")
@@ -256,7 +291,9 @@ _NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[�
 
 
 @check("T9")
-def _t7(ctx: Context) -> Iterator[Finding]:
+def _t9(ctx: Context) -> Iterator[Finding]:
+    if ctx.data.props.get(PROPS_KEY):  # a published report keeps its own headings; only the template's cells count
+        return
     for f in spec.NARRATIVE_FIELDS:
         if f.key in ctx.data.missing:
             continue
@@ -276,6 +313,43 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     yield from _s2_merges(ctx, st)
     yield from _s2_locks(ctx, st)
     yield from _s2_protection(ctx, st)
+    for sheet, refs in st.outside.items():
+        yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
+    yield from _s2_hidden(ctx, st)
+    yield from _s2_live(ctx, st)
+    if st.unnamed:
+        names = sorted(spec.defined_name(k) for k in st.unnamed)
+        yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
+
+
+def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """The formulas that show the checks' results (status lines, 校验汇总), compared with what the catalogue
+    compiles -- only for a workbook of this build (another build's formulas differ; S2.fingerprint says so)."""
+    if st.fingerprint != fingerprint.fingerprint() or not st.live:
+        return
+    expected = _live_formulas()
+    changed = [f"{sheet}!{a1}" for (sheet, a1), found in st.live.items()
+               if expr.normalise_formula(found) != expected[(sheet, a1)]]
+    if changed:
+        yield ctx.finding("S2.live", sheet=changed[0].split("!")[0], cell=changed[0].split("!")[1],
+                          detail=_few("", changed).strip())
+
+
+@cache
+def _live_formulas() -> dict[tuple[str, str], str]:
+    return {at: expr.normalise_formula(f) for at, f in live.formula_cells().items()}
+
+
+def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """The hidden sheet: there, and still naming this template and format (it carries last year's figures)."""
+    if spec.HIDDEN_SHEET not in st.sheets:
+        yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="缺失")
+        return
+    props = ctx.data.props
+    wrong = [f"{key} 应为“{want}”，现为“{props.get(key, '')}”" for key, want in
+             (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
+    if wrong:
+        yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="被改动（" + "；".join(wrong) + "）")
 
 
 def _s2_totals(ctx: Context) -> Iterator[Finding]:
@@ -406,3 +480,259 @@ def validate(data: ReportData, rules: Iterable[str] | None = None, *, context: C
     for rule_id in rules or catalogue.rule_ids():
         out.extend(CHECKS[rule_id](ctx))
     return out
+
+
+# ---- published reports ------------------------------------------------------------------------------------------
+# Rules that matter for published reports (read by :mod:`xl_addin.importers`): S1 sections, S3 old or hybrid
+# format, X3 year-on-year 雷同, T7 the year the text gives itself, T8 an internal contradiction, A7 a number
+# perhaps split in extraction; and the import's own findings of existing rules (S2.drift, V2.unit, V3 blank
+# printed totals). The importer leaves what it found in ``ReportData.props["import"]`` (JSON: headings, format
+# markers, notes); a workbook has no such entry, so S1, S3, T7's opening part and A7 are silent on workbooks.
+
+PROPS_KEY = "import"  # = importers.parse.PROPS_KEY
+
+
+def import_info(ctx: Context) -> dict[str, Any] | None:
+    raw = ctx.data.props.get(PROPS_KEY)
+    if not raw:
+        return None
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        return None
+    return info if isinstance(info, dict) else None
+
+
+_TITLES = {s.number: s.title for s in spec.SECTIONS}
+_ORDER = "一二三四五六"
+
+
+@check("S1")
+def _s1(ctx: Context) -> Iterator[Finding]:
+    info = import_info(ctx)
+    if info is None:
+        return
+    headings = [tuple(h) for h in info.get("headings", [])]
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for h in headings:
+        found.setdefault(h[0], []).append(h)
+    for number in _ORDER:
+        title = _TITLES[number]
+        if number not in found:
+            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{number}:missing", number=number, title=title,
+                              problem="缺失", hint="六个部分缺一不可，请补上这一部分。")
+        elif len(found[number]) > 1:
+            where = "、".join(f"“{h[2]}”" for h in found[number])
+            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{number}:twice", number=number, title=title,
+                              problem=f"出现了 {len(found[number])} 次（{where}）", hint="请删去重复的部分。")
+    seq = [h[0] for h in headings if found[h[0]][0] == h]
+    for a, b in itertools.pairwise(seq):
+        if _ORDER.index(b) < _ORDER.index(a):
+            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{b}:order", number=b, title=_TITLES[b],
+                              problem=f"排在第{a}部分之后", hint="请按官方顺序排列六个部分。")
+    for number, hs in found.items():
+        section, written, text = hs[0][0], hs[0][1], hs[0][2]
+        title = _TITLES[section]
+        if written != section:  # another number, or none
+            yield ctx.finding("S1.numbered", sheet="正文", cell="",
+                              check=f"S1:{number}:numbered", number=number, title=title, text=text)
+        elif _squash(text).split("、", 1)[-1] != _squash(title):
+            yield ctx.finding("S1.variant", sheet="正文", cell="",
+                              check=f"S1:{number}:variant", number=number, title=title, text=text)
+
+
+def _squash(s: str) -> str:
+    return re.sub(r"\s+", "", s).replace("(", "（").replace(")", "）").replace(",", "、")
+
+
+@check("S3")
+def _s3(ctx: Context) -> Iterator[Finding]:
+    info = import_info(ctx)
+    if info is None or info.get("format") in (None, "2021"):
+        return
+    markers = "、".join(f"“{m}”" if "表三" not in m else m for m in info.get("markers", []))
+    hybrid = info["format"] != "2019"
+    yield ctx.finding("S3.hybrid" if hybrid else "S3", sheet="表三" if hybrid else "表二", cell="", markers=markers)
+
+
+# ---- X3 -----------------------------------------------------------------------------------------------------
+
+#: a section shorter than this (characters, spaces dropped) is not compared: short mandatory sentences repeat
+X3_MIN_LENGTH = 60
+X3_THRESHOLD = 0.9
+
+
+def _shingles(s: str, n: int = 4) -> set[str]:
+    s = re.sub(r"\s+", "", s)
+    return {s[i:i + n] for i in range(max(len(s) - n + 1, 0))}
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of 4-character pieces the two texts have in common (Dice), 0..1."""
+    sa, sb = _shingles(a), _shingles(b)
+    if not sa or not sb:
+        return 0.0
+    return 2 * len(sa & sb) / (len(sa) + len(sb))
+
+
+@check("X3")
+def _x3(ctx: Context) -> Iterator[Finding]:
+    for number in ("一", "五", "六"):
+        last = ctx.data.prior.get(narrative.prior_text_key(number))
+        if not isinstance(last, str):
+            continue
+        this = narrative.section_text(ctx.data, number)
+        length = len(re.sub(r"\s+", "", this))
+        if length < X3_MIN_LENGTH or len(re.sub(r"\s+", "", last)) < X3_MIN_LENGTH:
+            continue
+        sim = similarity(this, last)
+        if sim >= X3_THRESHOLD:
+            key = spec.narrative_fields(number)[0].key
+            yield ctx.finding("X3", key, check=f"X3:{number}", number=number, title=_TITLES[number],
+                              percent=round(sim * 100), length=length)
+
+
+# ---- T7, T8 ---------------------------------------------------------------------------------------------------
+
+_PERIOD = re.compile(r"(20\d\d)\s*年\s*1\s*月\s*1\s*日\s*(?:至|到|起至|—|-|－)\s*(?:(20\d\d)\s*年\s*)?12\s*月\s*31\s*日")
+_OPENING = re.compile(r"^\s*(?:[（(][一二三四五][）)][^。]{0,20}?[。．]?)?\s*(20\d\d)\s*年(?:度|以来)?\s*[，,]")
+_THIS_YEAR = re.compile(r"(?:本年度|今年|本年)[（(]\s*(20\d\d)\s*年?\s*[)）]")
+
+
+@check("T7")
+def _t7(ctx: Context) -> Iterator[Finding]:
+    year = ctx.data.year
+    if year is None:
+        return
+    intro = str((import_info(ctx) or {}).get("intro") or "")
+    parts: list[tuple[str | None, str, str]] = [(None, "报告开头", intro)] if intro else []
+    parts += [(f.key, f"第一部分“{f.label}”", ctx.data.text(f.key)) for f in spec.narrative_fields("一")]
+    for key, where, text in parts:
+        if not text:
+            continue
+        hits: list[tuple[int, str]] = []
+        for m in _PERIOD.finditer(text):
+            hits += [(int(y), m.group(0)) for y in m.groups() if y]
+        for para in text.split("\n"):
+            m2 = _OPENING.match(para)
+            if m2:
+                hits.append((int(m2.group(1)), para[: m2.end()]))
+        hits += [(int(m.group(1)), m.group(0)) for m in _THIS_YEAR.finditer(text)]
+        for said, quote in hits:
+            if said != year:
+                yield ctx.finding("T7", key, sheet=None if key else spec.NARRATIVE_SHEET, cell=None if key else "",
+                                  check=f"T7:{key or 'intro'}", where=where, said=said, quote=quote.strip(), year=year)
+                break
+
+
+_ALL_DONE = re.compile(r"(?:所有|全部|均已|均|已全部|全部均)[^，。；]{0,8}(?:申请)?[^，。；]{0,4}(?:办结|办理完毕|答复完毕)"
+                       r"|无结转(?:至|到)?下一?年度?")
+
+
+@check("T8")
+def _t8(ctx: Context) -> Iterator[Finding]:
+    carried = ctx.values.get("t3.carried_out.total")
+    if not carried:
+        return
+    for f in spec.NARRATIVE_FIELDS:
+        if f.key == "s5.last_year_fixes":
+            continue
+        text = ctx.data.text(f.key)
+        for m in _ALL_DONE.finditer(text):
+            lo = max(text.rfind(c, 0, m.start()) for c in "。；\n") + 1
+            hi = min([i for i in (text.find(c, m.end()) for c in "。；\n") if i >= 0] or [len(text)])
+            sentence = text[lo:hi + 1].strip()
+            if re.search(r"上年|去年|20\d\d年", sentence) and str(ctx.data.year or "") not in sentence:
+                continue
+            if "依申请" not in sentence and "申请" not in sentence and "结转" not in sentence:
+                continue
+            yield ctx.finding("T8", f.key, check=f"T8:{f.key}", field=f.label, quote=sentence, carried=carried)
+            return
+
+
+# ---- the import's own findings ----------------------------------------------------------------------------------
+
+@check("A7")
+def _a7(ctx: Context) -> Iterator[Finding]:
+    info = import_info(ctx)
+    for n in (info or {}).get("notes", []):
+        if n.get("kind") == "split":
+            key = n.get("key") or None
+            yield ctx.finding("A7", key if key in spec.DATA_CELLS else None, check=f"A7:{key}",
+                              message=n["message"] + _at(n))
+
+
+def _at(n: dict[str, Any]) -> str:
+    return f"（原文位置：{n['where']}）" if n.get("where") else ""
+
+
+def _wrap(rule_id: str, extra: Any) -> None:
+    """Add the published-report part of an existing rule's check (the rule stays one catalogue entry)."""
+    base = CHECKS[rule_id]
+
+    def run(ctx: Context) -> Iterator[Finding]:
+        yield from extra(ctx, base(ctx))
+
+    run.__name__ = f"_{rule_id.lower()}_with_published"
+    CHECKS[rule_id] = run
+
+
+@cache
+def _derived() -> frozenset[str]:
+    return frozenset(spec.DERIVED_KEYS)
+
+
+def _s2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
+    info = import_info(ctx)
+    if info is None:
+        yield from found
+        return
+    derived = _derived()
+    # a published report prints its totals as numbers: that is no overwritten formula (A1/A2/A4 check them)
+    yield from (f for f in found if f.key not in derived)
+    for n in info.get("notes", []):
+        if n.get("kind") == "label" and n.get("detail"):
+            key = n.get("key") or None
+            yield ctx.finding("S2.drift", key if key in spec.DATA_CELLS else None,
+                              check=f"S2:label:{key}", expected=n["detail"].get("expected", ""),
+                              actual=n["detail"].get("actual", ""))
+
+
+def _v2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
+    yield from found
+    info = import_info(ctx)
+    for n in (info or {}).get("notes", []):
+        if n.get("kind") == "unit" and not n.get("key"):
+            value = n.get("detail", {}).get("value", "")
+            row = n.get("detail", {}).get("row", "")
+            yield ctx.finding("V2.unit", "t2.fees.amount", check="V2:import:unit",
+                              value=f"表二“{row}”写作“{value}”")
+
+
+def _v3_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
+    info = import_info(ctx)
+    if info is None:
+        yield from found
+        return
+    absent = set(info.get("absent", []))
+    # cells the report's own (older) layout does not have are not blank: S3 names the layout
+    yield from (f for f in found if f.key not in absent)
+    # a published table prints its totals too: a blank 总计 is a blank cell as well (a workbook's are formulas)
+    rows: dict[tuple[str, int], list[str]] = {}
+    for key in spec.DERIVED_KEYS:
+        if key in ctx.data.missing or key in absent or ctx.data.values.get(key) is not None:
+            continue
+        where = ctx.data.location(key)
+        rows.setdefault((where.sheet, where.row), []).append(key)
+    for keys in rows.values():
+        cells = [ctx.data.location(k).a1 for k in keys]
+        first = spec.DATA_CELLS[keys[0]]
+        rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
+        listed = "、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}"
+        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=f"V3:{keys[0]}",
+                          row=first.row_label or first.col_label, n=len(cells), cells=listed)
+
+
+_wrap("S2", _s2_published)
+_wrap("V3", _v3_published)
+_wrap("V2", _v2_published)

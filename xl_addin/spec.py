@@ -17,6 +17,10 @@ from functools import cached_property, lru_cache
 
 FORMAT_VERSION = "2021"
 FORMAT_BASIS = "国办公开办函〔2021〕30号"
+#: what every page of a report exported without passing the checks says (report_doc writes it, the importer
+#: skips it when such a draft is read back)
+UNCHECKED_MARK = "未通过校验（草稿）"
+UNCHECKED_NOTE_END = "请改正后重新导出。"
 #: the report years the template accepts (the 2021 format applies from the 2021 report on)
 YEAR_MIN, YEAR_MAX = 2021, 2100
 TEMPLATE_ID = "xl_addin.gov-info-annual-report"

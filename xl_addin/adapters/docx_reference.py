@@ -8,7 +8,13 @@ two-character first-line indent and fixed 28.95 pt lines (a line grid; character
 Latin in Times New Roman; tables 五号 (10.5 pt) 仿宋_GB2312, header bold; page numbers "— 1 —" in 4号 宋体 in the
 footers, odd pages right and even pages left (``w:evenAndOddHeaders``), one character in from the edge.
 
-The official fonts exist on Chinese Windows / WPS installations; elsewhere Word and LibreOffice substitute.
+The official fonts exist on Chinese government PCs (they come with WPS and the 公文 font packs); a stock Windows
+PC has only 仿宋, 楷体, 宋体 and 黑体. The font table therefore names each official font with its usual fallback
+(``w:altName``: 仿宋_GB2312 → 仿宋, 楷体_GB2312 → 楷体, 方正小标宋简体 → 宋体) and its GB2312 character set and
+PANOSE class, so Word substitutes the look-alike instead of a Western font.
+
+The package carries no preview thumbnail and a neutral ``docProps/app.xml`` (Application xl_addin), not the
+blank page and "Microsoft Macintosh Word" of python-docx's default template.
 
 Regenerate after changing this file (a test compares the checked-in copy with a fresh build)::
 
@@ -21,6 +27,8 @@ import datetime as dt
 import io
 import math
 import os
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +47,18 @@ BODY_FONT = "仿宋_GB2312"
 H1_FONT = "黑体"
 H2_FONT = "楷体_GB2312"
 PAGE_NUMBER_FONT = "宋体"
+
+#: the font table: name -> (fallback on a PC without it, PANOSE-1, charset, family); charset 86 is GB2312
+FONT_TABLE: dict[str, tuple[str, str, str, str]] = {
+    LATIN: ("", "02020603050405020304", "00", "roman"),
+    "宋体": ("SimSun", "02010600030101010101", "86", "auto"),
+    "黑体": ("SimHei", "02010609060101010101", "86", "modern"),
+    "仿宋": ("FangSong", "02010609060101010101", "86", "modern"),
+    "楷体": ("KaiTi", "02010609060101010101", "86", "modern"),
+    BODY_FONT: ("仿宋", "02010609030101010101", "86", "modern"),
+    H2_FONT: ("楷体", "02010609030101010101", "86", "modern"),
+    TITLE_FONT: ("宋体", "02000000000000000000", "86", "auto"),
+}
 
 # sizes in half-points
 TITLE_SIZE, BODY_SIZE, TABLE_SIZE, PAGE_NUMBER_SIZE = 44, 32, 21, 28
@@ -71,6 +91,12 @@ CHAR_SPACE = math.floor((TEXT_WIDTH / 20 / CHARS - BODY_SIZE / 2) * 4096)
 GRID_TYPE = "lines"
 CONDENSE = -math.ceil((BODY_SIZE / 2 - TEXT_WIDTH / 20 / CHARS) * 20)
 INDENT_2_CHARS = BODY_SIZE * 10 * 2  # twips: 2 × 16 pt
+#: the width of one body character as laid out (16 pt condensed by CONDENSE), in twips
+CHAR_TWIPS = BODY_SIZE * 10 + CONDENSE
+#: GB/T 9704: the date of the signature block ends four characters in from the right margin (右空四字)
+SIGNATURE_RIGHT = 4 * CHAR_TWIPS
+#: the colour of the 未通过校验（草稿） marking
+DRAFT_COLOUR = "C00000"
 
 
 def _fonts(east: str, latin: str = LATIN) -> str:
@@ -133,8 +159,14 @@ def styles_xml() -> str:
         + _pstyle("TableLabel", "Table Label", '<w:jc w:val="left"/>', "", based_on="TableText")
         + _pstyle("TableHeader", "Table Header", "", '<w:b/><w:bCs/>', based_on="TableText")
         + _pstyle("Signature", "Signature",
-                  f'<w:ind w:rightChars="400" w:right="{INDENT_2_CHARS * 2}" w:firstLineChars="0" w:firstLine="0"/>'
-                  '<w:jc w:val="right"/>', "", based_on="Normal")
+                  '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>'
+                  '<w:ind w:rightChars="0" w:right="0" w:firstLineChars="0" w:firstLine="0"/>'
+                  '<w:jc w:val="center"/>', "", based_on="Normal")
+        + _pstyle("DraftMark", "Draft Mark",
+                  f'<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE_PITCH}" w:lineRule="exact"/>'
+                  f'{_NO_INDENT}<w:jc w:val="center"/>',
+                  f'{_fonts(H1_FONT)}<w:b/><w:bCs/><w:color w:val="{DRAFT_COLOUR}"/>{_size(BODY_SIZE)}',
+                  based_on="Normal", next_="Normal")
         + _pstyle("Footer", "footer", f'{_TABLE_SPACING}{_NO_INDENT}',
                   f"{_fonts(PAGE_NUMBER_FONT, PAGE_NUMBER_FONT)}{_size(PAGE_NUMBER_SIZE)}", qformat=False)
         + _pstyle("Header", "header", f'{_TABLE_SPACING}{_NO_INDENT}<w:jc w:val="center"/>',
@@ -218,10 +250,53 @@ def build_reference() -> DocxDocument:
     return doc
 
 
+def font_table_xml() -> str:
+    fonts = []
+    for name, (alt, panose, charset, family) in FONT_TABLE.items():
+        fonts.append(f'<w:font w:name="{name}">' + (f'<w:altName w:val="{alt}"/>' if alt else "")
+                     + f'<w:panose1 w:val="{panose}"/><w:charset w:val="{charset}"/><w:family w:val="{family}"/>'
+                     '<w:pitch w:val="variable"/></w:font>')
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<w:fonts {nsdecls("w")}>{"".join(fonts)}</w:fonts>')
+
+
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"'
+           ' xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+           "<Application>xl_addin</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+           "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>"
+           "</Properties>")
+
+THUMBNAIL = "docProps/thumbnail.jpeg"
+
+
+def _finish_package(raw: bytes) -> bytes:
+    """The saved package with our font table and app.xml, and without the thumbnail (python-docx keeps the
+    parts of its default template as they are)."""
+    src = zipfile.ZipFile(io.BytesIO(raw))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            name = info.filename
+            if name == THUMBNAIL:
+                continue
+            data = src.read(name)
+            if name == "word/fontTable.xml":
+                data = font_table_xml().encode("utf-8")
+            elif name == "docProps/app.xml":
+                data = APP_XML.encode("utf-8")
+            elif name == "_rels/.rels":
+                data = re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail\.jpeg"/>', b"", data)
+            elif name == "[Content_Types].xml":
+                data = data.replace(b'<Default Extension="jpeg" ContentType="image/jpeg"/>', b"")
+            dst.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
 def reference_bytes() -> bytes:
     buf = io.BytesIO()
     build_reference().save(buf)
-    return buf.getvalue()
+    return _finish_package(buf.getvalue())
 
 
 def write_reference(path: str | os.PathLike[str] = REFERENCE) -> Path:

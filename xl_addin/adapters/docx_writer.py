@@ -4,6 +4,15 @@
 Paragraphs are added through python-docx with the reference's styles; each table is written as one ``w:tbl``
 element built from the document model's grid (``w:gridSpan`` across, ``w:vMerge`` down, header rows repeated
 on a new page), which is both exact and fast.
+
+Tables 三 and 四 are kept on one page (every row "keep with next", rows never split), so a vertically merged
+group label such as 三、本年度办理结果 or （六）其他处理 is never parted from its rows; table 二 may break between its
+第二十条 items, each item's head rows kept with its first row. Table 三 has its own column
+widths for the page (:data:`WORD_WIDTHS_MM`): a wide label column, so that each label takes at most three lines
+and the table with all its labels fits one portrait A4 page at 五号.
+
+A report exported although the check found errors (``Document.unchecked``) says so in the title area and in the
+header of every page.
 """
 
 from __future__ import annotations
@@ -18,13 +27,11 @@ from xml.sax.saxutils import escape
 import docx
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
-from docx.shared import Pt
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Twips
 
 from .. import report_doc as rd
-from .docx_reference import BODY_SIZE, TEXT_WIDTH
-
-BODY_PT = BODY_SIZE / 2
+from .docx_reference import BODY_SIZE, CONDENSE, LINE_PITCH, SIGNATURE_RIGHT, TEXT_WIDTH, twips
 
 REFERENCE = "reference.docx"
 
@@ -34,9 +41,22 @@ def reference_bytes() -> bytes:
     return resources.files("xl_addin.templates").joinpath(REFERENCE).read_bytes()
 
 
+#: column widths in millimetres of the Word tables that differ from the spec's proportions (156 mm in all).
+#: Table 三: the three label columns 10 + 17 + 55.5 mm hold every label in at most three lines of 五号; 自然人
+#: needs 13.5 mm to stay on one line, the other data columns 10 mm (商业/企业, 社会/公益/组织 as in the official
+#: Word copies).
+WORD_WIDTHS_MM: dict[str, tuple[float, ...]] = {
+    "t3": (10, 17, 55.5, 13.5, 10, 10, 10, 10, 10, 10),
+}
+
+
 def _widths(block: rd.TableBlock) -> list[int]:
-    total = sum(block.widths)
-    w = [int(TEXT_WIDTH * x / total) for x in block.widths]
+    mm = WORD_WIDTHS_MM.get(block.table_id)
+    if mm is not None and len(mm) == block.n_cols:
+        w = [twips(x) for x in mm]
+    else:
+        total = sum(block.widths)
+        w = [int(TEXT_WIDTH * x / total) for x in block.widths]
     w[-1] += TEXT_WIDTH - sum(w)
     return w
 
@@ -53,9 +73,11 @@ def table_xml(block: rd.TableBlock) -> str:
     rows = []
     for r, slots in enumerate(block.rows(), start=1):
         header = r <= block.header_rows
-        # a row of header labels only (a 第二十条 item, the column heads) stays on the page of the row after it
+        # a table with column heads (三, 四) is kept whole: every row stays on the page of the row after it, so no
+        # row is parted from its group label (a vertically merged cell shows its text on its first page only);
+        # table 二 is a stack of small tables, each 第二十条 item's head rows kept with the row after them
         heads_only = all(s.cell.header for s in slots if not s.continued)
-        keep = "<w:keepNext/>" if heads_only and r < block.n_rows else ""
+        keep = "<w:keepNext/>" if r < block.n_rows and (block.header_rows > 0 or heads_only) else ""
         cells = []
         for s in slots:
             c = s.cell
@@ -88,30 +110,57 @@ def _add_lines(doc: DocxDocument, style: str, lines: Sequence[str]) -> None:
         run.add_text(line)
 
 
-def _width(text: str) -> float:
-    """Width in characters of the body font: Latin and digits are half a character."""
-    return sum(0.5 if ord(ch) < 0x2000 else 1 for ch in text)
+def text_twips(text: str) -> int:
+    """The laid-out width of ``text`` in the body font (16 pt, condensed by CONDENSE a character): Chinese and
+    full-width characters are one em, digits and Latin (Times New Roman) half an em."""
+    return sum((BODY_SIZE * 5 if ord(ch) < 0x2000 else BODY_SIZE * 10) + CONDENSE for ch in text)
 
 
-#: GB/T 9704: the date ends four characters from the right margin; the agency is centred over it
-DATE_INDENT_CHARS = 4
+def signature_indents(b: rd.Signature) -> tuple[int, int]:
+    """The left indent (twips) of the agency and date lines, both centred with no right indent.
+
+    GB/T 9704: the date ends four characters in from the right margin (右空四字) and the agency is centred over
+    the date. Both lines are centred in the same box, so the agency sits centred over the date whatever the
+    fonts are; the box's axis is placed so that the date, as wide as :func:`text_twips` says, ends four
+    characters in. (The Signature style turns off the extra space Word puts between Chinese and digits, so in
+    Word the width is exact; LibreOffice ignores that setting and the date grows by a fraction of a character
+    on both sides.) An agency name too long to be centred there ends at the right margin."""
+    axis_from_right = SIGNATURE_RIGHT + text_twips(b.date) // 2
+    left = TEXT_WIDTH - 2 * axis_from_right
+    agency_left = left if text_twips(b.agency) <= 2 * axis_from_right else max(0, TEXT_WIDTH - text_twips(b.agency))
+    return agency_left, left
 
 
 def _signature(doc: DocxDocument, b: rd.Signature) -> None:
     doc.add_paragraph()  # one blank line before the signature block
-    date_w = _width(b.date)
-    for text in (b.agency, b.date):
+    indents = signature_indents(b)
+    for text, left in zip((b.agency, b.date), indents, strict=True):
         if not text:
             continue
         p = doc.add_paragraph(text, style="Signature")
-        chars = DATE_INDENT_CHARS if text == b.date else max(0.0, DATE_INDENT_CHARS + (date_w - _width(text)) / 2)
-        p.paragraph_format.right_indent = Pt(BODY_PT * chars)
+        p.paragraph_format.left_indent = Twips(left)
+        ind = p._p.get_or_add_pPr().find(qn("w:ind"))
+        ind.set(qn("w:leftChars"), "0")  # Word prefers a character count over twips
+
+
+def _mark_every_page(doc: DocxDocument, mark: str) -> None:
+    """The marking in the header of every page (odd and even headers; the first page uses the odd one)."""
+    s = doc.sections[0]
+    for header in (s.header, s.even_page_header):
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0] if header.paragraphs else header.add_paragraph()
+        p.style = doc.styles["Draft Mark"]
+        p.text = mark
 
 
 def render(document: rd.Document) -> DocxDocument:
     doc = docx.Document(io.BytesIO(reference_bytes()))
     body = doc.element.body
     t = document.title
+    if document.unchecked is not None:
+        _mark_every_page(doc, document.unchecked.mark)
+        note = doc.add_paragraph(document.unchecked.note, style="Draft Mark")
+        note.paragraph_format.space_after = Twips(LINE_PITCH)  # a blank line between the note and the title
     _add_lines(doc, "Title", [x for x in (t.agency, t.rest) if x])
     for b in document.blocks:
         if isinstance(b, rd.Heading):

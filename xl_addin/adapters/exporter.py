@@ -1,5 +1,9 @@
 """Writes the finished report: one document model (:mod:`xl_addin.report_doc`), rendered to Word, HTML and
-plain text, each file written atomically next to the others. The source workbook is only ever read."""
+plain text, each file written atomically next to the others. The source workbook is only ever read.
+
+No unchecked report is published: a workbook with error-level findings is refused (:class:`ExportRefused`)
+unless the caller forces the export, and then every page of every file says
+:data:`~xl_addin.report_doc.UNCHECKED_MARK`."""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .. import report_doc
-from ..model import ReportData
+from .. import report_doc, rules
+from ..model import Report, ReportData
 from . import html_writer
 from .fileio import atomic_write_bytes
 
@@ -18,6 +22,16 @@ FORMAT_NAMES = {"docx": "Word", "html": "网页", "txt": "纯文本"}
 
 class ExportError(ValueError):
     """The export cannot be done as asked; the message is Chinese."""
+
+
+class ExportRefused(ExportError):
+    """The workbook has error-level findings (``report``) and the export was not forced: nothing was written."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.errors = report.counts["error"]
+        super().__init__(f"校验发现 {self.errors} 个错误，未导出报告：未通过校验的报告不能发布。请改正后重新导出；"
+                         f"确需导出核对稿时可强制导出，每页将标注“{report_doc.UNCHECKED_MARK}”。")
 
 
 def formats_of(formats: Iterable[str] | str) -> tuple[str, ...]:
@@ -51,16 +65,23 @@ def render(doc: report_doc.Document, fmt: str) -> bytes:
 
 
 def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = FORMATS, *,
-                  use_drafts: bool | None = None) -> list[Path]:
-    """``use_drafts`` None: as the workbook says (report_doc.wants_drafts)."""
+                  use_drafts: bool | None = None, force: bool = False, report: Report | None = None) -> list[Path]:
+    """``use_drafts`` None: as the workbook says (report_doc.wants_drafts). ``report``: the check of ``data``
+    when the caller has it (else it is checked here). A report with error-level findings raises
+    :class:`ExportRefused` unless ``force``; forced, it is exported marked as an unchecked draft."""
     fmts = formats_of(formats)
+    if report is None:
+        report = Report.of(data.source, rules.validate(data))
+    if not report.valid and not force:
+        raise ExportRefused(report)
     if use_drafts is None:
         use_drafts = report_doc.wants_drafts(data)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ExportError(f"输出位置“{out}”是一个文件，请指定一个文件夹。")
     source = Path(data.source).resolve() if data.source else None
-    doc = report_doc.build(data, use_drafts=use_drafts, fallback_stem=source.stem if source else "")
+    doc = report_doc.build(data, use_drafts=use_drafts, fallback_stem=source.stem if source else "",
+                           errors=report.counts["error"])
     targets = {fmt: out / f"{doc.file_stem}.{fmt}" for fmt in fmts}
     for target in targets.values():
         if source is not None and target.resolve() == source:

@@ -33,9 +33,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from .. import hidden, spec, structure
+from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive
+from .fileio import ReadError, open_archive, without_outside
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -441,9 +441,17 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
         raise ReadError(path, ODS)
     import python_calamine as pc
 
+    outside: dict[str, tuple[str, ...]] = {}
     try:
+        book = _book(zf, data)
+        cleaned = without_outside(zf, _read_parts(zf, book))
+        if cleaned is not None:  # cells far beyond the grid: read the workbook without them (S2 says what)
+            zf.close()
+            data, left_out = cleaned
+            zf = zipfile.ZipFile(io.BytesIO(data))
+            part_sheet = {part: name for name, part in book.sheet_parts}
+            outside = {part_sheet[part]: tuple(refs) for part, refs in left_out.items()}
         with zf:
-            book = _book(zf, data)
             scans = _scan_sheets(zf, data, book)
             unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
         grids = _grids(path, data, book)
@@ -451,15 +459,23 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
         raise
     except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
         raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
-    found = _Found(book, scans, unlocked_xfs, grids)
+    found = _Found(book, scans, unlocked_xfs, grids, outside)
     return assemble(str(path), book.dests, set(book.sheet_names), found.cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
                     found.structure if with_structure else None, plan=book.reads, cells=found.cells)
+
+
+def _read_parts(zf: zipfile.ZipFile, book: _Book) -> list[str]:
+    """The sheet parts a read opens: the sheets read (their scan) and the hidden sheet (calamine)."""
+    members = zf.NameToInfo
+    return [p for n, p in book.sheet_parts
+            if (n in book.owned or n in (spec.HIDDEN_SHEET, spec.SUMMARY_SHEET)) and p in members]
 
 
 def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[str, _Sheet]:
     """sheet name -> scan of its part, for each sheet read (:attr:`_Book.owned`) whose part is in the archive."""
     members = zf.NameToInfo
-    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts
+            if (n in book.owned or n == spec.SUMMARY_SHEET) and p in members}
 
 
 def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
@@ -479,14 +495,15 @@ class _Found:
     """What was read from one workbook, and the cells and structure :func:`assemble` asks of it: a cell's formula
     from the sheet scan, else its value from calamine's grid."""
 
-    __slots__ = ("book", "grids", "scans", "unlocked_xfs")
+    __slots__ = ("book", "grids", "outside", "scans", "unlocked_xfs")
 
     def __init__(self, book: _Book, scans: dict[str, _Sheet], unlocked_xfs: frozenset[int],
-                 grids: dict[str, list[list[Any]]]) -> None:
+                 grids: dict[str, list[list[Any]]], outside: dict[str, tuple[str, ...]]) -> None:
         self.book = book
         self.scans = scans
         self.unlocked_xfs = unlocked_xfs
         self.grids = grids
+        self.outside = outside
 
     def cell(self, sheet: str, a1: str) -> tuple[CellValue, str | None]:
         scan = self.scans.get(sheet)
@@ -552,7 +569,8 @@ class _Found:
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
         return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
-                         props.get("fingerprint"))
+                         props.get("fingerprint"), self.outside, _unnamed(self.book.dests),
+                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans})
 
 
 @functools.cache
@@ -562,6 +580,10 @@ def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
     for s, a in structure.expected().labels:
         out.setdefault(s, []).append(((s, a), *_rc(a)))
     return out
+
+
+def _unnamed(dests: dict[str, tuple[str, str]]) -> frozenset[str]:
+    return frozenset(k for k in spec.ALL_KEYS if k not in dests)
 
 
 def _rc(a1: str) -> tuple[int, int]:

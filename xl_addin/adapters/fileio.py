@@ -1,15 +1,19 @@
-"""File-level helpers shared by every adapter: telling what a file is, and writing atomically."""
+"""File-level helpers shared by every adapter: the guarded opener every read goes through (what a file is, and
+limits that keep a hostile file from choosing how much time and memory a read takes), and writing atomically."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+import re
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .. import spec
 from ..catalogue import file_error
 
 
@@ -28,33 +32,47 @@ class ReadError(Exception):
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+MB = 1 << 20
+#: a returned workbook is some 60 KB; these bound what any file may make a read cost
+MAX_FILE_BYTES = 64 * MB  # the file on disk
+MAX_MEMBERS = 4000  # parts in the zip archive
+MAX_PART_BYTES = 128 * MB  # one part, uncompressed (a sheet of the template is under 1 MB)
+MAX_TOTAL_BYTES = 512 * MB  # all parts, uncompressed
+MAX_RATIO, RATIO_FLOOR = 100, 8 * MB  # a part that large may not expand more than this (a zip bomb)
+#: reading or writing a whole workbook with openpyxl (fill, put, the reference reader) holds all of it in memory
+MAX_LOAD_BYTES = 48 * MB
+#: the template's sheets stay far inside this grid; a cell beyond it, or a merge larger than this, is tampering
+#: (S2) and must not reach python-calamine (which allocates every cell up to the last) or openpyxl
+GRID_ROWS, GRID_COLS, MAX_MERGE_CELLS = 5000, 64, 20000
+#: the namespace of a workbook saved as "Strict Open XML"
+STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 
-def sniff(path: str | os.PathLike[str], *, test_members: bool = True) -> str:
+
+def sniff(path: str | os.PathLike[str], *, test_members: bool = True, load: bool = False) -> str:
     """The kind of spreadsheet file: "xlsx" (any OOXML workbook) or "ods"; raises ReadError for anything else.
 
     ``test_members=False`` (bulk reading) skips decompressing every member to test its checksum: the parts a
     reader then reads are checked as they are read, only damage in a part no reader needs goes unnoticed."""
-    kind, zf = open_archive(path, test_members=test_members)
+    kind, zf = open_archive(path, test_members=test_members, load=load)
     zf.close()
     return kind
 
 
 def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
-                 data: bytes | None = None) -> tuple[str, zipfile.ZipFile]:
+                 data: bytes | None = None, load: bool = False) -> tuple[str, zipfile.ZipFile]:
     """:func:`sniff`, returning the open archive as well (the caller closes it), so a reader parses the zip
     directory once. ``data``: the file's bytes, already read (the archive is then read from memory)."""
     p = Path(path)
     if data is None:
-        if not p.exists():
-            raise ReadError(p, "not-found")
-        if p.is_dir():
-            raise ReadError(p, "directory")
+        check_regular(p)
         try:
             with p.open("rb") as fh:
                 head = fh.read(8)
         except OSError as exc:
             raise ReadError(p, "unopenable", detail=str(exc.strerror or exc)) from None
     else:
+        if len(data) > MAX_FILE_BYTES:
+            raise ReadError(p, "too-large", detail=f"{len(data) // MB} MB，上限 {MAX_FILE_BYTES // MB} MB")
         head = data[:8]
     if not head:
         raise ReadError(p, "empty")
@@ -74,6 +92,9 @@ def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
             return "ods", zf
         if "xl/workbook.xml" not in names:
             raise ReadError(p, "not-workbook")
+        check_archive(zf, p, load=load)
+        if STRICT_NS in zf.read("xl/workbook.xml")[:4096]:
+            raise ReadError(p, "strict-ooxml")
         bad = zf.testzip() if test_members else None
         if bad is not None:
             raise ReadError(p, "bad-member", detail=bad)
@@ -84,6 +105,119 @@ def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
         zf.close()
         raise
     return "xlsx", zf
+
+
+def check_regular(path: str | os.PathLike[str]) -> os.stat_result:
+    """The file's status, when it is a regular file no larger than MAX_FILE_BYTES; else ReadError -- before it is
+    opened, so a named pipe or a device never blocks the read."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise ReadError(p, "not-found") from None
+    except OSError as exc:
+        raise ReadError(p, "unopenable", detail=str(exc.strerror or exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ReadError(p, "directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise ReadError(p, "not-regular")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ReadError(p, "too-large", detail=f"{st.st_size // MB} MB，上限 {MAX_FILE_BYTES // MB} MB")
+    return st
+
+
+def read_guarded(path: str | os.PathLike[str]) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file within the size limit (:func:`check_regular`), and its status."""
+    st = check_regular(path)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES + 1), st
+    except OSError as exc:
+        raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
+
+
+def check_archive(zf: zipfile.ZipFile, path: str | os.PathLike[str], *, load: bool = False) -> None:
+    """Refuse an archive whose directory promises more than a read should take: too many parts, a part or the
+    whole too large uncompressed, a part that expands like a zip bomb. zipfile never yields more than a part's
+    declared size, so the declared sizes bound every later read. ``load``: the whole workbook is about to be
+    loaded into memory (openpyxl), which takes a tighter limit."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ReadError(path, "zip-bomb", detail=f"{len(infos)} 个部件，上限 {MAX_MEMBERS}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_PART_BYTES:
+            raise ReadError(path, "zip-bomb", detail=f"{info.filename} 解压后 {info.file_size // MB} MB，"
+                                                     f"上限 {MAX_PART_BYTES // MB} MB")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ReadError(path, "zip-bomb", detail=f"{info.filename} 压缩比超过 {MAX_RATIO} 倍")
+    if total > MAX_TOTAL_BYTES:
+        raise ReadError(path, "zip-bomb", detail=f"解压后共 {total // MB} MB，上限 {MAX_TOTAL_BYTES // MB} MB")
+    if load and total > MAX_LOAD_BYTES:
+        raise ReadError(path, "too-large", detail=f"解压后共 {total // MB} MB，整本读入的上限 {MAX_LOAD_BYTES // MB} MB")
+
+
+_FAR_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})"')
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)"')
+
+
+def _beyond(ref: str) -> bool:
+    row, col = spec.cell_index(ref)
+    return row > GRID_ROWS or col > GRID_COLS
+
+
+def outside_grid(xml: bytes) -> list[str]:
+    """The cells beyond the grid and the oversized merges of a sheet part (A1 text), from a scan of its bytes."""
+    out = [ref for m in _FAR_REF.finditer(xml) if _beyond(ref := m.group(1).decode())]
+    for m in _MERGE_REF.finditer(xml):
+        (r1, c1), (r2, c2) = spec.cell_index(m.group(1).decode()), spec.cell_index(m.group(2).decode())
+        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGE_CELLS or _beyond(m.group(2).decode()):
+            out.append(f"{m.group(1).decode()}:{m.group(2).decode()}")
+    return out
+
+
+def strip_outside(xml: bytes, refs: list[str]) -> bytes:
+    """The sheet part without the cells and merges :func:`outside_grid` found (what the readers then read)."""
+    for ref in refs:
+        if ":" in ref:
+            a, b = (re.escape(x.encode()) for x in ref.split(":"))
+            xml = re.sub(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="' + a + b":" + b + rb'"[^>]*/>', b"", xml)
+        else:
+            r = re.escape(ref.encode())
+            xml = re.sub(rb'<((?:\w+:)?c)\b[^>]*?\sr="' + r + rb'"(?:[^>]*/>|[^>]*>.*?</\1>)', b"", xml, flags=re.S)
+    return xml
+
+
+def without_outside(zf: zipfile.ZipFile, parts: list[str]) -> tuple[bytes, dict[str, list[str]]] | None:
+    """When any of the sheet ``parts`` reaches beyond the grid: the archive rebuilt without those cells and merges
+    (in memory), and part -> what was left out; None when all are inside (the common case: one C-level scan)."""
+    found = {p: refs for p in parts if (refs := outside_grid(zf.read(p)))}
+    if not found:
+        return None
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in zf.infolist():
+            body = zf.read(info.filename)
+            out.writestr(info.filename, strip_outside(body, found[info.filename]) if info.filename in found else body)
+    return buf.getvalue(), found
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """part path -> sheet name, from the workbook part and its relationships."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    pns = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+    targets = {r.get("Id"): r.get("Target", "") for r in
+               ET.fromstring(zf.read("xl/_rels/workbook.xml.rels")).iter(f"{pns}Relationship")}
+    out = {}
+    for sh in ET.fromstring(zf.read("xl/workbook.xml")).iter(f"{ns}sheet"):
+        target = targets.get(sh.get(f"{rns}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        out[part] = sh.get("name", "")
+    return out
 
 
 def _ole_has_stream(path: Path, name: str) -> bool:

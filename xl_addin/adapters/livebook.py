@@ -214,8 +214,8 @@ def _pad(rows: list[list[CellValue]], old_rows: int) -> list[list[CellValue]]:
 
 def collect_message(counts: Mapping[str, int], out: object) -> str:
     """What 汇总校验 says when it is done: the tracker's totals and where the summary is."""
-    return (f"汇总校验完成：应报 {counts['应报']} 家，已提交 {counts['已提交']} 家，未提交 {counts['未提交']} 家，"
-            f"通过 {counts['通过']} 家，不通过 {counts['不通过']} 家，逾期 {counts['逾期']} 家。\n结果：{out}")
+    return (f"汇总校验完成：应报 {counts['expected']} 家，已提交 {counts['submitted']} 家，未提交 {counts['missing']} 家，"
+            f"通过 {counts['passed']} 家，不通过 {counts['failed']} 家，逾期 {counts['late']} 家。\n结果：{out}")
 
 
 def verdict(report: Report) -> str:

@@ -1,4 +1,5 @@
-"""Writes the coordinator's summary workbook (进度, 问题清单, 汇总) and the HTML tracker.
+"""Writes the coordinator's summary workbook (进度, 问题清单, 汇总); the HTML tracker beside it is
+:mod:`xl_addin.adapters.tracker_html`.
 
 openpyxl in write-only mode: rows stream out, so ten thousand agencies and their findings cost seconds, not
 minutes. The 汇总 sheet reproduces the official grid of tables 二, 三 and 四 from the spec (labels, merges, the
@@ -9,13 +10,12 @@ names ``hz_<key>`` (``hz_t3_new_natural``) so a program can read the roll-up by 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import math
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -30,19 +30,19 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from .. import spec
 from ..collect import (
-    DUPLICATE,
-    FAIL,
-    LATE,
-    MISSING,
-    OVERDUE,
-    PASS,
     ROLLUP_SHEET,
+    TRACKER_COLUMNS,
     CollectResult,
+    Count,
+    Rollup,
+    State,
     TrackerRow,
+    Verdict,
     rollup_end_row,
     rollup_layout,
+    zh,
 )
-from .fileio import atomic_path, atomic_write_text
+from .fileio import atomic_path
 from .template_builder import (
     BORDER,
     CENTER,
@@ -64,10 +64,10 @@ from .template_builder import (
 )
 
 TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
-TRACKER_HEADERS = ("序号", "机关名称", "机关类别", "层级", "联系人", "状态", "结论", "是否按时", "提交时间", "发布日期",
-                   "截止日期", "错误", "警告", "提示", "说明", "文件", "SHA-256")
+TRACKER_HEADERS = tuple(TRACKER_COLUMNS.values())
 TRACKER_WIDTHS = (6, 30, 12, 8, 10, 9, 11, 10, 18, 12, 12, 6, 6, 6, 50, 50, 20)
-TOTALS = ("应报", "已提交", "通过", "不通过", "未提交", "逾期", "未采用文件", "文件总数")
+#: the totals of 进度, in this order (headed by their Chinese)
+TOTALS = tuple(Count)
 #: 进度: totals header and values rows, and the header row of the table
 TOTALS_ROW, TRACKER_HEADER_ROW = 3, 6
 FINDINGS_HEADERS = ("机关名称", "文件", "是否采用", "规则", "级别", "工作表", "单元格", "行", "列", "说明")
@@ -76,7 +76,8 @@ GREY_FILL = PatternFill("solid", fgColor="EDEDED")
 PLAIN = Font(name="宋体", size=11)
 WRAP = Alignment(vertical="center", wrap_text=True)
 
-_VERDICT_STYLE = {PASS: (OK_FILL, OK_FONT), FAIL: (ERROR_FILL, ERROR_FONT), MISSING: (WARNING_FILL, WARNING_FONT)}
+_VERDICT_STYLE = {Verdict.PASS: (OK_FILL, OK_FONT), Verdict.FAIL: (ERROR_FILL, ERROR_FONT),
+                  Verdict.MISSING: (WARNING_FILL, WARNING_FONT)}
 
 
 def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
@@ -210,24 +211,19 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
 
 
-def _title(result: CollectResult, what: str) -> str:
-    year = f"{result.year}年度" if result.year else ""
-    return f"{year}政府信息公开工作年度报告{what}"
-
-
 def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     ws = wb.create_sheet(TRACKER_SHEET)
     _widths(ws, TRACKER_WIDTHS)
     last = spec.col_letter(len(TRACKER_HEADERS))
     ws.merged_cells.add(f"A1:{last}1")
     ws.freeze_panes = f"C{TRACKER_HEADER_ROW + 1}"
-    ws.append([_cell(ws, _title(result, "提交与校验进度"), font=TITLE_FONT)])
+    ws.append([_cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
     ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
                          "结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
     counts = result.counts
-    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
+    ws.append([_cell(ws, h.zh, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
     ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
     ws.append([])
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
@@ -240,7 +236,7 @@ def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     # a small chart of the states of the roster agencies: 通过 / 不通过 / 未提交
     chart = PieChart()
     chart.title = "提交与校验状态"
-    first = TOTALS.index("通过") + 1
+    first = TOTALS.index(Count.PASSED) + 1
     data = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW + 1)
     cats = Reference(ws, min_col=first, max_col=first + 2, min_row=TOTALS_ROW)
     chart.add_data(data, from_rows=True, titles_from_data=False)
@@ -273,17 +269,17 @@ class _TrackerStyles:
 
 def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str]]:
     fill, font = _VERDICT_STYLE.get(r.verdict, (GREY_FILL, PLAIN))
-    if r.seq == 0 and r.verdict == DUPLICATE:
+    if r.seq == 0 and r.verdict is Verdict.DUPLICATE:
         fill, font = GREY_FILL, PLAIN
-    late = r.timely in (LATE, OVERDUE)
-    values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state, r.verdict, r.timely,
+    counted = r.state is not State.MISSING
+    values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state.zh, r.verdict.zh, zh(r.timely),
                          r.submitted.replace(microsecond=0) if r.submitted else None, r.report_date, r.deadline,
-                         r.errors if r.state != MISSING else None, r.warnings if r.state != MISSING else None,
-                         r.infos if r.state != MISSING else None, r.note, r.path, r.sha256]
+                         r.errors if counted else None, r.warnings if counted else None,
+                         r.infos if counted else None, r.note, r.path, r.sha256]
     cells = list(zip(values, styles.plain, strict=True))
-    cells[6] = (r.verdict, styles.verdict(fill, font))
-    if late:
-        cells[7] = (r.timely, styles.late)
+    cells[6] = (r.verdict.zh, styles.verdict(fill, font))
+    if r.late:
+        cells[7] = (zh(r.timely), styles.late)
     return cells
 
 
@@ -302,128 +298,103 @@ def _findings(wb: Workbook, result: CollectResult) -> _Rows:
     return rows
 
 
-def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
-    ws = wb.create_sheet(ROLLUP_SHEET)
-    ro = result.rollup
-    heads, loc = rollup_layout()
-    n_cols = max(t.n_cols for t in spec.TABLES)
-    widths = [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)]
-    _widths(ws, widths)
-    grid: dict[tuple[int, int], WriteOnlyCell] = {}
+class _Grid:
+    """The laid-out top of a sheet: cells placed by (row, column), merged ranges bordered throughout; appended to
+    the sheet row by row once complete (a write-only sheet takes its rows in order)."""
 
-    def put(row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
-        grid[(row, col)] = cell
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.cells: dict[tuple[int, int], WriteOnlyCell] = {}
+
+    def put(self, row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
+        self.cells[(row, col)] = cell
         if rowspan > 1 or colspan > 1:
-            ws.merged_cells.add(f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
+            self.ws.merged_cells.add(
+                f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
             for r in range(row, row + rowspan):
                 for c in range(col, col + colspan):
                     if (r, c) != (row, col):
-                        grid[(r, c)] = _cell(ws, None, border=True)
+                        self.cells[(r, c)] = _cell(self.ws, None, border=True)
 
-    last = spec.col_letter(n_cols)
-    put(1, 1, _cell(ws, _title(result, "汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    def write(self, n_cols: int) -> None:
+        for row in range(1, max(r for r, _ in self.cells) + 1):
+            self.ws.append([self.cells.get((row, col)) for col in range(1, n_cols + 1)])
+
+
+def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
+    """汇总: a heading, tables 二, 三 and 四 in the official grid holding the roll-up, then the agencies left out
+    and the re-check's findings."""
+    ws = wb.create_sheet(ROLLUP_SHEET)
+    n_cols = max(t.n_cols for t in spec.TABLES)
+    _widths(ws, [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)])
+    grid = _Grid(ws)
+    _rollup_heading(grid, result, n_cols)
+    _rollup_tables(grid, wb, result.rollup.values)
+    first = rollup_end_row() + 2
+    grid.put(first, 1, _cell(ws, f"未纳入汇总的机关（{len(result.rollup.excluded)} 个）", font=HEADER_FONT, align=LEFT),
+             colspan=n_cols)
+    # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
+    for i, h in enumerate(("序号", "机关名称", "原因")):
+        grid.put(first + 1, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
+    grid.write(n_cols)
+    rows = _rollup_lists(ws, result.rollup, first + 2, n_cols)
+    ws.print_area = f"A1:{spec.col_letter(n_cols)}{rollup_end_row()}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    return rows
+
+
+def _rollup_heading(grid: _Grid, result: CollectResult, n_cols: int) -> None:
+    """Rows 1-3 of 汇总: title, scope, the re-check's verdict."""
+    ws, ro = grid.ws, result.rollup
+    grid.put(1, 1, _cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
     rostered = sum(1 for r in result.rows if r.seq)
-    put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
-                        "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
+    grid.put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
+                             "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
     errors = [f for f in ro.findings if f.severity.value == "error"]
     verdict = "汇总表复核：通过（表内勾稽关系成立）。" if ro.valid else \
         f"汇总表复核：不通过，{len(errors)} 个错误，见表后“汇总表复核”。"
-    put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
-                    align=LEFT), colspan=n_cols)
+    grid.put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
+                         align=LEFT), colspan=n_cols)
+
+
+def _rollup_tables(grid: _Grid, wb: Workbook, values: Mapping[str, float]) -> None:
+    """Tables 二, 三 and 四 as the template lays them out (labels, merges, fonts, fills), each cell holding the
+    roll-up and named ``hz_<key>``."""
+    ws = grid.ws
+    heads, loc = rollup_layout()
     for t in spec.TABLES:
         h = heads[t.id]
-        put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
+        grid.put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
         for lab in t.labels:
-            put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
-                                            fill=HEADER_FILL if lab.header else None, border=True,
-                                            align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
-                lab.rowspan, lab.colspan)
+            grid.put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
+                                                 fill=HEADER_FILL if lab.header else None, border=True,
+                                                 align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
+                     lab.rowspan, lab.colspan)
         for c in t.cells:
             where = loc[c.key]
             money = c.kind is spec.Kind.MONEY
-            put(where.row, where.col, _cell(ws, ro.values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
-                                            fill=DERIVED_FILL if c.derived else None,
-                                            fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
+            grid.put(where.row, where.col, _cell(ws, values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
+                                                 fill=DERIVED_FILL if c.derived else None,
+                                                 fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
             wb.defined_names[f"hz_{c.key.replace('.', '_')}"] = DefinedName(
                 f"hz_{c.key.replace('.', '_')}", attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
-    r = rollup_end_row() + 2
-    put(r, 1, _cell(ws, f"未纳入汇总的机关（{len(ro.excluded)} 个）", font=HEADER_FONT, align=LEFT), colspan=n_cols)
-    r += 1
-    # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
-    for i, text in enumerate(("序号", "机关名称", "原因")):
-        put(r, i + 1, _cell(ws, text, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
-    max_row = max(row for row, _ in grid)
-    for row in range(1, max_row + 1):
-        ws.append([grid.get((row, col)) for col in range(1, n_cols + 1)])
-    # the lists (one row per agency left out) are written as the tracker's rows are
-    rows = _Rows(ws, r + 1, n_cols)
+
+
+def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> _Rows:
+    """The agencies left out (one row each, written as the tracker's rows are) and the re-check's findings."""
+    rows = _Rows(ws, first_row, n_cols)
     number, plain = rows.style(font=PLAIN, border=True, align=CENTER), rows.style(font=PLAIN, border=True)
     for i, (agency, why) in enumerate(ro.excluded, start=1):
         rows.append([(i, number), (agency, plain), (why, plain)])
     if ro.findings:
         rows.append([])
         r = rows.row
-        ws.merged_cells.add(f"A{r}:{last}{r}")
+        ws.merged_cells.add(f"A{r}:{spec.col_letter(n_cols)}{r}")
         rows.append([("汇总表复核", rows.style(font=HEADER_FONT, align=LEFT))]
                     + [(None, rows.style(border=True))] * (n_cols - 1))
         error, warning, text = (rows.style(font=ERROR_FONT), rows.style(font=WARNING_FONT), rows.style(font=PLAIN))
         for f in ro.findings:
             rows.append([(f.severity.zh, error if f.severity.value == "error" else warning), (f.cell, text),
                          (f.message, text)])
-    ws.print_area = f"A1:{last}{rollup_end_row()}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
     return rows
-
-
-# ---- HTML --------------------------------------------------------------------------------------------------------
-
-_CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
-table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #999;padding:4px 8px;vertical-align:top}
-th{background:#f2f2f2}.pass{background:#c6efce;color:#006100}.fail{background:#ffc7ce;color:#9c0006}
-.missing{background:#ffe699;color:#7f6000}.unused{background:#ededed}.late{color:#9c0006;font-weight:bold}
-.totals td{text-align:center;font-size:18px}.bar{display:inline-block;height:14px}
-td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}"""
-
-
-def tracker_html(result: CollectResult) -> str:
-    e = html.escape
-    counts = result.counts
-    total = max(counts["应报"], 1)
-    bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k} {counts[k]}"></span>'
-                   for k, cls in (("通过", "pass"), ("不通过", "fail"), ("未提交", "missing")))
-    head = "".join(f"<th>{e(h)}</th>" for h in TOTALS)
-    vals = "".join(f"<td>{counts[h]}</td>" for h in TOTALS)
-    rows = "\n".join(_html_row(r) for r in result.rows)
-    hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_HEADERS)
-    title = e(_title(result, "提交与校验进度"))
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{_CSS}</style></head><body>\n<h1>{title}</h1>\n<p>{e(result.summary_zh())}</p>\n"
-            f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
-            f"<table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table>\n</body></html>\n")
-
-
-def _html_row(r: TrackerRow) -> str:
-    e = html.escape
-    cls = {PASS: "pass", FAIL: "fail", MISSING: "missing"}.get(r.verdict, "unused")
-    d = r.to_dict()
-    cells = []
-    for h in TRACKER_HEADERS:
-        v = d.get(h)
-        text = "" if v is None else str(v)
-        attr = ""
-        if h == "结论":
-            attr = f' class="{cls}"'
-        elif h == "是否按时" and r.timely in (LATE, OVERDUE):
-            attr = ' class="late"'
-        elif h == "文件":
-            attr = ' class="path"'
-        elif h == "SHA-256":
-            attr, text = ' class="hash"', text[:16]
-        cells.append(f"<td{attr}>{e(text)}</td>")
-    return "<tr>" + "".join(cells) + "</tr>"
-
-
-def write_html(result: CollectResult, out: str | os.PathLike[str]) -> Path:
-    return atomic_write_text(out, tracker_html(result))
-

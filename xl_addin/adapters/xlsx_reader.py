@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import os
 import warnings
 import zipfile
@@ -16,9 +17,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .. import hidden, spec, structure
+from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, sniff
+from .fileio import ReadError, open_archive, sheet_parts, without_outside
 
 #: (sheet, A1) -> (value, formula text or None)
 CellGetter = Callable[[str, str], tuple[CellValue, str | None]]
@@ -120,17 +121,31 @@ def _index(a1: str) -> tuple[int, int]:
     return r - 1, c - 1
 
 
-def _load(path: str | os.PathLike[str]) -> Any:
-    if sniff(path) == "ods":
-        raise ReadError(path, ODS)
+def _load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, tuple[str, ...]]]:
+    """The workbook loaded by openpyxl (all of it: within the load limit), and sheet -> what was left out because
+    it lies far beyond the template's grid (openpyxl would make a cell object for every cell of such a range)."""
+    kind, zf = open_archive(path, load=True)
+    with zf:
+        if kind == "ods":
+            raise ReadError(path, ODS)
+        source: Any = path
+        outside: dict[str, tuple[str, ...]] = {}
+        cleaned = without_outside(zf, sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/")
+                                             and n.endswith(".xml")))
+        if cleaned is not None:
+            data, found = cleaned
+            source = io.BytesIO(data)
+            names = sheet_parts(zf)
+            outside = {names.get(part, part): tuple(refs) for part, refs in found.items()}
     import openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about extensions it drops (we only read)
-            return openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
+            wb = openpyxl.load_workbook(source, data_only=False, keep_links=False, rich_text=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, AttributeError) as exc:
         raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
+    return wb, outside
 
 
 def cell_value(v: Any) -> tuple[CellValue, str | None]:
@@ -161,17 +176,22 @@ def name_destinations(wb: Any) -> dict[str, tuple[str, str]]:
 def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) -> ReportData:
     """Read one report workbook with openpyxl. Raises ReadError (Chinese, naming the file) when it cannot be
     read or was not made from our template."""
-    wb = _load(path)
+    wb, outside = _load(path)
     try:
         sheets = {ws.title: ws for ws in wb.worksheets}
+        dests = name_destinations(wb)
+        # what the fast reader reads, so both readers report the same: the template's sheets, those a name points
+        # at, the hidden sheet
+        read = set(structure.OWNED_SHEETS) | {s for s, _ in dests.values()} | {spec.HIDDEN_SHEET}
 
         def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
             return cell_value(sheets[sheet][a1].value)
 
         def build_structure(props: dict[str, str]) -> Structure:
-            return _structure(wb, sheets, props)
+            return _structure(wb, sheets, props, {s: r for s, r in outside.items() if s in read},
+                              frozenset(k for k in spec.ALL_KEYS if k not in dests))
 
-        return assemble(str(path), name_destinations(wb), set(sheets), cell, _props(sheets.get(spec.HIDDEN_SHEET)),
+        return assemble(str(path), dests, set(sheets), cell, _props(sheets.get(spec.HIDDEN_SHEET)),
                         build_structure if with_structure else None)
     finally:
         wb.close()
@@ -184,7 +204,8 @@ def _props(ws: Any) -> dict[str, str]:
     return hidden.parse(ws.iter_rows(min_row=1, max_row=rows, max_col=cols, values_only=True))
 
 
-def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str]) -> Structure:
+def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
+               outside: dict[str, tuple[str, ...]], unnamed: frozenset[str]) -> Structure:
     from openpyxl.cell.cell import MergedCell
 
     exp = structure.expected()
@@ -203,4 +224,5 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str]) -> Struct
     sec = wb.security
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
-                     fingerprint=props.get("fingerprint"))
+                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed,
+                     live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets})

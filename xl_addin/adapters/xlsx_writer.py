@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import expr, spec, structure
 from ..model import CellValue
-from .fileio import ReadError, atomic_write, sniff
+from .fileio import ReadError, atomic_write, open_archive, outside_grid, sheet_parts
 from .xlsx_reader import NOT_OURS, ODS, _props, name_destinations
 
 
@@ -34,8 +34,18 @@ class Change:
 
 
 def _open(path: str | os.PathLike[str]) -> Any:
-    if sniff(path) == "ods":
-        raise ReadError(path, ODS)
+    """The workbook loaded whole by openpyxl, to be written back: within the load limit, and refused when a sheet
+    reaches far beyond the template's grid (a writer must not drop what it cannot load)."""
+    kind, zf = open_archive(path, load=True)
+    with zf:
+        if kind == "ods":
+            raise ReadError(path, ODS)
+        parts = sorted(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        for part in parts:
+            refs = outside_grid(zf.read(part))
+            if refs:
+                where = sheet_parts(zf).get(part, part)
+                raise ReadError(path, "outside-grid", detail=f"工作表“{where}” " + "、".join(refs[:3]))
     import openpyxl
 
     try:

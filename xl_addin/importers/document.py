@@ -1,0 +1,85 @@
+"""What a reader adapter hands the parser: the report as lines, table rows with their cells where the source has
+real cells (HTML, Word, flattened text), plus the page's own metadata (title, publication date)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the report: a paragraph, a line of a PDF's text layer, or one table row (``cells``)."""
+
+    text: str
+    #: the cells of a table row, in reading order (blank cells kept as ""); None for running text
+    cells: tuple[str, ...] | None = None
+    #: where it was found, for the import record ("第3页", "表格2第5行", "第120行")
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    lines: tuple[Line, ...]
+    #: what the file says about itself: "title", "date" (publication), "agency"
+    meta: Mapping[str, str] = field(default_factory=dict)
+    kind: str = ""  # "html", "pdf", "docx", "doc", "txt"
+    source: str = ""
+
+
+_SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+
+
+def clean(s: str) -> str:
+    """A cell or line as read: NBSP / ideographic spaces to ASCII, runs collapsed, ends stripped."""
+    return _SPACES.sub(" ", s).strip()
+
+
+def squash(s: str) -> str:
+    """For matching labels: NFKC (full width to half width), no whitespace, unified quotes and dashes."""
+    s = unicodedata.normalize("NFKC", s)
+    s = re.sub(r"\s+", "", s)
+    return s.translate(_QUOTES)
+
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "—": "-", "－": "-", "–": "-"})
+
+
+def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
+    """A plain-text report. Tables flattened one cell per tab-indented line (rows separated by empty lines, a
+    blank cell as a line holding only the tab) become rows with cells; a non-indented line inside such a block
+    continues the cell before it (a label broken over lines). Everything else is running text."""
+    lines: list[Line] = []
+    row: list[str] | None = None
+    row_start = 0
+
+    def flush() -> None:
+        nonlocal row
+        if row is not None:
+            lines.append(Line(" ".join(c for c in row if c), tuple(row), f"第{row_start}行"))
+        row = None
+
+    for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+        if raw.startswith("\t"):
+            if row is None:
+                row, row_start = [], n
+            row.append(clean(raw))
+            continue
+        if not raw.strip():
+            flush()
+            continue
+        if row is not None and row:
+            row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业")
+            continue
+        flush()
+        lines.append(Line(clean(raw), None, f"第{n}行"))
+    flush()
+    return Document(tuple(lines), {}, kind, source)
+
+
+def from_rows(rows: Iterable[tuple[str, tuple[str, ...] | None, str]], meta: Mapping[str, str] | None = None, *,
+              kind: str, source: str = "") -> Document:
+    return Document(tuple(Line(clean(t), None if c is None else tuple(clean(x) for x in c), w) for t, c, w in rows),
+                    dict(meta or {}), kind, source)
