@@ -223,6 +223,22 @@ def test_collect_survives_a_worker_that_dies(county: County, tmp_path: Path, mon
         assert by_name[name].to_dict() == d, name
 
 
+def test_collect_limits_can_be_set_and_the_help_gives_the_defaults(county: County, tmp_path: Path) -> None:
+    """--memory-limit reaches the workers: under 1 MB no file can be read, and each file's row names the limit;
+    the help text quotes the default limits the code uses."""
+    from xl_addin import bulk
+
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    for p in county.valid[:3]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    run = run_measured(["collect", folder, "-o", tmp_path / "汇总.xlsx", "--json", "--memory-limit", "1"])
+    rows = [r for r in json.loads(run.stdout)["rows"] if r["path"]]
+    assert len(rows) == 3 and all(r["verdict"] == "unreadable" and "1 MB" in r["note"] for r in rows), rows
+    helped = run_measured(["collect", "--help"]).stdout
+    assert f"默认 {bulk.FILE_SECONDS:g}）" in helped and f"默认 {bulk.FILE_MEMORY_MB}，" in helped
+
+
 def test_a_file_too_big_for_the_memory_limit_is_its_own_row(county: County, tmp_path: Path) -> None:
     """The memory limit holds in the process that reads a file alone: 50 MB of workbook under a 20 MB limit is
     reported as out-of-memory, naming the limit."""

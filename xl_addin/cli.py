@@ -191,9 +191,14 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) 
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
               help="汇总结果工作簿（.xlsx）；同名 .html 为进度网页")
 @click.option("--workers", type=click.IntRange(1, 256), help="并行进程数（默认：CPU 核数）")
+@click.option("--time-limit", "file_seconds", type=click.FloatRange(1, 3600),
+              help="读取一个文件最多用时（秒，默认 30），超过则停止读取，在问题清单中说明")
+@click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
+              help="读取一个文件最多使用的内存（MB，默认 1024，0 为不限），超过则停止读取，在问题清单中说明")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def collect(folder: str, roster: str | None, deadline: str | None, year: int | None, last_year_dir: str | None,
-            out: str, workers: int | None, as_json: bool) -> None:
+            out: str, workers: int | None, file_seconds: float | None, file_memory_mb: int | None,
+            as_json: bool) -> None:
     """汇总校验：读取文件夹中各机关报回的年报，按名单登记提交进度、逐一校验，并生成全县汇总表。
 
     退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
@@ -216,7 +221,8 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
             _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{deadline}”。")
     try:
         result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
-                             progress=not as_json, year=year)
+                             progress=not as_json, year=year, file_seconds=file_seconds,
+                             file_memory_mb=file_memory_mb)
     except RosterError as exc:
         _fail(str(exc))
     if as_json:

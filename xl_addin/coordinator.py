@@ -32,14 +32,17 @@ def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
 
 
 def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | None = None,
-                     progress: bool = False, texts: bool = False) -> dict[str, dict[str, Number]]:
+                     progress: bool = False, texts: bool = False, seconds: float = bulk.FILE_SECONDS,
+                     memory_mb: int = bulk.FILE_MEMORY_MB) -> dict[str, dict[str, Number]]:
     """name key -> last year's 结转下年度 and 现行有效件数, from every workbook or published report in ``folder``;
-    ``texts``: also the narrative sections 一/五/六 (for X3, under narrative.prior_text_key)."""
+    ``texts``: also the narrative sections 一/五/六 (for X3, under narrative.prior_text_key); ``seconds``,
+    ``memory_mb``: what one file's read may take."""
     if folder is None:
         return {}
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"上年度文件夹不存在：{folder}")
-    results = bulk.examine_all(bulk.list_files(folder), workers=workers, progress=progress, label="读取上年度年报")
+    results = bulk.examine_all(bulk.list_files(folder), workers=workers, progress=progress, label="读取上年度年报",
+                               seconds=seconds, memory_mb=memory_mb)
     priors = collect.priors_by_agency(results)
     if texts:
         _add_texts(priors, results)
@@ -123,9 +126,11 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
 def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Roster | None,
                    out: str | os.PathLike[str], *, deadline: dt.date | str | None = None,
                    last_year_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
-                   progress: bool = False, year: int | None = None, now: dt.datetime | None = None) -> CollectResult:
+                   progress: bool = False, year: int | None = None, now: dt.datetime | None = None,
+                   file_seconds: float | None = None, file_memory_mb: int | None = None) -> CollectResult:
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
-    and the HTML tracker beside it (``<out stem>.html``)."""
+    and the HTML tracker beside it (``<out stem>.html``). ``file_seconds``, ``file_memory_mb``: the time and
+    memory one file's read may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB)."""
     from .adapters.roster import MANIFEST_NAME
     from .adapters.summary_writer import write_summary
     from .adapters.tracker_html import write_html
@@ -141,9 +146,13 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     exclude = [out, html_out, Path(folder) / MANIFEST_NAME]
     if roster is not None and not isinstance(roster, Roster):
         exclude.append(Path(roster))
-    priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True)
+    seconds = bulk.FILE_SECONDS if file_seconds is None else file_seconds
+    memory_mb = bulk.FILE_MEMORY_MB if file_memory_mb is None else file_memory_mb
+    priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True, seconds=seconds,
+                              memory_mb=memory_mb)
     files = bulk.list_files(folder, exclude)
-    results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress)
+    results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress, seconds=seconds,
+                               memory_mb=memory_mb)
     p = collect.plan(r, results, year=year, deadline=deadline, now=now)
     result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results))
     write_summary(result, out)
