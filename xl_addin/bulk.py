@@ -391,7 +391,7 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, 
     pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
     try:
         pending = {ex.submit(_examine_chunk, c) for c in chunks}
-        broken = False
+        broken, looked = False, time.monotonic()
         while pending and not broken:
             done, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
             for f in done:
@@ -403,9 +403,10 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, 
                 for i, d in part:
                     got[i] = d
                 advance(len(part))
-            if pending and not broken:
-                since = time.monotonic() - seconds
-                late = [i for i, m in enumerate(marks[:]) if 0 < m < since]
+            now = time.monotonic()
+            if pending and not broken and now - looked >= _POLL:  # any file past its time?
+                looked = now
+                late = [i for i, m in enumerate(marks[:]) if 0 < m < now - seconds]
                 broken = bool(late)
     finally:
         if pending:  # stopped early (a dead worker, a file past its time, Ctrl+C): no worker outlives the round
