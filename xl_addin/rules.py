@@ -317,6 +317,7 @@ def _s2(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
     yield from _s2_hidden(ctx, st)
     yield from _s2_live(ctx, st)
+    yield from _s2_validations(ctx, st)
     if st.unnamed:
         names = sorted(spec.defined_name(k) for k in st.unnamed)
         yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
@@ -338,6 +339,18 @@ def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
 @cache
 def _live_formulas() -> dict[tuple[str, str], str]:
     return {at: expr.normalise_formula(f) for at, f in live.formula_cells().items()}
+
+
+def _s2_validations(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """Every input cell keeps the data validation the template puts on it."""
+    if not st.validations:
+        return
+    by_sheet: dict[str, list[str]] = {}
+    for (sheet, a1), kind in structure.expected_validations().items():
+        if sheet in st.validations and st.validations[sheet].get(a1) != kind:
+            by_sheet.setdefault(sheet, []).append(a1)
+    for sheet, cells in by_sheet.items():
+        yield ctx.finding("S2.validation", sheet=sheet, cell=cells[0], detail=_few(f"{sheet}", cells).strip())
 
 
 def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:

@@ -35,7 +35,7 @@ from xml.etree import ElementTree as ET
 
 from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive, without_outside
+from .fileio import ReadError, open_archive, validated_cells, without_outside
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -46,10 +46,12 @@ PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 class _Sheet:
     """What a scan of a worksheet part yields."""
 
-    __slots__ = ("cells", "formulas", "merges", "protected", "styles")
+    __slots__ = ("cells", "formulas", "merges", "protected", "styles", "validations")
 
     def __init__(self) -> None:
         self.formulas: dict[str, str] = {}
+        #: A1 -> type of the data validation on the cell
+        self.validations: dict[str, str] = {}
         self.styles: dict[str, int] = {}
         #: the fast scan's cells (ref, style index, formula: see _HEAD), in document order, instead of ``styles``
         self.cells: list[tuple[bytes, bytes, bytes]] | None = None
@@ -217,8 +219,28 @@ def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _S
     """The fast scan of a sheet part, or the fallback when the part is not of the shape the fast scan takes."""
     xml = _read(zf, data, part)
     fast = None if FULL_SCAN_ONLY else _scan_fast(xml)
-    return fast if fast is not None else _scan_tree(xml)
+    out = fast if fast is not None else _scan_tree(xml)
+    end = xml.rfind(b"</sheetData>")
+    out.validations = _validations(xml[end:] if end >= 0 else xml)
+    return out
 
+
+_DV = re.compile(rb'<(?:\w+:)?dataValidation\b([^>]*)>')
+_DV_TYPE = re.compile(rb'\stype="([^"]*)"')
+_DV_SQREF = re.compile(rb'\ssqref="([^"]*)"')
+
+
+@functools.lru_cache(maxsize=64)
+def _validations(tail: bytes) -> dict[str, str]:
+    """A1 -> type of the data validation covering it (the part after the cells; the same bytes in every copy of a
+    template, so parsed once). A range larger than the grid is left out (S2 then finds the cells unvalidated)."""
+    out: dict[str, str] = {}
+    for m in _DV.finditer(tail):
+        t, q = _DV_TYPE.search(m.group(1)), _DV_SQREF.search(m.group(1))
+        kind = t.group(1).decode() if t else "none"
+        for ref in (q.group(1).decode().split() if q else ()):
+            out.update(dict.fromkeys(validated_cells(ref), kind))
+    return out
 
 _ROOT_DEFAULT_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _F_ATTR = re.compile(rb'(?:^|\s)(t|si)="([^"]*)"')
@@ -568,9 +590,11 @@ class _Found:
         merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
+        validations = {s: dict(scans[s].validations) for s in exp.sheets if s in scans}
         return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
                          props.get("fingerprint"), self.outside, _unnamed(self.book.dests),
-                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans})
+                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans},
+                         validations)
 
 
 @functools.cache

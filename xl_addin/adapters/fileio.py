@@ -177,6 +177,19 @@ def outside_grid(xml: bytes) -> list[str]:
     return out
 
 
+def validated_cells(ref: str) -> list[str]:
+    """The A1 cells of a data validation's range ("D7", "D7:I29"); none for a range beyond the grid."""
+    a, _, b = ref.replace("$", "").partition(":")
+    try:
+        (r1, c1), (r2, c2) = spec.cell_index(a), spec.cell_index(b or a)
+    except ValueError:
+        return []
+    if max(r1, r2) > GRID_ROWS or max(c1, c2) > GRID_COLS:
+        return []
+    return [f"{spec.col_letter(c)}{r}" for r in range(min(r1, r2), max(r1, r2) + 1)
+            for c in range(min(c1, c2), max(c1, c2) + 1)]
+
+
 def strip_outside(xml: bytes, refs: list[str]) -> bytes:
     """The sheet part without the cells and merges :func:`outside_grid` found (what the readers then read)."""
     for ref in refs:
