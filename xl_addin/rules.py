@@ -328,9 +328,9 @@ def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
     compiles -- only for a workbook of this build (another build's formulas differ; S2.fingerprint says so)."""
     if st.fingerprint != fingerprint.fingerprint() or not st.live:
         return
-    expected = _live_formulas()
+    compiled, expected = live.formula_cells(), _live_formulas()
     changed = [f"{sheet}!{a1}" for (sheet, a1), found in st.live.items()
-               if expr.normalise_formula(found) != expected[(sheet, a1)]]
+               if found != compiled[(sheet, a1)] and expr.normalise_formula(found) != expected[(sheet, a1)]]
     if changed:
         yield ctx.finding("S2.live", sheet=changed[0].split("!")[0], cell=changed[0].split("!")[1],
                           detail=_few("", changed).strip())
