@@ -35,7 +35,8 @@ from xml.etree import ElementTree as ET
 
 from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive, outside_grid, validated_cells, without_outside
+from .fileio import ReadError, open_archive, outside_grid, oversized_merges, validated_cells, without_outside
+from .fileio import beyond as fileio_beyond
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -224,7 +225,18 @@ def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _S
     out = fast if fast is not None else _scan_tree(xml)
     end = xml.rfind(b"</sheetData>")
     out.validations = _validations(xml[end:] if end >= 0 else xml)
-    out.outside = outside_grid(xml)
+    out.outside = _outside(out) if fast is not None else outside_grid(xml)
+    return out
+
+
+def _outside(scan: _Sheet) -> list[str]:
+    """fileio.outside_grid from what the fast scan found: a reference of two letters or a row of four digits is a
+    candidate (the rare case, looked at exactly); merges by their own (cached) check."""
+    refs = [r for r, _, _ in scan.cells or ()]
+    far = [r.decode() for r in refs if len(r) > 4 or r[1:2].isalpha()]
+    out = [ref for ref in far if fileio_beyond(ref)]
+    if scan.merges:
+        out += oversized_merges(frozenset(scan.merges))
     return out
 
 
@@ -522,8 +534,7 @@ def _scan_states(xml: bytes) -> _Sheet:
     out = _Sheet()
     pattern = _STATE_CELL_PREFIXED if b':c r="' in xml else _STATE_CELL
     out.formulas = {ref.decode(): _formula_text(raw) for ref, raw in pattern.findall(xml)}
-    out.outside = outside_grid(xml)
-    return out
+    return out  # (calamine never reads this sheet: cells beyond the grid there harm nothing)
 
 
 _STATE_COLUMN = spec.col_letter(live.COL_STATE).encode()

@@ -165,7 +165,8 @@ _FAR_REF = re.compile(rb'\sr="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})"')
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)"')
 
 
-def _beyond(ref: str) -> bool:
+def beyond(ref: str) -> bool:
+    """Whether an A1 cell lies beyond the grid."""
     row, col = spec.cell_index(ref)
     return row > GRID_ROWS or col > GRID_COLS
 
@@ -181,21 +182,25 @@ def outside_grid(xml: bytes) -> list[str]:
     last_row = max(xml.rfind(b"<row "), xml.rfind(b":row "))
     m_row = _ROW_NUMBER.search(xml, last_row) if last_row >= 0 else None
     if _TWO_LETTERS.search(xml) or (m_row is not None and int(m_row.group(1)) > GRID_ROWS):
-        out = [ref for m in _FAR_REF.finditer(xml) if _beyond(ref := m.group(1).decode())]
+        out = [ref for m in _FAR_REF.finditer(xml) if beyond(ref := m.group(1).decode())]
     at = xml.find(b"mergeCell ")
     if at >= 0:
-        out += _oversized_merges(xml[at - 8:])
+        out += oversized_merges(frozenset(f"{a.decode()}:{b.decode()}" for a, b in _MERGE_REF.findall(xml, at - 8)))
     return out
 
 
 @functools.lru_cache(maxsize=64)
-def _oversized_merges(tail: bytes) -> list[str]:
-    """The merges of a sheet's tail too large or beyond the grid (the same bytes in every copy of a template)."""
+def oversized_merges(merges: frozenset[str]) -> list[str]:
+    """Those of a sheet's merged ranges too large or beyond the grid (the same set in every copy of a template)."""
     out = []
-    for m in _MERGE_REF.finditer(tail):
-        (r1, c1), (r2, c2) = spec.cell_index(m.group(1).decode()), spec.cell_index(m.group(2).decode())
-        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGE_CELLS or _beyond(m.group(2).decode()):
-            out.append(f"{m.group(1).decode()}:{m.group(2).decode()}")
+    for rng in sorted(merges):
+        a, _, b = rng.partition(":")
+        try:
+            (r1, c1), (r2, c2) = spec.cell_index(a), spec.cell_index(b or a)
+        except ValueError:
+            continue
+        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGE_CELLS or beyond(b or a):
+            out.append(rng)
     return out
 
 
