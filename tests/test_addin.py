@@ -281,6 +281,20 @@ def test_export_report(sample: Path, tmp_path: Path) -> None:
     assert "请先把工作簿保存" in alerts(unsaved)[0]
 
 
+def test_export_of_a_failing_workbook_is_refused_where_no_one_can_be_asked(filled: Filler, tmp_path: Path) -> None:
+    """The remote route cannot wait for a Yes: a workbook with errors is not exported, and the clerk is told why
+    (desktop Excel asks first and, on Yes, exports a draft marked on every page: docs/验收清单.md)."""
+    bad = filled({"t3.new.natural": 7})
+    book = book_of(bad)
+    out = tmp_path / "out"
+    out.mkdir()
+    s = addin.export_report(book, out_dir=out)
+    check_actions(book, s)
+    assert not list(out.iterdir())
+    text = alerts(book)[0]
+    assert "未导出报告" in text and "错误" in text
+
+
 def test_collect_folder_writes_the_summary(sample: Path, tmp_path: Path) -> None:
     folder = tmp_path / "收件箱"
     folder.mkdir()

@@ -54,6 +54,10 @@ def _rename_sheet(wb: Any) -> None:
         dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
 
 
+def _drop_validation(wb: Any) -> None:
+    wb["表三"].data_validations.dataValidation = []
+
+
 def _delete_hidden(wb: Any) -> None:
     del wb[spec.HIDDEN_SHEET]
 
@@ -115,6 +119,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S4": ({"meta.agency": None}, {}, None),
     "V5": ({"t3.new.natural": 1e17, "t3.granted.natural": 1e17 + 1}, {}, None),
     "S2.hidden": ({}, _edit(_delete_hidden), None),
+    "S2.validation": ({}, _edit(_drop_validation), None),
     "S2.live": ({}, _edit(_set("表三", "A2", "本表校验通过")), None),
     "S2.names": ({}, _edit(_delete_names), None),
     "T7": ({"s1.proactive": "2022年1月1日至12月31日，本机关主动公开政府信息57条。"}, {}, None),

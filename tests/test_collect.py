@@ -420,7 +420,7 @@ def test_collect_cli_exit_codes_and_json(county: County, tmp_path: Path, templat
 
 def test_collect_cli_bad_arguments_exit_2(tmp_path: Path, county: County) -> None:
     bad = tmp_path / "名单.csv"
-    bad.write_text("机关名称,机关类别,层级,联系人\n将乐县财政局,政府部门,县级,张三\n将乐县教育局,部门,县级,李四\n",
+    bad.write_text("机关名称,机关类别,层级,联系人\n将乐县财政局,政府部门,县级,张三\n将乐县教育局,事业单位,县级,李四\n",
                    encoding="utf-8")
     r = run_cli("collect", county.folder, "--roster", bad, "-o", tmp_path / "s.xlsx")
     assert r.returncode == 2 and "第3行" in r.stderr and "机关类别" in r.stderr and "Traceback" not in r.stderr
@@ -557,3 +557,17 @@ def test_of_several_files_the_newest_is_used_and_the_others_listed() -> None:
         ("c.xlsx", State.UNUSED, Verdict.DUPLICATE)]
     assert p.rows[0].note == "另有 2 个较早的文件未采用。" and p.rows[0].timely is Timeliness.ON_TIME
     assert all("a.xlsx" in r.note for r in p.rows[1:])
+
+
+def test_a_roster_saying_xian_and_xiang_is_read_with_what_was_normalised(tmp_path: Path) -> None:
+    """Rosters write 县/乡/部门 for 县级/乡级/政府部门: accepted, and the coordinator is told what was read so."""
+    roster = tmp_path / "名单.csv"
+    roster.write_text("机关名称,机关类别,层级,联系人\n某县财政局,部门,县,张三\n某某镇人民政府,政府,镇,李四\n",
+                      encoding="utf-8")
+    r = api.read_roster(roster)
+    assert [(a.kind, a.level) for a in r.agencies] == [("政府部门", "县级"), ("人民政府", "乡级")]
+    assert any("“层级”写作“县”，按“县级”处理" in n and "第2行" in n for n in r.notes)
+    from conftest import cli as run
+
+    res = run("distribute", roster, "-o", tmp_path / "下发", "--year", "2025")
+    assert res.returncode == 0 and "按“县级”处理" in res.stderr

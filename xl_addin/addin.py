@@ -122,6 +122,14 @@ class Session:
         self.writes += 1
         self.book.app.alert(text, title=lb.TITLE, mode="critical" if critical else "info")
 
+    def confirm(self, text: str) -> bool:
+        """Desktop Excel: a Yes/No question, True for Yes. The remote route has no answer to wait for: it asks
+        nothing and says no (the clerk fixes the workbook first)."""
+        if self.remote:
+            return False
+        self.writes += 1
+        return bool(self.book.app.alert(text, title=lb.TITLE, buttons="yes_no", mode="critical") == "yes")
+
     # ---- shared steps ---------------------------------------------------------------------------------------
     @property
     def source(self) -> str:
@@ -232,12 +240,20 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
         s.alert("请先把工作簿保存到本机文件夹，再导出报告（报告将保存在工作簿旁边）。", critical=True)
         return s
     report = api.check_data(data)
+    force = False
+    if not report.valid:  # no unchecked report is published: the clerk decides, knowing it
+        question = (f"{lb.verdict(report)}\n未通过校验的报告不能发布。是否仍导出一份核对稿？"
+                    f"核对稿的每一页都标有“{spec.UNCHECKED_MARK}”。")
+        if not s.confirm(question):
+            s.alert(f"{lb.verdict(report)}\n未导出报告：请先改正错误（点“校验”查看），再导出。", critical=True)
+            return s
+        force = True
     try:
-        written = api.export(data, target, formats=("docx", "html"))
+        written = api.export(data, target, formats=("docx", "html"), force=force)
     except (ExportError, OSError) as exc:
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s
-    note = "" if report.valid else f"\n注意：{lb.verdict(report)}导出的报告可能有误，请先改正。"
+    note = "" if report.valid else f"\n注意：这是未通过校验的核对稿，每页标有“{spec.UNCHECKED_MARK}”，不得发布。"
     place = where(written) if where is not None else f"位置：{target}"
     s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note, critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from .adapters.xlsx_writer import Change
-    from .collect import CollectResult
+    from .collect import CollectResult, Roster
     from .importers.parse import Imported
 
 Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
@@ -137,6 +137,14 @@ def put(path: str | os.PathLike[str], values: Mapping[str, CellValue], out: str 
     return Path(out)
 
 
+def read_roster(path: str | os.PathLike[str]) -> Roster:
+    """The agencies of a roster (.xlsx or .csv), with notes on what was read other than as written (县 as 县级).
+    Raises collect.RosterError naming the file and row."""
+    from .adapters.roster import read_roster as run
+
+    return run(path)
+
+
 def distribute(roster: str | os.PathLike[str], out_dir: str | os.PathLike[str], year: int, *,
                last_year_dir: str | os.PathLike[str] | None = None) -> list[Path]:
     """One pre-filled template per roster agency (and manifest.csv) in ``out_dir``; returns the templates.
@@ -178,6 +186,25 @@ def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.
     return export_report(data, out_dir, formats, use_drafts=use_drafts, force=force, report=check_data(data))
 
 
-__all__ = ["ReadError", "build_template", "check", "check_data", "check_many", "collect", "distribute", "export", "fill",
-           "import_report", "is_report", "last_year_figures", "last_year_prior", "load_values", "put", "read", "read_any",
-           "sample_values", "write_imported"]
+__all__ = [
+    "ReadError",
+    "build_template",
+    "check",
+    "check_data",
+    "check_many",
+    "collect",
+    "distribute",
+    "export",
+    "fill",
+    "import_report",
+    "is_report",
+    "last_year_figures",
+    "last_year_prior",
+    "load_values",
+    "put",
+    "read",
+    "read_any",
+    "read_roster",
+    "sample_values",
+    "write_imported",
+]

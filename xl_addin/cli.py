@@ -160,6 +160,12 @@ def rules(as_json: bool, markdown: bool) -> None:
             click.echo(f"{e.code:<14} {e.severity.zh}  {e.group.zh}  {e.title}")
 
 
+def _roster_notes(roster: str) -> None:
+    """Tell the coordinator what in the roster was read other than as written (县 as 县级)."""
+    for note in api.read_roster(roster).notes:
+        click.echo(f"提示：{note}", err=True)
+
+
 @main.command()
 @click.argument("roster", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
@@ -176,6 +182,7 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) 
     if last_year_dir and not Path(last_year_dir).is_dir():
         _fail(f"上年度文件夹不存在：{last_year_dir}")
     try:
+        _roster_notes(roster)
         paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir)
     except RosterError as exc:
         _fail(str(exc))
@@ -220,6 +227,8 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         except ValueError:
             _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{deadline}”。")
     try:
+        if roster:
+            _roster_notes(roster)
         result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
                              progress=not as_json, year=year, file_seconds=file_seconds,
                              file_memory_mb=file_memory_mb)

@@ -83,6 +83,8 @@ class Agency:
 class Roster:
     agencies: tuple[Agency, ...]
     source: str = ""
+    #: what was read other than as written ("第3行：层级“县”按“县级”处理"), to tell the coordinator
+    notes: tuple[str, ...] = ()
 
     @property
     def by_key(self) -> dict[str, Agency]:
@@ -110,10 +112,13 @@ def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
     agencies: list[Agency] = []
     seen: dict[str, int] = {}
     problems: list[str] = []
+    notes: list[str] = []
     for i, row in enumerate(rows[header_at + 1:], start=header_at + 2):
         if not any(_cell_text(v) for v in row):
             continue
         fields = {h: _cell_text(row[j]) if j < len(row) else "" for h, j in cols.items()}
+        fields, said = _official_words(fields)
+        notes += [f"{source} 第{i}行：{n}" for n in said]
         agency = _roster_agency(fields, i, f"{source} 第{i}行", problems)
         if agency is None:
             continue
@@ -127,7 +132,19 @@ def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
         raise RosterError("名单有误，请修改后重试：\n" + "\n".join(problems[:20]) + more)
     if not agencies:
         raise RosterError(f"{source}：名单中没有机关（表头下没有数据行）。")
-    return Roster(tuple(agencies), source)
+    return Roster(tuple(agencies), source, tuple(notes))
+
+
+def _official_words(fields: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The row with the obvious synonyms of a kind or level read as the official word ("县" -> "县级"), and what
+    was read so."""
+    out, said = dict(fields), []
+    for col, synonyms in ((COL_KIND, spec.KIND_SYNONYMS), (COL_LEVEL, spec.LEVEL_SYNONYMS)):
+        written = name_key(out.get(col, ""))
+        if written in synonyms:
+            out[col] = synonyms[written]
+            said.append(f"“{col}”写作“{fields[col]}”，按“{synonyms[written]}”处理")
+    return out, said
 
 
 def _roster_header(rows: Sequence[Sequence[CellValue]], source: str) -> tuple[int, dict[str, int]]:

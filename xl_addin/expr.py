@@ -172,6 +172,7 @@ def formula_is_intact(key: str, formula: str, locations: Mapping[str, spec.Locat
 _STRING = re.compile(r'("(?:[^"]|"")*")')
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_formula(formula: str) -> str:
     """A formula as two spreadsheets may write the same one: without "=", white space, quotes around plain sheet
     names, Excel's "_xlfn." prefixes and LibreOffice's TRUE()/FALSE(), upper case outside string literals."""

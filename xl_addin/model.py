@@ -56,6 +56,9 @@ class Structure:
     unnamed: frozenset[str] = frozenset()
     #: (sheet, A1) -> the formula found there ("=...") or "" for none, of every cell live.formula_cells names
     live: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: sheet -> A1 -> the type of the data validation on the cell ("whole", "list" ...), for the sheets the
+    #: template owns
+    validations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

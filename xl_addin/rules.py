@@ -317,6 +317,7 @@ def _s2(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("S2.outside", sheet=sheet, cell=refs[0], detail=_few("", list(refs)).strip())
     yield from _s2_hidden(ctx, st)
     yield from _s2_live(ctx, st)
+    yield from _s2_validations(ctx, st)
     if st.unnamed:
         names = sorted(spec.defined_name(k) for k in st.unnamed)
         yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
@@ -327,9 +328,9 @@ def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
     compiles -- only for a workbook of this build (another build's formulas differ; S2.fingerprint says so)."""
     if st.fingerprint != fingerprint.fingerprint() or not st.live:
         return
-    expected = _live_formulas()
+    compiled, expected = live.formula_cells(), _live_formulas()
     changed = [f"{sheet}!{a1}" for (sheet, a1), found in st.live.items()
-               if expr.normalise_formula(found) != expected[(sheet, a1)]]
+               if found != compiled[(sheet, a1)] and expr.normalise_formula(found) != expected[(sheet, a1)]]
     if changed:
         yield ctx.finding("S2.live", sheet=changed[0].split("!")[0], cell=changed[0].split("!")[1],
                           detail=_few("", changed).strip())
@@ -338,6 +339,18 @@ def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
 @cache
 def _live_formulas() -> dict[tuple[str, str], str]:
     return {at: expr.normalise_formula(f) for at, f in live.formula_cells().items()}
+
+
+def _s2_validations(ctx: Context, st: Structure) -> Iterator[Finding]:
+    """Every input cell keeps the data validation the template puts on it."""
+    if not st.validations:
+        return
+    by_sheet: dict[str, list[str]] = {}
+    for (sheet, a1), kind in structure.expected_validations().items():
+        if sheet in st.validations and st.validations[sheet].get(a1) != kind:
+            by_sheet.setdefault(sheet, []).append(a1)
+    for sheet, cells in by_sheet.items():
+        yield ctx.finding("S2.validation", sheet=sheet, cell=cells[0], detail=_few(f"{sheet}", cells).strip())
 
 
 def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:

@@ -348,6 +348,12 @@ KIND_GOVERNMENT = AGENCY_KINDS[0]
 LEVELS = ("省级", "市级", "县级", "乡级")
 #: levels that cannot make 规章 (county and below)
 LEVELS_WITHOUT_RULES = ("县级", "乡级")
+#: what rosters and forms write for a kind or a level, and the official word it means
+KIND_SYNONYMS = {"政府": "人民政府", "一级政府": "人民政府", "部门": "政府部门", "政府工作部门": "政府部门",
+                 "工作部门": "政府部门", "授权组织": "其他授权组织", "法律法规授权组织": "其他授权组织"}
+LEVEL_SYNONYMS = {"省": "省级", "省本级": "省级", "市": "市级", "地市": "市级", "地市级": "市级", "县": "县级",
+                  "区": "县级", "县区": "县级", "县市区": "县级", "县级市": "县级", "乡": "乡级", "镇": "乡级",
+                  "乡镇": "乡级", "街道": "乡级", "乡镇街道": "乡级"}
 
 
 @dataclass(frozen=True)

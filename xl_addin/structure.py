@@ -80,6 +80,29 @@ def narrative_row_height(text: str) -> float | None:
     return min(_MAX_ROW_POINTS, max(30.0, lines * _LINE_POINTS + 6))
 
 
+#: the data validation the template puts on an input cell, by what the cell holds (narrative text: "textLength")
+VALIDATION_TYPES = {spec.Kind.COUNT: "whole", spec.Kind.MONEY: "decimal", spec.Kind.YEAR: "whole",
+                    spec.Kind.DATE: "date", spec.Kind.CHOICE: "list"}
+TEXT_VALIDATION = "textLength"
+
+
+@cache
+def expected_validations() -> dict[tuple[str, str], str]:
+    """(sheet, A1) -> the type of data validation on every input cell that has one (S2 compares a workbook's)."""
+    out: dict[tuple[str, str], str] = {}
+    for key in spec.INPUT_KEYS:
+        where = spec.LAYOUT.locations[key]
+        out[(where.sheet, where.a1)] = VALIDATION_TYPES[spec.DATA_CELLS[key].kind]
+    for f in spec.META_FIELDS:
+        if f.kind in VALIDATION_TYPES:
+            where = spec.LAYOUT.locations[f.key]
+            out[(where.sheet, where.a1)] = VALIDATION_TYPES[f.kind]
+    for f in spec.NARRATIVE_FIELDS:
+        where = spec.LAYOUT.locations[f.key]
+        out[(where.sheet, where.a1)] = TEXT_VALIDATION
+    return out
+
+
 def is_ours(named: int, template_id: str | None) -> bool:
     """Whether a workbook is one of this template's (every reader, the writer and the add-in ask this): its hidden
     sheet names our template, or at least half of the template's input cells are found by their defined names (a

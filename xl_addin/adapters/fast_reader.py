@@ -35,7 +35,8 @@ from xml.etree import ElementTree as ET
 
 from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive, without_outside
+from .fileio import ReadError, open_archive, outside_grid, oversized_merges, validated_cells, without_outside
+from .fileio import beyond as fileio_beyond
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -46,10 +47,14 @@ PNS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 class _Sheet:
     """What a scan of a worksheet part yields."""
 
-    __slots__ = ("cells", "formulas", "merges", "protected", "styles")
+    __slots__ = ("cells", "formulas", "merges", "outside", "protected", "styles", "validations")
 
     def __init__(self) -> None:
         self.formulas: dict[str, str] = {}
+        #: A1 -> type of the data validation on the cell
+        self.validations: dict[str, str] = {}
+        #: cells beyond the grid and oversized merges (fileio.outside_grid)
+        self.outside: list[str] = []
         self.styles: dict[str, int] = {}
         #: the fast scan's cells (ref, style index, formula: see _HEAD), in document order, instead of ``styles``
         self.cells: list[tuple[bytes, bytes, bytes]] | None = None
@@ -217,8 +222,40 @@ def _scan_sheet(zf: zipfile.ZipFile, part: str, data: bytes | None = None) -> _S
     """The fast scan of a sheet part, or the fallback when the part is not of the shape the fast scan takes."""
     xml = _read(zf, data, part)
     fast = None if FULL_SCAN_ONLY else _scan_fast(xml)
-    return fast if fast is not None else _scan_tree(xml)
+    out = fast if fast is not None else _scan_tree(xml)
+    end = xml.rfind(b"</sheetData>")
+    out.validations = _validations(xml[end:] if end >= 0 else xml)
+    out.outside = _outside(out) if fast is not None else outside_grid(xml)
+    return out
 
+
+def _outside(scan: _Sheet) -> list[str]:
+    """fileio.outside_grid from what the fast scan found: a reference of two letters or a row of four digits is a
+    candidate (the rare case, looked at exactly); merges by their own (cached) check."""
+    refs = [r for r, _, _ in scan.cells or ()]
+    far = [r.decode() for r in refs if len(r) > 4 or r[1:2].isalpha()]
+    out = [ref for ref in far if fileio_beyond(ref)]
+    if scan.merges:
+        out += oversized_merges(frozenset(scan.merges))
+    return out
+
+
+_DV = re.compile(rb'<(?:\w+:)?dataValidation\b([^>]*)>')
+_DV_TYPE = re.compile(rb'\stype="([^"]*)"')
+_DV_SQREF = re.compile(rb'\ssqref="([^"]*)"')
+
+
+@functools.lru_cache(maxsize=64)
+def _validations(tail: bytes) -> dict[str, str]:
+    """A1 -> type of the data validation covering it (the part after the cells; the same bytes in every copy of a
+    template, so parsed once). A range larger than the grid is left out (S2 then finds the cells unvalidated)."""
+    out: dict[str, str] = {}
+    for m in _DV.finditer(tail):
+        t, q = _DV_TYPE.search(m.group(1)), _DV_SQREF.search(m.group(1))
+        kind = t.group(1).decode() if t else "none"
+        for ref in (q.group(1).decode().split() if q else ()):
+            out.update(dict.fromkeys(validated_cells(ref), kind))
+    return out
 
 _ROOT_DEFAULT_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _F_ATTR = re.compile(rb'(?:^|\s)(t|si)="([^"]*)"')
@@ -443,17 +480,21 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
 
     outside: dict[str, tuple[str, ...]] = {}
     try:
-        book = _book(zf, data)
-        cleaned = without_outside(zf, _read_parts(zf, book))
-        if cleaned is not None:  # cells far beyond the grid: read the workbook without them (S2 says what)
-            zf.close()
-            data, left_out = cleaned
-            zf = zipfile.ZipFile(io.BytesIO(data))
-            part_sheet = {part: name for name, part in book.sheet_parts}
-            outside = {part_sheet[part]: tuple(refs) for part, refs in left_out.items()}
         with zf:
+            book = _book(zf, data)
             scans = _scan_sheets(zf, data, book)
-            unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
+            far = _far(zf, data, book, scans)
+            if far:  # cells far beyond the grid: read the workbook without them (S2 says what)
+                cleaned = without_outside(zf, list(far), far)
+                assert cleaned is not None
+                data, left_out = cleaned
+                part_sheet = {part: name for name, part in book.sheet_parts}
+                outside = {part_sheet[part]: tuple(refs) for part, refs in left_out.items()}
+                with zipfile.ZipFile(io.BytesIO(data)) as clean:
+                    scans = _scan_sheets(clean, data, book)
+                    unlocked_xfs = _unlocked_xfs(clean, data) if with_structure else frozenset()
+            else:
+                unlocked_xfs = _unlocked_xfs(zf, data) if with_structure else frozenset()
         grids = _grids(path, data, book)
     except ReadError:
         raise
@@ -464,18 +505,43 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
                     found.structure if with_structure else None, plan=book.reads, cells=found.cells)
 
 
-def _read_parts(zf: zipfile.ZipFile, book: _Book) -> list[str]:
-    """The sheet parts a read opens: the sheets read (their scan) and the hidden sheet (calamine)."""
-    members = zf.NameToInfo
-    return [p for n, p in book.sheet_parts
-            if (n in book.owned or n in (spec.HIDDEN_SHEET, spec.SUMMARY_SHEET)) and p in members]
+def _far(zf: zipfile.ZipFile, data: bytes | None, book: _Book, scans: dict[str, _Sheet]) -> dict[str, list[str]]:
+    """part -> cells beyond the grid and oversized merges, of the sheets scanned (found by their scan) and of the
+    hidden sheet (which calamine reads)."""
+    part_of = dict(book.sheet_parts)
+    far = {part_of[n]: s.outside for n, s in scans.items() if s.outside}
+    hidden_part = part_of.get(spec.HIDDEN_SHEET)
+    if hidden_part is not None and hidden_part in zf.NameToInfo:
+        refs = outside_grid(_read(zf, data, hidden_part))
+        if refs:
+            far[hidden_part] = refs
+    return far
 
 
 def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[str, _Sheet]:
     """sheet name -> scan of its part, for each sheet read (:attr:`_Book.owned`) whose part is in the archive."""
     members = zf.NameToInfo
-    return {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts
-            if (n in book.owned or n == spec.SUMMARY_SHEET) and p in members}
+    out = {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
+    for n, p in book.sheet_parts:  # 校验汇总: only the formulas that show each check's state (S2.live)
+        if n == spec.SUMMARY_SHEET and n not in out and p in members:
+            out[n] = _scan_states(_read(zf, data, p))
+    return out
+
+
+def _scan_states(xml: bytes) -> _Sheet:
+    """The formulas of the state column of 校验汇总, found by one C-level pass (the rest of that sheet is not
+    read)."""
+    out = _Sheet()
+    pattern = _STATE_CELL_PREFIXED if b':c r="' in xml else _STATE_CELL
+    out.formulas = {ref.decode(): _formula_text(raw) for ref, raw in pattern.findall(xml)}
+    return out  # (calamine never reads this sheet: cells beyond the grid there harm nothing)
+
+
+_STATE_COLUMN = spec.col_letter(live.COL_STATE).encode()
+#: a literal start, so the search runs at C speed; the prefixed form for writers that prefix their tags
+_STATE_CELL = re.compile(rb'<c r="(' + _STATE_COLUMN + rb'[0-9]+)"[^>]*>\s*<f(?:\s[^>]*)?>([^<]*)</f>')
+_STATE_CELL_PREFIXED = re.compile(rb'<(?:\w+:)?c r="(' + _STATE_COLUMN
+                                  + rb'[0-9]+)"[^>]*>\s*<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>')
 
 
 def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
@@ -568,9 +634,11 @@ class _Found:
         merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
+        validations = {s: dict(scans[s].validations) for s in exp.sheets if s in scans}
         return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
                          props.get("fingerprint"), self.outside, _unnamed(self.book.dests),
-                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans})
+                         {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans},
+                         validations)
 
 
 @functools.cache

@@ -4,6 +4,7 @@ limits that keep a hostile file from choosing how much time and memory a read ta
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import re
@@ -158,23 +159,62 @@ def check_archive(zf: zipfile.ZipFile, path: str | os.PathLike[str], *, load: bo
         raise ReadError(path, "too-large", detail=f"解压后共 {total // MB} MB，整本读入的上限 {MAX_LOAD_BYTES // MB} MB")
 
 
-_FAR_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})"')
+#: a cell reference with two or more column letters or a row of four digits or more (a row's own r="" has no
+#: letters): the rare candidates for a cell beyond the grid, found in one C-level pass
+_FAR_REF = re.compile(rb'\sr="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})"')
 _MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)"')
 
 
-def _beyond(ref: str) -> bool:
+def beyond(ref: str) -> bool:
+    """Whether an A1 cell lies beyond the grid."""
     row, col = spec.cell_index(ref)
     return row > GRID_ROWS or col > GRID_COLS
 
 
+_TWO_LETTERS = re.compile(rb'r="[A-Z][A-Z]')  # a literal prefix: a fast search
+_ROW_NUMBER = re.compile(rb'\sr="([0-9]+)"')
+
+
 def outside_grid(xml: bytes) -> list[str]:
-    """The cells beyond the grid and the oversized merges of a sheet part (A1 text), from a scan of its bytes."""
-    out = [ref for m in _FAR_REF.finditer(xml) if _beyond(ref := m.group(1).decode())]
-    for m in _MERGE_REF.finditer(xml):
-        (r1, c1), (r2, c2) = spec.cell_index(m.group(1).decode()), spec.cell_index(m.group(2).decode())
-        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGE_CELLS or _beyond(m.group(2).decode()):
-            out.append(f"{m.group(1).decode()}:{m.group(2).decode()}")
+    """The cells beyond the grid and the oversized merges of a sheet part (A1 text), from a scan of its bytes:
+    two C-level searches rule out nearly every sheet, the rest is looked at cell by cell."""
+    out: list[str] = []
+    last_row = max(xml.rfind(b"<row "), xml.rfind(b":row "))
+    m_row = _ROW_NUMBER.search(xml, last_row) if last_row >= 0 else None
+    if _TWO_LETTERS.search(xml) or (m_row is not None and int(m_row.group(1)) > GRID_ROWS):
+        out = [ref for m in _FAR_REF.finditer(xml) if beyond(ref := m.group(1).decode())]
+    at = xml.find(b"mergeCell ")
+    if at >= 0:
+        out += oversized_merges(frozenset(f"{a.decode()}:{b.decode()}" for a, b in _MERGE_REF.findall(xml, at - 8)))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def oversized_merges(merges: frozenset[str]) -> list[str]:
+    """Those of a sheet's merged ranges too large or beyond the grid (the same set in every copy of a template)."""
+    out = []
+    for rng in sorted(merges):
+        a, _, b = rng.partition(":")
+        try:
+            (r1, c1), (r2, c2) = spec.cell_index(a), spec.cell_index(b or a)
+        except ValueError:
+            continue
+        if (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1) > MAX_MERGE_CELLS or beyond(b or a):
+            out.append(rng)
+    return out
+
+
+def validated_cells(ref: str) -> list[str]:
+    """The A1 cells of a data validation's range ("D7", "D7:I29"); none for a range beyond the grid."""
+    a, _, b = ref.replace("$", "").partition(":")
+    try:
+        (r1, c1), (r2, c2) = spec.cell_index(a), spec.cell_index(b or a)
+    except ValueError:
+        return []
+    if max(r1, r2) > GRID_ROWS or max(c1, c2) > GRID_COLS:
+        return []
+    return [f"{spec.col_letter(c)}{r}" for r in range(min(r1, r2), max(r1, r2) + 1)
+            for c in range(min(c1, c2), max(c1, c2) + 1)]
 
 
 def strip_outside(xml: bytes, refs: list[str]) -> bytes:
@@ -189,10 +229,13 @@ def strip_outside(xml: bytes, refs: list[str]) -> bytes:
     return xml
 
 
-def without_outside(zf: zipfile.ZipFile, parts: list[str]) -> tuple[bytes, dict[str, list[str]]] | None:
+def without_outside(zf: zipfile.ZipFile, parts: list[str],
+                    found: dict[str, list[str]] | None = None) -> tuple[bytes, dict[str, list[str]]] | None:
     """When any of the sheet ``parts`` reaches beyond the grid: the archive rebuilt without those cells and merges
-    (in memory), and part -> what was left out; None when all are inside (the common case: one C-level scan)."""
-    found = {p: refs for p in parts if (refs := outside_grid(zf.read(p)))}
+    (in memory), and part -> what was left out; None when all are inside (the common case: one C-level scan).
+    ``found``: part -> what :func:`outside_grid` found, when the caller scanned the parts already."""
+    if found is None:
+        found = {p: refs for p in parts if (refs := outside_grid(zf.read(p)))}
     if not found:
         return None
     buf = io.BytesIO()

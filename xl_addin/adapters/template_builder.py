@@ -228,11 +228,11 @@ def _data_validations(ws: Worksheet, t: spec.Table) -> None:
     for (_, kind, _), cells in by_row.items():
         first = cells[0]
         title = (first.row_labels[-1] if first.row_labels else " ".join(first.col_labels[-2:]))[:32]
+        dv = DataValidation(type=structure.VALIDATION_TYPES[kind], operator="greaterThanOrEqual", formula1="0",
+                            allow_blank=True)
         if kind is spec.Kind.MONEY:
-            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error = "请输入不小于0的数字，单位为万元（1元=0.0001万元），最多4位小数。没有收费的填0。"
         else:
-            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
             dv.error = "请输入不小于0的整数（单位：件）。没有的填0，不要填“/”或文字。"
         dv.errorTitle = "数字不符合要求"
         dv.errorStyle = "stop"
@@ -265,14 +265,16 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
             cell.value = values[f.key]
         dv: DataValidation | None = None
         if f.kind is spec.Kind.CHOICE:
-            dv = DataValidation(type="list", formula1='"' + ",".join(f.choices) + '"', allow_blank=True)
+            dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], formula1='"' + ",".join(f.choices) + '"',
+                                allow_blank=True)
             dv.error = "请从下拉列表中选择：" + "、".join(f.choices)
         elif f.kind is spec.Kind.YEAR:
-            dv = DataValidation(type="whole", operator="between", formula1=str(spec.YEAR_MIN), formula2=str(spec.YEAR_MAX),
-                                allow_blank=True)
+            dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], operator="between",
+                                formula1=str(spec.YEAR_MIN), formula2=str(spec.YEAR_MAX), allow_blank=True)
             dv.error = "请填写4位年份，如2023（本格式自2021年度起适用）。"
         elif f.kind is spec.Kind.DATE:
-            dv = DataValidation(type="date", operator="greaterThan", formula1="44197", allow_blank=True)
+            dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], operator="greaterThan", formula1="44197",
+                                allow_blank=True)
             dv.error = "请填写日期，如2024-1-17。"
             cell.number_format = "yyyy\"年\"m\"月\"d\"日\""
         if dv is not None:
@@ -307,7 +309,7 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         cell = ws[where.a1]
         if f.key in values:
             cell.value = values[f.key]
-        dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="32000", allow_blank=True)
+        dv = DataValidation(type=structure.TEXT_VALIDATION, operator="lessThanOrEqual", formula1="32000", allow_blank=True)
         dv.promptTitle = f.label[:32]
         dv.prompt = f.help[:250]
         dv.showInputMessage = True

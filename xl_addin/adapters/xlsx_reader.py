@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive, sheet_parts, without_outside
+from .fileio import ReadError, open_archive, sheet_parts, validated_cells, without_outside
 
 #: (sheet, A1) -> (value, formula text or None)
 CellGetter = Callable[[str, str], tuple[CellValue, str | None]]
@@ -204,6 +204,14 @@ def _props(ws: Any) -> dict[str, str]:
     return hidden.parse(ws.iter_rows(min_row=1, max_row=rows, max_col=cols, values_only=True))
 
 
+def _validations(ws: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for dv in ws.data_validations.dataValidation:
+        for ref in str(dv.sqref).split():
+            out.update(dict.fromkeys(validated_cells(ref), dv.type or "none"))
+    return out
+
+
 def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
                outside: dict[str, tuple[str, ...]], unnamed: frozenset[str]) -> Structure:
     from openpyxl.cell.cell import MergedCell
@@ -225,4 +233,5 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
                      fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed,
-                     live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets})
+                     live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets},
+                     validations={s: _validations(sheets[s]) for s in exp.sheets if s in sheets})
