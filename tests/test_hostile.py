@@ -34,8 +34,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 DYING_WORDS = ("Traceback", "panicked", "memory allocation of", "Segmentation fault", "core dumped", "Killed")
 #: the S2 variant that names each tamper, where the catalogue has one (any S2 finding is required regardless)
 TAMPER_CODES: dict[str, tuple[str, ...]] = {
-    "hidden-deleted": ("S2.hidden",), "hidden-edited": ("S2.hidden",), "no-names": ("S2.names",),
-    "status-text": ("S2.live",), "summary-text": ("S2.live",), "xfd-cell": ("S2.outside",),
+    "no-validation": ("S2.validation",), "hidden-deleted": ("S2.hidden",), "hidden-edited": ("S2.hidden",),
+    "no-names": ("S2.names",), "status-text": ("S2.live",), "summary-text": ("S2.live",), "xfd-cell": ("S2.outside",),
     "merge-huge": ("S2.outside", "S2.merge"),
 }
 VALID_AGENCIES = 20
