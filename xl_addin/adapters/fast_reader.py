@@ -241,8 +241,8 @@ def _outside(scan: _Sheet) -> list[str]:
 
 
 _DV = re.compile(rb'<(?:\w+:)?dataValidation\b([^>]*)>')
-_DV_TYPE = re.compile(rb'\stype="([^"]*)"')
-_DV_SQREF = re.compile(rb'\ssqref="([^"]*)"')
+_DV_TYPE = re.compile(rb'\stype=["\']([^"\']*)["\']')
+_DV_SQREF = re.compile(rb'\ssqref=["\']([^"\']*)["\']')
 
 
 @functools.lru_cache(maxsize=64)
@@ -411,6 +411,11 @@ def _resolve_shared(out: _Sheet, shared: dict[str, tuple[str, str]], pending: li
 
 
 def _scan_tree(xml: bytes) -> _Sheet:
+    """The fallback scan of a sheet part (the XML parser)."""
+    return _tree(xml)
+
+
+def _tree(xml: bytes) -> _Sheet:
     """The fallback: formulas, the format of each cell, merges and protection of any well-formed sheet part, by
     the XML parser (namespaces, entities, CDATA and comments as XML says)."""
     out = _Sheet()
@@ -529,19 +534,27 @@ def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[s
 
 
 def _scan_states(xml: bytes) -> _Sheet:
-    """The formulas of the state column of 校验汇总, found by one C-level pass (the rest of that sheet is not
-    read)."""
+    """The formulas of the state column of 校验汇总 (the rest of that sheet is not read): one C-level pass over the
+    plain shape when it finds every row, else the fallback's XML parse."""
     out = _Sheet()
-    pattern = _STATE_CELL_PREFIXED if b':c r="' in xml else _STATE_CELL
-    out.formulas = {ref.decode(): _formula_text(raw) for ref, raw in pattern.findall(xml)}
+    found = {} if FULL_SCAN_ONLY else {ref.decode(): raw for ref, raw in _STATE_CELL.findall(xml)}
+    if _state_refs() <= found.keys():
+        out.formulas = {ref: _formula_text(found[ref]) for ref in _state_refs()}
+    else:
+        out.formulas = {ref: f for ref, f in _tree(xml).formulas.items() if ref in _state_refs()}
     return out  # (calamine never reads this sheet: cells beyond the grid there harm nothing)
+
+
+@functools.cache
+def _state_refs() -> frozenset[str]:
+    """The state cells of 校验汇总 S2.live compares."""
+    return frozenset(a1 for sheet, a1 in live.formula_cells() if sheet == spec.SUMMARY_SHEET)
 
 
 _STATE_COLUMN = spec.col_letter(live.COL_STATE).encode()
 #: a literal start, so the search runs at C speed; the prefixed form for writers that prefix their tags
 _STATE_CELL = re.compile(rb'<c r="(' + _STATE_COLUMN + rb'[0-9]+)"[^>]*>\s*<f(?:\s[^>]*)?>([^<]*)</f>')
-_STATE_CELL_PREFIXED = re.compile(rb'<(?:\w+:)?c r="(' + _STATE_COLUMN
-                                  + rb'[0-9]+)"[^>]*>\s*<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>')
+
 
 
 def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:

@@ -161,8 +161,8 @@ def check_archive(zf: zipfile.ZipFile, path: str | os.PathLike[str], *, load: bo
 
 #: a cell reference with two or more column letters or a row of four digits or more (a row's own r="" has no
 #: letters): the rare candidates for a cell beyond the grid, found in one C-level pass
-_FAR_REF = re.compile(rb'\sr="([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})"')
-_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)"')
+_FAR_REF = re.compile(rb'\sr=["\']([A-Z]{2,3}[0-9]+|[A-Z][0-9]{4,7})["\']')
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref=["\']([A-Z]{1,3}[0-9]+):([A-Z]{1,3}[0-9]+)["\']')
 
 
 def beyond(ref: str) -> bool:
@@ -171,8 +171,8 @@ def beyond(ref: str) -> bool:
     return row > GRID_ROWS or col > GRID_COLS
 
 
-_TWO_LETTERS = re.compile(rb'r="[A-Z][A-Z]')  # a literal prefix: a fast search
-_ROW_NUMBER = re.compile(rb'\sr="([0-9]+)"')
+_TWO_LETTERS = re.compile(rb'r=["\'][A-Z][A-Z]')
+_ROW_NUMBER = re.compile(rb'\sr=["\']([0-9]+)["\']')
 
 
 def outside_grid(xml: bytes) -> list[str]:
