@@ -138,6 +138,42 @@ def test_check_refuses_unreadable_files_with_their_reason(county: County) -> Non
         assert run.returncode == 2 and words in run.stderr, (name, run.stderr)
 
 
+def test_a_file_the_user_may_not_read(county: County, monkeypatch: pytest.MonkeyPatch) -> None:
+    """chmod 000: root (as CI runs) reads it anyway, so the refusal an ordinary user gets is made here by the
+    operating system's answer itself -- every open of that file fails with EACCES -- for check and for collect."""
+    import builtins
+    import errno
+
+    from xl_addin import api, bulk
+    from xl_addin.adapters import fileio
+
+    target = county.cases["unreadable"].path
+    real_path_open, real_open = Path.open, builtins.open
+
+    def denied(file: object) -> bool:
+        return isinstance(file, str | Path) and Path(file) == target
+
+    def path_open(self: Path, *args: object, **kwargs: object) -> object:
+        if denied(self):
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_path_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    def plain_open(file: object, *args: object, **kwargs: object) -> object:
+        if denied(file):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", path_open)
+    monkeypatch.setattr(fileio, "open", plain_open, raising=False)
+    (checked,) = api.check_many([target]).files
+    assert checked.error_code == "unopenable" and "Permission denied" in checked.error
+    examined = bulk.examine(str(target))
+    assert "无法打开文件" in str(examined["error"]) and "Permission denied" in str(examined["error"])
+    if os.geteuid() != 0:  # an ordinary user: the real file refuses just the same, through the command line
+        run = run_measured(["check", target])
+        assert run.returncode == 2 and "无法打开文件" in run.stderr
+
+
 def test_entities_are_never_expanded(county: County, tmp_path: Path) -> None:
     """XXE and billion laughs in every part: /etc/passwd never shows up, the laughs never multiply."""
     path = county.cases["entities"].path
