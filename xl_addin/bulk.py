@@ -362,7 +362,8 @@ def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | 
     if timed_out:
         return _error_row(path, "timeout", f"{seconds:g}")
     code = proc.exitcode or 0
-    if b"memory allocation" in err or b"MemoryError" in err or code == -signal.SIGKILL:
+    killed = code == -getattr(signal, "SIGKILL", 9) and os.name == "posix"  # not by us: the kernel's OOM killer
+    if b"memory allocation" in err or b"MemoryError" in err or killed:
         return _error_row(path, "out-of-memory", f"{memory_mb} MB" if memory_mb > 0 else "可用内存")
     return _error_row(path, "crashed", _signal_name(code))
 
