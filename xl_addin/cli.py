@@ -120,7 +120,7 @@ def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: 
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出文件")
 @click.option("--in-place", is_flag=True, help="直接修改原文件（原文件保留为 FILE.bak）")
 def fill(file: str, out: str | None, in_place: bool) -> None:
@@ -286,7 +286,7 @@ _FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "�
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("-f", "--format", "formats", type=click.Choice(["docx", "html", "txt", "all"]), multiple=True,
               default=("all",), show_default=True,
               help="导出格式，可重复指定：docx（Word，公文格式）、html（网站发布用网页）、txt（纯文本）、all（全部）")
