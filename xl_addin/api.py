@@ -106,7 +106,7 @@ def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.P
                reader: Reader = "fast") -> Inquiry:
     """Check every file (a batch: each file's Report, or the catalogue error that kept it from being read; never
     stops at a bad file). Raises ReadError only when ``last_year`` cannot be read."""
-    from .bulk import check_files
+    from .checking import check_files
 
     prior = last_year_prior(last_year) if last_year is not None else None
     return check_files(paths, prior=prior, reader=reader)

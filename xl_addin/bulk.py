@@ -17,7 +17,6 @@ or runs out of memory alone becomes its own row (catalogue file errors ``crashed
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import multiprocessing
 import os
@@ -31,11 +30,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from . import collect, rules
+from . import collect
 from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
+from .checking import check_file
 from .collect import FileResult, Number
-from .model import CellValue, FileCheck, Inquiry, Report, ReportData
+from .model import CellValue, ReportData
 
 #: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
 EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf",
@@ -166,66 +166,8 @@ def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str
     gc.set_threshold(20000, 50, 50)
 
 
-@dataclass(frozen=True)
-class Checked:
-    """What checking one file gives: the :class:`FileCheck`, and for a readable file the data and the effective
-    values the rules saw (the coordinator's roll-up sums those)."""
-
-    result: FileCheck
-    data: ReportData | None = None
-    values: Mapping[str, Number | None] | None = None
-
-
-PriorOf = Callable[[ReportData], Mapping[str, CellValue] | None]
-
-
 def _memory_detail() -> str:
     return f"{_MEMORY_MB} MB" if _MEMORY_MB else "可用内存"
-
-
-def read_file(path: str, *, reader: str = "fast", raw: bytes | None = None) -> ReportData:
-    """One file read: a published report (web page, PDF, Word, text) imported, a workbook read by ``reader``.
-    Raises ReadError."""
-    from .adapters.report_reader import import_report, is_report
-
-    if is_report(path):
-        return import_report(path).data
-    if reader == "openpyxl":
-        from .adapters.xlsx_reader import read_workbook
-
-        return read_workbook(path)
-    from .adapters.fast_reader import read_fast
-
-    return read_fast(path, test_members=raw is None, data=raw)
-
-
-def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None) -> Checked:
-    """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
-    catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``: the file's
-    bytes, already read (then read once from them, each part checked as it is read)."""
-    try:
-        data = read_file(path, reader=reader, raw=raw)
-    except ReadError as exc:
-        return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
-    except MemoryError:
-        err = ReadError(path, "out-of-memory", detail=_memory_detail())
-        return Checked(FileCheck(path, error_code=err.code, error=err.reason))
-    except Exception as exc:  # a file no reader anticipated must not stop the run
-        err = ReadError(path, "unexpected", detail=type(exc).__name__)
-        return Checked(FileCheck(path, error_code=err.code, error=err.reason))
-    prior = prior_of(data) if prior_of is not None else None
-    if prior:
-        data = dataclasses.replace(data, prior={**data.prior, **prior})
-    ctx = rules.Context(data)
-    report = Report.of(path, rules.validate(data, context=ctx))
-    return Checked(FileCheck(path, report), data, ctx.values)
-
-
-def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, CellValue] | None = None,
-                reader: str = "fast") -> Inquiry:
-    """Check every file in this process, in order (``xl-addin check``); ``prior``: last year's figures."""
-    prior_of = (lambda _data: prior) if prior else None
-    return Inquiry(tuple(check_file(str(p), prior_of=prior_of, reader=reader).result for p in paths))
 
 
 def _agency_prior(data: ReportData) -> Mapping[str, CellValue] | None:
@@ -246,7 +188,7 @@ def examine(path: str) -> dict[str, object]:
     except MemoryError:
         return _error_row(path, "out-of-memory", _memory_detail())
     sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
-    checked = check_file(path, prior_of=_agency_prior, raw=raw)  # the bytes just hashed: read once
+    checked = check_file(path, prior_of=_agency_prior, raw=raw, memory=_memory_detail())  # the bytes just hashed
     del raw
     res = checked.result
     if res.report is None or checked.data is None:

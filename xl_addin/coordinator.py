@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import bulk, collect, spec
+from . import bulk, checking, collect, spec
 from .collect import CollectResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
@@ -62,7 +62,7 @@ def _add_texts(priors: dict[str, dict[str, Number]], results: list[collect.FileR
             best[k] = r
     for k, r in best.items():
         try:
-            data = bulk.read_file(r.path)
+            data = checking.read_file(r.path)
         except Exception:  # read fine a moment ago; a file changed meanwhile just loses its X3 comparison
             continue
         for number in ("一", "五", "六"):
