@@ -136,19 +136,23 @@ _ROW_OF: dict[str, str] = {k: keys[0] for keys in spec.input_rows() for k in key
 
 @check("V3")
 def _v3(ctx: Context) -> Iterator[Finding]:
-    rows: dict[tuple[str, int], list[str]] = {}
     missing, formulas, values = ctx.data.missing, ctx.data.formulas, ctx.data.values
-    for key in spec.INPUT_KEYS:
-        if key in missing or key in formulas or values.get(key) is not None:
-            continue
+    blank = [k for k in spec.INPUT_KEYS if k not in missing and k not in formulas and values.get(k) is None]
+    yield from _blank_rows(ctx, blank, lambda first: catalogue.check_id("V3", _ROW_OF[first]))
+
+
+def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str]) -> Iterator[Finding]:
+    """One V3 finding per sheet row of blank cells ``keys``; ``check_of(first key of the row)``: its check id."""
+    rows: dict[tuple[str, int], list[str]] = {}
+    for key in keys:
         where = ctx.data.location(key)
         rows.setdefault((where.sheet, where.row), []).append(key)
-    for keys in rows.values():
-        cells = [ctx.data.location(k).a1 for k in keys]
-        first = spec.DATA_CELLS[keys[0]]
+    for row_keys in rows.values():
+        cells = [ctx.data.location(k).a1 for k in row_keys]
+        first = spec.DATA_CELLS[row_keys[0]]
         rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=catalogue.check_id(
-                          "V3", _ROW_OF[keys[0]]), row=first.row_label or first.col_label, n=len(cells),
+        yield ctx.finding("V3", row_keys[0], cell=rng, labels=(first.row_label, ""), check=check_of(row_keys[0]),
+                          row=first.row_label or first.col_label, n=len(cells),
                           cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
 
 
@@ -731,19 +735,9 @@ def _v3_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
     # cells the report's own (older) layout does not have are not blank: S3 names the layout
     yield from (f for f in found if f.key not in absent)
     # a published table prints its totals too: a blank 总计 is a blank cell as well (a workbook's are formulas)
-    rows: dict[tuple[str, int], list[str]] = {}
-    for key in spec.DERIVED_KEYS:
-        if key in ctx.data.missing or key in absent or ctx.data.values.get(key) is not None:
-            continue
-        where = ctx.data.location(key)
-        rows.setdefault((where.sheet, where.row), []).append(key)
-    for keys in rows.values():
-        cells = [ctx.data.location(k).a1 for k in keys]
-        first = spec.DATA_CELLS[keys[0]]
-        rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-        listed = "、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}"
-        yield ctx.finding("V3", keys[0], cell=rng, labels=(first.row_label, ""), check=f"V3:{keys[0]}",
-                          row=first.row_label or first.col_label, n=len(cells), cells=listed)
+    blank = [k for k in spec.DERIVED_KEYS
+             if k not in ctx.data.missing and k not in absent and ctx.data.values.get(k) is None]
+    yield from _blank_rows(ctx, blank, lambda first: f"V3:{first}")
 
 
 _wrap("S2", _s2_published)
