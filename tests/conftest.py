@@ -46,6 +46,14 @@ def cli(*args: str | Path) -> CliResult:
     return CliResult(r.exit_code, r.stdout, r.stderr)
 
 
+def rename_sheet(wb: Any, old: str, new: str) -> None:
+    """A sheet renamed the way Excel does it: the defined names follow it."""
+    wb[old].title = new
+    for key in spec.ALL_KEYS:
+        dn = wb.defined_names[spec.defined_name(key)]
+        dn.attr_text = dn.attr_text.replace(f"'{old}'", f"'{new}'")
+
+
 def need(tool: str) -> str:
     """The path of an external program a test needs: missing fails in CI, skips elsewhere."""
     path = shutil.which(tool)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Filler, shared_file
+from conftest import Filler, rename_sheet, shared_file
 
 from xl_addin import api, catalogue, docs, live, rules, spec
 from xl_addin.catalogue import CATALOGUE, FILE_ERRORS
@@ -48,10 +48,7 @@ def _delete_sheet(wb: Any) -> None:
 
 
 def _rename_sheet(wb: Any) -> None:
-    wb["表三"].title = "申请情况"
-    for key in spec.ALL_KEYS:
-        dn = wb.defined_names[spec.defined_name(key)]
-        dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
+    rename_sheet(wb, "表三", "申请情况")
 
 
 def _drop_validation(wb: Any) -> None:

@@ -26,10 +26,10 @@ from typing import Any
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from conftest import DATA
+from conftest import cli as run_cli
 
-from xl_addin import api, cli, collect, derive, fingerprint, spec
+from xl_addin import api, collect, derive, fingerprint, spec
 from xl_addin.adapters.fast_reader import read_fast
 from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.adapters.xlsx_reader import read_workbook
@@ -516,21 +516,6 @@ def test_cross_year_rules_with_last_year_dir(county: County, tmp_path: Path, tem
     got = [x.finding.to_dict() for x in res.findings]
     assert got == api.check(p, last_year=last / "x.xlsx").to_dict()["findings"]
     assert any(f["rule"] == "X1" for f in got)
-
-
-@dataclass(frozen=True)
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: str | Path) -> Ran:
-    """``xl-addin`` run in this process (one test runs it as a separate process: run_cli_process)."""
-    r = CliRunner().invoke(cli.main, [str(a) for a in args])
-    if r.exception is not None and not isinstance(r.exception, SystemExit):
-        raise r.exception
-    return Ran(r.exit_code, r.stdout, r.stderr)
 
 
 def run_cli_process(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import DATA, Filler, need
+from conftest import DATA, Filler, need, rename_sheet
 
 from xl_addin import api, hidden, spec
 from xl_addin.adapters import fast_reader, office
@@ -82,10 +82,7 @@ def test_shared_formulas_written_by_a_spreadsheet_are_understood(filled: Filler,
 # ---- the fallback scan against the fast scan and openpyxl, on every fixture --------------------------------------
 
 def _rename_sheet(wb: Any) -> None:
-    wb["表三"].title = "申请情况"
-    for key in spec.ALL_KEYS:
-        dn = wb.defined_names[spec.defined_name(key)]
-        dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
+    rename_sheet(wb, "表三", "申请情况")
 
 
 def _delete_sheet(wb: Any) -> None:

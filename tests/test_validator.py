@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Filler
+from conftest import Filler, rename_sheet
 
 from xl_addin import api, spec
 from xl_addin.model import Finding, Report
@@ -249,10 +249,7 @@ def test_a_deleted_sheet_is_an_error_and_the_rest_is_still_checked(filled: Fille
 
 def test_a_renamed_sheet_is_read_through_its_names_and_warned(filled: Filler) -> None:
     def edit(wb: Any) -> None:
-        wb["表三"].title = "申请情况"
-        for key in spec.ALL_KEYS:
-            dn = wb.defined_names[spec.defined_name(key)]
-            dn.attr_text = dn.attr_text.replace("'表三'", "'申请情况'")
+        rename_sheet(wb, "表三", "申请情况")
     report = api.check(filled({"t3.new.natural": 7}, edit=edit))
     assert ("S2", "申请情况", "") in rules_at(report, "S2")
     assert {f.cell for f in report.by_rule("A3")} == {"D31", "J31"}

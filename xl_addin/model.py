@@ -76,6 +76,10 @@ def has_error(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
+#: the entry of ``ReportData.props`` where the importer of published reports leaves what it found (JSON)
+IMPORT_PROPS_KEY = "import"
+
+
 @dataclass(frozen=True)
 class ReportData:
     """A snapshot of one report: values by key (see :mod:`xl_addin.spec`), where they were found, and the file's

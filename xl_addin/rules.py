@@ -17,7 +17,7 @@ from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, quotes, spec, structure
 from .catalogue import CATALOGUE, YUAN_THRESHOLD, Instance, instances
-from .model import CellValue, Finding, ReportData, Structure
+from .model import IMPORT_PROPS_KEY, CellValue, Finding, ReportData, Structure
 
 # ---- the validator --------------------------------------------------------------------------------------------
 
@@ -28,6 +28,8 @@ class Context:
         self.intact = derive.intact_formulas(data)
         self.values = derive.effective_values(data, self.intact)
         prior = derive.prior_values(data)
+        #: what the importer found, for a published report (None for a workbook)
+        self.imported = import_info(data)
         self.numbers: dict[str, int | float | None] = dict(self.values)
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
 
@@ -116,18 +118,25 @@ def _v1(ctx: Context) -> Iterator[Finding]:
                               hint=_count_hint(v, is_formula))
 
 
+#: the one money cell of the tables (表二 行政事业性收费 本年收费金额)
+_FEE = next(k for k in spec.INPUT_KEYS if spec.DATA_CELLS[k].kind is spec.Kind.MONEY)
+
+
 @check("V2")
 def _v2(ctx: Context) -> Iterator[Finding]:
-    key = "t2.fees.amount"
-    if key in ctx.data.missing:
-        return
-    v = ctx.data.get(key)
-    is_formula = key in ctx.data.formulas
+    if _FEE not in ctx.data.missing:
+        yield from _v2_value(ctx)
+    yield from _v2_units(ctx)
+
+
+def _v2_value(ctx: Context) -> Iterator[Finding]:
+    v = ctx.data.get(_FEE)
+    is_formula = _FEE in ctx.data.formulas
     if is_formula or derive.money_value(v) is None:
         hint = "请直接填写数字，不要输入公式。" if is_formula else "没有收费的请填0。"
-        yield ctx.finding("V2", key, value=ctx.data.formulas.get(key, _show(v)), hint=hint)
+        yield ctx.finding("V2", _FEE, value=ctx.data.formulas.get(_FEE, _show(v)), hint=hint)
     elif isinstance(v, int | float) and v >= YUAN_THRESHOLD:
-        yield ctx.finding("V2.yuan", key, value=_show(v))
+        yield ctx.finding("V2.yuan", _FEE, value=_show(v))
 
 
 #: the first input key of the template row each input cell is in (a row's V3 check is named after it)
@@ -137,8 +146,15 @@ _ROW_OF: dict[str, str] = {k: keys[0] for keys in spec.input_rows() for k in key
 @check("V3")
 def _v3(ctx: Context) -> Iterator[Finding]:
     missing, formulas, values = ctx.data.missing, ctx.data.formulas, ctx.data.values
-    blank = [k for k in spec.INPUT_KEYS if k not in missing and k not in formulas and values.get(k) is None]
+    # a published report: cells its own (older) layout does not have are not blank (S3 names the layout), and its
+    # printed totals can be blank too (a workbook's are formulas)
+    absent = set((ctx.imported or {}).get("absent", []))
+    blank = [k for k in spec.INPUT_KEYS
+             if k not in missing and k not in formulas and k not in absent and values.get(k) is None]
     yield from _blank_rows(ctx, blank, lambda first: catalogue.check_id("V3", _ROW_OF[first]))
+    if ctx.imported is not None:
+        totals = [k for k in spec.DERIVED_KEYS if k not in missing and k not in absent and values.get(k) is None]
+        yield from _blank_rows(ctx, totals, lambda first: f"V3:{first}")
 
 
 def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str]) -> Iterator[Finding]:
@@ -158,7 +174,7 @@ def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str
 
 #: the largest count that is plausible in tables 三 and 四 for a body of each level (applications and cases a
 #: year); table 二 (licences, penalties) runs a hundred times larger (宿迁市: 1,808,595 行政许可)
-PLAUSIBLE = {"乡级": 10_000, "县级": 100_000, "市级": 1_000_000, "省级": 10_000_000}
+PLAUSIBLE = dict(zip(spec.LEVELS, (10_000_000, 1_000_000, 100_000, 10_000), strict=True))  # 省级 … 乡级
 T2_FACTOR = 100
 
 
@@ -172,7 +188,7 @@ def _v5(ctx: Context) -> Iterator[Finding]:
         if n is not None and n > bound:
             cell = spec.DATA_CELLS[key]
             yield ctx.finding("V5", key, row=cell.row_label, col=cell.col_label, value=_show(n),
-                              level=level or "省级", bound=f"{bound:,}")
+                              level=level or spec.LEVELS[0], bound=f"{bound:,}")
 
 
 @check("V4")
@@ -296,7 +312,7 @@ _NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[�
 
 @check("T9")
 def _t9(ctx: Context) -> Iterator[Finding]:
-    if ctx.data.props.get(PROPS_KEY):  # a published report keeps its own headings; only the template's cells count
+    if ctx.imported is not None:  # a published report keeps its own headings; only the template's cells count
         return
     for f in spec.NARRATIVE_FIELDS:
         if f.key in ctx.data.missing:
@@ -309,6 +325,7 @@ def _t9(ctx: Context) -> Iterator[Finding]:
 @check("S2")
 def _s2(ctx: Context) -> Iterator[Finding]:
     yield from _s2_totals(ctx)
+    yield from _s2_drift(ctx)
     st = ctx.data.structure
     if st is None:  # a reader that sees values only (the add-in's payload)
         return
@@ -370,7 +387,10 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
 
 
 def _s2_totals(ctx: Context) -> Iterator[Finding]:
-    """Derived totals: their formula changed, or overwritten by a value (readable from any reader)."""
+    """Derived totals: their formula changed, or overwritten by a value (readable from any reader). A published
+    report prints its totals as numbers: that is no overwritten formula (A1/A2/A4 check them)."""
+    if ctx.imported is not None:
+        return
     data = ctx.data
     for key in spec.DERIVED_KEYS:
         if key in data.missing:
@@ -506,11 +526,9 @@ def validate(data: ReportData, rules: Iterable[str] | None = None, *, context: C
 # printed totals). The importer leaves what it found in ``ReportData.props["import"]`` (JSON: headings, format
 # markers, notes); a workbook has no such entry, so S1, S3, T7's opening part and A7 are silent on workbooks.
 
-PROPS_KEY = "import"  # = importers.parse.PROPS_KEY
-
-
-def import_info(ctx: Context) -> dict[str, Any] | None:
-    raw = ctx.data.props.get(PROPS_KEY)
+def import_info(data: ReportData) -> dict[str, Any] | None:
+    """What the importer found in a published report (None for a workbook)."""
+    raw = data.props.get(IMPORT_PROPS_KEY)
     if not raw:
         return None
     try:
@@ -526,7 +544,7 @@ _ORDER = "一二三四五六"
 
 @check("S1")
 def _s1(ctx: Context) -> Iterator[Finding]:
-    info = import_info(ctx)
+    info = ctx.imported
     if info is None:
         return
     headings = [tuple(h) for h in info.get("headings", [])]
@@ -564,7 +582,7 @@ def _squash(s: str) -> str:
 
 @check("S3")
 def _s3(ctx: Context) -> Iterator[Finding]:
-    info = import_info(ctx)
+    info = ctx.imported
     if info is None or info.get("format") in (None, "2021"):
         return
     markers = "、".join(f"“{m}”" if "表三" not in m else m for m in info.get("markers", []))
@@ -621,7 +639,7 @@ def _t7(ctx: Context) -> Iterator[Finding]:
     year = ctx.data.year
     if year is None:
         return
-    intro = str((import_info(ctx) or {}).get("intro") or "")
+    intro = str((ctx.imported or {}).get("intro") or "")
     parts: list[tuple[str | None, str, str]] = [(None, "报告开头", intro)] if intro else []
     parts += [(f.key, f"第一部分“{f.label}”", ctx.data.text(f.key)) for f in spec.narrative_fields("一")]
     for key, where, text in parts:
@@ -671,7 +689,7 @@ def _t8(ctx: Context) -> Iterator[Finding]:
 
 @check("A7")
 def _a7(ctx: Context) -> Iterator[Finding]:
-    info = import_info(ctx)
+    info = ctx.imported
     for n in (info or {}).get("notes", []):
         if n.get("kind") == "split":
             key = n.get("key") or None
@@ -683,31 +701,9 @@ def _at(n: dict[str, Any]) -> str:
     return f"（原文位置：{n['where']}）" if n.get("where") else ""
 
 
-def _wrap(rule_id: str, extra: Any) -> None:
-    """Add the published-report part of an existing rule's check (the rule stays one catalogue entry)."""
-    base = CHECKS[rule_id]
-
-    def run(ctx: Context) -> Iterator[Finding]:
-        yield from extra(ctx, base(ctx))
-
-    run.__name__ = f"_{rule_id.lower()}_with_published"
-    CHECKS[rule_id] = run
-
-
-@cache
-def _derived() -> frozenset[str]:
-    return frozenset(spec.DERIVED_KEYS)
-
-
-def _s2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
-    info = import_info(ctx)
-    if info is None:
-        yield from found
-        return
-    derived = _derived()
-    # a published report prints its totals as numbers: that is no overwritten formula (A1/A2/A4 check them)
-    yield from (f for f in found if f.key not in derived)
-    for n in info.get("notes", []):
+def _s2_drift(ctx: Context) -> Iterator[Finding]:
+    """A published report's table labels that differ from the official ones (the importer's notes)."""
+    for n in (ctx.imported or {}).get("notes", []):
         if n.get("kind") == "label" and n.get("detail"):
             key = n.get("key") or None
             yield ctx.finding("S2.drift", key if key in spec.DATA_CELLS else None,
@@ -715,31 +711,13 @@ def _s2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
                               actual=n["detail"].get("actual", ""))
 
 
-def _v2_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
-    yield from found
-    info = import_info(ctx)
-    for n in (info or {}).get("notes", []):
+def _v2_units(ctx: Context) -> Iterator[Finding]:
+    """A published report's fee written in 元 (the importer's notes)."""
+    for n in (ctx.imported or {}).get("notes", []):
         if n.get("kind") == "unit" and not n.get("key"):
             value = n.get("detail", {}).get("value", "")
             row = n.get("detail", {}).get("row", "")
-            yield ctx.finding("V2.unit", "t2.fees.amount", check="V2:import:unit",
+            yield ctx.finding("V2.unit", _FEE, check="V2:import:unit",
                               value=f"表二“{row}”写作“{value}”")
 
 
-def _v3_published(ctx: Context, found: Iterator[Finding]) -> Iterator[Finding]:
-    info = import_info(ctx)
-    if info is None:
-        yield from found
-        return
-    absent = set(info.get("absent", []))
-    # cells the report's own (older) layout does not have are not blank: S3 names the layout
-    yield from (f for f in found if f.key not in absent)
-    # a published table prints its totals too: a blank 总计 is a blank cell as well (a workbook's are formulas)
-    blank = [k for k in spec.DERIVED_KEYS
-             if k not in ctx.data.missing and k not in absent and ctx.data.values.get(k) is None]
-    yield from _blank_rows(ctx, blank, lambda first: f"V3:{first}")
-
-
-_wrap("S2", _s2_published)
-_wrap("V3", _v3_published)
-_wrap("V2", _v2_published)

@@ -66,17 +66,20 @@ NARRATIVE_TEXT_WIDTH = 80
 _LINE_POINTS, _MAX_ROW_POINTS = 16.5, 409.0
 
 
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines a text takes wrapped in a column ``width`` characters (Excel units) wide; a CJK character is two."""
+    per_line = max(1, int(width))
+    return sum(max(1, -(-sum(2 if ord(ch) > 0x2E80 else 1 for ch in para) // per_line))
+               for para in text.splitlines() or [""])
+
+
 def narrative_row_height(text: str) -> float | None:
     """The row height (points) that shows all of a narrative cell's text, wrapped in its column; None for no text
     (the row is left to grow as the clerk types). Spreadsheets do not re-measure rows of a file written by a
-    program, so rows written with text get their height from here. A CJK character is two units wide."""
+    program, so rows written with text get their height from here."""
     if not text.strip():
         return None
-    per_line = NARRATIVE_TEXT_WIDTH - 4
-    lines = 0
-    for para in text.splitlines() or [""]:
-        width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in para)
-        lines += max(1, -(-width // per_line))
+    lines = wrapped_lines(text, NARRATIVE_TEXT_WIDTH - 4)
     return min(_MAX_ROW_POINTS, max(30.0, lines * _LINE_POINTS + 6))
 
 

@@ -376,7 +376,7 @@ def _summary_sheet(ws: Worksheet) -> None:
             cell.alignment = CENTER if c in (1, 3, 4, 6, live.COL_STATE) else LEFT
         # a long official label wraps: the row is made tall enough to show it whole (spreadsheets do not
         # re-measure rows of a file a program wrote)
-        tallest = max(_lines(v, live.WIDTHS[c - 1]) for c, v in enumerate(row, start=1) if isinstance(v, str)
+        tallest = max(structure.wrapped_lines(v, live.WIDTHS[c - 1] - 1) for c, v in enumerate(row, start=1) if isinstance(v, str)
                       and not v.startswith("="))
         if tallest > 1:
             ws.row_dimensions[r].height = 14 * tallest + 2
@@ -399,12 +399,6 @@ def _summary_sheet(ws: Worksheet) -> None:
     ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
     ws.freeze_panes = f"A{live.FAILING_FIRST_ROW}"
     _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
-
-
-def _lines(text: str, width: float) -> int:
-    """Lines a text takes wrapped in a column ``width`` characters wide (a CJK character is two)."""
-    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return max(1, -(-units // max(1, int(width) - 1)))
 
 
 def _colour_checks(wb: Workbook) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .. import spec
-from ..model import CellValue, ReportData
+from ..model import IMPORT_PROPS_KEY, CellValue, ReportData
 from .document import Document, Line, squash
 
 # --------------------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ class Imported:
     intro: str = ""
 
 
-PROPS_KEY = "import"
+PROPS_KEY = IMPORT_PROPS_KEY
 
 
 def absent_keys(imp: Imported) -> set[str]:
