@@ -140,6 +140,8 @@ def html_grid(rows: list[list[tuple[str, int, int, str]]]) -> Grid:
 
 
 FIELD_BY_LABEL = {(sec, f.label): f.key for sec in ("一", "五", "六") for f in spec.narrative_fields(sec)}
+#: lead-paragraph field -> its section (printed under the section heading, with no heading of its own)
+LEAD_SECTION = {f.key: sec for sec in ("一", "五", "六") for f in spec.narrative_fields(sec) if f.lead}
 
 
 class Parsed:
@@ -173,6 +175,10 @@ class Parsed:
         self.grids[self._section] = grid
 
     def text_of(self, key: str) -> str:
+        """A field's text; a section's lead paragraph is what the section says before its first part."""
+        lead = LEAD_SECTION.get(key)
+        if lead is not None:
+            return "\n".join(p for p in self.section_paras.get(lead, []) if p != report_doc.EMPTY_SECTION)
         return "\n".join(self.fields.get(key, []))
 
 

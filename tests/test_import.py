@@ -102,6 +102,32 @@ def test_the_narrative_is_split_into_the_parts(imported: dict[str, parse.Importe
     assert "收取政府信息公开信息处理费0元" in str(hz["s6.fees"])  # the PDF's spaces around digits dropped
 
 
+#: how the lead paragraph of 一 (before （一）) begins in each example, as published
+LEADS = {
+    "shuyang-county-drc-2023.html": "2023年，县发展和改革局认真贯彻执行",
+    "hongze-district-gov-2023.pdf": "2023年，洪泽区人民政府坚持以",
+    "shanghai-municipal-gov-office-2019.txt": "2019年，上海市人民政府办公厅坚持以",
+    "suqian-city-2023.txt": "2023年，我市以习近平新时代",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEADS))
+def test_the_lead_paragraph_of_section_one_has_its_own_cell(name: str, imported: dict[str, parse.Imported]) -> None:
+    """What a report says under 一、总体情况 before its first part goes to the lead-paragraph cell (one
+    paragraph), and the first part (主动公开) holds its own text, not the lead."""
+    v = imported[name].data.values
+    lead, proactive = str(v.get("s1.overview") or ""), str(v.get("s1.proactive") or "")
+    assert lead.startswith(LEADS[name]) and "\n" not in lead.strip()
+    assert proactive and lead[:20] not in proactive
+
+
+def test_the_seed_report_lead_paragraph() -> None:
+    v = api.import_report(shared_file("examples/jiangle-industry-bureau-2023.txt")).data.values
+    assert str(v["s1.overview"]).startswith("2023年，在县委、县政府的正确领导下")
+    assert str(v["s1.overview"]).endswith("现将有关情况报告如下")
+    assert str(v["s1.proactive"]).startswith("（一）主动公开与依申请公开信息情况。我局信息公开主要是通过")
+
+
 _DATA: dict[str, Any] = {}
 
 

@@ -352,3 +352,77 @@ def test_a_workbook_of_an_earlier_template_build_still_checks() -> None:
     path = DATA / "earlier-build-libreoffice-saved.xlsx"
     report = api.check(path)
     assert report.valid and {f.code for f in report.findings} == {"S2.protection", "S2.fingerprint"}
+
+
+# ---- layout versions ---------------------------------------------------------------------------------------------
+#: a workbook filled in a template of layout 1 (before the row for the lead paragraph of 一), saved by LibreOffice
+LAYOUT_1 = DATA / "earlier-build-libreoffice-saved.xlsx"
+
+
+def test_a_workbook_of_layout_1_is_read_at_its_own_cells() -> None:
+    """Layout 2 put a row for the lead paragraph of 一 above （一） and moved the 正文 rows below it down by one.
+    A workbook of layout 1 reads every field from its own cell -- with both readers and through the add-in --,
+    has no lead paragraph (missing, not blank), and is compared with layout 1: no S2 for the moved rows."""
+    import xlwings as xw
+
+    from xl_addin import addin
+    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
+
+    sample = api.sample_values()
+    fast, full = read_fast(LAYOUT_1), read_workbook(LAYOUT_1)
+    _, live = addin.Session(xw.Book(json=payload_from_xlsx(LAYOUT_1))).report_data()
+    assert fast == full and fast.structure is not None and fast.structure.layout_version == 1
+    for data in (fast, live):
+        assert data.props["layout_version"] == "1"
+        assert "s1.overview" in data.missing and "s1.overview" not in spec.layout_of(1).locations
+        moved = [f.key for f in spec.fields_of_layout(1)]
+        assert moved and all(data.get(k) == sample[k] for k in moved), "a field read from the wrong row"
+    assert fast.location("s1.proactive").a1 == "C3" and spec.LAYOUT.locations["s1.proactive"].a1 == "C4"
+
+
+def test_a_layout_1_workbook_that_lost_its_hidden_sheet_is_known_by_its_names(tmp_path: Path) -> None:
+    """Without the hidden sheet that names the layout, the defined names tell it: no lead-paragraph name, layout 1.
+    The loss is reported (S2.hidden); the 正文 rows are not reported as moved."""
+    wb = openpyxl.load_workbook(LAYOUT_1)
+    del wb[spec.HIDDEN_SHEET]
+    path = tmp_path / "no-hidden.xlsx"
+    wb.save(path)
+    data = read_fast(path)
+    assert data.structure is not None and data.structure.layout_version == 1
+    assert data.get("s1.proactive") == api.sample_values()["s1.proactive"]
+    codes = {f.code for f in api.check(path).findings}
+    assert "S2.hidden" in codes and not codes & {"S2.label", "S2.merge", "S2.unlocked", "S2.names", "S2.validation"}
+
+
+@pytest.mark.parametrize(("said", "codes"), [
+    ("1", {"S2.label", "S2.merge", "S2.unlocked"}),  # a false claim: compared with layout 1, the rows differ
+    ("99", {"S2.hidden"}),  # unknown: reported, and the layout is taken from the names (2)
+    ("二", {"S2.hidden"}),
+])
+def test_the_layout_a_workbook_claims_is_checked(filled: Filler, said: str, codes: set[str]) -> None:
+    def claim(wb: Any) -> None:
+        ws = wb[spec.HIDDEN_SHEET]
+        row = {key: hidden.FIRST_ROW + i for i, (key, _) in enumerate(hidden.PROPS)}
+        ws.cell(row["layout_version"], 2, said)
+
+    path = filled(edit=claim)
+    assert read_fast(path) == read_workbook(path)
+    found = {f.code for f in api.check(path).findings if f.rule == "S2"} - {"S2.fingerprint"}
+    assert found == codes
+
+
+def test_the_layout_1_workbook_fills_and_exports_and_refuses_a_value_it_has_no_cell_for(tmp_path: Path) -> None:
+    """fill and export work on it as on a new one (no lead paragraph in the export); putting a lead paragraph
+    into it is refused with a message naming the cell it lacks, and the file is not changed."""
+    from conftest import cli
+
+    src = tmp_path / "old.xlsx"
+    shutil.copy(LAYOUT_1, src)
+    before = src.read_bytes()
+    assert cli("fill", src, "-o", tmp_path / "filled.xlsx").returncode == 0
+    assert cli("export", src, "-o", tmp_path / "out").returncode == 0
+    text = next((tmp_path / "out").glob("*.txt")).read_text(encoding="utf-8-sig")
+    assert re.search(r"一、总体情况\n（一）主动公开\n", text)
+    r = cli("put", src, "--sample", "-o", tmp_path / "put.xlsx")
+    assert r.returncode != 0 and "总体情况概述" in r.stderr and not (tmp_path / "put.xlsx").exists()
+    assert src.read_bytes() == before

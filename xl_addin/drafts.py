@@ -133,27 +133,28 @@ DRAFT_BY_ID = {d.id: d for d in DRAFTS}
 
 #: the column of the narrative sheet that shows each draft, beside the clerk's text
 DRAFT_COL = 4
-#: a draft with no field (the sentence before table 四) gets a row of its own below the narrative fields
-EXTRA_FIRST_ROW = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS)
+def extra_first_row(layout: spec.Layout = spec.LAYOUT) -> int:
+    """The first row of the drafts with no field (the sentence before table 四): below the narrative fields."""
+    return spec.NARRATIVE_FIRST_ROW + len(spec.fields_of_layout(layout.version))
 
 
-def draft_cells() -> dict[str, tuple[str, str]]:
-    """draft id -> (sheet, A1) of the locked formula cell that shows it in the template."""
+def draft_cells(layout: spec.Layout = spec.LAYOUT) -> dict[str, tuple[str, str]]:
+    """draft id -> (sheet, A1) of the locked formula cell that shows it in the template of ``layout``."""
     col = spec.col_letter(DRAFT_COL)
     out: dict[str, tuple[str, str]] = {}
-    extra = EXTRA_FIRST_ROW
+    extra = extra_first_row(layout)
     for d in DRAFTS:
         if d.field:
-            row = spec.LAYOUT.locations[d.field].row
+            row = layout.locations[d.field].row
         else:
             row, extra = extra, extra + 1
         out[d.id] = (spec.NARRATIVE_SHEET, f"{col}{row}")
     return out
 
 
-def extra_rows() -> list[tuple[int, Draft]]:
+def extra_rows(layout: spec.Layout = spec.LAYOUT) -> list[tuple[int, Draft]]:
     """(row, draft) of the drafts that have a row of their own."""
-    cells = draft_cells()
+    cells = draft_cells(layout)
     return [(int(cells[d.id][1][len(spec.col_letter(DRAFT_COL)):]), d) for d in DRAFTS if not d.field]
 
 

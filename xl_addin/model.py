@@ -59,6 +59,8 @@ class Structure:
     #: sheet -> A1 -> the type of the data validation on the cell ("whole", "list" ...), for the sheets the
     #: template owns
     validations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the layout version of the workbook (:func:`~xl_addin.spec.layout_version`): S2 compares it with that layout
+    layout_version: int = spec.LAYOUT_VERSION
 
 
 def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:

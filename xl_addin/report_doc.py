@@ -247,6 +247,9 @@ def _narrative_blocks(data: ReportData, section: str, use_drafts: bool,
         paras = paragraphs(field_text(data, f.key, use_drafts=use_drafts, numbers=numbers))
         if not paras:
             continue
+        if f.lead:  # under the section heading, before the numbered parts, no heading of its own
+            out += [Para(p, f.key) for p in paras]
+            continue
         out.append(Heading(2, f"（{CN_ORDINALS[n]}）{f.label}", f.key))
         out += [Para(p, f.key) for p in paras]
         n += 1

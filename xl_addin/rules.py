@@ -367,7 +367,7 @@ def _s2_validations(ctx: Context, st: Structure) -> Iterator[Finding]:
     if not st.validations:
         return
     by_sheet: dict[str, list[str]] = {}
-    for (sheet, a1), kind in structure.expected_validations().items():
+    for (sheet, a1), kind in structure.expected_validations(st.layout_version).items():
         if sheet in st.validations and st.validations[sheet].get(a1) != kind:
             by_sheet.setdefault(sheet, []).append(a1)
     for sheet, cells in by_sheet.items():
@@ -380,8 +380,12 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
         yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="缺失")
         return
     props = ctx.data.props
-    wrong = [f"{key} 应为“{want}”，现为“{props.get(key, '')}”" for key, want in
+    wrong = [f"{key} 应为“{want}”，现为“{_show(props.get(key, ''))}”" for key, want in
              (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
+    said = props.get("layout_version", "")
+    if said not in {str(v) for v in spec.LAYOUT_VERSIONS}:  # read by the workbook's names instead (spec)
+        known = "或".join(f"“{v}”" for v in spec.LAYOUT_VERSIONS)
+        wrong.append(f"layout_version 应为{known}，现为“{_show(said)}”")
     if wrong:
         yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="被改动（" + "；".join(wrong) + "）")
 
@@ -416,7 +420,7 @@ def _s2_sheets(ctx: Context, st: Structure) -> Iterator[Finding]:
 
 
 def _s2_labels(ctx: Context, st: Structure) -> Iterator[Finding]:
-    for (sheet, a1), text, norm in _labels():
+    for (sheet, a1), text, norm in _labels(st.layout_version):
         if (sheet, a1) not in st.labels:
             continue
         actual = st.labels[(sheet, a1)]
@@ -425,7 +429,7 @@ def _s2_labels(ctx: Context, st: Structure) -> Iterator[Finding]:
 
 
 def _s2_merges(ctx: Context, st: Structure) -> Iterator[Finding]:
-    for sheet, merges in structure.expected().merges.items():
+    for sheet, merges in structure.expected(st.layout_version).merges.items():
         if sheet not in st.merges:
             continue
         lost, extra = sorted(merges - st.merges[sheet]), sorted(st.merges[sheet] - merges)
@@ -435,7 +439,7 @@ def _s2_merges(ctx: Context, st: Structure) -> Iterator[Finding]:
 
 
 def _s2_locks(ctx: Context, st: Structure) -> Iterator[Finding]:
-    for sheet, cells in structure.expected().unlocked.items():
+    for sheet, cells in structure.expected(st.layout_version).unlocked.items():
         if sheet not in st.unlocked:
             continue
         locked, opened = sorted(cells - st.unlocked[sheet]), sorted(st.unlocked[sheet] - cells)
@@ -456,9 +460,10 @@ def _s2_protection(ctx: Context, st: Structure) -> Iterator[Finding]:
 
 
 @cache
-def _labels() -> tuple[tuple[tuple[str, str], str, str], ...]:
-    """((sheet, A1), text, text as S2 compares it) of every label the template writes."""
-    return tuple((at, text, structure.normalise_label(text)) for at, text in structure.expected().labels.items())
+def _labels(version: int) -> tuple[tuple[tuple[str, str], str, str], ...]:
+    """((sheet, A1), text, text as S2 compares it) of every label the template of layout ``version`` writes."""
+    return tuple((at, text, structure.normalise_label(text))
+                 for at, text in structure.expected(version).labels.items())
 
 
 def _few(prefix: str, items: list[str]) -> str:

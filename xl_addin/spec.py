@@ -11,9 +11,9 @@ places each table at :data:`TABLE_ORIGIN_ROW` of its sheet. Every input and deri
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 
 FORMAT_VERSION = "2021"
 FORMAT_BASIS = "国办公开办函〔2021〕30号"
@@ -24,7 +24,11 @@ UNCHECKED_NOTE_END = "请改正后重新导出。"
 #: the report years the template accepts (the 2021 format applies from the 2021 report on)
 YEAR_MIN, YEAR_MAX = 2021, 2100
 TEMPLATE_ID = "xl_addin.gov-info-annual-report"
-LAYOUT_VERSION = 1
+#: the layout of the template's sheets (where every cell is). Each version a workbook may carry stays readable and
+#: checkable (S2 compares a workbook with the layout its hidden sheet names): 1 = the first template; 2 = a row for
+#: the lead paragraph of 一 (s1.overview) above （一）, which moved the 正文 rows below it down by one
+LAYOUT_VERSIONS: tuple[int, ...] = (1, 2)
+LAYOUT_VERSION = LAYOUT_VERSIONS[-1]
 NAME_PREFIX = "xa_"
 
 
@@ -364,6 +368,11 @@ class Field:
     help: str
     choices: tuple[str, ...] = ()
     required: bool = True
+    #: the layout version (:data:`LAYOUT_VERSION`) whose template first had this field's cell
+    since: int = 1
+    #: the lead paragraph of its section: printed under the section heading, before the numbered parts, with no
+    #: heading of its own (and the importer reads into it what a report says before its first part)
+    lead: bool = False
 
 
 YES_NO = ("是", "否")
@@ -408,6 +417,10 @@ SECTIONS = (
 
 NARRATIVE_SHEET = "正文"
 NARRATIVE_FIELDS = (
+    # the lead paragraph under the heading 一、总体情况, before （一）: most published reports have one
+    Field("s1.overview", "总体情况概述", Kind.TEXT,
+          "一、总体情况开头的概述段落，导出时放在“（一）主动公开”之前，不加小标题；没有可不填。",
+          required=False, since=2, lead=True),
     Field("s1.proactive", "主动公开", Kind.TEXT, "本年主动公开政府信息的情况：渠道、数量、重点领域。"),
     Field("s1.on_request", "依申请公开", Kind.TEXT, "本年收到、办理政府信息公开申请的情况，数字应与表三一致。"),
     Field("s1.management", "政府信息管理", Kind.TEXT, "政府信息管理情况：审核、发布、规范性文件清理等。"),
@@ -434,6 +447,16 @@ def narrative_fields(section: str) -> tuple[Field, ...]:
     """The narrative input fields of section "一", "五" or "六"."""
     prefix = {"一": "s1.", "五": "s5.", "六": "s6."}[section]
     return tuple(f for f in NARRATIVE_FIELDS if f.key.startswith(prefix))
+
+
+def lead_field(section: str) -> Field | None:
+    """The lead-paragraph field of narrative section ``section``, if it has one."""
+    return next((f for f in narrative_fields(section) if f.lead), None)
+
+
+def fields_of_layout(version: int) -> tuple[Field, ...]:
+    """The narrative fields the template of layout ``version`` has, in row order."""
+    return tuple(f for f in NARRATIVE_FIELDS if f.since <= version)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -531,9 +554,11 @@ def key_of_name(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the template puts every key. Readers use the workbook's defined names instead of this."""
+    """Where the template of one layout version puts every key. Readers use the workbook's defined names instead
+    of this; they fall back to it (and S2 compares against it) for the version the workbook says it is."""
 
     locations: dict[str, Location] = field(default_factory=dict)
+    version: int = 0
 
 
 def iter_data_cells() -> Iterator[tuple[Table, DataCell]]:
@@ -546,20 +571,39 @@ def table_location(table: Table, cell: DataCell) -> Location:
     return Location(table.sheet, TABLE_ORIGIN_ROW + cell.row - 1, cell.col, cell.colspan)
 
 
-def default_layout() -> Layout:
+@cache
+def layout_of(version: int) -> Layout:
+    """The layout of the template of layout ``version`` (one of :data:`LAYOUT_VERSIONS`)."""
+    if version not in LAYOUT_VERSIONS:
+        raise ValueError(f"unknown layout version {version!r}")
     loc: dict[str, Location] = {}
     for t, c in iter_data_cells():
         loc[c.key] = table_location(t, c)
     for i, f in enumerate(META_FIELDS):
         loc[f.key] = Location(META_SHEET, META_FIRST_ROW + i, 2)
-    for i, f in enumerate(NARRATIVE_FIELDS):
+    for i, f in enumerate(fields_of_layout(version)):
         loc[f.key] = Location(NARRATIVE_SHEET, NARRATIVE_FIRST_ROW + i, 3)
     for i, k in enumerate(PRIOR_KEYS):
         loc[prior_key(k)] = Location(HIDDEN_SHEET, len(HIDDEN_PROPS) + 3 + i, 2)
-    return Layout(loc)
+    return Layout(loc, version)
 
 
-LAYOUT = default_layout()
+def layout_version(props: Mapping[str, str], named: Collection[str]) -> int:
+    """The layout version of a workbook: what its hidden sheet says, when that is a version this build knows;
+    else (hidden sheet lost or damaged) the newest version all of whose own keys have a defined name
+    (``named``), else this build's. Never more than this build knows, whatever the workbook says."""
+    said = props.get("layout_version", "").strip()
+    if said.isdigit() and int(said) in LAYOUT_VERSIONS:
+        return int(said)
+    if not named:
+        return LAYOUT_VERSION
+    for version in reversed(LAYOUT_VERSIONS[1:]):
+        if all(f.key in named for f in NARRATIVE_FIELDS if f.since == version):
+            return version
+    return LAYOUT_VERSIONS[0]
+
+
+LAYOUT = layout_of(LAYOUT_VERSION)
 DATA_CELLS: dict[str, DataCell] = {c.key: c for _, c in iter_data_cells()}
 TABLE_OF_KEY: dict[str, Table] = {c.key: t for t, c in iter_data_cells()}
 INPUT_KEYS = tuple(k for k, c in DATA_CELLS.items() if not c.derived)

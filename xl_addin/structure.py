@@ -90,18 +90,20 @@ TEXT_VALIDATION = "textLength"
 
 
 @cache
-def expected_validations() -> dict[tuple[str, str], str]:
-    """(sheet, A1) -> the type of data validation on every input cell that has one (S2 compares a workbook's)."""
+def expected_validations(version: int = spec.LAYOUT_VERSION) -> dict[tuple[str, str], str]:
+    """(sheet, A1) -> the type of data validation on every input cell that has one, in the template of layout
+    ``version`` (S2 compares a workbook's)."""
+    loc = spec.layout_of(version).locations
     out: dict[tuple[str, str], str] = {}
     for key in spec.INPUT_KEYS:
-        where = spec.LAYOUT.locations[key]
+        where = loc[key]
         out[(where.sheet, where.a1)] = VALIDATION_TYPES[spec.DATA_CELLS[key].kind]
     for f in spec.META_FIELDS:
         if f.kind in VALIDATION_TYPES:
-            where = spec.LAYOUT.locations[f.key]
+            where = loc[f.key]
             out[(where.sheet, where.a1)] = VALIDATION_TYPES[f.kind]
-    for f in spec.NARRATIVE_FIELDS:
-        where = spec.LAYOUT.locations[f.key]
+    for f in spec.fields_of_layout(version):
+        where = loc[f.key]
         out[(where.sheet, where.a1)] = TEXT_VALIDATION
     return out
 
@@ -120,30 +122,33 @@ def _range(row: int, col: int, rowspan: int, colspan: int) -> str:
     return f"{a}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}"
 
 
-def draft_rows() -> list[tuple[int, str, str]]:
+def draft_rows(version: int = spec.LAYOUT_VERSION) -> list[tuple[int, str, str]]:
     """(row, section heading, label) of the drafted sentences with a row of their own on the narrative sheet."""
-    return [(row, drafts.section_heading(d.section), d.label) for row, d in drafts.extra_rows()]
+    return [(row, drafts.section_heading(d.section), d.label) for row, d in drafts.extra_rows(spec.layout_of(version))]
 
 
-def narrative_section_rows() -> list[tuple[str, int, int]]:
+def narrative_section_rows(version: int = spec.LAYOUT_VERSION) -> list[tuple[str, int, int]]:
     """(section heading, first row, number of rows) on the narrative sheet."""
     out: list[tuple[str, int, int]] = []
     row = spec.NARRATIVE_FIRST_ROW
+    fields = spec.fields_of_layout(version)
     for sec in spec.SECTIONS:
         if not sec.narrative:
             continue
-        n = len(spec.narrative_fields(sec.number))
+        n = len([f for f in spec.narrative_fields(sec.number) if f in fields])
         out.append((sec.heading, row, n))
         row += n
     return out
 
 
 @cache
-def expected() -> Expected:
+def expected(version: int = spec.LAYOUT_VERSION) -> Expected:
+    """What the template of layout ``version`` owns (this build writes :data:`~xl_addin.spec.LAYOUT_VERSION`; a
+    workbook of an earlier layout is compared with its own)."""
     labels: dict[tuple[str, str], str] = {}
     merges: dict[str, set[str]] = {s: set() for s in OWNED_SHEETS}
     unlocked: dict[str, set[str]] = {s: set() for s in OWNED_SHEETS}
-    loc = spec.LAYOUT.locations
+    loc = spec.layout_of(version).locations
 
     for t in spec.TABLES:
         labels[(t.sheet, f"A{TITLE_ROW}")] = t.heading
@@ -175,15 +180,15 @@ def expected() -> Expected:
     merges[spec.NARRATIVE_SHEET].add(f"A1:{spec.col_letter(len(NARRATIVE_HEADERS))}1")
     for i, h in enumerate(NARRATIVE_HEADERS):
         labels[(spec.NARRATIVE_SHEET, f"{spec.col_letter(i + 1)}{spec.NARRATIVE_FIRST_ROW - 1}")] = h
-    for heading, row, n in narrative_section_rows():
+    for heading, row, n in narrative_section_rows(version):
         labels[(spec.NARRATIVE_SHEET, f"A{row}")] = heading
         if n > 1:
             merges[spec.NARRATIVE_SHEET].add(f"A{row}:A{row + n - 1}")
-    for f in spec.NARRATIVE_FIELDS:
+    for f in spec.fields_of_layout(version):
         where = loc[f.key]
         labels[(spec.NARRATIVE_SHEET, f"B{where.row}")] = f.label
         unlocked[spec.NARRATIVE_SHEET].add(where.a1)
-    for row, heading, label in draft_rows():
+    for row, heading, label in draft_rows(version):
         labels[(spec.NARRATIVE_SHEET, f"A{row}")] = heading
         labels[(spec.NARRATIVE_SHEET, f"B{row}")] = label
         labels[(spec.NARRATIVE_SHEET, f"C{row}")] = DRAFT_ROW_NOTE

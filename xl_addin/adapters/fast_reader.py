@@ -37,7 +37,7 @@ from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive, outside_grid, oversized_merges, validated_cells, without_outside
 from .fileio import beyond as fileio_beyond
-from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads
+from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads, unnamed
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -178,13 +178,15 @@ class _Book:
                 self.dests[key] = parsed
         #: the sheets read: the template's own and every sheet a name points at
         self.owned = frozenset(structure.OWNED_SHEETS) | {d[0] for d in self.dests.values()}
-        self._reads: Reads | None = None
+        self._reads: dict[int, Reads] = {}
 
-    def reads(self) -> Reads:
-        """Where each key is read (for assemble; made when first asked for, where assemble would make it)."""
-        if self._reads is None:
-            self._reads = reads(self.dests, set(self.sheet_names))
-        return self._reads
+    def reads(self, version: int) -> Reads:
+        """Where each key is read in a workbook of layout ``version`` (for assemble; made when first asked for,
+        where assemble would make it)."""
+        got = self._reads.get(version)
+        if got is None:
+            got = self._reads[version] = reads(self.dests, set(self.sheet_names), version)
+        return got
 
 
 def _book(zf: zipfile.ZipFile, data: bytes | None = None) -> _Book:
@@ -623,10 +625,11 @@ class _Found:
             out.append((v, None))
         return out
 
-    def labels(self) -> dict[tuple[str, str], CellValue]:
-        """(sheet, A1) -> value of each label cell the template writes, as cell() gives it, on the sheets read."""
+    def labels(self, version: int) -> dict[tuple[str, str], CellValue]:
+        """(sheet, A1) -> value of each label cell the template of layout ``version`` writes, as cell() gives it,
+        on the sheets read."""
         labels: dict[tuple[str, str], CellValue] = {}
-        for s, cells in _label_cells().items():  # as cell(s, a)[0], without a call per label
+        for s, cells in _label_cells(version).items():  # as cell(s, a)[0], without a call per label
             grid = self.grids.get(s)
             if grid is None:
                 continue
@@ -641,30 +644,28 @@ class _Found:
                 labels[at] = v
         return labels
 
-    def structure(self, props: dict[str, str]) -> Structure:
-        """What the template owns, as found (S2): sheets, labels, merges, unlocked cells, protection."""
-        exp, scans = structure.expected(), self.scans
+    def structure(self, props: dict[str, str], version: int) -> Structure:
+        """What the template of layout ``version`` owns, as found (S2): sheets, labels, merges, unlocked cells,
+        protection."""
+        exp, scans = structure.expected(version), self.scans
         merges = {s: frozenset(scans[s].merges) for s in exp.sheets if s in scans}
         unlocked = {s: scans[s].unlocked(self.unlocked_xfs, _covered(merges[s])) for s in exp.sheets if s in scans}
         protected = {s: scans[s].protected for s in exp.sheets if s in scans}
         validations = {s: dict(scans[s].validations) for s in exp.sheets if s in scans}
-        return Structure(tuple(self.book.sheet_names), self.labels(), merges, unlocked, protected, self.book.locked,
-                         props.get("fingerprint"), self.outside, _unnamed(self.book.dests),
+        return Structure(tuple(self.book.sheet_names), self.labels(version), merges, unlocked, protected,
+                         self.book.locked, props.get("fingerprint"), self.outside, unnamed(self.book.dests, version),
                          {(s, a): scans[s].formulas.get(a, "") for s, a in live.formula_cells() if s in scans},
-                         validations)
+                         validations, version)
 
 
 @functools.cache
-def _label_cells() -> dict[str, list[tuple[tuple[str, str], int, int]]]:
-    """sheet -> ((sheet, A1), row index, column index) of each label the template writes there."""
+def _label_cells(version: int) -> dict[str, list[tuple[tuple[str, str], int, int]]]:
+    """sheet -> ((sheet, A1), row index, column index) of each label the template of layout ``version`` writes
+    there."""
     out: dict[str, list[tuple[tuple[str, str], int, int]]] = {}
-    for s, a in structure.expected().labels:
+    for s, a in structure.expected(version).labels:
         out.setdefault(s, []).append(((s, a), *_rc(a)))
     return out
-
-
-def _unnamed(dests: dict[str, tuple[str, str]]) -> frozenset[str]:
-    return frozenset(k for k in spec.ALL_KEYS if k not in dests)
 
 
 def _rc(a1: str) -> tuple[int, int]:

@@ -42,10 +42,22 @@ def parse_ref(ref: str) -> tuple[str, str] | None:
 
 
 @functools.cache
-def _keys() -> tuple[tuple[str, spec.Location, tuple[str, str], str | None], ...]:
-    """(key, template location, (sheet, A1) there, name in ReportData.prior or None) of every key, in spec order."""
+def _keys(version: int) -> tuple[tuple[str, spec.Location, tuple[str, str], str | None], ...]:
+    """(key, template location, (sheet, A1) there, name in ReportData.prior or None) of every key of the template
+    of layout ``version``, in spec order."""
     return tuple((key, loc, (loc.sheet, loc.a1), key[len("prior."):] if key.startswith("prior.") else None)
-                 for key, loc in spec.LAYOUT.locations.items())
+                 for key, loc in spec.layout_of(version).locations.items())
+
+
+@functools.cache
+def _not_in_layout(version: int) -> frozenset[str]:
+    """This build's keys that the template of layout ``version`` has no cell for (missing, not blank)."""
+    return frozenset(spec.LAYOUT.locations) - frozenset(spec.layout_of(version).locations)
+
+
+def unnamed(dests: Collection[str], version: int) -> frozenset[str]:
+    """The keys of the template of layout ``version`` that have no defined name among ``dests`` (S2.names)."""
+    return frozenset(k for k in spec.layout_of(version).locations if k not in dests)
 
 
 @dataclass(frozen=True)
@@ -60,13 +72,13 @@ class Reads:
     missing: frozenset[str]
 
 
-def reads(dests: Mapping[str, tuple[str, str]], sheets: Collection[str]) -> Reads:
-    """Each key's cell: where its defined name points (``dests``), else the template's place; none when that
-    sheet is not among ``sheets``."""
+def reads(dests: Mapping[str, tuple[str, str]], sheets: Collection[str], version: int = spec.LAYOUT_VERSION) -> Reads:
+    """Each key's cell: where its defined name points (``dests``), else its place in the template of layout
+    ``version``; none when that sheet is not among ``sheets``, or that template has no cell for it."""
     places: list[tuple[str, str, int, int]] = []
     keys: list[tuple[str, str | None, spec.Location | None]] = []
-    missing: set[str] = set()
-    for key, default, at, prior_name in _keys():
+    missing: set[str] = set(_not_in_layout(version))
+    for key, default, at, prior_name in _keys(version):
         sheet, a1 = dests.get(key, at)
         if sheet not in sheets:
             if prior_name is None:
@@ -87,17 +99,20 @@ CellsGetter = Callable[[Sequence[tuple[str, str, int, int]]], Sequence[tuple[Cel
 
 
 def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cell: CellGetter,
-             props: dict[str, str], build_structure: Callable[[dict[str, str]], Structure] | None, *,
-             plan: Callable[[], Reads] | None = None, cells: CellsGetter | None = None) -> ReportData:
-    """The ReportData of a workbook from what a reader found. ``plan``: gives :func:`reads` of ``dests`` and
-    ``sheets`` when the reader keeps it; ``cells``: a way to get many cells at once, instead of ``cell`` for each."""
+             props: dict[str, str], build_structure: Callable[[dict[str, str], int], Structure] | None, *,
+             plan: Callable[[int], Reads] | None = None, cells: CellsGetter | None = None) -> ReportData:
+    """The ReportData of a workbook from what a reader found. ``build_structure``: what the template owns, as
+    found, given the props and the workbook's layout version; ``plan``: gives :func:`reads` of ``dests`` and
+    ``sheets`` for a layout version when the reader keeps it; ``cells``: a way to get many cells at once, instead
+    of ``cell`` for each."""
     if not structure.is_ours(len(dests), props.get("template_id")):
         raise ReadError(path, NOT_OURS)
-    where = plan() if plan is not None else reads(dests, sheets)
+    version = spec.layout_version(props, dests)
+    where = plan(version) if plan is not None else reads(dests, sheets, version)
     got = cells(where.places) if cells is not None else [cell(s, a) for s, a, _, _ in where.places]
     values: dict[str, CellValue] = {}
     formulas: dict[str, str] = {}
-    locations = dict(spec.LAYOUT.locations)
+    locations = dict(spec.layout_of(version).locations)
     prior: dict[str, CellValue] = {}
     for (key, prior_name, moved), (value, formula) in zip(where.keys, got, strict=True):
         if isinstance(value, dt.datetime) and value.time() == dt.time():
@@ -110,7 +125,7 @@ def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cel
         values[key] = value
         if formula is not None:
             formulas[key] = formula
-    st = build_structure(props) if build_structure is not None else None
+    st = build_structure(props, version) if build_structure is not None else None
     return ReportData(values=values, formulas=formulas, locations=locations, missing=where.missing,
                       prior=prior, props=props, structure=st, source=path)
 
@@ -187,9 +202,9 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
         def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
             return cell_value(sheets[sheet][a1].value)
 
-        def build_structure(props: dict[str, str]) -> Structure:
-            return _structure(wb, sheets, props, {s: r for s, r in outside.items() if s in read},
-                              frozenset(k for k in spec.ALL_KEYS if k not in dests))
+        def build_structure(props: dict[str, str], version: int) -> Structure:
+            return _structure(wb, sheets, props, version, {s: r for s, r in outside.items() if s in read},
+                              unnamed(dests, version))
 
         return assemble(str(path), dests, set(sheets), cell, _props(sheets.get(spec.HIDDEN_SHEET)),
                         build_structure if with_structure else None)
@@ -212,11 +227,11 @@ def _validations(ws: Any) -> dict[str, str]:
     return out
 
 
-def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
-               outside: dict[str, tuple[str, ...]], unnamed: frozenset[str]) -> Structure:
+def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str], version: int,
+               outside: dict[str, tuple[str, ...]], no_name: frozenset[str]) -> Structure:
     from openpyxl.cell.cell import MergedCell
 
-    exp = structure.expected()
+    exp = structure.expected(version)
     labels = {(s, a): cell_value(sheets[s][a].value)[0] for s, a in exp.labels if s in sheets}
     merges: dict[str, frozenset[str]] = {}
     unlocked: dict[str, frozenset[str]] = {}
@@ -232,6 +247,7 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str],
     sec = wb.security
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
-                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=unnamed,
+                     fingerprint=props.get("fingerprint"), outside=outside, unnamed=no_name,
                      live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets},
-                     validations={s: _validations(sheets[s]) for s in exp.sheets if s in sheets})
+                     validations={s: _validations(sheets[s]) for s in exp.sheets if s in sheets},
+                     layout_version=version)

@@ -78,6 +78,10 @@ def put_values(path: str | os.PathLike[str], values: Mapping[str, CellValue], ou
     """Write input ``values`` (and last year's figures ``prior``) by key into a copy of the workbook at ``out``."""
     wb = _open(path)
     cells = _cells(wb, path)
+    absent = [spec.labels_of(k)[0] for k in values if k not in cells and k not in spec.DERIVED_KEYS]
+    if absent:  # e.g. a workbook of an earlier layout, which has no cell for a newer field
+        raise ValueError(f"工作簿 {Path(path).name} 没有“{'”“'.join(absent)}”的单元格（可能由较早的模板制作），"
+                         "请改用新模板，或去掉这些数据")
     for key, value in values.items():
         if key in spec.DERIVED_KEYS:
             raise ValueError(f"{key} is a derived cell")

@@ -785,7 +785,7 @@ def paragraphs(lines: Sequence[Line], wrapped: bool) -> list[str]:
 def _names_a_field(heading: str) -> bool:
     m = _HEADING_ONLY.match(heading)
     head = squash(m.group(1)) if m else ""
-    return any(_ratio(head, squash(f.label)) >= 0.9 for f in spec.NARRATIVE_FIELDS)
+    return any(_ratio(head, squash(f.label)) >= 0.9 for f in spec.NARRATIVE_FIELDS if not f.lead)
 
 
 def _unspace(s: str) -> str:
@@ -812,7 +812,8 @@ def _heading_field(p: str, section: str) -> str | None:
     if m is None:
         return None
     head = squash(m.group(1))
-    best = max(((_ratio(head, squash(f.label)), f.key) for f in spec.narrative_fields(section)), default=(0.0, ""))
+    best = max(((_ratio(head, squash(f.label)), f.key) for f in spec.narrative_fields(section) if not f.lead),
+               default=(0.0, ""))
     if best[0] >= 0.75:
         return best[1]
     hits = [(head.find(w), key) for key, words in _TOPICS[section] for w in words if w in head]
@@ -830,8 +831,10 @@ def _subheading_topic(p: str, topics: Sequence[tuple[str, tuple[str, ...]]], spa
 
 
 def split_section1(paras: Sequence[str]) -> dict[str, str]:
+    """Section 一's paragraphs by field: what comes before its first part is the lead paragraph."""
     out: dict[str, list[str]] = {}
-    current = "s1.proactive"
+    lead = spec.lead_field("一")
+    current = lead.key if lead is not None else "s1.proactive"
     for p in paras:
         h = _heading_field(p, "一")
         if h is not None:
