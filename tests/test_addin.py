@@ -256,6 +256,24 @@ def test_clear_marks(sample: Path) -> None:
     assert cells[(spec.RESULTS_SHEET, "A2")] == lb.NOT_RUN
 
 
+def test_a_workbook_of_layout_1_is_checked_and_painted_at_its_own_cells() -> None:
+    """A workbook filled in a template of layout 1 (no lead-paragraph row on 正文; the rows below are one higher):
+    校验 finds what the command line finds, and 清除标记 paints exactly layout 1's input cells -- not a cell for a
+    field it does not have."""
+    path = DATA / "earlier-build-libreoffice-saved.xlsx"
+    book = book_of(path)
+    s = addin.validate(book)
+    check_actions(book, s)
+    assert s.report.valid and finding_keys(s.report.findings) == finding_keys(api.check(path).findings)
+    book = book_of(path)
+    addin.clear_marks(book)
+    inputs = {w for w, c in painted(book).items() if c == lb.INPUT_COLOR}
+    layout = spec.layout_of(1).locations
+    assert inputs == {(layout[k].sheet, a1) for k in layout if not k.startswith("prior.") and k not in spec.DERIVED_KEYS
+                      for a1 in lb._cells_of(layout[k].a1_range)}
+    assert ("正文", "C16") not in inputs and ("正文", "C15") in inputs
+
+
 def test_about(sample: Path) -> None:
     book = book_of(sample)
     s = addin.about(book)

@@ -101,9 +101,10 @@ def outline(sheets: Iterable[str], names: Iterable[tuple[str, str | None]]) -> O
 
 
 def locations(o: Outline) -> dict[str, spec.Location]:
-    """key -> where it is in this workbook (by defined name, the template layout where a name is missing)."""
+    """key -> where it is in this workbook (by defined name, else where the layout its names show puts it; a key
+    that layout has no cell for is left out)."""
     out: dict[str, spec.Location] = {}
-    for key, default in spec.LAYOUT.locations.items():
+    for key, default in spec.layout_of(spec.layout_version({}, o.dests)).locations.items():
         if key in o.dests:
             sheet, a1 = o.dests[key]
             r, c = spec.cell_index(a1)
