@@ -398,6 +398,8 @@ def test_a_layout_1_workbook_that_lost_its_hidden_sheet_is_known_by_its_names(tm
     ("1", {"S2.label", "S2.merge", "S2.unlocked"}),  # a false claim: compared with layout 1, the rows differ
     ("99", {"S2.hidden"}),  # unknown: reported, and the layout is taken from the names (2)
     ("二", {"S2.hidden"}),
+    ("²", {"S2.hidden"}),  # a digit to str.isdigit, not to int()
+    ("9" * 5000, {"S2.hidden"}),  # beyond int()'s digit limit
 ])
 def test_the_layout_a_workbook_claims_is_checked(filled: Filler, said: str, codes: set[str]) -> None:
     def claim(wb: Any) -> None:

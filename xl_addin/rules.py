@@ -383,7 +383,7 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
     wrong = [f"{key} 应为“{want}”，现为“{_show(props.get(key, ''))}”" for key, want in
              (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
     said = props.get("layout_version", "")
-    if said not in {str(v) for v in spec.LAYOUT_VERSIONS}:  # read by the workbook's names instead (spec)
+    if said.strip() not in {str(v) for v in spec.LAYOUT_VERSIONS}:  # read by the workbook's names instead (spec)
         known = "或".join(f"“{v}”" for v in spec.LAYOUT_VERSIONS)
         wrong.append(f"layout_version 应为{known}，现为“{_show(said)}”")
     if wrong:

@@ -593,8 +593,9 @@ def layout_version(props: Mapping[str, str], named: Collection[str]) -> int:
     else (hidden sheet lost or damaged) the newest version all of whose own keys have a defined name
     (``named``), else this build's. Never more than this build knows, whatever the workbook says."""
     said = props.get("layout_version", "").strip()
-    if said.isdigit() and int(said) in LAYOUT_VERSIONS:
-        return int(said)
+    for version in LAYOUT_VERSIONS:  # compared as text: a workbook's string is never parsed ("²", 5000 digits)
+        if said == str(version):
+            return version
     if not named:
         return LAYOUT_VERSION
     for version in reversed(LAYOUT_VERSIONS[1:]):
