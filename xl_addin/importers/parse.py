@@ -15,7 +15,7 @@ import difflib
 import itertools
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -793,7 +793,7 @@ def _unspace(s: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+(?=\d)|(?<=\d)\s+(?=[^\x00-\x7f])", "", s)
 
 
-S1_TOPICS = (("s1.on_request", ("依申请",)), ("s1.proactive", ("主动公开",)),
+_S1_TOPICS = (("s1.on_request", ("依申请",)), ("s1.proactive", ("主动公开",)),
              ("s1.management", ("信息管理", "政府信息管理")),
              ("s1.platform", ("平台",)), ("s1.supervision", ("监督", "保障")))
 _S5_TOPICS = (("s5.last_year_fixes", ("上年度问题", "上一年度问题", "上年度存在问题", "整改情况")),
@@ -801,7 +801,7 @@ _S5_TOPICS = (("s5.last_year_fixes", ("上年度问题", "上一年度问题", "
               ("s5.problems", ("问题", "不足")))
 _S6_TOPICS = (("s6.fees", ("处理费", "收费", "收取")), ("s6.key_points", ("工作要点", "政务公开要点")),
               ("s6.proposals", ("建议", "提案")), ("s6.innovation", ("创新", "特色")))
-_TOPICS = {"一": S1_TOPICS, "五": _S5_TOPICS, "六": _S6_TOPICS}
+_TOPICS = {"一": _S1_TOPICS, "五": _S5_TOPICS, "六": _S6_TOPICS}
 _HEADING_ONLY = re.compile(rf"^\s*(?:[（(][{_NUMERAL}]+[）)]|[{_NUMERAL}]+[、.．])\s*([^。；;]{{1,40}}?)[。.]?\s*$")
 
 
@@ -830,50 +830,63 @@ def _subheading_topic(p: str, topics: Sequence[tuple[str, tuple[str, ...]]], spa
     return min(hits)[1] if hits else None
 
 
-def split_section1(paras: Sequence[str]) -> dict[str, str]:
-    """Section 一's paragraphs by field: what comes before its first part is the lead paragraph."""
+def _split_parts(paras: Sequence[str], section: str, span: int,
+                 before: Callable[[str, dict[str, list[str]]], str]) -> dict[str, str]:
+    """A narrative section's paragraphs by field: a part's sub-heading (by its official label, else by topic
+    words within ``span`` characters of its numbering) opens that field, and the paragraphs after it follow;
+    ``before(p, out)`` places a paragraph that comes before any part and gives the field that continues after it
+    ("" for none yet)."""
     out: dict[str, list[str]] = {}
-    lead = spec.lead_field("一")
-    current = lead.key if lead is not None else "s1.proactive"
+    current = ""
     for p in paras:
-        h = _heading_field(p, "一")
+        h = _heading_field(p, section)
         if h is not None:
             current = h
             continue
-        t = _subheading_topic(p, S1_TOPICS)
+        t = _subheading_topic(p, _TOPICS[section], span)
         if t is not None:
             current = t
-        out.setdefault(current, []).append(p)
+        if current:
+            out.setdefault(current, []).append(p)
+        else:
+            current = before(p, out)
     return {k: "\n".join(v) for k, v in out.items()}
+
+
+def _lead(section: str) -> Callable[[str, dict[str, list[str]]], str]:
+    """What a section says before its first part is its lead paragraph (or, with no lead field, its first part)."""
+    lead = spec.lead_field(section)
+    key = lead.key if lead is not None else spec.narrative_fields(section)[0].key
+
+    def place(p: str, out: dict[str, list[str]]) -> str:
+        out.setdefault(key, []).append(p)
+        return ""
+
+    return place
+
+
+def split_section1(paras: Sequence[str]) -> dict[str, str]:
+    return _split_parts(paras, "一", 24, _lead("一"))
 
 
 _MEASURES_START = re.compile(r"下一步|针对[^。]{0,12}问题|改进措施|整改措施|今后|新的一年|20\d\d年[，,]?(?:我|本)?[^。]{0,6}将")
 
 
+def _problems_then_measures(p: str, out: dict[str, list[str]]) -> str:
+    """Section 五 without sub-headings: problems until the measures start (下一步, 针对……问题 …), then measures."""
+    m = _MEASURES_START.search(p)
+    if m is None:
+        out.setdefault("s5.problems", []).append(p)
+        return ""
+    cut = max(p.rfind("。", 0, m.start()) + 1, 0)
+    if p[:cut].strip():
+        out.setdefault("s5.problems", []).append(p[:cut])
+    out.setdefault("s5.measures", []).append(p[cut:])
+    return "s5.measures"
+
+
 def split_section5(paras: Sequence[str]) -> dict[str, str]:
-    out: dict[str, list[str]] = {}
-    current = ""
-    for p in paras:
-        h = _heading_field(p, "五")
-        if h is not None:
-            current = h
-            continue
-        t = _subheading_topic(p, _S5_TOPICS, 12)
-        if t is not None:
-            current = t
-        if current:
-            out.setdefault(current, []).append(p)
-            continue
-        m = _MEASURES_START.search(p)
-        if m is None:
-            out.setdefault("s5.problems", []).append(p)
-            continue
-        cut = max(p.rfind("。", 0, m.start()) + 1, 0)
-        if p[:cut].strip():
-            out.setdefault("s5.problems", []).append(p[:cut])
-        out.setdefault("s5.measures", []).append(p[cut:])
-        current = "s5.measures"
-    return {k: "\n".join(v) for k, v in out.items()}
+    return _split_parts(paras, "五", 12, _problems_then_measures)
 
 
 def split_section6(paras: Sequence[str]) -> dict[str, str]:
