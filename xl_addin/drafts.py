@@ -133,6 +133,8 @@ DRAFT_BY_ID = {d.id: d for d in DRAFTS}
 
 #: the column of the narrative sheet that shows each draft, beside the clerk's text
 DRAFT_COL = 4
+
+
 def extra_first_row(layout: spec.Layout = spec.LAYOUT) -> int:
     """The first row of the drafts with no field (the sentence before table 四): below the narrative fields."""
     return spec.NARRATIVE_FIRST_ROW + len(spec.fields_of_layout(layout.version))

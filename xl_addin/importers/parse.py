@@ -794,8 +794,8 @@ def _unspace(s: str) -> str:
 
 
 _S1_TOPICS = (("s1.on_request", ("依申请",)), ("s1.proactive", ("主动公开",)),
-             ("s1.management", ("信息管理", "政府信息管理")),
-             ("s1.platform", ("平台",)), ("s1.supervision", ("监督", "保障")))
+              ("s1.management", ("信息管理", "政府信息管理")),
+              ("s1.platform", ("平台",)), ("s1.supervision", ("监督", "保障")))
 _S5_TOPICS = (("s5.last_year_fixes", ("上年度问题", "上一年度问题", "上年度存在问题", "整改情况")),
               ("s5.measures", ("措施", "改进", "整改", "下一步", "工作打算", "计划")),
               ("s5.problems", ("问题", "不足")))
