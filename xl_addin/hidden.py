@@ -27,7 +27,7 @@ BOX = (LAST_ROW, 2)
 
 
 def values(fingerprint: str) -> dict[str, str]:
-    """key -> what the template writes for it (``fingerprint``: :meth:`~xl_addin.structure.Expected.fingerprint`)."""
+    """key -> what the template writes for it (``fingerprint``: :func:`xl_addin.fingerprint.fingerprint`)."""
     return {"template_id": spec.TEMPLATE_ID, "format_version": spec.FORMAT_VERSION,
             "layout_version": str(spec.LAYOUT_VERSION), "toolkit_version": __version__, "fingerprint": fingerprint}
 

@@ -35,8 +35,9 @@ NOTE = ("本表只检查表格中的数字。正文是否齐全、引用的数�
 #: columns of the check rows; 检查编号 and 不通过序号 are for the tools and hidden
 HEADERS = ("序号", "检查编号", "规则", "不通过时的级别", "检查内容", "工作表", "单元格", "行", "列", "状态", "不通过序号")
 WIDTHS = (5, 30, 5, 8, 36, 7, 16, 46, 26, 8, 6)
-HIDDEN_COLS = (2, 11)
-COL_ID, COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, COL_STATE, COL_ORDER = 2, 3, 4, 5, 6, 10, 11
+#: the 1-based column of each header after 序号
+COL_ID, COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, COL_CELLS, COL_ROW, COL_COL, COL_STATE, COL_ORDER = range(2, 12)
+HIDDEN_COLS = (COL_ID, COL_ORDER)
 #: the top of 校验汇总: title, the overall line, the note, then the failing checks listed by formulas
 TITLE_ROW, OVERALL_ROW, NOTE_ROW = 1, 2, 3
 FAILING_TITLE_ROW, FAILING_HEADER_ROW, FAILING_FIRST_ROW, FAILING_ROWS = 4, 5, 6, 20
@@ -244,7 +245,7 @@ def summary_rows() -> list[tuple[object, ...]]:
 
 
 #: the columns the failing list at the top repeats (looked up by ordinal)
-FAILING_COLUMNS = (COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, 7, 8, 9, COL_STATE)
+FAILING_COLUMNS = (COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, COL_CELLS, COL_ROW, COL_COL, COL_STATE)
 
 
 def failing_rows() -> list[tuple[object, ...]]:

@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from . import spec
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -39,9 +41,7 @@ _APPLICATION = "政府信息公开申请"
 
 def _sum_keys(prefix: str) -> tuple[str, ...]:
     """The 总计 keys of table 三's rows of one result group ("refused_" -> （三）1-8)."""
-    from .spec import T3_GROUPS
-
-    return tuple(f"t3.{key}.total" for _, items in T3_GROUPS for key, _, _ in items if key.startswith(prefix))
+    return tuple(f"t3.{key}.total" for _, items in spec.T3_GROUPS for key, _, _ in items if key.startswith(prefix))
 
 
 TOPICS: tuple[Topic, ...] = (

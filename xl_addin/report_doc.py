@@ -247,12 +247,10 @@ def _narrative_blocks(data: ReportData, section: str, use_drafts: bool,
         paras = paragraphs(field_text(data, f.key, use_drafts=use_drafts, numbers=numbers))
         if not paras:
             continue
-        if f.lead:  # under the section heading, before the numbered parts, no heading of its own
-            out += [Para(p, f.key) for p in paras]
-            continue
-        out.append(Heading(2, f"（{CN_ORDINALS[n]}）{f.label}", f.key))
+        if not f.lead:  # a lead paragraph goes under the section heading, before the numbered parts, unheaded
+            out.append(Heading(2, f"（{CN_ORDINALS[n]}）{f.label}", f.key))
+            n += 1
         out += [Para(p, f.key) for p in paras]
-        n += 1
     return out or [Para(EMPTY_SECTION, "empty")]
 
 

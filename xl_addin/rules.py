@@ -382,10 +382,9 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
     props = ctx.data.props
     wrong = [f"{key} 应为“{want}”，现为“{_show(props.get(key, ''))}”" for key, want in
              (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
-    said = props.get("layout_version", "")
-    if said.strip() not in {str(v) for v in spec.LAYOUT_VERSIONS}:  # read by the workbook's names instead (spec)
+    if spec.stated_layout_version(props) is None:  # the layout is then known by the workbook's names (spec)
         known = "或".join(f"“{v}”" for v in spec.LAYOUT_VERSIONS)
-        wrong.append(f"layout_version 应为{known}，现为“{_show(said)}”")
+        wrong.append(f"layout_version 应为{known}，现为“{_show(props.get('layout_version', ''))}”")
     if wrong:
         yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="被改动（" + "；".join(wrong) + "）")
 
@@ -544,7 +543,7 @@ def import_info(data: ReportData) -> dict[str, Any] | None:
 
 
 _TITLES = {s.number: s.title for s in spec.SECTIONS}
-_ORDER = "一二三四五六"
+_ORDER = tuple(s.number for s in spec.SECTIONS)
 
 
 @check("S1")
@@ -559,25 +558,25 @@ def _s1(ctx: Context) -> Iterator[Finding]:
     for number in _ORDER:
         title = _TITLES[number]
         if number not in found:
-            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{number}:missing", number=number, title=title,
+            yield ctx.finding("S1", sheet=spec.NARRATIVE_SHEET, cell="", check=f"S1:{number}:missing", number=number, title=title,
                               problem="缺失", hint="六个部分缺一不可，请补上这一部分。")
         elif len(found[number]) > 1:
             where = "、".join(f"“{h[2]}”" for h in found[number])
-            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{number}:twice", number=number, title=title,
+            yield ctx.finding("S1", sheet=spec.NARRATIVE_SHEET, cell="", check=f"S1:{number}:twice", number=number, title=title,
                               problem=f"出现了 {len(found[number])} 次（{where}）", hint="请删去重复的部分。")
     seq = [h[0] for h in headings if found[h[0]][0] == h]
     for a, b in itertools.pairwise(seq):
         if _ORDER.index(b) < _ORDER.index(a):
-            yield ctx.finding("S1", sheet="正文", cell="", check=f"S1:{b}:order", number=b, title=_TITLES[b],
+            yield ctx.finding("S1", sheet=spec.NARRATIVE_SHEET, cell="", check=f"S1:{b}:order", number=b, title=_TITLES[b],
                               problem=f"排在第{a}部分之后", hint="请按官方顺序排列六个部分。")
     for number, hs in found.items():
         section, written, text = hs[0][0], hs[0][1], hs[0][2]
         title = _TITLES[section]
         if written != section:  # another number, or none
-            yield ctx.finding("S1.numbered", sheet="正文", cell="",
+            yield ctx.finding("S1.numbered", sheet=spec.NARRATIVE_SHEET, cell="",
                               check=f"S1:{number}:numbered", number=number, title=title, text=text)
         elif _squash(text).split("、", 1)[-1] != _squash(title):
-            yield ctx.finding("S1.variant", sheet="正文", cell="",
+            yield ctx.finding("S1.variant", sheet=spec.NARRATIVE_SHEET, cell="",
                               check=f"S1:{number}:variant", number=number, title=title, text=text)
 
 

@@ -588,14 +588,20 @@ def layout_of(version: int) -> Layout:
     return Layout(loc, version)
 
 
-def layout_version(props: Mapping[str, str], named: Collection[str]) -> int:
-    """The layout version of a workbook: what its hidden sheet says, when that is a version this build knows;
-    else (hidden sheet lost or damaged) the newest version all of whose own keys have a defined name
-    (``named``), else this build's. Never more than this build knows, whatever the workbook says."""
+def stated_layout_version(props: Mapping[str, str]) -> int | None:
+    """The layout version a workbook's hidden sheet states, when it is one this build knows. Compared as text:
+    a workbook's string is never parsed ("²", 5000 digits)."""
     said = props.get("layout_version", "").strip()
-    for version in LAYOUT_VERSIONS:  # compared as text: a workbook's string is never parsed ("²", 5000 digits)
-        if said == str(version):
-            return version
+    return next((v for v in LAYOUT_VERSIONS if said == str(v)), None)
+
+
+def layout_version(props: Mapping[str, str], named: Collection[str]) -> int:
+    """The layout version of a workbook: what its hidden sheet states (:func:`stated_layout_version`); else (hidden
+    sheet lost or damaged) the newest version all of whose own keys have a defined name (``named``), else this
+    build's. Never more than this build knows, whatever the workbook says."""
+    stated = stated_layout_version(props)
+    if stated is not None:
+        return stated
     if not named:
         return LAYOUT_VERSION
     for version in reversed(LAYOUT_VERSIONS[1:]):
