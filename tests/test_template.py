@@ -127,3 +127,12 @@ def test_hidden_sheet_records_template_identity(wb: Any) -> None:
     props = {r[0]: r[1] for r in ws.iter_rows(min_row=2, max_row=6, values_only=True)}
     assert props["template_id"] == spec.TEMPLATE_ID and props["format_version"] == "2021"
     assert props["fingerprint"] == fingerprint.fingerprint()
+
+
+def test_the_heads_that_may_break_are_official_labels_cut_between_their_words() -> None:
+    """The web page and the template break a column head only where the official copies do: every entry is an
+    official label of the tables, and its words put together are that label."""
+    labels = {lab.text for t in spec.TABLES for lab in t.labels}
+    for text, words in structure.HEAD_WORDS.items():
+        assert text in labels and "".join(words) == text and len(words) > 1, text
+    assert set(structure.SHEET_BROKEN_HEADS) <= set(structure.HEAD_WORDS)

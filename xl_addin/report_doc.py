@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from . import derive, drafts, narrative, spec
@@ -26,6 +26,8 @@ EMPTY_SECTION = "（本部分未填写。）"
 DATE_BLANK = "　　年　　月　　日"
 #: what every page of a report exported despite error-level findings says (``--force``)
 UNCHECKED_MARK = spec.UNCHECKED_MARK
+#: the colour (RGB hex) of that marking in the Word file and on the web page
+UNCHECKED_COLOUR = "C00000"
 
 
 # ---- text hygiene ---------------------------------------------------------------------------------------------
@@ -331,18 +333,3 @@ def to_text(doc: Document) -> str:
         else:
             lines += [*([b.agency] if b.agency else []), b.date]
     return "\n".join(lines) + "\n"
-
-
-def section_of(blocks: Sequence[Block], number: str) -> list[Block]:
-    """The blocks under the level-1 heading of section ``number`` (for readers and tests)."""
-    out: list[Block] = []
-    inside = False
-    for b in blocks:
-        if isinstance(b, Heading) and b.level == 1:
-            inside = b.text.startswith(number + "、")
-            continue
-        if isinstance(b, Signature):
-            break
-        if inside:
-            out.append(b)
-    return out

@@ -61,6 +61,35 @@ DRAFT_ROW_NOTE = "本部分为表四，无需填写文字。右侧句子随表�
 META_HEADERS = ("项目", "填写", "说明")
 
 
+#: column heads that may break, and the words they break between (as in the official Word copies); table 四's
+#: fifteen columns fit a desktop page only with its four-character heads on two lines
+HEAD_WORDS: dict[str, tuple[str, ...]] = {
+    "商业企业": ("商业", "企业"),
+    "科研机构": ("科研", "机构"),
+    "结果维持": ("结果", "维持"),
+    "结果纠正": ("结果", "纠正"),
+    "其他结果": ("其他", "结果"),
+    "尚未审结": ("尚未", "审结"),
+    "社会公益组织": ("社会", "公益组织"),
+    "法律服务机构": ("法律", "服务机构"),
+    "法人或其他组织": ("法人或", "其他组织"),
+    "本年制发件数": ("本年", "制发件数"),
+    "本年废止件数": ("本年", "废止件数"),
+    "现行有效件数": ("现行", "有效件数"),
+    "本年处理决定数量": ("本年处理", "决定数量"),
+    "本年收费金额（单位：万元）": ("本年收费金额", "（单位：万元）"),
+    "未经复议直接起诉": ("未经复议", "直接起诉"),
+}
+#: the heads the template's table sheets break onto two lines (the others fit their columns)
+SHEET_BROKEN_HEADS = ("社会公益组织", "法律服务机构")
+
+
+def sheet_head(text: str) -> str:
+    """A label as the template's sheet shows it: broken between its words where the official copies break it
+    (S2 ignores line breaks)."""
+    return "\n".join(HEAD_WORDS[text]) if text in SHEET_BROKEN_HEADS else text
+
+
 #: the width (Excel character units) of the 正文 sheet's text column, and the printable line height of its font
 NARRATIVE_TEXT_WIDTH = 80
 _LINE_POINTS, _MAX_ROW_POINTS = 16.5, 409.0

@@ -38,6 +38,8 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm
 
+from .. import report_doc as rd
+
 REFERENCE = Path(__file__).resolve().parents[1] / "templates" / "reference.docx"
 
 # fonts (the names Chinese government templates use)
@@ -96,7 +98,7 @@ CHAR_TWIPS = BODY_SIZE * 10 + CONDENSE
 #: GB/T 9704: the date of the signature block ends four characters in from the right margin (右空四字)
 SIGNATURE_RIGHT = 4 * CHAR_TWIPS
 #: the colour of the 未通过校验（草稿） marking
-DRAFT_COLOUR = "C00000"
+DRAFT_COLOUR = rd.UNCHECKED_COLOUR
 
 
 def _fonts(east: str, latin: str = LATIN) -> str:

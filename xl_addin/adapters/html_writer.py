@@ -21,7 +21,7 @@ from __future__ import annotations
 from html import escape
 
 from .. import report_doc as rd
-from .. import spec
+from .. import spec, structure
 
 #: font stacks: the official fonts first, then what Windows, macOS and Android have
 #: (single quotes: they sit inside style="...")
@@ -32,7 +32,7 @@ H2_FONTS = "'楷体_GB2312','楷体',KaiTi,STKaiti,serif"
 #: table text size in px (GB/T 37668 / 适老化: at least 14 px)
 TABLE_PX = 14
 SWIPE_HINT = "左右滑动查看完整表格"
-DRAFT_COLOUR = "#c00000"
+DRAFT_COLOUR = "#" + rd.UNCHECKED_COLOUR.lower()
 
 # inline styles: what must survive a CMS editor that strips <style>
 S_ARTICLE = (f"max-width:860px;margin:0 auto;padding:16px 14px 40px;font-family:{BODY_FONTS};font-size:16px;"
@@ -78,34 +78,13 @@ body{margin:0;background:#fff;color:#000}
 WIDE_COLS = 8
 #: column heads up to this many characters never wrap
 NOWRAP_CHARS = 5
-#: column heads that may break, and the words they break between (as in the official Word copies); table 四's
-#: fifteen columns fit a desktop page only with its four-character heads on two lines
-HEAD_WORDS: dict[str, tuple[str, ...]] = {
-    "商业企业": ("商业", "企业"),
-    "科研机构": ("科研", "机构"),
-    "结果维持": ("结果", "维持"),
-    "结果纠正": ("结果", "纠正"),
-    "其他结果": ("其他", "结果"),
-    "尚未审结": ("尚未", "审结"),
-    "社会公益组织": ("社会", "公益组织"),
-    "法律服务机构": ("法律", "服务机构"),
-    "法人或其他组织": ("法人或", "其他组织"),
-    "本年制发件数": ("本年", "制发件数"),
-    "本年废止件数": ("本年", "废止件数"),
-    "现行有效件数": ("现行", "有效件数"),
-    "本年处理决定数量": ("本年处理", "决定数量"),
-    "本年收费金额（单位：万元）": ("本年收费金额", "（单位：万元）"),
-    "未经复议直接起诉": ("未经复议", "直接起诉"),
-}
-
-
 def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
 def head_html(text: str) -> str:
     """A column head whose words never break inside: short heads whole, longer ones between their words."""
-    words = HEAD_WORDS.get(text)
+    words = structure.HEAD_WORDS.get(text)
     if words is None:
         if len(text) <= NOWRAP_CHARS:
             words = (text,)
@@ -116,13 +95,12 @@ def head_html(text: str) -> str:
 
 def caption_of(block: rd.TableBlock) -> str:
     table = spec.TABLE_BY_ID[block.table_id]
-    title = next((s.title for s in spec.SECTIONS if s.number == table.number), "")
-    return f"表{table.number}　{title}"
+    return f"表{table.number}　{table.title}"
 
 
 def _is_corner_note(block: rd.TableBlock, c: rd.GridCell) -> bool:
     """The note in the top-left corner of table 三 (勾稽关系): header rows' text, but a note, not a head."""
-    return c.row == 1 and c.col == 1 and block.header_rows > 1 and c.rowspan == block.header_rows
+    return c.text == spec.T3_NOTE
 
 
 def _cell_html(block: rd.TableBlock, c: rd.GridCell) -> str:

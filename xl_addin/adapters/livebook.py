@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .. import __version__, derive, expr, hidden, spec, structure
 from ..catalogue import file_error
 from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
-from .xlsx_reader import NOT_OURS, assemble, parse_ref
+from .xlsx_reader import NOT_OURS, assemble, locations_of, parse_ref
 
 Grid = Sequence[Sequence[object]]
 
@@ -101,17 +101,9 @@ def outline(sheets: Iterable[str], names: Iterable[tuple[str, str | None]]) -> O
 
 
 def locations(o: Outline) -> dict[str, spec.Location]:
-    """key -> where it is in this workbook (by defined name, else where the layout its names show puts it; a key
-    that layout has no cell for is left out)."""
-    out: dict[str, spec.Location] = {}
-    for key, default in spec.layout_of(spec.layout_version({}, o.dests)).locations.items():
-        if key in o.dests:
-            sheet, a1 = o.dests[key]
-            r, c = spec.cell_index(a1)
-            out[key] = spec.Location(sheet, r, c, default.colspan)
-        else:
-            out[key] = default
-    return out
+    """key -> where it is in this workbook (:func:`~xl_addin.adapters.xlsx_reader.locations_of`, in the layout its
+    names show: the buttons that read no values do not read the hidden sheet either)."""
+    return locations_of(o.dests, spec.layout_version({}, o.dests))
 
 
 def read_boxes(o: Outline) -> dict[str, tuple[int, int]]:

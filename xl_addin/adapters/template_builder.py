@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from openpyxl import Workbook
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -32,7 +34,6 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 TOP_LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
 ONE_LINE = Alignment(horizontal="left", vertical="center")
-ONE_LINE_CENTER = Alignment(horizontal="center", vertical="center")
 UNLOCKED = Protection(locked=False)
 LOCKED = Protection(locked=True)
 #: General, not "0": a decimal typed by mistake (1.5) shows as typed instead of rounded to 2
@@ -51,8 +52,6 @@ IDENTITY_FONT = Font(color="3F3151", bold=True)
 #: how each kind of live mark looks (live.Mark)
 MARK_STYLES = {live.Mark.VALUE: (ERROR_FILL, ERROR_FONT), live.Mark.IDENTITY: (IDENTITY_FILL, IDENTITY_FONT),
                live.Mark.WARNING: (WARNING_FILL, WARNING_FONT), live.Mark.BLANK: (WARNING_FILL, WARNING_FONT)}
-#: header labels broken where the official Word copies break them (S2 ignores line breaks)
-HEADER_BREAKS = {"社会公益组织": "社会\n公益组织", "法律服务机构": "法律\n服务机构"}
 FOOTER = "第 &P 页，共 &N 页"
 STATUS_FONT = Font(name="黑体", size=12)
 LEGEND_FONT = Font(size=9, color="595959")
@@ -107,7 +106,7 @@ def _owned(ws: Worksheet, exp: structure.Expected) -> None:
         ws.merge_cells(rng)
     for (sheet, a1), text in exp.labels.items():
         if sheet == ws.title:
-            ws[a1.split(":")[0]] = text
+            ws[a1.split(":")[0]] = structure.sheet_head(text)
     for key, formula in exp.formulas.items():
         where = spec.LAYOUT.locations[key]
         if where.sheet == ws.title:
@@ -195,8 +194,6 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         a = f"{spec.col_letter(lab.col)}{r}"
         end = f"{spec.col_letter(lab.col + lab.colspan - 1)}{r + lab.rowspan - 1}"
         rng = a if end == a else f"{a}:{end}"
-        if lab.text in HEADER_BREAKS:
-            ws[a] = HEADER_BREAKS[lab.text]
         if lab.header:
             _box(ws, rng, HEADER_FONT, CENTER, HEADER_FILL)
         else:
@@ -271,10 +268,10 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
         elif f.kind is spec.Kind.YEAR:
             dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], operator="between",
                                 formula1=str(spec.YEAR_MIN), formula2=str(spec.YEAR_MAX), allow_blank=True)
-            dv.error = "请填写4位年份，如2023（本格式自2021年度起适用）。"
+            dv.error = f"请填写4位年份，如2023（本格式自{spec.YEAR_MIN}年度起适用）。"
         elif f.kind is spec.Kind.DATE:
-            dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], operator="greaterThan", formula1="44197",
-                                allow_blank=True)
+            dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], operator="greaterThan",
+                                formula1=str(int(to_excel(dt.date(spec.YEAR_MIN, 1, 1)))), allow_blank=True)
             dv.error = "请填写日期，如2024-1-17。"
             cell.number_format = "yyyy\"年\"m\"月\"d\"日\""
         if dv is not None:
@@ -336,6 +333,19 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
     _print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{last}")
 
 
+#: the columns of 校验汇总 shown centred (序号 and the short ones)
+_CENTRED = (1, live.COL_RULE, live.COL_SEVERITY, live.COL_SHEET, live.COL_STATE)
+
+
+def _check_row(ws: Worksheet, r: int, row: Sequence[object]) -> None:
+    """One row of checks on 校验汇总 (the failing list at the top or the full list), boxed."""
+    for c, v in enumerate(row, start=1):
+        cell = ws.cell(r, c, v)
+        cell.border = BORDER
+        cell.font = LABEL_FONT
+        cell.alignment = CENTER if c in _CENTRED else LEFT
+
+
 def _summary_sheet(ws: Worksheet) -> None:
     """校验汇总: the failing checks listed at the top (by formulas), then one row per live check, its state computed
     by a formula compiled from the catalogue."""
@@ -362,18 +372,10 @@ def _summary_sheet(ws: Worksheet) -> None:
             ws.cell(header_row, i + 1, h)
             _box(ws, f"{spec.col_letter(i + 1)}{header_row}", HEADER_FONT, CENTER, HEADER_FILL)
     for r, row in enumerate(live.failing_rows(), start=live.FAILING_FIRST_ROW):
-        for c, v in enumerate(row, start=1):
-            cell = ws.cell(r, c, v)
-            cell.border = BORDER
-            cell.font = LABEL_FONT
-            cell.alignment = CENTER if c in (1, 3, 4, 6, live.COL_STATE) else LEFT
+        _check_row(ws, r, row)
     rows = live.summary_rows()
     for r, row in enumerate(rows, start=live.FIRST_ROW):
-        for c, v in enumerate(row, start=1):
-            cell = ws.cell(r, c, v)
-            cell.border = BORDER
-            cell.font = LABEL_FONT
-            cell.alignment = CENTER if c in (1, 3, 4, 6, live.COL_STATE) else LEFT
+        _check_row(ws, r, row)
         # a long official label wraps: the row is made tall enough to show it whole (spreadsheets do not
         # re-measure rows of a file a program wrote)
         tallest = max(structure.wrapped_lines(v, live.WIDTHS[c - 1] - 1) for c, v in enumerate(row, start=1) if isinstance(v, str)

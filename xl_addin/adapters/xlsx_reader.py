@@ -60,6 +60,19 @@ def unnamed(dests: Collection[str], version: int) -> frozenset[str]:
     return frozenset(k for k in spec.layout_of(version).locations if k not in dests)
 
 
+def _named(default: spec.Location, sheet: str, a1: str) -> spec.Location:
+    """Where a key's defined name puts it (a cell of the size its template place has)."""
+    r, c = spec.cell_index(a1)
+    return spec.Location(sheet, r, c, default.colspan)
+
+
+def locations_of(dests: Mapping[str, tuple[str, str]], version: int) -> dict[str, spec.Location]:
+    """key -> where it is in a workbook of layout ``version``: where its defined name points (``dests``), else its
+    place in that layout; a key that layout has no cell for is left out."""
+    return {key: _named(default, *dests[key]) if key in dests else default
+            for key, default in spec.layout_of(version).locations.items()}
+
+
 @dataclass(frozen=True)
 class Reads:
     """Where :func:`assemble` reads each key, given a workbook's names and sheets (see :func:`reads`)."""
@@ -87,8 +100,7 @@ def reads(dests: Mapping[str, tuple[str, str]], sheets: Collection[str], version
         places.append((sheet, a1, *_index(a1)))
         moved = None
         if prior_name is None and (sheet != at[0] or a1 != at[1]):  # else the template's place, as is
-            r, c = spec.cell_index(a1)
-            moved = spec.Location(sheet, r, c, default.colspan)
+            moved = _named(default, sheet, a1)
         keys.append((key, prior_name, moved))
     return Reads(tuple(places), tuple(keys), frozenset(missing))
 
