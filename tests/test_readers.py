@@ -396,7 +396,9 @@ def test_a_layout_1_workbook_that_lost_its_hidden_sheet_is_known_by_its_names(tm
 
 @pytest.mark.parametrize(("said", "codes"), [
     ("1", {"S2.label", "S2.merge", "S2.unlocked"}),  # a false claim: compared with layout 1, the rows differ
-    ("99", {"S2.hidden"}),  # unknown: reported, and the layout is taken from the names (2)
+    ("99", set()),  # a newer build's template: no damage (its fingerprint differs: S2.fingerprint says so)
+    ("0", {"S2.hidden"}),  # unknown: reported, and the layout is taken from the names (2)
+    ("02", {"S2.hidden"}),
     ("二", {"S2.hidden"}),
     ("²", {"S2.hidden"}),  # a digit to str.isdigit, not to int()
     ("9" * 5000, {"S2.hidden"}),  # beyond int()'s digit limit
@@ -428,3 +430,10 @@ def test_the_layout_1_workbook_fills_and_exports_and_refuses_a_value_it_has_no_c
     r = cli("put", src, "--sample", "-o", tmp_path / "put.xlsx")
     assert r.returncode != 0 and "总体情况概述" in r.stderr and not (tmp_path / "put.xlsx").exists()
     assert src.read_bytes() == before
+
+
+def test_a_finding_on_a_whole_section_points_at_a_cell_the_layout_1_workbook_has() -> None:
+    """X3 (the same text as last year) names section 一 at its first cell: in a layout-1 workbook that is 主动公开
+    in C3, not the lead paragraph it does not have."""
+    x3 = [f for f in api.check(LAYOUT_1, last_year=LAYOUT_1).findings if f.check == "X3:一"]
+    assert x3 and {(f.key, f.sheet, f.cell) for f in x3} == {("s1.proactive", spec.NARRATIVE_SHEET, "C3")}

@@ -382,7 +382,8 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
     props = ctx.data.props
     wrong = [f"{key} 应为“{want}”，现为“{_show(props.get(key, ''))}”" for key, want in
              (("template_id", spec.TEMPLATE_ID), ("format_version", spec.FORMAT_VERSION)) if props.get(key) != want]
-    if spec.stated_layout_version(props) is None:  # the layout is then known by the workbook's names (spec)
+    # an unknown layout is then known by the workbook's names (spec); a newer build's is no damage
+    if spec.stated_layout_version(props) is None and not spec.newer_layout_stated(props):
         known = "或".join(f"“{v}”" for v in spec.LAYOUT_VERSIONS)
         wrong.append(f"layout_version 应为{known}，现为“{_show(props.get('layout_version', ''))}”")
     if wrong:
@@ -626,7 +627,8 @@ def _x3(ctx: Context) -> Iterator[Finding]:
             continue
         sim = similarity(this, last)
         if sim >= X3_THRESHOLD:
-            key = spec.narrative_fields(number)[0].key
+            fields = spec.narrative_fields(number)  # anchored at the section's first cell the workbook has
+            key = next((f.key for f in fields if f.key not in ctx.data.missing), fields[0].key)
             yield ctx.finding("X3", key, check=f"X3:{number}", number=number, title=_TITLES[number],
                               percent=round(sim * 100), length=length)
 

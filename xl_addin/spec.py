@@ -595,6 +595,14 @@ def stated_layout_version(props: Mapping[str, str]) -> int | None:
     return next((v for v in LAYOUT_VERSIONS if said == str(v)), None)
 
 
+def newer_layout_stated(props: Mapping[str, str]) -> bool:
+    """Whether a workbook's hidden sheet states a layout version newer than this build knows (a template made by
+    a newer build: not damage, though this build reads it by its names)."""
+    said = props.get("layout_version", "").strip()
+    return said.isascii() and said.isdigit() and len(said) <= 4 and not said.startswith("0") \
+        and int(said) > LAYOUT_VERSION
+
+
 def layout_version(props: Mapping[str, str], named: Collection[str]) -> int:
     """The layout version of a workbook: what its hidden sheet states (:func:`stated_layout_version`); else (hidden
     sheet lost or damaged) the newest version all of whose own keys have a defined name (``named``), else this
