@@ -10,7 +10,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from .. import spec
 from ..importers.parse import Imported
-from ..importers.record import HEADERS, RECORD_SHEET, rows
+from ..importers.record import HEADERS, RECORD_SHEET, TOTAL_BY_FORMULA, rows
 from .fileio import atomic_write
 from .template_builder import build_workbook
 
@@ -30,7 +30,7 @@ def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
     for row in rows(imported):
         ws.append(list(row))
         note = row[-1]
-        if note and note != "合计：工作簿中按公式计算":
+        if note and note != TOTAL_BY_FORMULA:
             for c in ws[ws.max_row]:
                 c.fill = _UNCERTAIN
     for col, width in zip("ABCDEF", (40, 14, 16, 60, 14, 60), strict=True):

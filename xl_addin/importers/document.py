@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -77,9 +77,3 @@ def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
         lines.append(Line(clean(raw), None, f"第{n}行"))
     flush()
     return Document(tuple(lines), {}, kind, source)
-
-
-def from_rows(rows: Iterable[tuple[str, tuple[str, ...] | None, str]], meta: Mapping[str, str] | None = None, *,
-              kind: str, source: str = "") -> Document:
-    return Document(tuple(Line(clean(t), None if c is None else tuple(clean(x) for x in c), w) for t, c, w in rows),
-                    dict(meta or {}), kind, source)

@@ -10,17 +10,16 @@ the hybrid layout are recognised and named, and every guess is written down as a
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from .. import spec
-from ..model import IMPORT_PROPS_KEY, CellValue, ReportData
+from ..model import IMPORT_PROPS_KEY, CellValue, ReportData, as_date
 from .document import Document, Line, squash
 
 # --------------------------------------------------------------------------------------------------------------
@@ -73,19 +72,16 @@ class Imported:
     intro: str = ""
 
 
-PROPS_KEY = IMPORT_PROPS_KEY
-
-
 def absent_keys(imp: Imported) -> set[str]:
     """Input keys the report's own layout has no cell for (（六）1 and 2 of a 23-row table 三)."""
-    if any(m.startswith("表三“（六）其他处理”为一行") for m in imp.markers):
-        return {f"t3.{rk}.{ck}" for rk in ("other_no_correction", "other_no_fee") for ck, _ in spec.T3_COLS}
+    if any(m.startswith(T3_SINGLE_SIX_MARKER) for m in imp.markers):
+        return {f"t3.{rk}.{ck}" for rk in T3_SIX_KEYS[:-1] for ck, _ in spec.T3_COLS}
     return set()
 
 
 def import_props(imp: Imported) -> dict[str, str]:
     """What the published-report rules need, as ReportData.props (plain strings)."""
-    return {PROPS_KEY: json.dumps({
+    return {IMPORT_PROPS_KEY: json.dumps({
         "format": imp.format, "markers": list(imp.markers),
         "headings": [[h.section, h.written, h.text, h.where] for h in imp.headings],
         "absent": sorted(absent_keys(imp)),
@@ -210,12 +206,20 @@ def split_row(line: Line) -> Row:
 # Label matching
 # --------------------------------------------------------------------------------------------------------------
 
-T3_SIX_SINGLE = "（六）其他处理"
-#: group labels that may precede an item label in the same row ("（三）不予公开1.属于国家秘密")
-_T3_PREFIXES = tuple(squash(s) for s in ("三、本年度办理结果", "本年度办理结果", "（三）不予公开", "（四）无法提供",
-                                         "（五）不予处理", "（六）其他处理"))
-_T3_NOISE = tuple(squash(s) for s in (spec.T3_NOTE, spec.T3_APPLICANT, spec.T3_ORG, "自然人", "商业企业", "科研机构",
-                                      "社会公益组织", "法律服务机构", "总计"))
+#: table 三's values per row (its columns, 总计 last)
+_T3_WIDTH = len(spec.T3_COLS)
+#: table 三's group （六）其他处理 and its rows' keys ("3.其他" last): the 2019 format has the group as one row
+T3_SIX_SINGLE, T3_SIX_KEYS = next((group, tuple(key for key, _, _ in items)) for group, items in spec.T3_GROUPS
+                                  if group is not None and group.startswith("（六）"))
+#: what the import says (a marker) when table 三 has （六） as one row (23 rows)
+T3_SINGLE_SIX_MARKER = f"表三“{T3_SIX_SINGLE}”为一行（23行）"
+#: group labels that may precede an item label in the same row ("（三）不予公开1.属于国家秘密"): 三、本年度办理结果
+#: (with and without its number) and the groups of more than one row
+_T3_PREFIXES = tuple(squash(s) for s in (spec.T3_RESULT, spec.T3_RESULT.partition("、")[2],
+                                         *(g for g, items in spec.T3_GROUPS if g is not None and len(items) > 1)))
+#: header texts that may precede a label: the column headers, except "其他" (the start of item labels)
+_T3_NOISE = tuple(squash(s) for s in (spec.T3_NOTE, spec.T3_APPLICANT, spec.T3_ORG,
+                                      *(label for key, label in spec.T3_COLS if key != "other_org")))
 
 
 @cache
@@ -227,6 +231,12 @@ def t3_rows() -> tuple[tuple[str, str], ...]:
             out.append((key, label))
     out.append(("six", T3_SIX_SINGLE))
     return tuple(out)
+
+
+@cache
+def _t3_targets() -> tuple[tuple[str, str, str], ...]:
+    """(row key, official label, the label squashed) of :func:`t3_rows`."""
+    return tuple((key, official, squash(official)) for key, official in t3_rows())
 
 
 def _ratio(a: str, b: str) -> float:
@@ -258,10 +268,9 @@ def match_t3(label: str) -> tuple[str, str, float] | None:
     if not s:
         return None
     best: tuple[str, str, float] | None = None
-    for key, official in t3_rows():
-        o = squash(official)
+    for key, official, o in _t3_targets():
         score = 1.0 if s == o else _ratio(s, o)
-        if s != o and o.startswith(s[:4]) and len(s) >= 6 and o.startswith(s):
+        if s != o and len(s) >= 6 and o.startswith(s):
             score = max(score, 0.9)  # a long official label cut short ("（二）部分公开")
         if best is None or score > best[2]:
             best = (key, official, score)
@@ -270,14 +279,11 @@ def match_t3(label: str) -> tuple[str, str, float] | None:
     return best
 
 
-#: table 二: official row label -> (key prefix, number of values); known variants
+#: table 二: official row label -> (key prefix, number of values): the document rows (a value per column), then
+#: the single-value rows (the key itself); known variants
 T2_ROWS: tuple[tuple[str, str, int], ...] = (
-    ("规章", "t2.rules", 3),
-    ("行政规范性文件", "t2.normative", 3),
-    ("行政许可", "t2.licensing.count", 1),
-    ("行政处罚", "t2.penalty.count", 1),
-    ("行政强制", "t2.coercion.count", 1),
-    ("行政事业性收费", "t2.fees.amount", 1),
+    *((label, f"t2.{key}", len(spec.T2_DOC_COLS)) for key, label, _ in spec.T2_DOC_ROWS),
+    *((label, key, 1) for _, _, rows in spec.T2_SINGLE for key, label, _, _ in rows),
 )
 T2_VARIANTS = {"规范性文件": "行政规范性文件", "其他规范性文件": "行政规范性文件", "政府规章": "规章"}
 
@@ -309,6 +315,7 @@ _TITLE_A = re.compile(r"(.{2,40}?)[（(]?(20\d\d)[）)]?年度?政府信息公�
 _TITLE_B = re.compile(r"(20\d\d)年度?(.{2,40}?)政府信息公开(?:工作)?年度?报告")
 _DATE_CN = re.compile(r"(20\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _DATE_ISO = re.compile(r"(20\d\d)[-/.](\d{1,2})[-/.](\d{1,2})")
+_TITLE_END = re.compile(r"年度?报告$")
 _PUBLISHED = re.compile(r"(?:发布|公开|成文)(?:日期|时间)[:：]\s*(20\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?)")
 
 
@@ -317,7 +324,7 @@ class _Reader:
         self.doc = doc
         mark = squash(spec.UNCHECKED_MARK)  # a draft's page header, on every page
         self.lines = [ln for ln in doc.lines if ln.cells is not None
-                      or not (_PAGE_NUMBER.match(squash(ln.text)) or squash(ln.text) == mark)]
+                      or not (_PAGE_NUMBER.match(s := squash(ln.text)) or s == mark)]
         self.values: dict[str, CellValue] = {}
         self.records: list[Record] = []
         self.notes: list[Note] = []
@@ -341,7 +348,8 @@ class _Reader:
             if number not in regs:
                 self.note("missing", f"未找到第{number}部分“{dict(_TITLE_OF)[number]}”的标题。")
         all_text = "\n".join(ln.text for ln in self.lines)
-        self.markers = [m for m in spec.OLD_FORMAT_MARKERS if squash(m) in squash(all_text)]
+        squashed = squash(all_text)
+        self.markers = [m for m in spec.OLD_FORMAT_MARKERS if squash(m) in squashed]
         old_t2 = bool(self.markers)
         self.read_meta(headings)
         if "二" in regs:
@@ -359,7 +367,7 @@ class _Reader:
             self.read_t4(*regs["四"])
         self.read_narrative(regs)
         if self.t3_single_six:
-            self.markers.append("表三“（六）其他处理”为一行（23行）")
+            self.markers.append(T3_SINGLE_SIX_MARKER)
         fmt = "2019" if old_t2 else ("hybrid" if self.t3_single_six else "2021")
         for h in headings:
             self.put_heading_record(h)
@@ -367,7 +375,7 @@ class _Reader:
         data = ReportData(dict(self.values), missing=missing, source=self.doc.source)
         first = min((h.index for h in headings), default=0)
         title_end = max((i + 1 for i, ln in enumerate(self.lines[:min(first, 6)])
-                         if re.search(r"年度?报告$", squash(ln.text))), default=0)
+                         if _TITLE_END.search(squash(ln.text))), default=0)
         intro = "\n".join(paragraphs(self.lines[title_end:first], self.doc.kind == "pdf"))
         return Imported(data, tuple(self.records), tuple(self.notes), tuple(headings), fmt, tuple(self.markers),
                         intro)
@@ -379,7 +387,7 @@ class _Reader:
             last = squash(paras[-1])
             if agency and last.startswith(agency):
                 last = last[len(agency):]
-            if last and not _SIGNATURE_DATE.match(last) and last != "":
+            if last and not _SIGNATURE_DATE.match(last):
                 break
             paras = paras[:-1]
         return paras
@@ -401,7 +409,7 @@ class _Reader:
             if ln.cells is not None or len(squash(ln.text)) > 40:
                 break
             head_lines.append(ln)
-            if re.search(r"年度?报告$", squash(ln.text)):  # the title ends here
+            if _TITLE_END.search(squash(ln.text)):  # the title ends here
                 break
         candidates: list[tuple[str, str]] = []
         if self.doc.meta.get("title"):
@@ -458,19 +466,19 @@ class _Reader:
             t = squash(ln.text)
             m = _DATE_CN.fullmatch(t) or _DATE_ISO.fullmatch(t)
             if m:
-                self.put("meta.report_date", _date(m), ln.text, ln.where, "落款日期")
+                self.put("meta.report_date", as_date(m.group(0)), ln.text, ln.where, "落款日期")
                 return
         for ln in self.lines[:12]:
             m0 = _PUBLISHED.search(squash(ln.text))
             if m0:
                 m = _DATE_CN.search(m0.group(1)) or _DATE_ISO.search(m0.group(1))
                 if m:
-                    self.put("meta.report_date", _date(m), ln.text, ln.where, "报告中的发布日期")
+                    self.put("meta.report_date", as_date(m.group(0)), ln.text, ln.where, "报告中的发布日期")
                     return
         d = self.doc.meta.get("date", "")
         m = _DATE_ISO.search(d) or _DATE_CN.search(d)
         if m:
-            self.put("meta.report_date", _date(m), d, self.doc.meta.get("date_source", "文件信息"),
+            self.put("meta.report_date", as_date(m.group(0)), d, self.doc.meta.get("date_source", "文件信息"),
                      "报告中没有落款日期，按" + self.doc.meta.get("date_source", "文件信息") + "填写")
         else:
             self.note("meta", "未找到发布（落款）日期。", key="meta.report_date")
@@ -492,14 +500,15 @@ class _Reader:
             if key in seen:
                 continue
             seen.add(key)
-            keys = [f"{key}.{c}" for c, _ in spec.T2_DOC_COLS] if n == 3 else [key]
+            keys = [f"{key}.{c}" for c, _ in spec.T2_DOC_COLS] if n == len(spec.T2_DOC_COLS) else [key]
             note = self.label_note(row, official, score, keys[0])
             cells = self.fit(row, n, keys[0], official)
             for k, c in zip(keys, cells, strict=False):
                 self.put_cell(k, c, row, note)
         for official, key, n in T2_ROWS:
             if key not in seen:
-                self.note("missing", f"表二未找到“{official}”一行。", key=key if n == 1 else f"{key}.made")
+                self.note("missing", f"表二未找到“{official}”一行。",
+                          key=key if n == 1 else f"{key}.{spec.T2_DOC_COLS[0][0]}")
 
     def old_t2_units(self, start: int, end: int) -> None:
         for row in self.rows(start, end):
@@ -563,19 +572,18 @@ class _Reader:
     def read_t3(self, start: int, end: int) -> None:
         pending: list[str] = []
         seen: dict[str, str] = {}
-        six_keys = [k for k, _ in t3_rows() if k.startswith("other_")]
         col_keys = [k for k, _ in spec.T3_COLS]
         rows = list(self.rows(start, end))
         i = 0
         while i < len(rows):
             row = rows[i]
             i += 1
-            if not row.values or (len(row.values) < 7 and all(v.value is None for v in row.values)):
+            if not row.values or (len(row.values) < _T3_WIDTH and all(v.value is None for v in row.values)):
                 if row.label:
                     starts_item = _ITEM_START.match(squash(row.label)) is not None
                     pending = [row.label] if starts_item else ([*pending, row.label])[-6:]
                 continue
-            if not row.real_cells and len(row.values) < 7:  # a PDF row whose numbers wrapped onto more lines
+            if not row.real_cells and len(row.values) < _T3_WIDTH:  # a PDF row whose numbers wrapped onto more lines
                 row, i = self.wrapped_values(row, rows, i)
             m = match_t3(row.label) if row.label else None
             if (m is None or m[2] < 0.85) and pending:
@@ -597,24 +605,23 @@ class _Reader:
             seen[rk] = row.line.where
             if rk == "six":
                 self.t3_single_six = True
-                first = f"t3.{six_keys[-1]}.natural"
+                first = f"t3.{T3_SIX_KEYS[-1]}.natural"
                 note = self.label_note(row, official, score, first)
-                cells = self.fit(row, 7, first, official)
+                cells = self.fit(row, _T3_WIDTH, first, official)
                 for ck, c in zip(col_keys, cells, strict=False):
-                    self.put_cell(f"t3.other_other.{ck}", c, row, note)
+                    self.put_cell(f"t3.{T3_SIX_KEYS[-1]}.{ck}", c, row, note)
                 self.note("format", "表三“（六）其他处理”只有一行（旧格式 23 行），其数字读入“3.其他”，"
-                          "“1.”“2.”两行留空。", key="t3.other_other.natural", where=row.line.where,
-                          source=row.line.text)
+                          "“1.”“2.”两行留空。", key=first, where=row.line.where, source=row.line.text)
                 continue
             first = f"t3.{rk}.natural"
             note = self.label_note(row, official, score, first)
-            cells = self.fit(row, 7, first, official)
+            cells = self.fit(row, _T3_WIDTH, first, official)
             for ck, c in zip(col_keys, cells, strict=False):
                 self.put_cell(f"t3.{rk}.{ck}", c, row, note)
         for rk, official in t3_rows():
             if rk == "six" or rk in seen:
                 continue
-            if self.t3_single_six and rk.startswith("other_"):
+            if self.t3_single_six and rk in T3_SIX_KEYS:
                 continue
             self.note("missing", f"表三未找到“{official}”一行。", key=f"t3.{rk}.natural")
 
@@ -622,11 +629,11 @@ class _Reader:
         """``row`` with the numbers of the value-only lines after it, up to 7; a number cut by the line end
         ("123" / "4") joined again when that is the only way to get 7 that balance (parts = 总计)."""
         pieces = [list(row.values)]
-        while i < len(rows) and not rows[i].label and rows[i].values and sum(map(len, pieces)) < 7:
+        while i < len(rows) and not rows[i].label and rows[i].values and sum(map(len, pieces)) < _T3_WIDTH:
             pieces.append(list(rows[i].values))
             i += 1
         flat = [c for p in pieces for c in p]
-        extra = len(flat) - 7
+        extra = len(flat) - _T3_WIDTH
         if extra > 0:
             bounds = list(itertools.accumulate(len(p) for p in pieces))[:-1]  # index of each line's first value
             for joins in itertools.combinations(bounds, extra):
@@ -638,7 +645,7 @@ class _Reader:
                     cells[b - 1:b + 1] = [Cell(a.raw.strip() + c.raw.strip(), int(f"{a.value}{c.value}"))]
                 else:
                     nums = [c.value for c in cells]
-                    if all(isinstance(x, int) for x in nums) and sum(nums[:6]) == nums[6]:  # type: ignore[arg-type]
+                    if all(isinstance(x, int) for x in nums) and sum(nums[:-1]) == nums[-1]:  # type: ignore[arg-type]
                         self.note("wrapped", f"“{row.label}”一行的数字跨行排列，已把行尾和下一行开头的数字合并"
                                   f"（{'、'.join(c.raw for c in cells)}）。", where=row.line.where,
                                   source=" / ".join(r.line.text for r in rows[i - len(pieces) + 1:i]))
@@ -668,7 +675,7 @@ class _Reader:
                           "被拆开，请核对。", key=keys[0], where=rows[0].line.where, source=rows[0].line.text)
                 vals = merged
             else:
-                self.note("count", f"表四读到 {len(vals)} 个数，应为 15 个，请核对。", key=keys[0],
+                self.note("count", f"表四读到 {len(vals)} 个数，应为 {len(keys)} 个，请核对。", key=keys[0],
                           where=rows[0].line.where, source=rows[0].line.text)
         for k, c in zip(keys, vals, strict=False):
             self.put_cell(k, c, rows[0], "")
@@ -695,28 +702,25 @@ _SIGNATURE_DATE = re.compile(r"^(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|
 _TITLE_OF = tuple((s.number, s.title) for s in spec.SECTIONS)
 
 
-def _date(m: re.Match[str]) -> dt.date | None:
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
+_GOVERNMENT, _DEPARTMENT, _ = spec.AGENCY_KINDS
+_PROVINCE, _CITY, _COUNTY, _TOWNSHIP = spec.LEVELS
 
 
 def guess_kind(agency: str) -> str:
     if re.search(r"人民政府$|街道办事处$|管委会$|管理委员会$", agency) and "办公" not in agency:
-        return "人民政府"
-    return "政府部门"
+        return _GOVERNMENT
+    return _DEPARTMENT
 
 
 def guess_level(agency: str) -> str:
     if re.match(r"^(?:北京|上海|天津|重庆)市", agency) or "省" in agency[:4] or "自治区" in agency[:6]:
-        return "省级"
+        return _PROVINCE
     if re.search(r"(?:乡|镇|街道)", agency[:12]) and "县" not in agency[:6]:
-        return "乡级"
+        return _TOWNSHIP
     if re.search(r"(?:县|区|旗)", agency[:8]):
-        return "县级"
+        return _COUNTY
     if "市" in agency[:6]:
-        return "市级"
+        return _CITY
     return ""
 
 
@@ -739,16 +743,20 @@ def split_digit_merge(vals: Sequence[Cell], n: int, is_t3: bool) -> tuple[list[C
 
 
 def split_digit_merge_t4(vals: Sequence[Cell]) -> list[Cell] | None:
-    if len(vals) != 16:
+    """When table 四 has one number too many and joining two adjacent one-digit numbers makes each group balance
+    (its results sum to its 总计), the numbers with them joined."""
+    width = len(spec.T4_RESULTS)  # a group's results, 总计 last
+    if len(vals) != width * len(spec.T4_GROUPS) + 1:
         return None
     found = []
-    for i in range(15):
+    for i in range(len(vals) - 1):
         a, b = vals[i], vals[i + 1]
         if not (isinstance(a.value, int) and isinstance(b.value, int) and 0 <= a.value <= 9 and 0 <= b.value <= 9):
             continue
         cells = [*vals[:i], Cell(f"{a.raw}{b.raw}", a.value * 10 + b.value), *vals[i + 2:]]
         nums = [c.value if isinstance(c.value, int) else 0 for c in cells]
-        if all(sum(nums[g * 5: g * 5 + 4]) == nums[g * 5 + 4] for g in range(3)):
+        if all(sum(nums[g * width: g * width + width - 1]) == nums[g * width + width - 1]
+               for g in range(len(spec.T4_GROUPS))):
             found.append(cells)
     return found[0] if len(found) == 1 else None
 
@@ -782,10 +790,18 @@ def paragraphs(lines: Sequence[Line], wrapped: bool) -> list[str]:
     return [_unspace(p) for p in out]
 
 
+@cache
+def _part_labels(section: str = "") -> tuple[tuple[str, str], ...]:
+    """(label squashed, key) of the narrative fields that are parts (not a lead paragraph): of ``section``, or of
+    every section."""
+    fields = spec.narrative_fields(section) if section else spec.NARRATIVE_FIELDS
+    return tuple((squash(f.label), f.key) for f in fields if not f.lead)
+
+
 def _names_a_field(heading: str) -> bool:
     m = _HEADING_ONLY.match(heading)
     head = squash(m.group(1)) if m else ""
-    return any(_ratio(head, squash(f.label)) >= 0.9 for f in spec.NARRATIVE_FIELDS if not f.lead)
+    return any(_ratio(head, label) >= 0.9 for label, _ in _part_labels())
 
 
 def _unspace(s: str) -> str:
@@ -812,8 +828,7 @@ def _heading_field(p: str, section: str) -> str | None:
     if m is None:
         return None
     head = squash(m.group(1))
-    best = max(((_ratio(head, squash(f.label)), f.key) for f in spec.narrative_fields(section) if not f.lead),
-               default=(0.0, ""))
+    best = max(((_ratio(head, label), key) for label, key in _part_labels(section)), default=(0.0, ""))
     if best[0] >= 0.75:
         return best[1]
     hits = [(head.find(w), key) for key, words in _TOPICS[section] for w in words if w in head]
@@ -912,5 +927,4 @@ def split_section6(paras: Sequence[str]) -> dict[str, str]:
 def parse(doc: Document) -> Imported:
     """Read one published report."""
     imp = _Reader(doc).run()
-    data = ReportData(imp.data.values, missing=imp.data.missing, source=doc.source, props=import_props(imp))
-    return Imported(data, imp.records, imp.notes, imp.headings, imp.format, imp.markers, imp.intro)
+    return replace(imp, data=replace(imp.data, props=import_props(imp)))

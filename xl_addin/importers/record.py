@@ -12,6 +12,9 @@ from .parse import Imported, Record
 
 RECORD_SHEET = "导入记录"
 HEADERS = ("项目", "单元格", "读入的值", "原文", "原文位置", "说明（不确定之处）")
+#: a total's note when the printed figure does not disagree with its parts (a row with only this note is not
+#: marked uncertain on the 导入记录 sheet)
+TOTAL_BY_FORMULA = "合计：工作簿中按公式计算"
 
 
 def _label(key: str) -> str:
@@ -60,7 +63,7 @@ def rows(imp: Imported) -> list[tuple[Any, ...]]:
             if calc is not None and printed is not None and printed != calc:
                 notes.append(f"报告印的合计为 {printed}，各项之和为 {calc}；工作簿中的合计按公式计算")
             else:
-                notes.append("合计：工作簿中按公式计算")
+                notes.append(TOTAL_BY_FORMULA)
         if r is None and not notes and key not in spec.INPUT_KEYS and key not in spec.DERIVED_KEYS:
             continue
         value = _show(r.value) if r is not None else None
