@@ -249,7 +249,7 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
             return s
         force = True
     try:
-        written = api.export(data, target, formats=("docx", "html"), force=force)
+        written = api.export(data, target, formats=("docx", "html"), force=force, report=report)
     except (ExportError, OSError) as exc:
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s

@@ -3,13 +3,12 @@ collector call these; each takes paths and plain values and returns plain object
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import dataio, derive, rules
+from . import checking, dataio, derive
 from .adapters.fileio import ReadError
 from .model import CellValue, Inquiry, Report, ReportData
 
@@ -24,13 +23,8 @@ Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
 
 
 def read(path: str | os.PathLike[str], *, reader: Reader = "fast") -> ReportData:
-    if reader == "openpyxl":
-        from .adapters.xlsx_reader import read_workbook
-
-        return read_workbook(path)
-    from .adapters.fast_reader import read_fast
-
-    return read_fast(path)
+    """A workbook, read by ``reader``. Raises ReadError."""
+    return checking.read_workbook(path, reader=reader)
 
 
 def load_values(path: str | os.PathLike[str]) -> dict[str, CellValue]:
@@ -67,19 +61,16 @@ def import_report(path: str | os.PathLike[str]) -> Imported:
 
 def read_any(path: str | os.PathLike[str], *, reader: Reader = "fast") -> ReportData:
     """A workbook (:func:`read`) or a published report (:func:`import_report`), by the file's suffix."""
-    return import_report(path).data if is_report(path) else read(path, reader=reader)
+    return checking.read_file(path, reader=reader)
 
 
 def last_year_prior(path: str | os.PathLike[str]) -> dict[str, CellValue]:
     """What this year's cross-year rules need from last year's workbook or published report: the figures of
     :func:`last_year_figures` and the text of narrative sections 一/五/六 (X3)."""
-    from .narrative import prior_text_key, section_text
+    from .narrative import prior_texts
 
     data = read_any(path)
-    out: dict[str, CellValue] = dict(derive.carry_forward(data))
-    for number in ("一", "五", "六"):
-        out[prior_text_key(number)] = section_text(data, number)
-    return out
+    return {**derive.carry_forward(data), **prior_texts(data)}
 
 
 def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
@@ -90,9 +81,10 @@ def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
 
 
 def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None) -> Report:
-    if prior is not None:
-        data = dataclasses.replace(data, prior={**data.prior, **prior})
-    return Report.of(data.source, rules.validate(data))
+    """Every finding on ``data``, with last year's figures ``prior`` (:func:`last_year_prior`) if given."""
+    report = checking.check_data(data, prior=prior).result.report
+    assert report is not None  # data read always has its report
+    return report
 
 
 def check(path: str | os.PathLike[str], *, last_year: str | os.PathLike[str] | None = None,
@@ -170,20 +162,22 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
            formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None,
-           force: bool = False) -> list[Path]:
+           force: bool = False, report: Report | None = None) -> list[Path]:
     """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
     GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
     "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts);
     None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
     No unchecked report is published: a workbook with error-level findings raises
     adapters.exporter.ExportRefused (``.report`` holds the findings; nothing is written) unless ``force``;
-    forced, every page of every file says 未通过校验（草稿）.
+    forced, every page of every file says 未通过校验（草稿）. ``report``: the check of the data when the caller has
+    made it (:func:`check_data`; else it is checked here).
     Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
     request. The workbook is only read."""
     from .adapters.exporter import export_report
 
     data = path_or_data if isinstance(path_or_data, ReportData) else read(path_or_data)
-    return export_report(data, out_dir, formats, use_drafts=use_drafts, force=force, report=check_data(data))
+    return export_report(data, out_dir, formats, report=check_data(data) if report is None else report,
+                         use_drafts=use_drafts, force=force)
 
 
 __all__ = [

@@ -33,7 +33,8 @@ from typing import Any
 from . import collect
 from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
-from .checking import check_file
+from .catalogue import file_error
+from .checking import check_file, memory_detail
 from .collect import FileResult, Number
 from .model import CellValue, ReportData
 
@@ -50,12 +51,15 @@ FILE_MEMORY_MB = 1024
 #: how often the coordinator looks at the pool's progress, seconds
 _POLL = 0.25
 
-_PRIORS: Mapping[str, Mapping[str, Number]] = {}
+#: name key -> what last year's report of that agency gives the cross-year rules (collect.priors_by_agency)
+Priors = Mapping[str, Mapping[str, Number | str]]
+_PRIORS: Priors = {}
 #: in a pool worker: every file's name, the shared progress marks (0 not started, > 0 started at that monotonic
-#: time, -1 done) and the memory limit (MB, for the out-of-memory message)
+#: time, -1 done), the memory limit (MB, for the out-of-memory message) and whether the narrative texts are wanted
 _NAMES: Sequence[str] = ()
 _MARKS: Any = None
 _MEMORY_MB = 0
+_TEXTS = False
 
 
 def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
@@ -105,9 +109,9 @@ def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLi
     return sorted(out)
 
 
-def _init(priors: Mapping[str, Mapping[str, Number]]) -> None:
-    global _PRIORS
-    _PRIORS = priors
+def _init(priors: Priors, texts: bool = False) -> None:
+    global _PRIORS, _TEXTS
+    _PRIORS, _TEXTS = priors, texts
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -149,15 +153,15 @@ def _quiet_stderr() -> None:
     os.close(fd)
 
 
-def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str] = (), marks: Any = None,
-                 memory_mb: int = 0) -> None:
-    """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, and the
-    garbage collector told that what the worker inherited stays (``gc.freeze``) and to look for cycles less often
-    -- a workbook's objects are freed by reference counting."""
+def _worker_init(priors: Priors, names: Sequence[str] = (), marks: Any = None, memory_mb: int = 0,
+                 texts: bool = False) -> None:
+    """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, whether the
+    texts are wanted, and the garbage collector told that what the worker inherited stays (``gc.freeze``) and to
+    look for cycles less often -- a workbook's objects are freed by reference counting."""
     import gc
 
     global _NAMES, _MARKS
-    _init(priors)
+    _init(priors, texts)
     _NAMES, _MARKS = names, marks
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
     _quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
@@ -166,36 +170,34 @@ def _worker_init(priors: Mapping[str, Mapping[str, Number]], names: Sequence[str
     gc.set_threshold(20000, 50, 50)
 
 
-def _memory_detail() -> str:
-    return f"{_MEMORY_MB} MB" if _MEMORY_MB else "可用内存"
-
-
 def _agency_prior(data: ReportData) -> Mapping[str, CellValue] | None:
     return _PRIORS.get(collect.name_key(data.agency))
 
 
 def _error_row(path: str, code: str, detail: str = "") -> dict[str, object]:
-    return FileResult(path, error=ReadError(path, code, detail=detail).reason).to_dict()
+    return FileResult(path, error=file_error(code).text(detail=detail)).to_dict()
 
 
 def examine(path: str) -> dict[str, object]:
     """Read and check one file for the coordinator; never raises. Returns a small picklable dict
-    (:meth:`xl_addin.collect.FileResult.to_dict`)."""
+    (:meth:`xl_addin.collect.FileResult.to_dict`), with the narrative texts X3 compares with when the pool was
+    asked for them (a file of last year's folder)."""
     try:
         raw, st = read_guarded(path)  # a regular file within the size limit: a named pipe never blocks
     except ReadError as exc:
         return FileResult(path, error=exc.reason).to_dict()
     except MemoryError:
-        return _error_row(path, "out-of-memory", _memory_detail())
+        return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
     sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
-    checked = check_file(path, prior_of=_agency_prior, raw=raw, memory=_memory_detail())  # the bytes just hashed
+    # read once, from the bytes just hashed: the parts a reader needs are checked as they are read
+    checked = check_file(path, prior_of=_agency_prior, raw=raw, test_members=False, memory_mb=_MEMORY_MB)
     del raw
     res = checked.result
     if res.report is None or checked.data is None:
         return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, sha256=sha256, mtime=mtime,
                           size=size).to_dict()
     return collect.examined(path, checked.data, res.report.findings, values=checked.values, sha256=sha256,
-                            mtime=mtime, size=size).to_dict()
+                            mtime=mtime, size=size, texts=_TEXTS).to_dict()
 
 
 def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]]:
@@ -215,8 +217,7 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def _isolated_main(path: str, conn: Connection, priors: Mapping[str, Mapping[str, Number]], memory_mb: int,
-                   err_fd: int) -> None:
+def _isolated_main(path: str, conn: Connection, priors: Priors, memory_mb: int, err_fd: int, texts: bool) -> None:
     """The child of :func:`examine_isolated`: stderr into the parent's pipe, the memory limit, one examine."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if err_fd >= 0:
@@ -224,12 +225,12 @@ def _isolated_main(path: str, conn: Connection, priors: Mapping[str, Mapping[str
 
         faulthandler.disable()
         os.dup2(err_fd, 2)
-    _init(priors)
+    _init(priors, texts)
     _limit_memory(memory_mb)
     try:
         d = examine(path)
     except MemoryError:
-        d = _error_row(path, "out-of-memory", _memory_detail())
+        d = _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
     conn.send(d)
     conn.close()
 
@@ -255,8 +256,8 @@ def _signal_name(code: int) -> str:
         return f"信号 {-code}"
 
 
-def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | None = None,
-                     seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB) -> dict[str, object]:
+def examine_isolated(path: str, *, priors: Priors | None = None, seconds: float = FILE_SECONDS,
+                     memory_mb: int = FILE_MEMORY_MB, texts: bool = False) -> dict[str, object]:
     """:func:`examine` in a process of its own, stopped after ``seconds`` and limited to ``memory_mb`` above what
     it starts with: a crash, a hang or a memory blow-up becomes the file's row (``crashed``, ``timeout``,
     ``out-of-memory``) instead of the caller's end."""
@@ -266,7 +267,8 @@ def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | 
     err_r, err_w = os.pipe() if forked else (-1, -1)
     if forked:
         os.set_blocking(err_r, False)
-    proc = ctx.Process(target=_isolated_main, args=(path, send, dict(priors or {}), memory_mb, err_w), daemon=True)
+    proc = ctx.Process(target=_isolated_main, args=(path, send, dict(priors or {}), memory_mb, err_w, texts),
+                       daemon=True)
     try:
         proc.start()
         send.close()
@@ -306,7 +308,7 @@ def examine_isolated(path: str, *, priors: Mapping[str, Mapping[str, Number]] | 
     code = proc.exitcode or 0
     killed = code == -getattr(signal, "SIGKILL", 9) and os.name == "posix"  # not by us: the kernel's OOM killer
     if b"memory allocation" in err or b"MemoryError" in err or killed:
-        return _error_row(path, "out-of-memory", f"{memory_mb} MB" if memory_mb > 0 else "可用内存")
+        return _error_row(path, "out-of-memory", memory_detail(memory_mb))
     return _error_row(path, "crashed", _signal_name(code))
 
 
@@ -319,9 +321,8 @@ class _Round:
     late: list[int]
 
 
-def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, Mapping[str, Number]], n: int,
-                seconds: float, memory_mb: int, got: dict[int, dict[str, object]],
-                advance: Callable[[int], None]) -> _Round:
+def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: int, seconds: float, memory_mb: int,
+                texts: bool, got: dict[int, dict[str, object]], advance: Callable[[int], None]) -> _Round:
     """Read ``todo`` in a pool of ``n`` workers, in chunks, into ``got``; stop at the first dead worker or file
     past ``seconds`` and say what is left."""
     ctx = _context()
@@ -329,7 +330,7 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, 
     chunk = max(1, min(16, len(todo) // (n * 8)))  # small: the last chunks end together
     chunks = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
     ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                             initargs=(priors, names, marks, memory_mb))
+                             initargs=(priors, names, marks, memory_mb, texts))
     late: list[int] = []
     pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
     try:
@@ -365,12 +366,14 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Mapping[str, 
     return _Round(again, alone, late)
 
 
-def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str, Mapping[str, Number]] | None = None,
-                workers: int | None = None, progress: bool = False, label: str = "校验",
-                seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB) -> list[FileResult]:
+def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | None = None, workers: int | None = None,
+                progress: bool = False, label: str = "校验", seconds: float = FILE_SECONDS,
+                memory_mb: int = FILE_MEMORY_MB, texts: bool = False) -> list[FileResult]:
     """Examine every file, over ``workers`` processes (default: every core), each file under the time limit
     ``seconds`` and the memory limit ``memory_mb``; results in the order of ``paths``. A file that takes a worker
-    down is read again alone; one that crashes, hangs or runs out of memory alone gets its own error row."""
+    down is read again alone; one that crashes, hangs or runs out of memory alone gets its own error row.
+    ``texts``: the results carry the narrative texts X3 compares with (:attr:`FileResult.texts`; last year's
+    folder)."""
     names = [str(p) for p in paths]
     priors = dict(priors or {})
     n = workers if workers is not None else (os.cpu_count() or 1)
@@ -382,12 +385,13 @@ def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Mapping[str,
         todo: list[int] = list(range(len(names)))
         while todo:
             before = len(got)
-            r = _pool_round(todo, names, priors, n, seconds, memory_mb, got, advance)
+            r = _pool_round(todo, names, priors, n, seconds, memory_mb, texts, got, advance)
             for i in r.late:
                 got[i] = _error_row(names[i], "timeout", f"{seconds:g}")
             alone = r.alone if len(got) > before or r.alone or r.late else r.again  # no progress: all alone
             for i in alone:
-                got[i] = examine_isolated(names[i], priors=priors, seconds=seconds, memory_mb=memory_mb)
+                got[i] = examine_isolated(names[i], priors=priors, seconds=seconds, memory_mb=memory_mb,
+                                          texts=texts)
             advance(len(r.late) + len(alone))
             todo = [i for i in r.again if i not in got]
     return [FileResult.from_dict(got[i]) for i in range(len(names))]

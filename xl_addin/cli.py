@@ -308,8 +308,10 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
     except ReadError as exc:
         _fail(str(exc))
         return
+    report = api.check_data(data)
     try:
-        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force)
+        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force,
+                             report=report)
     except ExportRefused as exc:
         _print_report(dataclasses.replace(exc.report, path=file), 40)
         click.echo(f"错误：校验发现 {exc.errors} 个错误，未导出报告（未通过校验的报告不能发布）。请改正后重新导出；"
@@ -327,7 +329,6 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         click.echo("提示：未填写机关名称，报告标题和落款中缺少机关名称，文件名以工作簿名代替。", err=True)
     if data.report_date is None:
         click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
-    report = api.check_data(data)
     if not report.valid:
         click.echo(f"注意：校验{report.summary_zh()}。已按 --force 导出草稿，每页标注“{UNCHECKED_MARK}”，不得发布；"
                    "请用 xl-addin check 查看并改正后重新导出。", err=True)

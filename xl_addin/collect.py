@@ -23,7 +23,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from . import catalogue, derive, rules, spec
+from . import catalogue, derive, narrative, rules, spec
 from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
 
@@ -211,6 +211,9 @@ class FileResult:
     values: tuple[Number | None, ...] = ()
     #: last year's figures used for the cross-year rules, by spec.PRIOR_KEYS (None: not known)
     prior: tuple[Number | None, ...] = ()
+    #: the narrative texts this year's X3 compares with (narrative.prior_texts), only when asked for: a file of
+    #: last year's folder
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def readable(self) -> bool:
@@ -234,7 +237,7 @@ class FileResult:
                 "level": self.level, "year": self.year,
                 "report_date": self.report_date.isoformat() if self.report_date else None,
                 "findings": [_finding_tuple(f) for f in self.findings], "values": list(self.values),
-                "prior": list(self.prior)}
+                "prior": list(self.prior), "texts": dict(self.texts)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> FileResult:
@@ -243,7 +246,7 @@ class FileResult:
                    d.get("foreign", False), d.get("agency", ""), d.get("kind", ""), d.get("level", ""),
                    d.get("year"), dt.date.fromisoformat(rd) if rd else None,
                    tuple(_finding_of(t) for t in d.get("findings", ())), tuple(d.get("values", ())),
-                   tuple(d.get("prior", ())))
+                   tuple(d.get("prior", ())), dict(d.get("texts", {})))
 
 
 def _finding_tuple(f: Finding) -> tuple[Any, ...]:
@@ -256,20 +259,22 @@ def _finding_of(t: Sequence[Any]) -> Finding:
 
 
 def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256: str = "", mtime: float = 0.0,
-             size: int = 0, values: Mapping[str, Number | None] | None = None) -> FileResult:
+             size: int = 0, values: Mapping[str, Number | None] | None = None, texts: bool = False) -> FileResult:
     """The FileResult of a file that was read; ``data`` already carries the prior figures it was checked with.
-    ``values``: ``derive.effective_values(data)`` when the caller has them (the validator's context)."""
+    ``values``: ``derive.effective_values(data)`` when the caller has them (the validator's context); ``texts``:
+    also carry the narrative texts X3 compares with (a file of last year's folder)."""
     vals = derive.effective_values(data) if values is None else values
     prior = derive.prior_values(data)
     return FileResult(path, sha256, mtime, size, agency=data.agency, kind=data.text("meta.kind"),
                       level=data.text("meta.level"), year=data.year, report_date=data.report_date,
                       findings=tuple(findings), values=tuple(vals.get(k) for k in TABLE_KEYS),
-                      prior=tuple(prior.get(k) for k in spec.PRIOR_KEYS))
+                      prior=tuple(prior.get(k) for k in spec.PRIOR_KEYS),
+                      texts=narrative.prior_texts(data) if texts else {})
 
 
-def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Number]]:
+def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Number | str]]:
     """name key -> last year's figures, from the files of a last-year folder (per agency the latest report year,
-    then the newest file)."""
+    then the newest file), and the narrative texts when the files carry them (:attr:`FileResult.texts`)."""
     best: dict[str, FileResult] = {}
     for r in results:
         if not r.readable or not name_key(r.agency):
@@ -278,7 +283,8 @@ def priors_by_agency(results: Iterable[FileResult]) -> dict[str, dict[str, Numbe
         cur = best.get(k)
         if cur is None or ((r.year or 0), r.mtime, r.path) > ((cur.year or 0), cur.mtime, cur.path):
             best[k] = r
-    return {k: derive.carry_forward(dict(zip(TABLE_KEYS, r.values, strict=False))) for k, r in best.items()}
+    return {k: {**derive.carry_forward(dict(zip(TABLE_KEYS, r.values, strict=False))), **r.texts}
+            for k, r in best.items()}
 
 
 # ---- tracker ----------------------------------------------------------------------------------------------------
@@ -647,7 +653,7 @@ class Rollup:
 
     @property
     def valid(self) -> bool:
-        return not any(f.severity is Severity.ERROR for f in self.findings)
+        return not has_error(self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "included": list(self.included),

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import bulk, checking, collect, spec
+from . import bulk, collect, spec
 from .collect import CollectResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
@@ -33,40 +33,17 @@ def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
 
 def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | None = None,
                      progress: bool = False, texts: bool = False, seconds: float = bulk.FILE_SECONDS,
-                     memory_mb: int = bulk.FILE_MEMORY_MB) -> dict[str, dict[str, Number]]:
+                     memory_mb: int = bulk.FILE_MEMORY_MB) -> dict[str, dict[str, Number | str]]:
     """name key -> last year's 结转下年度 and 现行有效件数, from every workbook or published report in ``folder``;
-    ``texts``: also the narrative sections 一/五/六 (for X3, under narrative.prior_text_key); ``seconds``,
-    ``memory_mb``: what one file's read may take."""
+    ``texts``: also the narrative sections 一/五/六 (for X3, under narrative.prior_text_key), taken as the files
+    are read; ``seconds``, ``memory_mb``: what one file's read may take."""
     if folder is None:
         return {}
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"上年度文件夹不存在：{folder}")
     results = bulk.examine_all(bulk.list_files(folder), workers=workers, progress=progress, label="读取上年度年报",
-                               seconds=seconds, memory_mb=memory_mb)
-    priors = collect.priors_by_agency(results)
-    if texts:
-        _add_texts(priors, results)
-    return priors
-
-
-def _add_texts(priors: dict[str, dict[str, Number]], results: list[collect.FileResult]) -> None:
-    """Last year's narrative of the file priors_by_agency chose for each agency (read again: the bulk results
-    carry figures only)."""
-    from .narrative import prior_text_key, section_text
-
-    best: dict[str, collect.FileResult] = {}
-    for r in results:
-        k = collect.name_key(r.agency)
-        if k in priors and (k not in best or ((r.year or 0), r.mtime, r.path) >
-                            ((best[k].year or 0), best[k].mtime, best[k].path)):
-            best[k] = r
-    for k, r in best.items():
-        try:
-            data = checking.read_file(r.path)
-        except Exception:  # read fine a moment ago; a file changed meanwhile just loses its X3 comparison
-            continue
-        for number in ("一", "五", "六"):
-            priors[k][prior_text_key(number)] = section_text(data, number)  # type: ignore[assignment]
+                               seconds=seconds, memory_mb=memory_mb, texts=texts)
+    return collect.priors_by_agency(results)
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
@@ -106,7 +83,7 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
             values["meta.level"] = a.level
         if a.contact:
             values["meta.contact"] = a.contact
-        prior: Mapping[str, Number] = priors.get(a.key, {})
+        prior: Mapping[str, Number | str] = priors.get(a.key, {})
         values.update({spec.prior_key(k): v for k, v in prior.items()})
         data = patcher.patch(values)
         name = _file_name(year, a.name)

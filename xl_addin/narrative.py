@@ -75,6 +75,16 @@ def section5_state(data: ReportData) -> str | tuple[str, str] | None:
     return None
 
 
+#: the narrative sections whose text is compared with last year's (X3)
+PRIOR_SECTIONS = ("一", "五", "六")
+
+
 def prior_text_key(section: str) -> str:
     """The key under which last year's text of narrative section 一/五/六 travels in ``ReportData.prior``."""
     return f"text.{section}"
+
+
+def prior_texts(data: ReportData) -> dict[str, str]:
+    """The texts of :data:`PRIOR_SECTIONS` in last year's report ``data``, by :func:`prior_text_key`: what this
+    year's X3 compares with."""
+    return {prior_text_key(number): section_text(data, number) for number in PRIOR_SECTIONS}

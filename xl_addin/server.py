@@ -142,7 +142,7 @@ def safe_dir_name(text: str, fallback: str) -> str:
     from .report_doc import safe_name
 
     name = safe_name(text).strip(" .")[:60].strip(" .")
-    return name if name and set(name) != {"."} else fallback
+    return name or fallback
 
 
 def _alert_only(text: str) -> dict[str, Any]:

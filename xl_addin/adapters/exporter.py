@@ -11,13 +11,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from .. import report_doc, rules
+from .. import report_doc
 from ..model import Report, ReportData
 from . import html_writer
 from .fileio import atomic_write_bytes
 
 FORMATS = ("docx", "html", "txt")
-FORMAT_NAMES = {"docx": "Word", "html": "网页", "txt": "纯文本"}
 
 
 class ExportError(ValueError):
@@ -65,13 +64,11 @@ def render(doc: report_doc.Document, fmt: str) -> bytes:
 
 
 def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = FORMATS, *,
-                  use_drafts: bool | None = None, force: bool = False, report: Report | None = None) -> list[Path]:
-    """``use_drafts`` None: as the workbook says (report_doc.wants_drafts). ``report``: the check of ``data``
-    when the caller has it (else it is checked here). A report with error-level findings raises
-    :class:`ExportRefused` unless ``force``; forced, it is exported marked as an unchecked draft."""
+                  report: Report, use_drafts: bool | None = None, force: bool = False) -> list[Path]:
+    """``report``: the check of ``data`` (xl_addin.api.check_data). ``use_drafts`` None: as the workbook says
+    (report_doc.wants_drafts). A report with error-level findings raises :class:`ExportRefused` unless
+    ``force``; forced, it is exported marked as an unchecked draft."""
     fmts = formats_of(formats)
-    if report is None:
-        report = Report.of(data.source, rules.validate(data))
     if not report.valid and not force:
         raise ExportRefused(report)
     if use_drafts is None:

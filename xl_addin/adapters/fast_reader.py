@@ -476,7 +476,7 @@ def _grid_value(v: Any) -> CellValue:
 def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test_members: bool = True,
               data: bytes | None = None) -> ReportData:
     """Read one report workbook (see the module doc). ``test_members=False`` is the bulk mode: the archive is not
-    checksum-tested member by member up front (see :func:`~xl_addin.adapters.fileio.sniff`). ``data``: the
+    checksum-tested member by member up front (see :func:`~xl_addin.adapters.fileio.open_archive`). ``data``: the
     file's bytes when the caller has read them already (bulk: they are hashed too); both the zip scan and
     calamine then read from memory."""
     kind, zf = open_archive(path, test_members=test_members, data=data)

@@ -49,20 +49,14 @@ GRID_ROWS, GRID_COLS, MAX_MERGE_CELLS = 5000, 64, 20000
 STRICT_NS = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 
-def sniff(path: str | os.PathLike[str], *, test_members: bool = True, load: bool = False) -> str:
-    """The kind of spreadsheet file: "xlsx" (any OOXML workbook) or "ods"; raises ReadError for anything else.
+def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
+                 data: bytes | None = None, load: bool = False) -> tuple[str, zipfile.ZipFile]:
+    """The kind of spreadsheet file, "xlsx" (any OOXML workbook) or "ods", and its open archive (the caller closes
+    it), so a reader parses the zip directory once; raises ReadError for anything else. ``data``: the file's
+    bytes, already read (the archive is then read from memory).
 
     ``test_members=False`` (bulk reading) skips decompressing every member to test its checksum: the parts a
     reader then reads are checked as they are read, only damage in a part no reader needs goes unnoticed."""
-    kind, zf = open_archive(path, test_members=test_members, load=load)
-    zf.close()
-    return kind
-
-
-def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
-                 data: bytes | None = None, load: bool = False) -> tuple[str, zipfile.ZipFile]:
-    """:func:`sniff`, returning the open archive as well (the caller closes it), so a reader parses the zip
-    directory once. ``data``: the file's bytes, already read (the archive is then read from memory)."""
     p = Path(path)
     if data is None:
         check_regular(p)

@@ -25,6 +25,7 @@ from .fileio import ReadError, read_guarded
 
 SUFFIXES = {".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
             ".doc": "doc", ".txt": "txt", ".md": "txt", ".text": "txt"}
+#: a published report's size limit (below fileio.MAX_FILE_BYTES, which every read has already passed)
 MAX_BYTES = 60 * 1024 * 1024
 MAX_PAGES = 300
 
@@ -34,23 +35,31 @@ def is_report(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in SUFFIXES
 
 
-def import_report(path: str | os.PathLike[str]) -> Imported:
-    """Read and parse one published report. Raises ReadError (Chinese reason) when it cannot be read or is no
-    政府信息公开工作年度报告 (no section heading and no table row found)."""
-    imp = parse(read_document(path))
+def import_report(path: str | os.PathLike[str], *, data: bytes | None = None) -> Imported:
+    """Read and parse one published report (``data``: its bytes, when the caller has read them already). Raises
+    ReadError (Chinese reason) when it cannot be read or is no 政府信息公开工作年度报告 (no section heading and
+    no table row found)."""
+    imp = parse(read_document(path, data=data))
     if not imp.headings and not any(k.startswith(("t2.", "t3.", "t4.")) for k in imp.data.values):
         raise ReadError(path, "not-a-report")
     return imp
 
 
-def read_document(path: str | os.PathLike[str]) -> Document:
+def read_document(path: str | os.PathLike[str], *, data: bytes | None = None) -> Document:
+    """The lines of one published report, read by its suffix. ``data``: the file's bytes, when the caller has
+    read them already (with :func:`~xl_addin.adapters.fileio.read_guarded`, as the coordinator's pool does: the
+    file is then read once and what is hashed is what is imported). Raises ReadError."""
     p = Path(path)
     kind = SUFFIXES.get(p.suffix.lower())
     if kind is None:
         raise ReadError(p, "not-importable")
-    data, st = read_guarded(p)  # a regular file within the size limit (a FIFO never blocks)
-    if st.st_size > MAX_BYTES:
-        raise ReadError(p, "too-large", detail=f"{st.st_size // 1024 // 1024} MB，上限 {MAX_BYTES // 1024 // 1024} MB")
+    if data is None:
+        data, st = read_guarded(p)  # a regular file within the size limit (a FIFO never blocks)
+        size = st.st_size
+    else:
+        size = len(data)
+    if size > MAX_BYTES:
+        raise ReadError(p, "too-large", detail=f"{size // 1024 // 1024} MB，上限 {MAX_BYTES // 1024 // 1024} MB")
     if not data.strip():
         raise ReadError(p, "empty")
     reader = {"html": _html, "pdf": _pdf, "docx": _docx, "doc": _doc, "txt": _txt}[kind]

@@ -28,7 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 
-from .. import spec
+from .. import spec, structure
 from ..collect import (
     ROLLUP_SHEET,
     TRACKER_COLUMNS,
@@ -42,6 +42,7 @@ from ..collect import (
     rollup_layout,
     zh,
 )
+from ..model import Severity, severity_counts
 from .fileio import atomic_path
 from .template_builder import (
     BORDER,
@@ -65,12 +66,16 @@ from .template_builder import (
 
 TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
 TRACKER_HEADERS = tuple(TRACKER_COLUMNS.values())
+#: the tracker's column (0-based) of each TRACKER_COLUMNS key
+_COL = {key: i for i, key in enumerate(TRACKER_COLUMNS)}
+#: the number formats of the tracker's date columns
+_DATE_FORMATS = {"submitted": "yyyy-mm-dd hh:mm", "report_date": "yyyy-mm-dd", "deadline": "yyyy-mm-dd"}
 TRACKER_WIDTHS = (6, 30, 12, 8, 10, 9, 11, 10, 18, 12, 12, 6, 6, 6, 50, 50, 20)
 #: the totals of 进度, in this order (headed by their Chinese)
 TOTALS = tuple(Count)
 #: 进度: totals header and values rows, and the header row of the table
 TOTALS_ROW, TRACKER_HEADER_ROW = 3, 6
-FINDINGS_HEADERS = ("机关名称", "文件", "是否采用", "规则", "级别", "工作表", "单元格", "行", "列", "说明")
+FINDINGS_HEADERS = ("机关名称", "文件", "是否采用", *structure.RESULTS_HEADERS)
 FINDINGS_WIDTHS = (30, 45, 9, 6, 6, 9, 10, 34, 24, 90)
 GREY_FILL = PatternFill("solid", fgColor="EDEDED")
 PLAIN = Font(name="宋体", size=11)
@@ -255,9 +260,8 @@ class _TrackerStyles:
         self.rows = rows
         self.late = rows.style(font=ERROR_FONT, fill=ERROR_FILL, align=CENTER, border=True)
         #: per column: the plain style (dates with their number format; 说明 wrapped)
-        self.plain = [rows.style(font=PLAIN, align=WRAP if i == 14 else None, border=True,
-                                 fmt="yyyy-mm-dd hh:mm" if i == 8 else ("yyyy-mm-dd" if i in (9, 10) else None))
-                      for i in range(len(TRACKER_HEADERS))]
+        self.plain = [rows.style(font=PLAIN, align=WRAP if key == "note" else None, border=True,
+                                 fmt=_DATE_FORMATS.get(key)) for key in TRACKER_COLUMNS]
         self._verdict: dict[tuple[int, int], str] = {}
 
     def verdict(self, fill: PatternFill, font: Font) -> str:
@@ -269,17 +273,15 @@ class _TrackerStyles:
 
 def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str]]:
     fill, font = _VERDICT_STYLE.get(r.verdict, (GREY_FILL, PLAIN))
-    if r.seq == 0 and r.verdict is Verdict.DUPLICATE:
-        fill, font = GREY_FILL, PLAIN
     counted = r.state is not State.MISSING
     values: list[Any] = [r.seq or None, r.agency, r.kind, r.level, r.contact, r.state.zh, r.verdict.zh, zh(r.timely),
                          r.submitted.replace(microsecond=0) if r.submitted else None, r.report_date, r.deadline,
                          r.errors if counted else None, r.warnings if counted else None,
                          r.infos if counted else None, r.note, r.path, r.sha256]
     cells = list(zip(values, styles.plain, strict=True))
-    cells[6] = (r.verdict.zh, styles.verdict(fill, font))
+    cells[_COL["verdict"]] = (r.verdict.zh, styles.verdict(fill, font))
     if r.late:
-        cells[7] = (zh(r.timely), styles.late)
+        cells[_COL["timely"]] = (zh(r.timely), styles.late)
     return cells
 
 
@@ -351,9 +353,8 @@ def _rollup_heading(grid: _Grid, result: CollectResult, n_cols: int) -> None:
     rostered = sum(1 for r in result.rows if r.seq)
     grid.put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
                              "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
-    errors = [f for f in ro.findings if f.severity.value == "error"]
     verdict = "汇总表复核：通过（表内勾稽关系成立）。" if ro.valid else \
-        f"汇总表复核：不通过，{len(errors)} 个错误，见表后“汇总表复核”。"
+        f"汇总表复核：不通过，{severity_counts(ro.findings)[Severity.ERROR]} 个错误，见表后“汇总表复核”。"
     grid.put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
                          align=LEFT), colspan=n_cols)
 
@@ -377,8 +378,9 @@ def _rollup_tables(grid: _Grid, wb: Workbook, values: Mapping[str, float]) -> No
             grid.put(where.row, where.col, _cell(ws, values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
                                                  fill=DERIVED_FILL if c.derived else None,
                                                  fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
-            wb.defined_names[f"hz_{c.key.replace('.', '_')}"] = DefinedName(
-                f"hz_{c.key.replace('.', '_')}", attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
+            name = f"hz_{c.key.replace('.', '_')}"
+            wb.defined_names[name] = DefinedName(
+                name, attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
 
 
 def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> _Rows:
@@ -395,6 +397,6 @@ def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> _Rows:
                     + [(None, rows.style(border=True))] * (n_cols - 1))
         error, warning, text = (rows.style(font=ERROR_FONT), rows.style(font=WARNING_FONT), rows.style(font=PLAIN))
         for f in ro.findings:
-            rows.append([(f.severity.zh, error if f.severity.value == "error" else warning), (f.cell, text),
+            rows.append([(f.severity.zh, error if f.severity is Severity.ERROR else warning), (f.cell, text),
                          (f.message, text)])
     return rows
