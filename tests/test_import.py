@@ -332,6 +332,19 @@ def test_collect_takes_a_folder_mixing_workbooks_and_published_reports(tmp_path:
         assert sorted(got) == sorted(f.rule for f in alone.findings), name
 
 
+def test_collect_takes_every_kind_of_report_check_takes(tmp_path: Path) -> None:
+    """What ``check`` reads as a published report, ``collect`` finds in a folder too (.xhtml pages, .text files)."""
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    (folder / "沭阳.xhtml").write_bytes(shared_file(f"{PUBLISHED}/shuyang-county-drc-2023.html").read_bytes())
+    (folder / "宿迁.text").write_bytes(shared_file(f"{PUBLISHED}/suqian-city-2023.txt").read_bytes())
+    res = api.collect(folder, None, tmp_path / "汇总.xlsx", workers=1, year=2023)
+    by_file = {Path(r.path).name: r for r in res.files}
+    assert set(by_file) == {"沭阳.xhtml", "宿迁.text"} and all(r.readable for r in by_file.values())
+    assert by_file["沭阳.xhtml"].agency == "沭阳县发展和改革局"
+    assert api.check(folder / "沭阳.xhtml").findings  # and check reads them alike
+
+
 @pytest.mark.libreoffice
 def test_a_legacy_doc_is_read_through_libreoffice(tmp_path: Path, sample: Path) -> None:
     from conftest import need

@@ -361,3 +361,11 @@ def test_the_serve_command_runs_a_server(tmp_path: Path, sample: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert "已生成访问令牌" in out.decode()
     assert json.loads((tmp_path / "data" / "audit.log").read_text(encoding="utf-8").splitlines()[0])["button"] == "关于"
+
+
+@pytest.mark.parametrize(("year", "folder"), [(2023, "2023"), (2019, ""), (1999, ""), ("二〇二三", "")])
+def test_exports_are_filed_under_a_year_the_format_accepts(filled: Filler, year: Any, folder: str) -> None:
+    """The server files an export under its report year only when the template accepts that year (spec); else
+    under the folder for an unfilled year, as the check says the year is wrong."""
+    agency, got = server.agency_and_year(payload_from_xlsx(filled({"meta.year": year})))
+    assert agency == "将乐县工业和信息化局" and got == folder

@@ -34,13 +34,14 @@ from . import collect
 from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
 from .catalogue import file_error
-from .checking import check_file, memory_detail
+from .checking import WORKBOOK_SUFFIXES, check_file, memory_detail
 from .collect import FileResult, Number
+from .importers.document import REPORT_SUFFIXES
 from .model import CellValue, ReportData
 
-#: file types looked at in a folder: spreadsheets, and what agencies send by mistake instead (reported, not used)
-EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xltx", ".xls", ".et", ".ods", ".docx", ".doc", ".wps", ".pdf",
-                        ".html", ".htm", ".shtml", ".txt", ".md"})  # and published reports (imported)
+#: file types looked at in a folder: workbooks, published reports (imported), and what agencies send by mistake
+#: instead (reported, not used)
+EXTENSIONS = WORKBOOK_SUFFIXES | frozenset(REPORT_SUFFIXES) | frozenset({".xls", ".et", ".ods", ".wps"})
 #: below this many files one worker process reads them all (more workers' start-up costs more than it saves)
 MIN_FOR_POOL = 24
 #: a file's wall-time limit, seconds: past it the file's worker is stopped and the file reported as ``timeout``

@@ -617,7 +617,7 @@ def similarity(a: str, b: str) -> float:
 
 @check("X3")
 def _x3(ctx: Context) -> Iterator[Finding]:
-    for number in ("一", "五", "六"):
+    for number in narrative.PRIOR_SECTIONS:
         last = ctx.data.prior.get(narrative.prior_text_key(number))
         if not isinstance(last, str):
             continue

@@ -134,7 +134,7 @@ def agency_and_year(payload: dict[str, Any]) -> tuple[str, str]:
     if isinstance(year, float) and year.is_integer():
         year = int(year)
     return (str(agency).strip()[:100] if agency not in (None, "") else "",
-            str(year) if isinstance(year, int) and 2000 <= year <= 2100 else "")
+            str(year) if isinstance(year, int) and spec.YEAR_MIN <= year <= spec.YEAR_MAX else "")
 
 
 def safe_dir_name(text: str, fallback: str) -> str:

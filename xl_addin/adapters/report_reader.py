@@ -23,8 +23,7 @@ from ..importers.document import Document, Line
 from ..importers.parse import Imported, parse
 from .fileio import ReadError, read_guarded
 
-SUFFIXES = {".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
-            ".doc": "doc", ".txt": "txt", ".md": "txt", ".text": "txt"}
+SUFFIXES = document.REPORT_SUFFIXES
 #: a published report's size limit (below fileio.MAX_FILE_BYTES, which every read has already passed)
 MAX_BYTES = 60 * 1024 * 1024
 MAX_PAGES = 300
