@@ -81,7 +81,7 @@ def test_build_is_reproducible(xlam: Path, tmp_path: Path) -> None:
 
 def test_sources_are_ascii(xlam: Path, server_xlam: Path) -> None:
     bas = sorted(MACROS.glob("*.bas"))
-    assert {p.stem for p in bas} == {"XaRibbon", "XaHelpers", "XaConfig"}
+    assert {p.stem for p in bas} == {"XaRibbon", "XaHelpers", "XaConfig", "XaRun"}
     for p in [*bas, *MACROS.glob("server/*.bas")]:
         assert p.read_bytes().isascii(), p
     for built in (xlam, server_xlam):
@@ -109,7 +109,7 @@ def test_olevba_modules_equal_sources(xlam: Path) -> None:
         assert xlam_build.body_of(found[name]) == src
     assert "RibbonMyAddin" not in found
     assert 'PROJECT_NAME As String = "xl_addin"' in found["xlwings"]
-    assert "Function RunPython(" in found["xlwings"]
+    assert "Function RunPython(" not in found["xlwings"]  # XaRun starts Python (see test_vba_security.py)
 
 
 def test_no_stale_pcode(xlam: Path) -> None:
@@ -165,16 +165,15 @@ def test_every_callback_exists_with_the_ribbon_signature(xlam: Path) -> None:
         assert re.search(pattern, modules[module], re.M), button.get("onAction")
 
 
-def test_every_runpython_names_an_addin_function() -> None:
+def test_every_callback_names_an_addin_function() -> None:
     src = our_modules()["XaRibbon"]
     bodies = re.findall(r"^Public Sub (\w+)\(control As IRibbonControl\)\r\n(.*?)^End Sub", src, re.M | re.S)
     assert len(bodies) == 6
     for _, body in bodies:
         lines = [ln.strip() for ln in body.splitlines() if ln.strip() and not ln.strip().startswith("'")]
         assert len(lines) == 2 and lines[0] == "If Not XaReady(True) Then Exit Sub", lines
-        m = re.fullmatch(r'RunPython "import xl_addin\.addin as a; a\.(\w+)\(addin=\'" & XaHex\(ThisWorkbook\.Name\) & "\'\)"',
-                         lines[1])
-        assert m, lines[0]
+        m = re.fullmatch(r'XaRunPython "(\w+)"', lines[1])
+        assert m, lines[1]
         fn = getattr(addin, m.group(1))
         assert callable(fn)
         params = list(inspect.signature(fn).parameters.values())
@@ -218,29 +217,21 @@ def test_the_checked_workbook_cannot_choose_what_runs(which: str, xlam: Path, se
     config = found["XaConfig"]
     for workbook_source in ("ActiveWorkbook", "GetConfigFromSheet", "GetDirectoryConfigFilePath", ".Sheets("):
         assert workbook_source not in config
-    run_python = _proc(xlwings_vba, "Public Function RunPython(")
-    assert 'AddExcelDir = "false"' in run_python and "uses_embedded_code = False" in run_python
+    # RunPython (embedded *.py sheets, the workbook's folder on sys.path) is gone: XaRun starts Python
+    assert "Function RunPython(" not in xlwings_vba and "uses_embedded_code" not in xlwings_vba
     assert "ADD_WORKBOOK_TO_PYTHONPATH" not in xlwings_vba
     assert xlwings_vba.count("GetConfigFromSheet(ActiveWorkbook)") == 0
 
 
-def test_python_side_adds_no_workbook_folder_to_sys_path(tmp_path: Path) -> None:
-    """What the patched RunPython hands xlwings.utils.prepare_sys_path: the workbook's folder (where a dropped
-    xl_addin.py would sit) never lands on sys.path; xlwings' own default ("true") would put it there."""
-    import sys
-
-    from xlwings.utils import prepare_sys_path
-
-    workbook = tmp_path / "returned" / "年报.xlsx"
-    before = list(sys.path)
-    try:
-        prepare_sys_path(f"false;{workbook};C:/addin/xl_addin.xlam;;;;")  # 7 fields, as RunPython builds them
-        # only "" (the current folder: ExecuteWindows first changes to the interpreter's own folder)
-        assert set(sys.path) - set(before) <= {""} and str(workbook.parent) not in sys.path
-        prepare_sys_path(f"true;{workbook};;;;;")
-        assert str(workbook.parent) in sys.path  # the unpatched behaviour, so the check above can fail
-    finally:
-        sys.path[:] = before
+def test_python_side_adds_no_workbook_folder_to_sys_path(xlam: Path) -> None:
+    """xlwings' RunPython handed xlwings.utils.prepare_sys_path "flag;<workbook path>;<add-in path>;...;<PYTHONPATH>"
+    split on ";": a folder named "x;;;y;" put the sender's folder first on sys.path. The built add-in hands Python
+    no path list at all (XaRun's command: the fixed -c code, the name as hex, Excel's window number)."""
+    for name, src in olevba_modules(xlam).items():
+        code = [ln for ln in src.splitlines() if not ln.strip().startswith("'")]
+        assert not [ln for ln in code if "prepare_sys_path" in ln or "PYTHONPATH" in ln], name
+    run = olevba_modules(xlam)["XaRun"]
+    assert "--xa-book=" in run and "ActiveWorkbook.FullName" not in run and ".Path" not in run
 
 
 def _vba(*modules: str) -> object:
@@ -296,14 +287,15 @@ def test_server_addin_buttons_post_to_the_built_in_server(server_xlam: Path) -> 
     for sub, body in bodies.items():
         lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
         assert lines[0] == "If Not XaReady(False) Then Exit Sub"
-        m = re.fullmatch(r'RunRemotePython XA_SERVER_URL & "/xl_addin/(\w+)\?addin=" & XaHex\(ThisWorkbook\.Name\), '
-                         r"headers:=XaHeaders\(\)", lines[1])
+        m = re.fullmatch(r'XaRemote "(\w+)"', lines[1])
         assert m, (sub, lines)
         assert m.group(1) in server.BUTTONS
+    assert ('RunRemotePython XA_SERVER_URL & "/xl_addin/" & action & "?addin=" & XaHex(ThisWorkbook.Name), '
+            "headers:=XaHeaders()") in found["XaRemote"]
     generated = found[xlam_build.GENERATED_MODULE]
     assert f'Public Const XA_SERVER_URL As String = "{SERVER_URL}"' in generated
     assert f'Public Const XA_AUTH As String = "Bearer {TOKEN}"' in generated
-    assert 'd.Add "Authorization", XA_AUTH' in ribbon
+    assert 'd.Add "Authorization", XA_AUTH' in found["XaRemote"]
     # xlwings' client is there, and runs its actions in this add-in only
     assert {"Remote", "WebClient", "WebRequest", "WebResponse", "WebHelpers", "IWebAuthenticator"} <= set(found)
     assert "Function RunRemotePython(" in found["Remote"]
@@ -356,6 +348,7 @@ def _excel_with_helpers(path: Path) -> tuple[Any, Any]:
 
     app = ExcelApplication.open(path, with_vba=False)
     app.add_module(xlam_build.module_sources(MACROS)["XaHelpers"], name="XaHelpers")
+    app.add_module(xlam_build.body_of(xlam_build.generated_module()), name=xlam_build.GENERATED_MODULE)
     app.add_module("""
 Public Function FillOf(wb As Workbook, i As Long, a1 As String) As Long
     FillOf = wb.Worksheets(i).Range(a1).Interior.Color
@@ -382,7 +375,8 @@ def _rgb(hex6: str) -> int:
 def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None:
     """校验's actions, carried out by XaHelpers in pyOpenVBA's Excel model: 校验结果 filled through XaWriteRows,
     the wrong cell red, every sheet still protected, no input cell changed. Without XaGuard first, Excel's
-    protection refuses the same writes (error 1004): the guard is what lets them through."""
+    protection refuses the same writes (error 1004, told in Chinese, nothing written): the guard is what lets
+    them through."""
     import xlwings as xw
 
     from xl_addin import spec
@@ -394,11 +388,12 @@ def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None
     actions = book.json()["actions"]
     sheets = [sh.name for sh in book.sheets]
 
-    from pyopenvba.interpreter import VBARuntimeError
 
     app, wb = _excel_with_helpers(path)
-    with pytest.raises(VBARuntimeError, match="1004"):
-        _run_actions(app, wb, actions, skip=lb.GUARD_MACRO)
+    _run_actions(app, wb, actions, skip=lb.GUARD_MACRO)
+    assert [d[1].split(" (")[0] for d in app.dialogs] == [lb.VBA_TEXTS["write_failed"]]  # the first write, then none
+    assert "protected" in app.dialogs[0][1]  # Excel's own reason, in brackets
+    assert app.sheet(spec.RESULTS_SHEET).value("A2") in (None, "", lb.NOT_RUN)
 
     app, wb = _excel_with_helpers(path)
     inputs = {(loc.sheet, loc.a1): app.sheet(loc.sheet).value(loc.a1) for k, loc in spec.LAYOUT.locations.items()

@@ -1,5 +1,5 @@
-"""The Excel add-in's buttons (ribbon tab 政务公开年报), one function each, called by a one-line ``RunPython`` in
-``xl_addin/macros/XaRibbon.bas``::
+"""The Excel add-in's buttons (ribbon tab 政务公开年报), one function each, named by ``xl_addin/macros/XaRibbon.bas``
+and started by ``XaRun.XaRunPython`` (the local add-in) or the county server (:mod:`xl_addin.server`)::
 
     validate(book=None)       校验       findings to 校验结果 (with hyperlinks), offending cells coloured, verdict
     fill_totals(book=None)    计算合计   every derived total written back as its formula; inputs never touched
@@ -8,7 +8,7 @@
     about(book=None)          关于       toolkit and template versions, where to get help
     collect_folder(book=None) 汇总校验   asks for a folder and a roster, checks every report, opens the summary
 
-``book=None`` means ``xw.Book.caller()``. Only the xlwings calls that both desktop ``RunPython`` and xlwings'
+``book=None`` means the workbook clicked (:func:`_caller`). Only the xlwings calls that both desktop Excel and xlwings'
 remote engine (driven by the VBA client ``Remote.bas``; see :mod:`xl_addin.server`) support are used: range values
 read, names and sheets listed, a sheet activated, alert, and small VBA helpers run through ``app.macro``
 (``xl_addin/macros/XaHelpers.bas``: re-apply sheet protection with ``UserInterfaceOnly``, colour many cells, write
@@ -39,14 +39,29 @@ class Stop(Exception):
     """The click ends here; the user has been told why."""
 
 
+def _caller() -> xw.Book:
+    """The workbook whose button was clicked. The local add-in (xl_addin/macros/XaRun.bas) names it on Python's
+    command line as hex digits (``--xa-book=``) with Excel's window number, never as text cmd.exe would read;
+    without those (a mock caller in tests) xlwings' own ``Book.caller()``."""
+    import importlib
+    import sys
+
+    import xlwings as xw
+
+    found = lb.caller_args(sys.argv)
+    if found is None:
+        return xw.Book.caller()
+    name, hwnd = found
+    xlwindows: Any = importlib.import_module("xlwings._xlwindows")  # Windows only, as in Book.caller()
+    return xw.App(impl=xlwindows.App(xl=hwnd)).books[name]
+
+
 class Session:
     """One click on one workbook: the few bulk reads and writes, counted (see bench/addin.py)."""
 
     def __init__(self, book: xw.Book | None, addin: str | None = None) -> None:
         if book is None:
-            import xlwings as xw
-
-            book = xw.Book.caller()
+            book = _caller()
         self.book = book
         #: the add-in's file name: helper macros are run as 'file'!Module.Macro (see livebook.qualified)
         self.addin = addin

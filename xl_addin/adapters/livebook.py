@@ -19,6 +19,7 @@ derived total is taken as an intact formula when its value is what the formula w
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -53,13 +54,34 @@ NO_RESULTS_SHEET = f"工作簿中没有“{spec.RESULTS_SHEET}”工作表，无
 NOT_RUN = structure.RESULTS_NOT_RUN
 GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改动），本次没有写入。"
                 "请把工作簿发回县政务公开办，或用新模板重新填报。")
-#: what the add-in's VBA says before any Python runs (XaHelpers.XaReady; built into the module XaBuild)
+#: what the add-in's own VBA says (XaHelpers, XaRun, XaRemote: built into the module XaBuild as ChrW, the VBA
+#: sources stay ASCII)
 VBA_TEXTS = {
     "title": TITLE,
     "no_book": "请先打开要处理的年报工作簿，再点击“政务公开年报”选项卡上的按钮。",
     "protected_view": "工作簿正处于“受保护的视图”，加载项无法读取。请先点击黄色提示栏中的“启用编辑”，再点击按钮。",
     "no_python": "找不到本机的 Python 程序，加载项无法运行。请联系信息化管理员按《安装指南》设置 Python 路径，"
                  "或改用县政务公开办提供的服务器版加载项。当前设置：",
+    # XaRun (local add-in)
+    "name_too_long": "工作簿的文件名太长，加载项无法处理。请把文件另存为较短的文件名（例如“单位简称2025年报.xlsx”）后再点按钮。",
+    "python_failed": "加载项运行出错，本次操作没有完成。请把下面的内容截图发给信息化管理员：",
+    # XaHelpers (both add-ins)
+    "write_failed": "写入工作簿时出错，本次没有全部写入。请关闭工作簿后重新打开再试；仍不成功请把工作簿发回县政务公开办。",
+    # XaRemote (server add-in): every failure the network or the server can give
+    "net_timeout": "连接不上县级服务器，或服务器没有在规定时间内答复。请确认电脑已联网、能访问政务内网，稍后再点；"
+                   "多次仍不成功请联系县政务公开办。",
+    "net_reset": "与县级服务器的连接中断（服务器可能正在重启）。请稍等一分钟再点按钮，工作簿未被修改。",
+    "net_certificate": "无法与县级服务器建立安全连接（服务器证书未被本机信任、已过期，或本机日期时间不正确）。"
+                       "请先核对电脑的日期和时间；仍不成功请联系县政务公开办检查服务器证书。",
+    "net_other": "与县级服务器通信失败，工作簿未被修改。请稍后再点；仍不成功请联系县政务公开办。",
+    "run_failed": "本次操作没有完成，工作簿可能只改动了一部分。请关闭工作簿（不保存）后重新打开再试；"
+                  "仍不成功请联系县政务公开办。",
+    "http_401": "服务器拒绝了本加载项（访问令牌不正确或已更换）。请向县政务公开办索取最新的服务器版加载项。",
+    "http_413": "工作簿数据过大，服务器拒绝处理。请确认打开的是年报工作簿，并删除多余的工作表后再试。",
+    "http_429": "点击过于频繁，服务器暂时不再受理本机的请求。请稍等一分钟再点。",
+    "http_503": "服务器繁忙，请稍后再点。",
+    "http_other": "县级服务器答复出错，工作簿未被修改。请稍后再点；仍不成功请联系县政务公开办。答复代码：",
+    "server_is": "服务器地址：",
 }
 PICK_FOLDER_PROMPT = "请选择收齐各单位年报工作簿的文件夹"
 PICK_ROSTER_PROMPT = "请选择单位名单（.xlsx 或 .csv）；点“取消”则按文件夹中找到的单位汇总"
@@ -315,6 +337,28 @@ def qualified(macro: str, addin: str | None) -> str:
     """``'<add-in file>'!Module.Macro``: Application.Run then finds the helper in our add-in only, never in the
     workbook being checked (which might carry a module of the same name)."""
     return macro if not addin else "'" + addin.replace("'", "''") + "'!" + macro
+
+
+#: how XaRun.bas names the clicked workbook on Python's command line: UTF-16 code units as hex (XaHex)
+CALLER_BOOK, CALLER_HWND = "--xa-book=", "--hwnd="
+
+
+def caller_args(argv: Sequence[str]) -> tuple[str, int] | None:
+    """The clicked workbook's name and Excel's window number from the command line XaRun.bas builds
+    (``--xa-book=<hex> --hwnd=<digits>``): the name crossed cmd.exe as hex digits, so no character of it was ever
+    read by a shell. None when Python was not started that way (tests, the server). Raises ValueError for a
+    malformed value."""
+    book = hwnd = None
+    for arg in argv:
+        if arg.startswith(CALLER_BOOK):
+            book = arg[len(CALLER_BOOK):]
+        elif arg.startswith(CALLER_HWND):
+            hwnd = arg[len(CALLER_HWND):]
+    if book is None or hwnd is None:
+        return None
+    if not book or len(book) % 4 or not re.fullmatch(r"[0-9A-Fa-f]+", book) or not re.fullmatch(r"[0-9]{1,20}", hwnd):
+        raise ValueError("bad caller arguments")
+    return bytes.fromhex(book).decode("utf-16-be", "surrogatepass"), int(hwnd)
 
 
 def addin_name(hex_text: str | None) -> str | None:

@@ -4,7 +4,7 @@
     xl-addin addin --server URL --token-file F -o 年报加载项.xlam      (the county's server add-in)
 
 Start: the ribbon add-in inside the installed xlwings wheel (``quickstart_addin_ribbon.xlam``), which carries
-xlwings' BSD-licensed ``RunPython`` (module ``xlwings``) and its ``Dictionary`` class. With pyOpenVBA: its demo
+xlwings' BSD-licensed VBA (module ``xlwings``: settings, helpers) and its ``Dictionary`` class. With pyOpenVBA: its demo
 module ``RibbonMyAddin`` is removed, every ``xl_addin/macros/*.bas`` is added (or replaced), and the xlwings module's
 ``PROJECT_NAME`` is set to ``xl_addin`` (so its settings live in ``%USERPROFILE%\\.xl_addin\\xl_addin.conf``).
 Then, editing the zip directly (never through openpyxl, which drops the ribbon): the 2007 ribbon part is
@@ -14,18 +14,22 @@ is written with fixed timestamps and a fixed member order, so two builds are byt
 Hardening of xlwings' bundled VBA (module ``xlwings``, see :data:`XLWINGS_PATCHES`): its ``GetConfig`` only
 asks ``XaConfig.XaGetConfig`` (the user's own config file, read as UTF-8/UTF-16/ANSI, also as ``.conf.txt``, then
 the values built in here), never the workbook being checked (its ``xl_addin.conf`` sheet or a config file in its
-folder); ``RunPython`` never puts the workbook's folder on ``sys.path`` and never runs a workbook's ``*.py``
-sheets. A generated module ``XaBuild`` carries the built-in values (server address, Authorization header,
-interpreter) and the Chinese messages of ``XaReady`` as ``ChrW`` expressions, so every module stays ASCII.
+folder). ``RunPython``/``ExecuteWindows`` (the workbook's name in a cmd.exe command, its path split on ``;`` into
+``sys.path``), ``RunFrozenPython``, ``SaveConfigToFile`` and the UDF server are removed: the local add-in starts Python
+through ``XaRun.XaRunPython`` only, whose command carries nothing of the workbook but its name as hex digits, and
+runs one of the buttons' functions only. Every standard module but the ribbon callbacks has ``Option Private Module``
+(see :data:`PUBLIC_MODULES`). A generated module ``XaBuild`` carries the built-in values (server address,
+Authorization header, interpreter) and the Chinese messages of the add-in's VBA as ``ChrW`` expressions, so every
+module stays ASCII. ``tests/test_vba_security.py`` runs the built add-in's VBA (LibreOffice Basic, pyOpenVBA).
 
-The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros/server/XaRibbon.bas`` (RunRemotePython
-to the built-in address, with the Authorization header), xlwings' client modules (``Remote`` and the VBA-Web
-classes from the wheel; ``Remote`` patched to run its actions qualified with this add-in's name) and no
-汇总校验 button (that one needs the county office's own folders).
+The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros/server/XaRibbon.bas`` (through
+``XaRemote``: RunRemotePython to the built-in address, with the Authorization header, every network failure told in
+Chinese), xlwings' client modules (``Remote`` and the VBA-Web classes from the wheel; ``Remote`` patched to post to
+the built-in server only, run its actions qualified with this add-in's name and tell an answer other than 200 in
+Chinese), no ``XaRun`` and no 汇总校验 button (that one needs the county office's own folders).
 
-The file name is ASCII on purpose: ``RunPython`` hands ``ThisWorkbook.FullName`` to Python on a command line
-and Excel records add-in paths in the registry; both are safest without non-ASCII characters. The Chinese name
-is what the user sees: the ribbon tab 政务公开年报.
+The file name is ASCII on purpose: Excel records add-in paths in the registry, safest without non-ASCII characters.
+The Chinese name is what the user sees: the ribbon tab 政务公开年报.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ BASE_MODULE_REMOVED = ("RibbonMyAddin",)
 CONF_SHEET = ("_myaddin.conf", f"_{ADDIN_NAME}.conf")  # (in the base, ours); "_" = inactive until renamed
 FIXED_TIME = (2021, 9, 26, 0, 0, 0)  # the format's date: any fixed value makes the zip reproducible
 GENERATED_MODULE = "XaBuild"
+#: the module that starts the PC's Python (the local add-in only)
+LOCAL_ONLY_MODULE = "XaRun"
 #: xlwings' client for xlwings Server (what ``xlwings release`` imports for the remote interpreter), from the wheel
 REMOTE_MODULES = (("Remote", "Remote.bas"), ("WebHelpers", "WebHelpers.bas"), ("IWebAuthenticator", "IWebAuthenticator.cls"),
                   ("WebClient", "WebClient.cls"), ("WebRequest", "WebRequest.cls"), ("WebResponse", "WebResponse.cls"))
@@ -61,6 +67,9 @@ EXPORT_TIP = ("保存在本工作簿所在文件夹。", "保存在县级服务�
 
 #: (what it does, pattern, replacement, how many matches the base must have) applied to the module ``xlwings``
 XLWINGS_PATCHES: tuple[tuple[str, str, str, int], ...] = (
+    ("no macro of it can be reached from another workbook's references or the macro list",
+     r'(?m)^#Const App = "Microsoft Excel"',
+     "Option Private Module\r\n#Const App = \"Microsoft Excel\"", 1),
     ("settings come from the PC only, never from the workbook being checked",
      r"(?ms)^Function GetConfig\(configKey As String, Optional default As String = \"\", "
      r"Optional source As String = \"\"\) As Variant\r?\n.*?^End Function",
@@ -68,22 +77,47 @@ XLWINGS_PATCHES: tuple[tuple[str, str, str, int], ...] = (
      "    ' xl_addin: the user's config file and the values built into the add-in only (XaConfig.XaGetConfig)\n"
      "    GetConfig = XaGetConfig(configKey, default)\n"
      "End Function", 1),
-    ("no *.py sheet of a workbook is run and its folder is never put on sys.path",
-     r"(?m)^    If uses_embedded_code = True Then\r?\n        AddExcelDir = \"false\"\r?\n    Else\r?\n"
-     r"        AddExcelDir = GetConfig\(\"ADD_WORKBOOK_TO_PYTHONPATH\", \"true\"\)\r?\n    End If",
-     "    ' xl_addin: never the workbook's embedded code, never its folder on sys.path\n"
-     "    uses_embedded_code = False\n"
-     "    AddExcelDir = \"false\"", 1),
-    ("nor by the UDF server's command line",
-     r'(?m)^    AddExcelDir = GetConfig\("ADD_WORKBOOK_TO_PYTHONPATH", "true"\)',
-     "    AddExcelDir = \"false\" ' xl_addin: never the workbook's folder on sys.path", 1),
+    # RunPython puts the workbook's name into a cmd.exe command (only & escaped: "a^&calc .xlsx" ran calc) and its
+    # full path into the ;-separated list xlwings.utils.prepare_sys_path puts on sys.path ("x;;;y;" added folders);
+    # RunFrozenPython runs any program it is given. XaRun.XaRunPython replaces them.
+    ("RunPython, ExecuteMac, ExecuteWindows and RunFrozenPython are removed (XaRun starts Python)",
+     r"(?ms)^Public Function RunPython\(PythonCommand As String\)\r?\n.*?"
+     r"^Public Function RunFrozenPython\(Executable As String, Optional Args As String\)\r?\n.*?^End Function\r?\n",
+     "' xl_addin: RunPython, ExecuteMac, ExecuteWindows and RunFrozenPython removed (see module XaRun)\r\n", 1),
+    ("the UDF server (command line with the workbook's path, ImportPythonUDFs, KillPy) is removed",
+     r"(?ms)^Function XLPyCommand\(\)\r?\n.*?^Sub ImportXlwingsUdfsModule\(tf As String\)\r?\n.*?^End Sub\r?\n",
+     "' xl_addin: the UDF server (XLPyCommand ... ImportXlwingsUdfsModule) removed\r\n", 1),
+    ("no macro writes a settings file",
+     r"(?ms)^Function SaveConfigToFile\(.*?^End Function\r?\n",
+     "' xl_addin: SaveConfigToFile removed\r\n", 1),
 )
 #: the same for the module ``Remote`` of the server add-in
 REMOTE_PATCHES: tuple[tuple[str, str, str, int], ...] = (
+    ("no macro of it can be reached from another workbook's references or the macro list",
+     r"(?m)^Option Explicit\r?$", "Option Explicit\r\nOption Private Module", 1),
+    ("it posts to this add-in's own server only, whoever calls it",
+     r"(?m)^    Set wb = ActiveWorkbook\r?$",
+     "    Set wb = ActiveWorkbook\r\n"
+     "    ' xl_addin: only the server built into this add-in (XaBuild), whoever calls this\r\n"
+     "    If Len(XA_SERVER_URL) = 0 Or Left$(url, Len(XA_SERVER_URL) + 1) <> XA_SERVER_URL & \"/\" Then Exit Function",
+     1),
     ("every action runs in this add-in's module Remote, whatever the checked workbook holds",
      r'Application\.Run action\("func"\), wb, action',
      'Application.Run "\'" & Replace(ThisWorkbook.Name, "\'", "\'\'") & "\'!Remote." & action("func"), wb, action', 1),
+    ("an answer other than 200 is told in Chinese (XaRemote.XaHttpMessage), never as English status text",
+     r"(?ms)^    Else\r?\n        If myResponse\.Content <> \"\" Then\r?\n.*?^        End If\r?\n    End If\r?\n",
+     "    Else\r\n"
+     "        ' xl_addin: one Chinese message per answer (XaRemote.XaHttpMessage)\r\n"
+     "        MsgBox XaHttpMessage(myResponse.StatusCode, myResponse.Content), vbExclamation, XaText(\"title\")\r\n"
+     "    End If\r\n", 1),
+    ("no Azure AD sign-in (it ran RunPython, which is removed)",
+     r"(?ms)^Function GetAzureAdAccessToken\(.*?^End Function\r?\n",
+     "' xl_addin: GetAzureAdAccessToken removed\r\n", 1),
 )
+#: standard modules that keep no ``Option Private Module``: the ribbon callbacks (Excel calls them), and VBA-Web's
+#: WebHelpers, whose public Enums type the public members of its exposed classes (WebRequest.Method ...): made
+#: private they would not compile. None of its procedures starts a program on Windows (ExecuteInShell is Mac only).
+PUBLIC_MODULES = ("XaRibbon", "WebHelpers")
 
 
 def base_addin() -> Path:
@@ -157,13 +191,13 @@ def _function(name: str, text: str) -> list[str]:
 
 
 def generated_module(server: str = "", auth: str = "", interpreter: str = "") -> str:
-    """The module XaBuild: values built in at build time and the texts of XaReady."""
+    """The module XaBuild: values built in at build time and the Chinese texts of the add-in's VBA (VBA_TEXTS)."""
     from .livebook import VBA_TEXTS
 
     for what, value in (("server URL", server), ("Authorization header", auth)):
         if not (value.isascii() and value.isprintable() and '"' not in value):
             raise ValueError(f"the {what} must be printable ASCII without quotes")
-    lines = [f'Attribute VB_Name = "{GENERATED_MODULE}"', "Option Explicit",
+    lines = [f'Attribute VB_Name = "{GENERATED_MODULE}"', "Option Explicit", "Option Private Module",
              "' Generated by xl_addin/adapters/xlam_build.py when the add-in is built: do not edit.",
              f'Public Const XA_SERVER_URL As String = "{server}"',
              f'Public Const XA_AUTH As String = "{auth}"', *(_function("XaInterpreter", interpreter)),
@@ -178,7 +212,7 @@ def generated_module(server: str = "", auth: str = "", interpreter: str = "") ->
 def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[str] = MACROS,
           base: str | os.PathLike[str] | None = None, *, server: str | None = None, auth: str = "",
           interpreter: str = "") -> Path:
-    """The local add-in (RunPython; ``interpreter`` built in when given) or, with ``server``, the server add-in
+    """The local add-in (XaRunPython; ``interpreter`` built in when given) or, with ``server``, the server add-in
     whose buttons post to ``server`` with the Authorization header ``auth``."""
     from pyopenvba import ExcelFile
     from pyopenvba.vba import VBAModuleKind
@@ -192,6 +226,7 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
         if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?(/[A-Za-z0-9._~\-/]*)?", server):
             raise ValueError(f"not a server address: {server!r} (e.g. https://gk.example.gov.cn or http://10.0.0.5:8765)")
         sources.update(module_sources(macros / "server"))
+        del sources[LOCAL_ONLY_MODULE]
         ribbon, n = COLLECT_BUTTON.subn(b"", ribbon, count=1)
         local_export, server_export = (t.encode() for t in EXPORT_TIP)
         if n != 1 or ribbon.count(local_export) != 1:

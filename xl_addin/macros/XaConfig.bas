@@ -1,5 +1,6 @@
 Attribute VB_Name = "XaConfig"
 Option Explicit
+Option Private Module
 ' The settings xlwings' VBA reads (interpreter, PYTHONPATH, console, proxy ...). xlam_build replaces the body
 ' of xlwings' GetConfig with a call to XaGetConfig, so only the PC's own settings count:
 '   1. the user's file %USERPROFILE%\.xl_addin\xl_addin.conf -- also found as xl_addin.conf.txt (Windows hides

@@ -1,5 +1,6 @@
 Attribute VB_Name = "XaHelpers"
 Option Explicit
+Option Private Module
 ' Small helpers the Python side (xl_addin/addin.py) runs through xlwings' app.macro / the runMacro action,
 ' so that one call does work whose size depends on the findings. Arguments are strings built by
 ' xl_addin/adapters/livebook.py; sheets are given by position (wb.Worksheets(i)), never by name. Python calls
@@ -8,6 +9,11 @@ Option Explicit
 ' Keep this module ASCII only: Chinese messages come from the generated module XaBuild (XaText).
 
 Private Const XL_NONE As Long = -4142
+' True once XaGuard could not protect a sheet in this click (reset by XaReady, at the start of every click).
+' The writing helpers then do nothing: the server route runs them whatever XaGuard returned (its runMacro
+' action ignores the result), and writing into a sheet still locked would end in run-time error 1004 after the
+' clerk was already told that nothing was written.
+Private xaStopped As Boolean
 
 ' Re-apply the template's sheet protection with UserInterfaceOnly:=True, so that code (this add-in, and
 ' xlwings writing through the object model) may change locked cells while the user still cannot.
@@ -31,8 +37,21 @@ Public Function XaGuard(wb As Workbook, password As String, sheets As String, fa
     XaGuard = True
     Exit Function
 Failed:
-    MsgBox failure & " (" & Err.Description & ")", vbExclamation
+    xaStopped = True
+    MsgBox failure & " (" & Err.Description & ")", vbExclamation, XaText("title")
     XaGuard = False
+End Function
+
+' A write that fails all the same (e.g. a sheet protected again in between): one Chinese message, then no
+' further write in this click.
+Private Sub XaWriteFailed(description As String)
+    xaStopped = True
+    MsgBox XaText("write_failed") & " (" & description & ")", vbExclamation, XaText("title")
+End Sub
+
+' Whether the writes of this click were stopped (XaGuard failed or a write failed).
+Public Function XaWritesStopped() As Boolean
+    XaWritesStopped = xaStopped
 End Function
 
 ' Fill colours. spec: "index!A1:B2=RRGGBB;index!C3=" (an empty colour removes the fill)
@@ -41,6 +60,8 @@ Public Sub XaPaint(wb As Workbook, spec As String)
     Dim bang As Long, eq As Long
     Dim hexColor As String
     Dim target As Range
+    If xaStopped Then Exit Sub
+    On Error GoTo Failed
     For Each item In Split(spec, ";")
         If Len(item) > 0 Then
             bang = InStr(item, "!")
@@ -55,12 +76,17 @@ Public Sub XaPaint(wb As Workbook, spec As String)
             End If
         End If
     Next item
+    Exit Sub
+Failed:
+    XaWriteFailed Err.Description
 End Sub
 
 ' Cell contents (formulas or values) of scattered cells. spec: "index!A1|=SUM(B1:C1);index!D4|text"
 Public Sub XaWrite(wb As Workbook, spec As String)
     Dim item As Variant
     Dim bang As Long, bar As Long
+    If xaStopped Then Exit Sub
+    On Error GoTo Failed
     For Each item In Split(spec, ";")
         If Len(item) > 0 Then
             bang = InStr(item, "!")
@@ -69,6 +95,9 @@ Public Sub XaWrite(wb As Workbook, spec As String)
                 Mid$(item, bar + 1)
         End If
     Next item
+    Exit Sub
+Failed:
+    XaWriteFailed Err.Description
 End Sub
 
 ' A folder dialog for the collect button (collect_folder); returns the folder chosen, or "" when the user cancels.
@@ -97,6 +126,8 @@ Public Sub XaWriteRows(wb As Workbook, target As String, block As String)
     Dim lines() As String, cells() As String
     Dim arr() As Variant
     Dim i As Long, j As Long, n As Long, m As Long, bang As Long
+    If xaStopped Then Exit Sub
+    On Error GoTo Failed
     lines = Split(block, ChrW(30))
     n = UBound(lines) + 1
     If n < 1 Then Exit Sub
@@ -114,6 +145,9 @@ Public Sub XaWriteRows(wb As Workbook, target As String, block As String)
     Next i
     bang = InStr(target, "!")
     wb.Worksheets(CLng(Left$(target, bang - 1))).Range(Mid$(target, bang + 1)).Resize(n, m).Formula = arr
+    Exit Sub
+Failed:
+    XaWriteFailed Err.Description
 End Sub
 
 ' Server add-in: opens a download page of the county server (path from the server, e.g. "/xl_addin/files/..."),
@@ -128,6 +162,7 @@ End Sub
 Public Function XaReady(needsPython As Boolean) As Boolean
     Dim pv As Object
     Dim interpreter As String
+    xaStopped = False
     On Error Resume Next
     Set pv = Application.ActiveProtectedViewWindow
     On Error GoTo 0
@@ -141,7 +176,7 @@ Public Function XaReady(needsPython As Boolean) As Boolean
     End If
     If needsPython Then
         interpreter = GetConfig("INTERPRETER_WIN", "")
-        If Not (interpreter Like "[A-Za-z]:\*" Or Left$(interpreter, 2) = "\\") Or Not FileExists(interpreter) Then
+        If Not XaIsInterpreter(interpreter) Then
             MsgBox XaText("no_python") & vbCrLf & interpreter, vbExclamation, XaText("title")
             Exit Function
         End If
@@ -149,7 +184,12 @@ Public Function XaReady(needsPython As Boolean) As Boolean
     XaReady = True
 End Function
 
-' A string as 4 hex digits per UTF-16 code unit: the add-in's file name crosses the RunPython command line and
+' The local add-in's Python: an absolute path (drive or \\server\share) to a file that exists.
+Public Function XaIsInterpreter(interpreter As String) As Boolean
+    If interpreter Like "[A-Za-z]:\*" Or Left$(interpreter, 2) = "\\" Then XaIsInterpreter = FileExists(interpreter)
+End Function
+
+' A string as 4 hex digits per UTF-16 code unit: the add-in's and the workbook's names cross XaRun's command line and
 ' the server URL as plain ASCII (decoded by xl_addin.adapters.livebook.addin_name).
 Public Function XaHex(s As String) As String
     Dim i As Long, c As Long
