@@ -102,6 +102,7 @@ case "$job" in
     done
     "$PY" tools/wheelhouse_check.py "$out" "xl_addin[all]"
     cp install.bat "$out/install.bat"
+    cp tools/wheelhouse_install.py "$out/install.py"
     check=$(mktemp -d)
     "$PY" -m pip install -q --dry-run --no-index --find-links "$out" --platform win_amd64 --python-version 3.11 \
       --only-binary=:all: --target "$check" "xl_addin[all]" pywin32
