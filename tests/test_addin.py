@@ -300,8 +300,9 @@ def test_export_report(sample: Path, tmp_path: Path) -> None:
 
 
 def test_export_of_a_failing_workbook_is_refused_where_no_one_can_be_asked(filled: Filler, tmp_path: Path) -> None:
-    """The remote route cannot wait for a Yes: a workbook with errors is not exported, and the clerk is told why
-    (desktop Excel asks first and, on Yes, exports a draft marked on every page: docs/验收清单.md)."""
+    """The remote route cannot wait for a Yes: a workbook with errors is not exported, no question is put, and
+    the clerk is told why and what to do (desktop Excel asks first and, on Yes, exports a draft marked on every
+    page). docs/验收清单.md row 38 says the same, so the checklist and the server agree."""
     bad = filled({"t3.new.natural": 7})
     book = book_of(bad)
     out = tmp_path / "out"
@@ -311,6 +312,11 @@ def test_export_of_a_failing_workbook_is_refused_where_no_one_can_be_asked(fille
     assert not list(out.iterdir())
     text = alerts(book)[0]
     assert "未导出报告" in text and "错误" in text
+    assert [a["args"][2] for a in book.json()["actions"] if a["func"] == "alert"] == ["ok"]  # no yes/no question
+    assert lb.EXPORT_REFUSED_REMOTE in text and "不导出核对稿" in text
+    checklist = (Path(__file__).resolve().parents[1] / "docs" / "验收清单.md").read_text(encoding="utf-8")
+    row = next(ln for ln in checklist.splitlines() if ln.startswith("| 38 |"))
+    assert "不导出核对稿" in row and "不询问" in row
 
 
 def test_collect_folder_writes_the_summary(sample: Path, tmp_path: Path) -> None:

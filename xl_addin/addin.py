@@ -256,6 +256,9 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
         return s
     report = api.check_data(data)
     force = False
+    if not report.valid and s.remote:  # no answer can be waited for: nothing exported, the clerk told why
+        s.alert(f"{lb.verdict(report)}\n{lb.EXPORT_REFUSED_REMOTE}", critical=True)
+        return s
     if not report.valid:  # no unchecked report is published: the clerk decides, knowing it
         question = (f"{lb.verdict(report)}\n未通过校验的报告不能发布。是否仍导出一份核对稿？"
                     f"核对稿的每一页都标有“{spec.UNCHECKED_MARK}”。")
