@@ -203,10 +203,14 @@ def test_command_refuses_what_it_cannot_carry_safely(local_xlam: Path) -> None:
         _command(vba_str("a.xlsx"), hwnd="1 & calc"),
         _command(vba_str("a" * 1000 + ".xlsx")),                       # long but carried
         _command(vba_str("a.xlsx"), interpreter="\\\\srv\\py\\pythonw.exe", action="collect_folder"),
+        _command(vba_str("a.xlsx"), hwnd="-1234567"),                  # Application.Hwnd above 2^31
+        _command(vba_str("a.xlsx"), hwnd="-"),
     ]
     got = run_basic(_command_modules(local_xlam), calls)
     assert got[:7] == [""] * 7
     assert len(got[7]) <= 8000 and "a.about(" not in got[7]
+    assert got[9].endswith(f' --hwnd=-1234567 2> "{LOG}"') and got[10] == ""
+    assert lb.caller_args(["--xa-book=0061", "--hwnd=-1234567"]) == ("a", -1234567)
     assert got[8].startswith('cmd.exe /C pushd "\\\\srv\\py" & "\\\\srv\\py\\pythonw.exe" -B -c "import xl_addin.addin '
                              "as a; a.collect_folder(addin=")
 
@@ -251,7 +255,7 @@ def test_no_xlwings_macro_that_runs_a_command_is_left(which: str, local_xlam: Pa
         starts += [(name, ln.strip()) for ln in code_lines(src)
                    if re.search(r"WScript\.Run\b|\bShell\s*\(|\.Exec\(|ShellExecute|WScript\.Exec", ln)]
     if which == "local":
-        assert starts == [("XaRun", "code = WScript.Run(command, style, True)")]
+        assert starts == [("XaRun", "code = WScript.Run(cmdLine, style, True)")]
     else:
         assert starts == [] and "XaRun" not in mods
 

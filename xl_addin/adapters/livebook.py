@@ -360,7 +360,7 @@ def caller_args(argv: Sequence[str]) -> tuple[str, int] | None:
             hwnd = arg[len(CALLER_HWND):]
     if book is None or hwnd is None:
         return None
-    if not book or len(book) % 4 or not re.fullmatch(r"[0-9A-Fa-f]+", book) or not re.fullmatch(r"[0-9]{1,20}", hwnd):
+    if not book or len(book) % 4 or not re.fullmatch(r"[0-9A-Fa-f]+", book) or not re.fullmatch(r"-?[0-9]{1,20}", hwnd):
         raise ValueError("bad caller arguments")
     return bytes.fromhex(book).decode("utf-16-be", "surrogatepass"), int(hwnd)
 

@@ -17,7 +17,7 @@ Private Const XA_ACTIONS As String = "|validate|fill_totals|export_report|clear_
 Public Const XA_MAX_COMMAND As Long = 8000
 
 Public Sub XaRunPython(action As String)
-    Dim interpreter As String, logFile As String, command As String
+    Dim interpreter As String, logFile As String, cmdLine As String
     Dim style As Long, code As Long
     If Not XaIsAction(action) Then Exit Sub
     interpreter = GetConfig("INTERPRETER_WIN", "")
@@ -26,13 +26,13 @@ Public Sub XaRunPython(action As String)
         Exit Sub
     End If
     logFile = Environ("TEMP") & "\xl_addin-" & CreateGUID() & ".log"
-    command = XaCommand(interpreter, action, ThisWorkbook.Name, ActiveWorkbook.Name, CStr(Application.Hwnd), logFile)
-    If Len(command) = 0 Then
+    cmdLine = XaCommand(interpreter, action, ThisWorkbook.Name, ActiveWorkbook.Name, CStr(Application.Hwnd), logFile)
+    If Len(cmdLine) = 0 Then
         MsgBox XaText("name_too_long"), vbExclamation, XaText("title")
         Exit Sub
     End If
     If UCase$(GetConfig("SHOW CONSOLE", "False")) = "TRUE" Then style = 1 Else style = 0
-    code = WScript.Run(command, style, True)
+    code = WScript.Run(cmdLine, style, True)
     If code <> 0 Then
         MsgBox XaText("python_failed") & vbCrLf & vbCrLf & Left$(XaLogText(logFile), 1500), vbCritical, XaText("title")
     End If
@@ -46,12 +46,14 @@ End Function
 
 ' The command line (cmd.exe) that runs one button's function: "" when the action is not a button's or the
 ' command would be too long. interpreter and logFile are the PC's; addinName and bookName may be anything and
-' appear only as hex digits; hwnd must be digits.
+' appear only as hex digits; hwnd must be a whole number (Application.Hwnd).
 Public Function XaCommand(interpreter As String, action As String, addinName As String, bookName As String, _
                           hwnd As String, logFile As String) As String
-    Dim folder As String, drive As String, command As String
+    Dim folder As String, drive As String, cmdLine As String, digits As String
     If Not XaIsAction(action) Then Exit Function
-    If Len(hwnd) = 0 Or hwnd Like "*[!0-9]*" Then Exit Function
+    digits = hwnd
+    If Left$(digits, 1) = "-" Then digits = Mid$(digits, 2) ' a window number above 2^31 reads as a negative Long
+    If Len(digits) = 0 Or digits Like "*[!0-9]*" Then Exit Function
     If Not (interpreter Like "[A-Za-z]:\?*" Or interpreter Like "\\?*\?*") Then Exit Function
     If InStr(interpreter, """") > 0 Or InStr(logFile, """") > 0 Then Exit Function
     folder = Left$(interpreter, InStrRev(interpreter, "\") - 1)
@@ -60,10 +62,10 @@ Public Function XaCommand(interpreter As String, action As String, addinName As 
     Else
         drive = Left$(interpreter, 2) & " & cd """ & folder & """ & "
     End If
-    command = "cmd.exe /C " & drive & """" & interpreter & """ -B -c ""import xl_addin.addin as a; a." & action _
+    cmdLine = "cmd.exe /C " & drive & """" & interpreter & """ -B -c ""import xl_addin.addin as a; a." & action _
         & "(addin='" & XaHex(addinName) & "')"" --xa-book=" & XaHex(bookName) & " --hwnd=" & hwnd _
         & " 2> """ & logFile & """"
-    If Len(command) <= XA_MAX_COMMAND Then XaCommand = command
+    If Len(cmdLine) <= XA_MAX_COMMAND Then XaCommand = cmdLine
 End Function
 
 Private Function XaLogText(logFile As String) As String

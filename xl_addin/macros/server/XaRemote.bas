@@ -30,7 +30,7 @@ End Function
 
 ' The message for an answer other than 200: the server's own text when it is a short plain Chinese text (the
 ' xl-addin server answers 401, 413, 429 and 503 so), else one per status.
-Public Function XaHttpMessage(status As Long, content As String) As String
+Public Function XaHttpMessage(ByVal status As Long, ByVal content As String) As String
     Dim text As String
     Select Case status
     Case 401, 403
@@ -52,7 +52,7 @@ End Function
 
 ' An error raised while the click ran: WinHttp's (through VBA-Web's WebClient.Execute, which keeps the
 ' WinHttp number in its text as "(80072f8f)") or one in a step that followed.
-Public Function XaErrorMessage(number As Long, description As String) As String
+Public Function XaErrorMessage(ByVal number As Long, ByVal description As String) As String
     Dim code As Long, text As String
     code = XaWinHttpCode(description)
     Select Case code
@@ -76,7 +76,7 @@ Public Function XaErrorMessage(number As Long, description As String) As String
 End Function
 
 ' The WinHttp error number (12001..12186) in an error text of VBA-Web ("... (80072efd): ..."), else 0.
-Public Function XaWinHttpCode(description As String) As Long
+Public Function XaWinHttpCode(ByVal description As String) As Long
     Dim pos As Long, digits As String
     pos = InStr(LCase$(description), "(80072")
     If pos = 0 Then Exit Function
@@ -87,7 +87,7 @@ Public Function XaWinHttpCode(description As String) As Long
 End Function
 
 ' A short one-line-ish text with Chinese in it: what the xl-addin server answers, not an HTML or JSON page.
-Private Function XaIsServerText(content As String) As Boolean
+Private Function XaIsServerText(ByVal content As String) As Boolean
     Dim i As Long
     If Len(content) = 0 Or Len(content) > 300 Then Exit Function
     If Left$(LTrim$(content), 1) = "<" Or Left$(LTrim$(content), 1) = "{" Then Exit Function
