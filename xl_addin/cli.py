@@ -344,7 +344,10 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
               help="访问令牌文件；不存在时自动生成（只有本用户可读），制作加载项时使用同一文件")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="工作进程数（建议 = CPU 核数）")
 @click.option("--public-url", help="各单位访问本服务的地址（经反向代理时，如 https://gk.example.gov.cn），用于下载链接")
-def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None) -> None:
+@click.option("--keep-exports-days", default=30, show_default=True, type=click.IntRange(3, 3650),
+              help="导出的报告在服务器上保留的天数，到期自动删除并记入 audit.log（不少于下载链接有效期 3 天）")
+def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
+          keep_exports_days: int) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。"""
     from . import server
 
@@ -356,7 +359,11 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     except ValueError as exc:
         _fail(str(exc))
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
-    server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url)
+    status, pinned = server.xlwings_status()
+    click.echo(status, err=not pinned)
+    click.echo(f"导出的报告保留 {keep_exports_days} 天，到期自动删除（记入 audit.log）")
+    server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url,
+                 keep_exports_days=keep_exports_days)
 
 
 @main.command()
@@ -385,8 +392,10 @@ def addin(out: str, server_url: str | None, token_file: str | None, interpreter:
         xlam_build.build(out, server=server_url or None, auth=auth, interpreter=interpreter)
     except ValueError as exc:
         _fail(str(exc))
+    import xlwings
+
     kind = f"服务器版（{server_url}）" if server_url else "本地版"
-    click.echo(f"已生成{kind}加载项：{out}")
+    click.echo(f"已生成{kind}加载项：{out}（xlwings {xlwings.__version__}，须与服务器或本机 Python 的 xlwings 版本相同）")
 
 if __name__ == "__main__":  # pragma: no cover
     main()
