@@ -18,6 +18,13 @@ never a traceback (those go to the server's own log). 导出报告 writes under 
 (the agency name made safe for a path, ``id`` random) and tells the clerk a download link signed with the token
 (HMAC, expires), which the add-in opens in the browser. Every request is one JSON line in ``data_dir/audit.log``:
 time, agency, button, result, milliseconds.
+
+Exports are deleted ``keep_days`` after they were made (never before their link expires), at start and every
+``prune_seconds``, each with an audit line. What a workbook holds never makes a 500: an agency name longer than a
+report title, a control character or a lone surrogate in a cell to export gets a Chinese alert naming the cell, and
+the answer and the audit line are always valid UTF-8. xlwings' remote engine accepts only its own version: the
+add-in carries the version of the xlwings it was built with (``xlam_build``), and a click from another version gets
+a Chinese alert naming both (:data:`VERSION_MISMATCH`) instead of xlwings' refusal.
 """
 
 # no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
@@ -152,15 +159,18 @@ def _payload_cell(payload: dict[str, Any], key: str) -> Any:
     return None
 
 
-#: characters a report (XML: .docx, .html) cannot hold: C0 controls but tab and line breaks, DEL..C1 are allowed
-#: in XML 1.0 yet never typed (a workbook carrying them was made by a program), lone surrogates, the non-characters
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: characters a report (XML 1.0: .docx, .html) cannot hold: C0 controls but tab and line breaks, lone surrogates
+#: (UTF-8 cannot even encode them), the two non-characters
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: ... and what else must not reach the audit log: every control character (C1's NEL ends a line for
+#: ``str.splitlines``, as do U+2028/U+2029)
+_NOT_LOGGED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str, limit: int | None = None) -> str:
-    """``text`` fit for the audit line and for an answer: every character a report cannot hold (controls, lone
-    surrogates, which UTF-8 cannot even encode) shown as U+FFFD, at most ``limit`` characters."""
-    return _NOT_TEXT.sub("\ufffd", text[:limit] if limit is not None else text)
+    """``text`` fit for the audit line and for an answer: every control character, line separator and lone
+    surrogate (which UTF-8 cannot even encode) shown as U+FFFD, at most ``limit`` characters."""
+    return _NOT_LOGGED.sub("\ufffd", text[:limit] if limit is not None else text)
 
 
 def _scrubbed(value: Any) -> Any:
