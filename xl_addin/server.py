@@ -71,8 +71,6 @@ KEEP_EXPORTS_DAYS = 30
 PRUNE_SECONDS = 3600
 #: the xlwings this release is built and tested with: pyproject.toml pins exactly this version (a test checks)
 XLWINGS_PINNED = "0.37.8"
-#: python-docx's limit on a core property: the report's title is the agency name and ``title_rest(year)``
-TITLE_MAX = 255
 FOLLOW_MACRO = "XaHelpers.XaFollow"
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{32,256}")
 ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -88,8 +86,6 @@ VERSION_MISMATCH = ("加载项与服务器的 xlwings 版本不同（加载项 {
                     "县政务公开办：请信息化人员在服务器上用 xl-addin addin --server … 重新制作加载项并下发"
                     "（在服务器上制作的加载项与服务器的 xlwings 版本一致）；若服务器的 xlwings 被误升级，"
                     "请装回本工具要求的版本（xl-addin serve 启动时显示）。")
-AGENCY_TOO_LONG = ("机关名称太长（{n} 个字，最多 {most} 个字），不能作为报告标题，未导出报告。"
-                   "请在工作表“{sheet}”单元格 {cell} 填写机关的正式全称后重新导出。")
 BAD_CHARACTERS = ("工作表“{sheet}”单元格 {cell} 含有不能写入报告的不可见字符（控制字符或残缺的文字编码），未导出报告。"
                   "请重新输入该单元格的内容（不要从其他软件粘贴）后再导出。")
 
@@ -199,17 +195,8 @@ def agency_and_year(payload: dict[str, Any]) -> tuple[str, str]:
 
 def export_refusal(payload: dict[str, Any], year: str) -> tuple[str, str] | None:
     """(the clerk's message naming the cell, the audit result) when the workbook cannot be exported, found before
-    the exporter starts: an agency name longer than a report title may be, a character no report can hold in any
-    cell; else None."""
-    from .report_doc import title_rest
-
-    agency = _payload_cell(payload, "meta.agency")
-    where = spec.LAYOUT.locations["meta.agency"]
-    if isinstance(agency, str):
-        most = TITLE_MAX - len(title_rest(int(year) if year else None))
-        if len(agency.strip()) > most:
-            return (AGENCY_TOO_LONG.format(n=len(agency.strip()), most=most, sheet=where.sheet, cell=where.a1),
-                    "拒绝：机关名称太长")
+    the exporter starts: a character no report can hold in any cell; else None. (A long agency name exports: the
+    Word document's title property is cut to python-docx's limit, the title in the text is whole.)"""
     for sheet in payload["sheets"]:
         for r, row in enumerate(sheet["values"] if isinstance(sheet["values"], list) else []):
             for c, value in enumerate(row if isinstance(row, list) else []):
