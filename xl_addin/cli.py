@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from . import __version__, api, spec
+from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
 from .report_doc import UNCHECKED_MARK
@@ -246,12 +247,12 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
-@main.command("import")
+@main.command("import", help=f"导入已发布的年报（{spec.report_suffixes_zh()}），生成填好的年报工作簿。")
 @click.argument("report", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出的工作簿（.xlsx），含“导入记录”工作表")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出读入的数据、每项的来源和不确定之处")
 def import_(report: str, out: str | None, as_json: bool) -> None:
-    """导入已发布的年报（网页 .html/.htm/.shtml、PDF、Word .docx/.doc、文本 .txt/.md），生成填好的年报工作簿。"""
+    # (its --help text is generated from spec.REPORT_SUFFIXES above)
     if not out and not as_json:
         _fail("请用 -o 指定输出的工作簿（.xlsx），或用 --json 输出。")
     if out and Path(out).suffix.lower() != ".xlsx":
@@ -285,11 +286,11 @@ def import_(report: str, out: str | None, as_json: bool) -> None:
 _FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "旧格式（2019）"}
 
 
-@main.command()
+@main.command(help=f"导出年度报告：{'、'.join(exporter.FORMATS.values())}。工作簿本身不会被修改。\n\n"
+                   "校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。")
 @click.argument("file", type=click.Path())
-@click.option("-f", "--format", "formats", type=click.Choice(["docx", "html", "txt", "all"]), multiple=True,
-              default=("all",), show_default=True,
-              help="导出格式，可重复指定：docx（Word，公文格式）、html（网站发布用网页）、txt（纯文本）、all（全部）")
+@click.option("-f", "--format", "formats", type=click.Choice([*exporter.FORMATS, exporter.ALL]), multiple=True,
+              default=(exporter.ALL,), show_default=True, help=f"导出格式，可重复指定：{exporter.formats_zh()}")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="输出文件夹（默认：工作簿所在文件夹）")
 @click.option("--drafts/--no-drafts", "use_drafts", default=None,
               help="第一部分“依申请公开”和第四部分是否使用按表格数字自动生成的句子（代替经办人填写的文字）；"
@@ -297,10 +298,7 @@ _FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "�
 @click.option("--force", is_flag=True,
               help="校验有错误时仍然导出，作为核对用的草稿：每个文件的每一页都标注“未通过校验（草稿）”，不得发布")
 def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None, force: bool) -> None:
-    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。
-
-    校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。
-    """
+    # (its --help text is generated from exporter.FORMATS above)
     from .adapters.exporter import ExportError, ExportRefused
 
     try:
@@ -314,8 +312,7 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
                              report=report)
     except ExportRefused as exc:
         _print_report(dataclasses.replace(exc.report, path=file), 40)
-        click.echo(f"错误：校验发现 {exc.errors} 个错误，未导出报告（未通过校验的报告不能发布）。请改正后重新导出；"
-                   f"确需导出核对稿时加 --force，每页将标注“{UNCHECKED_MARK}”。", err=True)
+        click.echo("错误：" + exc.explain("加 --force"), err=True)
         sys.exit(EXIT_FINDINGS)
     except ExportError as exc:
         _fail(str(exc))
