@@ -24,9 +24,9 @@ httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 
 from test_server import TOKEN, TRACEBACK_MARKERS, Live, alerts, answer_book, free_port  # noqa: E402
+from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import server, spec  # noqa: E402
-from xl_addin.adapters.xlwings_payload import payload_from_xlsx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENCY = spec.LAYOUT.locations["meta.agency"]
@@ -117,9 +117,11 @@ def test_an_agency_name_no_report_can_hold_gets_a_chinese_alert(live: Live, good
 def test_a_long_agency_name_exports(live: Live, good: dict[str, Any], n: int) -> None:
     """Was "服务器处理时出错" from 239 characters on (python-docx's 255-character limit on the title property).
     The Word title property is cut to 255 characters; the title in the report itself is whole."""
+    before = set(exports(live.data_dir))
     text = alerts(answer_book(live.click("export_report", with_cell(good, "meta.agency", "局" * n))))[0]
     assert text.startswith("已导出"), text
-    docx = next(p for p in exports(live.data_dir)[-1].iterdir() if p.suffix == ".docx")
+    (new,) = set(exports(live.data_dir)) - before
+    docx = next(p for p in new.iterdir() if p.suffix == ".docx")
     from docx import Document
 
     doc = Document(str(docx))
