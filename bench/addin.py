@@ -16,11 +16,12 @@ from typing import Any
 
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
+import common  # noqa: F401  (puts tests/ on the path: xlwings_payload)
 import openpyxl
 import xlwings as xw
+from xlwings_payload import payload_from_xlsx
 
 from xl_addin import addin, api, spec
-from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
 
 def run(fn: Any, payload: dict[str, Any], n: int) -> tuple[list[float], Any]:

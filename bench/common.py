@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from xl_addin import api
+
+#: the test tooling the benchmarks share with the suite (tests/xlwings_payload.py: a workbook as the VBA client
+#: sends it), not part of the package
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
 def timed(fn: Callable[[], object], n: int) -> list[float]:

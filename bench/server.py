@@ -32,9 +32,9 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import httpx
 from common import sample_workbook
+from xlwings_payload import payload_from_xlsx
 
 from xl_addin import server
-from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
 
 def free_port() -> int:

@@ -21,10 +21,10 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 xw = pytest.importorskip("xlwings")
 
 from conftest import DATA, Filler  # noqa: E402
+from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import __version__, addin, api, spec, structure  # noqa: E402
 from xl_addin.adapters import livebook as lb  # noqa: E402
-from xl_addin.adapters.xlwings_payload import payload_from_xlsx  # noqa: E402
 from xl_addin.model import Severity  # noqa: E402
 
 REMOTE_BAS = Path(xw.__file__).parent / "addin" / "Remote.bas"

@@ -267,7 +267,7 @@ def test_collect_json_keys_are_english_and_states_round_trip(county: County, col
     assert doc["counts"] == collected.counts and list(doc["counts"]) == [c.value for c in Count]
     assert list(doc["rows"][0]) == ["seq", "agency", "kind", "level", "contact", "state", "verdict", "timely",
                                     "submitted", "report_date", "deadline", "errors", "warnings", "infos", "note",
-                                    "path", "sha256"]
+                                    "path", "sha256", "error_code"]
     # every state, verdict and timeliness read back from JSON is the one the tracker holds
     back = [(State(d["state"]), Verdict(d["verdict"]), Timeliness(d["timely"]) if d["timely"] else None)
             for d in doc["rows"]]

@@ -24,6 +24,7 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from pdf_pages import render_png
 
 from xl_addin import api, derive, drafts, narrative, quotes, report_doc, rules, spec, structure
 from xl_addin.adapters import docx_reference, exporter, office
@@ -462,8 +463,8 @@ def test_docx_renders_as_a4_pages_in_libreoffice(exported: dict[str, Path]) -> N
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", raw))
     assert 4 <= pages <= 8, pages
     assert boxes and all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in boxes)  # A4 in pt
-    pngs = office.render_png(pdf, OUTPUT / "page", first=1, last=2)
-    pngs += office.render_png(pdf, OUTPUT / "last", first=pages, last=pages)
+    pngs = render_png(pdf, OUTPUT / "page", first=1, last=2)
+    pngs += render_png(pdf, OUTPUT / "last", first=pages, last=pages)
     assert len(pngs) == 3 and all(p.stat().st_size > 5000 for p in pngs)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import need
 from lxml import etree
+from pdf_pages import render_png
 
 from xl_addin import api, report_doc, spec, structure
 from xl_addin.adapters import docx_reference, docx_writer, exporter, office
@@ -109,7 +110,7 @@ def test_table_3_with_every_group_label_is_on_one_page(rendered: dict[str, Path]
     body = text[text.index("一、本年新收政府信息公开申请数量"):]
     assert body.index("三、本年度办理结果") < body.index("（六）其他处理") < body.index("四、结转下年度继续办理")
     if pad == 0:
-        png = office.render_png(pdf, OUTPUT / "table3", first=pages[0], last=pages[0], dpi=80)
+        png = render_png(pdf, OUTPUT / "table3", first=pages[0], last=pages[0], dpi=80)
         assert png and png[0].stat().st_size > 20000
 
 
@@ -126,7 +127,7 @@ def test_signature_date_ends_four_characters_in_and_the_agency_is_centred_over_i
     assert abs(centre_agency - centre_date) < 1.0, (centre_agency, centre_date)  # centred over the date
     # 右空四字; LibreOffice adds a little space between Chinese and digits that Word (autoSpaceDN off) does not
     assert abs((RIGHT_MARGIN_X - date_right) / CHAR_PT - 4) < 0.75, (RIGHT_MARGIN_X - date_right) / CHAR_PT
-    office.render_png(pdf, OUTPUT / "signature", first=last, last=last, dpi=80)
+    render_png(pdf, OUTPUT / "signature", first=last, last=last, dpi=80)
 
 
 def test_signature_layout_in_the_document_xml(sample_values: dict[str, Any], tmp_path: Path) -> None:
@@ -165,7 +166,7 @@ def test_a_forced_export_says_unchecked_on_every_page_of_every_file(rendered: di
     html = rendered["forced-html"].read_text(encoding="utf-8")
     body = html[html.index("<body"):]
     assert body.index(mark) < body.index("<h1")  # the banner above the title
-    office.render_png(rendered["forced"], OUTPUT / "forced", first=1, last=2, dpi=60)
+    render_png(rendered["forced"], OUTPUT / "forced", first=1, last=2, dpi=60)
 
 
 def test_the_docx_names_fallback_fonts_and_has_no_thumbnail(sample_values: dict[str, Any], tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ def addin_props(path: Path) -> dict[str, str]:
     """The properties as the add-in reads them: the hidden sheet's values through xlwings (its remote engine)."""
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     xw = pytest.importorskip("xlwings")
+    from xlwings_payload import payload_from_xlsx
+
     from xl_addin import addin
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     _, data = addin.Session(xw.Book(json=payload_from_xlsx(path))).report_data()
     return dict(data.props)

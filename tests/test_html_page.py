@@ -291,9 +291,9 @@ def test_printed_page_is_a4_with_table_3_on_one_page_and_the_draft_marked_on_eve
     assert len(on) == 1, f"table 三 printed over pages {on}"
     assert [lab for lab in labels if lab not in pages[on[0] - 1]] == []
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    from xl_addin.adapters import office
+    from pdf_pages import render_png
 
-    office.render_png(pdf, OUTPUT / "print", first=1, last=len(pages), dpi=60)
+    render_png(pdf, OUTPUT / "print", first=1, last=len(pages), dpi=60)
 
 
 def test_api_export_writes_the_same_page(sample: Path, sample_html: str, tmp_path: Path) -> None:

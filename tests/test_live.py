@@ -15,6 +15,7 @@ import python_calamine
 from conftest import DATA, EXAMPLES_SHARE, IN_CI, need
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from pdf_pages import render_png
 
 from xl_addin import api, catalogue, derive, drafts, live, spec
 from xl_addin.adapters import office
@@ -286,7 +287,7 @@ def test_rendered_valid_and_invalid_workbooks(sample: Path, filled: Any, tmp_pat
     pdfs = office.convert([valid, invalid], "pdf", tmp_path / "pdf")
     pages = {}
     for pdf in pdfs:
-        pages[pdf.stem] = office.render_png(pdf, out / pdf.stem, first=1, last=8, dpi=60)
+        pages[pdf.stem] = render_png(pdf, out / pdf.stem, first=1, last=8, dpi=60)
         assert pages[pdf.stem]
     # the invalid workbook's status lines say what is wrong; the valid one passes
     calc = office.convert([valid, invalid], "xlsx", tmp_path / "calc")

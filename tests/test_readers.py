@@ -338,8 +338,9 @@ def test_the_add_in_reads_the_same_properties(name: str, workbooks: Callable[[st
     """The third reader of the hidden sheet's properties: the add-in, through xlwings."""
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     xw = pytest.importorskip("xlwings")
+    from xlwings_payload import payload_from_xlsx
+
     from xl_addin import addin
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     path = workbooks(name)
     _, data = addin.Session(xw.Book(json=payload_from_xlsx(path))).report_data()
@@ -364,9 +365,9 @@ def test_a_workbook_of_layout_1_is_read_at_its_own_cells() -> None:
     A workbook of layout 1 reads every field from its own cell -- with both readers and through the add-in --,
     has no lead paragraph (missing, not blank), and is compared with layout 1: no S2 for the moved rows."""
     import xlwings as xw
+    from xlwings_payload import payload_from_xlsx
 
     from xl_addin import addin
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     sample = api.sample_values()
     fast, full = read_fast(LAYOUT_1), read_workbook(LAYOUT_1)

@@ -22,11 +22,11 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from conftest import DATA, Filler, need  # noqa: E402
 from test_addin import INPUT_CELLS, check_actions, finding_keys, vba_client_actions  # noqa: E402
+from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import api, server, spec  # noqa: E402
 from xl_addin.adapters import livebook as lb  # noqa: E402
 from xl_addin.adapters.office import convert  # noqa: E402
-from xl_addin.adapters.xlwings_payload import payload_from_xlsx  # noqa: E402
 
 TOKEN = "t0ken-for-tests-" + "x" * 30
 ADDIN_HEX = "年报加载项.xlam".encode("utf-16-be").hex().upper()

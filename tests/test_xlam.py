@@ -378,9 +378,9 @@ def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None
     protection refuses the same writes (error 1004, told in Chinese, nothing written): the guard is what lets
     them through."""
     import xlwings as xw
+    from xlwings_payload import payload_from_xlsx
 
     from xl_addin import spec
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     path = filled({"t3.new.natural": -1, "t2.rules.made": 3})
     book = xw.Book(json=payload_from_xlsx(path))
@@ -414,9 +414,9 @@ def test_helpers_write_results_and_colours_under_protection(filled: Any) -> None
 
 def test_helpers_write_the_total_formulas(filled: Any) -> None:
     import xlwings as xw
+    from xlwings_payload import payload_from_xlsx
 
     from xl_addin import spec, structure
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     path = filled({"t3.new.total": 999})
     book = xw.Book(json=payload_from_xlsx(path))

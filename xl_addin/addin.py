@@ -260,7 +260,7 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
         s.alert(f"{lb.verdict(report)}\n{lb.EXPORT_REFUSED_REMOTE}", critical=True)
         return s
     if not report.valid:  # no unchecked report is published: the clerk decides, knowing it
-        question = (f"{lb.verdict(report)}\n未通过校验的报告不能发布。是否仍导出一份核对稿？"
+        question = (f"{lb.verdict(report)}\n{spec.UNPUBLISHABLE}。是否仍导出一份核对稿？"
                     f"核对稿的每一页都标有“{spec.UNCHECKED_MARK}”。")
         if not s.confirm(question):
             s.alert(f"{lb.verdict(report)}\n未导出报告：请先改正错误（点“校验”查看），再导出。", critical=True)

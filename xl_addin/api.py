@@ -45,7 +45,8 @@ def last_year_figures(path: str | os.PathLike[str]) -> dict[str, CellValue]:
 
 
 def is_report(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is a published report (.html/.htm/.shtml/.pdf/.docx/.doc/.txt/.md), not a workbook."""
+    """Whether ``path`` is a published report (a suffix of :data:`xl_addin.spec.REPORT_SUFFIXES`), not a
+    workbook."""
     from .adapters.report_reader import is_report as by_suffix
 
     return by_suffix(path)
@@ -161,12 +162,12 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
-           formats: Sequence[str] = ("docx", "html", "txt"), *, use_drafts: bool | None = None,
+           formats: Sequence[str] | str = "all", *, use_drafts: bool | None = None,
            force: bool = False, report: Report | None = None) -> list[Path]:
-    """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.docx|.html|.txt`` in ``out_dir`` (Word in
-    GB/T 9704 layout, one self-contained HTML page, plain text); returns the files written. ``formats`` may say
-    "all". ``use_drafts``: 一（依申请公开） and 四 use the sentences drafted from the tables (xl_addin.drafts);
-    None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
+    """The finished report as ``<机关名称><年>年政府信息公开工作年度报告.<format>`` in ``out_dir``, one file per
+    format of ``formats`` (adapters.exporter.FORMATS: Word in GB/T 9704 layout, one self-contained HTML page,
+    plain text; "all": every one); returns the files written. ``use_drafts``: 一（依申请公开） and 四 use the
+    sentences drafted from the tables (xl_addin.drafts); None: as the workbook's 基本信息 says (导出时使用自动生成的句子 = 是).
     No unchecked report is published: a workbook with error-level findings raises
     adapters.exporter.ExportRefused (``.report`` holds the findings; nothing is written) unless ``force``;
     forced, every page of every file says 未通过校验（草稿）. ``report``: the check of the data when the caller has

@@ -176,7 +176,7 @@ def _agency_prior(data: ReportData) -> Mapping[str, CellValue] | None:
 
 
 def _error_row(path: str, code: str, detail: str = "") -> dict[str, object]:
-    return FileResult(path, error=file_error(code).text(detail=detail)).to_dict()
+    return FileResult(path, error=file_error(code).text(detail=detail), error_code=code).to_dict()
 
 
 def examine(path: str) -> dict[str, object]:
@@ -186,7 +186,7 @@ def examine(path: str) -> dict[str, object]:
     try:
         raw, st = read_guarded(path)  # a regular file within the size limit: a named pipe never blocks
     except ReadError as exc:
-        return FileResult(path, error=exc.reason).to_dict()
+        return FileResult(path, error=exc.reason, error_code=exc.code).to_dict()
     except MemoryError:
         return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
     sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
@@ -196,7 +196,7 @@ def examine(path: str) -> dict[str, object]:
     res = checked.result
     if res.report is None or checked.data is None:
         return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, sha256=sha256, mtime=mtime,
-                          size=size).to_dict()
+                          size=size, error_code=res.error_code).to_dict()
     return collect.examined(path, checked.data, res.report.findings, values=checked.values, sha256=sha256,
                             mtime=mtime, size=size, texts=_TEXTS).to_dict()
 

@@ -345,7 +345,7 @@ _file_error("zip-bomb", "文件的压缩内容异常（{detail}），可能已�
 _file_error("strict-ooxml", "文件是以“Strict Open XML 电子表格”格式保存的，",
             "请在 Excel 中“另存为”普通的“Excel 工作簿（*.xlsx）”格式后再发送。")
 # published reports (xl-addin import)
-_file_error("not-importable", "不是可导入的年报文件（支持 .html/.htm/.shtml 网页、.pdf、.docx、.doc、.txt、.md）。")
+_file_error("not-importable", f"不是可导入的年报文件（支持{spec.report_suffixes_zh()}）。")
 _file_error("not-a-report", "不像政府信息公开工作年度报告：没有找到“一、总体情况”等部分标题，也没有找到统计表格。")
 _file_error("report-corrupt", "文件已损坏或格式不对，无法读取（{detail}）。")
 _file_error("no-text", "文件中没有可读的文字（扫描件或图片版 PDF 需要先做文字识别）。")

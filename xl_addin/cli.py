@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from . import __version__, api, spec
+from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
 from .report_doc import UNCHECKED_MARK
@@ -246,12 +247,12 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
-@main.command("import")
+@main.command("import", help=f"导入已发布的年报（{spec.report_suffixes_zh()}），生成填好的年报工作簿。")
 @click.argument("report", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), help="输出的工作簿（.xlsx），含“导入记录”工作表")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出读入的数据、每项的来源和不确定之处")
 def import_(report: str, out: str | None, as_json: bool) -> None:
-    """导入已发布的年报（网页 .html/.htm/.shtml、PDF、Word .docx/.doc、文本 .txt/.md），生成填好的年报工作簿。"""
+    # (its --help text is generated from spec.REPORT_SUFFIXES above)
     if not out and not as_json:
         _fail("请用 -o 指定输出的工作簿（.xlsx），或用 --json 输出。")
     if out and Path(out).suffix.lower() != ".xlsx":
@@ -285,11 +286,11 @@ def import_(report: str, out: str | None, as_json: bool) -> None:
 _FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "旧格式（2019）"}
 
 
-@main.command()
+@main.command(help=f"导出年度报告：{'、'.join(exporter.FORMATS.values())}。工作簿本身不会被修改。\n\n"
+                   "校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。")
 @click.argument("file", type=click.Path())
-@click.option("-f", "--format", "formats", type=click.Choice(["docx", "html", "txt", "all"]), multiple=True,
-              default=("all",), show_default=True,
-              help="导出格式，可重复指定：docx（Word，公文格式）、html（网站发布用网页）、txt（纯文本）、all（全部）")
+@click.option("-f", "--format", "formats", type=click.Choice([*exporter.FORMATS, exporter.ALL]), multiple=True,
+              default=(exporter.ALL,), show_default=True, help=f"导出格式，可重复指定：{exporter.formats_zh()}")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False), help="输出文件夹（默认：工作簿所在文件夹）")
 @click.option("--drafts/--no-drafts", "use_drafts", default=None,
               help="第一部分“依申请公开”和第四部分是否使用按表格数字自动生成的句子（代替经办人填写的文字）；"
@@ -297,10 +298,7 @@ _FORMAT_ZH = {"2021": "现行格式", "hybrid": "新旧格式混用", "2019": "�
 @click.option("--force", is_flag=True,
               help="校验有错误时仍然导出，作为核对用的草稿：每个文件的每一页都标注“未通过校验（草稿）”，不得发布")
 def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: bool | None, force: bool) -> None:
-    """导出年度报告：Word（GB/T 9704 公文格式）、网页（HTML）、纯文本。工作簿本身不会被修改。
-
-    校验有“错误”级问题的工作簿不导出（退出码 1，并列出问题），除非指定 --force。
-    """
+    # (its --help text is generated from exporter.FORMATS above)
     from .adapters.exporter import ExportError, ExportRefused
 
     try:
@@ -314,8 +312,7 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
                              report=report)
     except ExportRefused as exc:
         _print_report(dataclasses.replace(exc.report, path=file), 40)
-        click.echo(f"错误：校验发现 {exc.errors} 个错误，未导出报告（未通过校验的报告不能发布）。请改正后重新导出；"
-                   f"确需导出核对稿时加 --force，每页将标注“{UNCHECKED_MARK}”。", err=True)
+        click.echo("错误：" + exc.explain("加 --force"), err=True)
         sys.exit(EXIT_FINDINGS)
     except ExportError as exc:
         _fail(str(exc))
@@ -344,7 +341,10 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
               help="访问令牌文件；不存在时自动生成（只有本用户可读），制作加载项时使用同一文件")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="工作进程数（建议 = CPU 核数）")
 @click.option("--public-url", help="各单位访问本服务的地址（经反向代理时，如 https://gk.example.gov.cn），用于下载链接")
-def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None) -> None:
+@click.option("--keep-exports-days", default=30, show_default=True, type=click.IntRange(3, 3650),
+              help="导出的报告在服务器上保留的天数，到期自动删除并记入 audit.log（不少于下载链接有效期 3 天）")
+def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
+          keep_exports_days: int) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。"""
     from . import server
 
@@ -356,7 +356,11 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     except ValueError as exc:
         _fail(str(exc))
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
-    server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url)
+    status, pinned = server.xlwings_status()
+    click.echo(status, err=not pinned)
+    click.echo(f"导出的报告保留 {keep_exports_days} 天，到期自动删除（记入 audit.log）")
+    server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url,
+                 keep_exports_days=keep_exports_days)
 
 
 @main.command()
@@ -385,8 +389,10 @@ def addin(out: str, server_url: str | None, token_file: str | None, interpreter:
         xlam_build.build(out, server=server_url or None, auth=auth, interpreter=interpreter)
     except ValueError as exc:
         _fail(str(exc))
+    import xlwings
+
     kind = f"服务器版（{server_url}）" if server_url else "本地版"
-    click.echo(f"已生成{kind}加载项：{out}")
+    click.echo(f"已生成{kind}加载项：{out}（xlwings {xlwings.__version__}，须与服务器或本机 Python 的 xlwings 版本相同）")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,7 +18,7 @@ import enum
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -214,6 +214,8 @@ class FileResult:
     #: the narrative texts this year's X3 compares with (narrative.prior_texts), only when asked for: a file of
     #: last year's folder
     texts: Mapping[str, str] = field(default_factory=dict)
+    #: the catalogue file error (:data:`xl_addin.catalogue.FILE_ERRORS`) of :attr:`error`; "" when it was read
+    error_code: str = ""
 
     @property
     def readable(self) -> bool:
@@ -232,9 +234,10 @@ class FileResult:
         return dt.datetime.fromtimestamp(self.mtime)
 
     def to_dict(self) -> dict[str, Any]:
+        """A small picklable dict (what a pool worker sends back); :meth:`from_dict` gives the same FileResult."""
         return {"path": self.path, "sha256": self.sha256, "mtime": self.mtime, "size": self.size,
-                "error": self.error, "foreign": self.foreign, "agency": self.agency, "kind": self.kind,
-                "level": self.level, "year": self.year,
+                "error": self.error, "error_code": self.error_code, "foreign": self.foreign, "agency": self.agency,
+                "kind": self.kind, "level": self.level, "year": self.year,
                 "report_date": self.report_date.isoformat() if self.report_date else None,
                 "findings": [_finding_tuple(f) for f in self.findings], "values": list(self.values),
                 "prior": list(self.prior), "texts": dict(self.texts)}
@@ -246,16 +249,23 @@ class FileResult:
                    d.get("foreign", False), d.get("agency", ""), d.get("kind", ""), d.get("level", ""),
                    d.get("year"), dt.date.fromisoformat(rd) if rd else None,
                    tuple(_finding_of(t) for t in d.get("findings", ())), tuple(d.get("values", ())),
-                   tuple(d.get("prior", ())), dict(d.get("texts", {})))
+                   tuple(d.get("prior", ())), dict(d.get("texts", {})), d.get("error_code", ""))
+
+
+#: the fields of a Finding as a pool worker sends them (a tuple: smaller to pickle than a dict); every field, so
+#: a finding read back is the finding the check made (its catalogue code too: "V2.yuan", not "V2")
+_FINDING_FIELDS: Final = tuple(f.name for f in fields(Finding))
 
 
 def _finding_tuple(f: Finding) -> tuple[Any, ...]:
-    return (f.rule, f.severity.value, f.sheet, f.cell, f.labels, dict(f.values), f.message, f.key, f.check)
+    plain = {"severity": f.severity.value, "values": dict(f.values)}
+    return tuple(plain.get(name, getattr(f, name)) for name in _FINDING_FIELDS)
 
 
 def _finding_of(t: Sequence[Any]) -> Finding:
-    rule, sev, sheet, cell, labels, values, message, key, check = t
-    return Finding(rule, Severity(sev), sheet, cell, tuple(labels), values, message, key, check)
+    kw = dict(zip(_FINDING_FIELDS, t, strict=True))
+    kw["severity"], kw["labels"] = Severity(kw["severity"]), tuple(kw["labels"])
+    return Finding(**kw)
 
 
 def examined(path: str, data: ReportData, findings: Iterable[Finding], *, sha256: str = "", mtime: float = 0.0,
@@ -392,6 +402,8 @@ class TrackerRow:
     note: str = ""
     path: str = ""
     sha256: str = ""
+    #: why the file could not be read, as the catalogue file error ``check --json`` gives (its ``error_code``)
+    error_code: str = ""
 
     @property
     def passed(self) -> bool:
@@ -402,8 +414,9 @@ class TrackerRow:
         return self.timely in _LATE
 
     def to_dict(self) -> dict[str, Any]:
-        """The row as JSON takes it, keyed as :data:`TRACKER_COLUMNS`; state, verdict and timely as their English
-        values (timely None when no deadline is known)."""
+        """The row as JSON takes it, keyed as :data:`TRACKER_COLUMNS`, then ``error_code`` (a file that could not be
+        read: its catalogue file error, as ``check --json`` has it; else None); state, verdict and timely as their
+        English values (timely None when no deadline is known)."""
         return {"seq": self.seq or None, "agency": self.agency, "kind": self.kind, "level": self.level,
                 "contact": self.contact, "state": str(self.state), "verdict": str(self.verdict),
                 "timely": str(self.timely) if self.timely else None,
@@ -411,7 +424,7 @@ class TrackerRow:
                 "report_date": self.report_date.isoformat() if self.report_date else None,
                 "deadline": self.deadline.isoformat() if self.deadline else None,
                 "errors": self.errors, "warnings": self.warnings, "infos": self.infos, "note": self.note,
-                "path": self.path, "sha256": self.sha256}
+                "path": self.path, "sha256": self.sha256, "error_code": self.error_code or None}
 
 
 @dataclass(frozen=True)
@@ -599,7 +612,7 @@ def _unused_row(u: Unused) -> TrackerRow:
     f, c = u.file, u.file.counts
     return TrackerRow(0, u.agency or f.agency, f.kind, f.level, "", State.UNUSED, u.verdict, None,
                       f.time if f.mtime else None, f.report_date, None, c["error"], c["warning"], c["info"], u.note,
-                      f.path, f.sha256)
+                      f.path, f.sha256, f.error_code)
 
 
 def file_findings(results: Iterable[FileResult], used: Mapping[str, FileResult], unused: Iterable[Unused],

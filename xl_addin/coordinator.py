@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from . import bulk, collect, spec
 from .collect import CollectResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
+from .report_doc import safe_name
 
 
 def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
@@ -46,12 +46,10 @@ def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | No
     return collect.priors_by_agency(results)
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
 def _file_name(year: int, agency: str) -> str:
-    safe = _UNSAFE.sub("_", agency).strip(" .") or "机关"
-    return f"{year}年政府信息公开工作年度报告-{safe}.xlsx"
+    """The template distributed to ``agency``, named by the package's one sanitiser (at most 80 characters before
+    the suffix: under 255 bytes in UTF-8)."""
+    return safe_name(f"{year}年政府信息公开工作年度报告-{agency.strip() or '机关'}", max_chars=80) + ".xlsx"
 
 
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,

@@ -127,7 +127,6 @@ REVIEWS_AND_SUITS = Draft(
 )
 
 DRAFTS: tuple[Draft, ...] = (ON_REQUEST, REVIEWS_AND_SUITS)
-DRAFT_BY_ID = {d.id: d for d in DRAFTS}
 
 # ---- where the template shows them ----------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ needs Excel 2013) and a derived total whose formula was replaced by a number.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -398,7 +398,3 @@ def formula_cells() -> dict[tuple[str, str], str]:
         out[(SHEET, f"{state}{FIRST_ROW + i}")] = formula(c)
     return out
 
-
-def failing(states: Callable[[str], object]) -> set[str]:
-    """The ids of failing checks, given a reader of the state column by check id (for tests and tools)."""
-    return {c.id for c in checks() if states(c.id) == FAIL}

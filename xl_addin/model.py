@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -227,15 +226,6 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "valid": self.valid, "counts": self.counts,
                 "findings": [f.to_dict() for f in self.findings]}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
-
-    def to_rows(self) -> list[dict[str, Any]]:
-        """One flat row per finding (for pandas, the results sheet and the collect workbook)."""
-        return [{"文件": self.path, "规则": f.rule, "级别": f.severity.zh, "工作表": f.sheet, "单元格": f.cell,
-                 "行": f.labels[0] if f.labels else "", "列": f.labels[1] if len(f.labels) > 1 else "",
-                 "说明": f.message} for f in self.findings]
 
     def summary_zh(self) -> str:
         c = self.counts

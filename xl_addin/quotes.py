@@ -77,7 +77,6 @@ TOPICS: tuple[Topic, ...] = (
           (("制发", "制定", "出台", "印发", "发布"), ("规范性文件",))),
     Topic("normative_repealed", "本年废止的行政规范性文件", ("t2.normative.repealed",), (("废止",), ("规范性文件",))),
 )
-TOPIC_BY_ID = {t.id: t for t in TOPICS}
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _CLAUSE = re.compile(r"[^，。；;,！!？?\n（）()【】“”\"、：:]+")

@@ -285,29 +285,46 @@ def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = ""
 
 # ---- file names -----------------------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+#: what never goes into a file name: path separators and the characters Windows forbids, control characters (C0
+#: and C1) and lone surrogates (a file system cannot encode them)
+_UNSAFE = re.compile('[\\\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
+#: names Windows keeps for devices, also with an extension or trailing spaces ("CON", "con.txt", "COM1 .docx")
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+                              *(f"{dev}{n}" for dev in ("COM", "LPT") for n in "123456789¹²³")})
 #: keeps a name well under the 255-byte limit of common file systems in UTF-8 (3 bytes a Chinese character)
 MAX_STEM = 70
 
 
-def safe_name(s: str) -> str:
-    s = unicodedata.normalize("NFC", s)
-    s = _UNSAFE.sub("_", s)
-    s = re.sub(r"\s+", " ", s).strip(" .")
+def safe_name(text: str, fallback: str = "", *, max_chars: int = MAX_STEM) -> str:
+    """One file or folder name made from text a workbook, a roster or a report chose (an agency name): the one
+    sanitiser of the package (export files, distributed templates, the server's export folders).
+
+    NFC; each run of path separators, characters Windows forbids (``\\/:*?"<>|``), control characters and lone
+    surrogates becomes one "_"; invisible format characters (zero-width, bidirectional overrides) are dropped;
+    runs of white space become one space; at most ``max_chars`` characters; no leading or trailing space or dot
+    (Windows drops them); a Windows device name, also with an extension ("CON", "nul.txt", "COM1 .docx"), gets a
+    leading "_". ``fallback`` (as given) when nothing is left."""
+    s = _clean(text, max_chars)
+    if not s:
+        return fallback
+    if s.split(".")[0].rstrip(" ").upper() in WINDOWS_RESERVED:
+        s = ("_" + s)[:max_chars].rstrip(" .")
     return s
 
 
+def _clean(text: str, max_chars: int) -> str:
+    s = "".join(ch for ch in unicodedata.normalize("NFC", text) if unicodedata.category(ch) != "Cf")
+    s = _UNSAFE.sub("_", s)
+    return re.sub(r"\s+", " ", s).strip(" .")[:max_chars].strip(" .")
+
+
 def file_stem(agency: str, year: int | None, fallback: str = "") -> str:
-    """``<机关名称><年>年政府信息公开工作年度报告`` made safe for file systems; the workbook's stem stands in for a
-    missing agency."""
+    """``<机关名称><年>年政府信息公开工作年度报告`` made safe for file systems (:func:`safe_name`); the workbook's stem
+    stands in for a missing agency."""
     rest = title_rest(year)
-    head = safe_name(agency) or (safe_name(fallback) + "-" if safe_name(fallback) else "")
-    head = head[: MAX_STEM - len(rest)]
-    stem = (head + rest).strip(" .")
-    if stem.split(".")[0].upper() in _WINDOWS_RESERVED:
-        stem = "_" + stem
-    return stem
+    head = _clean(agency, MAX_STEM - len(rest)) or (_clean(fallback, MAX_STEM) + "-" if _clean(fallback, MAX_STEM)
+                                                    else "")
+    return safe_name(head[: MAX_STEM - len(rest)] + rest)
 
 
 # ---- plain text -----------------------------------------------------------------------------------------------

@@ -18,6 +18,13 @@ never a traceback (those go to the server's own log). 导出报告 writes under 
 (the agency name made safe for a path, ``id`` random) and tells the clerk a download link signed with the token
 (HMAC, expires), which the add-in opens in the browser. Every request is one JSON line in ``data_dir/audit.log``:
 time, agency, button, result, milliseconds.
+
+Exports are deleted ``keep_days`` after they were made (never before their link expires), at start and every
+``prune_seconds``, each with an audit line. What a workbook holds never makes a 500: an agency name longer than a
+report title, a control character or a lone surrogate in a cell to export gets a Chinese alert naming the cell, and
+the answer and the audit line are always valid UTF-8. xlwings' remote engine accepts only its own version: the
+add-in carries the version of the xlwings it was built with (``xlam_build``), and a click from another version gets
+a Chinese alert naming both (:data:`VERSION_MISMATCH`) instead of xlwings' refusal.
 """
 
 # no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
@@ -30,6 +37,7 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 import urllib.parse
@@ -57,6 +65,12 @@ BUTTONS: dict[str, tuple[str, Callable[..., Any]]] = {
 PREFIX = "/xl_addin"
 MAX_BODY = 2 * 1024 * 1024
 LINK_SECONDS = 72 * 3600
+#: exports are deleted this many days after they were made (never before their download link expires)
+KEEP_EXPORTS_DAYS = 30
+#: how often a worker looks for exports past their time (and once at start)
+PRUNE_SECONDS = 3600
+#: the xlwings this release is built and tested with: pyproject.toml pins exactly this version (a test checks)
+XLWINGS_PINNED = "0.37.8"
 FOLLOW_MACRO = "XaHelpers.XaFollow"
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{32,256}")
 ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
@@ -67,6 +81,13 @@ MALFORMED = "服务器收到的内容不是加载项发送的工作簿数据，�
 FAILED = "服务器处理时出错，工作簿未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所点按钮）。"
 LINK_BAD = "下载链接无效或已过期，请在 Excel 中重新点击“导出报告”。"
 NOT_FOUND = "没有这个地址。"
+VERSION_MISMATCH = ("加载项与服务器的 xlwings 版本不同（加载项 {client}，服务器 {server}），服务器未作任何处理。"
+                    "请向县政务公开办索取与服务器配套的加载项。\n"
+                    "县政务公开办：请信息化人员在服务器上用 xl-addin addin --server … 重新制作加载项并下发"
+                    "（在服务器上制作的加载项与服务器的 xlwings 版本一致）；若服务器的 xlwings 被误升级，"
+                    "请装回本工具要求的版本（xl-addin serve 启动时显示）。")
+BAD_CHARACTERS = ("工作表“{sheet}”单元格 {cell} 含有不能写入报告的不可见字符（控制字符或残缺的文字编码），未导出报告。"
+                  "请重新输入该单元格的内容（不要从其他软件粘贴）后再导出。")
 
 
 #: the answer when even xlwings cannot build one: the alert action exactly as its remote engine writes it
@@ -83,6 +104,9 @@ class Config:
     link_seconds: int = LINK_SECONDS
     #: the address clerks reach the server at (behind the county's reverse proxy); None: as the request says
     public_url: str | None = None
+    #: exports older than this are deleted (at start and every ``prune_seconds``), never before their link expires
+    keep_days: int = KEEP_EXPORTS_DAYS
+    prune_seconds: float = PRUNE_SECONDS
 
 
 # ---- the token ----------------------------------------------------------------------------------------------------
@@ -117,15 +141,47 @@ def auth_header(token: str) -> str:
 def _payload_cell(payload: dict[str, Any], key: str) -> Any:
     """The value of the cell the defined name of ``key`` points at, straight from the VBA client's JSON."""
     want = spec.defined_name(key)
-    for n in payload.get("names") or []:
+    names = payload.get("names")
+    for n in names if isinstance(names, list) else []:
         if isinstance(n, dict) and n.get("name") == want and isinstance(n.get("address"), str):
             try:
-                sheet = payload["sheets"][int(n["sheet_index"])]
+                index = int(n["sheet_index"])
                 r, c = spec.cell_index(n["address"].split(":")[0].replace("$", ""))
-                return sheet["values"][r - 1][c - 1]
-            except (KeyError, IndexError, TypeError, ValueError):
+                if index < 0 or r < 1 or c < 1:
+                    return None
+                return payload["sheets"][index]["values"][r - 1][c - 1]
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError):
                 return None
     return None
+
+
+#: characters a report (XML 1.0: .docx, .html) cannot hold: C0 controls but tab and line breaks, lone surrogates
+#: (UTF-8 cannot even encode them), the two non-characters
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: ... and what else must not reach the audit log: every control character (C1's NEL ends a line for
+#: ``str.splitlines``, as do U+2028/U+2029)
+_NOT_LOGGED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` fit for the audit line and for an answer: every control character, line separator and lone
+    surrogate (which UTF-8 cannot even encode) shown as U+FFFD, at most ``limit`` characters."""
+    return _NOT_LOGGED.sub("\ufffd", text[:limit] if limit is not None else text)
+
+
+def _scrubbed(value: Any) -> Any:
+    """The answer with every lone surrogate replaced (JSON cannot send them as UTF-8); the rest unchanged."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def agency_and_year(payload: dict[str, Any]) -> tuple[str, str]:
@@ -133,8 +189,35 @@ def agency_and_year(payload: dict[str, Any]) -> tuple[str, str]:
     year = _payload_cell(payload, "meta.year")
     if isinstance(year, float) and year.is_integer():
         year = int(year)
-    return (str(agency).strip()[:100] if agency not in (None, "") else "",
+    return (printable(str(agency).strip(), 100) if agency not in (None, "") else "",
             str(year) if isinstance(year, int) and spec.YEAR_MIN <= year <= spec.YEAR_MAX else "")
+
+
+def export_refusal(payload: dict[str, Any], year: str) -> tuple[str, str] | None:
+    """(the clerk's message naming the cell, the audit result) when the workbook cannot be exported, found before
+    the exporter starts: a character no report can hold in any cell; else None. (A long agency name exports: the
+    Word document's title property is cut to python-docx's limit, the title in the text is whole.)"""
+    for sheet in payload["sheets"]:
+        for r, row in enumerate(sheet["values"] if isinstance(sheet["values"], list) else []):
+            for c, value in enumerate(row if isinstance(row, list) else []):
+                if isinstance(value, str) and _NOT_TEXT.search(value):
+                    cell = f"{spec.col_letter(c + 1)}{r + 1}"
+                    return (BAD_CHARACTERS.format(sheet=printable(sheet["name"], 31), cell=cell),
+                            f"拒绝：{printable(sheet['name'], 31)}!{cell} 含不可见字符")
+    return None
+
+
+def version_refusal(payload: Any) -> tuple[str, str] | None:
+    """(the clerk's message, the audit result) when the add-in's xlwings differs from the server's, whose remote
+    engine refuses any other version; None when they agree (or the payload says nothing: then it is malformed)."""
+    import xlwings as xw
+
+    client = payload.get("version") if isinstance(payload, dict) else None
+    if not isinstance(client, str) or client == xw.__version__:
+        return None
+    shown = printable(client, 40)
+    return (VERSION_MISMATCH.format(client=shown, server=xw.__version__),
+            f"拒绝：xlwings 版本不同（加载项 {shown}，服务器 {xw.__version__}）")
 
 
 def safe_dir_name(text: str, fallback: str) -> str:
@@ -178,6 +261,71 @@ def link_query(token: str, export_id: str, expires: int) -> str:
     return urllib.parse.urlencode({"exp": expires, "sig": sign(token, export_id, expires)})
 
 
+_EXP_RE = re.compile(r"[0-9]{1,12}")
+_SIG_RE = re.compile(r"[0-9a-f]{64}")
+
+
+def link_ok(token: str, export_id: str, exp: str, sig: str, now: float | None = None) -> bool:
+    """Whether ``exp``/``sig`` (as the query string gave them: anything) sign ``export_id`` and have not expired.
+    Only ASCII digits are a time (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
+    if not _EXP_RE.fullmatch(exp) or not _SIG_RE.fullmatch(sig):
+        return False
+    if int(exp) < (time.time() if now is None else now):
+        return False
+    return hmac.compare_digest(sig.encode(), sign(token, export_id, int(exp)).encode())
+
+
+# ---- keeping exports for a while --------------------------------------------------------------------------------
+
+def prune_exports(cfg: "Config", write: Callable[..., None], now: float | None = None) -> list[Path]:
+    """Deletes every export made more than ``cfg.keep_days`` days ago (never one whose link still works), each
+    with an audit line (``write``: the audit's ``write``). Several workers may prune at once: a folder is first
+    renamed, so only one of them deletes it and says so. Returns the folders deleted."""
+    keep = max(cfg.keep_days * 86400, cfg.link_seconds)
+    limit = (time.time() if now is None else now) - keep
+    root = cfg.data_dir / "exports"
+    deleted: list[Path] = []
+    for folder in sorted(root.glob("*/*/*")) if root.is_dir() else []:
+        if folder.name.startswith(".deleting-"):  # left by a worker stopped while deleting
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        try:
+            if (not ID_RE.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir()
+                    or folder.stat().st_mtime >= limit):
+                continue
+            doomed = folder.with_name(f".deleting-{folder.name}")
+            os.rename(folder, doomed)  # another worker got there first: FileNotFoundError
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)
+        for parent in (folder.parent, folder.parent.parent):
+            try:
+                parent.rmdir()  # the agency's and the year's folder, once empty
+            except OSError:
+                break
+        deleted.append(folder)
+        write(agency=folder.parent.name, button="删除过期导出", export=folder.name, year=folder.parent.parent.name,
+              result=f"已删除：导出已满 {cfg.keep_days} 天（保留期限）")
+    return deleted
+
+
+def start_pruning(cfg: "Config", write: Callable[..., None]) -> threading.Thread:
+    """Prunes now, then every ``cfg.prune_seconds`` in a daemon thread of this worker."""
+    prune_exports(cfg, write)
+
+    def loop() -> None:
+        while True:
+            time.sleep(cfg.prune_seconds)
+            try:
+                prune_exports(cfg, write)
+            except Exception:  # a full disk or a permission must not end the pruning for good
+                log.exception("pruning the exports failed")
+
+    thread = threading.Thread(target=loop, name="xl_addin-prune", daemon=True)
+    thread.start()
+    return thread
+
+
 # ---- the app ------------------------------------------------------------------------------------------------------
 
 class Audit:
@@ -205,17 +353,25 @@ _ENGINE = threading.Lock()
 
 
 def run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
-    """(the answer, agency, result) for one click. Never raises: any failure is one Chinese alert."""
+    """(the answer, agency, result) for one click. Never raises: any failure is one Chinese alert. All three can
+    be sent and logged as UTF-8 whatever the workbook holds (a lone surrogate becomes U+FFFD)."""
     with _ENGINE:
-        return _run_button(button, payload, addin_hex, cfg, base_url)
+        answer, agency, result = _run_button(button, payload, addin_hex, cfg, base_url)
+    return _scrubbed(answer), printable(agency), printable(result)
 
 
 def _run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, base_url: str) -> tuple[dict[str, Any], str, str]:
     import xlwings as xw
 
+    mismatch = version_refusal(payload)
+    if mismatch is not None:  # before xlwings' own check, which says only "malformed"
+        return _alert_only(mismatch[0]), agency_and_year(payload)[0], mismatch[1]
     if not _looks_like_payload(payload):
         return _alert_only(MALFORMED), "", "拒绝：不是工作簿数据"
     agency, year = agency_and_year(payload)
+    refusal = export_refusal(payload, year) if button == "export_report" else None
+    if refusal is not None:
+        return _alert_only(refusal[0]), agency, refusal[1]
     try:
         lb.addin_name(addin_hex)
         book = xw.Book(json=payload)
@@ -271,6 +427,7 @@ def create_app(cfg: Config) -> Any:
                            f"xlwings is first imported ({exc})") from exc
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     audit = Audit(cfg.data_dir / "audit.log")
+    start_pruning(cfg, audit.write)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     def authorized(request: Request) -> bool:
@@ -334,10 +491,9 @@ def create_app(cfg: Config) -> Any:
     def export_dir(export_id: str, request: Request) -> Path | None:
         if not ID_RE.fullmatch(export_id):
             return None
-        if not authorized(request):
-            exp, sig = request.query_params.get("exp", ""), request.query_params.get("sig", "")
-            if not exp.isdigit() or int(exp) < time.time() or not hmac.compare_digest(sig, sign(cfg.token, export_id, int(exp))):
-                return None
+        exp, sig = request.query_params.get("exp", ""), request.query_params.get("sig", "")
+        if not authorized(request) and not link_ok(cfg.token, export_id, exp, sig):
+            return None
         found = sorted((cfg.data_dir / "exports").glob(f"*/*/{export_id}"))
         return found[0] if found and found[0].is_dir() else None
 
@@ -370,14 +526,15 @@ def create_app(cfg: Config) -> Any:
 
 
 def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], *, host: str = "127.0.0.1",
-          port: int = 8765, workers: int = 1, max_body: int = MAX_BODY, public_url: str | None = None) -> None:
+          port: int = 8765, workers: int = 1, max_body: int = MAX_BODY, public_url: str | None = None,
+          keep_exports_days: int = KEEP_EXPORTS_DAYS) -> None:
     """Run the server until stopped (uvicorn; ``workers`` processes share the port)."""
     import uvicorn
 
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     logging.basicConfig(level=logging.INFO)
     settings = {"data_dir": str(Path(data_dir).resolve()), "token_file": str(Path(token_file).resolve()),
-                "max_body": max_body, "public_url": public_url}
+                "max_body": max_body, "public_url": public_url, "keep_exports_days": keep_exports_days}
     os.environ[SETTINGS_ENV] = json.dumps(settings)  # each worker process builds the app from these
     uvicorn.run("xl_addin.server:app_from_env", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="warning")
@@ -389,4 +546,17 @@ SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
 def app_from_env() -> Any:
     raw = json.loads(os.environ[SETTINGS_ENV])
     return create_app(Config(data_dir=Path(raw["data_dir"]), token=read_token(raw["token_file"]),
-                             max_body=int(raw["max_body"]), public_url=raw.get("public_url")))
+                             max_body=int(raw["max_body"]), public_url=raw.get("public_url"),
+                             keep_days=int(raw.get("keep_exports_days", KEEP_EXPORTS_DAYS))))
+
+
+def xlwings_status() -> tuple[str, bool]:
+    """(the line ``xl-addin serve`` prints at start about its xlwings, whether it is the pinned version)."""
+    import xlwings as xw
+
+    line = (f"xlwings 版本：{xw.__version__}（服务器版加载项须用同一版本制作：在本机运行 xl-addin addin --server … "
+            "制作的加载项与本服务器一致）")
+    if xw.__version__ == XLWINGS_PINNED:
+        return line, True
+    return (line + f"\n警告：本工具要求 xlwings {XLWINGS_PINNED}，本机装的是 {xw.__version__}：已下发的加载项将被拒绝"
+            f"（提示版本不同）。请运行 pip install xlwings=={XLWINGS_PINNED}，或重新制作并下发加载项。"), False

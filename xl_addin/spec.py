@@ -14,6 +14,7 @@ import enum
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
+from types import MappingProxyType
 
 FORMAT_VERSION = "2021"
 FORMAT_BASIS = "国办公开办函〔2021〕30号"
@@ -21,6 +22,26 @@ FORMAT_BASIS = "国办公开办函〔2021〕30号"
 #: skips it when such a draft is read back)
 UNCHECKED_MARK = "未通过校验（草稿）"
 UNCHECKED_NOTE_END = "请改正后重新导出。"
+#: why a report with error-level findings is not exported unless the clerk asks for a draft (the one place the
+#: sentence is written: the command line, the add-in and the exporter say it)
+UNPUBLISHABLE = "未通过校验的报告不能发布"
+#: the files read as published reports (import, check, collect): suffix -> the kind of reader
+REPORT_SUFFIXES: Mapping[str, str] = MappingProxyType({
+    ".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx",
+    ".doc": "doc", ".txt": "txt", ".md": "txt", ".text": "txt"})
+#: what a user calls each kind of report file
+REPORT_KIND_ZH: Mapping[str, str] = MappingProxyType({"html": "网页", "pdf": "PDF", "docx": "Word", "doc": "Word",
+                                                      "txt": "文本"})
+
+
+def report_suffixes_zh() -> str:
+    """Every suffix of :data:`REPORT_SUFFIXES`, by what a user calls it: "网页 .html/.htm…、PDF .pdf、…"."""
+    by_name: dict[str, list[str]] = {}
+    for suffix, kind in REPORT_SUFFIXES.items():
+        by_name.setdefault(REPORT_KIND_ZH[kind], []).append(suffix)
+    return "、".join(f"{name} {'/'.join(suffixes)}" for name, suffixes in by_name.items())
+
+
 #: the report years the template accepts (the 2021 format applies from the 2021 report on)
 YEAR_MIN, YEAR_MAX = 2021, 2100
 TEMPLATE_ID = "xl_addin.gov-info-annual-report"

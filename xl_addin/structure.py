@@ -17,7 +17,6 @@ STATUS_ROW = 2
 #: the line under the status line that names the identities that do not hold (live.identity_formula); not
 #: merged, so a workbook of an earlier build keeps the template's merges (its text runs on over the empty row)
 IDENTITY_ROW = 3
-STATUS_CELL = "A2"
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,10 @@ def _mark_every_page(doc: DocxDocument, mark: str) -> None:
         p.text = mark
 
 
+#: python-docx refuses a core property (title, author) longer than this
+CORE_PROPERTY_MAX = 255
+
+
 def render(document: rd.Document) -> DocxDocument:
     doc = docx.Document(io.BytesIO(reference_bytes()))
     body = doc.element.body
@@ -172,7 +176,8 @@ def render(document: rd.Document) -> DocxDocument:
         else:
             _signature(doc, b)
     cp = doc.core_properties
-    cp.title, cp.author, cp.last_modified_by = t.text, t.agency, "xl_addin"
+    # the document properties hold at most 255 characters each (the title in the text is never cut)
+    cp.title, cp.author, cp.last_modified_by = t.text[:CORE_PROPERTY_MAX], t.agency[:CORE_PROPERTY_MAX], "xl_addin"
     cp.created = cp.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     return doc
 

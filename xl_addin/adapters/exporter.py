@@ -8,15 +8,26 @@ unless the caller forces the export, and then every page of every file says
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
-from .. import report_doc
+from .. import report_doc, spec
 from ..model import Report, ReportData
 from . import html_writer
 from .fileio import atomic_write_bytes
 
-FORMATS = ("docx", "html", "txt")
+#: the export formats, in the order files are written: format (the file suffix) -> what a user is told it is.
+#: The command line's choices and help, the messages below and api.export's default are made from it.
+FORMATS: Mapping[str, str] = MappingProxyType({"docx": "Word（GB/T 9704 公文格式）", "html": "网页（网站发布用）",
+                                               "txt": "纯文本"})
+#: the word that asks for every format
+ALL = "all"
+
+
+def formats_zh() -> str:
+    """The formats as a user chooses them: "docx：Word（GB/T 9704 公文格式）；……；all：全部"."""
+    return "；".join([*(f"{f}：{what}" for f, what in FORMATS.items()), f"{ALL}：全部"])
 
 
 class ExportError(ValueError):
@@ -29,8 +40,12 @@ class ExportRefused(ExportError):
     def __init__(self, report: Report) -> None:
         self.report = report
         self.errors = report.counts["error"]
-        super().__init__(f"校验发现 {self.errors} 个错误，未导出报告：未通过校验的报告不能发布。请改正后重新导出；"
-                         f"确需导出核对稿时可强制导出，每页将标注“{report_doc.UNCHECKED_MARK}”。")
+        super().__init__(self.explain("可强制导出"))
+
+    def explain(self, how: str) -> str:
+        """Why nothing was exported, and ``how`` the caller forces a draft ("加 --force")."""
+        return (f"校验发现 {self.errors} 个错误，未导出报告：{spec.UNPUBLISHABLE}。请改正后重新导出；"
+                f"确需导出核对稿时{how}，每页将标注“{spec.UNCHECKED_MARK}”。")
 
 
 def formats_of(formats: Iterable[str] | str) -> tuple[str, ...]:
@@ -39,31 +54,43 @@ def formats_of(formats: Iterable[str] | str) -> tuple[str, ...]:
     wanted: set[str] = set()
     for f in asked:
         f = f.lower().lstrip(".")
-        if f == "all":
+        if f == ALL:
             wanted.update(FORMATS)
         elif f in FORMATS:
             wanted.add(f)
         else:
-            raise ExportError(f"不支持的导出格式“{f}”，可选：docx、html、txt、all。")
+            raise ExportError(f"不支持的导出格式“{f}”，可选：{'、'.join([*FORMATS, ALL])}。")
     if not wanted:
-        raise ExportError("请至少指定一种导出格式：docx、html、txt 或 all。")
+        raise ExportError(f"请至少指定一种导出格式：{'、'.join(FORMATS)} 或 {ALL}。")
     return tuple(f for f in FORMATS if f in wanted)
 
 
-def render(doc: report_doc.Document, fmt: str) -> bytes:
-    if fmt == "docx":
-        try:
-            from .docx_writer import to_bytes
-        except ImportError:
-            raise ExportError('导出 Word 需要 python-docx，请安装：pip install "xl_addin[word]"。') from None
-        return to_bytes(doc)
-    if fmt == "html":
-        return html_writer.render(doc).encode("utf-8")
+def _docx(doc: report_doc.Document) -> bytes:
+    try:
+        from .docx_writer import to_bytes
+    except ImportError:
+        raise ExportError('导出 Word 需要 python-docx，请安装：pip install "xl_addin[word]"。') from None
+    return to_bytes(doc)
+
+
+def _html(doc: report_doc.Document) -> bytes:
+    return html_writer.render(doc).encode("utf-8")
+
+
+def _txt(doc: report_doc.Document) -> bytes:
     # plain text for Windows' Notepad as well: UTF-8 with a byte-order mark, CRLF line ends
     return ("\ufeff" + report_doc.to_text(doc).replace("\n", "\r\n")).encode("utf-8")
 
 
-def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = FORMATS, *,
+#: the writer of each format of FORMATS
+_RENDER: Mapping[str, Callable[[report_doc.Document], bytes]] = {"docx": _docx, "html": _html, "txt": _txt}
+
+
+def render(doc: report_doc.Document, fmt: str) -> bytes:
+    return _RENDER[fmt](doc)
+
+
+def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
                   report: Report, use_drafts: bool | None = None, force: bool = False) -> list[Path]:
     """``report``: the check of ``data`` (xl_addin.api.check_data). ``use_drafts`` None: as the workbook says
     (report_doc.wants_drafts). A report with error-level findings raises :class:`ExportRefused` unless

@@ -118,16 +118,3 @@ def convert(files: Iterable[str | os.PathLike[str]], fmt: str, outdir: str | os.
         raise OfficeError(f"LibreOffice 转换失败（退出码 {done.returncode}）：缺少 {missing[:5]}；"
                           f"{done.stderr.decode(errors='replace')[-500:]}")
     return results
-
-
-def render_png(pdf: str | os.PathLike[str], out_prefix: str | os.PathLike[str], *, first: int = 1,
-               last: int | None = None, dpi: int = 80) -> list[Path]:
-    """PDF pages to PNG with pdftoppm; returns the page images in order."""
-    tool = shutil.which("pdftoppm")
-    if tool is None:
-        raise OfficeError("未找到 pdftoppm；请安装 poppler-utils")
-    prefix = Path(out_prefix)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [tool, "-png", "-r", str(dpi), "-f", str(first)] + (["-l", str(last)] if last else []) + [str(pdf), str(prefix)]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
-    return sorted(prefix.parent.glob(prefix.name + "-*.png"))

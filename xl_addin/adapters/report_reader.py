@@ -1,12 +1,14 @@
 """Reading a published report file into :class:`~xl_addin.importers.document.Document` lines.
 
-- portal page (.html/.htm/.shtml): lxml.html, no network, no entities; the encoding the page declares, else
+(the suffixes read, and the reader of each: :data:`xl_addin.spec.REPORT_SUFFIXES`)
+
+- portal page (kind html): lxml.html, no network, no entities; the encoding the page declares, else
   UTF-8, else GB18030; tables row by row with their cells (rowspan/colspan need no grid: a row is its label cells
   then its values), the runs of a Word paste (``<span>``/``<font>``/``<o:p>``) joined;
 - PDF: the text layer through pypdfium2 (measured ~30x faster than pdfplumber / pdfminer.six on the examples);
 - .docx: python-docx's XML, paragraphs and table rows in body order; .doc: LibreOffice to .docx first
   (:mod:`xl_addin.adapters.office`);
-- .txt / .md: as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
+- text (kind txt): as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
 """
 
 from __future__ import annotations

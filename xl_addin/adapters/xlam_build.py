@@ -255,6 +255,7 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
                              xlwings_src, count=1)
             if patched == xlwings_src:
                 raise ValueError("the xlwings module has no PROJECT_NAME constant: base add-in changed?")
+            patched = with_xlwings_version(patched)
             wb.set_module("xlwings", patch(patched, XLWINGS_PATCHES, "xlwings"))
             for name, src in sources.items():
                 if name in present:
@@ -267,6 +268,21 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
         with atomic_path(out) as tmp_out:
             _rezip(work, tmp_out, ribbon)
     return Path(out)
+
+
+def with_xlwings_version(source: str) -> str:
+    """The module ``xlwings`` saying the installed xlwings' version, whose wheel gave the client (``Remote.bas``
+    sends ``XLWINGS_VERSION`` with every click, and the server's remote engine accepts only its own version): an
+    add-in built where the server runs agrees with it by construction."""
+    import xlwings
+
+    if not re.fullmatch(r"[0-9A-Za-z.+-]{1,40}", xlwings.__version__):
+        raise ValueError(f"unexpected xlwings version {xlwings.__version__!r}")
+    out, n = re.subn(r'(Public Const XLWINGS_VERSION As String = ")[^"]*(")', rf"\g<1>{xlwings.__version__}\g<2>",
+                     source, count=1)
+    if n != 1:
+        raise ValueError("the xlwings module has no XLWINGS_VERSION constant: base add-in changed?")
+    return out
 
 
 def _rezip(src: Path, dst: Path, ribbon: bytes) -> None:

@@ -113,19 +113,8 @@ class _Cut:
         return "".join(out)
 
 
-def patch_values(data: bytes, values: Mapping[str, CellValue], *, compresslevel: int = 6) -> bytes:
-    """A copy of the workbook ``data`` with ``values`` (by spec key, including ``prior.*``) written in."""
-    return Patcher(data, compresslevel=compresslevel).patch(values)
-
-
 _ROW = re.compile(r'<row r="(\d+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
 _CELL_REF = re.compile(r'<c r="([A-Z]+)(\d+)"')
-
-
-def patch_sheet_xml(xml: str, cells: Mapping[str, CellValue]) -> str:
-    for a1, value in cells.items():
-        xml = _patch_cell(xml, a1, value)
-    return xml
 
 
 def _patch_cell(xml: str, a1: str, value: CellValue) -> str:

@@ -8,9 +8,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-#: the files read as published reports: suffix -> kind of reader
-REPORT_SUFFIXES = {".html": "html", ".htm": "html", ".shtml": "html", ".xhtml": "html", ".pdf": "pdf",
-                   ".docx": "docx", ".doc": "doc", ".txt": "txt", ".md": "txt", ".text": "txt"}
+from .. import spec
+
+#: the files read as published reports: suffix -> kind of reader (declared once, in spec)
+REPORT_SUFFIXES = spec.REPORT_SUFFIXES
 
 
 @dataclass(frozen=True)

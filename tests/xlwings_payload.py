@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .. import spec
+from xl_addin import spec
 
 _FORMULA = object()  # a formula cell, until its value is known
 

@@ -1,0 +1,38 @@
+"""Values a clerk (or a sender) can put in a workbook that the tools once crashed on: each is checked or exported
+with a Chinese finding, never a traceback (issue 19, items 3 and 18)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Filler, cli
+from docx import Document
+
+
+@pytest.mark.parametrize("year", [99999, 10000, 1000, -5])
+def test_a_year_outside_the_template_range_is_a_finding_not_a_crash(filled: Filler, year: int) -> None:
+    """Was: ValueError "year 100000 is out of range" from P1's deadline (check, export --force, collect)."""
+    book = filled({"meta.year": year})
+    r = cli("check", book)
+    assert r.returncode in (0, 1), r
+    assert "S4" in r.stdout and f"现为“{year}”" in r.stdout, r.stdout
+    assert "P1 " not in r.stdout  # no deadline is made up for a year that is not one
+
+
+def test_a_year_outside_the_range_exports_as_a_draft(filled: Filler, tmp_path: Path) -> None:
+    book = filled({"meta.year": 99999})
+    r = cli("export", book, "--force", "-f", "docx", "-o", tmp_path / "out")
+    assert r.returncode == 0, r
+    assert [p.suffix for p in (tmp_path / "out").iterdir()] == [".docx"]
+
+
+@pytest.mark.parametrize("n", [238, 239, 500])
+def test_a_long_agency_name_exports_whole(filled: Filler, tmp_path: Path, n: int) -> None:
+    """Was: ValueError "exceeded 255 char limit for property" from python-docx's title property."""
+    agency = "将乐县" + "工" * n
+    r = cli("export", filled({"meta.agency": agency}), "-f", "docx", "-o", tmp_path / "out")
+    assert r.returncode == 0, r
+    doc = Document(str(next((tmp_path / "out").iterdir())))
+    assert len(doc.core_properties.title) <= 255 and doc.core_properties.title.startswith("将乐县工")
+    assert any(p.text == agency for p in doc.paragraphs), "the title in the report is never cut"
