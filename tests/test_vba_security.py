@@ -351,9 +351,9 @@ def test_failed_guard_stops_the_servers_writes(filled: Any, server_xlam: Path) -
     Remote.bas runs them (runMacro ignores what XaGuard returns). The clerk gets the one Chinese message, no
     run-time error 1004, and no cell is changed."""
     import xlwings as xw
+    from xlwings_payload import payload_from_xlsx
 
     from xl_addin import spec
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     path = filled({"t3.new.natural": -1})
     book = xw.Book(json=payload_from_xlsx(path))
@@ -381,9 +381,9 @@ def test_guard_failure_without_the_stop_would_end_in_error_1004(filled: Any, ser
     meets the protected sheet (error 1004), which is what the clerk saw before."""
     import xlwings as xw
     from pyopenvba.interpreter import VBARuntimeError
+    from xlwings_payload import payload_from_xlsx
 
     from xl_addin import spec
-    from xl_addin.adapters.xlwings_payload import payload_from_xlsx
 
     path = filled({"t3.new.natural": -1})
     book = xw.Book(json=payload_from_xlsx(path))

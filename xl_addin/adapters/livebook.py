@@ -56,7 +56,7 @@ GUARD_FAILED = ("无法重新设置工作表保护（保护密码可能已被改
                 "请把工作簿发回县政务公开办，或用新模板重新填报。")
 #: 导出报告 of a workbook with errors on the server route, where no question can wait for an answer (desktop Excel
 #: asks whether to export a draft marked on every page)
-EXPORT_REFUSED_REMOTE = ("未导出报告：未通过校验的报告不能发布，服务器版加载项也不导出核对稿，服务器上没有生成任何文件。"
+EXPORT_REFUSED_REMOTE = (f"未导出报告：{spec.UNPUBLISHABLE}，服务器版加载项也不导出核对稿，服务器上没有生成任何文件。"
                          "请先改正错误（点“校验”查看），再点“导出报告”；确需核对稿，请联系县政务公开办用本地版或命令行导出。")
 #: what the add-in's own VBA says (XaHelpers, XaRun, XaRemote: built into the module XaBuild as ChrW, the VBA
 #: sources stay ASCII)
