@@ -120,6 +120,8 @@ def test_reloading_the_roster_adds_updates_and_keeps_the_removed(store: RoundSto
     assert (change.added, change.updated, change.removed) == (("县司法局",), (NAMES[2],), (NAMES[1], NAMES[3]))
     assert [r.name for r in store.board()] == [NAMES[2], "县司法局", NAMES[0]]  # roster order, removed not shown
     assert store.board()[0].contact == "王五"
+    assert [(a.name, a.contact) for a in store.agencies()] == [(NAMES[2], "王五"), ("县司法局", ""),
+                                                               (NAMES[0], "张三 13800000000")]
     with pytest.raises(UnknownAgency, match="名单中没有机关"):
         store.submit(NAMES[1], b"v2", CLEAN)
     store.load_roster(ROSTER)  # back on the roster: its version is still there

@@ -26,6 +26,7 @@ needs no salt or slow hash); :meth:`agency_for_token` compares the hash with eve
 (which the coordinator's CLI reads); its hash is kept in ``meta``, refreshed from the file at each start so an
 administrator rotates it by replacing the file.
 
+Version files (and the coordinator's token file) are mode 0600: only the server's account reads them.
 Times are the server's (``clock``, injectable for tests; aware datetimes, stored as ISO 8601 with the offset).
 Identical re-submission: see :func:`xl_addin.review.is_retry` (the first receipt again, nothing recorded).
 One ``RoundStore`` may be used from several threads (one connection per thread) and several processes may
@@ -61,12 +62,14 @@ COORDINATOR_TOKEN_NAME: Final = "coordinator-token.txt"
 TMP_SUFFIX: Final = ".tmp"
 STALE_TMP_SECONDS: Final = 3600
 BUSY_TIMEOUT_MS: Final = 30_000
+#: upserts (3.24); Debian 12 has 3.40, Python 3.11's Windows build 3.39+
+MIN_SQLITE: Final = (3, 24, 0)
 MIN_TOKEN_CHARS: Final = 20
 
 Clock = Callable[[], dt.datetime]
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS agency (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -84,7 +87,7 @@ CREATE TABLE IF NOT EXISTS agency (
     accepted INTEGER,
     published TEXT CHECK (published IS NULL OR published IN ('match', 'differs')),
     reasons TEXT NOT NULL DEFAULT '[]'
-) STRICT;
+);
 CREATE TABLE IF NOT EXISTS version (
     id INTEGER PRIMARY KEY,
     agency_id INTEGER NOT NULL REFERENCES agency(id),
@@ -98,7 +101,7 @@ CREATE TABLE IF NOT EXISTS version (
     infos INTEGER NOT NULL DEFAULT 0,
     summary TEXT NOT NULL DEFAULT '{}',
     UNIQUE (agency_id, number)
-) STRICT;
+);
 CREATE TABLE IF NOT EXISTS action (
     id INTEGER PRIMARY KEY,
     agency_id INTEGER NOT NULL REFERENCES agency(id),
@@ -113,7 +116,7 @@ CREATE TABLE IF NOT EXISTS action (
     sha256 TEXT NOT NULL DEFAULT '',
     published TEXT,
     detail TEXT NOT NULL DEFAULT '{}'
-) STRICT;
+);
 CREATE INDEX IF NOT EXISTS action_agency ON action (agency_id, id);
 CREATE TABLE IF NOT EXISTS agency_key (
     id INTEGER PRIMARY KEY,
@@ -121,7 +124,7 @@ CREATE TABLE IF NOT EXISTS agency_key (
     hash TEXT NOT NULL UNIQUE,
     issued_at TEXT NOT NULL,
     revoked_at TEXT
-) STRICT;
+);
 CREATE UNIQUE INDEX IF NOT EXISTS one_active_key ON agency_key (agency_id) WHERE revoked_at IS NULL;
 """
 
@@ -257,6 +260,10 @@ def _ts(t: dt.datetime) -> str:
 
 
 def _fsync_dir(path: Path) -> None:
+    """Make a directory's entries (a rename, a new file) durable. Windows cannot open a directory to fsync it;
+    NTFS journals its metadata, and there the rename's durability is left to it."""
+    if os.name == "nt":
+        return
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         os.fsync(fd)
@@ -305,6 +312,9 @@ class RoundStore:
         """The store in ``data_dir`` (created, with its database, when new). ``year``: the round's report year,
         required for a new store; an existing store of another year is refused (one data directory per year)."""
         d = Path(data_dir)
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise StoreError(f"本机 SQLite 版本 {sqlite3.sqlite_version} 过旧，需要 "
+                             + ".".join(map(str, MIN_SQLITE)) + " 或更新版本。")
         try:
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
@@ -314,6 +324,9 @@ class RoundStore:
         store = cls(d, 0, clock)
         try:
             store.year = store._init(year)
+            if not store.versions_dir.is_dir():
+                store.versions_dir.mkdir(exist_ok=True)
+                _fsync_dir(d)
             store._remove_stale_temporaries()
         except BaseException:
             store.close()
