@@ -425,3 +425,39 @@ def test_two_processes_submitting_at_once_lose_and_duplicate_nothing(tmp_path: P
     per_agency = Counter(str(r["agency"]) for r in receipts)
     with RoundStore.open(data_dir) as s:
         assert {n: len(s.versions(n)) for n in NAMES} == {n: per_agency[n] for n in NAMES}
+
+
+def test_a_backup_taken_during_a_burst_is_consistent(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with RoundStore.open(data_dir, year=2025) as s:
+        s.load_roster(ROSTER)
+        s.coordinator_token()
+        lines: list[str] = []
+        proc = _burst(data_dir, 7, 10_000)
+        reader = _read_lines(proc, lines)
+        while len(lines) < 5 and proc.poll() is None:
+            time.sleep(0.01)
+        s.backup(tmp_path / "backup")  # while the burst writes
+        printed = len(lines)
+        while len(lines) < printed + 3 and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        reader.join(30)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()
+        proc.stderr.close()
+        with pytest.raises(StoreError, match="备份目录须为新目录或空目录"):
+            s.backup(tmp_path / "backup")
+    assert not (tmp_path / "backup" / "coordinator-token.txt").exists()  # the secret is not copied
+    with RoundStore.open(tmp_path / "backup") as b:
+        problems, orphans = b.verify()
+        assert problems == [] and orphans == []
+        copied = sum(len(b.versions(n)) for n in NAMES)
+        assert copied >= 4  # what had a receipt when the backup began
+        for n in NAMES:
+            assert review.replay(e.step() for e in b.history(n)) == b.status(n)
+            for v in b.versions(n):
+                assert hashlib.sha256(b.version_bytes(n, v.number)).hexdigest() == v.sha256
+        assert not b.is_coordinator((data_dir / "coordinator-token.txt").read_text(encoding="utf-8").strip())
+    assert copied < len(_receipts(lines))  # the burst went on after the snapshot

@@ -26,6 +26,11 @@ needs no salt or slow hash); :meth:`agency_for_token` compares the hash with eve
 (which the coordinator's CLI reads); its hash is kept in ``meta``, refreshed from the file at each start so an
 administrator rotates it by replacing the file.
 
+Backup. :meth:`RoundStore.backup` copies the database with SQLite's online backup (a consistent snapshot while
+the server runs), then the version files its rows name: since a file is durable before its row, every row of
+the snapshot has its file. Copying the directory with ``cp`` while the server runs may catch the database between
+its main file and its WAL; stop the server first or use :meth:`backup`.
+
 Version files (and the coordinator's token file) are mode 0600: only the server's account reads them.
 Times are the server's (``clock``, injectable for tests; aware datetimes, stored as ISO 8601 with the offset).
 Identical re-submission: see :func:`xl_addin.review.is_retry` (the first receipt again, nothing recorded).
@@ -42,6 +47,7 @@ import hmac
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import tempfile
 import threading
@@ -700,6 +706,36 @@ class RoundStore:
             limit = review.deadline(self.year, kind, deadline)
             out.append(BoardRow(name, kind, level, contact, self._status_of(status), vs, limit,
                                 review.timely(limit, vs[0].submitted_at if vs else None, now)))
+        return out
+
+    def backup(self, dest: str | os.PathLike[str]) -> Path:
+        """A consistent copy of the round in ``dest`` (a new or empty directory), taken while the store is in use:
+        the database (SQLite's online backup), then every version file it names, each checked against its sha256.
+        The coordinator's token file is not copied (a restored server makes a new one at its first start)."""
+        out = Path(dest)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise StoreError(f"{out}：备份目录须为新目录或空目录。")
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
+        target = sqlite3.connect(out / DB_NAME)
+        try:
+            self._con().backup(target)
+            target.execute("DELETE FROM meta WHERE key='coordinator'")
+            target.commit()
+            shas = [str(sha) for (sha,) in target.execute("SELECT DISTINCT sha256 FROM version")]
+        finally:
+            target.close()
+        for sha in shas:
+            src, dst = self.version_path(sha), out / VERSIONS_DIR / sha[:2] / f"{sha}.xlsx"
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                with dst.open("rb") as fh:
+                    ok = hashlib.sha256(fh.read()).hexdigest() == sha
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise StoreError(f"{src}：无法复制版本文件（{exc.strerror or exc}），备份未完成。") from None
+            if not ok:
+                raise StoreError(f"{src}：版本文件已损坏（校验值不符），备份未完成。")
         return out
 
     # ---- checking -----------------------------------------------------------------------------------------------
