@@ -360,7 +360,14 @@ _file_error("bad-docx", "不是有效的 Word 文件（.docx）。")
 _file_error("not-docx", "不是 Word 文档（缺少 word/document.xml）。")
 _file_error("docx-too-large", "Word 文档内容过大。")
 _file_error("bad-doc", "不是有效的 Word 97-2003 文件（.doc）。")
-_file_error("doc-convert", "无法用 LibreOffice 转换旧版 Word 文件：{detail}")
+_file_error("doc-convert", "无法用 LibreOffice 转换这个旧版 Word 文件（.doc）：{detail}，",
+            "请在 Word 或 WPS 中打开后“另存为”.docx 再导入。")
+_file_error("pdf-encrypted", "PDF 设置了密码（已加密），无法读取其中的文字。",
+            "请取得不加密的版本，或在 PDF 阅读器中输入密码后“另存为”不加密的 PDF 再导入。")
+_file_error("report-too-large", "文件过大（{detail}），不像一份年度报告，",
+            "请确认选的是年报本身；网页可在浏览器中打开后复制正文，另存为 .txt 再导入。")
+_file_error("html-too-deep", "网页的标签嵌套超过 {detail} 层，超出部分无法读取，未予导入（否则会缺少后面的内容）。",
+            "请在浏览器中打开网页，复制正文另存为 .txt 后再导入。")
 _file_error("outside-grid", "表格中有远超出模板范围的内容或合并单元格（{detail}），无法处理，",
             "请删去这些内容，或用原模板重新填报。")
 _file_error("crashed", "读取时程序异常退出（{detail}），文件可能已损坏或内容异常，", "请在 Excel 中打开检查后另存再发送。")

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.datetime import to_excel
@@ -65,7 +66,10 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 def put(cell: Any, value: CellValue) -> None:
     """Write ``value`` into an openpyxl cell, a text always as a text: openpyxl writes a str starting with "=" as a
     live formula, and a report's ``=WEBSERVICE(...)`` line would then send the workbook's data out when it is
-    opened. Such a text is a string cell with Excel's quote prefix (editing it keeps it a text too)."""
+    opened. Such a text is a string cell with Excel's quote prefix (editing it keeps it a text too). Control
+    characters no cell can hold become spaces."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):  # openpyxl refuses them: a space each
+        value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
