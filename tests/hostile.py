@@ -503,6 +503,8 @@ def hostile_reports(report: str, folder: Path) -> list[ReportCase]:
         cases.append(ReportCase(f"digits-{n}", write(f"{n}位数字.txt", "\n".join(digits))))
     cases.append(ReportCase("utf16-no-bom", write("无BOM的UTF-16.txt", report.encode("utf-16-le"))))
     cases.append(ReportCase("pdf-encrypted", write("加密.pdf", encrypted_pdf()), "已加密"))
+    # an Office file with an open password is an OLE file whatever it holds: it was called an old .doc misnamed
+    cases.append(ReportCase("docx-encrypted", _copy(DATA / "sample-encrypted.xlsx", folder / "加密.docx"), "已加密"))
     half = len(lines) // 2
     deep = _html_page(lines[:half]).replace("</body>", "<div>" * 300 + "".join(
         f"<p>{x}</p>" for x in lines[half:]) + "</div>" * 300 + "</body>")

@@ -394,7 +394,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReportCase]:
 
 
 REPORT_CASES = ("formula-lines", "vertical-tab", "vertical-tab-html", "digits-400", "digits-5000", "utf16-no-bom",
-                "pdf-encrypted", "html-deep", "html-61mb", "html-65mb", "doc-unloadable")
+                "pdf-encrypted", "docx-encrypted", "html-deep", "html-61mb", "html-65mb", "doc-unloadable")
 
 
 def test_the_report_corpus_is_complete(reports: dict[str, ReportCase]) -> None:

@@ -362,6 +362,8 @@ _file_error("docx-too-large", "Word 文档内容过大。")
 _file_error("bad-doc", "不是有效的 Word 97-2003 文件（.doc）。")
 _file_error("doc-convert", "无法用 LibreOffice 转换这个旧版 Word 文件（.doc）：{detail}，",
             "请在 Word 或 WPS 中打开后“另存为”.docx 再导入。")
+_file_error("word-encrypted", "Word 文件设置了打开密码（已加密），无法读取。",
+            "请在 Word 或 WPS 中打开，取消密码后另存为 .docx 再导入。")
 _file_error("pdf-encrypted", "PDF 设置了密码（已加密），无法读取其中的文字。",
             "请取得不加密的版本，或在 PDF 阅读器中输入密码后“另存为”不加密的 PDF 再导入。")
 _file_error("report-too-large", "文件过大（{detail}），不像一份年度报告，",

@@ -274,16 +274,23 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _ole_has_stream(path: Path, name: str) -> bool:
+def _ole_has_stream(path: Path | bytes, name: str) -> bool:
+    """Whether the OLE compound file at ``path`` (or of these bytes) has the stream ``name``."""
     try:
         import olefile  # shipped with oletools / msoffcrypto-tool
     except ImportError:  # pragma: no cover - both are installed with the package
         return False
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(path if isinstance(path, bytes) else str(path)) as ole:
             return bool(ole.exists(name))
-    except OSError:
+    except Exception:  # a damaged OLE file: olefile raises OSError, ValueError and others
         return False
+
+
+def is_encrypted_ooxml(data: bytes) -> bool:
+    """Whether ``data`` is an Office 2007+ document saved with an open password (an OLE file holding the
+    encrypted package), whatever its name says."""
+    return data[:8] == _OLE_MAGIC and _ole_has_stream(data, "EncryptedPackage")
 
 
 def _mode_for(target: Path) -> int:

@@ -21,7 +21,7 @@ from typing import Any
 from ..importers import document
 from ..importers.document import Document, Line
 from ..importers.parse import Imported, parse
-from .fileio import ReadError, read_guarded
+from .fileio import ReadError, is_encrypted_ooxml, read_guarded
 
 SUFFIXES = document.REPORT_SUFFIXES
 #: a published report's size limit (below fileio.MAX_FILE_BYTES, which every read has already passed)
@@ -396,6 +396,8 @@ def _docx(p: Path, data: bytes) -> Document:
     import zipfile
 
     if not data.startswith(b"PK"):
+        if is_encrypted_ooxml(data):  # not an old .doc: a .docx with an open password
+            raise ReadError(p, "word-encrypted")
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise ReadError(p, "doc-misnamed")
         raise ReadError(p, "bad-docx")
@@ -438,6 +440,8 @@ def _doc(p: Path, data: bytes) -> Document:
         if data.startswith(b"PK"):
             return _docx(p, data)
         raise ReadError(p, "bad-doc")
+    if is_encrypted_ooxml(data):
+        raise ReadError(p, "word-encrypted")
     with tempfile.TemporaryDirectory(prefix="xl_addin-doc-") as tmp:
         src = Path(tmp) / "report.doc"
         src.write_bytes(data)
