@@ -1,5 +1,8 @@
 """The hostile corpus of issue 14, generated (nothing large is committed): files a hostile or careless user could
-hand to ``check``, ``fill``, ``export`` or ``collect``, and structural tampers the validator must flag (S2).
+hand to ``check``, ``fill``, ``export`` or ``collect``, and structural tampers the validator must flag (S2); and
+(issue 19) the hostile published reports of :func:`hostile_reports` for ``import`` and ``check``: formula lines,
+control characters, junk digits, UTF-16 without BOM, encrypted PDF and Word, pages too deep or too large, a .doc
+LibreOffice cannot open.
 
 The bombs are streamed into the zip (``ZipFile.open(name, "w", force_zip64=True)``): a gigabyte of sheet XML is
 written in 1 MB pieces and compresses to a few MB, so generating one takes seconds and little memory.
