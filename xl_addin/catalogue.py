@@ -177,6 +177,9 @@ _rule("S2", Group.STRUCTURE, "国办公开办函〔2021〕30号：表格不得�
       ("merge", E, "合并单元格被改动", "合并单元格被改动（{detail}），官方表格不得改动，请使用原模板。"),
       ("formula", E, "合计公式被改动", "合计单元格的公式被改动，现为“{actual}”。请点击“计算合计”恢复。"),
       ("literal", W, "合计公式被数值覆盖", "合计单元格的公式被数值覆盖（现为“{actual}”）。请点击“计算合计”恢复合计公式。"),
+      ("input", E, "填报单元格中有公式",
+       "“{label}”（工作表“{sheet}”{at}）中是公式“{formula}”，不是填写的内容。填报单元格只能直接填写数字或文字："
+       "公式可能在打开文件时访问网络、把表中数据发送出去，或让显示的内容与实际不符。请删除公式，直接填写内容。"),
       ("unlocked", E, "单元格锁定状态被改动", "单元格锁定状态被改动（{detail}），请使用原模板。"),
       ("protection", W, "模板保护被取消",
        "模板的保护已被取消（{detail}）。用 WPS 或 LibreOffice 另存后常见；请确认表格未被改动。"),
@@ -357,7 +360,16 @@ _file_error("bad-docx", "不是有效的 Word 文件（.docx）。")
 _file_error("not-docx", "不是 Word 文档（缺少 word/document.xml）。")
 _file_error("docx-too-large", "Word 文档内容过大。")
 _file_error("bad-doc", "不是有效的 Word 97-2003 文件（.doc）。")
-_file_error("doc-convert", "无法用 LibreOffice 转换旧版 Word 文件：{detail}")
+_file_error("doc-convert", "无法用 LibreOffice 转换这个旧版 Word 文件（.doc）：{detail}，",
+            "请在 Word 或 WPS 中打开后“另存为”.docx 再导入。")
+_file_error("word-encrypted", "Word 文件设置了打开密码（已加密），无法读取。",
+            "请在 Word 或 WPS 中打开，取消密码后另存为 .docx 再导入。")
+_file_error("pdf-encrypted", "PDF 设置了密码（已加密），无法读取其中的文字。",
+            "请取得不加密的版本，或在 PDF 阅读器中输入密码后“另存为”不加密的 PDF 再导入。")
+_file_error("report-too-large", "文件过大（{detail}），不像一份年度报告，",
+            "请确认选的是年报本身；网页可在浏览器中打开后复制正文，另存为 .txt 再导入。")
+_file_error("html-too-deep", "网页的标签嵌套超过 {detail} 层，超出部分无法读取，未予导入（否则会缺少后面的内容）。",
+            "请在浏览器中打开网页，复制正文另存为 .txt 后再导入。")
 _file_error("outside-grid", "表格中有远超出模板范围的内容或合并单元格（{detail}），无法处理，",
             "请删去这些内容，或用原模板重新填报。")
 _file_error("crashed", "读取时程序异常退出（{detail}），文件可能已损坏或内容异常，", "请在 Excel 中打开检查后另存再发送。")

@@ -21,7 +21,7 @@ def count_value(v: CellValue) -> Number | None:
         return 0
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    if v < 0 or not float(v).is_integer():
+    if v < 0 or (isinstance(v, float) and not v.is_integer()):  # (float() of a huge int would overflow)
         return None
     return int(v)
 

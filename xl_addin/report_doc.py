@@ -11,6 +11,7 @@ as in ``shared/examples/``: one table cell per line, prefixed with a tab, a blan
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -107,7 +108,11 @@ class TableBlock:
 def format_number(v: int | float) -> str:
     if isinstance(v, bool):
         return str(int(v))
-    if float(v).is_integer():
+    if isinstance(v, int):  # exact, however large (float() of a sum of 1e308s would overflow)
+        return str(v)
+    if not math.isfinite(v):
+        return str(v)
+    if v.is_integer():
         return str(int(v))
     return f"{v:.4f}".rstrip("0").rstrip(".")
 

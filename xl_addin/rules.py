@@ -324,6 +324,7 @@ def _t9(ctx: Context) -> Iterator[Finding]:
 
 @check("S2")
 def _s2(ctx: Context) -> Iterator[Finding]:
+    yield from _s2_inputs(ctx)
     yield from _s2_totals(ctx)
     yield from _s2_drift(ctx)
     st = ctx.data.structure
@@ -388,6 +389,22 @@ def _s2_hidden(ctx: Context, st: Structure) -> Iterator[Finding]:
         wrong.append(f"layout_version 应为{known}，现为“{_show(props.get('layout_version', ''))}”")
     if wrong:
         yield ctx.finding("S2.hidden", sheet=spec.HIDDEN_SHEET, cell="", detail="被改动（" + "；".join(wrong) + "）")
+
+
+#: every cell a clerk fills: the tables' inputs, 基本信息 and 正文
+_FILLED_KEYS = (*spec.INPUT_KEYS, *spec.FIELDS_BY_KEY)
+
+
+def _s2_inputs(ctx: Context) -> Iterator[Finding]:
+    """A formula in a cell a clerk fills (``=WEBSERVICE(...)`` sends the workbook's data out when it is opened;
+    a formula can also show what the file does not hold): never part of a report."""
+    data = ctx.data
+    for key in _FILLED_KEYS:
+        formula = data.formulas.get(key)
+        if formula is not None and key not in data.missing:
+            labels = spec.labels_of(key)
+            yield ctx.finding("S2.input", key, label=" ".join(x for x in labels if x), at=data.location(key).a1,
+                              formula=_show(formula))
 
 
 def _s2_totals(ctx: Context) -> Iterator[Finding]:

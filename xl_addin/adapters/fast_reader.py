@@ -35,7 +35,15 @@ from xml.etree import ElementTree as ET
 
 from .. import hidden, live, spec, structure
 from ..model import CellValue, ReportData, Structure
-from .fileio import ReadError, open_archive, outside_grid, oversized_merges, validated_cells, without_outside
+from .fileio import (
+    ReadError,
+    first_bad_member,
+    open_archive,
+    outside_grid,
+    oversized_merges,
+    validated_cells,
+    without_outside,
+)
 from .fileio import beyond as fileio_beyond
 from .xlsx_reader import ODS, Reads, assemble, parse_ref, reads, unnamed
 
@@ -480,6 +488,7 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
     file's bytes when the caller has read them already (bulk: they are hashed too); both the zip scan and
     calamine then read from memory."""
     kind, zf = open_archive(path, test_members=test_members, data=data)
+    raw = data
     if kind == "ods":
         zf.close()
         raise ReadError(path, ODS)
@@ -505,11 +514,24 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
         grids = _grids(path, data, book)
     except ReadError:
         raise
-    except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
+    except (zlib.error, zipfile.BadZipFile) as exc:  # bulk mode: a damaged part is found as it is read
+        bad = _damaged_member(path, raw)
+        raise ReadError(path, "corrupt" if bad is None else "bad-member",
+                        detail=type(exc).__name__ if bad is None else bad) from None
+    except (ET.ParseError, KeyError, OSError, pc.CalamineError, ValueError) as exc:
         raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
     found = _Found(book, scans, unlocked_xfs, grids, outside)
     return assemble(str(path), book.dests, set(book.sheet_names), found.cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
                     found.structure if with_structure else None, plan=book.reads, cells=found.cells)
+
+
+def _damaged_member(path: str | os.PathLike[str], data: bytes | None) -> str | None:
+    """The first member of the archive whose data is damaged, if that is what broke its read."""
+    try:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
+            return first_bad_member(zf)
+    except (zipfile.BadZipFile, OSError):
+        return None
 
 
 def _far(zf: zipfile.ZipFile, data: bytes | None, book: _Book, scans: dict[str, _Sheet]) -> dict[str, list[str]]:

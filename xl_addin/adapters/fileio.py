@@ -11,6 +11,7 @@ import re
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
         check_archive(zf, p, load=load)
         if STRICT_NS in zf.read("xl/workbook.xml")[:4096]:
             raise ReadError(p, "strict-ooxml")
-        bad = zf.testzip() if test_members else None
+        bad = first_bad_member(zf) if test_members else None
         if bad is not None:
             raise ReadError(p, "bad-member", detail=bad)
     except zipfile.BadZipFile:
@@ -100,6 +101,19 @@ def open_archive(path: str | os.PathLike[str], *, test_members: bool = True,
         zf.close()
         raise
     return "xlsx", zf
+
+
+def first_bad_member(zf: zipfile.ZipFile) -> str | None:
+    """The name of the first member whose data is damaged (checksum, or compressed data zlib cannot inflate,
+    which ``ZipFile.testzip`` lets through as ``zlib.error``), or None."""
+    for info in zf.infolist():
+        try:
+            with zf.open(info) as fh:
+                while fh.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            return info.filename
+    return None
 
 
 def check_regular(path: str | os.PathLike[str]) -> os.stat_result:
@@ -117,7 +131,10 @@ def check_regular(path: str | os.PathLike[str]) -> os.stat_result:
     if not stat.S_ISREG(st.st_mode):
         raise ReadError(p, "not-regular")
     if st.st_size > MAX_FILE_BYTES:
-        raise ReadError(p, "too-large", detail=f"{st.st_size // MB} MB，上限 {MAX_FILE_BYTES // MB} MB")
+        from ..importers.document import REPORT_SUFFIXES
+
+        code = "report-too-large" if p.suffix.lower() in REPORT_SUFFIXES else "too-large"  # no workbook advice
+        raise ReadError(p, code, detail=f"{st.st_size // MB} MB，上限 {MAX_FILE_BYTES // MB} MB")
     return st
 
 
@@ -257,16 +274,23 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _ole_has_stream(path: Path, name: str) -> bool:
+def _ole_has_stream(path: Path | bytes, name: str) -> bool:
+    """Whether the OLE compound file at ``path`` (or of these bytes) has the stream ``name``."""
     try:
         import olefile  # shipped with oletools / msoffcrypto-tool
     except ImportError:  # pragma: no cover - both are installed with the package
         return False
     try:
-        with olefile.OleFileIO(str(path)) as ole:
+        with olefile.OleFileIO(path if isinstance(path, bytes) else str(path)) as ole:
             return bool(ole.exists(name))
-    except OSError:
+    except Exception:  # a damaged OLE file: olefile raises OSError, ValueError and others
         return False
+
+
+def is_encrypted_ooxml(data: bytes) -> bool:
+    """Whether ``data`` is an Office 2007+ document saved with an open password (an OLE file holding the
+    encrypted package), whatever its name says."""
+    return data[:8] == _OLE_MAGIC and _ole_has_stream(data, "EncryptedPackage")
 
 
 def _mode_for(target: Path) -> int:

@@ -1,5 +1,6 @@
 """An imported report as our template filled (inputs by key, totals left to their formulas) plus the 导入记录
-sheet: every cell's source text and what was uncertain. Written atomically."""
+sheet: every cell's source text and what was uncertain. The report's text is written as text everywhere (a line
+starting with "=" never becomes a formula: template_builder.put). Written atomically."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .. import spec
 from ..importers.parse import Imported
 from ..importers.record import HEADERS, RECORD_SHEET, TOTAL_BY_FORMULA, rows
 from .fileio import atomic_write
-from .template_builder import build_workbook
+from .template_builder import build_workbook, put
 
 _UNCERTAIN = PatternFill("solid", fgColor="FFF2CC")
 
@@ -27,12 +28,13 @@ def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
     ws.append(list(HEADERS))
     for c in ws[2]:
         c.font = Font(bold=True)
-    for row in rows(imported):
-        ws.append(list(row))
-        note = row[-1]
-        if note and note != TOTAL_BY_FORMULA:
-            for c in ws[ws.max_row]:
-                c.fill = _UNCERTAIN
+    for at, row in enumerate(rows(imported), start=ws.max_row + 1):
+        uncertain = bool(row[-1]) and row[-1] != TOTAL_BY_FORMULA
+        for n, value in enumerate(row, start=1):
+            cell = ws.cell(at, n)
+            put(cell, value)  # the report's text as text: never a formula
+            if uncertain:
+                cell.fill = _UNCERTAIN
     for col, width in zip("ABCDEF", (40, 14, 16, 60, 14, 60), strict=True):
         ws.column_dimensions[col].width = width
     for r in ws.iter_rows(min_row=3):

@@ -23,12 +23,14 @@ from typing import Any
 from ..importers import document
 from ..importers.document import Document, Line
 from ..importers.parse import Imported, parse
-from .fileio import ReadError, read_guarded
+from .fileio import ReadError, is_encrypted_ooxml, read_guarded
 
 SUFFIXES = document.REPORT_SUFFIXES
 #: a published report's size limit (below fileio.MAX_FILE_BYTES, which every read has already passed)
 MAX_BYTES = 60 * 1024 * 1024
 MAX_PAGES = 300
+#: how deep libxml2's HTML parser nests elements (it drops what lies deeper: such a page is refused)
+HTML_MAX_DEPTH = 256
 
 
 def is_report(path: str | os.PathLike[str]) -> bool:
@@ -60,7 +62,8 @@ def read_document(path: str | os.PathLike[str], *, data: bytes | None = None) ->
     else:
         size = len(data)
     if size > MAX_BYTES:
-        raise ReadError(p, "too-large", detail=f"{size // 1024 // 1024} MB，上限 {MAX_BYTES // 1024 // 1024} MB")
+        raise ReadError(p, "report-too-large",
+                        detail=f"{size // 1024 // 1024} MB，上限 {MAX_BYTES // 1024 // 1024} MB")
     if not data.strip():
         raise ReadError(p, "empty")
     reader = {"html": _html, "pdf": _pdf, "docx": _docx, "doc": _doc, "txt": _txt}[kind]
@@ -82,6 +85,9 @@ def decode(data: bytes, declared: str | None = None) -> str:
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", errors="replace")
+    utf16 = _utf16_without_bom(data)
+    if utf16 is not None:
+        return utf16
     tries = [declared] if declared else []
     tries += ["utf-8", "gb18030"]
     for enc in tries:
@@ -92,6 +98,20 @@ def decode(data: bytes, declared: str | None = None) -> str:
         except (LookupError, UnicodeDecodeError):
             continue
     return data.decode("gb18030", errors="replace")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """A text saved as UTF-16 without its byte order mark (Notepad's "Unicode" saved by some tools): no text in
+    UTF-8 or GB18030 holds NUL bytes, while UTF-16 has one in every ASCII character (digits, line breaks), on the
+    odd bytes (little-endian) or the even ones (big-endian)."""
+    head = data[:65536]
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if max(odd, even) < 4 or min(odd, even) * 4 > max(odd, even):
+        return None
+    try:
+        return data[:len(data) // 2 * 2].decode("utf-16-le" if odd > even else "utf-16-be")
+    except UnicodeDecodeError:
+        return None
 
 
 def _encoding_name(enc: str) -> str:
@@ -143,6 +163,8 @@ def _html(p: Path, data: bytes) -> Document:
     root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser) if text.strip() else None
     if root is None:
         raise ReadError(p, "empty-page")
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):  # libxml2 stops at this depth
+        raise ReadError(p, "html-too-deep", detail=str(HTML_MAX_DEPTH))
     meta = _html_meta(root)
     body = _content(root)
     rows: list[Line] = []
@@ -245,7 +267,12 @@ def _pdf(p: Path, data: bytes) -> Document:
 
     if not data.startswith(b"%PDF"):
         raise ReadError(p, "bad-pdf")
-    pdf = pdfium.PdfDocument(data)
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+            raise ReadError(p, "pdf-encrypted") from None
+        raise
     try:
         n = len(pdf)
         if n > MAX_PAGES:
@@ -371,6 +398,8 @@ def _docx(p: Path, data: bytes) -> Document:
     import zipfile
 
     if not data.startswith(b"PK"):
+        if is_encrypted_ooxml(data):  # not an old .doc: a .docx with an open password
+            raise ReadError(p, "word-encrypted")
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise ReadError(p, "doc-misnamed")
         raise ReadError(p, "bad-docx")
@@ -413,12 +442,15 @@ def _doc(p: Path, data: bytes) -> Document:
         if data.startswith(b"PK"):
             return _docx(p, data)
         raise ReadError(p, "bad-doc")
+    if is_encrypted_ooxml(data):
+        raise ReadError(p, "word-encrypted")
     with tempfile.TemporaryDirectory(prefix="xl_addin-doc-") as tmp:
         src = Path(tmp) / "report.doc"
         src.write_bytes(data)
         try:
             out = office.convert([src], "docx", Path(tmp) / "out", recalc=False, timeout=180)[0]
-        except office.OfficeError as exc:
-            raise ReadError(p, "doc-convert", detail=str(exc)) from None
+        except office.OfficeError:  # LibreOffice's own words are English: say what they mean
+            raise ReadError(p, "doc-convert", detail="LibreOffice 无法打开它，文件可能已损坏、设置了打开密码，"
+                                                      "或不是 Word 文件") from None
         doc = _docx(p, out.read_bytes())
     return Document(doc.lines, doc.meta, "doc", str(p))

@@ -190,6 +190,8 @@ _STYLES: dict[tuple[Any, ...], Any] = {}
 def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
           align: Alignment | None = None, border: bool = False, fmt: str | None = None) -> WriteOnlyCell:
     c = WriteOnlyCell(ws, value=value)
+    if c.data_type == "f":  # a text starting with "=" (an agency's name) stays a text
+        c.data_type = "s"
     # assigning styles is the slow part of writing a cell: each combination is resolved once per workbook and
     # its style array copied (openpyxl <3.2 is pinned; _style is its per-cell StyleArray)
     key = (id(font), id(fill), id(align), border, fmt)

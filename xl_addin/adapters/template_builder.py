@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils.datetime import to_excel
@@ -57,6 +59,21 @@ STATUS_FONT = Font(name="黑体", size=12)
 LEGEND_FONT = Font(size=9, color="595959")
 
 RESULTS_HEADERS = structure.RESULTS_HEADERS
+#: what starts a formula when typed into a spreadsheet: a text starting so is kept a text (put)
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def put(cell: Any, value: CellValue) -> None:
+    """Write ``value`` into an openpyxl cell, a text always as a text: openpyxl writes a str starting with "=" as a
+    live formula, and a report's ``=WEBSERVICE(...)`` line would then send the workbook's data out when it is
+    opened. Such a text is a string cell with Excel's quote prefix (editing it keeps it a text too). Control
+    characters no cell can hold become spaces."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):  # openpyxl refuses them: a space each
+        value = ILLEGAL_CHARACTERS_RE.sub(" ", value)
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def build_workbook(values: Mapping[str, CellValue] | None = None,
@@ -204,7 +221,7 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         cell = ws[where.a1]
         cell.number_format = MONEY_FORMAT if c.kind is spec.Kind.MONEY else COUNT_FORMAT
         if not c.derived and c.key in values:
-            cell.value = values[c.key]
+            put(cell, values[c.key])
     _data_validations(ws, t)
     for r in range(o, o + t.n_rows):
         ws.row_dimensions[r].height = 30 if t.id == "t3" else 22
@@ -259,7 +276,7 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
         _box(ws, f"B{r}", TEXT_FONT, LEFT, INPUT_FILL)
         cell = ws[where.a1]
         if f.key in values:
-            cell.value = values[f.key]
+            put(cell, values[f.key])
         dv: DataValidation | None = None
         if f.kind is spec.Kind.CHOICE:
             dv = DataValidation(type=structure.VALIDATION_TYPES[f.kind], formula1='"' + ",".join(f.choices) + '"',
@@ -305,7 +322,7 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         _box(ws, f"{draft_col}{where.row}", LABEL_FONT, TOP_LEFT)
         cell = ws[where.a1]
         if f.key in values:
-            cell.value = values[f.key]
+            put(cell, values[f.key])
         dv = DataValidation(type=structure.TEXT_VALIDATION, operator="lessThanOrEqual", formula1="32000", allow_blank=True)
         dv.promptTitle = f.label[:32]
         dv.prompt = f.help[:250]
@@ -431,5 +448,5 @@ def _hidden_sheet(ws: Worksheet, prior: Mapping[str, CellValue], fingerprint: st
         ws.cell(where.row, 1, spec.prior_key(key))
         ws.cell(where.row, 3, "上年" + "".join(spec.labels_of(key)))
         if prior.get(key) is not None:
-            ws.cell(where.row, 2, prior[key])
+            put(ws.cell(where.row, 2), prior[key])
     ws.sheet_state = "hidden"

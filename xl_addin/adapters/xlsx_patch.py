@@ -165,8 +165,6 @@ def _cell(a1: str, style: str | None, value: CellValue) -> str:
         return f"{head}><v>{serial!r}</v></c>"
     if isinstance(value, dt.date):
         return f"{head}><v>{(value - _EPOCH.date()).days}</v></c>"
-    text = str(value)
-    if text.startswith("="):
-        return f"{head}><f>{escape(text[1:])}</f></c>"
+    text = str(value)  # a text is a text, even one starting with "=" (never a formula from a value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
     return f'{head} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'

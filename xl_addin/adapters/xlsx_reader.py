@@ -175,10 +175,12 @@ def _load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, tuple[str, ...]]
     return wb, outside
 
 
-def cell_value(v: Any) -> tuple[CellValue, str | None]:
-    """(value, formula text or None) of an openpyxl cell value."""
+def cell_value(c: Any) -> tuple[CellValue, str | None]:
+    """(value, formula text or None) of an openpyxl cell: a formula only where the cell holds one (a text cell
+    whose text starts with "=" is a text, as calamine reads it)."""
+    v = c.value
     if isinstance(v, str):
-        return (None, v) if v.startswith("=") else ((v if v != "" else None), None)
+        return (None, v) if c.data_type == "f" else ((v if v != "" else None), None)
     if v is None or isinstance(v, int | float | bool):
         return v, None
     text = getattr(v, "text", None)  # ArrayFormula / DataTableFormula
@@ -212,7 +214,7 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
         read = set(structure.OWNED_SHEETS) | {s for s, _ in dests.values()} | {spec.HIDDEN_SHEET}
 
         def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
-            return cell_value(sheets[sheet][a1].value)
+            return cell_value(sheets[sheet][a1])
 
         def build_structure(props: dict[str, str], version: int) -> Structure:
             return _structure(wb, sheets, props, version, {s: r for s, r in outside.items() if s in read},
@@ -244,7 +246,7 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str], version: 
     from openpyxl.cell.cell import MergedCell
 
     exp = structure.expected(version)
-    labels = {(s, a): cell_value(sheets[s][a].value)[0] for s, a in exp.labels if s in sheets}
+    labels = {(s, a): cell_value(sheets[s][a])[0] for s, a in exp.labels if s in sheets}
     merges: dict[str, frozenset[str]] = {}
     unlocked: dict[str, frozenset[str]] = {}
     protected: dict[str, bool] = {}
@@ -260,6 +262,6 @@ def _structure(wb: Any, sheets: dict[str, Any], props: dict[str, str], version: 
     return Structure(sheets=tuple(sheets), labels=labels, merges=merges, unlocked=unlocked,
                      sheet_protected=protected, structure_locked=bool(sec is not None and sec.lockStructure),
                      fingerprint=props.get("fingerprint"), outside=outside, unnamed=no_name,
-                     live={(s, a): cell_value(sheets[s][a].value)[1] or "" for s, a in live.formula_cells() if s in sheets},
+                     live={(s, a): cell_value(sheets[s][a])[1] or "" for s, a in live.formula_cells() if s in sheets},
                      validations={s: _validations(sheets[s]) for s in exp.sheets if s in sheets},
                      layout_version=version)

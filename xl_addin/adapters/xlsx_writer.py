@@ -17,6 +17,7 @@ from typing import Any
 from .. import expr, spec, structure
 from ..model import CellValue
 from .fileio import ReadError, atomic_write, open_archive, outside_grid, sheet_parts
+from .template_builder import put
 from .xlsx_reader import NOT_OURS, ODS, _props, name_destinations
 
 
@@ -85,13 +86,13 @@ def put_values(path: str | os.PathLike[str], values: Mapping[str, CellValue], ou
     for key, value in values.items():
         if key in spec.DERIVED_KEYS:
             raise ValueError(f"{key} is a derived cell")
-        cells[key].value = value
+        put(cells[key], value)  # a text as text, never a formula
         if key in spec.FIELDS_BY_KEY and spec.LAYOUT.locations[key].sheet == spec.NARRATIVE_SHEET:
             cell = cells[key]
             height = structure.narrative_row_height(str(value or ""))
             cell.parent.row_dimensions[cell.row].height = height
     for key, value in (prior or {}).items():
-        cells[spec.prior_key(key)].value = value
+        put(cells[spec.prior_key(key)], value)
     _save(wb, out)
 
 

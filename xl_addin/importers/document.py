@@ -35,11 +35,17 @@ class Document:
 
 
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u200b\ufeff]+")
+#: control characters no spreadsheet cell can hold (XML 1.0 refuses them), and lone surrogates: read as a space
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: a line break by another name: vertical tab (Word's manual line break, Shift+Enter), form feed (page break),
+#: and the Unicode line and paragraph separators
+_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
 
 
 def clean(s: str) -> str:
-    """A cell or line as read: NBSP / ideographic spaces to ASCII, runs collapsed, ends stripped."""
-    return _SPACES.sub(" ", s).strip()
+    """A cell or line as read: NBSP / ideographic spaces and control characters (which no workbook cell can hold)
+    to ASCII spaces, runs collapsed, ends stripped."""
+    return _SPACES.sub(" ", _CONTROLS.sub(" ", s)).strip()
 
 
 def squash(s: str) -> str:
@@ -66,7 +72,8 @@ def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
             lines.append(Line(" ".join(c for c in row if c), tuple(row), f"第{row_start}行"))
         row = None
 
-    for n, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_BREAKS)
+    for n, raw in enumerate(text.split("\n"), start=1):
         if raw.startswith("\t"):
             if row is None:
                 row, row_start = [], n

@@ -149,6 +149,9 @@ def regions(lines: Sequence[Line], headings: Sequence[Heading]) -> dict[str, tup
 
 #: cell texts that are not numbers but say "nothing" -- kept as written (the rules tell them apart from 0)
 NOTHING = ("/", "／", "-", "－", "—", "——", "–", "无", "空", "\\")
+#: the most digits a number of a table may have before its point: a spreadsheet holds 15 significant digits, and
+#: a longer run of digits (400, 5,000) is no count but junk, kept as the text printed
+MAX_DIGITS = 15
 _NUMBER = re.compile(r"^([+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)(件|条|个|项|宗|起|万元|元)?$")
 _ITEM_START = re.compile(r"^(?:\d+[.．]|[(（][一二三四五六七][)）]|[一二三四]、)")
 _PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第?\d{1,3}页(?:共\d+页)?$|^\d{1,3}/\d{1,3}$")
@@ -175,6 +178,8 @@ def value_cell(raw: str) -> Cell | None:
     num, unit = m.group(1), m.group(2) or ""
     grouped = "," in num
     num = num.replace(",", "")
+    if len(num.partition(".")[0].lstrip("+-")) > MAX_DIGITS:  # no count: kept as printed (V1 says so)
+        return Cell(raw, raw.strip(), unit, grouped)
     v: CellValue = float(num) if "." in num else int(num)
     return Cell(raw, v, unit, grouped)
 
