@@ -1,0 +1,125 @@
+"""uvicorn's HTTP/1.1 protocol (h11) with what it lacks for a server that anyone with the token can reach.
+
+uvicorn has no timeout for receiving a request: ``timeout_keep_alive`` only covers the idle time between two
+requests and every byte received cancels it, so a client that sends a request one byte at a time (slowloris)
+holds its connection, and a file descriptor, for ever; 1,100 of them made the server unreachable. ASGI code cannot
+help, it runs only once the headers are in. This protocol adds:
+
+- a deadline for receiving each whole request (headers and body), armed when the connection opens and again
+  after each answer (keep-alive), disarmed once the request has fully arrived: a connection that has not sent a
+  whole request within ``request_seconds`` is closed;
+- a cap on the open connections of one worker process: past it, the connection that has waited longest for its
+  request to arrive is closed (a client that is really sending one needs milliseconds, so the oldest incomplete
+  connection is the one trickling bytes), so a flood of half-sent requests cannot lock out the clerks.
+
+``xl-addin serve`` passes ``http="xl_addin.server_http:GuardedH11Protocol"`` to uvicorn; the limits come from the
+server's settings (the environment each worker process reads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any
+
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("xl_addin.server")
+
+SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
+REQUEST_SECONDS = 30.0
+MAX_CONNECTIONS = 1000
+DRAIN_FIRST_REQUEST_SECONDS = 5.0
+
+
+def _settings() -> dict[str, Any]:
+    try:
+        raw = json.loads(os.environ.get(SETTINGS_ENV, "{}"))
+    except ValueError:
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _fd_room() -> int:
+    """Connections this process can hold: the open-file limit less room for files, logs and the listening socket."""
+    try:
+        import resource
+    except ImportError:  # Windows: no per-process descriptor limit of this kind
+        return MAX_CONNECTIONS
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return MAX_CONNECTIONS if soft == resource.RLIM_INFINITY else max(16, soft - 64)
+
+
+class GuardedH11Protocol(H11Protocol):
+    request_seconds: float = float(_settings().get("request_seconds", REQUEST_SECONDS))
+    max_connections: int = min(int(_settings().get("max_connections", MAX_CONNECTIONS)), _fd_room())
+
+    _deadline: asyncio.TimerHandle | None = None
+    _waiting_since: float | None = None
+    _received: Any = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+        if len(self.connections) > self.max_connections:
+            self._evict_oldest_waiting()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    _draining = False
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        cycle = self.cycle
+        if cycle is not None and self._draining:
+            cycle.keep_alive = False  # shutting down: answer this request, then close
+        if cycle is not None and cycle is not self._received and not cycle.more_body:
+            self._received = cycle  # the whole request is in: its answer may take as long as the click needs
+            self._disarm()
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown closes every connection not in the middle of a request, which resets one
+        just accepted whose request has not been read yet (under load, the ones queued at the socket). Such a
+        connection gets a few seconds to send its request, which is then answered; idle keep-alive connections
+        are closed as before."""
+        if self.cycle is None and not self.transport.is_closing():
+            self._draining = True
+            self._arm(min(self.request_seconds, DRAIN_FIRST_REQUEST_SECONDS))
+            return
+        super().shutdown()
+
+    def on_response_complete(self) -> None:
+        self._arm()  # the next request on this keep-alive connection has the same deadline
+        super().on_response_complete()  # may take a pipelined request, which disarms again
+
+    def _arm(self, seconds: float | None = None) -> None:
+        self._disarm()
+        self._waiting_since = self.loop.time()
+        self._deadline = self.loop.call_later(self.request_seconds if seconds is None else seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline, self._waiting_since = None, None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            log.warning("closing a connection that sent no whole request within %s s (%s)", self.request_seconds,
+                        self.client[0] if self.client else "?")
+            self.transport.close()
+
+    def _evict_oldest_waiting(self) -> None:
+        waiting = [c for c in self.connections
+                   if isinstance(c, GuardedH11Protocol) and c._waiting_since is not None and c is not self
+                   and not c.transport.is_closing()]
+        if waiting:
+            oldest = min(waiting, key=lambda c: c._waiting_since or 0.0)
+            log.warning("too many open connections (%d): closing the one waiting longest for its request",
+                        len(self.connections))
+            oldest._disarm()
+            oldest.transport.close()
