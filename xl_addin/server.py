@@ -96,7 +96,7 @@ LOST = "丢失：处理这次点击的服务器进程意外退出，没有答复
 #: bounds of a request body as JSON: a workbook from the template nests 5 deep and has some thousands of elements
 MAX_DEPTH = 20
 MAX_ITEMS = 250_000
-MAX_QUEUE = 32
+MAX_QUEUE = 64
 PER_CLIENT = 16
 RATE_PER_MINUTE = 300
 REQUEST_SECONDS = 30.0
@@ -304,15 +304,14 @@ class Workers:
     dead worker without a final line under the same ``id`` was a click that got no answer: it gets a "lost" line
     (under one lock, so two starting workers do not both write it), and the dead worker's file is removed."""
 
-    GRACE_SECONDS = 10.0  # a lock file younger than this may be one a worker has made and not yet locked
-
     def __init__(self, data_dir: Path) -> None:
         self.folder = data_dir / ".workers"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.id = f"{os.getpid()}-{secrets.token_hex(3)}"
-        self._fd = os.open(self.folder / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o640)
-        if not _try_lock(self._fd):  # pragma: no cover - a fresh random name nobody else opens
-            raise RuntimeError(f"cannot lock {self.folder / self.id}.lock")
+        with _locked(self.folder / ".reconcile"):  # made and locked before any reconciler can look at it
+            self._fd = os.open(self.folder / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o640)
+            if not _try_lock(self._fd):  # pragma: no cover - a fresh random name nobody else opens
+                raise RuntimeError(f"cannot lock {self.folder / self.id}.lock")
 
     def reconcile(self, audit: Audit) -> int:
         """Write a "lost" line for each click of a dead worker that got no final line; the number written."""
@@ -322,8 +321,6 @@ class Workers:
                 if path.stem == self.id:
                     continue
                 try:
-                    if time.time() - path.stat().st_mtime < self.GRACE_SECONDS:
-                        continue
                     fd = os.open(path, os.O_RDWR)
                 except OSError:
                     continue
