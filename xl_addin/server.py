@@ -96,7 +96,7 @@ LOST = "丢失：处理这次点击的服务器进程意外退出，没有答复
 #: bounds of a request body as JSON: a workbook from the template nests 5 deep and has some thousands of elements
 MAX_DEPTH = 20
 MAX_ITEMS = 250_000
-MAX_QUEUE = 64
+MAX_QUEUE = 32
 PER_CLIENT = 16
 RATE_PER_MINUTE = 300
 REQUEST_SECONDS = 30.0
@@ -397,11 +397,12 @@ class RateLimit:
 class Engine:
     """Admission and turns of the clicks in one worker process (used from its event loop only).
 
-    At most ``max_queue`` clicks are held (the body being received, waiting, running): past it 503 "服务器繁忙".
-    At most ``per_client`` of them come from one client address: past it 429. The engine runs one click at a time
+    At most ``max_queue`` clicks are held (the body being received, waiting, running): past it 503 "服务器繁忙",
+    but for a client that holds none, which may use a reserve of ``max_queue // 2`` more. At most ``per_client``
+    of them come from one client address: past it 429. The engine runs one click at a time
     (:data:`_ENGINE`); waiting clicks are taken one client at a time in turn, so a clerk's click waits for at most
     one click of each other client that has some waiting, however many one of them sent. Memory: at most
-    ``max_queue`` raw bodies (``max_body`` each) and one parsed workbook."""
+    ``max_queue * 3 // 2`` raw bodies (``max_body`` each) and one parsed workbook."""
 
     def __init__(self, max_queue: int, per_client: int) -> None:
         self.max_queue, self.per_client = max_queue, per_client
@@ -411,10 +412,13 @@ class Engine:
         self.busy = False
 
     def admit(self, client: str) -> int:
-        """0 if the click is held (call :meth:`leave` when done), else the status that refuses it (503, 429)."""
-        if self.held >= self.max_queue:
+        """0 if the click is held (call :meth:`leave` when done), else the status that refuses it (503, 429).
+        A client that holds no click yet may use a reserve of half the queue again: filling the queue from a few
+        addresses does not lock out the clerks; it takes as many addresses as the reserve holds."""
+        mine = self.by_client[client]
+        if self.held >= self.max_queue + (self.max_queue // 2 if not mine else 0):
             return 503
-        if self.by_client[client] >= self.per_client:
+        if mine >= self.per_client:
             return 429
         self.held += 1
         self.by_client[client] += 1
@@ -624,6 +628,16 @@ def create_app(cfg: Config) -> Any:
             audit.write(id=rid, worker=workers.id, agency=agency, button=label, result=result,
                         ms=round((time.perf_counter() - t0) * 1000), status=status, client=client, **more)
 
+        def unread(status: int, text: str) -> Response:
+            """A refusal before the body is read: under :mod:`xl_addin.server_http` the connection reads no more of
+            it and closes (a flood's 2 MB bodies cost nothing to refuse); the client is told not to reuse it."""
+            headers = {"Retry-After": "60"} if status == 429 else {}
+            state = request.scope.setdefault("state", {})
+            if state.get(GUARDED):
+                state[STOP_READING] = True
+                headers["Connection"] = "close"
+            return PlainTextResponse(text, status_code=status, headers=headers)
+
         def refuse(status: int, text: str, result: str, **more: Any) -> Response:
             done(status, "", result, **more)
             return PlainTextResponse(text, status_code=status)
@@ -632,9 +646,10 @@ def create_app(cfg: Config) -> Any:
             refused = limit.refusal_to_log(client)
             if refused:
                 done(429, "", "拒绝：请求过于频繁", refused=refused)
-            return PlainTextResponse(TOO_FAST, status_code=429, headers={"Retry-After": "60"})
+            return unread(429, TOO_FAST)
         if not authorized(request):
-            return refuse(401, UNAUTHORIZED, "未授权")
+            done(401, "", "未授权")
+            return unread(401, UNAUTHORIZED)
         if button not in BUTTONS:
             return refuse(404, NOT_FOUND, "没有这个按钮")
         too_large = TOO_LARGE.format(mb=cfg.max_body // (1024 * 1024) or 1)
@@ -643,9 +658,11 @@ def create_app(cfg: Config) -> Any:
             return refuse(413, too_large, "拒绝：数据过大")
         refused_by = engine.admit(client)
         if refused_by == 503:
-            return refuse(503, BUSY, "拒绝：服务器繁忙", held=engine.held)
+            done(503, "", "拒绝：服务器繁忙", held=engine.held)
+            return unread(503, BUSY)
         if refused_by:
-            return refuse(429, TOO_FAST, "拒绝：同一来源同时请求过多", held=engine.by_client[client])
+            done(429, "", "拒绝：同一来源同时请求过多", held=engine.by_client[client])
+            return unread(429, TOO_FAST)
         chunks: list[bytes] = []
         size = 0
         try:
@@ -795,6 +812,9 @@ def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], 
 
 
 SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
+#: the request state keys shared with :mod:`xl_addin.server_http` (which imports uvicorn: not imported here)
+GUARDED = "xl_addin_guarded"
+STOP_READING = "xl_addin_stop_reading"
 
 
 def app_from_env() -> Any:

@@ -8,6 +8,9 @@ help, it runs only once the headers are in. This protocol adds:
 - a deadline for receiving each whole request (headers and body), armed when the connection opens and again
   after each answer (keep-alive), disarmed once the request has fully arrived: a connection that has not sent a
   whole request within ``request_seconds`` is closed;
+- a request refused before its body was read (401, 429, 503) is not read further: the answer says
+  ``Connection: close``, the connection stops reading and closes a moment later (see :class:`_Lingering`), so a
+  flood of refused 2 MB bodies costs nothing to read;
 - a cap on the open connections of one worker process: past it, the connection that has waited longest for its
   request to arrive is closed (a client that is really sending one needs milliseconds, so the oldest incomplete
   connection is the one trickling bytes), so a flood of half-sent requests cannot lock out the clerks.
@@ -32,6 +35,37 @@ SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
 REQUEST_SECONDS = 30.0
 MAX_CONNECTIONS = 1000
 DRAIN_FIRST_REQUEST_SECONDS = 5.0
+LINGER_SECONDS = 2.0
+#: the keys in a request's ASGI state: this protocol is in use; the app asks to read no more of a refused body
+GUARDED = "xl_addin_guarded"
+STOP_READING = "xl_addin_stop_reading"
+
+
+class _Lingering:
+    """The connection's transport, but for one thing: closing a connection whose refused body is unread (the app
+    answered with ``Connection: close`` and asked so) stops reading at once and closes ``LINGER_SECONDS`` later,
+    so that the client reads the answer first (closing a socket with unread data resets it at once, which can
+    drop the answer) and the rest of the body costs nothing."""
+
+    def __init__(self, transport: asyncio.Transport, protocol: GuardedH11Protocol) -> None:
+        self._transport, self._protocol = transport, protocol
+        self._lingering = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self._lingering or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._lingering or self._transport.is_closing():
+            return
+        if self._protocol._linger():
+            self._lingering = True
+            self._transport.pause_reading()
+            self._protocol.loop.call_later(LINGER_SECONDS, self._transport.close)
+            return
+        self._transport.close()
 
 
 def _settings() -> dict[str, Any]:
@@ -61,7 +95,7 @@ class GuardedH11Protocol(H11Protocol):
     _received: Any = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(_Lingering(transport, self))  # type: ignore[arg-type]
         self._arm()
         if len(self.connections) > self.max_connections:
             self._evict_oldest_waiting()
@@ -75,6 +109,8 @@ class GuardedH11Protocol(H11Protocol):
     def handle_events(self) -> None:
         super().handle_events()
         cycle = self.cycle
+        if cycle is not None:  # before the request's task first runs: the app may ask not to read a refused body
+            cycle.scope.setdefault("state", {})[GUARDED] = True
         if cycle is not None and self._draining:
             cycle.keep_alive = False  # shutting down: answer this request, then close
         if cycle is not None and cycle is not self._received and not cycle.more_body:
@@ -95,6 +131,11 @@ class GuardedH11Protocol(H11Protocol):
     def on_response_complete(self) -> None:
         self._arm()  # the next request on this keep-alive connection has the same deadline
         super().on_response_complete()  # may take a pipelined request, which disarms again
+
+    def _linger(self) -> bool:
+        """Whether the connection, closing now, is one whose refused body the app asked not to read."""
+        cycle = self.cycle
+        return bool(cycle is not None and cycle.more_body and cycle.scope.get("state", {}).get(STOP_READING))
 
     def _arm(self, seconds: float | None = None) -> None:
         self._disarm()
