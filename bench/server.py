@@ -70,6 +70,26 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def open_files(soft: int) -> None:
+    """In the server's process before it starts: the soft limit of open files a service gets by default."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, hard), hard))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and its descendants (uvicorn's workers)."""
     out, todo = [], [pid]
@@ -128,6 +148,7 @@ def flood(base: str, body: bytes, big: bytes, headers: dict[str, str], pid: int,
     sampler = threading.Thread(target=sample)
     sampler.start()
     before = max(rss_mb(p) for p in tree(pid))
+    cpu0, wall0, own0 = cpu_seconds(tree(pid)), time.monotonic(), time.process_time()
     threads = [threading.Thread(target=attacker, args=(i,)) for i in range(connections)]
     for th in threads:
         th.start()
@@ -138,6 +159,7 @@ def flood(base: str, body: bytes, big: bytes, headers: dict[str, str], pid: int,
             time.sleep(0.25)
     for th in threads:
         th.join()
+    cpu, wall, own = cpu_seconds(tree(pid)) - cpu0, time.monotonic() - wall0, time.process_time() - own0
     time.sleep(3)
     sampling.set()
     sampler.join()
@@ -146,6 +168,8 @@ def flood(base: str, body: bytes, big: bytes, headers: dict[str, str], pid: int,
     print(f"flood: {connections} connections x {len(big) / 1e6:.1f} MB bodies for {seconds:.0f} s, 1 worker: "
           f"worker RSS {before:.0f} MB before, peak {peak[0]:.0f} MB, {after:.0f} MB 3 s after   target: peak ≤ 400 MB")
     print("  flood answered: " + ", ".join(f"{n} x {what}" for what, n in answered.most_common()))
+    print(f"  CPU over {wall:.0f} s: server {cpu:.1f} s, this benchmark's clients {own:.1f} s; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPU(s) (the clerk's latency depends on what is left)")
     print(f"  clerk 校验 during the flood: n={len(clerk)}  p50 {q[49]:6.0f} ms  p95 {q[94]:6.0f} ms  "
           f"max {max(clerk):6.0f} ms  errors {len(clerk_errors)}   target: p95 ≤ 1000 ms, 0 errors")
     for problem, n in collections.Counter(clerk_errors).most_common(3):
@@ -233,6 +257,8 @@ def main() -> None:
     ap.add_argument("--flood-connections", type=int, default=100)
     ap.add_argument("--flood-seconds", type=float, default=15)
     ap.add_argument("--half-sent", type=int, default=1100)
+    ap.add_argument("--nofile", type=int, default=1024,
+                    help="the server's soft limit of open files (systemd's default: 1024)")
     ap.add_argument("--serve-option", action="append", default=[], help="one more option for xl-addin serve")
     args = ap.parse_args()
     if args.flood:
@@ -247,7 +273,8 @@ def main() -> None:
         with open(t / "serve.log", "wb") as log:
             proc = subprocess.Popen([sys.executable, "-m", "xl_addin", "serve", "--port", str(port), "--data-dir",
                                      str(t / "data"), "--token-file", str(token_file), "--workers", str(args.workers),
-                                     *args.serve_option], stdout=subprocess.DEVNULL, stderr=log)
+                                     *args.serve_option], stdout=subprocess.DEVNULL, stderr=log,
+                                    preexec_fn=lambda: open_files(args.nofile))
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:

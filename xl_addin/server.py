@@ -21,12 +21,12 @@ browser.
 
 The token is in every agency's .xlam, so whoever holds it is not trusted to be gentle (see :class:`Engine`): one
 worker process runs one click at a time and holds at most ``max_queue`` clicks (503 "服务器繁忙" past it), at most
-``per_client`` of them from one client address, clients taken in turn (a flood from one address waits behind
-itself, not in front of a clerk); each client address may start ``rate_per_minute`` clicks a minute (429 past it);
-a body is only parsed when its click's turn comes (one parsed workbook in memory at a time) and memory goes back
-to the system after a burst. :mod:`xl_addin.server_http` closes connections that do not send a whole request in
-time. The client address is the TCP peer's, or the one named by ``X-Forwarded-For`` only when the peer is one of
-the configured proxies (``--forwarded-allow-ips``).
+``per_client`` of them from one client address, the next turn to the client with the fewest turns lately (a flood
+waits behind itself, not in front of a clerk); each client address may start ``rate_per_minute`` clicks a minute
+(429 past it); a body is only parsed when its click's turn comes (one parsed workbook in memory at a time) and
+memory goes back to the system after a burst. :mod:`xl_addin.server_http` closes connections that do not send a
+whole request in time. The client address is the TCP peer's, or the one named by ``X-Forwarded-For`` only when the
+peer is one of the configured proxies (``--forwarded-allow-ips``).
 
 ``data_dir/audit.log`` has one JSON line per request: time, client, agency, button, result, status, milliseconds
 (never the token); refusals (401, 413, 429, 503, 400) included, and downloads with their export id. A click the
@@ -400,15 +400,19 @@ class Engine:
     At most ``max_queue`` clicks are held (the body being received, waiting, running): past it 503 "服务器繁忙",
     but for a client that holds none, which may use a reserve of ``max_queue // 2`` more. At most ``per_client``
     of them come from one client address: past it 429. The engine runs one click at a time
-    (:data:`_ENGINE`); waiting clicks are taken one client at a time in turn, so a clerk's click waits for at most
-    one click of each other client that has some waiting, however many one of them sent. Memory: at most
+    (:data:`_ENGINE`); the next turn goes to the waiting client that had the fewest turns lately, so a clerk who
+    clicks now and then waits for the click that is running, however many clicks others keep sending, and
+    clients that all keep sending take turns. Memory: at most
     ``max_queue * 3 // 2`` raw bodies (``max_body`` each) and one parsed workbook."""
+
+    HALF_LIFE = 30.0
 
     def __init__(self, max_queue: int, per_client: int) -> None:
         self.max_queue, self.per_client = max_queue, per_client
         self.held = 0
         self.by_client: collections.Counter[str] = collections.Counter()
         self.waiting: collections.OrderedDict[str, collections.deque[asyncio.Future[None]]] = collections.OrderedDict()
+        self.used: dict[str, tuple[float, float]] = {}
         self.busy = False
 
     def admit(self, client: str) -> int:
@@ -450,15 +454,27 @@ class Engine:
                         del self.waiting[client]
             raise
 
+    def usage(self, client: str, now: float) -> float:
+        """The turns ``client`` has had lately (each counts half after ``HALF_LIFE`` seconds)."""
+        used, then = self.used.get(client, (0.0, now))
+        return float(used * 0.5 ** ((now - then) / self.HALF_LIFE))
+
     def done(self) -> None:
+        """The running click is over: the next turn goes to the waiting client that had the fewest turns lately
+        (a clerk who clicks now and then goes before a client that keeps sending), its oldest click first."""
+        now = time.monotonic()
         while self.waiting:
-            client, queue = next(iter(self.waiting.items()))
+            client = min(self.waiting, key=lambda c: self.usage(c, now))  # ties: the one waiting longest
+            queue = self.waiting[client]
             fut = queue.popleft()
             if queue:
-                self.waiting.move_to_end(client)  # the next click of this client after the others' turns
+                self.waiting.move_to_end(client)
             else:
                 del self.waiting[client]
             if not fut.done():
+                self.used[client] = (self.usage(client, now) + 1, now)
+                if len(self.used) > 10_000:  # forget clients whose turns are long past
+                    self.used = {c: u for c, u in self.used.items() if self.usage(c, now) > 0.01}
                 fut.set_result(None)
                 return
         self.busy = False

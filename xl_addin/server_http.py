@@ -155,12 +155,21 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
     def _evict_oldest_waiting(self) -> None:
-        waiting = [c for c in self.connections
-                   if isinstance(c, GuardedH11Protocol) and c._waiting_since is not None and c is not self
-                   and not c.transport.is_closing()]
-        if waiting:
-            oldest = min(waiting, key=lambda c: c._waiting_since or 0.0)
-            log.warning("too many open connections (%d): closing the one waiting longest for its request",
-                        len(self.connections))
+        """Close one connection to make room: a refused one still lingering (its answer long sent), else the one
+        that has waited longest for its request (a slowloris, or an idle keep-alive connection)."""
+        lingering, waiting = [], []
+        for c in self.connections:
+            if not isinstance(c, GuardedH11Protocol) or c is self or c._waiting_since is None:
+                continue
+            if isinstance(c.transport, _Lingering) and c.transport._lingering:
+                lingering.append(c)
+            elif not c.transport.is_closing():
+                waiting.append(c)
+        if lingering or waiting:
+            oldest = min(lingering or waiting, key=lambda c: c._waiting_since or 0.0)
+            if not lingering:
+                log.warning("too many open connections (%d): closing the one waiting longest for its request",
+                            len(self.connections))
             oldest._disarm()
-            oldest.transport.close()
+            real = oldest.transport._transport if isinstance(oldest.transport, _Lingering) else oldest.transport
+            real.close()
