@@ -138,7 +138,7 @@ def flood(base: str, body: bytes, big: bytes, headers: dict[str, str], pid: int,
         t0 = time.perf_counter()
         try:
             r = c.post("/xl_addin/validate", content=body, headers=headers)
-            said = [a["args"][0] for a in r.json()["actions"] if a["func"] == "alert"]
+            said = [a["args"][0] for a in r.json()["actions"] if a["func"] == "alert"] if r.status_code == 200 else []
             if not (r.status_code == 200 and said and said[0].startswith("校验通过")):
                 clerk_errors.append(f"HTTP {r.status_code}: {r.text[:120]}")
         except (httpx.HTTPError, ValueError, KeyError) as exc:
@@ -225,7 +225,7 @@ def load(base: str, body: bytes, headers: dict[str, str], clients: int, clicks: 
                 t0 = time.perf_counter()
                 try:
                     r = c.post("/xl_addin/validate", content=body, headers=headers)
-                    said = [a["args"][0] for a in r.json()["actions"] if a["func"] == "alert"]
+                    said = [a["args"][0] for a in r.json()["actions"] if a["func"] == "alert"] if r.status_code == 200 else []
                     ok = r.status_code == 200 and len(said) == 1 and said[0].startswith("校验通过")
                     problem = "" if ok else f"HTTP {r.status_code}: {r.text[:300]}"
                 except (httpx.HTTPError, ValueError, KeyError) as exc:

@@ -96,7 +96,7 @@ LOST = "丢失：处理这次点击的服务器进程意外退出，没有答复
 #: bounds of a request body as JSON: a workbook from the template nests 5 deep and has some thousands of elements
 MAX_DEPTH = 20
 MAX_ITEMS = 250_000
-MAX_QUEUE = 32
+MAX_QUEUE = 48
 PER_CLIENT = 16
 RATE_PER_MINUTE = 300
 REQUEST_SECONDS = 30.0
