@@ -376,3 +376,62 @@ def test_a_restart_under_load_answers_every_queued_click(tmp_path: Path, body: b
         listen.close()
     failures = [o for o in results if not o[0]]
     assert len(results) > during > 8 and not failures, (len(results), during, failures[:5])
+
+
+# ---- the pieces, without a server --------------------------------------------------------------------------------
+
+def test_parse_body_bounds_nesting_and_elements_before_anything_walks_them() -> None:
+    assert server.parse_body(b"not json") is None
+    assert server.parse_body(b"7") == 7
+    assert server.parse_body(b"[" * 20 + b"]" * 20) is not None  # 20 levels: allowed
+    for raw in (b"[" * 21 + b"]" * 21, b"[" * 5000 + b"]" * 5000, b"[" + b"1," * 300_000 + b"1]"):
+        with pytest.raises(server.BodyRefused):
+            server.parse_body(raw)
+
+
+def test_the_engine_serves_the_client_with_the_fewest_turns_first() -> None:
+    """A flooding client with many clicks waiting, a clerk with one: the clerk's click runs next."""
+    import asyncio
+
+    async def scenario() -> list[str]:
+        engine = server.Engine(max_queue=10, per_client=8)
+        order: list[str] = []
+
+        async def click(client: str) -> None:
+            assert engine.admit(client) == 0
+            try:
+                await engine.turn(client)
+                order.append(client)
+                await asyncio.sleep(0.01)
+                engine.done()
+            finally:
+                engine.leave(client)
+
+        tasks = [asyncio.create_task(click("flood")) for _ in range(6)]
+        await asyncio.sleep(0.015)  # the flood has had a turn or two
+        tasks.append(asyncio.create_task(click("clerk")))
+        await asyncio.gather(*tasks)
+        return order
+
+    order = asyncio.run(scenario())
+    assert order.index("clerk") <= 3 and order.count("flood") == 6, order
+
+
+def test_the_queue_keeps_room_for_a_client_that_holds_nothing() -> None:
+    engine = server.Engine(max_queue=4, per_client=3)
+    assert [engine.admit("a") for _ in range(4)] == [0, 0, 0, 429]
+    assert [engine.admit(c) for c in ("b", "c", "d", "e")] == [0, 0, 0, 503]  # 4, and a reserve of 4 // 2
+    assert engine.admit("b") == 503  # b holds one already: no reserve for it
+    engine.leave("a")
+    assert engine.admit("e") == 0 and engine.held == 6
+
+
+def test_rate_limit_refills_and_logs_refusals_once_in_a_while() -> None:
+    now = [0.0]
+    limit = server.RateLimit(60, clock=lambda: now[0])  # 1 a second, bursts of 30
+    assert all(limit.allow("x") for _ in range(30)) and not limit.allow("x") and limit.allow("y")
+    assert [limit.refusal_to_log("x") for _ in range(3)] == [1, 0, 0]
+    now[0] = 2.0
+    assert limit.allow("x") and limit.allow("x") and not limit.allow("x")
+    now[0] = 11.0
+    assert limit.refusal_to_log("x") == 3  # the two refusals not logged, and this one
