@@ -597,6 +597,7 @@ def create_app(cfg: Config) -> Any:
     workers.reconcile(audit)
     engine = Engine(cfg.max_queue, cfg.per_client)
     limit = RateLimit(cfg.rate_per_minute)
+    bulk = [0]  # bytes of bodies received since memory was last given back
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     def authorized(request: Request) -> bool:
@@ -712,7 +713,9 @@ def create_app(cfg: Config) -> Any:
             return JSONResponse(answer)
         finally:
             engine.leave(client)
-            if size > 256 * 1024 and engine.held == 0:  # a burst of large bodies is over: memory back
+            bulk[0] += size
+            if engine.held == 0 and bulk[0] > 4 * 1024 * 1024:  # a burst of bodies is over: memory back
+                bulk[0] = 0
                 release_memory()
 
     def export_dir(export_id: str, request: Request) -> Path | None:
