@@ -290,7 +290,7 @@ def test_a_running_server_deletes_exports_as_they_age(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert not folder.exists()
         assert live.client.get(link).status_code == 403  # the link now says it is invalid, not a 500
-        assert [e["export"] for e in audit_lines(tmp_path) if e["button"] == "删除过期导出"] == [folder.name]
+        assert [e["export"] for e in audit_lines(tmp_path) if e.get("button") == "删除过期导出"] == [folder.name]
     finally:
         stop(*running)
 
@@ -343,4 +343,4 @@ def test_serve_prints_its_xlwings_version_and_prunes_with_the_days_given(tmp_pat
     assert f"xlwings 版本：{xw.__version__}" in out.decode(), (out.decode(), err.decode())
     assert "导出的报告保留 5 天" in out.decode()
     assert not old.exists() and young.exists()
-    assert [e["export"] for e in audit_lines(data) if e["button"] == "删除过期导出"] == [old.name]
+    assert [e["export"] for e in audit_lines(data) if e.get("button") == "删除过期导出"] == [old.name]

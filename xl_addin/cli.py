@@ -332,6 +332,13 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
 
 
 
+def _server_default(name: str) -> Any:
+    """A default of ``xl-addin serve`` from the server module (imported for --help only when it is there)."""
+    from . import server
+
+    return getattr(server, name)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址；默认只接受本机连接（由反向代理转发），0.0.0.0 表示接受所有网卡")
@@ -343,8 +350,24 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
 @click.option("--public-url", help="各单位访问本服务的地址（经反向代理时，如 https://gk.example.gov.cn），用于下载链接")
 @click.option("--keep-exports-days", default=30, show_default=True, type=click.IntRange(3, 3650),
               help="导出的报告在服务器上保留的天数，到期自动删除并记入 audit.log（不少于下载链接有效期 3 天）")
+@click.option("--forwarded-allow-ips", default="", show_default=True,
+              help="可信反向代理的地址（逗号分隔，可写网段）：只有来自这些地址的连接，其 X-Forwarded-For 才被当作"
+                   "来源地址（访问日志、限流）；默认不信任任何代理。nginx 与本服务同机时写 127.0.0.1")
+@click.option("--max-queue", default=_server_default("MAX_QUEUE"), show_default=True, type=click.IntRange(1, 10000),
+              help="每个工作进程同时容纳的请求数（接收中、排队、处理中）；超出时答复“服务器繁忙，请稍后再点”")
+@click.option("--per-client", default=_server_default("PER_CLIENT"), show_default=True,
+              type=click.IntRange(1, 10000), help="其中来自同一来源地址的请求数上限")
+@click.option("--rate-limit", "rate_per_minute", default=_server_default("RATE_PER_MINUTE"), show_default=True,
+              type=click.IntRange(0, 1000000), help="每个来源地址每分钟最多发起的请求数（每个工作进程；0 = 不限）")
+@click.option("--request-timeout", "request_seconds", default=_server_default("REQUEST_SECONDS"), show_default=True,
+              type=click.FloatRange(1, 3600), help="一个请求（请求头和工作簿数据）须在多少秒内传完，否则断开连接")
+@click.option("--max-connections", default=_server_default("MAX_CONNECTIONS"), show_default=True,
+              type=click.IntRange(16, 1000000), help="每个工作进程同时打开的连接数上限（超出时断开等待最久的未完成请求）")
+@click.option("--drain-timeout", "drain_seconds", default=_server_default("DRAIN_SECONDS"), show_default=True,
+              type=click.IntRange(1, 3600), help="停止或重启服务时，等待已收到的请求处理完毕的最长秒数")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
-          keep_exports_days: int) -> None:
+          forwarded_allow_ips: str, max_queue: int, per_client: int, rate_per_minute: int, request_seconds: float,
+          max_connections: int, drain_seconds: int, keep_exports_days: int) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。"""
     from . import server
 
@@ -360,7 +383,9 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     click.echo(status, err=not pinned)
     click.echo(f"导出的报告保留 {keep_exports_days} 天，到期自动删除（记入 audit.log）")
     server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url,
-                 keep_exports_days=keep_exports_days)
+                 forwarded_allow_ips=forwarded_allow_ips, max_queue=max_queue, per_client=per_client,
+                 rate_per_minute=rate_per_minute, request_seconds=request_seconds, max_connections=max_connections,
+                 drain_seconds=drain_seconds, keep_exports_days=keep_exports_days)
 
 
 @main.command()

@@ -13,22 +13,39 @@ client then carries out (write cells, run our helper macros, alert)::
 
 Rules: every POST carries the county's token (``Authorization: Bearer <token>``), else 401 with a Chinese text
 (the VBA client shows a non-200 answer's text in a message box); a body over ``max_body`` bytes gets 413; a body
-that is not a workbook from our template, or not JSON at all, gets one Chinese alert action -- never a 500 and
-never a traceback (those go to the server's own log). 导出报告 writes under ``data_dir/exports/<year>/<agency>/<id>/``
-(the agency name made safe for a path, ``id`` random) and tells the clerk a download link signed with the token
-(HMAC, expires), which the add-in opens in the browser. Every request is one JSON line in ``data_dir/audit.log``:
-time, agency, button, result, milliseconds.
+that is not a workbook from our template, or not JSON at all, gets one Chinese alert action; JSON nested deeper or
+with more elements than a workbook has gets 400 -- never a 500 and never a traceback (those go to the server's own
+log). 导出报告 writes under ``data_dir/exports/<year>/<agency>/<id>/`` (the agency name made safe for a path, ``id``
+random) and tells the clerk a download link signed with the token (HMAC, expires), which the add-in opens in the
+browser.
+
+The token is in every agency's .xlam, so whoever holds it is not trusted to be gentle (see :class:`Engine`): one
+worker process runs one click at a time and holds at most ``max_queue`` clicks (503 "服务器繁忙" past it), at most
+``per_client`` of them from one client address, the next turn to the client with the fewest turns lately (a flood
+waits behind itself, not in front of a clerk); each client address may start ``rate_per_minute`` clicks a minute
+(429 past it); a body is only parsed when its click's turn comes (one parsed workbook in memory at a time) and
+memory goes back to the system after a burst. :mod:`xl_addin.server_http` closes connections that do not send a
+whole request in time. The client address is the TCP peer's, or the one named by ``X-Forwarded-For`` only when the
+peer is one of the configured proxies (``--forwarded-allow-ips``).
+
+``data_dir/audit.log`` has one JSON line per request: time, client, agency, button, result, status, milliseconds
+(never the token); refusals (401, 413, 429, 503, 400) included, and downloads with their export id. A click the
+engine is to run gets a "received" line first and its final line under the same ``id``; a worker process that
+dies leaves received lines without a final one, and the next worker to start (uvicorn restarts a dead one; a
+restarted service starts all) writes a "lost" line for each (see :class:`Workers`).
 
 Exports are deleted ``keep_days`` after they were made (never before their link expires), at start and every
-``prune_seconds``, each with an audit line. What a workbook holds never makes a 500: an agency name longer than a
-report title, a control character or a lone surrogate in a cell to export gets a Chinese alert naming the cell, and
-the answer and the audit line are always valid UTF-8. xlwings' remote engine accepts only its own version: the
+``prune_seconds``, each with an audit line. What a workbook holds never makes a 500: a control character or a lone
+surrogate in a cell to export gets a Chinese alert naming the cell, and the answer and the audit line are always
+valid UTF-8. xlwings' remote engine accepts only its own version: the
 add-in carries the version of the xlwings it was built with (``xlam_build``), and a click from another version gets
 a Chinese alert naming both (:data:`VERSION_MISMATCH`) instead of xlwings' refusal.
 """
 
 # no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
 # inside create_app, so the module imports without fastapi)
+import asyncio
+import collections
 import datetime as dt
 import hashlib
 import hmac
@@ -38,10 +55,12 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +107,20 @@ VERSION_MISMATCH = ("加载项与服务器的 xlwings 版本不同（加载项 {
                     "请装回本工具要求的版本（xl-addin serve 启动时显示）。")
 BAD_CHARACTERS = ("工作表“{sheet}”单元格 {cell} 含有不能写入报告的不可见字符（控制字符或残缺的文字编码），未导出报告。"
                   "请重新输入该单元格的内容（不要从其他软件粘贴）后再导出。")
+BUSY = "服务器繁忙，请稍后再点。（同时处理的请求已满，工作簿未作任何修改）"
+TOO_FAST = "这台电脑（或所在网络）在短时间内发出的请求过多，服务器暂不处理，工作簿未作任何修改。请稍等一分钟后再点。"
+TOO_DEEP = ("服务器收到的数据层次过深或元素过多，不是加载项发送的工作簿数据，未作任何处理。"
+            "请用县政务公开办下发的加载项重试。")
+TOO_SLOW = "工作簿数据没有在 {s} 秒内传完，服务器未作任何处理。请检查网络后重试。"
+LOST = "丢失：处理这次点击的服务器进程意外退出，没有答复（工作簿未被修改）"
+
+#: bounds of a request body as JSON: a workbook from the template nests 5 deep and has some thousands of elements
+MAX_DEPTH = 20
+MAX_ITEMS = 250_000
+MAX_QUEUE = 48
+PER_CLIENT = 16
+RATE_PER_MINUTE = 300
+REQUEST_SECONDS = 30.0
 
 
 #: the answer when even xlwings cannot build one: the alert action exactly as its remote engine writes it
@@ -107,6 +140,17 @@ class Config:
     #: exports older than this are deleted (at start and every ``prune_seconds``), never before their link expires
     keep_days: int = KEEP_EXPORTS_DAYS
     prune_seconds: float = PRUNE_SECONDS
+    #: clicks one worker process holds at once (receiving, waiting for the engine, running); 503 past it
+    max_queue: int = MAX_QUEUE
+    #: of those, from one client address; 429 past it
+    per_client: int = PER_CLIENT
+    #: clicks one client address may start a minute in one worker process, in bursts of up to half that; 0: no limit
+    rate_per_minute: int = RATE_PER_MINUTE
+    #: seconds for a request body to arrive
+    request_seconds: float = REQUEST_SECONDS
+    #: proxies (addresses or networks, comma-separated, uvicorn's syntax) whose X-Forwarded-For names the client;
+    #: "" trusts none: the client is the TCP peer and a client's own X-Forwarded-For is ignored
+    forwarded_allow_ips: str = ""
 
 
 # ---- the token ----------------------------------------------------------------------------------------------------
@@ -329,7 +373,8 @@ def start_pruning(cfg: "Config", write: Callable[..., None]) -> threading.Thread
 # ---- the app ------------------------------------------------------------------------------------------------------
 
 class Audit:
-    """``audit.log`` in the data dir: one JSON line per request, appended in one write."""
+    """``audit.log`` in the data dir: one JSON line per event, appended in one write (``O_APPEND``: lines of
+    several worker processes never interleave, and a line written survives its process being killed)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -344,6 +389,282 @@ class Audit:
                 os.write(fd, line)
             finally:
                 os.close(fd)
+
+    def tail(self, size: int = 16 * 1024 * 1024) -> Iterator[dict[str, Any]]:
+        """The entries in the last ``size`` bytes (the first, partial line skipped; unreadable lines too)."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                start = max(0, f.tell() - size)
+                f.seek(start)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        lines = data.split(b"\n")
+        for raw in lines[1:] if start else lines:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                yield entry
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive lock on the open file ``fd`` without waiting: False if another process holds it. The
+    system drops a process's locks when it ends, however it ends (SIGKILL, out of memory)."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        for _ in range(600):  # another worker reconciling: a moment
+            if _try_lock(fd):
+                break
+            time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the file drops the lock
+
+
+class Workers:
+    """Which worker processes are alive, so that the clicks a dead one was running are written down as lost.
+
+    Each worker process holds a lock on its own file ``data_dir/.workers/<worker>.lock`` for as long as it lives.
+    When a worker starts (uvicorn starts a new one when one dies; a restarted service starts them all), it looks
+    for lock files nobody holds: their workers are dead, whatever killed them. Every "received" audit line of a
+    dead worker without a final line under the same ``id`` was a click that got no answer: it gets a "lost" line
+    (under one lock, so two starting workers do not both write it), and the dead worker's file is removed."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.folder = data_dir / ".workers"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.id = f"{os.getpid()}-{secrets.token_hex(3)}"
+        with _locked(self.folder / ".reconcile"):  # made and locked before any reconciler can look at it
+            self._fd = os.open(self.folder / f"{self.id}.lock", os.O_RDWR | os.O_CREAT, 0o640)
+            if not _try_lock(self._fd):  # pragma: no cover - a fresh random name nobody else opens
+                raise RuntimeError(f"cannot lock {self.folder / self.id}.lock")
+
+    def reconcile(self, audit: Audit) -> int:
+        """Write a "lost" line for each click of a dead worker that got no final line; the number written."""
+        with _locked(self.folder / ".reconcile"):
+            dead: dict[str, Path] = {}
+            for path in self.folder.glob("*.lock"):
+                if path.stem == self.id:
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDWR)
+                except OSError:
+                    continue
+                try:
+                    if _try_lock(fd):
+                        dead[path.stem] = path
+                finally:
+                    os.close(fd)
+            if not dead:
+                return 0
+            received: dict[str, dict[str, Any]] = {}
+            finished: set[str] = set()
+            for entry in audit.tail():
+                rid = entry.get("id")
+                if not isinstance(rid, str):
+                    continue
+                if entry.get("event") == "received":
+                    if entry.get("worker") in dead:
+                        received[rid] = entry
+                else:
+                    finished.add(rid)
+            lost = [e for rid, e in received.items() if rid not in finished]
+            for e in lost:
+                audit.write(event="lost", id=e["id"], worker=e.get("worker"), client=e.get("client", ""),
+                            agency="", button=e.get("button", ""), result=LOST, status=None, received=e.get("time"))
+            for path in dead.values():
+                path.unlink(missing_ok=True)
+            if lost:
+                log.error("%d click(s) lost by worker process(es) that died: %s", len(lost), ", ".join(dead))
+            return len(lost)
+
+
+class RateLimit:
+    """Per client address: a bucket of ``per_minute / 2`` clicks refilled at ``per_minute`` a minute. Refusals
+    are written to the audit log at most once per client every ``QUIET_SECONDS`` (with how many were refused),
+    so a flood cannot fill the disk through the log."""
+
+    QUIET_SECONDS = 10.0
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60
+        self.burst = max(1.0, per_minute / 2)
+        self.clock = clock
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.refused: dict[str, tuple[float, int]] = {}
+
+    def allow(self, client: str) -> bool:
+        if self.rate <= 0:
+            return True
+        now = self.clock()
+        level, then = self.buckets.get(client, (self.burst, now))
+        level = min(self.burst, level + (now - then) * self.rate)
+        ok = level >= 1
+        self.buckets[client] = (level - 1 if ok else level, now)
+        if len(self.buckets) > self.MAX_CLIENTS:  # forget clients whose bucket is full again
+            for c, (lv, t) in list(self.buckets.items()):
+                if lv + (now - t) * self.rate >= self.burst:
+                    del self.buckets[c]
+                    self.refused.pop(c, None)
+        return ok
+
+    def refusal_to_log(self, client: str) -> int:
+        """How many refusals of ``client`` to write in one audit line now (0: not now, counted for later)."""
+        now = self.clock()
+        last, count = self.refused.get(client, (-self.QUIET_SECONDS, 0))
+        if now - last >= self.QUIET_SECONDS:
+            self.refused[client] = (now, 0)
+            return count + 1
+        self.refused[client] = (last, count + 1)
+        return 0
+
+
+class Engine:
+    """Admission and turns of the clicks in one worker process (used from its event loop only).
+
+    At most ``max_queue`` clicks are held (the body being received, waiting, running): past it 503 "服务器繁忙",
+    but for a client that holds none, which may use a reserve of ``max_queue // 2`` more. At most ``per_client``
+    of them come from one client address: past it 429. The engine runs one click at a time
+    (:data:`_ENGINE`); the next turn goes to the waiting client that had the fewest turns lately, so a clerk who
+    clicks now and then waits for the click that is running, however many clicks others keep sending, and
+    clients that all keep sending take turns. Memory: at most
+    ``max_queue * 3 // 2`` raw bodies (``max_body`` each) and one parsed workbook."""
+
+    HALF_LIFE = 30.0
+
+    def __init__(self, max_queue: int, per_client: int) -> None:
+        self.max_queue, self.per_client = max_queue, per_client
+        self.held = 0
+        self.by_client: collections.Counter[str] = collections.Counter()
+        self.waiting: collections.OrderedDict[str, collections.deque[asyncio.Future[None]]] = collections.OrderedDict()
+        self.used: dict[str, tuple[float, float]] = {}
+        self.busy = False
+
+    def admit(self, client: str) -> int:
+        """0 if the click is held (call :meth:`leave` when done), else the status that refuses it (503, 429).
+        A client that holds no click yet may use a reserve of half the queue again: filling the queue from a few
+        addresses does not lock out the clerks; it takes as many addresses as the reserve holds."""
+        mine = self.by_client[client]
+        if self.held >= self.max_queue + (self.max_queue // 2 if not mine else 0):
+            return 503
+        if mine >= self.per_client:
+            return 429
+        self.held += 1
+        self.by_client[client] += 1
+        return 0
+
+    def leave(self, client: str) -> None:
+        self.held -= 1
+        self.by_client[client] -= 1
+        if self.by_client[client] <= 0:
+            del self.by_client[client]
+
+    async def turn(self, client: str) -> None:
+        """Wait until this click may run; call :meth:`done` after it."""
+        if not self.busy:
+            self.busy = True
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(client, collections.deque()).append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.done()  # the turn came as the click was cancelled: pass it on
+            else:
+                queue = self.waiting.get(client)
+                if queue is not None and fut in queue:
+                    queue.remove(fut)
+                    if not queue:
+                        del self.waiting[client]
+            raise
+
+    def usage(self, client: str, now: float) -> float:
+        """The turns ``client`` has had lately (each counts half after ``HALF_LIFE`` seconds)."""
+        used, then = self.used.get(client, (0.0, now))
+        return float(used * 0.5 ** ((now - then) / self.HALF_LIFE))
+
+    def done(self) -> None:
+        """The running click is over: the next turn goes to the waiting client that had the fewest turns lately
+        (a clerk who clicks now and then goes before a client that keeps sending), its oldest click first."""
+        now = time.monotonic()
+        while self.waiting:
+            client = min(self.waiting, key=lambda c: self.usage(c, now))  # ties: the one waiting longest
+            queue = self.waiting[client]
+            fut = queue.popleft()
+            if queue:
+                self.waiting.move_to_end(client)
+            else:
+                del self.waiting[client]
+            if not fut.done():
+                self.used[client] = (self.usage(client, now) + 1, now)
+                if len(self.used) > 10_000:  # forget clients whose turns are long past
+                    self.used = {c: u for c, u in self.used.items() if self.usage(c, now) > 0.01}
+                fut.set_result(None)
+                return
+        self.busy = False
+
+
+class BodyRefused(ValueError):
+    """A body that is JSON but not a workbook's shape: nested too deep or too many elements."""
+
+
+def parse_body(body: bytes, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS) -> Any:
+    """The JSON value of a request body; None if it is not JSON. Raises :class:`BodyRefused` past ``max_depth``
+    levels of nesting or ``max_items`` elements: json's own parser stops at Python's recursion limit (about 1,000
+    levels: RecursionError, which was a 500), and a count over the parsed value, without recursion, stops the rest
+    before xlwings walks it."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise BodyRefused("nested deeper than the recursion limit") from None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    items = 0
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > max_depth:
+            raise BodyRefused(f"nested deeper than {max_depth}")
+        items += len(children)
+        if items > max_items:
+            raise BodyRefused(f"more than {max_items} elements")
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return value
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system (glibc keeps what a burst of large bodies freed; elsewhere nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with suppress(OSError, AttributeError):  # not glibc (musl): its allocator returns memory itself
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 #: xlwings' remote engine keeps its books in one process-wide app (app.alert goes to the active book), so two
@@ -419,6 +740,7 @@ def create_app(cfg: Config) -> Any:
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 
     try:
         _alert_only("")  # the remote engine must be there before the first click, not fail on every one
@@ -428,6 +750,11 @@ def create_app(cfg: Config) -> Any:
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     audit = Audit(cfg.data_dir / "audit.log")
     start_pruning(cfg, audit.write)
+    workers = Workers(cfg.data_dir)
+    workers.reconcile(audit)
+    engine = Engine(cfg.max_queue, cfg.per_client)
+    limit = RateLimit(cfg.rate_per_minute)
+    bulk = [0]  # bytes of bodies received since memory was last given back
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     def authorized(request: Request) -> bool:
@@ -438,6 +765,22 @@ def create_app(cfg: Config) -> Any:
 
     def base_url(request: Request) -> str:
         return (cfg.public_url or str(request.base_url)).rstrip("/")
+
+    def client_of(request: Request) -> str:
+        """The TCP peer, or the address a trusted proxy names (uvicorn's ProxyHeadersMiddleware below)."""
+        return request.client.host if request.client else ""
+
+    def engine_click(button: str, body: bytes, addin_hex: str | None, url: str) -> tuple[int, Any, str, str]:
+        """(status, answer, agency, result) of one click, in the engine's turn: the body parsed here, so that one
+        parsed workbook at a time is in memory."""
+        try:
+            payload = parse_body(body)
+        except BodyRefused as exc:
+            log.warning("refused a body: %s", exc)
+            return 400, TOO_DEEP, "", "拒绝：数据层次过深或元素过多"
+        del body
+        answer, agency, result = run_button(button, payload, addin_hex, cfg, url)
+        return 200, answer, agency, result
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -451,42 +794,86 @@ def create_app(cfg: Config) -> Any:
     @app.post(PREFIX + "/{button}")
     async def click(button: str, request: Request) -> Response:
         t0 = time.perf_counter()
+        rid = secrets.token_hex(6)
         label = BUTTONS[button][0] if button in BUTTONS else button[:40]
-        client = request.client.host if request.client else ""
+        client = client_of(request)
 
-        def done(status: int, agency: str, result: str) -> None:
-            audit.write(agency=agency, button=label, result=result, ms=round((time.perf_counter() - t0) * 1000),
-                        status=status, client=client)
+        def done(status: int, agency: str, result: str, **more: Any) -> None:
+            audit.write(id=rid, worker=workers.id, agency=agency, button=label, result=result,
+                        ms=round((time.perf_counter() - t0) * 1000), status=status, client=client, **more)
 
+        def unread(status: int, text: str) -> Response:
+            """A refusal before the body is read: under :mod:`xl_addin.server_http` the connection reads no more of
+            it and closes (a flood's 2 MB bodies cost nothing to refuse); the client is told not to reuse it."""
+            headers = {"Retry-After": "60"} if status == 429 else {}
+            state = request.scope.setdefault("state", {})
+            if state.get(GUARDED):
+                state[STOP_READING] = True
+                headers["Connection"] = "close"
+            return PlainTextResponse(text, status_code=status, headers=headers)
+
+        def refuse(status: int, text: str, result: str, **more: Any) -> Response:
+            done(status, "", result, **more)
+            return PlainTextResponse(text, status_code=status)
+
+        if not limit.allow(client):  # before the token: a flood without it costs as little
+            refused = limit.refusal_to_log(client)
+            if refused:
+                done(429, "", "拒绝：请求过于频繁", refused=refused)
+            return unread(429, TOO_FAST)
         if not authorized(request):
             done(401, "", "未授权")
-            return PlainTextResponse(UNAUTHORIZED, status_code=401)
+            return unread(401, UNAUTHORIZED)
         if button not in BUTTONS:
-            done(404, "", "没有这个按钮")
-            return PlainTextResponse(NOT_FOUND, status_code=404)
-        too_large = PlainTextResponse(TOO_LARGE.format(mb=cfg.max_body // (1024 * 1024) or 1), status_code=413)
+            return refuse(404, NOT_FOUND, "没有这个按钮")
+        too_large = TOO_LARGE.format(mb=cfg.max_body // (1024 * 1024) or 1)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cfg.max_body:
-            done(413, "", "拒绝：数据过大")
-            return too_large
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > cfg.max_body:
-                done(413, "", "拒绝：数据过大")
-                return too_large
+            return refuse(413, too_large, "拒绝：数据过大")
+        refused_by = engine.admit(client)
+        if refused_by == 503:
+            done(503, "", "拒绝：服务器繁忙", held=engine.held)
+            return unread(503, BUSY)
+        if refused_by:
+            done(429, "", "拒绝：同一来源同时请求过多", held=engine.by_client[client])
+            return unread(429, TOO_FAST)
+        chunks: list[bytes] = []
+        size = 0
         try:
-            payload = json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError):
-            payload = None
-        try:
-            answer, agency, result = await run_in_threadpool(run_button, button, payload,
-                                                             request.query_params.get("addin"), cfg, base_url(request))
-        except Exception:  # run_button answers every failure itself; this is the last line, never a 500
-            log.exception("%s failed outside the button", label)
-            answer, agency, result = FALLBACK, "", "出错"
-        done(200, agency, result)
-        return JSONResponse(answer)
+            audit.write(event="received", id=rid, worker=workers.id, button=label, client=client)
+            try:
+                async with asyncio.timeout(cfg.request_seconds):
+                    async for chunk in request.stream():
+                        size += len(chunk)
+                        if size > cfg.max_body:
+                            return refuse(413, too_large, "拒绝：数据过大")
+                        chunks.append(chunk)
+            except TimeoutError:
+                return refuse(408, TOO_SLOW.format(s=round(cfg.request_seconds)), "拒绝：数据传输超时")
+            except ClientDisconnect:
+                return refuse(408, TOO_SLOW.format(s=round(cfg.request_seconds)), "拒绝：数据未传完，连接已断开")
+            body = b"".join(chunks)
+            del chunks
+            await engine.turn(client)
+            try:
+                status, answer, agency, result = await run_in_threadpool(
+                    engine_click, button, body, request.query_params.get("addin"), base_url(request))
+            except Exception:  # run_button answers every failure itself; this is the last line, never a 500
+                log.exception("%s failed outside the button", label)
+                status, answer, agency, result = 200, FALLBACK, "", "出错"
+            finally:
+                engine.done()
+            del body
+            done(status, agency, result)
+            if status != 200:
+                return PlainTextResponse(str(answer), status_code=status)
+            return JSONResponse(answer)
+        finally:
+            engine.leave(client)
+            bulk[0] += size
+            if engine.held == 0 and bulk[0] > 4 * 1024 * 1024:  # a burst of bodies is over: memory back
+                bulk[0] = 0
+                release_memory()
 
     def export_dir(export_id: str, request: Request) -> Path | None:
         if not ID_RE.fullmatch(export_id):
@@ -497,9 +884,14 @@ def create_app(cfg: Config) -> Any:
         found = sorted((cfg.data_dir / "exports").glob(f"*/*/{export_id}"))
         return found[0] if found and found[0].is_dir() else None
 
+    def fetched(request: Request, export_id: str, name: str, status: int) -> None:
+        audit.write(event="download", export_id=export_id[:40], file=name[:120], status=status,
+                    client=client_of(request), result="下载" if status == 200 else "拒绝：链接无效或已过期")
+
     @app.get(PREFIX + "/files/{export_id}")
     async def files_page(export_id: str, request: Request) -> Response:
         folder = export_dir(export_id, request)
+        fetched(request, export_id, "", 200 if folder is not None else 403)
         if folder is None:
             return PlainTextResponse(LINK_BAD, status_code=403)
         import html
@@ -519,34 +911,98 @@ def create_app(cfg: Config) -> Any:
         folder = export_dir(export_id, request)
         target = folder / name if folder is not None else None
         if target is None or name not in {p.name for p in folder.iterdir() if p.is_file()} or name.startswith("."):  # type: ignore[union-attr]
+            fetched(request, export_id, name, 403)
             return PlainTextResponse(LINK_BAD, status_code=403)
+        fetched(request, export_id, name, 200)
         return FileResponse(target, filename=name)
 
-    return app
+    if not cfg.forwarded_allow_ips.strip():
+        return app
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    return ProxyHeadersMiddleware(app, trusted_hosts=cfg.forwarded_allow_ips)  # type: ignore[arg-type]
+
+
+def listen_fd() -> int | None:
+    """The listening socket systemd passes (socket activation, ``sd_listen_fds``): fd 3, or None."""
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):
+        return None
+    try:
+        count = int(os.environ.get("LISTEN_FDS", "0"))
+    except ValueError:
+        return None
+    for name in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):  # meant for this process, not its workers
+        os.environ.pop(name, None)
+    return 3 if count >= 1 else None
+
+
+def raise_open_files(want: int) -> None:
+    """Raise this process's soft limit of open files towards ``want`` (systemd's default soft limit is 1,024: a
+    connection is a file), within the hard limit."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+        with suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+
+
+MAX_CONNECTIONS = 1000
+DRAIN_SECONDS = 30
 
 
 def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], *, host: str = "127.0.0.1",
           port: int = 8765, workers: int = 1, max_body: int = MAX_BODY, public_url: str | None = None,
+          forwarded_allow_ips: str = "", max_queue: int = MAX_QUEUE, per_client: int = PER_CLIENT,
+          rate_per_minute: int = RATE_PER_MINUTE, request_seconds: float = REQUEST_SECONDS,
+          max_connections: int = MAX_CONNECTIONS, drain_seconds: int = DRAIN_SECONDS,
           keep_exports_days: int = KEEP_EXPORTS_DAYS) -> None:
-    """Run the server until stopped (uvicorn; ``workers`` processes share the port)."""
+    """Run the server until stopped (uvicorn; ``workers`` processes share the port).
+
+    On SIGTERM (``systemctl stop|restart``) uvicorn stops accepting, and every click already received or waiting
+    for the engine is answered (up to ``drain_seconds``) before the process exits. Connections that arrive
+    meanwhile wait in the listening socket's queue: with systemd socket activation (``xl-addin.socket``, see
+    docs/安装指南.md) that socket belongs to systemd, so the next process answers them instead of the system
+    resetting them; the socket is fd 3 (``LISTEN_FDS``) and ``host``/``port`` are then not used."""
     import uvicorn
 
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
     logging.basicConfig(level=logging.INFO)
     settings = {"data_dir": str(Path(data_dir).resolve()), "token_file": str(Path(token_file).resolve()),
-                "max_body": max_body, "public_url": public_url, "keep_exports_days": keep_exports_days}
+                "max_body": max_body, "public_url": public_url, "forwarded_allow_ips": forwarded_allow_ips,
+                "max_queue": max_queue, "per_client": per_client, "rate_per_minute": rate_per_minute,
+                "request_seconds": request_seconds, "max_connections": max_connections,
+                "keep_exports_days": keep_exports_days}
     os.environ[SETTINGS_ENV] = json.dumps(settings)  # each worker process builds the app from these
-    uvicorn.run("xl_addin.server:app_from_env", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="warning")
+    raise_open_files(max_connections + 256)
+    fd = listen_fd()
+    where: dict[str, Any] = {"fd": fd} if fd is not None else {"host": host, "port": port}
+    uvicorn.run("xl_addin.server:app_from_env", factory=True, workers=workers, log_level="warning",
+                # the client address: X-Forwarded-For only from the configured proxies (create_app), never
+                # uvicorn's default of trusting 127.0.0.1, which would take a header any client can send
+                proxy_headers=False,
+                http="xl_addin.server_http:GuardedH11Protocol", timeout_keep_alive=5,
+                timeout_graceful_shutdown=drain_seconds, **where)
 
 
 SETTINGS_ENV = "XL_ADDIN_SERVER_SETTINGS"
+#: the request state keys shared with :mod:`xl_addin.server_http` (which imports uvicorn: not imported here)
+GUARDED = "xl_addin_guarded"
+STOP_READING = "xl_addin_stop_reading"
 
 
 def app_from_env() -> Any:
     raw = json.loads(os.environ[SETTINGS_ENV])
     return create_app(Config(data_dir=Path(raw["data_dir"]), token=read_token(raw["token_file"]),
                              max_body=int(raw["max_body"]), public_url=raw.get("public_url"),
+                             forwarded_allow_ips=str(raw.get("forwarded_allow_ips") or ""),
+                             max_queue=int(raw.get("max_queue", MAX_QUEUE)),
+                             per_client=int(raw.get("per_client", PER_CLIENT)),
+                             rate_per_minute=int(raw.get("rate_per_minute", RATE_PER_MINUTE)),
+                             request_seconds=float(raw.get("request_seconds", REQUEST_SECONDS)),
                              keep_days=int(raw.get("keep_exports_days", KEEP_EXPORTS_DAYS))))
 
 
