@@ -71,11 +71,13 @@ def _command(profile: str, recalc: bool, target: str, out: Path, sources: Sequen
             "--convert-to", target, "--outdir", str(out), *map(str, sources)]
 
 
-def _start(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
-    """``cmd`` started in a process group of its own (POSIX; a new process group on Windows)."""
+def _start(cmd: Sequence[str], tmpdir: str) -> subprocess.Popen[bytes]:
+    """``cmd`` started in a process group of its own (POSIX; a new process group on Windows), its temporary files
+    (``lu*.tmp``) in ``tmpdir``."""
     flags = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if os.name == "nt" else 0
+    env = {**os.environ, "TMPDIR": tmpdir, "TMP": tmpdir, "TEMP": tmpdir}
     return subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=os.name == "posix", creationflags=flags)
+                            start_new_session=os.name == "posix", creationflags=flags, env=env)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -88,11 +90,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.communicate(timeout=10)
 
 
-def run_soffice(cmd: Sequence[str], timeout: float) -> tuple[int, bytes]:
-    """Run a LibreOffice command line in its own process group, filed with the supervisor while it runs; its exit
-    code and stderr. Past ``timeout`` seconds (or on any interruption) the whole group is killed; a timeout raises
-    OfficeError. No process of the group is left when this returns or raises."""
-    proc = _start(cmd)
+def run_soffice(cmd: Sequence[str], timeout: float, tmpdir: str) -> tuple[int, bytes]:
+    """Run a LibreOffice command line in its own process group, filed with the supervisor while it runs, its
+    temporary files in ``tmpdir`` (the caller removes it); its exit code and stderr. Past ``timeout`` seconds (or
+    on any interruption) the whole group is killed; a timeout raises OfficeTimeout. No process of the group is
+    left when this returns or raises."""
+    proc = _start(cmd, tmpdir)
     try:
         with isolation.group_filed(proc.pid):
             try:
@@ -133,7 +136,7 @@ def recalculated_sheets(files: Iterable[str | os.PathLike[str]], workdir: str | 
                 # one output folder per source name clash is impossible: stems are unique per chunk folder
                 out = base / f"csv-{i}"
                 out.mkdir(parents=True, exist_ok=True)
-                procs.append(_start(_command(f"{tmp}/p{i}", True, _CSV_ALL_SHEETS, out, chunk)))
+                procs.append(_start(_command(f"{tmp}/p{i}", True, _CSV_ALL_SHEETS, out, chunk), tmp))
             errors = [p.communicate(timeout=timeout)[1] for p in procs]
         finally:
             for p in procs:
@@ -168,7 +171,7 @@ def convert(files: Iterable[str | os.PathLike[str]], fmt: str, outdir: str | os.
     target = FILTERS.get(fmt, fmt)
     ext = target.split(":")[0]
     with _workspace() as profile:
-        code, err = run_soffice(_command(profile, recalc, target, out, sources), timeout)
+        code, err = run_soffice(_command(profile, recalc, target, out, sources), timeout, profile)
     results = [out / (s.stem + "." + ext) for s in sources]
     missing = [r.name for r in results if not r.exists()]
     if code != 0 or missing:
