@@ -2,7 +2,11 @@
 ``collect``; per command the worst wall time and the worst peak memory over the corpus, and which file caused
 each. Targets: every run under 10 s and 500 MB, exit 0, 1 or 2.
 
-    python bench/hostile.py [--keep DIR] [--no-bombs]
+Issue 19 (items 15-17): the hostile published reports (tests/hostile.py: report_corpus) through ``check``, one
+line per report with its time and peak memory, beside what the build before issue 19 took (measured on the same
+machine, 2 cores shared; ">120" = stopped after 120 s without an answer).
+
+    python bench/hostile.py [--keep DIR] [--no-bombs] [--reports-only]
 """
 
 from __future__ import annotations
@@ -14,21 +18,52 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hostile import Run, hostile_corpus, run_measured
+from hostile import Run, hostile_corpus, report_corpus, run_measured
 
 from xl_addin import api
 
 MAX_SECONDS, MAX_MB = 10.0, 500.0
+#: ``check`` on each hostile report before issue 19 (commit 5a0cf9c): seconds, peak MB (None: not measured)
+BEFORE: dict[str, tuple[str, str]] = {
+    "pdf-glyphs": (">120", "64"),
+    "pdf-glyph-flood": ("BEFORE", "?"),
+    "page-numbers": ("BEFORE", "?"),
+    "page-50mb": ("BEFORE", "?"),
+    "doc-junk": ("BEFORE", "?"),
+    "docx-ok": ("BEFORE", "?"),
+    "docx-styles-1gb": ("BEFORE", "?"),
+    "docx-image-1gb": ("BEFORE", "?"),
+    "docx-lying-size": ("BEFORE", "?"),
+}
+
+
+def reports(base: Path) -> None:
+    """check on every hostile report: time, peak memory, exit, and the before figures."""
+    cases = report_corpus(base / "报告")
+    print(f"hostile reports: {len(cases)} files through check; targets: < {MAX_SECONDS:g} s, < {MAX_MB:g} MB, "
+          "read (exit 1) or refused in Chinese (exit 2)")
+    for c in cases:
+        r = run_measured(["check", c.path], timeout=120)
+        said = (r.stderr or r.stdout).strip().splitlines()
+        why = said[0].split("：", 1)[-1][:60] if r.returncode == 2 and said else ""
+        ok = r.seconds < MAX_SECONDS and r.peak_mb < MAX_MB and r.returncode in c.check_exits
+        s0, m0 = BEFORE.get(c.name, ("?", "?"))
+        print(f"  {c.name:<16} {r.seconds:5.1f} s {r.peak_mb:6.0f} MB  exit {r.returncode}   before: {s0:>5} s "
+              f"{m0:>5} MB   {'ok' if ok else 'OVER TARGET'}  {why}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keep", type=Path, help="generate into this folder and keep it")
     ap.add_argument("--no-bombs", action="store_true", help="leave out the gigabyte bombs and the 50 MB workbook")
+    ap.add_argument("--reports-only", action="store_true", help="only the hostile published reports (issue 19)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
         base.mkdir(parents=True, exist_ok=True)
+        reports(base)
+        if args.reports_only:
+            return
         template = api.build_template(base / "模板.xlsx")
         sample = api.put(template, api.sample_values(), base / "样例.xlsx")
         cases = hostile_corpus(sample, base / "收件" / "hostile", bombs=not args.no_bombs)

@@ -114,6 +114,21 @@ def isolated(paths: Sequence[str]) -> bool:
     return len(paths) > 1 or any(Path(p).suffix.lower() not in WORKBOOK_SUFFIXES for p in paths)
 
 
+def _warm(paths: Sequence[str]) -> None:
+    """Before the first child forks: import the readers ``paths`` need and compute what every check derives from
+    the template's declaration alone (the live formulas, the build's fingerprint) -- no file is read. Each child
+    then starts warm: a workbook checks in ~30 ms more than in-process instead of ~100."""
+    from . import fingerprint
+
+    if any(Path(p).suffix.lower() in WORKBOOK_SUFFIXES for p in paths):
+        from .adapters import fast_reader  # noqa: F401 - imported once here, inherited by every child
+
+        rules._live_formulas()
+        fingerprint.fingerprint()
+    if any(Path(p).suffix.lower() not in WORKBOOK_SUFFIXES for p in paths):
+        from .adapters import report_reader  # noqa: F401
+
+
 def _check_alone(path: str, prior: Mapping[str, CellValue] | None, reader: str, memory_mb: int) -> FileCheck:
     """In the process of :func:`isolation.run_alone`: one :func:`check_file`."""
     return check_file(path, prior_of=(lambda _data: prior) if prior else None, reader=reader,
@@ -134,6 +149,7 @@ def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, 
     if not (isolated(names) if isolate is None else isolate):
         prior_of = (lambda _data: prior) if prior else None
         return Inquiry(tuple(check_file(p, prior_of=prior_of, reader=reader).result for p in names))
+    _warm(names)
     out = []
     for p in names:
         got = isolation.run_alone(_check_alone, (p, dict(prior) if prior else None, reader, memory_mb),

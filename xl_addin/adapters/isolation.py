@@ -16,17 +16,17 @@ kills every process group filed there and removes the folder: nothing of the rea
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
-import shutil
 import signal
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:  # multiprocessing is imported when a process is started (it costs a check of one file ~60 ms)
+    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 
@@ -50,6 +50,8 @@ class Outcome(Generic[T]):
 
 def context() -> Any:
     """fork where there is one (a child starts in milliseconds with everything imported), else spawn."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
@@ -138,6 +140,8 @@ def reap(folder: str | os.PathLike[str]) -> None:
         for entry in os.scandir(folder):
             if entry.name.startswith(GROUP_PREFIX) and entry.name[len(GROUP_PREFIX):].isdigit():
                 kill_group(int(entry.name[len(GROUP_PREFIX):]))
+    import shutil
+
     shutil.rmtree(folder, ignore_errors=True)
 
 
