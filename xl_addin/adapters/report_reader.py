@@ -591,7 +591,7 @@ def _doc(p: Path, data: bytes, deadline: float) -> Document:
         try:
             out = office.convert([src], "docx", Path(tmp) / "out", recalc=False, timeout=seconds)[0]
         except office.OfficeTimeout:
-            raise ReadError(p, "timeout", detail=f"{seconds:g}") from None
+            raise ReadError(p, "timeout", detail=f"{max(1, round(seconds))}") from None
         except office.OfficeError as exc:
             raise ReadError(p, "doc-convert", detail=str(exc)) from None
         doc = _docx(p, out.read_bytes(), deadline)
