@@ -40,8 +40,9 @@ MAX_PAGES = 300
 #: LibreOffice's share of it for a .doc (a real one converts in 2-4 s; a junk one kept it busy for minutes)
 READ_SECONDS = 10.0
 DOC_SECONDS = 7.0
-#: the characters of a PDF's text layer (a real report: some 1,500 a page) and the lines of any report (some 1,000)
-MAX_PDF_CHARS = 400_000
+#: the characters of a PDF's text layer (a real report: some 1,500 a page; reading costs ~10 us each) and the lines
+#: of any report (some 1,000)
+MAX_PDF_CHARS = 250_000
 MAX_LINES = 20_000
 #: the tags of a web page (a real report: some 10,000; lxml holds some 250 bytes for each)
 MAX_HTML_TAGS = 400_000
@@ -346,6 +347,9 @@ def _page_segments(tp: Any, in_time: Callable[[], None] = lambda: None) -> list[
         return []
     text = tp.get_text_range(0, n)
     handle = tp.raw
+    # the text object as a plain address (pypdfium2's prototype returns a pointer object, ~4 us more a character)
+    text_object = ctypes.cast(pdfium_c.FPDFText_GetTextObject,
+                              ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int))
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     refs = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
     one_per_char = len(text) == n  # else (a character outside the BMP) one code point asked per character
@@ -364,7 +368,7 @@ def _page_segments(tp: Any, in_time: Callable[[], None] = lambda: None) -> list[
         if ro - lo < 0.01 or to - bo < 0.01:
             pending.append(ch)
             continue
-        o = ctypes.cast(pdfium_c.FPDFText_GetTextObject(handle, i), ctypes.c_void_p).value
+        o = text_object(handle, i)
         if not runs or o != obj:
             runs.append(([lo, bo, ro, to], [ch]))
             obj = o
