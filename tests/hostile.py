@@ -570,8 +570,8 @@ def report_docx(path: Path) -> Path:
 
 
 def docx_with_big_part(src: Path, dst: Path, part: str, size: int, piece: bytes = b" " * 1024) -> Path:
-    """``src`` with ``part`` (added, or replaced) streamed as ``size`` bytes of ``piece``: compresses to a
-    thousandth (an XML part of blanks, an image of zeros)."""
+    """``src`` with ``part`` (replaced, or added as an image the document refers to) streamed as ``size`` bytes of
+    ``piece``: compresses to a thousandth (an XML part of blanks, an image of zeros)."""
     def pieces() -> Iterator[bytes]:
         yield from _repeat(piece, size)
 
@@ -579,7 +579,19 @@ def docx_with_big_part(src: Path, dst: Path, part: str, size: int, piece: bytes 
         names = zin.namelist()
     if part in names:
         return rewrite(src, dst, streams={part: pieces}, level=1)
-    shutil.copyfile(src, dst)
+    target = part.removeprefix("word/")
+    ext = part.rsplit(".", 1)[-1]
+
+    def rel(data: bytes) -> bytes:  # the document refers to it: python-docx loads every part it can reach
+        return data.replace(b"</Relationships>", b'<Relationship Id="rIdBig" Type="http://schemas.openxmlformats.org/'
+                            b'officeDocument/2006/relationships/image" Target="' + target.encode() + b'"/>'
+                            b"</Relationships>")
+
+    def types(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Default Extension="' + ext.encode() + b'" ContentType="image/' +
+                            ext.encode() + b'"/></Types>')
+
+    rewrite(src, dst, {"word/_rels/document.xml.rels": rel, "[Content_Types].xml": types}, level=1)
     info = zipfile.ZipInfo(part, (2024, 1, 20, 10, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
