@@ -184,11 +184,11 @@ def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool) -> di
     """The child of :func:`examine_isolated`: one examine, under the memory limit the child has."""
     global _MEMORY_MB
     _init(priors, texts)
-    _MEMORY_MB = memory_mb
+    _MEMORY_MB = isolation.limited_mb
     try:
         return examine(path)
     except MemoryError:
-        return _error_row(path, "out-of-memory", memory_detail(memory_mb))
+        return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
 
 
 def examine_isolated(path: str, *, priors: Priors | None = None, seconds: float = FILE_SECONDS,

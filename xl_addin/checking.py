@@ -129,10 +129,10 @@ def _warm(paths: Sequence[str]) -> None:
         from .adapters import report_reader  # noqa: F401
 
 
-def _check_alone(path: str, prior: Mapping[str, CellValue] | None, reader: str, memory_mb: int) -> FileCheck:
-    """In the process of :func:`isolation.run_alone`: one :func:`check_file`."""
+def _check_alone(path: str, prior: Mapping[str, CellValue] | None, reader: str) -> FileCheck:
+    """In the process of :func:`isolation.run_alone`: one :func:`check_file`, under the memory limit it has."""
     return check_file(path, prior_of=(lambda _data: prior) if prior else None, reader=reader,
-                      memory_mb=memory_mb).result
+                      memory_mb=isolation.limited_mb).result
 
 
 def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, CellValue] | None = None,
@@ -152,8 +152,8 @@ def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, 
     _warm(names)
     out = []
     for p in names:
-        got = isolation.run_alone(_check_alone, (p, dict(prior) if prior else None, reader, memory_mb),
-                                  seconds=seconds, memory_mb=memory_mb)
+        got = isolation.run_alone(_check_alone, (p, dict(prior) if prior else None, reader), seconds=seconds,
+                                  memory_mb=memory_mb)
         out.append(got.value if got.value is not None else FileCheck(p, error_code=got.error,
                                                                      error=file_error(got.error).text(detail=got.detail)))
     return Inquiry(tuple(out))

@@ -36,6 +36,8 @@ SCRATCH_ENV = "XL_ADDIN_SCRATCH"
 GROUP_PREFIX = "pgid-"
 #: how often the supervisor looks at the child, seconds
 _POLL = 0.25
+#: the memory limit this process runs under, MB above what it held when it was set (0: none; :func:`limit_memory`)
+limited_mb = 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ def memory_detail(memory_mb: int = 0) -> str:
 
 def limit_memory(memory_mb: int) -> bool:
     """Limit this process's address space to what it holds now plus ``memory_mb`` (POSIX; elsewhere nothing), and
-    let no crash of it leave a core file behind. Returns whether a limit was set."""
+    let no crash of it leave a core file behind. Returns whether a limit was set (then :data:`limited_mb`)."""
+    global limited_mb
     try:
         import resource
 
@@ -84,6 +87,7 @@ def limit_memory(memory_mb: int) -> bool:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ImportError, OSError, ValueError):  # no resource module (Windows), no /proc: no limit
         return False
+    limited_mb = memory_mb
     return True
 
 
@@ -181,7 +185,7 @@ def _child(fn: Callable[..., Any], args: tuple[Any, ...], conn: Connection, memo
     try:
         out: tuple[str, Any] = ("value", fn(*args))
     except MemoryError:
-        out = ("error", "out-of-memory")
+        out = ("error", memory_detail(limited_mb))
     conn.send(out)
     conn.close()
 
@@ -259,7 +263,7 @@ def run_alone(fn: Callable[..., T], args: tuple[Any, ...] = (), *, seconds: floa
         kind, value = got
         if kind == "value":
             return Outcome(value)
-        return Outcome(error="out-of-memory", detail=memory_detail(memory_mb))
+        return Outcome(error="out-of-memory", detail=value)
     if timed_out:
         return Outcome(error="timeout", detail=f"{seconds:g}")
     code = proc.exitcode or 0
