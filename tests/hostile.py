@@ -627,6 +627,173 @@ def tamper_corpus(sample: Path, folder: Path, *, libreoffice: bool = True) -> tu
     return out, clean
 
 
+# ---- hostile published reports (issue 19: items 15-17) ------------------------------------------------------------
+
+#: the section headings of a report, so that what follows them is read as one (tables, narrative)
+REPORT_HEADINGS = ("一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
+                   "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项")
+
+
+def many_glyph_pdf(path: Path, runs: int, *, pages: int = 1, per_run: int = 10) -> Path:
+    """A minimal PDF written by hand: ``pages`` pages each holding ``runs`` text runs of ``per_run`` digits, each
+    run its own text object at its own place (a producer that positions every word: as many runs as words)."""
+    import zlib
+
+    objs: list[bytes] = [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    pages_id = 2 + 2 * pages  # the font, then a content stream and a page per page, then the page tree
+    page_ids = []
+    for _ in range(pages):
+        ops = []
+        for k in range(runs):
+            x, y = 20 + (k % 8) * 70, 820 - (k // 8) % 400 * 2
+            ops.append(b"BT /F1 2 Tf %d %d Td (%s) Tj ET" % (x, y, (b"%d" % (10 ** 12 + k))[-per_run:]))
+        content = zlib.compress(b"\n".join(ops))
+        objs.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream")
+        objs.append(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                    b"/Resources << /Font << /F1 1 0 R >> >> >>" % (pages_id, len(objs)))
+        page_ids.append(len(objs))
+    objs.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % i for i in page_ids), pages))
+    assert len(objs) == pages_id
+    objs.append(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, len(objs), xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def numbered_lines_page(path: Path, lines: int) -> Path:
+    """A web page with the report's headings and ``lines`` paragraphs each ending in a number (every one is
+    matched against the official table labels)."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("<html><head><meta charset='utf-8'><title>某局2023年政府信息公开工作年度报告</title></head><body>")
+        for h in REPORT_HEADINGS[:3]:
+            fh.write(f"<p>{h}</p>")
+        for i in range(lines):
+            fh.write(f"<p>第{i}项 本年新收政府信息公开申请数量 {i}</p>\n")
+        for h in REPORT_HEADINGS[3:]:
+            fh.write(f"<p>{h}</p>")
+        fh.write("</body></html>")
+    return path
+
+
+def junk_doc(path: Path, size: int = 2 * MB) -> Path:
+    """The signature of an old Word file followed by random bytes: LibreOffice chews on it for minutes."""
+    import random
+
+    rnd = random.Random(19)
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rnd.randbytes(size))
+    return path
+
+
+def report_docx(path: Path) -> Path:
+    """A small real .docx (python-docx) with the report's headings and a sentence under each."""
+    import docx
+
+    d = docx.Document()
+    d.core_properties.title = "某局2023年政府信息公开工作年度报告"
+    for h in REPORT_HEADINGS:
+        d.add_paragraph(h)
+        d.add_paragraph("本年度依法依规做好政府信息公开工作。")
+    d.save(str(path))
+    return path
+
+
+def docx_with_big_part(src: Path, dst: Path, part: str, size: int, piece: bytes = b" " * 1024) -> Path:
+    """``src`` with ``part`` (replaced, or added as an image the document refers to) streamed as ``size`` bytes of
+    ``piece``: compresses to a thousandth (an XML part of blanks, an image of zeros)."""
+    def pieces() -> Iterator[bytes]:
+        yield from _repeat(piece, size)
+
+    with zipfile.ZipFile(src) as zin:
+        names = zin.namelist()
+    if part in names:
+        return rewrite(src, dst, streams={part: pieces}, level=1)
+    target = part.removeprefix("word/")
+    ext = part.rsplit(".", 1)[-1]
+
+    def rel(data: bytes) -> bytes:  # the document refers to it: python-docx loads every part it can reach
+        return data.replace(b"</Relationships>", b'<Relationship Id="rIdBig" Type="http://schemas.openxmlformats.org/'
+                            b'officeDocument/2006/relationships/image" Target="' + target.encode() + b'"/>'
+                            b"</Relationships>")
+
+    def types(data: bytes) -> bytes:
+        return data.replace(b"</Types>", b'<Default Extension="' + ext.encode() + b'" ContentType="image/' +
+                            ext.encode() + b'"/></Types>')
+
+    rewrite(src, dst, {"word/_rels/document.xml.rels": rel, "[Content_Types].xml": types}, level=1)
+    info = zipfile.ZipInfo(part, (2024, 1, 20, 10, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
+            zf.open(info, "w", force_zip64=True) as fh:
+        for p in pieces():
+            fh.write(p)
+    return dst
+
+
+def docx_lying_size(src: Path, dst: Path, part: str = "word/styles.xml", size: int = 256 * MB) -> Path:
+    """``src`` with ``part`` holding ``size`` bytes of blanks while the archive's directory (and the part's local
+    header) declare it 1 KB: whoever trusts the declared size reads far more than it allows."""
+    import struct
+
+    docx_with_big_part(src, dst, part, size)
+    raw = bytearray(dst.read_bytes())
+    name = part.encode()
+    # every header naming the part: local header (PK 3 4) and central directory (PK 1 2); zip64 extras hold sizes
+    for sig, name_at, size_at in ((b"PK\x03\x04", 26, 22), (b"PK\x01\x02", 28, 24)):
+        i = raw.find(sig)
+        while i >= 0:
+            n_len = struct.unpack_from("<H", raw, i + name_at)[0]
+            head = 30 if sig == b"PK\x03\x04" else 46
+            if raw[i + head:i + head + n_len] == name:
+                extra_len = struct.unpack_from("<H", raw, i + name_at + 2)[0]
+                extra_at = i + head + n_len
+                if struct.unpack_from("<I", raw, i + size_at)[0] == 0xFFFFFFFF:  # the sizes are in the zip64 extra
+                    j = extra_at
+                    while j < extra_at + extra_len:
+                        tag, ln = struct.unpack_from("<HH", raw, j)
+                        if tag == 1:
+                            struct.pack_into("<Q", raw, j + 4, 1024)
+                        j += 4 + ln
+                else:
+                    struct.pack_into("<I", raw, i + size_at, 1024)
+            i = raw.find(sig, i + 4)
+    dst.write_bytes(bytes(raw))
+    return dst
+
+
+def report_corpus(folder: Path) -> list[Case]:
+    """The hostile published reports of issue 19 (items 15-17) in ``folder``: each must be read in 10 s and
+    500 MB or refused with a Chinese message; check may exit 1 (read, findings) or 2 (refused)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cases: list[Case] = []
+    read_or_refused = frozenset({1, 2})
+    refused = frozenset({2})
+    # 200,000 glyphs on one page: the per-run text extraction took minutes (quadratic)
+    cases.append(Case("pdf-glyphs", many_glyph_pdf(folder / "一页二十万字.pdf", 20_000), refused))
+    # 800,000 glyphs over 4 pages: beyond what a report holds, refused before it is read
+    cases.append(Case("pdf-glyph-flood", many_glyph_pdf(folder / "八十万字.pdf", 20_000, pages=4), refused))
+    # 15,000 lines ending in a number: each was compared with every label of table 三 (0.45 ms a line)
+    cases.append(Case("page-numbers", numbered_lines_page(folder / "一万五千行.html", 15_000), read_or_refused))
+    # 50 MB of such lines (700,000): refused, not read for minutes
+    cases.append(Case("page-50mb", numbered_lines_page(folder / "五十兆网页.html", 700_000), refused))
+    cases.append(Case("doc-junk", junk_doc(folder / "乱码.doc"), refused))
+    base = report_docx(folder / "正常.docx")
+    cases.append(Case("docx-ok", base, read_or_refused))
+    cases.append(Case("docx-styles-1gb", docx_with_big_part(base, folder / "样式1GB.docx", "word/styles.xml", GB),
+                      refused))
+    cases.append(Case("docx-image-1gb", docx_with_big_part(base, folder / "图片1GB.docx", "word/media/image1.png", GB,
+                                                           b"\0" * 1024), refused))
+    cases.append(Case("docx-lying-size", docx_lying_size(base, folder / "声明大小不符.docx"), refused))
+    return cases
+
+
 # ---- running a command measured ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

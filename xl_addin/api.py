@@ -96,13 +96,16 @@ def check(path: str | os.PathLike[str], *, last_year: str | os.PathLike[str] | N
 
 
 def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.PathLike[str] | None = None,
-               reader: Reader = "fast") -> Inquiry:
+               reader: Reader = "fast", file_seconds: float | None = None, file_memory_mb: int | None = None,
+               isolate: bool | None = None) -> Inquiry:
     """Check every file (a batch: each file's Report, or the catalogue error that kept it from being read; never
-    stops at a bad file). Raises ReadError only when ``last_year`` cannot be read."""
-    from .checking import check_files
-
+    stops at a bad file). Several files, and every published report, are each read alone in a process of its own,
+    stopped after ``file_seconds`` and limited to ``file_memory_mb`` (None: checking.FILE_SECONDS,
+    checking.FILE_MEMORY_MB, as collect's); a file past them gets its file error (timeout, out-of-memory, crashed).
+    ``isolate``: True/False forces it either way. Raises ReadError only when ``last_year`` cannot be read."""
     prior = last_year_prior(last_year) if last_year is not None else None
-    return check_files(paths, prior=prior, reader=reader)
+    return checking.check_files(paths, prior=prior, reader=reader, seconds=file_seconds, memory_mb=file_memory_mb,
+                                isolate=isolate)
 
 
 def build_template(out: str | os.PathLike[str], values: Mapping[str, CellValue] | None = None, *,

@@ -18,22 +18,24 @@ or runs out of memory alone becomes its own row (catalogue file errors ``crashed
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from . import collect
+from .adapters import isolation
 from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
 from .catalogue import file_error
+from .checking import FILE_MEMORY_MB as FILE_MEMORY_MB
+from .checking import FILE_SECONDS as FILE_SECONDS
 from .checking import WORKBOOK_SUFFIXES, check_file, memory_detail
 from .collect import FileResult, Number
 from .importers.document import REPORT_SUFFIXES
@@ -44,11 +46,6 @@ from .model import CellValue, ReportData
 EXTENSIONS = WORKBOOK_SUFFIXES | frozenset(REPORT_SUFFIXES) | frozenset({".xls", ".et", ".ods", ".wps"})
 #: below this many files one worker process reads them all (more workers' start-up costs more than it saves)
 MIN_FOR_POOL = 24
-#: a file's wall-time limit, seconds: past it the file's worker is stopped and the file reported as ``timeout``
-FILE_SECONDS = 30.0
-#: the memory a worker may take for reading one file, MB above what it holds before (its address space is limited
-#: to that; 0 = no limit): past it the file is reported as ``out-of-memory``
-FILE_MEMORY_MB = 1024
 #: how often the coordinator looks at the pool's progress, seconds
 _POLL = 0.25
 
@@ -116,56 +113,27 @@ def _init(priors: Priors, texts: bool = False) -> None:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    """Limit this process's address space to what it holds now plus ``memory_mb`` (POSIX; elsewhere nothing), and
-    let no crash of it leave a core file behind."""
+    """Limit this process's address space to what it holds now plus ``memory_mb`` (:func:`isolation.limit_memory`),
+    remembered for the out-of-memory message."""
     global _MEMORY_MB
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-    except (ImportError, OSError, ValueError):
-        pass
-    if memory_mb <= 0:
-        return
-    try:
-        import resource
-
-        with open("/proc/self/statm", "rb") as fh:
-            held = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        limit = held + memory_mb * 1024 * 1024
-        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, OSError, ValueError):  # no resource module (Windows), no /proc: no limit
-        return
-    _MEMORY_MB = memory_mb
-
-
-def _quiet_stderr() -> None:
-    import faulthandler
-
-    faulthandler.disable()
-    try:
-        fd = os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        return
-    os.dup2(fd, 2)
-    os.close(fd)
+    if isolation.limit_memory(memory_mb):
+        _MEMORY_MB = memory_mb
 
 
 def _worker_init(priors: Priors, names: Sequence[str] = (), marks: Any = None, memory_mb: int = 0,
-                 texts: bool = False) -> None:
+                 texts: bool = False, folder: str | None = None) -> None:
     """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, whether the
-    texts are wanted, and the garbage collector told that what the worker inherited stays (``gc.freeze``) and to
-    look for cycles less often -- a workbook's objects are freed by reference counting."""
+    texts are wanted, the round's scratch folder (:func:`isolation.supervised`), and the garbage collector told
+    that what the worker inherited stays (``gc.freeze``) and to look for cycles less often -- a workbook's objects
+    are freed by reference counting."""
     import gc
 
     global _NAMES, _MARKS
     _init(priors, texts)
     _NAMES, _MARKS = names, marks
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
-    _quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
+    isolation.quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
+    isolation.enter_scratch(folder)
     _limit_memory(memory_mb)
     gc.freeze()
     gc.set_threshold(20000, 50, 50)
@@ -212,105 +180,27 @@ def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]
     return out
 
 
-def _context() -> Any:
-    """fork where there is one (a worker starts in milliseconds with everything imported), else spawn."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-
-
-def _isolated_main(path: str, conn: Connection, priors: Priors, memory_mb: int, err_fd: int, texts: bool) -> None:
-    """The child of :func:`examine_isolated`: stderr into the parent's pipe, the memory limit, one examine."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if err_fd >= 0:
-        import faulthandler
-
-        faulthandler.disable()
-        os.dup2(err_fd, 2)
+def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool) -> dict[str, object]:
+    """The child of :func:`examine_isolated`: one examine, under the memory limit the child has."""
+    global _MEMORY_MB
     _init(priors, texts)
-    _limit_memory(memory_mb)
+    _MEMORY_MB = isolation.limited_mb
     try:
-        d = examine(path)
+        return examine(path)
     except MemoryError:
-        d = _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
-    conn.send(d)
-    conn.close()
-
-
-def _drain(fd: int, limit: int) -> bytes:
-    """What can be read from the non-blocking ``fd`` now, keeping at most ``limit`` bytes."""
-    out = b""
-    while fd >= 0:
-        try:
-            piece = os.read(fd, 65536)
-        except (BlockingIOError, OSError):
-            break
-        if not piece:
-            break
-        out += piece[:max(0, limit - len(out))]
-    return out
-
-
-def _signal_name(code: int) -> str:
-    try:
-        return signal.Signals(-code).name if code < 0 else f"退出码 {code}"
-    except ValueError:
-        return f"信号 {-code}"
+        return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
 
 
 def examine_isolated(path: str, *, priors: Priors | None = None, seconds: float = FILE_SECONDS,
                      memory_mb: int = FILE_MEMORY_MB, texts: bool = False) -> dict[str, object]:
-    """:func:`examine` in a process of its own, stopped after ``seconds`` and limited to ``memory_mb`` above what
-    it starts with: a crash, a hang or a memory blow-up becomes the file's row (``crashed``, ``timeout``,
-    ``out-of-memory``) instead of the caller's end."""
-    ctx = _context()
-    recv, send = ctx.Pipe(duplex=False)
-    forked = ctx.get_start_method() == "fork"
-    err_r, err_w = os.pipe() if forked else (-1, -1)
-    if forked:
-        os.set_blocking(err_r, False)
-    proc = ctx.Process(target=_isolated_main, args=(path, send, dict(priors or {}), memory_mb, err_w, texts),
-                       daemon=True)
-    try:
-        proc.start()
-        send.close()
-        if err_w >= 0:
-            os.close(err_w)
-            err_w = -1
-        d: dict[str, object] | None = None
-        timed_out, err = False, b""
-        deadline = time.monotonic() + seconds
-        while True:  # wait for the result, reading what the child says on stderr (its pipe must not fill up)
-            ready = recv.poll(min(_POLL, max(0.0, deadline - time.monotonic())))
-            err += _drain(err_r, 65536 - len(err))
-            if ready:
-                try:
-                    d = recv.recv()
-                except (EOFError, OSError):
-                    d = None
-                break
-            if time.monotonic() >= deadline:
-                timed_out = True
-                proc.kill()
-                break
-        proc.join(5)
-        if proc.is_alive():  # pragma: no cover - a child that ignores SIGKILL cannot exist
-            proc.kill()
-            proc.join()
-        err += _drain(err_r, 65536 - len(err))
-    finally:
-        recv.close()
-        for fd in (err_r, err_w):
-            if fd >= 0:
-                os.close(fd)
-    if d is not None:
-        return d
-    if timed_out:
-        return _error_row(path, "timeout", f"{seconds:g}")
-    code = proc.exitcode or 0
-    killed = code == -getattr(signal, "SIGKILL", 9) and os.name == "posix"  # not by us: the kernel's OOM killer
-    if b"memory allocation" in err or b"MemoryError" in err or killed:
-        return _error_row(path, "out-of-memory", memory_detail(memory_mb))
-    return _error_row(path, "crashed", _signal_name(code))
+    """:func:`examine` in a process of its own (:func:`isolation.run_alone`), stopped after ``seconds`` and
+    limited to ``memory_mb`` above what it starts with: a crash, a hang or a memory blow-up becomes the file's row
+    (``crashed``, ``timeout``, ``out-of-memory``) instead of the caller's end."""
+    out = isolation.run_alone(_examine_alone, (path, dict(priors or {}), memory_mb, texts), seconds=seconds,
+                              memory_mb=memory_mb)
+    if out.value is not None:
+        return out.value
+    return _error_row(path, out.error, out.detail)
 
 
 @dataclass
@@ -326,12 +216,13 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: in
                 texts: bool, got: dict[int, dict[str, object]], advance: Callable[[int], None]) -> _Round:
     """Read ``todo`` in a pool of ``n`` workers, in chunks, into ``got``; stop at the first dead worker or file
     past ``seconds`` and say what is left."""
-    ctx = _context()
+    ctx = isolation.context()
     marks = ctx.RawArray("d", len(names))
     chunk = max(1, min(16, len(todo) // (n * 8)))  # small: the last chunks end together
     chunks = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
+    folder = tempfile.mkdtemp(prefix="xl_addin-run-")  # what the workers start outside themselves lives here
     ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                             initargs=(priors, names, marks, memory_mb, texts))
+                             initargs=(priors, names, marks, memory_mb, texts, folder))
     late: list[int] = []
     pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
     try:
@@ -360,6 +251,7 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: in
                 if proc.is_alive():
                     proc.kill()
         ex.shutdown(wait=True, cancel_futures=True)
+        isolation.reap(folder)  # a killed worker's LibreOffice and temporary files go with it
     left = [i for i in todo if i not in got]
     late_set = set(late)
     alone = [i for i in left if i not in late_set and marks[i] > 0]

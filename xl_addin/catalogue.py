@@ -359,6 +359,10 @@ _file_error("doc-misnamed", "这是旧版 Word 97-2003 文件（.doc），", "�
 _file_error("bad-docx", "不是有效的 Word 文件（.docx）。")
 _file_error("not-docx", "不是 Word 文档（缺少 word/document.xml）。")
 _file_error("docx-too-large", "Word 文档内容过大。")
+_file_error("docx-part-too-large", "Word 文档中的部件过大或压缩异常（{detail}），可能被恶意构造，未予读取。",
+            "请在 Word 中删去过大的图片等内容，另存为 .docx 后再导入。")
+_file_error("report-too-long", "报告的文字过多（{detail}），不像一份年度报告，未予读取。",
+            "请只保留年度报告本身（正文和统计表格）后再导入。")
 _file_error("bad-doc", "不是有效的 Word 97-2003 文件（.doc）。")
 _file_error("doc-convert", "无法用 LibreOffice 转换这个旧版 Word 文件（.doc）：{detail}，",
             "请在 Word 或 WPS 中打开后“另存为”.docx 再导入。")

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api, spec
+from . import __version__, api, checking, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
@@ -101,11 +101,21 @@ def _print_report(report: Report, max_rows: int) -> None:
 @click.option("--last-year", type=click.Path(dir_okay=False), help="上年度年报工作簿或已发布的年报（跨年校验 X1、X2、X3）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--all", "show_all", is_flag=True, help="显示全部问题（默认每个文件最多 40 条）")
+@click.option("--time-limit", "file_seconds", type=click.FloatRange(1, 3600),
+              help=f"读取一个文件最多用时（秒，默认 {checking.FILE_SECONDS:g}），超过则停止读取，说明原因")
+@click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
+              help=f"读取一个文件最多使用的内存（MB，默认 {checking.FILE_MEMORY_MB}，0 为不限），超过则停止读取，说明原因")
 @click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
-def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, reader: str) -> None:
-    """校验一个或多个年报工作簿或已发布的年报（网页、PDF、Word、文本）。退出码：0 无错误，1 有错误，2 文件无法读取。"""
+def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, file_seconds: float | None,
+          file_memory_mb: int | None, reader: str) -> None:
+    """校验一个或多个年报工作簿或已发布的年报（网页、PDF、Word、文本）。退出码：0 无错误，1 有错误，2 文件无法读取。
+
+    给出多个文件或已发布的年报时，每个文件单独读取，受用时和内存上限约束，一个文件出问题不影响其他文件。
+    """
+    limited = file_seconds is not None or file_memory_mb is not None
     try:
-        inquiry = api.check_many(files, last_year=last_year, reader=reader)
+        inquiry = api.check_many(files, last_year=last_year, reader=reader, file_seconds=file_seconds,
+                                 file_memory_mb=file_memory_mb, isolate=True if limited else None)
     except ReadError as exc:
         _fail(f"上年度工作簿 {exc}")
         return

@@ -5,10 +5,16 @@
 - portal page (kind html): lxml.html, no network, no entities; the encoding the page declares, else
   UTF-8, else GB18030; tables row by row with their cells (rowspan/colspan need no grid: a row is its label cells
   then its values), the runs of a Word paste (``<span>``/``<font>``/``<o:p>``) joined;
-- PDF: the text layer through pypdfium2 (measured ~30x faster than pdfplumber / pdfminer.six on the examples);
-- .docx: python-docx's XML, paragraphs and table rows in body order; .doc: LibreOffice to .docx first
-  (:mod:`xl_addin.adapters.office`);
-- text (kind txt): as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
+- PDF: the text layer through pypdfium2 (measured ~30x faster than pdfplumber / pdfminer.six on the examples),
+  each character visited once (:func:`_page_segments`: linear in the glyphs of a page);
+- .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order; every
+  part of the archive bounded before anything is read (:func:`_docx_archive`); .doc: LibreOffice to .docx first
+  (:mod:`xl_addin.adapters.office`, in a process group of its own, stopped at the read's deadline);
+- .txt / .md: as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
+
+A report is read in at most :data:`READ_SECONDS` or refused (``timeout``), and its size in characters (PDF) and
+lines (every kind) is bounded (``report-too-long``), and a web page nested deeper than libxml2 keeps is
+refused (``html-too-deep``): a real report has some 20 pages and a thousand lines.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ import datetime as dt
 import os
 import re
 import tempfile
+import time
+import zipfile
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +41,23 @@ MAX_BYTES = 60 * 1024 * 1024
 MAX_PAGES = 300
 #: how deep libxml2's HTML parser nests elements (it drops what lies deeper: such a page is refused)
 HTML_MAX_DEPTH = 256
+#: how long reading one report may take, seconds (a real one: well under one; a .doc: LibreOffice's start-up), and
+#: LibreOffice's share of it for a .doc (a real one converts in 2-4 s; a junk one kept it busy for minutes)
+READ_SECONDS = 10.0
+DOC_SECONDS = 7.0
+#: the characters of a PDF's text layer (a real report: some 1,500 a page; reading costs ~10 us each) and the lines
+#: of any report (some 1,000)
+MAX_PDF_CHARS = 250_000
+MAX_LINES = 20_000
+#: the tags of a web page (a real report: some 10,000; lxml holds some 250 bytes for each)
+MAX_HTML_TAGS = 400_000
+#: a .docx: the uncompressed size of its main part (word/document.xml), of any other part, of all parts together,
+#: and how far a part above RATIO_FLOOR may expand (a zip bomb); the number of parts
+MAX_DOCX_MAIN = MAX_BYTES
+MAX_DOCX_PART = 32 * 1024 * 1024
+MAX_DOCX_TOTAL = 160 * 1024 * 1024
+MAX_DOCX_RATIO, DOCX_RATIO_FLOOR = 200, 4 * 1024 * 1024
+MAX_DOCX_MEMBERS = 2000
 
 
 def is_report(path: str | os.PathLike[str]) -> bool:
@@ -67,15 +94,25 @@ def read_document(path: str | os.PathLike[str], *, data: bytes | None = None) ->
     if not data.strip():
         raise ReadError(p, "empty")
     reader = {"html": _html, "pdf": _pdf, "docx": _docx, "doc": _doc, "txt": _txt}[kind]
+    deadline = time.monotonic() + READ_SECONDS
     try:
-        doc = reader(p, data)
+        doc = reader(p, data, deadline)
     except ReadError:
         raise
     except Exception as exc:  # a broken file: the libraries raise many kinds
         raise ReadError(p, "report-corrupt", detail=type(exc).__name__) from None
+    if len(doc.lines) > MAX_LINES:
+        raise ReadError(p, "report-too-long", detail=f"{len(doc.lines)} 行，上限 {MAX_LINES} 行")
     if not any(ln.text for ln in doc.lines):
         raise ReadError(p, "no-text")
+    _in_time(p, deadline)
     return doc
+
+
+def _in_time(p: Path, deadline: float) -> None:
+    """Refuse the report (``timeout``) when its read has run past ``deadline`` (time.monotonic)."""
+    if time.monotonic() > deadline:
+        raise ReadError(p, "timeout", detail=f"{READ_SECONDS:g}")
 
 
 # ---- text -------------------------------------------------------------------------------------------------------
@@ -122,8 +159,10 @@ def _encoding_name(enc: str) -> str:
 _MD_RULE = re.compile(r"^\|?\s*:?-{2,}")
 
 
-def _txt(p: Path, data: bytes) -> Document:
+def _txt(p: Path, data: bytes, deadline: float) -> Document:
     text = decode(data)
+    if text.count("\n") > 10 * MAX_LINES:  # a table's cells are a line each: ten to a row at most
+        raise ReadError(p, "report-too-long", detail=f"{text.count(chr(10))} 行，上限 {MAX_LINES} 行")
     if p.suffix.lower() == ".md" or "\n|" in text:
         text = _markdown_tables(text)
     return document.from_text(text, source=str(p), kind="txt")
@@ -154,8 +193,12 @@ _SKIP = {"script", "style", "head", "noscript", "template", "select", "option", 
 _CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", re.I)
 
 
-def _html(p: Path, data: bytes) -> Document:
+def _html(p: Path, data: bytes, deadline: float) -> Document:
     import lxml.html
+
+    tags = data.count(b"<")
+    if tags > MAX_HTML_TAGS:  # refused before it is parsed: the tree would take gigabytes
+        raise ReadError(p, "report-too-long", detail=f"网页有 {tags} 个标记，上限 {MAX_HTML_TAGS}")
 
     m = _CHARSET.search(data[:4096])
     text = decode(data, m.group(1).decode("ascii") if m else None)
@@ -167,9 +210,17 @@ def _html(p: Path, data: bytes) -> Document:
         raise ReadError(p, "html-too-deep", detail=str(HTML_MAX_DEPTH))
     meta = _html_meta(root)
     body = _content(root)
+    _in_time(p, deadline)
     rows: list[Line] = []
-    _walk_html(body, rows)
+    try:
+        _walk_html(body, rows)
+    except _TooLong:
+        raise ReadError(p, "report-too-long", detail=f"超过 {MAX_LINES} 行") from None
     return Document(tuple(rows), meta, "html", str(p))
+
+
+class _TooLong(Exception):
+    """A page with more than MAX_LINES lines: its walk stops there."""
 
 
 def _text_of(el: Any) -> str:
@@ -217,6 +268,8 @@ def _walk_html(el: Any, out: list[Line]) -> None:
     def flush() -> None:
         text = document.clean("".join(buf))
         if text:
+            if len(out) >= MAX_LINES:
+                raise _TooLong
             out.append(Line(text, None, f"网页第{len(out) + 1}段"))
         buf.clear()
 
@@ -257,12 +310,14 @@ def _table(table: Any, out: list[Line]) -> None:
     for i, tr in enumerate(rows, start=1):
         cells = tuple(document.clean(_text_of(td)) for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th"))
         if cells:
+            if len(out) >= MAX_LINES:
+                raise _TooLong
             out.append(Line(" ".join(c for c in cells if c), cells, f"网页表格{n}第{i}行"))
 
 
 # ---- PDF --------------------------------------------------------------------------------------------------------
 
-def _pdf(p: Path, data: bytes) -> Document:
+def _pdf(p: Path, data: bytes, deadline: float) -> Document:
     import pypdfium2 as pdfium
 
     if not data.startswith(b"%PDF"):
@@ -278,18 +333,19 @@ def _pdf(p: Path, data: bytes) -> Document:
         if n > MAX_PAGES:
             raise ReadError(p, "too-many-pages", detail=str(n))
         lines: list[Line] = []
+        chars = 0
         for i in range(n):
+            _in_time(p, deadline)
             page = pdf[i]
             tp = page.get_textpage()
-            segments = []
-            for r in range(tp.count_rects()):
-                left, bottom, right, top = tp.get_rect(r)
-                text = document.clean(tp.get_text_bounded(left, bottom, right, top).replace("\ufffe", "")
-                                      .replace("\x02", ""))
-                if text:
-                    segments.append(_Segment(left, bottom, right, top, text))
-            tp.close()
-            page.close()
+            try:
+                chars += tp.count_chars()
+                if chars > MAX_PDF_CHARS:
+                    raise ReadError(p, "report-too-long", detail=f"前 {i + 1} 页已有 {chars} 个字符，上限 {MAX_PDF_CHARS}")
+                segments = _page_segments(tp, lambda: _in_time(p, deadline))
+            finally:
+                tp.close()
+                page.close()
             lines += [Line(t, None, f"第{i + 1}页") for t in without_page_number(pdf_lines(segments))]
         meta: dict[str, str] = {}
         md = pdf.get_metadata_dict()
@@ -301,6 +357,63 @@ def _pdf(p: Path, data: bytes) -> Document:
     finally:
         pdf.close()
     return Document(tuple(lines), meta, "pdf", str(p))
+
+
+def _page_segments(tp: Any, in_time: Callable[[], None] = lambda: None) -> list[_Segment]:
+    """A page's text runs with their boxes, in content order, each character visited once.
+
+    pdfium's own runs (``FPDFText_CountRects``/``GetRect``) are the characters of one text object in a row,
+    skipping generated characters and empty boxes; the text of a run was taken with ``GetBoundedText``, which
+    scans every character of the page for each run -- quadratic in the glyphs of a page (a 1.1 MB PDF: 161 s).
+    The same runs are built here in one pass: a character starts a new run when its text object changes; the
+    generated spaces and the characters without a box between two characters of a run are part of its text.
+    ``in_time`` is called every 65,536 characters (it raises when the read's time is up)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    n = tp.count_chars()
+    if n <= 0:
+        return []
+    text = tp.get_text_range(0, n)
+    handle = tp.raw
+    # the text object as a plain address (pypdfium2's prototype returns a pointer object, ~4 us more a character)
+    text_object = ctypes.cast(pdfium_c.FPDFText_GetTextObject,
+                              ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int))
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    refs = ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top)
+    one_per_char = len(text) == n  # else (a character outside the BMP) one code point asked per character
+    runs: list[tuple[list[float], list[str]]] = []
+    obj: int | None = None
+    pending: list[str] = []
+    for i in range(n):
+        if not i & 0xFFFF:
+            in_time()
+        ch = text[i] if one_per_char else chr(pdfium_c.FPDFText_GetUnicode(handle, i))
+        if pdfium_c.FPDFText_IsGenerated(handle, i) == 1:
+            pending.append(ch)
+            continue
+        pdfium_c.FPDFText_GetCharBox(handle, i, *refs)
+        lo, ro, bo, to = left.value, right.value, bottom.value, top.value
+        if ro - lo < 0.01 or to - bo < 0.01:
+            pending.append(ch)
+            continue
+        o = text_object(handle, i)
+        if not runs or o != obj:
+            runs.append(([lo, bo, ro, to], [ch]))
+            obj = o
+        else:
+            box, chars = runs[-1]
+            box[0], box[1], box[2], box[3] = min(box[0], lo), min(box[1], bo), max(box[2], ro), max(box[3], to)
+            chars.extend(pending)
+            chars.append(ch)
+        pending.clear()
+    out = []
+    for box, chars in runs:
+        t = document.clean("".join(chars).replace("\ufffe", "").replace("\x02", ""))
+        if t:
+            out.append(_Segment(box[0], box[1], box[2], box[3], t))
+    return out
 
 
 class _Segment:
@@ -393,9 +506,13 @@ def _pdf_date(s: str) -> str:
 
 # ---- Word -------------------------------------------------------------------------------------------------------
 
-def _docx(p: Path, data: bytes) -> Document:
+def _docx_archive(p: Path, data: bytes) -> zipfile.ZipFile:
+    """The .docx archive, every part bounded by what its directory declares before anything is read: the main part
+    (MAX_DOCX_MAIN, else ``docx-too-large``), any other part (MAX_DOCX_PART), all together (MAX_DOCX_TOTAL), no
+    part above DOCX_RATIO_FLOOR expanding more than MAX_DOCX_RATIO times, at most MAX_DOCX_MEMBERS parts (else
+    ``docx-part-too-large``). zipfile never yields more than a part's declared size (a part that holds more fails
+    its checksum), and the parts read are read in pieces up to that size (:func:`_docx_part`)."""
     import io
-    import zipfile
 
     if not data.startswith(b"PK"):
         if is_encrypted_ooxml(data):  # not an old .doc: a .docx with an open password
@@ -403,18 +520,74 @@ def _docx(p: Path, data: bytes) -> Document:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise ReadError(p, "doc-misnamed")
         raise ReadError(p, "bad-docx")
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        infos = zf.infolist()
         if "word/document.xml" not in zf.namelist():
             raise ReadError(p, "not-docx")
-        if zf.getinfo("word/document.xml").file_size > MAX_BYTES:
-            raise ReadError(p, "docx-too-large")
-    import docx
+        if len(infos) > MAX_DOCX_MEMBERS:
+            raise ReadError(p, "docx-part-too-large", detail=f"共 {len(infos)} 个部件，上限 {MAX_DOCX_MEMBERS}")
+        mb = 1024 * 1024
+        total = 0
+        for info in infos:
+            size, name = info.file_size, info.filename
+            total += size
+            if name == "word/document.xml":
+                if size > MAX_DOCX_MAIN:
+                    raise ReadError(p, "docx-too-large")
+            elif size > MAX_DOCX_PART:
+                raise ReadError(p, "docx-part-too-large", detail=f"{name[:80]} 解压后 {size // mb} MB，"
+                                                                 f"上限 {MAX_DOCX_PART // mb} MB")
+            if size > DOCX_RATIO_FLOOR and size > MAX_DOCX_RATIO * max(info.compress_size, 1):
+                raise ReadError(p, "docx-part-too-large", detail=f"{name[:80]} 压缩比超过 {MAX_DOCX_RATIO} 倍")
+        if total > MAX_DOCX_TOTAL:
+            raise ReadError(p, "docx-part-too-large", detail=f"解压后共 {total // mb} MB，上限 {MAX_DOCX_TOTAL // mb} MB")
+        for info in infos:  # every part streamed once: what it holds must be what the directory declares
+            _docx_part(p, zf, info.filename, keep=False)
+    except BaseException:
+        zf.close()
+        raise
+    return zf
 
-    d = docx.Document(io.BytesIO(data))
+
+def _docx_part(p: Path, zf: zipfile.ZipFile, name: str, *, keep: bool = True) -> bytes:
+    """One part of a bounded archive (:func:`_docx_archive`), read in pieces of 1 MB, never more than its declared
+    size: a part holding more (or other) than its directory says fails its checksum there and the file is refused
+    (``docx-part-too-large``). ``keep=False``: only checked, nothing kept."""
+    info = zf.getinfo(name)
+    pieces, got = [], 0
+    try:
+        with zf.open(info) as fh:
+            while piece := fh.read(1 << 20):
+                got += len(piece)
+                if got > info.file_size:  # pragma: no cover - zipfile stops at the declared size
+                    raise zipfile.BadZipFile
+                if keep:
+                    pieces.append(piece)
+    except (zipfile.BadZipFile, EOFError, zlib.error):
+        raise ReadError(p, "docx-part-too-large", detail=f"{name[:80]} 的内容与声明的大小或校验值不符") from None
+    return b"".join(pieces)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _docx(p: Path, data: bytes, deadline: float) -> Document:
+    from lxml import etree
+
+    with _docx_archive(p, data) as zf:
+        main = _docx_part(p, zf, "word/document.xml")
+        core = _docx_part(p, zf, "docProps/core.xml") if "docProps/core.xml" in zf.namelist() else b""
+    # as python-docx parses a part: no entities, no network, blank text dropped
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+    root = etree.fromstring(main, parser)
+    del main
+    _in_time(p, deadline)
+    body = root.find(_W + "body")
     lines: list[Line] = []
-    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    w = _W
     tables = 0
-    for n, block in enumerate(d.element.body.iterchildren(), start=1):
+    for n, block in enumerate(body.iterchildren() if body is not None else (), start=1):
         if block.tag == w + "p":
             text = "".join(t.text or "" for t in block.iter(w + "t"))
             if text.strip():
@@ -429,28 +602,36 @@ def _docx(p: Path, data: bytes) -> Document:
                 if cells:
                     lines.append(Line(" ".join(c for c in cells if c), tuple(cells), f"表格{tables}第{i}行"))
     meta: dict[str, str] = {}
-    cp = d.core_properties
-    if cp.title and "报告" in cp.title:
-        meta["title"] = cp.title
+    if core:
+        title = etree.fromstring(core, parser).find("{http://purl.org/dc/elements/1.1/}title")
+        if title is not None and title.text and "报告" in title.text:
+            meta["title"] = title.text
     return Document(tuple(lines), meta, "docx", str(p))
 
 
-def _doc(p: Path, data: bytes) -> Document:
-    from . import office
+def _doc(p: Path, data: bytes, deadline: float) -> Document:
+    from . import isolation, office
 
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
         if data.startswith(b"PK"):
-            return _docx(p, data)
+            return _docx(p, data, deadline)
         raise ReadError(p, "bad-doc")
     if is_encrypted_ooxml(data):
         raise ReadError(p, "word-encrypted")
-    with tempfile.TemporaryDirectory(prefix="xl_addin-doc-") as tmp:
+    # LibreOffice gets its share of the read's time (less a second for the reading after it); its copy of the
+    # file and its profile live in a folder removed at the end (under the supervisor's scratch folder, if any)
+    seconds = min(DOC_SECONDS, deadline - time.monotonic() - 1.0)
+    if seconds <= 0:
+        raise ReadError(p, "timeout", detail=f"{READ_SECONDS:g}")
+    with tempfile.TemporaryDirectory(prefix="xl_addin-doc-", dir=isolation.scratch(), ignore_cleanup_errors=True) as tmp:
         src = Path(tmp) / "report.doc"
         src.write_bytes(data)
         try:
-            out = office.convert([src], "docx", Path(tmp) / "out", recalc=False, timeout=180)[0]
+            out = office.convert([src], "docx", Path(tmp) / "out", recalc=False, timeout=seconds)[0]
+        except office.OfficeTimeout:
+            raise ReadError(p, "timeout", detail=f"{max(1, round(seconds))}") from None
         except office.OfficeError:  # LibreOffice's own words are English: say what they mean
             raise ReadError(p, "doc-convert", detail="LibreOffice 无法打开它，文件可能已损坏、设置了打开密码，"
                                                       "或不是 Word 文件") from None
-        doc = _docx(p, out.read_bytes())
+        doc = _docx(p, out.read_bytes(), deadline)
     return Document(doc.lines, doc.meta, "doc", str(p))

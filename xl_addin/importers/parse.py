@@ -14,9 +14,10 @@ import difflib
 import itertools
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 
 from .. import spec
 from ..model import IMPORT_PROPS_KEY, CellValue, ReportData, as_date
@@ -213,6 +214,9 @@ def split_row(line: Line) -> Row:
 
 #: table 三's values per row (its columns, 总计 last)
 _T3_WIDTH = len(spec.T3_COLS)
+#: the rows holding a number a table's section is read for (table 三 has 25, table 二 twelve; a PDF may wrap each
+#: over several lines): the rest of a section that holds more is not a statistics table
+MAX_VALUE_ROWS = 400
 #: table 三's group （六）其他处理 and its rows' keys ("3.其他" last): the 2019 format has the group as one row
 T3_SIX_SINGLE, T3_SIX_KEYS = next((group, tuple(key for key, _, _ in items)) for group, items in spec.T3_GROUPS
                                   if group is not None and group.startswith("（六）"))
@@ -268,20 +272,54 @@ def strip_t3_prefixes(label: str) -> str:
 
 
 def match_t3(label: str) -> tuple[str, str, float] | None:
-    """(row key, official label, score) of the best official row for ``label``, or None."""
-    s = strip_t3_prefixes(label)
+    """(row key, official label, score) of the best official row for ``label``, or None. The first row of the
+    highest score wins; a row whose score cannot reach the best so far (nor 0.6) is not compared character by
+    character (:func:`_ratio_bound`): a page of lines ending in a number costs a few microseconds a line."""
+    return _match_t3(strip_t3_prefixes(label))
+
+
+@lru_cache(maxsize=4096)
+def _match_t3(s: str) -> tuple[str, str, float] | None:
     if not s:
         return None
+    counts = Counter(s)
     best: tuple[str, str, float] | None = None
-    for key, official, o in _t3_targets():
+    for (key, official, o), o_counts in zip(_t3_targets(), _t3_counts(), strict=True):
+        cut = short = len(s) >= 6 and s != o and o.startswith(s)  # a long official label cut short ("（二）部分公开")
+        bound = 1.0 if s == o or cut else _ratio_bound(s, counts, o, o_counts)
+        if bound < 0.6 or (best is not None and bound <= best[2]):
+            continue  # cannot reach the threshold, or cannot beat the best so far
         score = 1.0 if s == o else _ratio(s, o)
-        if s != o and len(s) >= 6 and o.startswith(s):
-            score = max(score, 0.9)  # a long official label cut short ("（二）部分公开")
+        if short:
+            score = max(score, 0.9)
         if best is None or score > best[2]:
             best = (key, official, score)
     if best is None or best[2] < 0.6:
         return None
     return best
+
+
+@cache
+def _t3_counts() -> tuple[Counter[str], ...]:
+    return tuple(Counter(o) for _key, _official, o in _t3_targets())
+
+
+def _ratio_bound(a: str, a_counts: Counter[str], b: str, b_counts: Counter[str]) -> float:
+    """An upper bound of :func:`_ratio`, computed as the ratio is (2 x matches / total length), so that the bound is
+    never below it: the matches are at most the shorter length, at most each side's characters the other lacks
+    taken away (set operations, in C), and at most the characters the two share as a multiset (difflib's
+    ``quick_ratio``) -- each only computed when the cheaper one before it has not already ruled the pair out."""
+    total = len(a) + len(b)
+    if not total:
+        return 1.0
+    bound = 2.0 * min(len(a), len(b)) / total
+    if bound < 0.6:
+        return bound
+    a_keys, b_keys = a_counts.keys(), b_counts.keys()
+    bound = 2.0 * min(len(a) - len(a_keys - b_keys), len(b) - len(b_keys - a_keys)) / total
+    if bound < 0.6:
+        return bound
+    return 2.0 * sum(min(a_counts[c], b_counts[c]) for c in a_keys & b_keys) / total
 
 
 #: table 二: official row label -> (key prefix, number of values): the document rows (a value per column), then
@@ -490,8 +528,19 @@ class _Reader:
 
     # ---- tables --------------------------------------------------------------------------------------------
     def rows(self, start: int, end: int) -> Iterator[Row]:
+        """The rows of lines ``start:end``, up to the :data:`MAX_VALUE_ROWS`-th that holds a value (each is matched
+        against the official labels): a page of thousands of lines ending in a number is read in linear, bounded
+        time; a note says where reading stopped."""
+        valued = 0
         for ln in self.lines[start:end]:
-            yield split_row(ln)
+            row = split_row(ln)
+            if row.values:
+                valued += 1
+                if valued > MAX_VALUE_ROWS:
+                    self.note("format", f"表格中带数字的行超过 {MAX_VALUE_ROWS} 行，不像年度报告的统计表格，"
+                              "其后的行未读入。", where=ln.where, source=ln.text[:120])
+                    return
+            yield row
 
     def read_t2(self, start: int, end: int) -> None:
         seen: set[str] = set()
