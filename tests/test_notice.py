@@ -18,7 +18,7 @@ from pdf_pages import render_png
 from test_collect import LATE, ON_TIME, base_values, write_roster_xlsx
 
 from xl_addin import api, catalogue, notice, report_doc, spec
-from xl_addin.adapters import exporter, office
+from xl_addin.adapters import exporter, html_writer, office
 from xl_addin.adapters.roundstore import Actor, RoundStore
 from xl_addin.adapters.xlsx_patch import Patcher
 from xl_addin.collect import Agency, CollectResult, Roster, Timeliness
@@ -163,7 +163,8 @@ def test_notice_also_as_a_web_page_and_text_and_refuses_another_suffix(folder_ro
                                                                        tmp_path: Path) -> None:
     result = folder_round[0]
     html = api.notice_from_collect(result, tmp_path / "通报.html", county=COUNTY).read_text(encoding="utf-8")
-    assert "将乐县财政局、将乐县审计局" in html and "<h2" in html and "text-indent:0" in html
+    assert "将乐县财政局、将乐县审计局" in html and "<h2" in html
+    assert f'<p style="{html_writer.S_P_FLUSH}">{notice.DEFAULT_ADDRESSEE}</p>' in html  # the addressee flush left
     txt = api.notice_from_collect(result, tmp_path / "通报.txt", county=COUNTY).read_text(encoding="utf-8-sig")
     assert "截至目前，应报6家" in txt and report_doc.DATE_BLANK in txt
     with pytest.raises(exporter.ExportError, match="扩展名"):
@@ -311,3 +312,15 @@ def test_defect_kinds_come_from_the_catalogue_and_hints_are_left_out() -> None:
     assert "（一）数值类问题" in text and "（二）结构类问题" in text
     assert "各单位均按时报送了年度报告。" in text and report_doc.DATE_BLANK in text
     assert spec.FORMAT_BASIS in text
+
+
+def test_control_characters_in_names_and_reasons_never_break_the_word_file(tmp_path: Path) -> None:
+    e = (notice.NoticeEntry("县\x01教育局\n", True, Timeliness.LATE, False, notice.defects_of([{"code": "V3"}]),
+                            returned=True, reasons=("表三\x0b有误\r\n请核对" + "很长" * 100,)),
+         notice.NoticeEntry("某\ud800镇", False, Timeliness.OVERDUE, False))
+    out = api.write_notice(notice.Notice(e, reviewed=True, year=2025), tmp_path / "通报.docx", county="将乐县\x0c",
+                           office="将乐县\x00政务公开办")
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert "（一）逾期报送（1家）：县教育局。" in text and "逾期未报送（1家）：某镇。" in text
+    assert "退回理由：表三 有误 请核对" in text and "……" in text
+    assert "关于将乐县2025年度" in text and "将乐县政务公开办" in text

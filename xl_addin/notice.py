@@ -196,12 +196,13 @@ def from_collect(result: CollectResult) -> Notice:
 ORDINALS: Final = "一二三四五六七八九十"
 
 
-def _names(entries: Iterable[NoticeEntry]) -> str:
-    return "、".join(e.agency for e in entries)
-
-
 def _clean(text: str) -> str:
+    """One line of text safe for the document (a roster or a reason may hold control characters, line breaks)."""
     return " ".join(report_doc.clean(text).split())
+
+
+def _names(entries: Iterable[NoticeEntry]) -> str:
+    return "、".join(_clean(e.agency) for e in entries)
 
 
 def _reason(text: str) -> str:
@@ -255,7 +256,7 @@ def _defects_section(n: Notice) -> list[report_doc.Block]:
     by_code: dict[str, list[tuple[str, int]]] = {}
     for e in n.entries:
         for d in e.defects:
-            by_code.setdefault(d.code, []).append((e.agency, d.count))
+            by_code.setdefault(d.code, []).append((_clean(e.agency), d.count))
     checked = sum(e.submitted for e in n.entries)
     if not by_code:
         return [report_doc.Para(f"对已报送的{checked}家单位的年度报告逐一审核，未发现问题。", "notice.defects")]
@@ -281,7 +282,7 @@ def _returned_section(n: Notice) -> list[report_doc.Block]:
         f"以下{len(returned)}家单位的年度报告被退回后，至今未修改重新报送：", "notice.returned")]
     for i, e in enumerate(returned, start=1):
         why = "；".join(_reason(r) for r in e.reasons if _clean(r))
-        blocks.append(report_doc.Para(f"{i}. {e.agency}" + (f"。退回理由：{why}。" if why else "。"), "notice.returned"))
+        blocks.append(report_doc.Para(f"{i}. {_clean(e.agency)}" + (f"。退回理由：{why}。" if why else "。"), "notice.returned"))
     return blocks
 
 
