@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .adapters.xlsx_writer import Change
     from .collect import CollectResult, Roster
     from .importers.parse import Imported
+    from .notice import Notice
 
 Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
 
@@ -184,6 +185,31 @@ def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.
                          use_drafts=use_drafts, force=force)
 
 
+def write_notice(notice: Notice, out: str | os.PathLike[str], *, county: str, year: int | None = None,
+                 office: str = "", date: dt.date | None = None) -> Path:
+    """The 通报 draft of a round (:mod:`xl_addin.notice`) written atomically at ``out``: Word (GB/T 9704) for
+    ``.docx``, a web page for ``.html``, plain text for ``.txt``. ``county``: "将乐县"; ``year``: the report year
+    (None: the notice's); ``office``: who sends it (default: the county's 人民政府办公室); ``date``: the notice's
+    date (None: left blank to fill in). Raises adapters.exporter.ExportError (Chinese) for another suffix."""
+    from . import notice as nt
+    from .adapters.exporter import FORMATS, ExportError, render
+    from .adapters.fileio import atomic_write_bytes
+
+    fmt = Path(out).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ExportError(f"通报文件“{out}”的扩展名应为 {'、'.join('.' + f for f in FORMATS)} 之一。")
+    doc = nt.build(notice, county=county, year=year, office=office, date=date)
+    return atomic_write_bytes(out, render(doc, fmt))
+
+
+def notice_from_collect(result: CollectResult, out: str | os.PathLike[str], *, county: str,
+                        year: int | None = None, office: str = "", date: dt.date | None = None) -> Path:
+    """The 通报 draft of a file-based round (the result of :func:`collect`), as :func:`write_notice` writes it."""
+    from . import notice as nt
+
+    return write_notice(nt.from_collect(result), out, county=county, year=year, office=office, date=date)
+
+
 __all__ = [
     "ReadError",
     "build_template",
@@ -199,10 +225,12 @@ __all__ = [
     "last_year_figures",
     "last_year_prior",
     "load_values",
+    "notice_from_collect",
     "put",
     "read",
     "read_any",
     "read_roster",
     "sample_values",
     "write_imported",
+    "write_notice",
 ]

@@ -163,6 +163,8 @@ class Para:
     text: str
     #: where it comes from: a narrative field key, "opening", "draft.<id>", or "empty" (EMPTY_SECTION)
     key: str = ""
+    #: set flush left (顶格, no first-line indent), as the addressee line of an official document
+    flush: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class Document:
     file_stem: str
     #: set when the report did not pass the check (exported anyway, as a draft)
     unchecked: Unchecked | None = None
+    #: who wrote it, for the file's properties ("": the title's agency)
+    author: str = ""
 
     def iter(self, kind: type[Block]) -> Iterator[Block]:
         return (b for b in self.blocks if isinstance(b, kind))

@@ -29,6 +29,7 @@ from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Twips
+from docx.text.paragraph import Paragraph
 
 from .. import report_doc as rd
 from .docx_reference import BODY_SIZE, CONDENSE, LINE_PITCH, SIGNATURE_RIGHT, TEXT_WIDTH, twips
@@ -143,6 +144,13 @@ def _signature(doc: DocxDocument, b: rd.Signature) -> None:
         ind.set(qn("w:leftChars"), "0")  # Word prefers a character count over twips
 
 
+def _flush_left(p: Paragraph) -> None:
+    """No first-line indent (the Normal style indents two characters, also as a character count)."""
+    p.paragraph_format.first_line_indent = Twips(0)
+    ind = p._p.get_or_add_pPr().find(qn("w:ind"))
+    ind.set(qn("w:firstLineChars"), "0")
+
+
 def _mark_every_page(doc: DocxDocument, mark: str) -> None:
     """The marking in the header of every page (odd and even headers; the first page uses the odd one)."""
     s = doc.sections[0]
@@ -170,14 +178,17 @@ def render(document: rd.Document) -> DocxDocument:
         if isinstance(b, rd.Heading):
             doc.add_paragraph(b.text, style=f"Heading {b.level}")
         elif isinstance(b, rd.Para):
-            doc.add_paragraph(b.text)
+            p = doc.add_paragraph(b.text)
+            if b.flush:
+                _flush_left(p)
         elif isinstance(b, rd.TableBlock):
             body.sectPr.addprevious(parse_xml(table_xml(b)))
         else:
             _signature(doc, b)
     cp = doc.core_properties
     # the document properties hold at most 255 characters each (the title in the text is never cut)
-    cp.title, cp.author, cp.last_modified_by = t.text[:CORE_PROPERTY_MAX], t.agency[:CORE_PROPERTY_MAX], "xl_addin"
+    author = document.author or t.agency
+    cp.title, cp.author, cp.last_modified_by = t.text[:CORE_PROPERTY_MAX], author[:CORE_PROPERTY_MAX], "xl_addin"
     cp.created = cp.modified = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     return doc
 

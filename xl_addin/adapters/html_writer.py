@@ -42,6 +42,7 @@ S_H1 = (f"font-family:{TITLE_FONTS};font-weight:normal;font-size:24px;line-heigh
 S_H2 = f"font-family:{H1_FONTS};font-weight:normal;font-size:17px;margin:18px 0 4px;text-indent:2em"
 S_H3 = f"font-family:{H2_FONTS};font-weight:normal;font-size:16px;margin:8px 0 0;text-indent:2em"
 S_P = "margin:0;text-indent:2em;text-align:justify"
+S_P_FLUSH = "margin:0;text-indent:0;text-align:justify"
 S_SIGN = "margin:0;text-indent:0;text-align:right;padding-right:4em"
 S_DRAFT = (f"margin:0 0 16px;padding:8px 12px;border:3px solid {DRAFT_COLOUR};color:{DRAFT_COLOUR};"
            "font-weight:bold;font-size:18px;line-height:1.6;text-align:center;text-indent:0")
@@ -158,7 +159,7 @@ def render(document: rd.Document) -> str:
             tag, style = ("h2", S_H2) if b.level == 1 else ("h3", S_H3)
             body.append(f'<{tag} style="{style}">{_e(b.text)}</{tag}>')
         elif isinstance(b, rd.Para):
-            body.append(f'<p style="{S_P}">{_e(b.text)}</p>')
+            body.append(f'<p style="{S_P_FLUSH if b.flush else S_P}">{_e(b.text)}</p>')
         elif isinstance(b, rd.TableBlock):
             body.append(table_html(b))
         else:
