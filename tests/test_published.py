@@ -15,7 +15,8 @@ import pytest
 from conftest import Filler, shared_file
 
 from xl_addin import api, published, spec
-from xl_addin.adapters.fetch import FetchError, fetch, load_published
+from xl_addin.adapters.fetch import FetchError, fetch, load_published, load_published_bytes
+from xl_addin.adapters.fileio import ReadError
 from xl_addin.published import Kind
 from xl_addin.review import Published
 
@@ -140,6 +141,23 @@ def test_the_exported_report_of_a_workbook_matches_it(sample: Path, tmp_path: Pa
         page = _exported(sample, tmp_path / fmt, fmt)
         result = check(sample, page)
         assert result.published is Published.MATCH, (fmt, result.messages())
+
+
+def test_the_drafted_sentences_are_compared_when_the_workbook_exports_them(filled: Filler, tmp_path: Path) -> None:
+    drafts_on = filled({"meta.use_drafts": "是"})
+    page = _exported(drafts_on, tmp_path, "html")
+    assert check(drafts_on, page).published is Published.MATCH
+    typed = check(filled(), page)  # the same workbook exporting the typed text: section 一 reads otherwise
+    assert [d.key for d in typed.differences] == ["一"]
+    assert "正文“一、总体情况”文字不同" in typed.differences[0].message
+
+
+def test_an_uploaded_report_is_read_from_its_bytes(sample: Path, tmp_path: Path) -> None:
+    page = _exported(sample, tmp_path, "docx")
+    imp = load_published_bytes("../../上传的 报告.docx", page.read_bytes())
+    assert published.compare(api.read(sample), imp.data).published is Published.MATCH
+    with pytest.raises(ReadError, match="不是可导入的年报文件"):
+        load_published_bytes("报告.xlsx", sample.read_bytes())
 
 
 def test_publication_after_the_deadline_is_reported(sample: Path, tmp_path: Path) -> None:

@@ -75,6 +75,13 @@ def load_published(source: str | os.PathLike[str], *, allow_private: bool = Fals
     return dataclasses.replace(imp, data=dataclasses.replace(imp.data, source=got.url))
 
 
+def load_published_bytes(filename: str, data: bytes) -> Imported:
+    """An uploaded published report: ``data`` imported as the kind its ``filename``'s suffix names (only the
+    name's last part is used, for the import record). Raises ReadError (Chinese reason)."""
+    name = re.sub(r"[\x00-\x1f]", "", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip() or "published"
+    return import_report(Path(name), data=data)
+
+
 def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
           max_redirects: int = MAX_REDIRECTS) -> Fetched:
     """The body of ``url`` within the limits of this module. Raises FetchError."""
