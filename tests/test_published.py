@@ -105,18 +105,45 @@ def test_narrative_compares_normalised_text(tmp_path: Path) -> None:
     assert result.published is Published.MATCH, result.messages()
 
 
-def test_blank_published_cells_are_unread_never_a_match(tmp_path: Path) -> None:
-    """The real Shuyang page leaves the 法人或其他组织 columns of table 三 blank: where the accepted workbook has a
-    figure the cell cannot be checked (无法核对), and the report is not called a match."""
+def test_a_real_web_page_matches_the_workbook_imported_from_it(tmp_path: Path) -> None:
+    """The Shuyang page leaves the 法人或其他组织 columns of table 三 blank, and so does the workbook made from it:
+    blank on both sides (a total: all its parts blank) is no difference."""
     report = shared_file(SHUYANG)
-    result = check(accepted_from(report, tmp_path, {"t3.new.business": 2, "t3.new.natural": 24}), report)
+    result = check(accepted_from(report, tmp_path), report)
+    assert result.published is Published.MATCH, result.messages()
+
+
+def test_blank_published_cells_are_unread_never_a_match(tmp_path: Path) -> None:
+    """Where the accepted workbook has a figure and the published page a blank, the cell cannot be checked
+    (无法核对): listed, and the report is not called a match."""
+    report = shared_file(SHUYANG)
+    result = check(accepted_from(report, tmp_path, {"t3.new.business": 2, "t3.new.natural": 24,
+                                                    "t3.granted.research": 0}), report)
     assert result.published is Published.DIFFERS
-    unread = [d for d in result.differences if d.kind is Kind.UNREAD]
-    assert unread and all(d.message.startswith("无法核对：") for d in unread)
+    assert [(d.kind, d.key) for d in result.differences] == [
+        (Kind.CELL, "t3.new.natural"), (Kind.UNREAD, "t3.new.business"), (Kind.UNREAD, "t3.granted.research")]
     blank = "无法核对：表三“一、本年新收政府信息公开申请数量”“法人或其他组织 商业企业”发布稿中为空白，通过稿 2。"
     assert blank in result.messages()
     assert "发布稿与审核通过稿不一致：表三“一、本年新收政府信息公开申请数量”“自然人”发布 26，通过稿 24" in result.messages()
-    assert "个单元格无法核对" in result.summary_zh()
+    assert "通过稿 0。" in result.differences[2].message  # a 0 typed where the page is blank cannot be told either
+    assert result.summary_zh().startswith("不一致：1 处不一致，2 个单元格无法核对。")
+
+
+def test_a_cell_that_is_no_number_or_a_row_not_found_cannot_be_checked(sample: Path, tmp_path: Path) -> None:
+    text = _exported(sample, tmp_path, "txt").read_text(encoding="utf-8")
+    row = "\t（一）予以公开\n\t1\n\t0\n\t0\n\t0\n\t0\n\t0\n\t1\n\n"
+    assert "\t行政许可\n\t0\n" in text and row in text
+    odd = tmp_path / "odd.txt"
+    odd.write_text(text.replace("\t行政许可\n\t0\n", "\t行政许可\n\t/\n").replace(row, ""), encoding="utf-8")
+    result = check(sample, odd)
+    assert result.published is Published.DIFFERS
+    assert all(d.kind is Kind.UNREAD for d in result.differences)
+    # the row's inputs; its total and the column totals follow from them and are not listed again
+    assert [d.key for d in result.differences] == ["t2.licensing.count"] + [
+        f"t3.granted.{c}" for c, _ in spec.T3_COLS if c != "total"]
+    assert result.differences[0].message == (
+        "无法核对：表二“第二十条第（五）项 行政许可”“本年处理决定数量”发布稿中为“/”，不是数字，通过稿 0。")
+    assert "发布稿中未找到该单元格（表三未找到“（一）予以公开”一行）" in result.differences[1].message
 
 
 def test_an_old_format_report_cannot_be_compared_cell_by_cell(tmp_path: Path) -> None:

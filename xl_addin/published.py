@@ -14,7 +14,8 @@ What is compared, and how:
   4 decimals. A total is listed only when its parts all agree (the total itself was misprinted): one changed
   figure is one difference, not three.
 - **Cells that cannot be compared** (无法核对): a cell the importer left blank or did not find, or that holds no
-  number ("/", "—"). Blank on both sides is no difference (the accepted workbook left it blank too). A 23-row
+  number ("/", "—"). Blank on both sides is no difference: the accepted workbook left the cell blank too (for a
+  total: every cell it adds up). A 23-row
   table 三 (（六）其他处理 as one row) is compared with the sum of the accepted （六）1–3; a report in the old 2019
   format cannot be compared cell by cell and says so.
 - **Narrative** (一、五、六): each section's text as the export writes it from the accepted workbook (the drafted
@@ -214,6 +215,16 @@ def _printed_number(key: str, v: CellValue) -> Number | None:
     return derive.input_value(key, v) if key in spec.INPUT_KEYS else derive.count_value(v)
 
 
+def _blank(data: ReportData, key: str) -> bool:
+    """Whether the accepted workbook left ``key`` blank: an input with nothing in it, a total of such inputs."""
+    cell = spec.DATA_CELLS[key]
+    if key in data.missing:
+        return False
+    if cell.derived:
+        return all(_blank(data, part) for part in cell.sum_of) if key in data.formulas else data.values.get(key) is None
+    return data.values.get(key) is None and key not in data.formulas
+
+
 def _compare_cells(accepted: ReportData, published: ReportData, info: _ImportInfo) -> tuple[list[Difference], int]:
     acc = derive.effective_values(accepted)
     single_six = {f"t3.{T3_SIX_KEYS[-1]}.{ck}": [f"t3.{rk}.{ck}" for rk in T3_SIX_KEYS] for ck, _ in spec.T3_COLS}
@@ -267,9 +278,7 @@ def _compare_one(key: str, accepted: ReportData, published: ReportData, acc: Map
     got = _printed_number(key, printed)
     name = _cell_name(labels)
     if got is None:
-        blank_both = (printed is None and key in published.values and len(parts) == 1
-                      and accepted.values.get(key) is None and key not in accepted.formulas)
-        if blank_both:
+        if printed is None and key in published.values and len(parts) == 1 and _blank(accepted, key):
             return None
         if key not in published.values:
             why = info.notes.get(f"t3.{key.split('.')[1]}.natural") if key.startswith("t3.") else None
