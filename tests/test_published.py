@@ -332,3 +332,13 @@ def test_a_silent_server_times_out() -> None:
             fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/a.html", allow_private=True, timeout=0.5)
     finally:
         listener.close()
+
+
+def test_the_library_front_door(sample: Path, filled: Filler, tmp_path: Path) -> None:
+    """api.check_published takes the accepted workbook's path (or data) and a file or address."""
+    page = _exported(sample, tmp_path, "html")
+    assert api.check_published(sample, page).published is Published.MATCH
+    changed = api.check_published(filled({"t4.review.upheld": 1}), str(page))
+    assert [d.key for d in changed.differences] == ["t4.review.upheld"]
+    with pytest.raises(FetchError):
+        api.check_published(sample, "http://127.0.0.1:9/a.html")

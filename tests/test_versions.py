@@ -83,3 +83,8 @@ def test_a_short_edit_in_a_long_text_is_found(filled: Filler) -> None:
     (t,) = d.texts
     (h,) = t.hunks
     assert "第150项工作" in h.removed and "第150项重点工作" in h.added
+
+
+def test_the_library_front_door(sample: Path, filled: Filler) -> None:
+    d = api.diff_versions(sample, filled({"meta.phone": "0598-1234567"}))
+    assert [c.key for c in d.cells] == ["meta.phone"] and d.to_dict()["cells"][0]["new"] == "0598-1234567"
