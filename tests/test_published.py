@@ -3,6 +3,7 @@ the accepted version's workbook -- every table cell, the narrative, the publicat
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import http.server
@@ -13,10 +14,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import Filler, shared_file
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xl_addin import api, published, spec
+from xl_addin import api, derive, published, report_doc, spec
 from xl_addin.adapters.fetch import FetchError, fetch, load_published, load_published_bytes
 from xl_addin.adapters.fileio import ReadError
+from xl_addin.model import ReportData
 from xl_addin.published import Kind
 from xl_addin.review import Published
 
@@ -342,3 +346,40 @@ def test_the_library_front_door(sample: Path, filled: Filler, tmp_path: Path) ->
     assert [d.key for d in changed.differences] == ["t4.review.upheld"]
     with pytest.raises(FetchError):
         api.check_published(sample, "http://127.0.0.1:9/a.html")
+
+
+# ---- every cell, by property ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_data(sample: Path) -> ReportData:
+    return api.read(sample)
+
+
+def _as_printed(data: ReportData) -> ReportData:
+    """The report exactly as the export prints ``data``: every table cell's number, the narrative, the date."""
+    nums = derive.effective_values(data)
+    keys = [k for k in spec.ALL_KEYS if not k.startswith(("t2.", "t3.", "t4.", "prior."))]
+    return ReportData({**{k: data.values.get(k) for k in keys}, **nums}, source="printed")
+
+
+@settings(deadline=None)
+@given(figures=st.dictionaries(st.sampled_from(spec.INPUT_KEYS), st.integers(0, 10**6), max_size=12),
+       key=st.sampled_from(sorted(spec.DATA_CELLS)), delta=st.integers(1, 9))
+def test_any_one_misprinted_cell_is_exactly_that_difference(sample_data: ReportData, figures: dict[str, int],
+                                                           key: str, delta: int) -> None:
+    """For any figures of the accepted version, its printed form matches; any one cell printed otherwise -- an
+    input, or a total whose parts are right -- is exactly one difference, at that cell, with both numbers."""
+    accepted = dataclasses.replace(sample_data, values={**sample_data.values, **figures})
+    printed = _as_printed(accepted)
+    assert published.compare(accepted, printed).published is Published.MATCH
+    want = printed.values[key]
+    assert isinstance(want, int | float)
+    result = published.compare(accepted, dataclasses.replace(printed, values={**printed.values, key: want + delta}))
+    (d,) = result.differences
+    assert (d.kind, d.key) == (Kind.CELL, key)
+    assert d.message.endswith(f"发布 {report_doc.format_number(want + delta)}，通过稿 {report_doc.format_number(want)}")
+    if key in spec.INPUT_KEYS:  # the accepted figure changed instead: its totals follow, and are not listed again
+        changed = dataclasses.replace(accepted, values={**accepted.values, key: want + delta})
+        (d,) = published.compare(changed, printed).differences
+        assert (d.kind, d.key) == (Kind.CELL, key)
+        assert d.message.endswith(f"发布 {report_doc.format_number(want)}，通过稿 {report_doc.format_number(want + delta)}")

@@ -281,7 +281,8 @@ def _compare_one(key: str, accepted: ReportData, published: ReportData, acc: Map
         if printed is None and key in published.values and len(parts) == 1 and _blank(accepted, key):
             return None
         if key not in published.values:
-            why = info.notes.get(f"t3.{key.split('.')[1]}.natural") if key.startswith("t3.") else None
+            row_start = f"t3.{key.split('.')[1]}.natural" if key.startswith("t3.") else key
+            why = info.notes.get(key) or info.notes.get(row_start)
             said = "发布稿中未找到该单元格" + (f"（{why.rstrip('。')}）" if why else "")
         elif printed is None:
             said = "发布稿中为空白"
