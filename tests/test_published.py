@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import gzip
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -244,6 +246,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Location", "file:///etc/passwd")
             self.end_headers()
             return
+        if self.path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+            return
+        if self.path in ("/gzip.html", "/bomb.html"):
+            site = Path(self.directory)
+            body = gzip.compress(site.joinpath("same.html").read_bytes() if self.path == "/gzip.html"
+                                 else b"<p>" + b"0" * 3_000_000)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.path == "/to-page":
             self.send_response(301)
             self.send_header("Location", "/same.html")
@@ -325,9 +343,37 @@ def test_size_limit_and_missing_pages(portal: str) -> None:
         fetch(f"http://user:pw@{portal.removeprefix('http://')}/same.html", allow_private=True)
 
 
-def test_a_silent_server_times_out() -> None:
-    import socket
+def test_a_compressed_page_is_read_and_a_compression_bomb_is_cut_off(portal: str, sample: Path) -> None:
+    assert check(sample, f"{portal}/gzip.html", allow_private=True).published is Published.MATCH
+    with pytest.raises(FetchError, match="页面过大"):  # 3 MB from a few KB: expanded only up to the limit
+        fetch(f"{portal}/bomb.html", allow_private=True, max_bytes=1_000_000)
 
+
+def test_redirects_are_bounded(portal: str) -> None:
+    with pytest.raises(FetchError, match="跳转次数过多"):
+        fetch(f"{portal}/loop", allow_private=True)
+
+
+def test_a_name_resolving_to_an_internal_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The addresses a name resolves to are checked, every one (a public one beside a private one is not enough),
+    before any connection is made."""
+    connected: list[object] = []
+
+    def resolve(host: str, port: int, *args: object, **kw: object) -> list[tuple[object, ...]]:
+        addrs = {"intranet.example": ["10.1.2.3"], "mixed.example": ["93.184.215.14", "192.168.1.1"],
+                 "metadata.example": ["169.254.169.254"], "mapped.example": ["::ffff:127.0.0.1"]}[host]
+        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                for a in addrs]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connected.append(addr))
+    for host in ("intranet.example", "mixed.example", "metadata.example", "mapped.example"):
+        with pytest.raises(FetchError, match="本机或内部网络地址，出于安全考虑不予读取"):
+            fetch(f"http://{host}/report.html")
+    assert connected == []
+
+
+def test_a_silent_server_times_out() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)  # accepts the connection, never answers
