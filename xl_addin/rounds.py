@@ -70,6 +70,34 @@ REPEATED: Final = "与第{version}版完全相同，已提交过，回执号 {re
 WITH_WARNINGS: Final = "报告有 {n} 个警告，政务公开办审核时可见。"
 NO_VERSION: Final = "机关“{agency}”没有第{version}版。"
 NOTHING_ACCEPTED: Final = "还没有审核通过的报告，无法汇总。"
+FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The round a server runs (``serve --roster R --year Y``): the year, the roster (loaded into the store when
+    the county opens; None: the store's as it is), the county's own deadline (None: the statutory one), the
+    county's name (the roll-up's and the 通报's), and where the coordinator's token file is (None:
+    ``D/coordinator-token.txt``)."""
+
+    year: int
+    roster: Roster | None = None
+    deadline: dt.date | None = None
+    county: str = ""
+    coordinator_token_file: Path | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What a worker process needs (the roster is loaded once, by ``serve``, before the workers start)."""
+        return {"year": self.year, "deadline": None if self.deadline is None else self.deadline.isoformat(),
+                "county": self.county,
+                "coordinator_token_file": None if self.coordinator_token_file is None else
+                str(self.coordinator_token_file)}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Settings:
+        d, f = raw.get("deadline"), raw.get("coordinator_token_file")
+        return cls(int(raw["year"]), None, dt.date.fromisoformat(d) if d else None, str(raw.get("county") or ""),
+                   Path(f) if f else None)
 
 
 class Denied(Exception):
@@ -231,6 +259,12 @@ class County:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @classmethod
+    def from_settings(cls, data_dir: str | os.PathLike[str], settings: Settings, *,
+                      audit: AuditWrite | None = None) -> County:
+        return cls.open(data_dir, year=settings.year, roster=settings.roster, deadline=settings.deadline,
+                        county=settings.county, coordinator_token_file=settings.coordinator_token_file, audit=audit)
 
     @property
     def year(self) -> int:
