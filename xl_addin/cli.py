@@ -430,10 +430,12 @@ def _server_default(name: str) -> Any:
 @click.option("--county", default="", help="本县名称（汇总表和通报中使用），如 将乐县")
 @click.option("--coordinator-token-file", type=click.Path(dir_okay=False),
               help="政务公开办（协调人）令牌文件；首次启动时生成，默认 数据目录/coordinator-token.txt")
+@click.option("--allow-private-fetch", is_flag=True,
+              help="核对发布稿时允许访问内网地址（门户网站在政务内网时使用）")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
           forwarded_allow_ips: str, max_queue: int, per_client: int, rate_per_minute: int, request_seconds: float,
           max_connections: int, drain_seconds: int, keep_exports_days: int, roster: str | None, year: int | None,
-          deadline: str | None, county: str, coordinator_token_file: str | None) -> None:
+          deadline: str | None, county: str, coordinator_token_file: str | None, allow_private_fetch: bool) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。
 
     给出 --roster 和 --year 时，同时开通年报报送与审核：各单位提交年报（xl-addin submit 或网页），
@@ -441,7 +443,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     """
     from . import server
 
-    settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file)
+    settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch)
     if not Path(token_file).exists():
         server.make_token_file(token_file)
         click.echo(f"已生成访问令牌：{token_file}（请妥善保管；制作加载项时用 --token-file 指定同一文件）")
@@ -460,7 +462,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
 
 
 def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
-                    coordinator_token_file: str | None) -> Any:
+                    coordinator_token_file: str | None, allow_private_fetch: bool = False) -> Any:
     """The round ``serve`` runs (None without --roster and --year): the store opened once, the roster loaded and
     the coordinator's token file made sure of, before the workers start."""
     import datetime as dt
@@ -494,7 +496,8 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         return None
     click.echo(f"年报报送：{year} 年度，名单 {count} 个机关；看板 {rounds_path()}board，"
                f"协调人令牌文件：{made}（xl-addin board / review 的 --token-file）")
-    return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None)
+    return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None,
+                           allow_private_fetch)
 
 
 def rounds_path() -> str:
@@ -617,19 +620,30 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
 @click.option("--accept", is_flag=True, help="审核通过")
 @click.option("--return", "return_reasons", multiple=True, help="退回，写明理由（可多次给出）")
 @click.option("--reopen", "reopen_reasons", multiple=True, help="撤销通过，写明理由")
+@click.option("--published", "published", help="核对发布稿：发布页面的网址，或发布的 PDF/网页/Word 文件")
 @click.option("--version", "version", type=click.IntRange(1, 100000),
               help="所审核的版本号（默认：最新版本；若已有更新的版本则拒绝）")
 def review(agency: str, server_url: str, token_file: str, accept: bool, return_reasons: Sequence[str],
-           reopen_reasons: Sequence[str], version: int | None) -> None:
-    """审核一个机关的年报：--accept 通过，--return "理由" 退回，--reopen "理由" 撤销通过。退出码：0 完成，2 被拒绝。"""
+           reopen_reasons: Sequence[str], published: str | None, version: int | None) -> None:
+    """审核一个机关的年报：--accept 通过，--return "理由" 退回，--reopen "理由" 撤销通过，
+    --published 网址或文件 核对发布稿与审核通过稿。退出码：0 完成（发布稿一致），1 发布稿不一致，2 被拒绝。"""
     from .adapters import round_client as rc
 
     chosen = [(a, r) for a, r, given in (("accept", [], accept), ("return", list(return_reasons), return_reasons),
-                                          ("reopen", list(reopen_reasons), reopen_reasons)) if given]
+                                          ("reopen", list(reopen_reasons), reopen_reasons),
+                                          ("published", [], published)) if given]
     if len(chosen) != 1:
-        _fail("请指定一种操作：--accept、--return \"理由\" 或 --reopen \"理由\"。")
+        _fail("请指定一种操作：--accept、--return \"理由\"、--reopen \"理由\" 或 --published 网址或文件。")
     action, reasons = chosen[0]
-    answer = _call(lambda: rc.review(server_url, _read_token(token_file), agency, action, reasons, version))
+    token = _read_token(token_file)
+    if action == "published":
+        answer = _call(lambda: rc.published(server_url, token, agency, str(published)))
+        if not answer.ok:
+            _fail(answer.message or f"服务器答复 {answer.status}")
+        click.echo(answer.message)
+        event = answer.json.get("event") if isinstance(answer.json, dict) else None
+        sys.exit(EXIT_FINDINGS if isinstance(event, dict) and event.get("published") == "differs" else EXIT_OK)
+    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version))
     if not answer.ok:
         _fail(answer.message or f"服务器答复 {answer.status}")
     click.echo(answer.message)

@@ -9,6 +9,8 @@ pages' scripts -- speaks these::
     GET  /round/api/agencies/{name}/versions/{n}  one kept version's bytes       coordinator or its own key
     POST /round/api/agencies/{name}/review        {"action": "accept"|"return"|"reopen", "version": n,
                                                    "reasons": [...]}                            coordinator
+    POST /round/api/agencies/{name}/published     {"url": "https://..."} or the published file's bytes
+                                                  (?filename=NAME): the publication check     coordinator or its own key
     POST /round/api/keys                          {"agencies": [names] | null}: new keys      coordinator
     POST /round/api/agencies/{name}/revoke        stop the agency's key                       coordinator
     GET  /round/api/rollup.xlsx                   the roll-up of the accepted versions        coordinator
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from . import rounds
+from .review import Role
 from .rounds import County, Denied, Outcome
 
 if TYPE_CHECKING:
@@ -49,6 +52,8 @@ NOT_ALLOWED: Final = "无权查看其他机关的报告。"
 BAD_JSON: Final = "请求内容应为 JSON 对象（{fields}）。"
 NOTICE_FORMATS: Final = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
                          "html": ("text/html; charset=utf-8",), "txt": ("text/plain; charset=utf-8",)}
+#: an uploaded published report (a PDF of an annual report is a few MB)
+MAX_PUBLISHED_BODY: Final = 20 * 1024 * 1024
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -165,6 +170,32 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
         result: Response = await gate.handle(request, "审核", coordinator(request), rounds.NOT_COORDINATOR, work,
                                              answered, max_body=MAX_SMALL_BODY,
                                              fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    @app.post(PREFIX + "/agencies/{name}/published")
+    async def published(name: str, request: Request) -> Response:
+        is_json = "json" in request.headers.get("content-type", "")
+        filename = request.query_params.get("filename", "") or "published"
+
+        def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
+            if not may_see(who, name):
+                return 403, NOT_ALLOWED, who, f"拒绝：核对“{name[:100]}”的发布稿"
+            role = Role.COORDINATOR if who == COORDINATOR else Role.AGENCY
+            if is_json:
+                try:
+                    raw = json.loads(body or b"{}")
+                except (ValueError, RecursionError):
+                    raw = None
+                url = raw.get("url") if isinstance(raw, dict) else None
+                if not isinstance(url, str) or not url.strip():
+                    return 400, BAD_JSON.format(fields='"url": "发布页面地址"'), name[:100], "拒绝：请求内容不对"
+                r = county.publish(name, url=url.strip(), actor=who, role=role, client=client)
+            else:
+                r = county.publish(name, data=body, filename=filename, actor=who, role=role, client=client)
+            return r.status, r.to_json(), r.agency, r.message.split("\n")[0][:200]
+
+        result: Response = await gate.handle(request, "发布核对", either(request), rounds.BAD_KEY, work, answered,
+                                             max_body=MAX_PUBLISHED_BODY, fallback=(503, rounds.FAILED, "", "出错"))
         return result
 
     @app.post(PREFIX + "/keys")

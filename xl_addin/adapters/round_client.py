@@ -43,6 +43,7 @@ _FMTID: Final = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 MAX_CUSTOM_BYTES: Final = 256 * 1024
 TIMEOUT: Final = 60.0
 API: Final = "/round/api"
+MAX_PUBLISHED_BYTES: Final = 20 * 1024 * 1024
 
 
 class ClientError(Exception):
@@ -153,7 +154,8 @@ def request(server: str, method: str, path: str, token: str, body: bytes | None 
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # http(s) only: base_url
             return _answer(resp.status, resp.headers.get("content-type", ""), resp.read())
     except urllib.error.HTTPError as exc:
-        return _answer(exc.code, exc.headers.get("content-type", "") if exc.headers else "", exc.read())
+        with exc:
+            return _answer(exc.code, exc.headers.get("content-type", "") if exc.headers else "", exc.read())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ClientError(f"无法连接服务器 {base_url(server)}（{reason}）。请检查地址和网络，或联系县政务公开办。") from None
@@ -193,6 +195,25 @@ def review(server: str, token: str, agency: str, action: str, reasons: list[str]
            version: int | None = None) -> Answer:
     body = json.dumps({"action": action, "version": version, "reasons": reasons}, ensure_ascii=False).encode()
     return request(server, "POST", f"{API}/agencies/{quote(agency)}/review", token, body)
+
+
+def published(server: str, token: str, agency: str, source: str) -> Answer:
+    """The publication check of ``agency``'s accepted version against ``source``: an http(s) address (the server
+    fetches it) or a local file (uploaded). Raises ClientError for a file that cannot be read."""
+    path = f"{API}/agencies/{quote(agency)}/published"
+    if source.lower().startswith(("http://", "https://")):
+        body = json.dumps({"url": source}, ensure_ascii=False).encode()
+        return request(server, "POST", path, token, body)
+    try:
+        with open(source, "rb") as fh:
+            data = fh.read(MAX_PUBLISHED_BYTES + 1)
+    except OSError as exc:
+        raise ClientError(f"无法读取发布稿文件 {source}（{exc.strerror or exc}）。") from None
+    if len(data) > MAX_PUBLISHED_BYTES:
+        raise ClientError(f"发布稿文件 {source} 超过 {MAX_PUBLISHED_BYTES // (1024 * 1024)} MB。")
+    name = Path(source).name
+    return request(server, "POST", f"{path}?filename={quote(name)}", token, data,
+                   content_type="application/octet-stream", timeout=TIMEOUT * 2)
 
 
 def issue_keys(server: str, token: str, agencies: list[str] | None) -> Answer:
