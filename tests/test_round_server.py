@@ -32,6 +32,7 @@ YEAR = 2023
 OWN = "将乐县工业和信息化局"  # the bundled sample's agency
 OTHER = "将乐县财政局"
 THIRD = "将乐县教育局"
+FOURTH = "将乐县民政局"  # only the revocation test uses it
 API = "/round/api"
 
 
@@ -63,7 +64,7 @@ def variant(data: bytes, i: int) -> bytes:
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = tmp_path_factory.mktemp("round-server")
-    srv = start(folder, roster(folder, (OWN, OTHER, THIRD)))
+    srv = start(folder, roster(folder, (OWN, OTHER, THIRD, FOURTH)))
     yield srv
     srv.stop()
 
@@ -285,3 +286,28 @@ def test_kill_9_during_a_burst_loses_no_receipted_version(tmp_path: Path, sample
         assert problems == []
     finally:
         again.stop()
+
+
+def test_a_revoked_key_is_refused_and_a_reissued_one_works(county: Serve, tmp_path: Path,
+                                                          sample_values: dict[str, Any]) -> None:
+    token_file = coordinator_token(county)
+    token = token_file.read_text().strip()
+    out = tmp_path / "t"
+    assert cli("distribute", roster(tmp_path, (FOURTH,)), "-o", out, "--year", str(YEAR), "--server", county.base,
+               "--token-file", token_file).returncode == 0
+    book = fill(next(out.glob("*.xlsx")), tmp_path / "other.xlsx", {**sample_values, "meta.agency": FOURTH,
+                                                                     "t2.licensing.count": 21})
+    r = httpx.post(f"{county.base}{API}/agencies/{FOURTH}/revoke", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and "停用" in r.json()["message"]
+    r2 = cli("submit", book)
+    assert r2.returncode == 2 and "密钥" in r2.stderr
+    assert cli("distribute", roster(tmp_path, (FOURTH,)), "-o", tmp_path / "t2", "--year", str(YEAR), "--server",
+               county.base, "--token-file", token_file).returncode == 0
+    fresh = rc.read_properties(next((tmp_path / "t2").glob("*.xlsx")))
+    r3 = cli("submit", book, "--key-file", _write(tmp_path / "key.txt", fresh[rc.PROP_KEY]))
+    assert r3.returncode == 0 and "已提交第1版" in r3.stdout, r3.stdout + r3.stderr
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
