@@ -311,3 +311,23 @@ def test_a_revoked_key_is_refused_and_a_reissued_one_works(county: Serve, tmp_pa
 def _write(path: Path, text: str) -> Path:
     path.write_text(text + "\n", encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--roster", "{tmp}/none.csv", "--year", "2023"), "名单"),
+    (("--roster", "{tmp}/名单.csv"), "--year"),
+    (("--year", "2023"), "--roster"),
+    (("--roster", "{tmp}/名单.csv", "--year", "2023", "--deadline", "2026-13-40"), "YYYY-MM-DD"),
+])
+def test_serve_refuses_a_round_it_cannot_run(tmp_path: Path, args: tuple[str, ...], words: str) -> None:
+    roster(tmp_path, (OWN,))
+    r = cli("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt",
+            *(a.format(tmp=tmp_path) for a in args))
+    assert r.returncode == 2 and words in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_serve_refuses_a_data_dir_of_another_year(tmp_path: Path) -> None:
+    RoundStore.open(tmp_path / "d", year=2022).close()
+    r = cli("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--roster",
+            roster(tmp_path, (OWN,)), "--year", str(YEAR))
+    assert r.returncode == 2 and "2022" in r.stderr and "单独的数据目录" in r.stderr
