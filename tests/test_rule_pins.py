@@ -2,12 +2,13 @@
 threshold moved by one, a term forgotten, a repair guessing). Pure core (no workbook written): these are also the
 tests `make mutation` runs against every mutant of catalogue.py, rules.py, expr.py and derive.py.
 
-The importer tests (named ``importer``) read the seed report of ../shared and are left out of the mutation run.
+The importer tests (named ``digit_join``) read the seed report of ../shared and are left out of the mutation run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from functools import cache
@@ -166,7 +167,7 @@ def _seed_lines() -> list[str]:
     return shared_file(SEED_REPORT).read_text(encoding="utf-8").split("\n")
 
 
-def test_importer_joins_split_digits_of_table_three_only_when_one_reading_balances() -> None:
+def test_digit_join_in_table_three_only_when_one_reading_balances() -> None:
     lines = _seed_lines()
     i = lines.index("\t一、本年新收政府信息公开申请数量")
     # 8 numbers for 7 cells: "1 1" -> 11, "1 1" -> 11 (the next pair) and "1 0" -> 10 all balance against 12
@@ -178,7 +179,7 @@ def test_importer_joins_split_digits_of_table_three_only_when_one_reading_balanc
     assert [imp.data.values[f"t3.new.{c}"] for c, _ in spec.T3_COLS] == [1, 1, 0, 0, 0, 0, 12]  # the last 7, said
 
 
-def test_importer_joins_split_digits_of_table_four_only_when_one_reading_balances() -> None:
+def test_digit_join_in_table_four_only_when_one_reading_balances() -> None:
     lines = _seed_lines()
     head = lines.index("四、政府信息公开行政复议、行政诉讼情况")
     j = next(k for k in range(head, len(lines)) if all(_VALUE_LINE.match(x) for x in lines[k:k + 15]))
@@ -190,7 +191,7 @@ def test_importer_joins_split_digits_of_table_four_only_when_one_reading_balance
     assert [imp.data.values[f"t4.review.{c}"] for c, _ in spec.T4_RESULTS] == [1, 1, 1, 0, 0]  # as read, no guess
 
 
-def test_importer_joins_split_digits_when_only_one_reading_balances() -> None:
+def test_digit_join_when_only_one_reading_balances() -> None:
     lines = _seed_lines()
     i = lines.index("\t一、本年新收政府信息公开申请数量")
     lines[i + 1:i + 8] = ["\t1", "\t2", "\t0", "\t0", "\t0", "\t0", "\t0", "\t12"]
@@ -312,7 +313,7 @@ def test_content_far_outside_the_grid_is_named() -> None:
 def test_the_hidden_sheet_missing_or_changed() -> None:
     st = pristine()
     (f,) = s2(dataclasses.replace(st, sheets=tuple(s for s in st.sheets if s != spec.HIDDEN_SHEET)))
-    assert (f.code, f.sheet) == ("S2.hidden", spec.HIDDEN_SHEET) and f"“{spec.HIDDEN_SHEET}”缺失" in f.message
+    assert (f.code, f.sheet, f.cell) == ("S2.hidden", spec.HIDDEN_SHEET, "") and f"“{spec.HIDDEN_SHEET}”缺失" in f.message
     (f,) = s2(props={"template_id": "other"})
     assert f"被改动（template_id 应为“{spec.TEMPLATE_ID}”，现为“other”）" in f.message
     (f,) = s2(props={"format_version": "2019", "layout_version": "x"})
@@ -371,11 +372,14 @@ CELL = "t3.refused_third_party.business"
     ("—", "没有的请填0，不要填“/”“无”等符号。"), ("１２", "单元格中是文本格式的数字，请删除后重新输入数字。"),
     ("1,200", "单元格中是文本格式的数字，请删除后重新输入数字。"), ("三件", "请删除文字，只填写数字；没有的填0。"),
     (True, "请填写数字。"), (-1, "件数不能为负数。"), (-0.5, "件数不能为负数。"), (2.5, "件数不能有小数，请填写整数。"),
+    (0.5, "件数不能有小数，请填写整数。"), ("／", "没有的请填0，不要填“/”“无”等符号。"),
+    ("-", "没有的请填0，不要填“/”“无”等符号。"), ("－", "没有的请填0，不要填“/”“无”等符号。"),
+    (dt.date(2023, 5, 1), "请填写数字。"),
 ])
 def test_v1_says_what_is_wrong_with_a_count_and_how_to_fix_it(value: Any, hint: str) -> None:
     f = one(check({CELL: value}), "V1")
     assert (f.code, f.severity, f.sheet, f.cell) == ("V1", Severity.ERROR, "表三", at(CELL))
-    shown = str(value)
+    shown = str(value) if not isinstance(value, dt.date) else "2023-05-01"
     assert f.message == ("“（三）不予公开 4.保护第三方合法权益”“法人或其他组织 商业企业”应填写不小于0的整数（单位：件），"
                          f"现为“{shown}”。{hint}")
     assert f.labels == ("（三）不予公开 4.保护第三方合法权益", "法人或其他组织 商业企业")
@@ -549,8 +553,6 @@ def test_similarity_is_the_share_of_shared_four_character_pieces() -> None:
     ("人民政府", "2024-03-31", False), ("人民政府", "2024-04-01", True),
 ])
 def test_p1_the_deadline_by_kind(kind: str, date: str, late: bool) -> None:
-    import datetime as dt
-
     changes = {"meta.kind": kind, "meta.report_date": dt.date.fromisoformat(date)}
     found = check(changes).by_rule("P1")
     assert bool(found) is late
@@ -742,12 +744,12 @@ def test_effective_values_trust_inputs_recompute_intact_totals_and_take_overwrit
     assert vals["t3.new.natural"] == 4 and vals["t3.new.business"] is None and vals["t3.new.total"] is None
     assert vals["t3.carried_in.total"] == 2
     d = data({"t3.new.natural": 4, "t3.carried_in.total": 9, "t3.new.total": 5},
-             formulas={"t3.new.total": "=SUM(D7:H7)", "t3.new.research": "=1"})
+             formulas={"t3.new.total": "=SUM(D7:H7)", "t3.granted.research": "=1"})
     d = dataclasses.replace(d, formulas={k: v for k, v in d.formulas.items() if k != "t3.carried_in.total"})
     vals = derive.effective_values(d)
     assert vals["t3.carried_in.total"] == 9  # overwritten: the typed number
     assert vals["t3.new.total"] is None  # another formula: unknown
-    assert vals["t3.new.research"] is None  # a formula in an input cell
+    assert vals["t3.granted.research"] is None  # a formula in an input cell
     assert vals["t3.carried_in.natural"] == 0
     d = data({"t3.new.natural": 4}, missing=frozenset({"t3.new.natural", "t3.new.total"}))
     vals = derive.effective_values(d)
@@ -774,3 +776,153 @@ def test_last_years_figures() -> None:
     assert "t2.normative.in_force" not in carried and set(carried) <= set(spec.PRIOR_KEYS)
     assert derive.carry_forward({"t3.carried_out.natural": 2, "t2.rules.in_force": None, "other": 1}) == \
         {"t3.carried_out.natural": 2}
+
+
+# ---- the rest of what the mutation run found unpinned ----------------------------------------------------------------
+
+def test_a_formula_typed_into_a_count_cell_is_quoted_with_the_fix() -> None:
+    f = one(check({CELL: None}, formulas={CELL: "=1+2"}), "V1")
+    assert f.message.endswith("现为“=1+2”。请直接填写数字，不要在填报单元格中输入公式。")
+
+
+@pytest.mark.parametrize(("n", "shown"), [(6, "D9、D10、D11、D12、D13、D14"), (7, "D9、D10、D11、D12、D13、D14 等 7 处")])
+def test_a_list_of_cells_is_cut_after_six(n: int, shown: str) -> None:
+    st = pristine()
+    cells = [f"D{r}" for r in range(9, 9 + n)]
+    assert all(a1 in st.validations["表三"] for a1 in cells)
+    kept = {a1: k for a1, k in st.validations["表三"].items() if a1 not in cells}
+    (f,) = s2(dataclasses.replace(st, validations={**st.validations, "表三": kept}))
+    assert f"（表三 {shown}）" in f.message
+
+
+def test_the_hidden_sheets_findings_sit_on_that_sheet() -> None:
+    (f,) = s2(props={"template_id": ""})
+    assert (f.sheet, f.cell) == (spec.HIDDEN_SHEET, "")
+    d = dataclasses.replace(data(), structure=pristine(), props={"format_version": spec.FORMAT_VERSION})
+    (f,) = api.check_data(d).by_rule("S2")
+    assert (f.sheet, f.cell) == (spec.HIDDEN_SHEET, "")
+    assert f"template_id 应为“{spec.TEMPLATE_ID}”，现为“”；layout_version 应为“1”或“2”，现为“”）" in f.message
+
+
+def test_whole_workbook_findings_name_no_cell() -> None:
+    st = pristine()
+    (f,) = s2(dataclasses.replace(st, sheets=tuple(s for s in st.sheets if s != "表四")),
+              missing=frozenset(k for k in spec.ALL_KEYS if spec.LAYOUT.locations[k].sheet == "表四"))
+    assert f.cell == ""
+    moved = {k: dataclasses.replace(loc, sheet="申请情况") if loc.sheet == "表三" else loc
+             for k, loc in spec.LAYOUT.locations.items()}
+    d = dataclasses.replace(data(), locations=moved, structure=dataclasses.replace(
+        st, sheets=tuple("申请情况" if s == "表三" else s for s in st.sheets)), props=PROPS)
+    (f,) = api.check_data(d).by_rule("S2")
+    assert f.cell == ""
+
+
+def test_a_section_heading_written_with_a_comma_is_the_official_one() -> None:
+    four = next(s for s in spec.SECTIONS if s.number == "四")
+    assert "、" in four.title
+    written = [*HEADINGS[:3], ["四", "四", "四、" + four.title.replace("、", ",")], *HEADINGS[4:]]
+    assert imported({"headings": written}).by_rule("S1") == []
+
+
+def test_t1_names_every_cell_of_a_sum() -> None:
+    f = one(check({"s1.on_request": "本年度予以公开和部分公开的申请共9件。"}), "T1")
+    granted, partial = (" ".join(p for p in spec.labels_of(f"t3.{r}.total") if p) for r in ("granted", "partial"))
+    assert f.values["where"] == f"表三“{granted}”与“{partial}”之和"
+    assert f"而表三“{granted}”与“{partial}”之和为 " in f.message
+
+
+def test_a_vertical_run_of_cells_is_one_range() -> None:
+    loc = spec.LAYOUT.locations
+    column = [loc[f"t3.{r}.natural"] for r in ("granted", "partial", "refused_secret")]
+    assert expr.sum_formula(column) == f"=SUM({column[0].a1}:{column[-1].a1})"
+    assert expr.sum_formula([column[0], column[2]]) == f"=SUM({column[0].a1},{column[2].a1})"
+
+
+def test_the_catalogue_as_listed_by_xl_addin_rules() -> None:
+    rows = {r["code"]: r for r in catalogue.rows()}
+    assert rows["V2.yuan"] == {
+        "code": "V2.yuan", "id": "V2", "variant": "yuan", "group": catalogue.CATALOGUE["V2.yuan"].group.value,
+        "severity": "warning", "title": "收费金额疑似按元填写（≥1000万元）", "basis": "表二 第二十条第（八）项 单位：万元",
+        "message": catalogue.CATALOGUE["V2.yuan"].message, "live": True, "needs_last_year": False}
+    assert rows["X2"]["needs_last_year"] is True and rows["T9"]["live"] is False and rows["T9"]["variant"] == ""
+    assert list(rows) == list(catalogue.CATALOGUE)
+    assert [e.code for e in catalogue.entries_of("V2")] == ["V2", "V2.yuan", "V2.unit"]
+    assert set(catalogue.live_codes()) == {"V1", "V2", "V2.yuan", "V3", "A1", "A2", "A3", "A4", "A6", "X1", "X2"}
+    assert catalogue.file_error("empty").text() == "文件是空的（0 字节），可能没有保存完整，请重新保存或重新发送。"
+    assert catalogue.file_error("timeout").text(detail=30).startswith("读取超过 30 秒仍未完成")
+
+
+def test_input_value_by_kind_and_last_years_numbers_in_the_context() -> None:
+    assert derive.input_value(FEE, 0.5) == 0.5
+    assert derive.input_value("t3.new.natural", 0.5) is None
+    assert derive.input_value("t3.new.natural", None) == 0
+    ctx = rules.Context(data(prior={"t2.normative.in_force": 5}))
+    assert ctx.number("prior.t2.normative.in_force") == 5
+    assert ctx.number("t3.new.total") == 1 and ctx.number("prior.t3.carried_out.natural") is None
+
+
+def test_v3_a_row_names_its_first_input_and_its_own_labels() -> None:
+    (f,) = check({"t3.new.business": None}).by_rule("V3")
+    assert (f.cell, f.check, f.key) == (at("t3.new.business"), "V3:t3.new.natural", "t3.new.business")
+    assert f.labels == ("一、本年新收政府信息公开申请数量", "")
+    keys = [f"t3.new.{c}" for c, _ in spec.T3_COLS if c != "total"]
+    (f,) = check({k: None for k in keys}).by_rule("V3")
+    assert f.cell == f"{at(keys[0])}:{at(keys[-1])}"
+    (f,) = check({k: None for k in keys[:4]}).by_rule("V3")
+    assert "（" + "、".join(at(k) for k in keys[:4]) + "）" in f.message
+    (f,) = check({k: None for k in keys[:5]}).by_rule("V3")
+    assert f"（{at(keys[0])} 至 {at(keys[4])}）" in f.message
+
+
+def test_a_whole_workbook_finding_has_its_own_check_id_and_no_key() -> None:
+    (f,) = s2(dataclasses.replace(pristine(), structure_locked=False))
+    assert (f.sheet, f.cell, f.key, f.check) == ("", "", "", "S2:protection")
+    (f,) = s2(dataclasses.replace(pristine(), fingerprint="0123456789abcdef"))
+    assert (f.sheet, f.cell, f.key, f.check) == ("", "", "", "S2:fingerprint")
+    assert catalogue.check_id("S2.protection") == "S2:protection"
+    assert one(check({CELL: "x"}), "V1").key == CELL
+
+
+def test_an_unseen_part_is_skipped_and_the_rest_still_judged() -> None:
+    st = pristine()
+    first_label, (last_label, text) = next(iter(st.labels)), list(st.labels.items())[-1]
+    labels = {k: v for k, v in st.labels.items() if k != first_label} | {last_label: text + "X"}
+    assert s2_codes(s2(dataclasses.replace(st, labels=labels))) == [("S2.label", *last_label)]
+    sheets = list(st.merges)
+    merges = {s: m for s, m in st.merges.items() if s != sheets[0]} | {sheets[-1]: st.merges[sheets[-1]] | {"A90:B90"}}
+    assert s2_codes(s2(dataclasses.replace(st, merges=merges))) == [("S2.merge", sheets[-1], "A90:B90")]
+    sheets = list(st.unlocked)
+    unlocked = {s: u for s, u in st.unlocked.items() if s != sheets[0]} | {sheets[-1]: st.unlocked[sheets[-1]] | {"A1"}}
+    assert s2_codes(s2(dataclasses.replace(st, unlocked=unlocked))) == [("S2.unlocked", sheets[-1], "A1")]
+    first, last = spec.DERIVED_KEYS[0], spec.DERIVED_KEYS[-1]
+    d = data({last: 3}, missing=frozenset({first}))
+    d = dataclasses.replace(d, formulas={k: v for k, v in d.formulas.items() if k != last})
+    assert [(f.code, f.cell) for f in api.check_data(d).by_rule("S2")] == [("S2.literal", at(last))]
+
+
+def test_t1_says_nothing_of_a_figure_whose_cell_is_bad() -> None:
+    r = check({"t3.new.natural": "x", "s1.on_request": "本年度共收到政府信息公开申请1件。"})
+    assert r.by_rule("T1") == [] and len(r.by_rule("V1")) == 1
+
+
+def test_a_formula_in_the_fee_cell_is_quoted_with_the_fix() -> None:
+    f = one(check({FEE: None}, formulas={FEE: "=1/2"}), "V2")
+    assert f.message.endswith("现为“=1/2”。请直接填写数字，不要输入公式。")
+
+
+def test_a_fee_off_four_decimals_by_float_noise_only_is_accepted() -> None:
+    assert derive.money_value(1e-9) == 1e-9
+    assert check({FEE: 0.35 + 1e-12}).by_rule("V2") == []
+
+
+def test_import_notes_missing_their_details_still_read_plainly() -> None:
+    notes = [{"kind": "label", "key": "t3.new.natural", "detail": {"note": "x"}},
+             {"kind": "label", "key": "t9.unknown", "detail": {"expected": "甲", "actual": "乙"}},
+             {"kind": "unit", "key": ""}]
+    r = imported({"headings": HEADINGS, "notes": notes})
+    drift = sorted((f.cell, f.message) for f in r.by_rule("S2"))
+    assert drift == [("", "表格文字与官方不同：应为“甲”，报告中为“乙”。官方表格不得改动。"),
+                     (at("t3.new.natural"), "表格文字与官方不同：应为“”，报告中为“”。官方表格不得改动。")]
+    (unit,) = r.by_rule("V2")
+    assert unit.check == "V2:import:unit"
+    assert unit.message == "表二“”写作“”：金额以“元”为单位，表格中的金额应以万元为单位（1元=0.0001万元）。"
