@@ -1,7 +1,7 @@
-"""The server add-in's 提交 button (module XaSubmit), its VBA as built into the .xlam, run by pyOpenVBA's Excel model
+"""The server add-in's 提交 button (module XaRound), its VBA as built into the .xlam, run by pyOpenVBA's Excel model
 against a real ``xl-addin serve --roster --year`` process.
 
-What runs for real: the built add-in's VBA (XaRibbon.XaSubmit -> XaReady -> XaSubmit -> XaRemote's messages), the
+What runs for real: the built add-in's VBA (XaRibbon.XaSubmit -> XaReady -> XaRound -> XaRemote's messages), the
 workbook files distributed by ``xl-addin distribute --server`` and filled by openpyxl, the server process and its
 answers. What stands in for Windows: the two COM objects the VBA creates -- ``WinHttp.WinHttpRequest.5.1`` (a
 Python object that sends exactly the method, URL, headers and body bytes the VBA gave it, with httpx, and raises
@@ -27,7 +27,15 @@ pytest.importorskip("xlwings")
 from conftest import cli
 from test_round_server import YEAR, coordinator_token, fill, roster, start
 from test_server_limits import Serve, free_port
-from test_vba_security import HOSTILE_NAMES, built_modules, code_lines, module_kinds, with_properties
+from test_vba_security import (
+    HOSTILE_NAMES,
+    built_modules,
+    code_lines,
+    module_kinds,
+    run_basic,
+    vba_str,
+    with_properties,
+)
 
 from xl_addin import server
 from xl_addin.adapters import livebook as lb
@@ -57,7 +65,7 @@ def _com_classes() -> tuple[type, type]:
         raise TypeError(f"not a byte array: {value!r}")
 
     class WinHttpRequest(VBAObject):
-        """WinHttp.WinHttpRequest.5.1 as far as XaSubmit uses it; every request is kept in ``sent``."""
+        """WinHttp.WinHttpRequest.5.1 as far as XaRound uses it; every request is kept in ``sent``."""
 
         vba_type_name = "IWinHttpRequest"
         sent: ClassVar[list[dict[str, Any]]] = []
@@ -198,7 +206,7 @@ def clicked(xlam: Path, book: Path, *, saved: bool = True, answers: tuple[int, .
 
     mods = built_modules(xlam)
     app = ExcelApplication.open(book, with_vba=False)
-    for name in ("XaRibbon", "XaSubmit", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+    for name in ("XaRibbon", "XaRound", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
         app.add_module(mods[name], name=name)
     app.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
     app.add_module("Public Function RunRemotePython(url As String, Optional headers As Variant)\nEnd Function\n",
@@ -344,7 +352,7 @@ def test_a_never_saved_workbook(county: Any, tmp_path: Path, sample_values: dict
     book = fill(templates[OWN], tmp_path / "own.xlsx", sample_values)
     mods = built_modules(xlam)
     app = ExcelApplication.open(book, with_vba=False)
-    for name in ("XaSubmit", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+    for name in ("XaRound", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
         app.add_module(mods[name], name=name)
     app.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
     wb = app.workbooks()[0]
@@ -371,7 +379,7 @@ def test_the_button_header_carries_the_key_of_a_distributed_workbook(county: Any
     key = rc.read_properties(book)[rc.PROP_KEY]
     for path, want in ((book, key), (elsewhere, "")):
         app = ExcelApplication.open(path, with_vba=False)
-        for name in ("XaSubmit", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+        for name in ("XaRound", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
             app.add_module(mods[name], name=name)
         app.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
         with_properties(app.workbooks()[0], rc.read_properties(path))
@@ -439,13 +447,13 @@ def test_the_built_addin_has_the_button_and_only_the_ribbon_callbacks_public(cou
         head = re.split(r"(?m)^(Public |Private )?(Sub|Function|Declare) ", mods[name])[0]
         assert (re.search(r"(?m)^Option Private Module\r?$", head) is not None) == (
             name not in xlam_build.PUBLIC_MODULES), name
-    assert kinds["XaSubmit"] == "standard"
+    assert kinds["XaRound"] == "standard"
     ribbon_subs = re.findall(r"(?m)^Public Sub (\w+)\(control As IRibbonControl\)", mods["XaRibbon"])
     assert "XaSubmit" in ribbon_subs
     assert not re.search(r"(?m)^(Public )?(Sub|Function) ", "\n".join(
         ln for ln in mods["XaRibbon"].splitlines() if "(control As IRibbonControl)" not in ln))
     # nothing of the workbook on a command line: no shell at all in the submit module
-    code = "\n".join(code_lines(mods["XaSubmit"]))
+    code = "\n".join(code_lines(mods["XaRound"]))
     assert not re.search(r"\bShell\b|WScript|\.Exec\(|\.Run\b", code)
     assert "XA_SERVER_URL & XA_SUBMIT_PATH" in code and "xl_addin_server" in code
 
@@ -454,7 +462,7 @@ def test_the_local_addin_has_no_submit_button(tmp_path: Path) -> None:
     local = xlam_build.build(tmp_path / "xl_addin.xlam", MACROS)
     with zipfile.ZipFile(local) as z:
         assert b"xaSubmit" not in z.read(xlam_build.RIBBON_PART)
-    assert "XaSubmit" not in built_modules(local)
+    assert "XaRound" not in built_modules(local)
 
 
 def test_serve_fixture_is_real(county: Any) -> None:
@@ -471,7 +479,86 @@ def test_the_workbook_name_crosses_percent_encoded(county: Any, name: str) -> No
 
     mods = built_modules(county[2])
     vba = Interpreter()
-    for module in ("XaSubmit", xlam_build.GENERATED_MODULE):
+    for module in ("XaRound", xlam_build.GENERATED_MODULE):
         vba.add_module(mods[module], name=module)
     got = str(vba.run("XaUrlEncode", [name]))
     assert got == rc.quote(name) and re.fullmatch(r"[A-Za-z0-9%._~-]+", got)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_basic_encodes_names_and_compares_servers_the_same(county: Any) -> None:
+    """A second VBA engine (LibreOffice Basic, VBA support) runs the built XaRound's pure functions: the same
+    percent-encoding as urllib for every hostile name, and the same server comparison."""
+    srv = county[0]
+    mods = built_modules(county[2])
+    modules = {name: mods[name] for name in ("XaRound", "XaHelpers", xlam_build.GENERATED_MODULE)}
+    names = ["本局 2023年报.xlsx", *HOSTILE_NAMES]
+    same = [srv.base, srv.base.upper() + "/", "", "http://evil.example", srv.base + "/x"]
+    calls = [f"XaUrlEncode({vba_str(n)})" for n in names]
+    calls += [f'CStr(XaSameServer("{s}"))' for s in same]
+    got = run_basic(modules, calls)
+    assert got[:len(names)] == [rc.quote(n) for n in names]
+    assert [g.lower() for g in got[len(names):]] == ["true", "true", "true", "false", "false"]
+
+
+REFUSALS = [
+    # (status, the answer's text, what the clerk must read first after the heading; None: the server's text)
+    (413, "上传的数据超过 20 MB，服务器拒绝处理。", None),
+    (413, "<html><body>413 Request Entity Too Large</body></html>", "http_413"),
+    (429, "请求过于频繁，请 30 秒后再点。", None),
+    (503, "服务器繁忙，请稍后再点", None),
+    (503, "Service Unavailable", "http_503"),
+    (409, "本机关的年报已审核通过，不能再提交；如需修改请联系政务公开办撤销通过。", None),
+    (502, "<html>Bad Gateway</html>", "http_other"),
+    (401, "", "http_401"),
+]
+
+
+@pytest.mark.parametrize(("status", "text", "key"), REFUSALS, ids=[f"{s}-{k or 'server'}" for s, _t, k in REFUSALS])
+def test_canned_refusals_are_told_in_chinese(county: Any, sample: Path, status: int, text: str,
+                                            key: str | None) -> None:
+    """The answers a proxy or the gate gives (not all of which a test server can be made to give): the server's
+    Chinese text as it is, anything else (HTML, English, nothing) one Chinese message per status."""
+    from pyopenvba.apps.excel import ExcelApplication
+
+    srv, _templates, xlam = county
+    mods = built_modules(xlam)
+    app = ExcelApplication.open(sample, with_vba=False)
+    for name in ("XaRound", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+        app.add_module(mods[name], name=name)
+    app.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
+    got = str(app.run("XaSubmitRefused", status, text))
+    if key is None:
+        assert got.startswith(lb.VBA_TEXTS["submit_refused"] + "\r\n\r\n" + text)
+    else:
+        assert got.startswith(lb.VBA_TEXTS[key]) and "<html>" not in got and "Service" not in got
+    assert got.endswith(lb.VBA_TEXTS["server_is"] + srv.base)
+
+
+def test_a_click_of_validate_sends_the_key_header(county: Any, tmp_path: Path,
+                                                  sample_values: dict[str, Any]) -> None:
+    """XaRibbon.XaValidate as Excel calls it, up to xlwings' RunRemotePython (a stand-in that keeps its URL and
+    headers): the county's token and the workbook's agency key."""
+    from pyopenvba.apps.excel import ExcelApplication
+    from pyopenvba.interpreter._values import NOTHING
+
+    srv, templates, xlam = county
+    book = fill(templates[OWN], tmp_path / "own.xlsx", sample_values)
+    mods = built_modules(xlam)
+    app = ExcelApplication.open(book, with_vba=False)
+    for name in ("XaRibbon", "XaRound", "XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+        app.add_module(mods[name], name=name)
+    app.add_module("Public Sub Add(k As String, v As String)\n    Seen = Seen & k & \"=\" & v & \"|\"\nEnd Sub\n",
+                   name="Dictionary", kind="class")
+    app.add_module("Public Seen As String\nPublic Url As String\n"
+                   "Public Function RunRemotePython(u As String, Optional headers As Variant)\n    Url = u\n"
+                   "End Function\nPublic Function Got() As String\n    Got = Url & \" \" & Seen\nEnd Function\n",
+                   name="Remote")
+    with_properties(app.workbooks()[0], rc.read_properties(book))
+    _no_protected_view(app)
+    app.run("XaValidate", NOTHING)
+    assert app.dialogs == []
+    key = rc.read_properties(book)[rc.PROP_KEY]
+    url, headers = str(app.run("Got")).split(" ", 1)
+    assert url.startswith(srv.base + "/xl_addin/validate?addin=")
+    assert headers == f"Authorization=Bearer {srv.token}|X-Xl-Addin-Key={key}|"

@@ -461,7 +461,7 @@ def _remote_vba(server_xlam: Path, book: Path, failure: tuple[Any, ...]) -> Any:
     answer = next(ln.strip() for ln in code_lines(mods["Remote"]) if "XaHttpMessage(" in ln)
     vba = ExcelApplication.open(book, with_vba=False)
     with_properties(vba.workbooks()[0], {})  # not a distributed template: no agency key in the headers
-    for name in ("XaRemote", "XaSubmit", "XaHelpers", xlam_build.GENERATED_MODULE):
+    for name in ("XaRemote", "XaRound", "XaHelpers", xlam_build.GENERATED_MODULE):
         vba.add_module(mods[name], name=name)
     vba.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
     if failure[0] == "error":
@@ -521,7 +521,7 @@ def test_the_ribbon_goes_through_xaremote(server_xlam: Path) -> None:
     mods = built_modules(server_xlam)
     bodies = dict(re.findall(r"(?ms)^Public Sub (\w+)\(control As IRibbonControl\)\r?\n(.*?)^End Sub", mods["XaRibbon"]))
     assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout", "XaSubmit"}
-    # 提交 posts the saved file to the round's route (XaSubmit, tests/test_submit_button.py)
+    # 提交 posts the saved file to the round's route (module XaRound, tests/test_submit_button.py)
     assert [ln.strip() for ln in code_lines(bodies.pop("XaSubmit"))] == ["If Not XaReady(False) Then Exit Sub",
                                                                          "XaSubmitActive"]
     for sub, body in bodies.items():

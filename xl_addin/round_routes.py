@@ -60,7 +60,7 @@ NOTICE_FORMATS: Final = {"docx": ("application/vnd.openxmlformats-officedocument
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED_BODY: Final = 20 * 1024 * 1024
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: the header with which the server add-in's buttons carry the workbook's agency key (XaSubmit.XA_KEY_HEADER)
+#: the header with which the server add-in's buttons carry the workbook's agency key (XaRound.XA_KEY_HEADER)
 KEY_HEADER: Final = "x-xl-addin-key"
 #: the findings a plain-text submit answer lists (the clerk sees them all at the cells with 校验)
 TEXT_FINDINGS: Final = 10

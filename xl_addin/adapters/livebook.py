@@ -86,7 +86,7 @@ VBA_TEXTS = {
     "http_503": "服务器繁忙，请稍后再点。",
     "http_other": "县级服务器答复出错，工作簿未被修改。请稍后再点；仍不成功请联系县政务公开办。答复代码：",
     "server_is": "服务器地址：",
-    # XaSubmit (server add-in): the 提交 button
+    # XaRound (server add-in): the 提交 button
     "submit_not_distributed": "本工作簿不是县级服务器下发的年报模板（其中没有本机关的报送密钥），不能用“提交”按钮提交。"
                               "请向县政务公开办索取本机关的年报工作簿，把数据填入后再提交。",
     "submit_other_server": "本工作簿是为另一台服务器下发的，与本加载项连接的县级服务器不同。为保护本机关的报送密钥，"

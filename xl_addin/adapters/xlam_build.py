@@ -27,7 +27,7 @@ The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros
 Chinese), xlwings' client modules (``Remote`` and the VBA-Web classes from the wheel; ``Remote`` patched to post to
 the built-in server only, run its actions qualified with this add-in's name and tell an answer other than 200 in
 Chinese), no ``XaRun`` and no 汇总校验 button (that one needs the county office's own folders); and the 提交 button
-(module ``XaSubmit``: the saved workbook posted to the round's ``/round/api/submit`` with the agency key of its
+(module ``XaRound``: the saved workbook posted to the round's ``/round/api/submit`` with the agency key of its
 custom document properties, to the built-in server only).
 
 The file name is ASCII on purpose: Excel records add-in paths in the registry, safest without non-ASCII characters.

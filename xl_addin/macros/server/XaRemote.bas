@@ -22,7 +22,7 @@ Failed:
     MsgBox XaErrorMessage(Err.Number, Err.Description), vbExclamation, XaText("title")
 End Sub
 
-' The county's token; and, for a workbook distributed for this server with an agency key (XaSubmit), the key,
+' The county's token; and, for a workbook distributed for this server with an agency key (XaRound), the key,
 ' so that the answer also says where the agency's report stands in the round.
 Private Function XaHeaders() As Dictionary
     Dim d As New Dictionary

@@ -1,4 +1,4 @@
-Attribute VB_Name = "XaSubmit"
+Attribute VB_Name = "XaRound"
 Option Explicit
 Option Private Module
 ' The server add-in's submit button: the active workbook's saved file, as it is on disk, posted to the round's
