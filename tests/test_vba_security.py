@@ -505,7 +505,7 @@ def with_properties(book: Any, props: dict[str, str]) -> None:
 def test_every_network_failure_is_told_in_chinese(what: str, failure: tuple[Any, ...], key: str | None,
                                                    server_xlam: Path, sample: Path) -> None:
     vba = _remote_vba(server_xlam, sample, failure)
-    vba.run("XaRemote", "validate")
+    vba.run("XaPost", "validate")
     assert len(vba.dialogs) == 1, what
     kind, prompt, title, _style = vba.dialogs[0]
     assert kind == "MsgBox" and title == lb.TITLE
@@ -527,9 +527,9 @@ def test_the_ribbon_goes_through_xaremote(server_xlam: Path) -> None:
     for sub, body in bodies.items():
         lines = [ln.strip() for ln in code_lines(body)]
         assert lines[0] == "If Not XaReady(False) Then Exit Sub" and len(lines) == 2, sub
-        m = re.fullmatch(r'XaRemote "(\w+)"', lines[1])
+        m = re.fullmatch(r'XaPost "(\w+)"', lines[1])
         assert m and m.group(1) in server.BUTTONS, sub
-    remote = re.search(r"(?ms)^Public Sub XaRemote\(action As String\)\r?\n(.*?)^End Sub", mods["XaRemote"])
+    remote = re.search(r"(?ms)^Public Sub XaPost\(action As String\)\r?\n(.*?)^End Sub", mods["XaRemote"])
     assert remote
     lines = [ln.strip() for ln in code_lines(remote.group(1))]
     assert lines[1] == "On Error GoTo Failed"

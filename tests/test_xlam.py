@@ -89,6 +89,17 @@ def test_sources_are_ascii(xlam: Path, server_xlam: Path) -> None:
         assert generated.isascii() and "ChrW(&H" in generated
 
 
+def test_no_procedure_has_the_name_of_a_module(xlam: Path, server_xlam: Path) -> None:
+    """VBA refuses to compile a call to a procedure named like a module ("Expected variable or procedure, not
+    module"): the server add-in's ribbon once called ``XaRemote "validate"`` with the Sub in module XaRemote."""
+    proc = re.compile(r"(?im)^\s*(?:public |private |friend )?(?:static )?(?:sub|function|property (?:get|let|set)) (\w+)")
+    for built in (xlam, server_xlam):
+        modules = olevba_modules(built)
+        names = {m.lower() for m in modules}
+        clashes = [(m, p) for m, src in modules.items() for p in proc.findall(src) if p.lower() in names]
+        assert clashes == [], (built.name, clashes)
+
+
 def olevba_modules(path: Path) -> dict[str, str]:
     """Module name -> source, as olevba (an independent reader) finds them in the built add-in."""
     with warnings.catch_warnings():
@@ -289,7 +300,7 @@ def test_server_addin_buttons_post_to_the_built_in_server(server_xlam: Path) -> 
     for sub, body in bodies.items():
         lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
         assert lines[0] == "If Not XaReady(False) Then Exit Sub"
-        m = re.fullmatch(r'XaRemote "(\w+)"', lines[1])
+        m = re.fullmatch(r'XaPost "(\w+)"', lines[1])
         assert m, (sub, lines)
         assert m.group(1) in server.BUTTONS
     assert ('RunRemotePython XA_SERVER_URL & "/xl_addin/" & action & "?addin=" & XaHex(ThisWorkbook.Name), '

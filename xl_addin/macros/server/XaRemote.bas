@@ -13,7 +13,7 @@ Option Private Module
 ' The endpoints of the server (xl_addin/server.py BUTTONS) a button may post to.
 Private Const XA_ENDPOINTS As String = "|validate|fill_totals|export_report|clear_marks|about|"
 
-Public Sub XaRemote(action As String)
+Public Sub XaPost(action As String)
     If Len(action) = 0 Or InStr(action, "|") > 0 Or InStr(XA_ENDPOINTS, "|" & action & "|") = 0 Then Exit Sub
     On Error GoTo Failed
     RunRemotePython XA_SERVER_URL & "/xl_addin/" & action & "?addin=" & XaHex(ThisWorkbook.Name), headers:=XaHeaders()

@@ -1,7 +1,7 @@
 Attribute VB_Name = "XaRibbon"
 Option Explicit
 ' The server add-in's ribbon callbacks (built by "xl-addin addin --server URL"): each checks that a workbook is
-' open and editable (XaReady), then has XaRemote send it to the county's xl-addin server (xlwings'
+' open and editable (XaReady), then has XaPost (module XaRemote) send it to the county's xl-addin server (xlwings'
 ' RunRemotePython, to the address and with the Authorization header built into this add-in, module XaBuild).
 ' The endpoint runs the same function of xl_addin.addin as the local add-in. Nothing to configure on the PC, no
 ' Python. This is the one module without Option Private Module (Excel calls these callbacks).
@@ -10,27 +10,27 @@ Option Explicit
 
 Public Sub XaValidate(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
-    XaRemote "validate"
+    XaPost "validate"
 End Sub
 
 Public Sub XaFillTotals(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
-    XaRemote "fill_totals"
+    XaPost "fill_totals"
 End Sub
 
 Public Sub XaExportReport(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
-    XaRemote "export_report"
+    XaPost "export_report"
 End Sub
 
 Public Sub XaClearMarks(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
-    XaRemote "clear_marks"
+    XaPost "clear_marks"
 End Sub
 
 Public Sub XaAbout(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
-    XaRemote "about"
+    XaPost "about"
 End Sub
 
 Public Sub XaSubmit(control As IRibbonControl)
