@@ -1,0 +1,493 @@
+"""The round's pages in a browser: the clerk's upload page, the coordinator's board and agency page.
+
+Developer note. Server-rendered HTML (Jinja2, autoescape on, templates and the one style sheet in ``web/``), no
+script and nothing from outside the server (the county's intranet has no internet). Every page action goes through
+:class:`xl_addin.rounds.County` -- the same service the JSON routes and the CLI call -- so the findings, the
+refusals and the audit lines are theirs; this module only turns forms into calls and results into pages.
+:func:`mount` adds the routes under ``/round`` to the server's app::
+
+    GET  /round/                      which login
+    GET  /round/login, POST           the clerk logs in with the agency key distributed with the template
+    GET  /round/coordinator/login, POST   the coordinator logs in with the token of its file
+    POST /round/logout
+    GET  /round/agency                the clerk's page: state, reasons, versions, upload form
+    POST /round/agency/upload         仅校验 (check) or 校验并提交 (check, then submit when it has no error)
+    GET  /round/agency/versions/{n}   download of one of the agency's own versions
+    GET  /round/board[?view=not_submitted|late|returned]   the board (coordinator)
+    GET  /round/board/agency/{name}   one agency: findings, versions, history, accept / return
+    GET  /round/board/agency/{name}/versions/{n}, /compare?a=&b=
+    POST /round/board/agency/{name}/accept, /return
+    GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
+    GET  /round/static/round.css
+
+Sessions and CSRF: :mod:`xl_addin.websession`. Roles are separate: an agency's session opens only its own page
+and versions; the coordinator's only the board. Every refusal is a Chinese page with a 4xx status; logins are
+throttled per client address and every attempt is audited (never the key).
+"""
+
+# no "from __future__ import annotations": FastAPI reads the route functions' annotations
+import datetime as dt
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from . import websession
+from .collect import Timeliness
+from .review import State, published_zh
+from .rounds import County, Denied, Submission
+from .websession import LoginThrottle, Session, Sessions
+
+PREFIX: Final = "/round"
+WEB: Final = Path(__file__).with_name("web")
+MAX_UPLOAD: Final = 8 * 1024 * 1024
+MAX_FORM: Final = 256 * 1024
+#: the board's bulk views: id -> (label, which rows)
+VIEWS: Final[Mapping[str, str]] = {"not_submitted": "未提交", "late": "逾期", "returned": "已退回未改"}
+SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
+
+LOGIN_BAD_KEY: Final = "报送密钥不正确或已停用。请核对县政务公开办下发的密钥（区分大小写），或向其索取新的密钥。"
+LOGIN_BAD_TOKEN: Final = "协调人令牌不正确。令牌在服务器数据目录的 coordinator-token.txt 中。"
+LOGIN_THROTTLED: Final = "登录尝试过于频繁，请一分钟后再试。"
+NO_COOKIE: Final = "页面已过期或浏览器未保存 Cookie。请重新打开登录页面后再试（须允许本站点保存 Cookie）。"
+BAD_CSRF: Final = "表单已过期（或不是从本站页面提交的），未作任何处理。请刷新页面后重试。"
+NEED_AGENCY: Final = "请先用本机关的报送密钥登录。"
+NEED_COORDINATOR: Final = "此页面仅供县政务公开办使用，请用协调人令牌登录。"
+TOO_BIG: Final = "上传的文件过大（超过 {mb} MB），未处理。请确认选择的是年报工作簿。"
+NO_FILE: Final = "请选择要上传的年报工作簿（.xlsx）。"
+BAD_FORM: Final = "表单内容无效，未作任何处理。"
+NO_VERSION_CHOSEN: Final = "请选择要比较的两个版本。"
+DIFF_PENDING: Final = "逐格比较（数字和文字的具体变化）尚未上线；下面并列显示两个版本各自的校验结果。"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding as a page shows it (from a check's ``to_dict``)."""
+
+    index: int
+    severity: str
+    where: str
+    row: str
+    column: str
+    message: str
+    code: str
+
+    @property
+    def reason(self) -> str:
+        """The finding as a return reason."""
+        place = "，".join(p for p in (self.where, self.row, self.column) if p)
+        return f"{place}：{self.message}" if place else self.message
+
+
+def findings_of(check: Mapping[str, Any] | None) -> list[Finding]:
+    out = []
+    for i, f in enumerate((check or {}).get("findings") or ()):
+        if not isinstance(f, Mapping):
+            continue
+        sheet, cell = str(f.get("sheet") or ""), str(f.get("cell") or "")
+        labels = [str(x) for x in f.get("labels") or ()] + ["", ""]
+        out.append(Finding(i, str(f.get("severity") or "info"), f"{sheet}!{cell}" if sheet and cell else sheet,
+                           labels[0], labels[1], str(f.get("message") or ""), str(f.get("code") or f.get("rule") or "")))
+    return out
+
+
+def grouped(findings: Sequence[Finding]) -> list[tuple[str, str, list[Finding]]]:
+    """(severity, its Chinese, findings) for each severity present, errors first."""
+    return [(s, zh, [f for f in findings if f.severity == s]) for s, zh in SEVERITY_ZH.items()
+            if any(f.severity == s for f in findings)]
+
+
+def when(t: dt.datetime | None) -> str:
+    return "" if t is None else t.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: int = MAX_UPLOAD) -> None:
+    """Add the pages to ``app`` (the server's FastAPI app). ``secure``: send the session cookie only over https
+    (None: when the request came over https, or a proxy the server trusts said so)."""
+    import jinja2
+    from fastapi import FastAPI, Request
+    from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+    web: FastAPI = app
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(WEB), autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(prefix=PREFIX, when=when, grouped=grouped, views=VIEWS, quote=_quote, published_zh=published_zh,
+                       county_name=county.county, year=county.year, State=State, Timeliness=Timeliness)
+    sessions = Sessions(websession.load_secret(county.store.data_dir))
+    throttle = LoginThrottle()
+    css = (WEB / "round.css").read_bytes()
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+               "X-Frame-Options": "DENY",
+               "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                          "frame-ancestors 'none'; base-uri 'none'"}
+
+    def client_of(request: Request) -> str:
+        return request.client.host if request.client else ""
+
+    def is_https(request: Request) -> bool:
+        return secure if secure is not None else request.url.scheme == "https"
+
+    def current(request: Request) -> Session | None:
+        """The request's session, when valid; a logged-in one whose key was since revoked or replaced is none."""
+        s = sessions.load(request.cookies.get(websession.COOKIE))
+        if s is None or not s.role:
+            return s
+        key_hash = county.store.key_hash(s.agency if s.is_agency else None)
+        return s if sessions.key_matches(s, key_hash) else None
+
+    def with_cookie(resp: Response, request: Request, s: Session) -> Response:
+        resp.set_cookie(websession.COOKIE, sessions.dump(s), max_age=sessions.seconds, path="/", httponly=True,
+                        samesite="strict", secure=is_https(request))
+        return resp
+
+    def page(request: Request, name: str, s: Session | None, status: int = 200, **ctx: Any) -> Response:
+        """A page; a visitor without a valid session gets one (its CSRF token is in every form)."""
+        fresh = s is None
+        s = s or sessions.new()
+        html = env.get_template(name).render(session=s, csrf=sessions.csrf(s), **ctx)
+        resp = HTMLResponse(html, status_code=status, headers=headers)
+        return with_cookie(resp, request, s) if fresh else resp
+
+    def refuse(request: Request, status: int, message: str, s: Session | None = None, back: str = "") -> Response:
+        return page(request, "error.html", s, status, code=status, message=message, back=back or PREFIX + "/")
+
+    def audit(**entry: Any) -> None:
+        county.audit(event="page", **entry)
+
+    async def read_form(request: Request, limit: int) -> Any:
+        """The form of a POST, at most ``limit`` bytes (the body read here, before any parsing), or None."""
+        size = request.headers.get("content-length")
+        if size is not None and (not size.isdigit() or int(size) > limit):
+            return None
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                return None
+        request._body = bytes(body)  # Starlette parses the form from the body read here
+        try:
+            return await request.form(max_files=1, max_fields=200, max_part_size=64 * 1024)
+        except Exception:  # a malformed multipart body: python-multipart's own errors
+            return False
+
+    Handler = Callable[[Request, Session, Any], Awaitable[Response]]
+
+    async def posted(request: Request, role: str, limit: int, then: Handler) -> Response:
+        """A state-changing POST: its role's session, its size, its CSRF token, then ``then``."""
+        s = current(request)
+        if s is None or s.role != role:
+            return refuse(request, 401 if s is None or not s.role else 403,
+                          NEED_AGENCY if role == websession.ROLE_AGENCY else NEED_COORDINATOR, s,
+                          PREFIX + ("/login" if role == websession.ROLE_AGENCY else "/coordinator/login"))
+        form = await read_form(request, limit)
+        if form is None:
+            return refuse(request, 413, TOO_BIG.format(mb=limit // (1024 * 1024)), s, back_of(role))
+        if form is False:
+            return refuse(request, 400, BAD_FORM, s, back_of(role))
+        if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+            audit(action="拒绝：表单令牌不符", client=client_of(request), status=403, role=role, agency=s.agency)
+            return refuse(request, 403, BAD_CSRF, s, back_of(role))
+        return await then(request, s, form)
+
+    def back_of(role: str) -> str:
+        return PREFIX + ("/agency" if role == websession.ROLE_AGENCY else "/board")
+
+    # ---- logging in and out ---------------------------------------------------------------------------------------
+
+    @web.get(PREFIX + "/static/round.css")
+    async def style() -> Response:
+        return Response(css, media_type="text/css; charset=utf-8",
+                        headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    @web.get(PREFIX + "/")
+    async def home(request: Request) -> Response:
+        return page(request, "home.html", current(request))
+
+    @web.get(PREFIX)
+    async def home_bare() -> Response:
+        return RedirectResponse(PREFIX + "/", status_code=303)
+
+    def login_page(request: Request, role: str, s: Session | None, status: int = 200, error: str = "") -> Response:
+        return page(request, "login.html", s, status, role=role, error=error)
+
+    @web.get(PREFIX + "/login")
+    async def agency_login_page(request: Request) -> Response:
+        return login_page(request, websession.ROLE_AGENCY, current(request))
+
+    @web.get(PREFIX + "/coordinator/login")
+    async def coordinator_login_page(request: Request) -> Response:
+        return login_page(request, websession.ROLE_COORDINATOR, current(request))
+
+    async def login(request: Request, role: str) -> Response:
+        client = client_of(request)
+        s = current(request)
+        form = await read_form(request, MAX_FORM)
+        if not form:
+            return login_page(request, role, s, 400, BAD_FORM)
+        if s is None:  # no session cookie: a form not from our page, or cookies blocked
+            audit(action="登录", role=role, client=client, status=403, result="拒绝：无会话 Cookie")
+            return refuse(request, 403, NO_COOKIE, None, request.url.path)
+        if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+            audit(action="登录", role=role, client=client, status=403, result="拒绝：表单令牌不符")
+            return login_page(request, role, s, 403, BAD_CSRF)
+        if not throttle.allow(client):
+            if throttle.log_refusal(client):
+                audit(action="登录", role=role, client=client, status=429, result="拒绝：登录尝试过于频繁")
+            return login_page(request, role, s, 429, LOGIN_THROTTLED)
+        secret = str(form.get("key") or "").strip()[:512]
+        if role == websession.ROLE_AGENCY:
+            agency = county.agency_for_key(secret) if secret else None
+            ok, name = agency is not None, agency or ""
+        else:
+            ok, name = bool(secret) and county.is_coordinator(secret), ""
+        if not ok:
+            audit(action="登录", role=role, client=client, status=401, result="失败：密钥或令牌不正确")
+            return login_page(request, role, s, 401,
+                              LOGIN_BAD_KEY if role == websession.ROLE_AGENCY else LOGIN_BAD_TOKEN)
+        key_hash = county.store.key_hash(name if role == websession.ROLE_AGENCY else None) or ""
+        audit(action="登录", role=role, agency=name, client=client, status=303, result="成功")
+        fresh = sessions.new(role, name, key_hash)  # a new nonce: no session fixation
+        return with_cookie(RedirectResponse(back_of(role), status_code=303), request, fresh)
+
+    @web.post(PREFIX + "/login")
+    async def agency_login(request: Request) -> Response:
+        return await login(request, websession.ROLE_AGENCY)
+
+    @web.post(PREFIX + "/coordinator/login")
+    async def coordinator_login(request: Request) -> Response:
+        return await login(request, websession.ROLE_COORDINATOR)
+
+    @web.post(PREFIX + "/logout")
+    async def logout(request: Request) -> Response:
+        s = sessions.load(request.cookies.get(websession.COOKIE))
+        form = await read_form(request, MAX_FORM)
+        if s is None or not form or not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+            return refuse(request, 403, BAD_CSRF, s)
+        audit(action="退出", role=s.role, agency=s.agency, client=client_of(request), status=303)
+        return with_cookie(RedirectResponse(PREFIX + "/", status_code=303), request, sessions.new())
+
+    # ---- the clerk --------------------------------------------------------------------------------------------------
+
+    def agency_page(request: Request, s: Session, status: int = 200, result: Submission | None = None,
+                    checked_only: bool = False) -> Response:
+        try:
+            view = county.agency_view(s.agency)
+        except Denied as exc:
+            return refuse(request, exc.status, exc.message, s)
+        check = result.check.to_dict() if result is not None and result.check is not None else None
+        return page(request, "agency.html", s, status, view=view, row=view.row, result=result,
+                    findings=findings_of(check), check=check, checked_only=checked_only,
+                    unreadable=None if check is None else check.get("error"))
+
+    @web.get(PREFIX + "/agency")
+    async def agency_home(request: Request) -> Response:
+        s = current(request)
+        if s is None or not s.is_agency:
+            return refuse(request, 401 if s is None or not s.role else 403, NEED_AGENCY, s, PREFIX + "/login")
+        return agency_page(request, s)
+
+    async def do_upload(request: Request, s: Session, form: Any) -> Response:
+        upload = form.get("workbook")
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return refuse(request, 400, NO_FILE, s, PREFIX + "/agency")
+        data = await upload.read(max_upload + 1)
+        if len(data) > max_upload:
+            return refuse(request, 413, TOO_BIG.format(mb=max_upload // (1024 * 1024)), s, PREFIX + "/agency")
+        from starlette.concurrency import run_in_threadpool
+
+        client = client_of(request)
+        if str(form.get("do") or "") != "submit":
+            check = await run_in_threadpool(county.check_workbook, data, upload.filename)
+            audit(action="网页校验", agency=s.agency, client=client, status=200,
+                  result=f"错误 {check.to_dict()['counts'].get('error', 0)} 个" if check.readable else "无法读取")
+            result = Submission(200, "", s.agency, check=check)
+            return agency_page(request, s, 200, result, checked_only=True)
+        result = await run_in_threadpool(lambda: submit_as(county, s.agency, data, upload.filename, client=client))
+        return agency_page(request, s, result.status if result.status >= 400 else 200, result)
+
+    @web.post(PREFIX + "/agency/upload")
+    async def agency_upload(request: Request) -> Response:
+        return await posted(request, websession.ROLE_AGENCY, max_upload + 64 * 1024, do_upload)
+
+    def download(data: bytes, filename: str) -> Response:
+        quoted = urllib.parse.quote(filename)
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={**headers, "Content-Disposition": f"attachment; filename=\"report.xlsx\"; "
+                                                                   f"filename*=UTF-8''{quoted}"})
+
+    def version_number(text: str) -> int | None:
+        return int(text) if text.isdigit() and len(text) <= 6 else None
+
+    @web.get(PREFIX + "/agency/versions/{number}")
+    async def agency_version(number: str, request: Request) -> Response:
+        s = current(request)
+        if s is None or not s.is_agency:
+            return refuse(request, 401 if s is None or not s.role else 403, NEED_AGENCY, s, PREFIX + "/login")
+        return version_response(request, s, s.agency, number, PREFIX + "/agency")
+
+    def version_response(request: Request, s: Session, agency: str, number: str, back: str) -> Response:
+        n = version_number(number)
+        if n is None:
+            return refuse(request, 404, f"没有第{number[:10]}版。", s, back)
+        try:
+            data = county.version_bytes(agency, n)
+        except Denied as exc:
+            return refuse(request, exc.status, exc.message, s, back)
+        audit(action="下载版本", role=s.role, agency=agency, version=n, client=client_of(request), status=200)
+        return download(data, county.version_filename(agency, n))
+
+    # ---- the coordinator ------------------------------------------------------------------------------------------
+
+    def coordinator(request: Request) -> tuple[Session | None, Response | None]:
+        s = current(request)
+        if s is None or not s.is_coordinator:
+            return s, refuse(request, 401 if s is None or not s.role else 403, NEED_COORDINATOR, s,
+                             PREFIX + "/coordinator/login")
+        return s, None
+
+    @web.get(PREFIX + "/board")
+    async def board(request: Request) -> Response:
+        s, denied = coordinator(request)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_COORDINATOR)
+        view = request.query_params.get("view", "")
+        if view and view not in VIEWS:
+            return refuse(request, 404, "没有这种筛选。", s, PREFIX + "/board")
+        rows = county.board()
+        counts = {v: len(_in_view(rows, v)) for v in VIEWS}
+        counts.update({str(st): sum(r.state is st for r in rows) for st in State})
+        shown = _in_view(rows, view) if view else rows
+        return page(request, "board.html", s, rows=shown, total=len(rows), view=view, counts=counts)
+
+    def agency_of(request: Request, name: str, s: Session) -> Any:
+        try:
+            return county.agency_view(name)
+        except Denied as exc:
+            return refuse(request, exc.status, exc.message, s, PREFIX + "/board")
+
+    def review_page(request: Request, s: Session, name: str, status: int = 200, message: str = "",
+                    ok: bool = True) -> Response:
+        view = agency_of(request, name, s)
+        if isinstance(view, Response):
+            return view
+        latest = view.row.latest
+        findings = findings_of(view.summaries.get(latest.number)) if latest is not None else []
+        return page(request, "review.html", s, status, view=view, row=view.row, findings=findings, message=message,
+                    ok=ok, base=f"{PREFIX}/board/agency/{_quote(view.row.name)}")
+
+    @web.get(PREFIX + "/board/agency/{name}")
+    async def agency_review(name: str, request: Request) -> Response:
+        s, denied = coordinator(request)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_COORDINATOR)
+        return review_page(request, s, name)
+
+    @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
+    async def coordinator_version(name: str, number: str, request: Request) -> Response:
+        s, denied = coordinator(request)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_COORDINATOR)
+        return version_response(request, s, name, number, f"{PREFIX}/board/agency/{_quote(name)}")
+
+    @web.get(PREFIX + "/board/agency/{name}/compare")
+    async def compare(name: str, request: Request) -> Response:
+        s, denied = coordinator(request)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_COORDINATOR)
+        view = agency_of(request, name, s)
+        if isinstance(view, Response):
+            return view
+        base = f"{PREFIX}/board/agency/{_quote(view.row.name)}"
+        a = version_number(request.query_params.get("a", ""))
+        b = version_number(request.query_params.get("b", ""))
+        known = {v.number: v for v in view.row.versions}
+        if a is None or b is None or a not in known or b not in known:
+            return refuse(request, 404, NO_VERSION_CHOSEN, s, base)
+        return page(request, "compare.html", s, view=view, row=view.row, base=base, pending=DIFF_PENDING,
+                    sides=[(known[n], findings_of(view.summaries.get(n))) for n in (a, b)])
+
+    def review_action(action: str) -> Callable[[str, Request], Awaitable[Response]]:
+        async def act(name: str, request: Request) -> Response:
+            async def then(request: Request, s: Session, form: Any) -> Response:
+                view = agency_of(request, name, s)
+                if isinstance(view, Response):
+                    return view
+                version = version_number(str(form.get("version") or ""))
+                if version is None:
+                    return refuse(request, 400, BAD_FORM, s, PREFIX + "/board")
+                reasons: list[str] = []
+                if action == "return":
+                    latest = view.row.latest
+                    by_index = {str(f.index): f.reason for f in
+                                findings_of(view.summaries.get(latest.number) if latest is not None else None)}
+                    reasons = [by_index[i] for i in form.getlist("finding") if i in by_index]
+                    reasons += [line for line in str(form.get("text") or "").splitlines() if line.strip()]
+                from starlette.concurrency import run_in_threadpool
+
+                r = await run_in_threadpool(lambda: county.review(view.row.name, action, version, reasons,
+                                                                  client=client_of(request)))
+                return review_page(request, s, view.row.name, 200 if r.ok else r.status, r.message, r.ok)
+            return await posted(request, websession.ROLE_COORDINATOR, MAX_FORM, then)
+        return act
+
+    web.post(PREFIX + "/board/agency/{name}/accept")(review_action("accept"))
+    web.post(PREFIX + "/board/agency/{name}/return")(review_action("return"))
+
+    async def document(request: Request, suffix: str, media: str, label: str) -> Response:
+        s, denied = coordinator(request)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_COORDINATOR)
+        import tempfile
+
+        from starlette.concurrency import run_in_threadpool
+
+        with tempfile.TemporaryDirectory(prefix="xl_addin-round-") as tmp:
+            out = Path(tmp) / f"out{suffix}"
+            try:
+                if suffix == ".xlsx":
+                    await run_in_threadpool(county.rollup, out)
+                else:
+                    await run_in_threadpool(county.notice, out)
+            except Denied as exc:
+                return refuse(request, exc.status, exc.message, s, PREFIX + "/board")
+            data = out.read_bytes()
+        audit(action=f"下载{label}", role=s.role, client=client_of(request), status=200)
+        name = urllib.parse.quote(f"{county.year}年度{label}{suffix}")
+        return Response(data, media_type=media, headers={**headers, "Content-Disposition":
+                                                         f"attachment; filename=\"round{suffix}\"; filename*=UTF-8''{name}"})
+
+    @web.get(PREFIX + "/board/rollup.xlsx")
+    async def rollup(request: Request) -> Response:
+        return await document(request, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                              "汇总表（已通过）")
+
+    @web.get(PREFIX + "/board/notice.docx")
+    async def notice(request: Request) -> Response:
+        return await document(request, ".docx",
+                              "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "通报草稿")
+
+
+def _quote(name: str) -> str:
+    return urllib.parse.quote(name, safe="")
+
+
+def _in_view(rows: Sequence[Any], view: str) -> list[Any]:
+    if view == "not_submitted":
+        return [r for r in rows if r.state is State.NOT_SUBMITTED]
+    if view == "late":
+        return [r for r in rows if r.timely in (Timeliness.LATE, Timeliness.OVERDUE)]
+    if view == "returned":
+        return [r for r in rows if r.state is State.RETURNED]
+    return list(rows)
+
+
+def submit_as(county: County, agency: str, data: bytes, filename: str, *, client: str = "") -> Submission:
+    """:meth:`County.submit` for the agency a clerk's session logged in as: the session stands for the key (it is
+    bound to that key and ends when the key is revoked, see :mod:`xl_addin.websession`), so the page's submission
+    goes through exactly the service's checks, refusals and audit, with the key's agency being the session's."""
+    import copy
+
+    as_session = copy.copy(county)
+    as_session.agency_for_key = lambda _key: agency  # type: ignore[method-assign,assignment]
+    return as_session.submit(data, filename, "", client=client)
