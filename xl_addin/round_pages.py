@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from . import websession
 from .collect import Timeliness
-from .review import State, published_zh
+from .review import Role, State, published_zh
 from .rounds import County, Denied, Submission
 from .websession import LoginThrottle, Session, Sessions
 
@@ -99,7 +99,8 @@ def grouped(findings: Sequence[Finding]) -> list[tuple[str, str, list[Finding]]]
 
 
 def when(t: dt.datetime | None) -> str:
-    return "" if t is None else t.astimezone().strftime("%Y-%m-%d %H:%M")
+    """A server time as the server's clock said it (the offset it was recorded with)."""
+    return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
 
 
 def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: int = MAX_UPLOAD) -> None:
@@ -185,10 +186,13 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
             return refuse(request, 413, TOO_BIG.format(mb=limit // (1024 * 1024)), s, back_of(role))
         if form is False:
             return refuse(request, 400, BAD_FORM, s, back_of(role))
-        if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
-            audit(action="拒绝：表单令牌不符", client=client_of(request), status=403, role=role, agency=s.agency)
-            return refuse(request, 403, BAD_CSRF, s, back_of(role))
-        return await then(request, s, form)
+        try:
+            if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+                audit(action="拒绝：表单令牌不符", client=client_of(request), status=403, role=role, agency=s.agency)
+                return refuse(request, 403, BAD_CSRF, s, back_of(role))
+            return await then(request, s, form)
+        finally:
+            await form.close()  # an uploaded file's spool
 
     def back_of(role: str) -> str:
         return PREFIX + ("/agency" if role == websession.ROLE_AGENCY else "/board")
@@ -242,6 +246,7 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         else:
             ok, name = bool(secret) and county.is_coordinator(secret), ""
         if not ok:
+            throttle.failed(client)
             audit(action="登录", role=role, client=client, status=401, result="失败：密钥或令牌不正确")
             return login_page(request, role, s, 401,
                               LOGIN_BAD_KEY if role == websession.ROLE_AGENCY else LOGIN_BAD_TOKEN)
@@ -306,6 +311,10 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         result = await run_in_threadpool(lambda: submit_as(county, s.agency, data, upload.filename, client=client))
         return agency_page(request, s, result.status if result.status >= 400 else 200, result)
 
+    @web.get(PREFIX + "/agency/upload")
+    async def agency_upload_again() -> Response:  # the result page reloaded or bookmarked
+        return RedirectResponse(PREFIX + "/agency", status_code=303)
+
     @web.post(PREFIX + "/agency/upload")
     async def agency_upload(request: Request) -> Response:
         return await posted(request, websession.ROLE_AGENCY, max_upload + 64 * 1024, do_upload)
@@ -367,10 +376,16 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
             return refuse(request, exc.status, exc.message, s, PREFIX + "/board")
 
     def review_page(request: Request, s: Session, name: str, status: int = 200, message: str = "",
-                    ok: bool = True) -> Response:
+                    ok: bool = True, done: int | None = None) -> Response:
+        """The coordinator's page of one agency; ``done``: the recorded action just taken (its event number),
+        told at the top."""
         view = agency_of(request, name, s)
         if isinstance(view, Response):
             return view
+        for e in view.history:
+            if e.seq == done and e.actor.role is Role.COORDINATOR:
+                message = f"已{e.action.zh}第{e.version}版（{when(e.at)}）。" + ("理由：" + "；".join(e.reasons)
+                                                                              if e.reasons else "")
         latest = view.row.latest
         findings = findings_of(view.summaries.get(latest.number)) if latest is not None else []
         return page(request, "review.html", s, status, view=view, row=view.row, findings=findings, message=message,
@@ -381,7 +396,8 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         s, denied = coordinator(request)
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
-        return review_page(request, s, name)
+        done = request.query_params.get("done", "")
+        return review_page(request, s, name, done=int(done) if done.isdigit() and len(done) < 12 else None)
 
     @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
     async def coordinator_version(name: str, number: str, request: Request) -> Response:
@@ -427,7 +443,11 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
 
                 r = await run_in_threadpool(lambda: county.review(view.row.name, action, version, reasons,
                                                                   client=client_of(request)))
-                return review_page(request, s, view.row.name, 200 if r.ok else r.status, r.message, r.ok)
+                if not r.ok or r.event is None:
+                    return review_page(request, s, view.row.name, r.status, r.message, False)
+                # Post/Redirect/Get: reloading the page shows the action again, it does not take it again
+                return RedirectResponse(f"{PREFIX}/board/agency/{_quote(view.row.name)}?done={r.event.seq}",
+                                        status_code=303)
             return await posted(request, websession.ROLE_COORDINATOR, MAX_FORM, then)
         return act
 

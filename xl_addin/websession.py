@@ -134,8 +134,9 @@ class Sessions:
 
 
 class LoginThrottle:
-    """Login attempts per client address: a bucket of ``burst`` attempts refilled at ``per_minute`` a minute (one
-    worker process's count). A refusal is audited at most once every ``QUIET_SECONDS`` per client."""
+    """Failed login attempts per client address: a bucket of ``burst`` failures refilled at ``per_minute`` a minute
+    (one worker process's count); a client whose bucket is empty is refused before its key is even looked at. A
+    refusal is audited at most once every ``QUIET_SECONDS`` per client."""
 
     QUIET_SECONDS = 10.0
     MAX_CLIENTS = 10_000
@@ -145,18 +146,22 @@ class LoginThrottle:
         self.buckets: dict[str, tuple[float, float]] = {}
         self.quiet: dict[str, float] = {}
 
-    def allow(self, client: str) -> bool:
-        now = self.clock()
+    def _level(self, client: str, now: float) -> float:
         level, then = self.buckets.get(client, (self.burst, now))
-        level = min(self.burst, level + (now - then) * self.rate)
-        ok = level >= 1
-        self.buckets[client] = (level - 1 if ok else level, now)
-        if len(self.buckets) > self.MAX_CLIENTS:
+        return min(self.burst, level + (now - then) * self.rate)
+
+    def allow(self, client: str) -> bool:
+        """Whether ``client`` may try a key now."""
+        return self._level(client, self.clock()) >= 1
+
+    def failed(self, client: str) -> None:
+        now = self.clock()
+        self.buckets[client] = (max(0.0, self._level(client, now) - 1), now)
+        if len(self.buckets) > self.MAX_CLIENTS:  # forget clients whose bucket is full again
             for c, (lv, t) in list(self.buckets.items()):
                 if lv + (now - t) * self.rate >= self.burst:
                     del self.buckets[c]
                     self.quiet.pop(c, None)
-        return ok
 
     def log_refusal(self, client: str) -> bool:
         now = self.clock()
