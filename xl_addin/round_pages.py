@@ -36,7 +36,7 @@ from typing import Any, Final
 from . import websession
 from .collect import Timeliness
 from .review import Role, State, published_zh
-from .rounds import County, Denied, Submission
+from .rounds import SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
 from .websession import LoginThrottle, Session, Sessions
 
 PREFIX: Final = "/round"
@@ -274,13 +274,12 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
 
     # ---- the clerk --------------------------------------------------------------------------------------------------
 
-    def agency_page(request: Request, s: Session, status: int = 200, result: Submission | None = None,
-                    checked_only: bool = False) -> Response:
+    def agency_page(request: Request, s: Session, status: int = 200, result: Outcome | None = None,
+                    check: Mapping[str, Any] | None = None, checked_only: bool = False) -> Response:
         try:
             view = county.agency_view(s.agency)
         except Denied as exc:
             return refuse(request, exc.status, exc.message, s)
-        check = result.check.to_dict() if result is not None and result.check is not None else None
         return page(request, "agency.html", s, status, view=view, row=view.row, result=result,
                     findings=findings_of(check), check=check, checked_only=checked_only,
                     unreadable=None if check is None else check.get("error"))
@@ -290,6 +289,19 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         s = current(request)
         if s is None or not s.is_agency:
             return refuse(request, 401 if s is None or not s.role else 403, NEED_AGENCY, s, PREFIX + "/login")
+        done = version_number(request.query_params.get("done", ""))
+        if done is not None:  # the page a submission redirected to: its receipt and the findings kept with it
+            try:
+                view = county.agency_view(s.agency)
+            except Denied as exc:
+                return refuse(request, exc.status, exc.message, s)
+            for v in view.row.versions:  # while it is the newest version and waits for review
+                if v.number == done == view.row.status.versions and view.row.state is State.SUBMITTED:
+                    text = SUBMITTED.format(version=v.number, receipt=v.receipt,
+                                            at=v.submitted_at.strftime("%Y-%m-%d %H:%M:%S"))
+                    if v.warnings:
+                        text += WITH_WARNINGS.format(n=v.warnings)
+                    return agency_page(request, s, 200, Outcome(201, text), view.summaries.get(v.number))
         return agency_page(request, s)
 
     async def do_upload(request: Request, s: Session, form: Any) -> Response:
@@ -304,12 +316,17 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         client = client_of(request)
         if str(form.get("do") or "") != "submit":
             check = await run_in_threadpool(county.check_workbook, data, upload.filename)
+            counts = check.to_dict()["counts"]
             audit(action="网页校验", agency=s.agency, client=client, status=200,
-                  result=f"错误 {check.to_dict()['counts'].get('error', 0)} 个" if check.readable else "无法读取")
-            result = Submission(200, "", s.agency, check=check)
-            return agency_page(request, s, 200, result, checked_only=True)
+                  result=f"错误 {counts.get('error', 0)} 个，警告 {counts.get('warning', 0)} 个" if check.readable
+                  else "无法读取")
+            return agency_page(request, s, 200, Outcome(200, ""), check.to_dict(), checked_only=True)
         result = await run_in_threadpool(lambda: submit_as(county, s.agency, data, upload.filename, client=client))
-        return agency_page(request, s, result.status if result.status >= 400 else 200, result)
+        if result.receipt is not None and not result.receipt.repeated:
+            # Post/Redirect/Get: reloading the page does not post the workbook again
+            return RedirectResponse(f"{PREFIX}/agency?done={result.receipt.version}", status_code=303)
+        return agency_page(request, s, result.status, result,
+                           None if result.check is None else result.check.to_dict())
 
     @web.get(PREFIX + "/agency/upload")
     async def agency_upload_again() -> Response:  # the result page reloaded or bookmarked
@@ -324,9 +341,6 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={**headers, "Content-Disposition": f"attachment; filename=\"report.xlsx\"; "
                                                                    f"filename*=UTF-8''{quoted}"})
-
-    def version_number(text: str) -> int | None:
-        return int(text) if text.isdigit() and len(text) <= 6 else None
 
     @web.get(PREFIX + "/agency/versions/{number}")
     async def agency_version(number: str, request: Request) -> Response:
@@ -486,6 +500,11 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
     async def notice(request: Request) -> Response:
         return await document(request, ".docx",
                               "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "通报草稿")
+
+
+def version_number(text: str) -> int | None:
+    """A version number from a URL or a form (digits only, at most six), or None."""
+    return int(text) if text.isdigit() and len(text) <= 6 else None
 
 
 def _quote(name: str) -> str:
