@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .collect import CollectResult, Roster
     from .importers.parse import Imported
     from .notice import Notice
+    from .published import PublicationCheck
+    from .versions import VersionDiff
 
 Reader = str  # "fast" (calamine + XML scan) or "openpyxl"
 
@@ -143,12 +145,14 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
 
 
 def distribute(roster: str | os.PathLike[str], out_dir: str | os.PathLike[str], year: int, *,
-               last_year_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+               last_year_dir: str | os.PathLike[str] | None = None,
+               properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
     """One pre-filled template per roster agency (and manifest.csv) in ``out_dir``; returns the templates.
-    Raises collect.RosterError for a roster that cannot be used."""
+    ``properties``: agency name key (collect.name_key) -> custom document properties of its template (the county
+    server's address and the agency's key). Raises collect.RosterError for a roster that cannot be used."""
     from .coordinator import distribute as run
 
-    return run(roster, out_dir, year, last_year_dir=last_year_dir)
+    return run(roster, out_dir, year, last_year_dir=last_year_dir, properties=properties)
 
 
 def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
@@ -210,13 +214,37 @@ def notice_from_collect(result: CollectResult, out: str | os.PathLike[str], *, c
     return write_notice(nt.from_collect(result), out, county=county, year=year, office=office, date=date)
 
 
+def check_published(accepted: str | os.PathLike[str] | ReportData, published: str | os.PathLike[str], *,
+                    allow_private: bool = False, published_on: dt.date | None = None) -> PublicationCheck:
+    """The published report ``published`` (a file: web page, PDF, Word, text; or an http(s) address, fetched with
+    the limits of :mod:`xl_addin.adapters.fetch`) against the ``accepted`` version (its workbook or data): every
+    table cell, the narrative sections, the publication date against the deadline. ``allow_private``: also fetch
+    from loopback and private addresses (an intranet portal). Raises ReadError or adapters.fetch.FetchError
+    (Chinese reason)."""
+    from .adapters.fetch import load_published
+    from .published import compare
+
+    data = accepted if isinstance(accepted, ReportData) else read(accepted)
+    return compare(data, load_published(published, allow_private=allow_private).data, published_on=published_on)
+
+
+def diff_versions(old: str | os.PathLike[str] | ReportData, new: str | os.PathLike[str] | ReportData) -> VersionDiff:
+    """What changed from one version of an agency's workbook to another: cells (with official labels) and the
+    narrative text. Raises ReadError."""
+    from .versions import diff
+
+    return diff(old if isinstance(old, ReportData) else read(old), new if isinstance(new, ReportData) else read(new))
+
+
 __all__ = [
     "ReadError",
     "build_template",
     "check",
     "check_data",
     "check_many",
+    "check_published",
     "collect",
+    "diff_versions",
     "distribute",
     "export",
     "fill",

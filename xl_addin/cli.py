@@ -183,21 +183,69 @@ def _roster_notes(roster: str) -> None:
               help="输出文件夹（每个机关一个模板，另有 manifest.csv 清单）")
 @click.option("--year", required=True, type=click.IntRange(spec.YEAR_MIN, spec.YEAR_MAX), help="报告年度，如 2025")
 @click.option("--last-year-dir", type=click.Path(file_okay=False), help="上年度各机关年报所在文件夹，预填跨年校验所需数字")
-def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None) -> None:
+@click.option("--server", "server_url", help="县级服务器地址：模板内写入服务器地址和各机关的报送密钥，可直接提交")
+@click.option("--token-file", type=click.Path(dir_okay=False),
+              help="政务公开办（协调人）令牌文件（与 --server 一起使用；服务器首次启动时生成）")
+def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, server_url: str | None,
+               token_file: str | None) -> None:
     """按名单为每个机关生成预填的年报模板（机关名称、类别、层级、年度、上年数字），并生成分发清单。
 
     名单为 .xlsx 或 .csv，表头：机关名称、机关类别、层级、联系人（统一社会信用代码可选）。
+    给出 --server 和 --token-file 时，服务器为每个机关签发新的报送密钥（原密钥失效），写入该机关的模板，
+    各机关用 xl-addin submit 或“提交”按钮即可提交，无需其他参数。
     """
     from .collect import RosterError
 
     if last_year_dir and not Path(last_year_dir).is_dir():
         _fail(f"上年度文件夹不存在：{last_year_dir}")
+    if bool(server_url) != bool(token_file):
+        _fail("写入报送密钥需要同时指定 --server 和 --token-file（协调人令牌文件）。")
     try:
         _roster_notes(roster)
-        paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir)
+        props = _issue_keys(roster, server_url, token_file) if server_url and token_file else None
+        paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir, properties=props)
     except RosterError as exc:
         _fail(str(exc))
     click.echo(f"已为 {len(paths)} 个机关生成 {year} 年度年报模板：{out_dir}（清单：manifest.csv）")
+    if props:
+        click.echo(f"每个模板已写入服务器地址 {server_url} 和该机关的报送密钥（原密钥已失效）；"
+                   "请把模板分别发给对应机关，勿互相转发。")
+
+
+def _read_token(path: str) -> str:
+    try:
+        token = Path(path).read_text(encoding="utf-8-sig").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"无法读取令牌文件 {path}（{getattr(exc, 'strerror', None) or exc}）。")
+        return ""
+    if not token or any(ch.isspace() for ch in token):
+        _fail(f"令牌文件 {path} 的内容不是有效令牌（应为一行，不含空格）。")
+    return token
+
+
+def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict[str, str]]:
+    """name key -> the template's properties, with a new key per roster agency from the server."""
+    from .adapters import round_client as rc
+
+    names = [a.name for a in api.read_roster(roster).agencies]
+    answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names))
+    keys = answer.json.get("keys") if isinstance(answer.json, dict) else None
+    if not answer.ok or not isinstance(keys, dict):
+        _fail(f"服务器未签发密钥：{answer.message or answer.status}")
+        return {}
+    from .collect import name_key
+
+    base = rc.base_url(server_url)
+    return {name_key(n): {rc.PROP_SERVER: base, rc.PROP_KEY: str(k), rc.PROP_AGENCY: n} for n, k in keys.items()}
+
+
+def _call(fn: Any) -> Any:
+    from .adapters.round_client import ClientError
+
+    try:
+        return fn()
+    except ClientError as exc:
+        _fail(str(exc))
 
 
 @main.command()
@@ -375,12 +423,27 @@ def _server_default(name: str) -> Any:
               type=click.IntRange(16, 1000000), help="每个工作进程同时打开的连接数上限（超出时断开等待最久的未完成请求）")
 @click.option("--drain-timeout", "drain_seconds", default=_server_default("DRAIN_SECONDS"), show_default=True,
               type=click.IntRange(1, 3600), help="停止或重启服务时，等待已收到的请求处理完毕的最长秒数")
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="报送名单（.xlsx 或 .csv）：与 --year 一起给出时，本服务器同时承担年报报送、审核（/round/）")
+@click.option("--year", type=click.IntRange(spec.YEAR_MIN, spec.YEAR_MAX), help="本轮报送的报告年度，如 2025")
+@click.option("--deadline", help="本县规定的报送截止日期 YYYY-MM-DD（默认：法定截止日期）")
+@click.option("--county", default="", help="本县名称（汇总表和通报中使用），如 将乐县")
+@click.option("--coordinator-token-file", type=click.Path(dir_okay=False),
+              help="政务公开办（协调人）令牌文件；首次启动时生成，默认 数据目录/coordinator-token.txt")
+@click.option("--allow-private-fetch", is_flag=True,
+              help="核对发布稿时允许访问内网地址（门户网站在政务内网时使用）")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
           forwarded_allow_ips: str, max_queue: int, per_client: int, rate_per_minute: int, request_seconds: float,
-          max_connections: int, drain_seconds: int, keep_exports_days: int) -> None:
-    """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。"""
+          max_connections: int, drain_seconds: int, keep_exports_days: int, roster: str | None, year: int | None,
+          deadline: str | None, county: str, coordinator_token_file: str | None, allow_private_fetch: bool) -> None:
+    """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。
+
+    给出 --roster 和 --year 时，同时开通年报报送与审核：各单位提交年报（xl-addin submit 或网页），
+    政务公开办查看看板、通过或退回（xl-addin board / review 或网页）。
+    """
     from . import server
 
+    settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch)
     if not Path(token_file).exists():
         server.make_token_file(token_file)
         click.echo(f"已生成访问令牌：{token_file}（请妥善保管；制作加载项时用 --token-file 指定同一文件）")
@@ -395,7 +458,52 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url,
                  forwarded_allow_ips=forwarded_allow_ips, max_queue=max_queue, per_client=per_client,
                  rate_per_minute=rate_per_minute, request_seconds=request_seconds, max_connections=max_connections,
-                 drain_seconds=drain_seconds, keep_exports_days=keep_exports_days)
+                 drain_seconds=drain_seconds, keep_exports_days=keep_exports_days, round_settings=settings)
+
+
+def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
+                    coordinator_token_file: str | None, allow_private_fetch: bool = False) -> Any:
+    """The round ``serve`` runs (None without --roster and --year): the store opened once, the roster loaded and
+    the coordinator's token file made sure of, before the workers start."""
+    import datetime as dt
+
+    from . import rounds
+    from .adapters.roundstore import StoreError
+    from .collect import RosterError
+
+    if roster is None and year is None:
+        if deadline or coordinator_token_file:
+            _fail("--deadline、--coordinator-token-file 须与 --roster、--year 一起使用。")
+        return None
+    if roster is None or year is None:
+        _fail("开通年报报送须同时指定 --roster（报送名单）和 --year（报告年度）。")
+    assert roster is not None and year is not None
+    try:
+        limit = dt.date.fromisoformat(deadline) if deadline else None
+    except ValueError:
+        _fail(f"截止日期应为 YYYY-MM-DD 格式，收到“{deadline}”。")
+        return None
+    try:
+        _roster_notes(roster)
+        agencies = api.read_roster(roster)
+        token_path = Path(coordinator_token_file).resolve() if coordinator_token_file else None
+        settings = rounds.Settings(year, agencies, limit, county, token_path)
+        with rounds.County.from_settings(data_dir, settings) as c:
+            made = c.coordinator_token_file
+            count = len(c.store.agencies())
+    except (RosterError, StoreError) as exc:
+        _fail(str(exc))
+        return None
+    click.echo(f"年报报送：{year} 年度，名单 {count} 个机关；看板 {rounds_path()}board，"
+               f"协调人令牌文件：{made}（xl-addin board / review 的 --token-file）")
+    return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None,
+                           allow_private_fetch)
+
+
+def rounds_path() -> str:
+    from .round_routes import PREFIX
+
+    return PREFIX + "/"
 
 
 @main.command()
@@ -428,6 +536,118 @@ def addin(out: str, server_url: str | None, token_file: str | None, interpreter:
 
     kind = f"服务器版（{server_url}）" if server_url else "本地版"
     click.echo(f"已生成{kind}加载项：{out}（xlwings {xlwings.__version__}，须与服务器或本机 Python 的 xlwings 版本相同）")
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--server", "server_url", help="县级服务器地址（默认：模板中写入的地址）")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="报送密钥文件（默认：模板中写入的密钥）")
+@click.option("--json", "as_json", is_flag=True, help="输出服务器答复的 JSON")
+def submit(file: str, server_url: str | None, key_file: str | None, as_json: bool) -> None:
+    """向县级服务器提交年报工作簿（与“提交”按钮相同）。退出码：0 已提交（显示回执号），1 有错误未提交，2 被拒绝。"""
+    from .adapters import round_client as rc
+    from .adapters.fileio import read_guarded
+
+    props = rc.read_properties(file)
+    server_url = server_url or props.get(rc.PROP_SERVER)
+    key = _read_token(key_file) if key_file else props.get(rc.PROP_KEY, "")
+    if not server_url:
+        _fail(f"{file} 中没有服务器地址：请用 --server 指定，或使用县政务公开办用 distribute --server 下发的模板。")
+    if not key:
+        _fail(f"{file} 中没有报送密钥：请用 --key-file 指定，或使用县政务公开办用 distribute --server 下发的模板。")
+    try:
+        data, _ = read_guarded(file)
+    except ReadError as exc:
+        _fail(str(exc))
+    answer = _call(lambda: rc.submit(str(server_url), key, data, Path(file).name))
+    value = answer.json if isinstance(answer.json, dict) else {}
+    check = value.get("check") if isinstance(value.get("check"), dict) else None
+    errors = int((check or {}).get("counts", {}).get("error", 0) or 0)
+    if as_json:
+        click.echo(json.dumps(value or {"ok": answer.ok, "status": answer.status, "message": answer.message},
+                              ensure_ascii=False, indent=2))
+    if answer.ok:
+        if not as_json:
+            click.echo(answer.message)
+        sys.exit(EXIT_OK)
+    if not as_json:
+        click.echo(f"未提交：{answer.message or answer.status}", err=True)
+        for f in (check or {}).get("findings", [])[:40] if errors else []:
+            where = f"{f.get('sheet', '')}!{f.get('cell', '')}" if f.get("cell") else (f.get("sheet") or "整个工作簿")
+            severity = {"error": "错误", "warning": "警告", "info": "提示"}.get(f.get("severity"), "")
+            click.echo(f"  [{severity}] {f.get('rule', '')} {where}  {f.get('message', '')}", err=True)
+    sys.exit(EXIT_FINDINGS if answer.status == 422 and errors else EXIT_UNREADABLE)
+
+
+_STATE_ZH = {"not_submitted": "未提交", "submitted": "待审核", "returned": "已退回", "accepted": "已通过"}
+_PUBLISHED_ZH = {None: "未发布", "match": "已发布·一致", "differs": "不一致"}
+
+
+@main.command()
+@click.option("--server", "server_url", required=True, help="县级服务器地址")
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False), help="协调人令牌文件")
+@click.option("--json", "as_json", is_flag=True, help='输出 JSON：{"agencies": [...]}')
+@click.option("--rollup", "rollup_out", type=click.Path(dir_okay=False), help="同时下载审核通过版本的汇总表（.xlsx）")
+def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | None) -> None:
+    """查看报送看板：每个机关的状态、版本、退回理由、发布核对结果。"""
+    from .adapters import round_client as rc
+    from .adapters.fileio import atomic_write_bytes
+
+    token = _read_token(token_file)
+    answer = _call(lambda: rc.board(server_url, token))
+    if not answer.ok or not isinstance(answer.json, dict):
+        _fail(f"服务器拒绝：{answer.message or answer.status}")
+    if as_json:
+        click.echo(json.dumps(answer.json, ensure_ascii=False, indent=2))
+    else:
+        for a in answer.json.get("agencies", []):
+            versions = a.get("versions") or []
+            last = f"，最新第{len(versions)}版 {versions[-1].get('submitted_at', '')}" if versions else ""
+            reasons = f"，退回理由：{'；'.join(a.get('reasons') or [])}" if a.get("reasons") else ""
+            published = _PUBLISHED_ZH.get(a.get("published"), str(a.get("published")))
+            click.echo(f"{a.get('name')}\t{_STATE_ZH.get(a.get('state'), a.get('state'))}{last}{reasons}\t{published}")
+    if rollup_out:
+        got = _call(lambda: rc.rollup(server_url, token))
+        if not got.ok:
+            _fail(f"未生成汇总表：{got.message or got.status}")
+        atomic_write_bytes(rollup_out, got.body)
+        click.echo(f"已下载汇总表（审核通过的版本）：{rollup_out}", err=as_json)
+
+
+@main.command()
+@click.argument("agency")
+@click.option("--server", "server_url", required=True, help="县级服务器地址")
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False), help="协调人令牌文件")
+@click.option("--accept", is_flag=True, help="审核通过")
+@click.option("--return", "return_reasons", multiple=True, help="退回，写明理由（可多次给出）")
+@click.option("--reopen", "reopen_reasons", multiple=True, help="撤销通过，写明理由")
+@click.option("--published", "published", help="核对发布稿：发布页面的网址，或发布的 PDF/网页/Word 文件")
+@click.option("--version", "version", type=click.IntRange(1, 100000),
+              help="所审核的版本号（默认：最新版本；若已有更新的版本则拒绝）")
+def review(agency: str, server_url: str, token_file: str, accept: bool, return_reasons: Sequence[str],
+           reopen_reasons: Sequence[str], published: str | None, version: int | None) -> None:
+    """审核一个机关的年报：--accept 通过，--return "理由" 退回，--reopen "理由" 撤销通过，
+    --published 网址或文件 核对发布稿与审核通过稿。退出码：0 完成（发布稿一致），1 发布稿不一致，2 被拒绝。"""
+    from .adapters import round_client as rc
+
+    chosen = [(a, r) for a, r, given in (("accept", [], accept), ("return", list(return_reasons), return_reasons),
+                                          ("reopen", list(reopen_reasons), reopen_reasons),
+                                          ("published", [], published)) if given]
+    if len(chosen) != 1:
+        _fail("请指定一种操作：--accept、--return \"理由\"、--reopen \"理由\" 或 --published 网址或文件。")
+    action, reasons = chosen[0]
+    token = _read_token(token_file)
+    if action == "published":
+        answer = _call(lambda: rc.published(server_url, token, agency, str(published)))
+        if not answer.ok:
+            _fail(answer.message or f"服务器答复 {answer.status}")
+        click.echo(answer.message)
+        event = answer.json.get("event") if isinstance(answer.json, dict) else None
+        sys.exit(EXIT_FINDINGS if isinstance(event, dict) and event.get("published") == "differs" else EXIT_OK)
+    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version))
+    if not answer.ok:
+        _fail(answer.message or f"服务器答复 {answer.status}")
+    click.echo(answer.message)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

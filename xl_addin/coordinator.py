@@ -53,9 +53,12 @@ def _file_name(year: int, agency: str) -> str:
 
 
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
-               last_year_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+               last_year_dir: str | os.PathLike[str] | None = None,
+               properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
     """One pre-filled template per roster agency in ``out_dir`` (name, kind, level, year, contact, and last year's
-    figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them."""
+    figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them. ``properties``:
+    agency name key -> custom document properties of its template (the county server and the agency's key:
+    :mod:`xl_addin.adapters.round_client`)."""
     from .adapters.fileio import atomic_write_bytes
     from .adapters.roster import MANIFEST_NAME, write_manifest
     from .adapters.template_builder import build_workbook
@@ -84,6 +87,10 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
         prior: Mapping[str, Number | str] = priors.get(a.key, {})
         values.update({spec.prior_key(k): v for k, v in prior.items()})
         data = patcher.patch(values)
+        if properties and a.key in properties:
+            from .adapters.round_client import with_properties
+
+            data = with_properties(data, properties[a.key])
         name = _file_name(year, a.name)
         stem, n = name[:-5], 2
         while name.lower() in used:

@@ -1,1 +1,304 @@
-"""The round's JSON routes under ``/round/api`` (mounted by :func:`xl_addin.server.create_app`)."""
+"""The round's JSON routes under ``/round/api`` (mounted by :func:`xl_addin.server.create_app` when ``serve`` is
+given ``--roster R --year Y``). Every client -- ``xl-addin submit/board/review/distribute``, the 提交 button, the
+pages' scripts -- speaks these::
+
+    POST /round/api/submit?filename=NAME          the workbook's bytes; Authorization: Bearer <agency key>
+    GET  /round/api/me                            the key's own agency: state, versions, findings, history
+    GET  /round/api/board                         every roster agency (board --json)          coordinator
+    GET  /round/api/agencies/{name}               one agency                     coordinator or its own key
+    GET  /round/api/agencies/{name}/versions/{n}  one kept version's bytes       coordinator or its own key
+    POST /round/api/agencies/{name}/review        {"action": "accept"|"return"|"reopen", "version": n,
+                                                   "reasons": [...]}                            coordinator
+    POST /round/api/agencies/{name}/published     {"url": "https://..."} or the published file's bytes
+                                                  (?filename=NAME): the publication check     coordinator or its own key
+    POST /round/api/keys                          {"agencies": [names] | null}: new keys      coordinator
+    POST /round/api/agencies/{name}/revoke        stop the agency's key                       coordinator
+    GET  /round/api/rollup.xlsx                   the roll-up of the accepted versions        coordinator
+    GET  /round/api/notice.{docx|html|txt}        the 通报 draft                              coordinator
+
+Who asks is always the ``Authorization: Bearer`` header (an agency's key, or the coordinator's token from its
+file), never the URL: nothing secret ends up in a log. Requests with a body go through the server's
+:class:`~xl_addin.server.Gate` (rate limit, size and time limits, the engine's queue and turns, audit lines), the
+others through its ``quick`` path (rate limit, audit line). Every refusal is a 4xx with a Chinese text (JSON
+``{"ok": false, "status", "message"}`` once the caller is known; plain text for the gate's own refusals); a
+failure the code did not foresee is logged and answered 503, never 500. The :class:`~xl_addin.rounds.County` is
+``app.state.county`` for the pages.
+"""
+
+# no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
+# inside mount, so the module imports without fastapi)
+import json
+import logging
+import tempfile
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from . import rounds
+from .review import Role
+from .rounds import County, Denied, Outcome
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("xl_addin.round")
+
+PREFIX: Final = "/round/api"
+#: a review's or a key request's JSON body
+MAX_SMALL_BODY: Final = 64 * 1024
+COORDINATOR: Final = "政务公开办"
+NOT_ALLOWED: Final = "无权查看其他机关的报告。"
+BAD_JSON: Final = "请求内容应为 JSON 对象（{fields}）。"
+NOTICE_FORMATS: Final = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+                         "html": ("text/html; charset=utf-8",), "txt": ("text/plain; charset=utf-8",)}
+#: an uploaded published report (a PDF of an annual report is a few MB)
+MAX_PUBLISHED_BODY: Final = 20 * 1024 * 1024
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class GateLike(Protocol):
+    """What the routes use of :class:`xl_addin.server.Gate` (the server layer is above this module)."""
+
+    @property
+    def cfg(self) -> Any: ...
+
+    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
+                     answer: Callable[[int, Any], Any], *,
+                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
+                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
+
+    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...
+
+
+def bearer(request: Any) -> str:
+    given = str(request.headers.get("authorization", "")).strip()
+    return given[7:].strip() if given[:7].lower() == "bearer " else ""
+
+
+def json_response(value: Any, status: int = 200) -> Any:
+    """JSON as UTF-8 whatever a workbook put in it (a lone surrogate becomes "?")."""
+    from fastapi.responses import Response
+
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8", "replace")
+    return Response(body, status_code=status, media_type="application/json")
+
+
+def refusal(status: int, message: str) -> Any:
+    return json_response(Outcome(status, message).to_json(), status)
+
+
+def attachment(data: bytes, filename: str, media_type: str) -> Any:
+    from fastapi.responses import Response
+
+    quoted = urllib.parse.quote(filename)
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename=\"download\"; filename*=UTF-8''{quoted}"})
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
+
+
+def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Callable[..., None]) -> County:
+    """The round's routes on ``app`` over the data directory of ``gate.cfg``; returns the county (also
+    ``app.state.county``)."""
+    from fastapi import Request
+    from fastapi.responses import Response
+
+    county = County.from_settings(gate.cfg.data_dir, settings, audit=audit)
+    app.state.county = county
+
+    def agency_of(request: Request) -> Callable[[], str | None]:
+        return lambda: county.agency_for_key(bearer(request))
+
+    def coordinator(request: Request) -> Callable[[], str | None]:
+        return lambda: COORDINATOR if county.is_coordinator(bearer(request)) else None
+
+    def either(request: Request) -> Callable[[], str | None]:
+        def who() -> str | None:
+            token = bearer(request)
+            return COORDINATOR if county.is_coordinator(token) else county.agency_for_key(token)
+        return who
+
+    def may_see(who: str, name: str) -> bool:
+        if who == COORDINATOR:
+            return True
+        try:
+            return county.agency_name(name) == who
+        except Exception:
+            return False
+
+    def answered(status: int, value: Any) -> Any:
+        if isinstance(value, str):
+            return refusal(status, value)
+        return json_response(value, status)
+
+    @app.post(PREFIX + "/submit")
+    async def submit(request: Request) -> Response:
+        filename = request.query_params.get("filename", "") or "工作簿.xlsx"
+
+        def work(body: bytes, _who: str, client: str) -> tuple[int, Any, str, str]:
+            s = county.submit(body, filename, bearer(request), client=client)
+            return s.status, s.to_json(), s.agency, s.message[:200]
+
+        result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work, answered,
+                                             fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    @app.post(PREFIX + "/agencies/{name}/review")
+    async def review(name: str, request: Request) -> Response:
+        def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
+            fields = '"action": "accept"|"return"|"reopen", "version": 版本号, "reasons": ["理由"]'
+            try:
+                raw = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
+                raw = None
+            if not isinstance(raw, dict):
+                return 400, BAD_JSON.format(fields=fields), name[:100], "拒绝：请求内容不是 JSON"
+            action, version, reasons = raw.get("action"), raw.get("version"), raw.get("reasons", [])
+            if isinstance(reasons, str):
+                reasons = [reasons]
+            if (not isinstance(action, str) or not (version is None or type(version) is int)
+                    or not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons)):
+                return 400, BAD_JSON.format(fields=fields), name[:100], "拒绝：请求内容不对"
+            r = county.review(name, action, version, reasons, actor=who, client=client)
+            return r.status, r.to_json(), r.agency, r.message[:200]
+
+        result: Response = await gate.handle(request, "审核", coordinator(request), rounds.NOT_COORDINATOR, work,
+                                             answered, max_body=MAX_SMALL_BODY,
+                                             fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    @app.post(PREFIX + "/agencies/{name}/published")
+    async def published(name: str, request: Request) -> Response:
+        is_json = "json" in request.headers.get("content-type", "")
+        filename = request.query_params.get("filename", "") or "published"
+
+        def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
+            if not may_see(who, name):
+                return 403, NOT_ALLOWED, who, f"拒绝：核对“{name[:100]}”的发布稿"
+            role = Role.COORDINATOR if who == COORDINATOR else Role.AGENCY
+            if is_json:
+                try:
+                    raw = json.loads(body or b"{}")
+                except (ValueError, RecursionError):
+                    raw = None
+                url = raw.get("url") if isinstance(raw, dict) else None
+                if not isinstance(url, str) or not url.strip():
+                    return 400, BAD_JSON.format(fields='"url": "发布页面地址"'), name[:100], "拒绝：请求内容不对"
+                r = county.publish(name, url=url.strip(), actor=who, role=role, client=client)
+            else:
+                r = county.publish(name, data=body, filename=filename, actor=who, role=role, client=client)
+            return r.status, r.to_json(), r.agency, r.message.split("\n")[0][:200]
+
+        result: Response = await gate.handle(request, "发布核对", either(request), rounds.BAD_KEY, work, answered,
+                                             max_body=MAX_PUBLISHED_BODY, fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    @app.post(PREFIX + "/keys")
+    async def keys(request: Request) -> Response:
+        def work(body: bytes, who: str, _client: str) -> tuple[int, Any, str, str]:
+            try:
+                raw = json.loads(body or b"{}")
+            except (ValueError, RecursionError):
+                raw = None
+            names = raw.get("agencies") if isinstance(raw, dict) else []
+            if not (names is None or (isinstance(names, list) and all(isinstance(n, str) for n in names))):
+                return 400, BAD_JSON.format(fields='"agencies": ["机关名称"] 或 null'), "", "拒绝：请求内容不对"
+            try:
+                issued = county.issue_keys(names, actor=who)
+            except Denied as exc:
+                return exc.status, exc.message, "", "拒绝：" + exc.message[:100]
+            return 200, {"ok": True, "status": 200, "message": f"已签发 {len(issued)} 个机关的报送密钥。",
+                         "keys": issued}, f"{len(issued)} 个机关", "已签发密钥"
+
+        result: Response = await gate.handle(request, "签发密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
+                                             answered, max_body=MAX_SMALL_BODY,
+                                             fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    @app.post(PREFIX + "/agencies/{name}/revoke")
+    async def revoke(name: str, request: Request) -> Response:
+        def work(_body: bytes, who: str, _client: str) -> tuple[int, Any, str, str]:
+            o = county.revoke_key(name, actor=who)
+            return o.status, o.to_json(), name[:100], o.message
+
+        result: Response = await gate.handle(request, "停用密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
+                                             answered, max_body=MAX_SMALL_BODY,
+                                             fallback=(503, rounds.FAILED, "", "出错"))
+        return result
+
+    async def quick(request: Request, label: str, who: Callable[[], str | None], unauthorized: str,
+                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Response:
+        def guarded(caller: str, client: str) -> tuple[Any, int, str, str]:
+            try:
+                return work(caller, client)
+            except Denied as exc:
+                return refusal(exc.status, exc.message), exc.status, "", "拒绝：" + exc.message[:100]
+
+        result: Response = await gate.quick(request, label, who, unauthorized, guarded)
+        return result
+
+    @app.get(PREFIX + "/board")
+    async def board(request: Request) -> Response:
+        return await quick(request, "看板", coordinator(request), rounds.NOT_COORDINATOR,
+                           lambda _w, _c: (json_response(county.board_json()), 200, "", "看板"))
+
+    @app.get(PREFIX + "/me")
+    async def me(request: Request) -> Response:
+        def work(who: str, _client: str) -> tuple[Any, int, str, str]:
+            return json_response(county.agency_view(who).to_json()), 200, who, "查看本机关报告"
+
+        return await quick(request, "本机关", agency_of(request), rounds.BAD_KEY, work)
+
+    @app.get(PREFIX + "/agencies/{name}")
+    async def agency(name: str, request: Request) -> Response:
+        def work(who: str, _client: str) -> tuple[Any, int, str, str]:
+            if not may_see(who, name):
+                return refusal(403, NOT_ALLOWED), 403, who, f"拒绝：查看“{name[:100]}”"
+            view = county.agency_view(name)
+            return json_response(view.to_json()), 200, view.row.name, "查看"
+
+        return await quick(request, "机关报告", either(request), rounds.BAD_KEY, work)
+
+    @app.get(PREFIX + "/agencies/{name}/versions/{number}")
+    async def version(name: str, number: str, request: Request) -> Response:
+        def work(who: str, _client: str) -> tuple[Any, int, str, str]:
+            if not may_see(who, name):
+                return refusal(403, NOT_ALLOWED), 403, who, f"拒绝：下载“{name[:100]}”"
+            n = _number(number)
+            if n is None:
+                raise Denied(404, rounds.NO_VERSION.format(agency=name[:100], version=number[:20]))
+            real = county.agency_name(name) if who == COORDINATOR else who
+            data = county.version_bytes(real, n)
+            return attachment(data, county.version_filename(real, n), XLSX_TYPE), 200, real, f"下载第{n}版"
+
+        return await quick(request, "下载版本", either(request), rounds.BAD_KEY, work)
+
+    @app.get(PREFIX + "/rollup.xlsx")
+    async def rollup(request: Request) -> Response:
+        def work(_who: str, _client: str) -> tuple[Any, int, str, str]:
+            with tempfile.TemporaryDirectory() as tmp:
+                r = county.rollup(Path(tmp) / "rollup.xlsx")
+                data = r.path.read_bytes()
+            name = f"{county.year}年{county.county or '全县'}政府信息公开工作年度报告汇总.xlsx"
+            return attachment(data, name, XLSX_TYPE), 200, f"{len(r.included)} 个机关", "下载汇总"
+
+        return await quick(request, "汇总", coordinator(request), rounds.NOT_COORDINATOR, work)
+
+    @app.get(PREFIX + "/notice.{fmt}")
+    async def notice(fmt: str, request: Request) -> Response:
+        def work(_who: str, _client: str) -> tuple[Any, int, str, str]:
+            if fmt not in NOTICE_FORMATS:
+                raise Denied(404, "通报只能下载为 .docx、.html 或 .txt。")
+            with tempfile.TemporaryDirectory() as tmp:
+                data = county.notice(Path(tmp) / f"notice.{fmt}").read_bytes()
+            name = f"关于{county.year}年度政府信息公开工作年度报告报送情况的通报（草稿）.{fmt}"
+            return attachment(data, name, NOTICE_FORMATS[fmt][0]), 200, "", "下载通报"
+
+        return await quick(request, "通报", coordinator(request), rounds.NOT_COORDINATOR, work)
+
+    return county

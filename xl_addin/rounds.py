@@ -70,6 +70,36 @@ REPEATED: Final = "与第{version}版完全相同，已提交过，回执号 {re
 WITH_WARNINGS: Final = "报告有 {n} 个警告，政务公开办审核时可见。"
 NO_VERSION: Final = "机关“{agency}”没有第{version}版。"
 NOTHING_ACCEPTED: Final = "还没有审核通过的报告，无法汇总。"
+FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The round a server runs (``serve --roster R --year Y``): the year, the roster (loaded into the store when
+    the county opens; None: the store's as it is), the county's own deadline (None: the statutory one), the
+    county's name (the roll-up's and the 通报's), and where the coordinator's token file is (None:
+    ``D/coordinator-token.txt``)."""
+
+    year: int
+    roster: Roster | None = None
+    deadline: dt.date | None = None
+    county: str = ""
+    coordinator_token_file: Path | None = None
+    #: fetch published pages from private and loopback addresses too (the county's portal on its intranet)
+    allow_private_fetch: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """What a worker process needs (the roster is loaded once, by ``serve``, before the workers start)."""
+        return {"year": self.year, "deadline": None if self.deadline is None else self.deadline.isoformat(),
+                "county": self.county,
+                "coordinator_token_file": None if self.coordinator_token_file is None else
+                str(self.coordinator_token_file), "allow_private_fetch": self.allow_private_fetch}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Settings:
+        d, f = raw.get("deadline"), raw.get("coordinator_token_file")
+        return cls(int(raw["year"]), None, dt.date.fromisoformat(d) if d else None, str(raw.get("county") or ""),
+                   Path(f) if f else None, bool(raw.get("allow_private_fetch")))
 
 
 class Denied(Exception):
@@ -197,8 +227,10 @@ class County:
     serve several threads (the store keeps one connection per thread)."""
 
     def __init__(self, store: RoundStore, *, deadline: dt.date | None = None, county: str = "",
-                 coordinator_token_file: Path | None = None, audit: AuditWrite | None = None) -> None:
+                 coordinator_token_file: Path | None = None, audit: AuditWrite | None = None,
+                 allow_private_fetch: bool = False) -> None:
         self.store = store
+        self.allow_private_fetch = allow_private_fetch
         self.deadline = deadline
         self.county = county
         self.coordinator_token_file = coordinator_token_file
@@ -208,7 +240,8 @@ class County:
     def open(cls, data_dir: str | os.PathLike[str], *, year: int | None, roster: Roster | None = None,
              deadline: dt.date | None = None, county: str = "",
              coordinator_token_file: str | os.PathLike[str] | None = None,
-             clock: Callable[[], dt.datetime] | None = None, audit: AuditWrite | None = None) -> County:
+             clock: Callable[[], dt.datetime] | None = None, audit: AuditWrite | None = None,
+             allow_private_fetch: bool = False) -> County:
         """The round in ``data_dir`` (created when new; ``year`` required then), its agencies made ``roster``'s
         when given, and the coordinator's token file made sure of (created at first start: default
         ``data_dir/coordinator-token.txt``). Raises StoreError (Chinese)."""
@@ -221,7 +254,8 @@ class County:
         except BaseException:
             store.close()
             raise
-        return cls(store, deadline=deadline, county=county, coordinator_token_file=token_file, audit=audit)
+        return cls(store, deadline=deadline, county=county, coordinator_token_file=token_file, audit=audit,
+                   allow_private_fetch=allow_private_fetch)
 
     def close(self) -> None:
         self.store.close()
@@ -231,6 +265,13 @@ class County:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @classmethod
+    def from_settings(cls, data_dir: str | os.PathLike[str], settings: Settings, *,
+                      audit: AuditWrite | None = None) -> County:
+        return cls.open(data_dir, year=settings.year, roster=settings.roster, deadline=settings.deadline,
+                        county=settings.county, coordinator_token_file=settings.coordinator_token_file, audit=audit,
+                        allow_private_fetch=settings.allow_private_fetch)
 
     @property
     def year(self) -> int:
@@ -420,6 +461,49 @@ class County:
         self.audit(event="round", action=action, agency=r.agency[:100], actor=actor[:100], client=client,
                    status=r.status, result=r.message[:300], **more)
         return r
+
+    def publish(self, agency: str, *, url: str = "", data: bytes | None = None, filename: str = "",
+                actor: str = "政务公开办", role: Role = Role.COORDINATOR, client: str = "") -> Review:
+        """The publication check of ``agency``'s accepted version against its published report -- the page at
+        ``url`` (fetched within :mod:`xl_addin.adapters.fetch`'s limits) or the uploaded file ``data`` named
+        ``filename`` (PDF, web page, Word, text) -- recorded as a publish action (已发布·一致 / 不一致, with every
+        difference in the event's detail). Refusals: 404 unknown agency, 409 not accepted, 422 the report cannot be
+        fetched or read. Audited."""
+        from .adapters.fetch import FetchError, load_published, load_published_bytes
+        from .adapters.fileio import ReadError
+        from .published import compare
+
+        label = Action.PUBLISH.zh
+        try:
+            name = self.agency_name(agency)
+            status = self.store.status(name)
+        except UnknownAgency as exc:
+            return self._reviewed(Review(404, str(exc), agency), label, actor, client)
+        if status.state is not State.ACCEPTED or status.accepted is None:
+            return self._reviewed(Review(409, f"报告{status.state.zh}，发布稿只能与审核通过的版本核对。", name), label,
+                                  actor, client)
+        number = status.accepted
+        try:
+            accepted = checking.read_workbook(f"{name}-{number}.xlsx", raw=self.version_bytes(name, number))
+            if data is not None:
+                imported = load_published_bytes(filename or "published", data)
+            else:
+                imported = load_published(url, allow_private=self.allow_private_fetch)
+        except (ReadError, FetchError) as exc:
+            return self._reviewed(Review(422, f"无法读取发布稿：{exc}", name), label, actor, client)
+        except Denied as exc:
+            return self._reviewed(Review(exc.status, exc.message, name), label, actor, client)
+        result = compare(accepted, imported.data)
+        source = url if data is None else _shown_name(filename or "published")
+        try:
+            event = self.store.act(name, Action.PUBLISH, Actor(role, actor), number,
+                                   published=result.published, detail={**result.to_dict(), "source": source[:500]})
+        except Refused as exc:
+            return self._reviewed(Review(409, str(exc), name), label, actor, client)
+        text = f"机关“{name}”第{number}版的发布稿（{source[:200]}）：{result.summary_zh()}"
+        lines = [d.message for d in result.differences[:20]]
+        return self._reviewed(Review(200, "\n".join([text, *lines]), name, event), label, actor, client,
+                              version=number, published=str(result.published))
 
     # ---- the round's documents ------------------------------------------------------------------------------------
 

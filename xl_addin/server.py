@@ -63,10 +63,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import addin, spec
 from .adapters import livebook as lb
+
+if TYPE_CHECKING:
+    from . import rounds
 
 # xlwings registers its remote engine when it is first imported, and only with a licence key: the
 # noncommercial key covers government institutions (PolyForm Noncommercial; see docs/安装指南.md)
@@ -151,6 +154,8 @@ class Config:
     #: proxies (addresses or networks, comma-separated, uvicorn's syntax) whose X-Forwarded-For names the client;
     #: "" trusts none: the client is the TCP peer and a client's own X-Forwarded-For is ignored
     forwarded_allow_ips: str = ""
+    #: the county's review round (``serve --roster R --year Y``): its routes under /round; None: no round
+    round: "rounds.Settings | None" = None
 
 
 # ---- the token ----------------------------------------------------------------------------------------------------
@@ -735,12 +740,165 @@ def _export(book: Any, fn: Callable[..., Any], addin_hex: str | None, cfg: Confi
     return dict(book.json())
 
 
+class Gate:
+    """The path every request that carries a body takes (a button's click, a round's submission or review), in
+    one worker process: the rate limit per client address (before anything else, 429), who is asking (401: the
+    caller says how), a check of the request before its body (``before_body``), the declared size (413), the
+    engine's admission (503 busy, 429 too many from one address), a "received" audit line, the body read within
+    ``max_body`` bytes and ``request_seconds`` (413, 408), the engine's turn (one piece of work at a time, fairly
+    among clients), the work in a thread, and one final audit line under the same id. A refusal before the body is
+    read stops reading it (:mod:`xl_addin.server_http`). Requests without a body use :meth:`quick`."""
+
+    def __init__(self, cfg: Config, audit: Audit, engine: "Engine", limit: "RateLimit", worker: str) -> None:
+        self.cfg, self.audit, self.engine, self.limit, self.worker = cfg, audit, engine, limit, worker
+        self.bulk = 0  # bytes of bodies received since memory was last given back
+
+    @staticmethod
+    def client_of(request: Any) -> str:
+        """The TCP peer, or the address a trusted proxy names (uvicorn's ProxyHeadersMiddleware)."""
+        return request.client.host if request.client else ""
+
+    @staticmethod
+    def unread(request: Any, status: int, text: str) -> Any:
+        """A refusal before the body is read: under :mod:`xl_addin.server_http` the connection reads no more of
+        it and closes (a flood's 2 MB bodies cost nothing to refuse); the client is told not to reuse it."""
+        from fastapi.responses import PlainTextResponse
+
+        headers = {"Retry-After": "60"} if status == 429 else {}
+        state = request.scope.setdefault("state", {})
+        if state.get(GUARDED):
+            state[STOP_READING] = True
+            headers["Connection"] = "close"
+        return PlainTextResponse(text, status_code=status, headers=headers)
+
+    def limited(self, request: Any, done: Callable[..., None]) -> Any:
+        """The 429 answer when the client's rate is spent (audited at most every few seconds), else None."""
+        client = self.client_of(request)
+        if self.limit.allow(client):
+            return None
+        refused = self.limit.refusal_to_log(client)
+        if refused:
+            done(429, "", "拒绝：请求过于频繁", refused=refused)
+        return self.unread(request, 429, TOO_FAST)
+
+    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
+                     answer: Callable[[int, Any], Any], *,
+                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
+                     fallback: tuple[int, Any, str, str] = (503, FAILED, "", "出错"),
+                     max_body: int | None = None) -> Any:
+        """One request with a body: ``who()`` names the caller (None: 401 ``unauthorized``); ``work(body, who,
+        client)`` runs in the engine's turn and gives (status, value, agency, result) -- ``answer(status, value)``
+        makes the response, ``agency`` and ``result`` go to the audit line; an exception escaping it is logged and
+        answered as ``fallback``. ``max_body``: this route's limit (default the server's)."""
+        from fastapi.responses import PlainTextResponse
+        from starlette.concurrency import run_in_threadpool
+        from starlette.requests import ClientDisconnect
+
+        t0 = time.perf_counter()
+        rid = secrets.token_hex(6)
+        client = self.client_of(request)
+        limit = self.cfg.max_body if max_body is None else max_body
+
+        def done(status: int, agency: str, result: str, **more: Any) -> None:
+            self.audit.write(id=rid, worker=self.worker, agency=agency, button=label, result=result,
+                             ms=round((time.perf_counter() - t0) * 1000), status=status, client=client, **more)
+
+        def refuse(status: int, text: str, result: str, **more: Any) -> Any:
+            done(status, "", result, **more)
+            return PlainTextResponse(text, status_code=status)
+
+        too_fast = self.limited(request, done)  # before the token: a flood without it costs as little
+        if too_fast is not None:
+            return too_fast
+        caller = who()
+        if caller is None:
+            done(401, "", "未授权")
+            return self.unread(request, 401, unauthorized)
+        early = before_body() if before_body is not None else None
+        if early is not None:
+            return refuse(*early)
+        too_large = TOO_LARGE.format(mb=limit // (1024 * 1024) or 1)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return refuse(413, too_large, "拒绝：数据过大")
+        engine = self.engine
+        refused_by = engine.admit(client)
+        if refused_by == 503:
+            done(503, "", "拒绝：服务器繁忙", held=engine.held)
+            return self.unread(request, 503, BUSY)
+        if refused_by:
+            done(429, "", "拒绝：同一来源同时请求过多", held=engine.by_client[client])
+            return self.unread(request, 429, TOO_FAST)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            self.audit.write(event="received", id=rid, worker=self.worker, button=label, client=client)
+            try:
+                async with asyncio.timeout(self.cfg.request_seconds):
+                    async for chunk in request.stream():
+                        size += len(chunk)
+                        if size > limit:
+                            return refuse(413, too_large, "拒绝：数据过大")
+                        chunks.append(chunk)
+            except TimeoutError:
+                return refuse(408, TOO_SLOW.format(s=round(self.cfg.request_seconds)), "拒绝：数据传输超时")
+            except ClientDisconnect:
+                return refuse(408, TOO_SLOW.format(s=round(self.cfg.request_seconds)), "拒绝：数据未传完，连接已断开")
+            body = b"".join(chunks)
+            del chunks
+            await engine.turn(client)
+            try:
+                status, value, agency, result = await run_in_threadpool(work, body, caller, client)
+            except Exception:  # the work answers every failure itself; this is the last line, never a 500
+                log.exception("%s failed outside its work", label)
+                status, value, agency, result = fallback
+            finally:
+                engine.done()
+            del body
+            done(status, agency, result)
+            return answer(status, value)
+        finally:
+            engine.leave(client)
+            self.bulk += size
+            if engine.held == 0 and self.bulk > 4 * 1024 * 1024:  # a burst of bodies is over: memory back
+                self.bulk = 0
+                release_memory()
+
+    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any:
+        """One request without a body (a page, a download): the rate limit, ``who()`` (None: 401), then
+        ``work(who, client)`` in a thread giving (response, status, agency, result), one audit line."""
+        from fastapi.responses import PlainTextResponse
+        from starlette.concurrency import run_in_threadpool
+
+        t0 = time.perf_counter()
+        client = self.client_of(request)
+
+        def done(status: int, agency: str, result: str, **more: Any) -> None:
+            self.audit.write(worker=self.worker, agency=agency, button=label, result=result,
+                             ms=round((time.perf_counter() - t0) * 1000), status=status, client=client, **more)
+
+        too_fast = self.limited(request, done)
+        if too_fast is not None:
+            return too_fast
+        caller = who()
+        if caller is None:
+            done(401, "", "未授权")
+            return PlainTextResponse(unauthorized, status_code=401)
+        try:
+            response, status, agency, result = await run_in_threadpool(work, caller, client)
+        except Exception:
+            log.exception("%s failed", label)
+            response, status, agency, result = PlainTextResponse(FAILED, status_code=503), 503, "", "出错"
+        done(status, agency, result)
+        return response
+
+
 def create_app(cfg: Config) -> Any:
     from fastapi import FastAPI, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
-    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
-    from starlette.requests import ClientDisconnect
 
     try:
         _alert_only("")  # the remote engine must be there before the first click, not fail on every one
@@ -754,7 +912,7 @@ def create_app(cfg: Config) -> Any:
     workers.reconcile(audit)
     engine = Engine(cfg.max_queue, cfg.per_client)
     limit = RateLimit(cfg.rate_per_minute)
-    bulk = [0]  # bytes of bodies received since memory was last given back
+    gate = Gate(cfg, audit, engine, limit, workers.id)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     def authorized(request: Request) -> bool:
@@ -766,9 +924,7 @@ def create_app(cfg: Config) -> Any:
     def base_url(request: Request) -> str:
         return (cfg.public_url or str(request.base_url)).rstrip("/")
 
-    def client_of(request: Request) -> str:
-        """The TCP peer, or the address a trusted proxy names (uvicorn's ProxyHeadersMiddleware below)."""
-        return request.client.host if request.client else ""
+    client_of = gate.client_of
 
     def engine_click(button: str, body: bytes, addin_hex: str | None, url: str) -> tuple[int, Any, str, str]:
         """(status, answer, agency, result) of one click, in the engine's turn: the body parsed here, so that one
@@ -793,87 +949,23 @@ def create_app(cfg: Config) -> Any:
 
     @app.post(PREFIX + "/{button}")
     async def click(button: str, request: Request) -> Response:
-        t0 = time.perf_counter()
-        rid = secrets.token_hex(6)
         label = BUTTONS[button][0] if button in BUTTONS else button[:40]
-        client = client_of(request)
 
-        def done(status: int, agency: str, result: str, **more: Any) -> None:
-            audit.write(id=rid, worker=workers.id, agency=agency, button=label, result=result,
-                        ms=round((time.perf_counter() - t0) * 1000), status=status, client=client, **more)
+        def unknown() -> tuple[int, str, str] | None:
+            return (404, NOT_FOUND, "没有这个按钮") if button not in BUTTONS else None
 
-        def unread(status: int, text: str) -> Response:
-            """A refusal before the body is read: under :mod:`xl_addin.server_http` the connection reads no more of
-            it and closes (a flood's 2 MB bodies cost nothing to refuse); the client is told not to reuse it."""
-            headers = {"Retry-After": "60"} if status == 429 else {}
-            state = request.scope.setdefault("state", {})
-            if state.get(GUARDED):
-                state[STOP_READING] = True
-                headers["Connection"] = "close"
-            return PlainTextResponse(text, status_code=status, headers=headers)
+        def work(body: bytes, _who: str, _client: str) -> tuple[int, Any, str, str]:
+            return engine_click(button, body, request.query_params.get("addin"), base_url(request))
 
-        def refuse(status: int, text: str, result: str, **more: Any) -> Response:
-            done(status, "", result, **more)
-            return PlainTextResponse(text, status_code=status)
-
-        if not limit.allow(client):  # before the token: a flood without it costs as little
-            refused = limit.refusal_to_log(client)
-            if refused:
-                done(429, "", "拒绝：请求过于频繁", refused=refused)
-            return unread(429, TOO_FAST)
-        if not authorized(request):
-            done(401, "", "未授权")
-            return unread(401, UNAUTHORIZED)
-        if button not in BUTTONS:
-            return refuse(404, NOT_FOUND, "没有这个按钮")
-        too_large = TOO_LARGE.format(mb=cfg.max_body // (1024 * 1024) or 1)
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cfg.max_body:
-            return refuse(413, too_large, "拒绝：数据过大")
-        refused_by = engine.admit(client)
-        if refused_by == 503:
-            done(503, "", "拒绝：服务器繁忙", held=engine.held)
-            return unread(503, BUSY)
-        if refused_by:
-            done(429, "", "拒绝：同一来源同时请求过多", held=engine.by_client[client])
-            return unread(429, TOO_FAST)
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            audit.write(event="received", id=rid, worker=workers.id, button=label, client=client)
-            try:
-                async with asyncio.timeout(cfg.request_seconds):
-                    async for chunk in request.stream():
-                        size += len(chunk)
-                        if size > cfg.max_body:
-                            return refuse(413, too_large, "拒绝：数据过大")
-                        chunks.append(chunk)
-            except TimeoutError:
-                return refuse(408, TOO_SLOW.format(s=round(cfg.request_seconds)), "拒绝：数据传输超时")
-            except ClientDisconnect:
-                return refuse(408, TOO_SLOW.format(s=round(cfg.request_seconds)), "拒绝：数据未传完，连接已断开")
-            body = b"".join(chunks)
-            del chunks
-            await engine.turn(client)
-            try:
-                status, answer, agency, result = await run_in_threadpool(
-                    engine_click, button, body, request.query_params.get("addin"), base_url(request))
-            except Exception:  # run_button answers every failure itself; this is the last line, never a 500
-                log.exception("%s failed outside the button", label)
-                status, answer, agency, result = 200, FALLBACK, "", "出错"
-            finally:
-                engine.done()
-            del body
-            done(status, agency, result)
+        def answer(status: int, value: Any) -> Response:
             if status != 200:
-                return PlainTextResponse(str(answer), status_code=status)
-            return JSONResponse(answer)
-        finally:
-            engine.leave(client)
-            bulk[0] += size
-            if engine.held == 0 and bulk[0] > 4 * 1024 * 1024:  # a burst of bodies is over: memory back
-                bulk[0] = 0
-                release_memory()
+                return PlainTextResponse(str(value), status_code=status)
+            return JSONResponse(value)
+
+        result: Response = await gate.handle(request, label, lambda: "县" if authorized(request) else None,
+                                             UNAUTHORIZED, work, answer, before_body=unknown,
+                                             fallback=(200, FALLBACK, "", "出错"))
+        return result
 
     def export_dir(export_id: str, request: Request) -> Path | None:
         if not ID_RE.fullmatch(export_id):
@@ -916,6 +1008,10 @@ def create_app(cfg: Config) -> Any:
         fetched(request, export_id, name, 200)
         return FileResponse(target, filename=name)
 
+    if cfg.round is not None:
+        from . import round_routes
+
+        round_routes.mount(app, cfg.round, gate, audit.write)
     if not cfg.forwarded_allow_ips.strip():
         return app
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -959,7 +1055,7 @@ def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], 
           forwarded_allow_ips: str = "", max_queue: int = MAX_QUEUE, per_client: int = PER_CLIENT,
           rate_per_minute: int = RATE_PER_MINUTE, request_seconds: float = REQUEST_SECONDS,
           max_connections: int = MAX_CONNECTIONS, drain_seconds: int = DRAIN_SECONDS,
-          keep_exports_days: int = KEEP_EXPORTS_DAYS) -> None:
+          keep_exports_days: int = KEEP_EXPORTS_DAYS, round_settings: "rounds.Settings | None" = None) -> None:
     """Run the server until stopped (uvicorn; ``workers`` processes share the port).
 
     On SIGTERM (``systemctl stop|restart``) uvicorn stops accepting, and every click already received or waiting
@@ -975,7 +1071,8 @@ def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], 
                 "max_body": max_body, "public_url": public_url, "forwarded_allow_ips": forwarded_allow_ips,
                 "max_queue": max_queue, "per_client": per_client, "rate_per_minute": rate_per_minute,
                 "request_seconds": request_seconds, "max_connections": max_connections,
-                "keep_exports_days": keep_exports_days}
+                "keep_exports_days": keep_exports_days,
+                "round": None if round_settings is None else round_settings.to_json()}
     os.environ[SETTINGS_ENV] = json.dumps(settings)  # each worker process builds the app from these
     raise_open_files(max_connections + 256)
     fd = listen_fd()
@@ -995,7 +1092,10 @@ STOP_READING = "xl_addin_stop_reading"
 
 
 def app_from_env() -> Any:
+    from . import rounds
+
     raw = json.loads(os.environ[SETTINGS_ENV])
+    round_raw = raw.get("round")
     return create_app(Config(data_dir=Path(raw["data_dir"]), token=read_token(raw["token_file"]),
                              max_body=int(raw["max_body"]), public_url=raw.get("public_url"),
                              forwarded_allow_ips=str(raw.get("forwarded_allow_ips") or ""),
@@ -1003,7 +1103,8 @@ def app_from_env() -> Any:
                              per_client=int(raw.get("per_client", PER_CLIENT)),
                              rate_per_minute=int(raw.get("rate_per_minute", RATE_PER_MINUTE)),
                              request_seconds=float(raw.get("request_seconds", REQUEST_SECONDS)),
-                             keep_days=int(raw.get("keep_exports_days", KEEP_EXPORTS_DAYS))))
+                             keep_days=int(raw.get("keep_exports_days", KEEP_EXPORTS_DAYS)),
+                             round=rounds.Settings.from_json(round_raw) if round_raw else None))
 
 
 def xlwings_status() -> tuple[str, bool]:

@@ -1,0 +1,88 @@
+"""Where a distributed template carries its server and key (custom document properties), read back safely; the
+client's answers from JSON and plain-text refusals; addresses that are not http(s) refused in Chinese."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xl_addin import api
+from xl_addin.adapters import round_client as rc
+
+PROPS = {rc.PROP_SERVER: "https://gk.example.gov.cn", rc.PROP_KEY: "k" * 43, rc.PROP_AGENCY: "将乐县财政局 <&\">"}
+
+
+def test_properties_round_trip_and_leave_the_check_alone(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "with.xlsx"
+    out.write_bytes(rc.with_properties(sample.read_bytes(), PROPS))
+    assert rc.read_properties(out) == PROPS
+    assert [f.to_dict() for f in api.check(out).findings] == [f.to_dict() for f in api.check(sample).findings]
+    with zipfile.ZipFile(out) as z, zipfile.ZipFile(sample) as src:  # only the properties were added
+        assert set(z.namelist()) - set(src.namelist()) == {rc.CUSTOM_PART}
+        for name in src.namelist():
+            if name not in ("[Content_Types].xml", "_rels/.rels"):
+                assert z.read(name) == src.read(name), name
+    # replaced, not duplicated, when given again
+    again = rc.with_properties(out.read_bytes(), {**PROPS, rc.PROP_KEY: "n" * 43})
+    (tmp_path / "again.xlsx").write_bytes(again)
+    assert rc.read_properties(tmp_path / "again.xlsx")[rc.PROP_KEY] == "n" * 43
+    with zipfile.ZipFile(io.BytesIO(again)) as z:
+        assert z.read("[Content_Types].xml").count(rc.CUSTOM_PART.encode()) == 1
+        assert z.read("_rels/.rels").count(rc.CUSTOM_REL.encode()) == 1
+
+
+def test_openpyxl_keeps_them(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "with.xlsx"
+    out.write_bytes(rc.with_properties(sample.read_bytes(), PROPS))
+    wb = openpyxl.load_workbook(out)
+    wb["基本信息"]["A1"].value = wb["基本信息"]["A1"].value
+    wb.save(tmp_path / "saved.xlsx")
+    assert rc.read_properties(tmp_path / "saved.xlsx") == PROPS
+
+
+def _with_custom(tmp_path: Path, sample: Path, custom: bytes) -> Path:
+    out = tmp_path / "hostile.xlsx"
+    buf = io.BytesIO(rc.with_properties(sample.read_bytes(), PROPS))
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, custom if info.filename == rc.CUSTOM_PART else src.read(info))
+    return out
+
+
+@pytest.mark.parametrize("custom", [
+    b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><p>&b;</p>',
+    b"<Properties><property name='x'",
+    b"<Properties>" + b"<property name='x'><vt>y</vt></property>" * 20_000 + b"</Properties>",
+])
+def test_hostile_properties_read_as_none(sample: Path, tmp_path: Path, custom: bytes) -> None:
+    assert rc.read_properties(_with_custom(tmp_path, sample, custom)) == {}
+
+
+def test_not_a_workbook_has_no_properties(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"not a zip")
+    assert rc.read_properties(tmp_path / "a.xlsx") == {} and rc.read_properties(tmp_path / "missing.xlsx") == {}
+
+
+@pytest.mark.parametrize("url", ["ftp://gk.example.gov.cn", "gk.example.gov.cn", "file:///etc/passwd",
+                                 "https://user:pw@gk.example.gov.cn"])
+def test_only_http_addresses(url: str) -> None:
+    with pytest.raises(rc.ClientError) as e:
+        rc.base_url(url)
+    assert "服务器地址" in str(e.value)
+
+
+def test_unreachable_server_is_a_chinese_error() -> None:
+    with pytest.raises(rc.ClientError) as e:
+        rc.board("http://127.0.0.1:9", "t" * 43)
+    assert "无法连接服务器" in str(e.value)
+
+
+def test_answers_from_json_and_text() -> None:
+    a = rc._answer(403, "application/json", '{"ok": false, "message": "拒绝"}'.encode())
+    assert (a.status, a.ok, a.message) == (403, False, "拒绝")
+    t = rc._answer(429, "text/plain; charset=utf-8", "请求过多".encode())
+    assert t.message == "请求过多" and t.json is None
