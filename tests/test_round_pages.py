@@ -40,7 +40,7 @@ except ImportError:  # the dev extra carries it: missing in CI is a failure, not
 
 from xl_addin import api, round_pages, server, spec  # noqa: E402
 from xl_addin.collect import Agency, Roster  # noqa: E402
-from xl_addin.rounds import County  # noqa: E402
+from xl_addin.rounds import County, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "tests" / "output" / "round"
@@ -121,12 +121,14 @@ def rnd(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Iterator[Roun
     folder = tmp_path_factory.mktemp("round-files")
     clock = Clock()
     roster = Roster(tuple(Agency(n, DEPT, "县级", f"联系人{i} 0598-000000{i}") for i, n in enumerate(NAMES)))
-    county = County.open(data_dir, year=YEAR, roster=roster, county="将乐县", clock=clock)
+    # the app of `xl-addin serve --roster R --year Y`: the round's JSON routes and these pages
+    app = server.create_app(server.Config(data_dir=data_dir, token=TOKEN,
+                                          round=Settings(YEAR, roster, county="将乐县", allow_private_fetch=True)))
+    county: County = app.state.county
+    county.store.clock = clock  # the server's time, set by the test
     keys = county.issue_keys()
-    token = county.coordinator_token_file.read_text(encoding="utf-8").strip() if county.coordinator_token_file else ""
-    app = server.create_app(server.Config(data_dir=data_dir, token=TOKEN))
-    county.audit = server.Audit(data_dir / "audit.log").write
-    round_pages.mount(app, county)
+    assert county.coordinator_token_file is not None
+    token = county.coordinator_token_file.read_text(encoding="utf-8").strip()
     files = {
         # warnings only (a county department has no 规章): it may be submitted, its findings are reasons to pick
         "good": _workbook(sample, folder, "年报.xlsx", OWN, **{"t2.rules.made": 3}),
@@ -438,11 +440,13 @@ def test_the_session_cookie_is_httponly_strict_and_no_secret_is_in_a_url_or_the_
     assert any(e.get("action") == "登录" and e.get("result") == "成功" and e.get("agency") == FIN for e in rnd.audit())
 
 
-def test_secure_cookies_when_configured(rnd: Round, tmp_path: Path) -> None:
-    app = server.create_app(server.Config(data_dir=tmp_path, token=TOKEN))
-    round_pages.mount(app, rnd.county, secure=True)  # behind the county's https proxy
+def test_secure_cookies_behind_https(rnd: Round, tmp_path: Path) -> None:
+    roster = Roster((Agency(OWN, DEPT, "县级"),))
+    app = server.create_app(server.Config(data_dir=tmp_path, token=TOKEN, public_url="https://county.example",
+                                          round=Settings(YEAR, roster)))
     with serving(app) as base:
         cookie = httpx.get(base + "/round/login").headers["set-cookie"].lower()
+    app.state.county.close()
     assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     assert "secure" not in httpx.get(rnd.url("/login")).headers["set-cookie"].lower()  # plain http: not Secure
 

@@ -29,13 +29,13 @@ throttled per client address and every attempt is audited (never the key).
 import datetime as dt
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from . import websession
 from .collect import Timeliness
-from .review import Role, State, published_zh
+from .review import Action, Role, State, published_zh
 from .rounds import SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
 from .websession import LoginThrottle, Session, Sessions
 
@@ -43,6 +43,7 @@ PREFIX: Final = "/round"
 WEB: Final = Path(__file__).with_name("web")
 MAX_UPLOAD: Final = 8 * 1024 * 1024
 MAX_FORM: Final = 256 * 1024
+MAX_FIELDS: Final = 200
 #: the board's bulk views: id -> (label, which rows)
 VIEWS: Final[Mapping[str, str]] = {"not_submitted": "未提交", "late": "逾期", "returned": "已退回未改"}
 SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -58,7 +59,15 @@ TOO_BIG: Final = "上传的文件过大（超过 {mb} MB），未处理。请确
 NO_FILE: Final = "请选择要上传的年报工作簿（.xlsx）。"
 BAD_FORM: Final = "表单内容无效，未作任何处理。"
 NO_VERSION_CHOSEN: Final = "请选择要比较的两个版本。"
-DIFF_PENDING: Final = "逐格比较（数字和文字的具体变化）尚未上线；下面并列显示两个版本各自的校验结果。"
+NO_PUBLISHED: Final = "请填写发布页面的地址，或选择发布稿文件（PDF、网页、Word 或文本）。"
+FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
+COORDINATOR: Final = "政务公开办"
+XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: an uploaded published report (a PDF of an annual report is a few MB)
+MAX_PUBLISHED: Final = 20 * 1024 * 1024
+#: differences of a publication check listed on the page
+MAX_SHOWN: Final = 50
 
 
 @dataclass(frozen=True)
@@ -98,14 +107,98 @@ def grouped(findings: Sequence[Finding]) -> list[tuple[str, str, list[Finding]]]
             if any(f.severity == s for f in findings)]
 
 
+@dataclass
+class Form:
+    """A posted form: its fields (a name may repeat) and at most one uploaded file."""
+
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    filename: str = ""
+    data: bytes | None = None
+
+    def get(self, name: str) -> str:
+        values = self.fields.get(name)
+        return values[0] if values else ""
+
+    def getlist(self, name: str) -> list[str]:
+        return list(self.fields.get(name, ()))
+
+
+def parse_form(body: bytes, content_type: str, *, max_fields: int = MAX_FIELDS) -> Form | None:
+    """The form in a POST's ``body`` (urlencoded, or multipart with at most one file, held in memory: the body is
+    already bounded), or None when it is not a form or not a well-formed one."""
+    kind = content_type.split(";")[0].strip().lower()
+    form = Form()
+    if kind == "application/x-www-form-urlencoded":
+        try:
+            pairs = urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=max_fields)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        for k, v in pairs:
+            form.fields.setdefault(k, []).append(v)
+        return form
+    if kind != "multipart/form-data":
+        return None
+    from python_multipart.multipart import File, FormParser, parse_options_header
+
+    count = [0]
+    files: list[File] = []
+
+    def on_field(f: Any) -> None:
+        count[0] += 1
+        if count[0] > max_fields:
+            raise ValueError("too many fields")
+        name = (f.field_name or b"").decode("utf-8", "replace")
+        form.fields.setdefault(name, []).append((f.value or b"").decode("utf-8", "replace"))
+
+    def on_file(f: File) -> None:
+        files.append(f)
+        if len(files) > 1:
+            raise ValueError("more than one file")
+
+    try:
+        boundary = parse_options_header(content_type)[1].get(b"boundary")
+        if not boundary:
+            return None
+        parser = FormParser("multipart/form-data", on_field, on_file, boundary=boundary,
+                            config={"MAX_MEMORY_FILE_SIZE": len(body) + 1})
+        parser.write(body)
+        parser.finalize()
+        for f in files:
+            f.file_object.seek(0)
+            form.data = f.file_object.read()
+            form.filename = (f.file_name or b"").decode("utf-8", "replace")
+    except Exception:  # python-multipart's errors of a malformed body, and ours above
+        return None
+    finally:
+        for f in files:
+            f.close()
+    return form
+
+
 def when(t: dt.datetime | None) -> str:
     """A server time as the server's clock said it (the offset it was recorded with)."""
     return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
 
 
-def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: int = MAX_UPLOAD) -> None:
-    """Add the pages to ``app`` (the server's FastAPI app). ``secure``: send the session cookie only over https
-    (None: when the request came over https, or a proxy the server trusts said so)."""
+class GateLike(Protocol):
+    """What the pages use of :class:`xl_addin.server.Gate` (the server layer is above this module)."""
+
+    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
+                     answer: Callable[[int, Any], Any], *,
+                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
+                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
+
+    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...
+
+
+def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = None,
+          max_upload: int = MAX_UPLOAD) -> None:
+    """Add the pages to ``app`` (the server's FastAPI app). Every POST after login, and every download, goes
+    through the server's ``gate`` as the JSON routes do (rate limit, body size and time, the engine's queue and
+    turns, audit lines). ``secure``: send the session cookie only over https (None: when the request came over
+    https)."""
     import jinja2
     from fastapi import FastAPI, Request
     from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -156,8 +249,28 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
     def audit(**entry: Any) -> None:
         county.audit(event="page", **entry)
 
-    async def read_form(request: Request, limit: int) -> Any:
-        """The form of a POST, at most ``limit`` bytes (the body read here, before any parsing), or None."""
+    def back_of(role: str) -> str:
+        return PREFIX + ("/agency" if role == websession.ROLE_AGENCY else "/board")
+
+    def login_of(role: str) -> str:
+        return PREFIX + ("/login" if role == websession.ROLE_AGENCY else "/coordinator/login")
+
+    def need(role: str) -> str:
+        return NEED_AGENCY if role == websession.ROLE_AGENCY else NEED_COORDINATOR
+
+    def session_of(request: Request, role: str) -> tuple[Session | None, Response | None]:
+        """The request's session when it has ``role``, else the refusal page (401 not logged in, 403 the other
+        role)."""
+        s = current(request)
+        if s is None or s.role != role:
+            return s, refuse(request, 401 if s is None or not s.role else 403, need(role), s, login_of(role))
+        return s, None
+
+    def actor_of(s: Session) -> str:
+        return s.agency if s.is_agency else COORDINATOR
+
+    async def read_form(request: Request, limit: int) -> Form | bool | None:
+        """A small form (login, logout) of at most ``limit`` bytes: None too large, False not a form."""
         size = request.headers.get("content-length")
         if size is not None and (not size.isdigit() or int(size) > limit):
             return None
@@ -166,36 +279,52 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
             body += chunk
             if len(body) > limit:
                 return None
-        request._body = bytes(body)  # Starlette parses the form from the body read here
-        try:
-            return await request.form(max_files=1, max_fields=200, max_part_size=64 * 1024)
-        except Exception:  # a malformed multipart body: python-multipart's own errors
-            return False
+        return parse_form(bytes(body), request.headers.get("content-type", "")) or False
 
-    Handler = Callable[[Request, Session, Any], Awaitable[Response]]
+    Then = Callable[[Request, Session, Form, str], tuple[Response, str]]
 
-    async def posted(request: Request, role: str, limit: int, then: Handler) -> Response:
-        """A state-changing POST: its role's session, its size, its CSRF token, then ``then``."""
-        s = current(request)
-        if s is None or s.role != role:
-            return refuse(request, 401 if s is None or not s.role else 403,
-                          NEED_AGENCY if role == websession.ROLE_AGENCY else NEED_COORDINATOR, s,
-                          PREFIX + ("/login" if role == websession.ROLE_AGENCY else "/coordinator/login"))
-        form = await read_form(request, limit)
-        if form is None:
-            return refuse(request, 413, TOO_BIG.format(mb=limit // (1024 * 1024)), s, back_of(role))
-        if form is False:
-            return refuse(request, 400, BAD_FORM, s, back_of(role))
-        try:
-            if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
-                audit(action="拒绝：表单令牌不符", client=client_of(request), status=403, role=role, agency=s.agency)
-                return refuse(request, 403, BAD_CSRF, s, back_of(role))
-            return await then(request, s, form)
-        finally:
-            await form.close()  # an uploaded file's spool
+    async def posted(request: Request, role: str, label: str, limit: int, then: Then) -> Response:
+        """A state-changing POST: its role's session (else a refusal page), then through the gate: the body within
+        ``limit``, its CSRF token, and ``then(request, session, form, client)`` -- (the answer, the audit's
+        result) -- in the engine's turn."""
+        s, denied = session_of(request, role)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, need(role))
+        content_type = request.headers.get("content-type", "")
 
-    def back_of(role: str) -> str:
-        return PREFIX + ("/agency" if role == websession.ROLE_AGENCY else "/board")
+        def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
+            assert s is not None
+            form = parse_form(body, content_type)
+            if form is None:
+                return 400, refuse(request, 400, BAD_FORM, s, back_of(role)), who, "拒绝：表单无效"
+            if not sessions.csrf_ok(s, form.get("csrf")):
+                return 403, refuse(request, 403, BAD_CSRF, s, back_of(role)), who, "拒绝：表单令牌不符"
+            resp, result = then(request, s, form, client)
+            return resp.status_code, resp, who, result
+
+        def answer(status: int, value: Any) -> Any:
+            return value if isinstance(value, Response) else refuse(request, status, str(value), s, back_of(role))
+
+        result: Response = await gate.handle(request, label, lambda: actor_of(s), need(role), work, answer,
+                                             max_body=limit, fallback=(503, FAILED, actor_of(s), "出错"))
+        return result
+
+    async def quick(request: Request, role: str, label: str,
+                    work: Callable[[Session, str], tuple[Response, str]]) -> Response:
+        """A download or a page that reads workbooks: its role's session, then the gate's quick path (rate
+        limit, one audit line) with ``work(session, client)`` -- (the answer, the audit's result) -- in a
+        thread."""
+        s, denied = session_of(request, role)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, need(role))
+
+        def run(who: str, client: str) -> tuple[Any, int, str, str]:
+            assert s is not None
+            resp, result = work(s, client)
+            return resp, resp.status_code, who, result
+
+        result: Response = await gate.quick(request, label, lambda: actor_of(s), need(role), run)
+        return result
 
     # ---- logging in and out ---------------------------------------------------------------------------------------
 
@@ -227,19 +356,19 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         client = client_of(request)
         s = current(request)
         form = await read_form(request, MAX_FORM)
-        if not form:
-            return login_page(request, role, s, 400, BAD_FORM)
+        if not isinstance(form, Form):
+            return login_page(request, role, s, 413 if form is None else 400, BAD_FORM)
         if s is None:  # no session cookie: a form not from our page, or cookies blocked
             audit(action="登录", role=role, client=client, status=403, result="拒绝：无会话 Cookie")
             return refuse(request, 403, NO_COOKIE, None, request.url.path)
-        if not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+        if not sessions.csrf_ok(s, form.get("csrf")):
             audit(action="登录", role=role, client=client, status=403, result="拒绝：表单令牌不符")
             return login_page(request, role, s, 403, BAD_CSRF)
         if not throttle.allow(client):
             if throttle.log_refusal(client):
                 audit(action="登录", role=role, client=client, status=429, result="拒绝：登录尝试过于频繁")
             return login_page(request, role, s, 429, LOGIN_THROTTLED)
-        secret = str(form.get("key") or "").strip()[:512]
+        secret = form.get("key").strip()[:512]
         if role == websession.ROLE_AGENCY:
             agency = county.agency_for_key(secret) if secret else None
             ok, name = agency is not None, agency or ""
@@ -267,7 +396,7 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
     async def logout(request: Request) -> Response:
         s = sessions.load(request.cookies.get(websession.COOKIE))
         form = await read_form(request, MAX_FORM)
-        if s is None or not form or not sessions.csrf_ok(s, str(form.get("csrf") or "")):
+        if s is None or not isinstance(form, Form) or not sessions.csrf_ok(s, form.get("csrf")):
             return refuse(request, 403, BAD_CSRF, s)
         audit(action="退出", role=s.role, agency=s.agency, client=client_of(request), status=303)
         return with_cookie(RedirectResponse(PREFIX + "/", status_code=303), request, sessions.new())
@@ -286,9 +415,9 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
 
     @web.get(PREFIX + "/agency")
     async def agency_home(request: Request) -> Response:
-        s = current(request)
-        if s is None or not s.is_agency:
-            return refuse(request, 401 if s is None or not s.role else 403, NEED_AGENCY, s, PREFIX + "/login")
+        s, denied = session_of(request, websession.ROLE_AGENCY)
+        if denied is not None or s is None:
+            return denied or refuse(request, 401, NEED_AGENCY)
         done = version_number(request.query_params.get("done", ""))
         if done is not None:  # the page a submission redirected to: its receipt and the findings kept with it
             try:
@@ -304,29 +433,22 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
                     return agency_page(request, s, 200, Outcome(201, text), view.summaries.get(v.number))
         return agency_page(request, s)
 
-    async def do_upload(request: Request, s: Session, form: Any) -> Response:
-        upload = form.get("workbook")
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            return refuse(request, 400, NO_FILE, s, PREFIX + "/agency")
-        data = await upload.read(max_upload + 1)
-        if len(data) > max_upload:
-            return refuse(request, 413, TOO_BIG.format(mb=max_upload // (1024 * 1024)), s, PREFIX + "/agency")
-        from starlette.concurrency import run_in_threadpool
-
-        client = client_of(request)
-        if str(form.get("do") or "") != "submit":
-            check = await run_in_threadpool(county.check_workbook, data, upload.filename)
-            counts = check.to_dict()["counts"]
-            audit(action="网页校验", agency=s.agency, client=client, status=200,
-                  result=f"错误 {counts.get('error', 0)} 个，警告 {counts.get('warning', 0)} 个" if check.readable
-                  else "无法读取")
-            return agency_page(request, s, 200, Outcome(200, ""), check.to_dict(), checked_only=True)
-        result = await run_in_threadpool(lambda: submit_as(county, s.agency, data, upload.filename, client=client))
-        if result.receipt is not None and not result.receipt.repeated:
+    def do_upload(request: Request, s: Session, form: Form, client: str) -> tuple[Response, str]:
+        if form.data is None or not form.filename:
+            return refuse(request, 400, NO_FILE, s, PREFIX + "/agency"), "拒绝：没有选择文件"
+        if form.get("do") != "submit":
+            check = county.check_workbook(form.data, form.filename).to_dict()
+            counts = check["counts"]
+            result = (f"网页校验：错误 {counts.get('error', 0)} 个，警告 {counts.get('warning', 0)} 个"
+                      if "error" not in check else "网页校验：无法读取")
+            return agency_page(request, s, 200, Outcome(200, ""), check, checked_only=True), result
+        submitted = submit_as(county, s.agency, form.data, form.filename, client=client)
+        if submitted.receipt is not None and not submitted.receipt.repeated:
             # Post/Redirect/Get: reloading the page does not post the workbook again
-            return RedirectResponse(f"{PREFIX}/agency?done={result.receipt.version}", status_code=303)
-        return agency_page(request, s, result.status, result,
-                           None if result.check is None else result.check.to_dict())
+            return (RedirectResponse(f"{PREFIX}/agency?done={submitted.receipt.version}", status_code=303),
+                    submitted.message[:200])
+        return (agency_page(request, s, submitted.status, submitted,
+                            None if submitted.check is None else submitted.check.to_dict()), submitted.message[:200])
 
     @web.get(PREFIX + "/agency/upload")
     async def agency_upload_again() -> Response:  # the result page reloaded or bookmarked
@@ -334,44 +456,38 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
 
     @web.post(PREFIX + "/agency/upload")
     async def agency_upload(request: Request) -> Response:
-        return await posted(request, websession.ROLE_AGENCY, max_upload + 64 * 1024, do_upload)
+        return await posted(request, websession.ROLE_AGENCY, "网页提交", max_upload + 64 * 1024, do_upload)
 
-    def download(data: bytes, filename: str) -> Response:
+    def download(data: bytes, filename: str, media: str = XLSX_TYPE) -> Response:
         quoted = urllib.parse.quote(filename)
-        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={**headers, "Content-Disposition": f"attachment; filename=\"report.xlsx\"; "
-                                                                   f"filename*=UTF-8''{quoted}"})
+        return Response(data, media_type=media, headers={
+            **headers, "Content-Disposition": f"attachment; filename=\"download\"; filename*=UTF-8''{quoted}"})
+
+    def version_download(request: Request, agency: str, number: str, back: str) -> Callable[[Session, str],
+                                                                                            tuple[Response, str]]:
+        def work(s: Session, client: str) -> tuple[Response, str]:
+            n = version_number(number)
+            if n is None:
+                return refuse(request, 404, f"没有第{number[:10]}版。", s, back), "拒绝：没有这一版"
+            try:
+                data = county.version_bytes(agency, n)
+            except Denied as exc:
+                return refuse(request, exc.status, exc.message, s, back), f"拒绝：{exc.message[:100]}"
+            return download(data, county.version_filename(agency, n)), f"下载“{agency[:100]}”第{n}版"
+        return work
 
     @web.get(PREFIX + "/agency/versions/{number}")
     async def agency_version(number: str, request: Request) -> Response:
         s = current(request)
-        if s is None or not s.is_agency:
-            return refuse(request, 401 if s is None or not s.role else 403, NEED_AGENCY, s, PREFIX + "/login")
-        return version_response(request, s, s.agency, number, PREFIX + "/agency")
-
-    def version_response(request: Request, s: Session, agency: str, number: str, back: str) -> Response:
-        n = version_number(number)
-        if n is None:
-            return refuse(request, 404, f"没有第{number[:10]}版。", s, back)
-        try:
-            data = county.version_bytes(agency, n)
-        except Denied as exc:
-            return refuse(request, exc.status, exc.message, s, back)
-        audit(action="下载版本", role=s.role, agency=agency, version=n, client=client_of(request), status=200)
-        return download(data, county.version_filename(agency, n))
+        agency = s.agency if s is not None and s.is_agency else ""
+        return await quick(request, websession.ROLE_AGENCY, "网页下载版本",
+                           version_download(request, agency, number, PREFIX + "/agency"))
 
     # ---- the coordinator ------------------------------------------------------------------------------------------
 
-    def coordinator(request: Request) -> tuple[Session | None, Response | None]:
-        s = current(request)
-        if s is None or not s.is_coordinator:
-            return s, refuse(request, 401 if s is None or not s.role else 403, NEED_COORDINATOR, s,
-                             PREFIX + "/coordinator/login")
-        return s, None
-
     @web.get(PREFIX + "/board")
     async def board(request: Request) -> Response:
-        s, denied = coordinator(request)
+        s, denied = session_of(request, websession.ROLE_COORDINATOR)
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
         view = request.query_params.get("view", "")
@@ -396,18 +512,24 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
         view = agency_of(request, name, s)
         if isinstance(view, Response):
             return view
+        details: list[str] = []
         for e in view.history:
             if e.seq == done and e.actor.role is Role.COORDINATOR:
                 message = f"已{e.action.zh}第{e.version}版（{when(e.at)}）。" + ("理由：" + "；".join(e.reasons)
                                                                               if e.reasons else "")
+                if e.action is Action.PUBLISH:
+                    message = (f"第{e.version}版的发布稿（{str(e.detail.get('source', ''))[:200]}）："
+                               + str(e.detail.get("summary", published_zh(e.published))))
+                    details = [str(d.get("message", "")) for d in e.detail.get("differences", ())[:MAX_SHOWN]
+                               if isinstance(d, Mapping)]
         latest = view.row.latest
         findings = findings_of(view.summaries.get(latest.number)) if latest is not None else []
         return page(request, "review.html", s, status, view=view, row=view.row, findings=findings, message=message,
-                    ok=ok, base=f"{PREFIX}/board/agency/{_quote(view.row.name)}")
+                    details=details, ok=ok, base=f"{PREFIX}/board/agency/{_quote(view.row.name)}")
 
     @web.get(PREFIX + "/board/agency/{name}")
     async def agency_review(name: str, request: Request) -> Response:
-        s, denied = coordinator(request)
+        s, denied = session_of(request, websession.ROLE_COORDINATOR)
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
         done = request.query_params.get("done", "")
@@ -415,91 +537,117 @@ def mount(app: Any, county: County, *, secure: bool | None = None, max_upload: i
 
     @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
     async def coordinator_version(name: str, number: str, request: Request) -> Response:
-        s, denied = coordinator(request)
-        if denied is not None or s is None:
-            return denied or refuse(request, 401, NEED_COORDINATOR)
-        return version_response(request, s, name, number, f"{PREFIX}/board/agency/{_quote(name)}")
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载版本",
+                           version_download(request, name, number, f"{PREFIX}/board/agency/{_quote(name)}"))
 
     @web.get(PREFIX + "/board/agency/{name}/compare")
     async def compare(name: str, request: Request) -> Response:
-        s, denied = coordinator(request)
-        if denied is not None or s is None:
-            return denied or refuse(request, 401, NEED_COORDINATOR)
-        view = agency_of(request, name, s)
-        if isinstance(view, Response):
-            return view
-        base = f"{PREFIX}/board/agency/{_quote(view.row.name)}"
-        a = version_number(request.query_params.get("a", ""))
-        b = version_number(request.query_params.get("b", ""))
-        known = {v.number: v for v in view.row.versions}
-        if a is None or b is None or a not in known or b not in known:
-            return refuse(request, 404, NO_VERSION_CHOSEN, s, base)
-        return page(request, "compare.html", s, view=view, row=view.row, base=base, pending=DIFF_PENDING,
-                    sides=[(known[n], findings_of(view.summaries.get(n))) for n in (a, b)])
+        def work(s: Session, client: str) -> tuple[Response, str]:
+            view = agency_of(request, name, s)
+            if isinstance(view, Response):
+                return view, "拒绝：没有这个机关"
+            base = f"{PREFIX}/board/agency/{_quote(view.row.name)}"
+            a = version_number(request.query_params.get("a", ""))
+            b = version_number(request.query_params.get("b", ""))
+            known = {v.number: v for v in view.row.versions}
+            if a is None or b is None or a not in known or b not in known:
+                return refuse(request, 404, NO_VERSION_CHOSEN, s, base), "拒绝：版本不对"
+            changes, unread = version_diff(county, view.row.name, a, b)
+            return (page(request, "compare.html", s, view=view, row=view.row, base=base, changes=changes,
+                         unread=unread, sides=[(known[n], findings_of(view.summaries.get(n))) for n in (a, b)]),
+                    f"比较第{a}版与第{b}版")
+        return await quick(request, websession.ROLE_COORDINATOR, "网页比较版本", work)
 
     def review_action(action: str) -> Callable[[str, Request], Awaitable[Response]]:
-        async def act(name: str, request: Request) -> Response:
-            async def then(request: Request, s: Session, form: Any) -> Response:
-                view = agency_of(request, name, s)
-                if isinstance(view, Response):
-                    return view
-                version = version_number(str(form.get("version") or ""))
-                if version is None:
-                    return refuse(request, 400, BAD_FORM, s, PREFIX + "/board")
-                reasons: list[str] = []
-                if action == "return":
-                    latest = view.row.latest
-                    by_index = {str(f.index): f.reason for f in
-                                findings_of(view.summaries.get(latest.number) if latest is not None else None)}
-                    reasons = [by_index[i] for i in form.getlist("finding") if i in by_index]
-                    reasons += [line for line in str(form.get("text") or "").splitlines() if line.strip()]
-                from starlette.concurrency import run_in_threadpool
+        def then(request: Request, s: Session, form: Form, client: str, name: str) -> tuple[Response, str]:
+            view = agency_of(request, name, s)
+            if isinstance(view, Response):
+                return view, "拒绝：没有这个机关"
+            version = version_number(form.get("version"))
+            if version is None:
+                return refuse(request, 400, BAD_FORM, s, PREFIX + "/board"), "拒绝：表单无效"
+            reasons: list[str] = []
+            if action == "return":
+                latest = view.row.latest
+                by_index = {str(f.index): f.reason for f in
+                            findings_of(view.summaries.get(latest.number) if latest is not None else None)}
+                reasons = [by_index[i] for i in form.getlist("finding") if i in by_index]
+                reasons += [line for line in form.get("text").splitlines() if line.strip()]
+            r = county.review(view.row.name, action, version, reasons, client=client)
+            if not r.ok or r.event is None:
+                return review_page(request, s, view.row.name, r.status, r.message, False), r.message[:200]
+            # Post/Redirect/Get: reloading the page shows the action again, it does not take it again
+            return (RedirectResponse(f"{PREFIX}/board/agency/{_quote(view.row.name)}?done={r.event.seq}",
+                                     status_code=303), r.message[:200])
 
-                r = await run_in_threadpool(lambda: county.review(view.row.name, action, version, reasons,
-                                                                  client=client_of(request)))
-                if not r.ok or r.event is None:
-                    return review_page(request, s, view.row.name, r.status, r.message, False)
-                # Post/Redirect/Get: reloading the page shows the action again, it does not take it again
-                return RedirectResponse(f"{PREFIX}/board/agency/{_quote(view.row.name)}?done={r.event.seq}",
-                                        status_code=303)
-            return await posted(request, websession.ROLE_COORDINATOR, MAX_FORM, then)
+        async def act(name: str, request: Request) -> Response:
+            return await posted(request, websession.ROLE_COORDINATOR, "网页审核", MAX_FORM,
+                                lambda rq, s, form, client: then(rq, s, form, client, name))
         return act
 
     web.post(PREFIX + "/board/agency/{name}/accept")(review_action("accept"))
     web.post(PREFIX + "/board/agency/{name}/return")(review_action("return"))
 
-    async def document(request: Request, suffix: str, media: str, label: str) -> Response:
-        s, denied = coordinator(request)
-        if denied is not None or s is None:
-            return denied or refuse(request, 401, NEED_COORDINATOR)
-        import tempfile
+    def do_publish(request: Request, s: Session, form: Form, client: str, name: str) -> tuple[Response, str]:
+        url = form.get("url").strip()
+        if form.data is not None and form.filename:
+            r = county.publish(name, data=form.data, filename=form.filename, client=client)
+        elif url:
+            r = county.publish(name, url=url, client=client)
+        else:
+            return refuse(request, 400, NO_PUBLISHED, s, f"{PREFIX}/board/agency/{_quote(name)}"), "拒绝：没有发布稿"
+        head = r.message.split("\n")[0][:200]
+        if not r.ok or r.event is None:
+            return review_page(request, s, name, r.status, r.message, False), head
+        return (RedirectResponse(f"{PREFIX}/board/agency/{_quote(r.agency)}?done={r.event.seq}", status_code=303),
+                head)
 
-        from starlette.concurrency import run_in_threadpool
+    @web.post(PREFIX + "/board/agency/{name}/published")
+    async def published(name: str, request: Request) -> Response:
+        return await posted(request, websession.ROLE_COORDINATOR, "网页发布核对", MAX_PUBLISHED,
+                            lambda rq, s, form, client: do_publish(rq, s, form, client, name))
 
-        with tempfile.TemporaryDirectory(prefix="xl_addin-round-") as tmp:
-            out = Path(tmp) / f"out{suffix}"
-            try:
-                if suffix == ".xlsx":
-                    await run_in_threadpool(county.rollup, out)
-                else:
-                    await run_in_threadpool(county.notice, out)
-            except Denied as exc:
-                return refuse(request, exc.status, exc.message, s, PREFIX + "/board")
-            data = out.read_bytes()
-        audit(action=f"下载{label}", role=s.role, client=client_of(request), status=200)
-        name = urllib.parse.quote(f"{county.year}年度{label}{suffix}")
-        return Response(data, media_type=media, headers={**headers, "Content-Disposition":
-                                                         f"attachment; filename=\"round{suffix}\"; filename*=UTF-8''{name}"})
+    def document(request: Request, suffix: str, media: str, label: str) -> Callable[[Session, str],
+                                                                                 tuple[Response, str]]:
+        def work(s: Session, client: str) -> tuple[Response, str]:
+            import tempfile
+
+            with tempfile.TemporaryDirectory(prefix="xl_addin-round-") as tmp:
+                out = Path(tmp) / f"out{suffix}"
+                try:
+                    if suffix == ".xlsx":
+                        county.rollup(out)
+                    else:
+                        county.notice(out)
+                except Denied as exc:
+                    return refuse(request, exc.status, exc.message, s, PREFIX + "/board"), f"拒绝：{exc.message[:100]}"
+                data = out.read_bytes()
+            return download(data, f"{county.year}年度{label}{suffix}", media), f"下载{label}"
+        return work
 
     @web.get(PREFIX + "/board/rollup.xlsx")
     async def rollup(request: Request) -> Response:
-        return await document(request, ".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                              "汇总表（已通过）")
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载汇总表",
+                           document(request, ".xlsx", XLSX_TYPE, "汇总表（已通过）"))
 
     @web.get(PREFIX + "/board/notice.docx")
     async def notice(request: Request) -> Response:
-        return await document(request, ".docx",
-                              "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "通报草稿")
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载通报草稿",
+                           document(request, ".docx", DOCX_TYPE, "通报草稿"))
+
+
+def version_diff(county: County, agency: str, a: int, b: int) -> tuple[Any, str]:
+    """(what changed from version ``a`` to ``b`` (:class:`xl_addin.versions.VersionDiff`), "") or (None, why
+    the versions could not be read)."""
+    from .adapters.fileio import ReadError
+    from .checking import read_workbook
+    from .versions import diff
+
+    try:
+        old, new = (read_workbook(f"{agency}-{n}.xlsx", raw=county.version_bytes(agency, n)) for n in (a, b))
+    except (ReadError, Denied) as exc:
+        return None, str(getattr(exc, "message", exc))
+    return diff(old, new), ""
 
 
 def version_number(text: str) -> int | None:
