@@ -1,5 +1,5 @@
 # Thin wrappers: dev.sh does the work (and installs what it needs).
-.PHONY: demo test bench dist docs
+.PHONY: demo test bench dist docs mutation
 demo:
 	bash dev.sh demo
 test:
@@ -10,3 +10,5 @@ dist:
 	bash dev.sh dist
 docs:
 	bash dev.sh docs
+mutation:
+	bash dev.sh mutation

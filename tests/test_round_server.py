@@ -167,7 +167,7 @@ def round_end_to_end(srv: Serve, ctl: httpx.Client, token_file: Path, token: str
     changed = fill(v2, tmp_path / "changed.xlsx", {"t2.licensing.count": 6})
     page2 = api.export(changed, pages / "changed", "html")[0]
     r = cli("review", OWN, "--server", srv.base, "--token-file", token_file, "--published", page2)
-    assert r.returncode == 1 and "不一致" in r.stdout and "6" in r.stdout and "5" in r.stdout
+    assert r.returncode == 1 and "发布稿与审核通过稿不一致：" in r.stdout and "发布 6，通过稿 5" in r.stdout, r.stdout
     board = json.loads(cli("board", "--server", srv.base, "--token-file", token_file, "--json").stdout)
     assert {a["name"]: a["published"] for a in board["agencies"]}[OWN] == "differs"
 

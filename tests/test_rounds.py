@@ -194,3 +194,18 @@ def test_notice_names_returned_and_missing(county: County, keys: dict[str, str],
     out = county.notice(tmp_path / "通报.txt")
     text = out.read_text(encoding="utf-8")
     assert "将乐县" in text and OWN in text and "表三数据有误" in text and OTHERS[1] in text
+
+
+def test_publication_check_needs_an_accepted_version_and_a_readable_report(county: County, keys: dict[str, str],
+                                                                           sample: Path, tmp_path: Path) -> None:
+    assert county.submit(sample.read_bytes(), "a.xlsx", keys[OWN]).ok
+    early = county.publish(OWN, data=b"<html></html>", filename="p.html")
+    assert early.status == 409 and "审核通过" in early.message
+    assert county.review(OWN, "accept", None).ok
+    unreadable = county.publish(OWN, data=b"%PDF-1.7 broken", filename="p.pdf")
+    assert unreadable.status == 422 and "无法读取发布稿" in unreadable.message
+    page = api.export(sample, tmp_path / "page", "html")[0]
+    same = county.publish(OWN, data=page.read_bytes(), filename=page.name)
+    assert same.status == 200 and same.event is not None and str(same.event.published) == "match"
+    assert county.board_json()["agencies"][0]["published"] == "match"
+    assert county.publish("不存在的局", url="https://example.org/").status == 404

@@ -326,6 +326,20 @@ def link_ok(token: str, export_id: str, exp: str, sig: str, now: float | None = 
 
 # ---- keeping exports for a while --------------------------------------------------------------------------------
 
+def _entries(folder: Path) -> list[Path]:
+    """The entries of ``folder``, sorted; none when it is gone (another worker pruned it meanwhile)."""
+    try:
+        return sorted(folder.iterdir())
+    except OSError:
+        return []
+
+
+def _export_folders(root: Path) -> list[Path]:
+    """``root/<year>/<agency>/<id>``, listed so that folders another worker removes meanwhile are skipped (pathlib's
+    glob raises FileNotFoundError when a folder goes while it is listed)."""
+    return [f for year in _entries(root) for agency in _entries(year) for f in _entries(agency)]
+
+
 def prune_exports(cfg: "Config", write: Callable[..., None], now: float | None = None) -> list[Path]:
     """Deletes every export made more than ``cfg.keep_days`` days ago (never one whose link still works), each
     with an audit line (``write``: the audit's ``write``). Several workers may prune at once: a folder is first
@@ -334,7 +348,7 @@ def prune_exports(cfg: "Config", write: Callable[..., None], now: float | None =
     limit = (time.time() if now is None else now) - keep
     root = cfg.data_dir / "exports"
     deleted: list[Path] = []
-    for folder in sorted(root.glob("*/*/*")) if root.is_dir() else []:
+    for folder in _export_folders(root):
         if folder.name.startswith(".deleting-"):  # left by a worker stopped while deleting
             shutil.rmtree(folder, ignore_errors=True)
             continue

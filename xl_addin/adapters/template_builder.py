@@ -331,10 +331,8 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         ws.add_data_validation(dv)
         # a row with text is as tall as the text; an empty one has no fixed height, so it grows as the clerk types
         ws.row_dimensions[where.row].height = structure.narrative_row_height(str(values.get(f.key) or ""))
-        first = f"TRIM({where.a1})"
-        ws.conditional_formatting.add(where.a1, FormulaRule(
-            formula=[f'OR(LEFT({first},1)="（",LEFT({first},1)="(",MID({first},2,1)="、",MID({first},3,1)="、")'],
-            fill=WARNING_FILL, font=WARNING_FONT))
+        # No conditional format here: T9 (pasted numbering) needs Unicode whitespace and character classes no
+        # portable formula has, so a colour could only approximate it and disagree with the rule; 校验 marks it.
     last = spec.NARRATIVE_FIRST_ROW + len(spec.NARRATIVE_FIELDS) - 1
     for row, _, _ in structure.draft_rows():
         _box(ws, f"A{row}", HEADER_FONT, CENTER)
