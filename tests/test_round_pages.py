@@ -335,6 +335,11 @@ def test_the_whole_round_keyboard_only(rnd: Round, chrome: Any) -> None:
         with coord.expect_navigation():
             coord.keyboard.press("Enter")
         assert coord.locator("h1").inner_text() == f"{OWN}：第1版与第2版"
+        # what changed, cell by cell: 规章 本年制发件数 3 -> 5 (versions.diff), nothing else
+        assert "1 个单元格有改动" in coord.locator("#diff-summary").inner_text()
+        change = coord.locator("table.changes tbody tr")
+        assert change.count() == 1
+        assert [change.locator("td").nth(i).inner_text() for i in (0, 2, 3)] == ["表二!B6", "3", "5"]
         shoot(coord, "coordinator-compare")
         assert not axe_violations(chrome, rnd, coord)
         with coord.expect_navigation():
@@ -400,6 +405,46 @@ def test_the_board_shows_every_agency_with_timeliness_and_the_bulk_views(rnd: Ro
     shown = set(tab.locator("table.board tbody th").all_inner_texts())
     assert HEALTH in shown and EDU not in shown
     assert tab.locator("nav.filters a[aria-current=page]").inner_text().startswith("未提交")
+
+
+def test_the_coordinator_checks_the_publication_and_downloads_the_roll_up_and_the_notice(
+        rnd: Round, tab: Any, chrome: Any, tmp_path: Path) -> None:
+    from xl_addin import derive
+
+    assert rnd.county.store.status(OWN).accepted == 2  # accepted by the round above
+    same = api.export(rnd.files["fixed"], tmp_path / "same", "html")[0]
+    changed = api.export(api.put(rnd.files["fixed"], {"t2.rules.made": 7}, tmp_path / "changed.xlsx"),
+                         tmp_path / "changed", "html")[0]
+    keyboard_login(tab, rnd, "/coordinator/login", rnd.token)
+    tab.goto(rnd.url(f"/board/agency/{urllib.parse.quote(OWN, safe='')}"))
+    assert "未发布" in tab.locator("#published-h").inner_text()
+    for page_file, verdict in ((same, "已发布·一致"), (changed, "不一致")):
+        tab_to(tab, "#published-file")
+        tab.locator("#published-file:focus").set_input_files(str(page_file))
+        tab_to(tab, "form[action$='/published'] button[type=submit]")
+        with tab.expect_navigation():
+            tab.keyboard.press("Enter")
+        assert verdict in tab.locator("#action-message").inner_text()
+        assert verdict in tab.locator("#published-h").inner_text()
+    told = tab.locator("#action-message").inner_text()
+    assert "7" in told and "5" in told  # the published figure and the accepted one
+    shoot(tab, "coordinator-published")
+    assert not axe_violations(chrome, rnd, tab)
+    tab.goto(rnd.url("/board"))
+    own_row = tab.locator("table.board tbody tr", has_text=OWN)
+    assert "不一致" in own_row.inner_text()
+    # the roll-up of the accepted versions only (OWN's version 2), and the 通报 draft
+    tab_to(tab, "a[href$='/board/rollup.xlsx']")
+    with tab.expect_download() as dl:
+        tab.keyboard.press("Enter")
+    rollup = Path(dl.value.path())
+    values = derive.effective_values(api.read(rollup))
+    assert values["t2.rules.made"] == 5 and dl.value.suggested_filename.endswith(".xlsx")
+    tab_to(tab, "a[href$='/board/notice.docx']")
+    with tab.expect_download() as dl:
+        tab.keyboard.press("Enter")
+    notice = Path(dl.value.path()).read_bytes()
+    assert notice[:2] == b"PK" and dl.value.suggested_filename == f"{YEAR}年度通报草稿.docx"
 
 
 # ---- security -------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from typing import Any, Final, Protocol
 
 from . import websession
 from .collect import Timeliness
-from .review import Action, Role, State, published_zh
+from .review import Action, Published, Role, State, published_zh
 from .rounds import SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
 from .websession import LoginThrottle, Session, Sessions
 
@@ -522,6 +522,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                                + str(e.detail.get("summary", published_zh(e.published))))
                     details = [str(d.get("message", "")) for d in e.detail.get("differences", ())[:MAX_SHOWN]
                                if isinstance(d, Mapping)]
+                    ok = e.published is Published.MATCH  # a difference is told as a problem
         latest = view.row.latest
         findings = findings_of(view.summaries.get(latest.number)) if latest is not None else []
         return page(request, "review.html", s, status, view=view, row=view.row, findings=findings, message=message,
