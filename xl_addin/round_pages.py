@@ -436,6 +436,9 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     def do_upload(request: Request, s: Session, form: Form, client: str) -> tuple[Response, str]:
         if form.data is None or not form.filename:
             return refuse(request, 400, NO_FILE, s, PREFIX + "/agency"), "拒绝：没有选择文件"
+        if len(form.data) > max_upload:
+            return (refuse(request, 413, TOO_BIG.format(mb=max_upload // (1024 * 1024)), s, PREFIX + "/agency"),
+                    "拒绝：文件过大")
         if form.get("do") != "submit":
             check = county.check_workbook(form.data, form.filename).to_dict()
             counts = check["counts"]
