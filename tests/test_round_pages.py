@@ -325,8 +325,9 @@ def test_the_whole_round_keyboard_only(rnd: Round, chrome: Any) -> None:
         keyboard_upload(clerk, rnd.files["fixed"], "submit")
         assert "已提交第2版" in clerk.locator("#result-message").inner_text()
         assert clerk.locator("text=下载第1版").count() == 1  # version 1 is kept and downloadable
+        tab_to(clerk, "a[href$='/agency/versions/1']")
         with clerk.expect_download() as dl:
-            clerk.locator("text=下载第1版").click()
+            clerk.keyboard.press("Enter")
         assert Path(dl.value.path()).read_bytes() == rnd.files["good"].read_bytes()
 
         coord.reload()  # the page after 退回 was redirected to: reloading it takes no action again
@@ -446,6 +447,16 @@ def test_the_coordinator_checks_the_publication_and_downloads_the_roll_up_and_th
         tab.keyboard.press("Enter")
     notice = Path(dl.value.path()).read_bytes()
     assert notice[:2] == b"PK" and dl.value.suggested_filename == f"{YEAR}年度通报草稿.docx"
+    # the acceptance withdrawn (the agency must change something): a reason is required, the report waits again
+    tab.goto(rnd.url(f"/board/agency/{urllib.parse.quote(OWN, safe='')}"))
+    tab_to(tab, "#reopen-text")
+    tab.keyboard.type("发布稿数字与通过稿不一致，请核实后重新提交")
+    tab_to(tab, "form[action$='/reopen'] button[type=submit]")
+    with tab.expect_navigation():
+        tab.keyboard.press("Enter")
+    assert "已撤销通过第2版" in tab.locator("#action-message").inner_text()
+    assert "待审核" in tab.locator("#state-h").inner_text()
+    assert rnd.county.store.history(OWN)[-1].reasons == ("发布稿数字与通过稿不一致，请核实后重新提交",)
 
 
 # ---- security -------------------------------------------------------------------------------------------------------
@@ -508,6 +519,15 @@ def test_a_post_without_the_form_s_csrf_token_changes_nothing(rnd: Round, tab: A
     # a form posted from another site carries no cookie (SameSite=Strict): refused the same way
     resp = httpx.post(rnd.url(f"/board/agency/{name}/accept"), data={"version": "1"})
     assert resp.status_code == 401 and "政务公开办" in resp.text
+
+
+def test_logging_out_ends_the_session(rnd: Round, tab: Any) -> None:
+    keyboard_login(tab, rnd, "/login", rnd.keys[EDU])
+    tab_to(tab, "header button[type=submit]")
+    with tab.expect_navigation():
+        tab.keyboard.press("Enter")
+    assert tab.url.endswith("/round/") and "报送机关登录" in tab.locator("main").inner_text()
+    assert tab.goto(rnd.url("/agency")).status == 401
 
 
 def test_a_revoked_key_ends_its_session(rnd: Round, tab: Any) -> None:

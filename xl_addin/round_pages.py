@@ -16,7 +16,7 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     GET  /round/board[?view=not_submitted|late|returned]   the board (coordinator)
     GET  /round/board/agency/{name}   one agency: findings, versions, history, accept / return
     GET  /round/board/agency/{name}/versions/{n}, /compare?a=&b=
-    POST /round/board/agency/{name}/accept, /return
+    POST /round/board/agency/{name}/accept, /return, /reopen, /published
     GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
     GET  /round/static/round.css
 
@@ -571,7 +571,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             if version is None:
                 return refuse(request, 400, BAD_FORM, s, PREFIX + "/board"), "拒绝：表单无效"
             reasons: list[str] = []
-            if action == "return":
+            if action in ("return", "reopen"):
                 latest = view.row.latest
                 by_index = {str(f.index): f.reason for f in
                             findings_of(view.summaries.get(latest.number) if latest is not None else None)}
@@ -591,6 +591,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
 
     web.post(PREFIX + "/board/agency/{name}/accept")(review_action("accept"))
     web.post(PREFIX + "/board/agency/{name}/return")(review_action("return"))
+    web.post(PREFIX + "/board/agency/{name}/reopen")(review_action("reopen"))
 
     def do_publish(request: Request, s: Session, form: Form, client: str, name: str) -> tuple[Response, str]:
         url = form.get("url").strip()
