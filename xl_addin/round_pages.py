@@ -36,7 +36,7 @@ from typing import Any, Final, Protocol
 from . import websession
 from .collect import Timeliness
 from .review import Action, Published, Role, State, published_zh
-from .rounds import SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
+from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
 from .websession import LoginThrottle, Session, Sessions
 
 PREFIX: Final = "/round"
@@ -44,7 +44,7 @@ WEB: Final = Path(__file__).with_name("web")
 MAX_UPLOAD: Final = 8 * 1024 * 1024
 MAX_FORM: Final = 256 * 1024
 MAX_FIELDS: Final = 200
-#: the board's bulk views: id -> (label, which rows)
+#: the board's bulk views: id -> label (:func:`_in_view` says which rows)
 VIEWS: Final[Mapping[str, str]] = {"not_submitted": "未提交", "late": "逾期", "returned": "已退回未改"}
 SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
 
@@ -60,7 +60,6 @@ NO_FILE: Final = "请选择要上传的年报工作簿（.xlsx）。"
 BAD_FORM: Final = "表单内容无效，未作任何处理。"
 NO_VERSION_CHOSEN: Final = "请选择要比较的两个版本。"
 NO_PUBLISHED: Final = "请填写发布页面的地址，或选择发布稿文件（PDF、网页、Word 或文本）。"
-FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
 COORDINATOR: Final = "政务公开办"
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
