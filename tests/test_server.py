@@ -54,10 +54,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    data_dir = tmp_path_factory.mktemp("server-data")
-    cfg = server.Config(data_dir=data_dir, token=TOKEN)
+def start(cfg: server.Config) -> tuple[Live, Any, threading.Thread]:
+    """The app of ``cfg`` served by uvicorn on a free loopback port in a thread of this process."""
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(server.create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -66,11 +64,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert srv.started
-    live = Live(f"http://127.0.0.1:{port}", data_dir)
-    yield live
+    return Live(f"http://127.0.0.1:{port}", cfg.data_dir), srv, thread
+
+
+def stop(live: Live, srv: Any, thread: threading.Thread) -> None:
     live.client.close()
     srv.should_exit = True
     thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    running = start(server.Config(data_dir=tmp_path_factory.mktemp("server-data"), token=TOKEN))
+    yield running[0]
+    stop(*running)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 
-from test_server import TOKEN, TRACEBACK_MARKERS, Live, alerts, answer_book, free_port  # noqa: E402
+from test_server import TOKEN, TRACEBACK_MARKERS, Live, alerts, answer_book, free_port, start, stop  # noqa: E402
 from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import server, spec  # noqa: E402
@@ -31,24 +31,6 @@ from xl_addin import server, spec  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 AGENCY = spec.LAYOUT.locations["meta.agency"]
 DAY = 86400
-
-
-def start(cfg: server.Config) -> tuple[Live, Any, threading.Thread]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(server.create_app(cfg), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
-    return Live(f"http://127.0.0.1:{port}", cfg.data_dir), srv, thread
-
-
-def stop(live: Live, srv: Any, thread: threading.Thread) -> None:
-    live.client.close()
-    srv.should_exit = True
-    thread.join(15)
 
 
 @pytest.fixture(scope="module")
