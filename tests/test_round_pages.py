@@ -16,9 +16,7 @@ import datetime as dt
 import json
 import os
 import re
-import socket
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 from conftest import IN_CI, need  # noqa: E402
+from test_server import start, stop  # noqa: E402
 
 try:
     from playwright import sync_api
@@ -87,32 +86,20 @@ class Round:
         return [json.loads(line) for line in (self.data_dir / "audit.log").read_text(encoding="utf-8").splitlines()]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _workbook(sample: Path, folder: Path, name: str, agency: str, **changes: Any) -> Path:
     return api.put(sample, {"meta.agency": agency, **changes}, folder / name)
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """``app`` served by uvicorn on a free port of 127.0.0.1, in a thread; yields its base URL."""
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started
+def serving(cfg: server.Config) -> Iterator[tuple[str, County]]:
+    """The app of ``cfg`` served in a thread of this process (test_server.start); yields its base URL and the
+    round's county."""
+    live, srv, thread = start(cfg)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield live.base, srv.config.app.state.county
     finally:
-        srv.should_exit = True
-        thread.join(15)
+        stop(live, srv, thread)
+        srv.config.app.state.county.close()
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +108,6 @@ def rnd(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Iterator[Roun
     folder = tmp_path_factory.mktemp("round-files")
     clock = Clock()
     roster = Roster(tuple(Agency(n, DEPT, "县级", f"联系人{i} 0598-000000{i}") for i, n in enumerate(NAMES)))
-    # the app of `xl-addin serve --roster R --year Y`: the round's JSON routes and these pages
-    app = server.create_app(server.Config(data_dir=data_dir, token=TOKEN,
-                                          round=Settings(YEAR, roster, county="将乐县", allow_private_fetch=True)))
-    county: County = app.state.county
-    county.store.clock = clock  # the server's time, set by the test
-    keys = county.issue_keys()
-    assert county.coordinator_token_file is not None
-    token = county.coordinator_token_file.read_text(encoding="utf-8").strip()
     files = {
         # warnings only (a county department has no 规章): it may be submitted, its findings are reasons to pick
         "good": _workbook(sample, folder, "年报.xlsx", OWN, **{"t2.rules.made": 3}),
@@ -138,9 +117,14 @@ def rnd(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Iterator[Roun
         "fin_bad": _workbook(sample, folder, "财政局年报.xlsx", FIN, **{"t3.new.natural": -1}),
         "edu": _workbook(sample, folder, "教育局年报.xlsx", EDU),
     }
-    with serving(app) as base:
+    # the app of `xl-addin serve --roster R --year Y`: the round's JSON routes and these pages
+    with serving(server.Config(data_dir=data_dir, token=TOKEN,
+                               round=Settings(YEAR, roster, county="将乐县", allow_private_fetch=True))) as (base, county):
+        county.store.clock = clock  # the server's time, set by the test
+        keys = county.issue_keys()
+        assert county.coordinator_token_file is not None
+        token = county.coordinator_token_file.read_text(encoding="utf-8").strip()
         yield Round(base, data_dir, county, clock, keys, token, files)
-    county.close()
 
 
 @pytest.fixture(scope="module")
@@ -499,11 +483,9 @@ def test_the_session_cookie_is_httponly_strict_and_no_secret_is_in_a_url_or_the_
 
 def test_secure_cookies_behind_https(rnd: Round, tmp_path: Path) -> None:
     roster = Roster((Agency(OWN, DEPT, "县级"),))
-    app = server.create_app(server.Config(data_dir=tmp_path, token=TOKEN, public_url="https://county.example",
-                                          round=Settings(YEAR, roster)))
-    with serving(app) as base:
+    with serving(server.Config(data_dir=tmp_path, token=TOKEN, public_url="https://county.example",
+                               round=Settings(YEAR, roster))) as (base, _):
         cookie = httpx.get(base + "/round/login").headers["set-cookie"].lower()
-    app.state.county.close()
     assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     assert "secure" not in httpx.get(rnd.url("/login")).headers["set-cookie"].lower()  # plain http: not Secure
 
