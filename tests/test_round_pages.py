@@ -554,6 +554,43 @@ def test_logins_are_throttled_and_audited(rnd: Round, chrome: Any) -> None:
     # (the throttle is per client address: this module's later tests log in no more)
 
 
+def test_a_real_serve_with_two_workers_shares_the_sessions(tmp_path: Path, sample: Path) -> None:
+    """``xl-addin serve --workers 2 --roster R --year Y``: the pages are there, and a session made by one worker
+    process holds in the other (one secret in the data directory, made once, owner-only)."""
+    from test_round_server import roster as roster_file
+    from test_server_limits import Serve
+
+    srv = Serve(tmp_path, "--roster", str(roster_file(tmp_path, (OWN, FIN))), "--year", str(YEAR), workers=2)
+    try:
+        token = (srv.data_dir / "coordinator-token.txt").read_text(encoding="utf-8").strip()
+        keys = httpx.post(srv.base + "/round/api/keys", json={"agencies": None}, timeout=60,
+                          headers={"Authorization": f"Bearer {token}"}).json()["keys"]
+        with httpx.Client(base_url=srv.base, timeout=60) as c:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/round/login").text)
+            assert csrf
+            r = c.post("/round/login", data={"csrf": csrf.group(1), "key": keys[OWN]})
+            assert r.status_code == 303
+            cookies = dict(c.cookies)
+        statuses = []
+        for _ in range(20):  # a new connection each time: the two workers take turns accepting them
+            with httpx.Client(base_url=srv.base, timeout=60, cookies=cookies) as c:
+                page = c.get("/round/agency")
+                statuses.append(page.status_code)
+        assert statuses == [200] * 20, statuses
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf
+        with httpx.Client(base_url=srv.base, timeout=60, cookies=cookies) as c:
+            r = c.post("/round/agency/upload", data={"csrf": csrf.group(1), "do": "submit"},
+                       files={"workbook": ("年报.xlsx", _workbook(sample, tmp_path, "年报.xlsx", OWN).read_bytes())})
+            assert r.status_code == 303, r.text
+            assert "已提交第1版" in c.get(r.headers["location"]).text
+        secret = srv.data_dir / "session-secret"
+        assert secret.stat().st_mode & 0o077 == 0
+        assert not list(srv.data_dir.glob(".session-secret*"))  # no temporary left
+    finally:
+        srv.stop()
+
+
 def test_nothing_makes_a_500(rnd: Round) -> None:
     with httpx.Client(base_url=rnd.base) as c:
         r = c.get(round_pages.PREFIX + "/login")
