@@ -591,6 +591,28 @@ def test_a_real_serve_with_two_workers_shares_the_sessions(tmp_path: Path, sampl
         srv.stop()
 
 
+def test_a_forged_altered_or_expired_session_opens_nothing(rnd: Round, tmp_path: Path) -> None:
+    from xl_addin import websession
+
+    now = [1_000_000.0]
+    mine = websession.Sessions(websession.load_secret(tmp_path), clock=lambda: now[0])
+    assert websession.load_secret(tmp_path) == mine.secret  # made once, then read
+    s = mine.new(websession.ROLE_COORDINATOR, "", "hash")
+    cookie = mine.dump(s)
+    assert mine.load(cookie) == s
+    payload, mac = cookie.rsplit(".", 1)
+    assert mine.load(payload[:-2] + "xx." + mac) is None  # altered
+    assert mine.load(payload + "." + "0" * len(mac)) is None  # not signed by this server
+    assert not mine.csrf_ok(mine.new(), mine.csrf(s))  # another session's form token
+    now[0] += websession.SESSION_SECONDS + 1
+    assert mine.load(cookie) is None  # expired
+    # a session signed with another server's secret, claiming the coordinator: refused as not logged in
+    other = websession.Sessions(b"another server's secret, 32 byte")
+    forged = other.dump(other.new(websession.ROLE_COORDINATOR, "", "hash"))
+    r = httpx.get(rnd.url("/board"), cookies={websession.COOKIE: forged})
+    assert r.status_code == 401 and "政务公开办" in r.text
+
+
 def test_nothing_makes_a_500(rnd: Round) -> None:
     with httpx.Client(base_url=rnd.base) as c:
         r = c.get(round_pages.PREFIX + "/login")
