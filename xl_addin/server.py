@@ -909,6 +909,35 @@ class Gate:
         return response
 
 
+def round_state(app: Any, request: Any) -> str | None:
+    """Where the clicking agency's report stands in the round (the server add-in sends the workbook's agency key
+    in round_routes.KEY_HEADER), or None: no round on this server, or no (active) key."""
+    from . import round_routes
+
+    key = str(request.headers.get(round_routes.KEY_HEADER, ""))
+    county = getattr(app.state, "county", None)
+    if not key or county is None:
+        return None
+    return round_routes.state_note(county, key)
+
+
+def with_round_state(answer: Any, note: str | None) -> Any:
+    """A button's answer telling ``note`` too: after the text of its last alert, or as an alert of its own."""
+    if note is None or not isinstance(answer, dict) or not isinstance(answer.get("actions"), list):
+        return answer
+    actions = list(answer["actions"])
+    for i in range(len(actions) - 1, -1, -1):
+        a = actions[i]
+        if isinstance(a, dict) and a.get("func") == "alert" and a.get("args"):
+            args = list(a["args"])
+            args[0] = f"{args[0]}\n\n{note}"
+            actions[i] = {**a, "args": args}
+            return {**answer, "actions": actions}
+    alert = dict(FALLBACK["actions"][0])
+    alert["args"] = [note, lb.TITLE, "ok", "info", ""]
+    return {**answer, "actions": [*actions, alert]}
+
+
 def create_app(cfg: Config) -> Any:
     from fastapi import FastAPI, Request
     from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -969,7 +998,9 @@ def create_app(cfg: Config) -> Any:
             return (404, NOT_FOUND, "没有这个按钮") if button not in BUTTONS else None
 
         def work(body: bytes, _who: str, _client: str) -> tuple[int, Any, str, str]:
-            return engine_click(button, body, request.query_params.get("addin"), base_url(request))
+            status, value, agency, result = engine_click(button, body, request.query_params.get("addin"),
+                                                         base_url(request))
+            return status, with_round_state(value, round_state(app, request)) if status == 200 else value, agency, result
 
         def answer(status: int, value: Any) -> Response:
             if status != 200:

@@ -26,7 +26,9 @@ The server add-in (``server=URL``) has the ribbon callbacks of ``xl_addin/macros
 ``XaRemote``: RunRemotePython to the built-in address, with the Authorization header, every network failure told in
 Chinese), xlwings' client modules (``Remote`` and the VBA-Web classes from the wheel; ``Remote`` patched to post to
 the built-in server only, run its actions qualified with this add-in's name and tell an answer other than 200 in
-Chinese), no ``XaRun`` and no 汇总校验 button (that one needs the county office's own folders).
+Chinese), no ``XaRun`` and no 汇总校验 button (that one needs the county office's own folders); and the 提交 button
+(module ``XaRound``: the saved workbook posted to the round's ``/round/api/submit`` with the agency key of its
+custom document properties, to the built-in server only).
 
 The file name is ASCII on purpose: Excel records add-in paths in the registry, safest without non-ASCII characters.
 The Chinese name is what the user sees: the ribbon tab 政务公开年报.
@@ -62,6 +64,9 @@ LOCAL_ONLY_MODULE = "XaRun"
 REMOTE_MODULES = (("Remote", "Remote.bas"), ("WebHelpers", "WebHelpers.bas"), ("IWebAuthenticator", "IWebAuthenticator.cls"),
                   ("WebClient", "WebClient.cls"), ("WebRequest", "WebRequest.cls"), ("WebResponse", "WebResponse.cls"))
 COLLECT_BUTTON = re.compile(rb'\s*<button id="xaCollectFolder"[^>]*/>')
+#: the server add-in's 提交 group (``macros/server/customUI_submit.xml``), put before the help group
+SUBMIT_GROUP = "customUI_submit.xml"
+HELP_GROUP = b'        <group id="xaHelpGroup"'
 #: where 导出报告 puts the files: (the local add-in's tip, the server add-in's)
 EXPORT_TIP = ("保存在本工作簿所在文件夹。", "保存在县级服务器上，并在浏览器中打开下载页面。")
 
@@ -232,6 +237,9 @@ def build(out: str | os.PathLike[str] = DEFAULT_OUT, macros: str | os.PathLike[s
         if n != 1 or ribbon.count(local_export) != 1:
             raise ValueError("customUI14.xml changed: review the server add-in's ribbon edits")
         ribbon = ribbon.replace(local_export, server_export)
+        if ribbon.count(HELP_GROUP) != 1:
+            raise ValueError("customUI14.xml changed: review where the server add-in's 提交 group goes")
+        ribbon = ribbon.replace(HELP_GROUP, (macros / "server" / SUBMIT_GROUP).read_bytes() + HELP_GROUP)
         wheel = Path(base_addin()).parent / "addin"
         for name, fname in REMOTE_MODULES:
             text = (wheel / fname).read_text(encoding="ascii")

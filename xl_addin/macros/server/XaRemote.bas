@@ -22,9 +22,14 @@ Failed:
     MsgBox XaErrorMessage(Err.Number, Err.Description), vbExclamation, XaText("title")
 End Sub
 
+' The county's token; and, for a workbook distributed for this server with an agency key (XaRound), the key,
+' so that the answer also says where the agency's report stands in the round.
 Private Function XaHeaders() As Dictionary
     Dim d As New Dictionary
+    Dim key As String
     d.Add "Authorization", XA_AUTH
+    key = XaKeyForButtons(ActiveWorkbook)
+    If Len(key) > 0 Then d.Add XA_KEY_HEADER, key
     Set XaHeaders = d
 End Function
 

@@ -5,6 +5,7 @@ Option Explicit
 ' RunRemotePython, to the address and with the Authorization header built into this add-in, module XaBuild).
 ' The endpoint runs the same function of xl_addin.addin as the local add-in. Nothing to configure on the PC, no
 ' Python. This is the one module without Option Private Module (Excel calls these callbacks).
+' XaSubmit (the submit button) posts the saved workbook to the round's route instead (module XaRound).
 ' Keep this module ASCII only.
 
 Public Sub XaValidate(control As IRibbonControl)
@@ -30,4 +31,9 @@ End Sub
 Public Sub XaAbout(control As IRibbonControl)
     If Not XaReady(False) Then Exit Sub
     XaRemote "about"
+End Sub
+
+Public Sub XaSubmit(control As IRibbonControl)
+    If Not XaReady(False) Then Exit Sub
+    XaSubmitActive
 End Sub
