@@ -1054,9 +1054,10 @@ def create_app(cfg: Config) -> Any:
         return FileResponse(target, filename=name)
 
     if cfg.round is not None:
-        from . import round_routes
+        from . import round_pages, round_routes
 
         round_routes.mount(app, cfg.round, gate, audit.write)
+        round_pages.mount(app, app.state.county, gate, secure=(cfg.public_url or "").startswith("https:") or None)
     if not cfg.forwarded_allow_ips.strip():
         return app
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware

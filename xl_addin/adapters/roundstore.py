@@ -497,6 +497,18 @@ class RoundStore:
                 found = str(name)
         return found
 
+    def key_hash(self, agency: str | None) -> str | None:
+        """The stored hash of ``agency``'s active key (None: of the coordinator's token), or None when there is
+        none. A browser session binds to it, so that revoking or reissuing a key (or replacing the coordinator's
+        token file) ends the sessions opened with the old one."""
+        c = self._con()
+        if agency is None:
+            row = c.execute("SELECT value FROM meta WHERE key='coordinator'").fetchone()
+        else:
+            row = c.execute("SELECT k.hash FROM agency_key k JOIN agency a ON a.id = k.agency_id WHERE "
+                            "a.name_key=? AND a.active=1 AND k.revoked_at IS NULL", (name_key(agency),)).fetchone()
+        return None if row is None else str(row[0])
+
     def coordinator_token(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Make sure the coordinator's token file exists (``path``, default ``D/coordinator-token.txt``): created
         with a new token (mode 0600) when absent; its token's hash is what :meth:`is_coordinator` accepts.
