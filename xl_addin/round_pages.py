@@ -36,7 +36,7 @@ from typing import Any, Final, Protocol
 from . import websession
 from .collect import Timeliness
 from .review import Action, Published, Role, State, published_zh
-from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, Outcome, Submission
+from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, Outcome
 from .websession import LoginThrottle, Session, Sessions
 
 PREFIX: Final = "/round"
@@ -444,7 +444,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             result = (f"网页校验：错误 {counts.get('error', 0)} 个，警告 {counts.get('warning', 0)} 个"
                       if "error" not in check else "网页校验：无法读取")
             return agency_page(request, s, 200, Outcome(200, ""), check, checked_only=True), result
-        submitted = submit_as(county, s.agency, form.data, form.filename, client=client)
+        submitted = county.submit_as(s.agency, form.data, form.filename, client=client)
         if submitted.receipt is not None and not submitted.receipt.repeated:
             # Post/Redirect/Get: reloading the page does not post the workbook again
             return (RedirectResponse(f"{PREFIX}/agency?done={submitted.receipt.version}", status_code=303),
@@ -671,14 +671,3 @@ def _in_view(rows: Sequence[Any], view: str) -> list[Any]:
     if view == "returned":
         return [r for r in rows if r.state is State.RETURNED]
     return list(rows)
-
-
-def submit_as(county: County, agency: str, data: bytes, filename: str, *, client: str = "") -> Submission:
-    """:meth:`County.submit` for the agency a clerk's session logged in as: the session stands for the key (it is
-    bound to that key and ends when the key is revoked, see :mod:`xl_addin.websession`), so the page's submission
-    goes through exactly the service's checks, refusals and audit, with the key's agency being the session's."""
-    import copy
-
-    as_session = copy.copy(county)
-    as_session.agency_for_key = lambda _key: agency  # type: ignore[method-assign,assignment]
-    return as_session.submit(data, filename, "", client=client)

@@ -329,6 +329,12 @@ class County:
         agency = self.agency_for_key(key)
         if agency is None:
             return self._submitted(Submission(401, BAD_KEY), filename, client)
+        return self.submit_as(agency, data, filename, client=client)
+
+    def submit_as(self, agency: str, data: bytes, filename: str, *, client: str = "") -> Submission:
+        """:meth:`submit` for an agency already identified (by its key, or by a clerk's session, which is bound to
+        that key and ends when the key is revoked: :mod:`xl_addin.websession`): the same checks, refusals and
+        audit."""
         checked = self._checked(data, filename)
         res = checked.result
         if res.report is None or checked.data is None:
