@@ -25,22 +25,16 @@ as the county's 2-core server runs it by default) on the same kind of directory:
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import httpx
-from common import line, sample_workbook, timed
+from common import line, round_server, sample_workbook, timed, variant
 
-from xl_addin import api
 from xl_addin.adapters.roundstore import Actor, RoundStore, board_json
 from xl_addin.collect import Agency, Roster
 from xl_addin.review import Action, Role
@@ -63,59 +57,26 @@ def main() -> None:
             over_http(Path(tmp), sample, args.agencies)
 
 
-def _variant(data: bytes, i: int) -> bytes:
-    """The same workbook as new bytes (a zip comment): a new version passing the same check."""
-    buf = io.BytesIO(data)
-    with zipfile.ZipFile(buf, "a") as z:
-        z.comment = f"v{i}".encode()
-    return buf.getvalue()
-
-
 def over_http(folder: Path, sample: Path, n_agencies: int) -> None:
-    names = [f"县第{i:02d}局" for i in range(1, n_agencies + 1)]
-    roster = folder / "roster.csv"
-    roster.write_text("机关名称,机关类别,层级,联系人\n" + "".join(f"{n},政府部门,县级,联系人{i}\n"
-                                                         for i, n in enumerate(names)), encoding="utf-8")
-    books = {n: api.put(sample, {"meta.agency": n}, folder / f"{n}.xlsx").read_bytes() for n in names}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data_dir = folder / "http-data"
-    proc = subprocess.Popen([sys.executable, "-m", "xl_addin", "serve", "--port", str(port), "--data-dir",
-                             str(data_dir), "--token-file", str(folder / "token.txt"), "--roster", str(roster),
-                             "--year", "2023", "--rate-limit", "0"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/xl_addin/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        token = (data_dir / "coordinator-token.txt").read_text().strip()
-        ctl = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
-        keys = ctl.post("/round/api/keys", json={"agencies": None}).json()["keys"]
+    with round_server(folder, sample, n_agencies) as srv, \
+            httpx.Client(base_url=srv.base, timeout=60, headers={"Authorization": f"Bearer {srv.token}"}) as ctl:
+        names, books = srv.names, srv.books
         print(f"over HTTP: xl-addin serve (1 worker), {n_agencies} agencies, workbook {len(books[names[0]]) // 1024} KB")
 
         def submit(name: str, data: bytes) -> None:
-            r = httpx.post(base + "/round/api/submit", params={"filename": "年报.xlsx"}, content=data,
-                           headers={"Authorization": f"Bearer {keys[name]}"}, timeout=60)
+            r = httpx.post(srv.base + "/round/api/submit", params={"filename": "年报.xlsx"}, content=data,
+                           headers={"Authorization": f"Bearer {srv.keys[name]}"}, timeout=60)
             assert r.status_code == 201, r.text
 
         first = [ms for n in names for ms in timed(lambda n=n: submit(n, books[n]), 1)]
         line("submit round trip (upload, check, store)", first, "target: ≤ 1000 ms")
         print(f"{'':<44} p95 {statistics.quantiles(first, n=20)[-1]:8.1f} ms   max {max(first):8.1f} ms")
         counter = iter(range(1, 10**6))
-        again = [ms for n in names[:20] for ms in timed(lambda n=n: submit(n, _variant(books[n], next(counter))), 1)]
+        again = [ms for n in names[:20] for ms in timed(lambda n=n: submit(n, variant(books[n], next(counter))), 1)]
         line("submit round trip, a new version", again, "target: ≤ 1000 ms")
         board = timed(lambda: ctl.get("/round/api/board").raise_for_status(), 50)
         line(f"GET board JSON, {n_agencies} agencies", board, "target: ≤ 300 ms")
         print(f"{'':<44} p95 {statistics.quantiles(board, n=20)[-1]:8.1f} ms   max {max(board):8.1f} ms")
-        ctl.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def run(data_dir: Path, body: bytes, n_agencies: int, n_versions: int) -> None:

@@ -17,30 +17,14 @@ logged-in session as a browser holds it:
 from __future__ import annotations
 
 import argparse
-import io
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 import urllib.parse
-import zipfile
 from pathlib import Path
 
 import httpx
-from common import line, sample_workbook, timed
-
-from xl_addin import api
-
-
-def _variant(data: bytes, i: int) -> bytes:
-    """The same workbook as new bytes (a zip comment): a new version passing the same check."""
-    buf = io.BytesIO(data)
-    with zipfile.ZipFile(buf, "a") as z:
-        z.comment = f"v{i}".encode()
-    return buf.getvalue()
+from common import line, round_server, sample_workbook, timed, variant
 
 
 def login(base: str, path: str, secret: str) -> tuple[httpx.Client, str]:
@@ -69,31 +53,8 @@ def main() -> None:
 
 
 def run(folder: Path, sample: Path, n_agencies: int) -> None:
-    names = [f"县第{i:02d}局" for i in range(1, n_agencies + 1)]
-    roster = folder / "roster.csv"
-    roster.write_text("机关名称,机关类别,层级,联系人\n" + "".join(f"{n},政府部门,县级,联系人{i}\n"
-                                                         for i, n in enumerate(names)), encoding="utf-8")
-    books = {n: api.put(sample, {"meta.agency": n}, folder / f"{n}.xlsx").read_bytes() for n in names}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    data_dir = folder / "data"
-    proc = subprocess.Popen([sys.executable, "-m", "xl_addin", "serve", "--port", str(port), "--data-dir",
-                             str(data_dir), "--token-file", str(folder / "token.txt"), "--roster", str(roster),
-                             "--year", "2023", "--rate-limit", "0"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/xl_addin/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        token = (data_dir / "coordinator-token.txt").read_text().strip()
-        api_client = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
-        keys = api_client.post("/round/api/keys", json={"agencies": None}).json()["keys"]
-        api_client.close()
+    with round_server(folder, sample, n_agencies) as srv:
+        base, token, keys, books, names = srv.base, srv.token, srv.keys, srv.books, srv.names
         print(f"round pages: xl-addin serve (1 worker), {n_agencies} agencies, workbook "
               f"{len(books[names[0]]) // 1024} KB")
 
@@ -109,7 +70,7 @@ def run(folder: Path, sample: Path, n_agencies: int) -> None:
             clerk, csrf = login(base, "/round/login", keys[n])
             up += timed(lambda c=clerk, k=csrf, n=n: upload(c, k, books[n]), 1)
             if i % 3 == 0:
-                up += timed(lambda c=clerk, k=csrf, n=n: upload(c, k, _variant(books[n], next(counter))), 1)
+                up += timed(lambda c=clerk, k=csrf, n=n: upload(c, k, variant(books[n], next(counter))), 1)
             clerk.close()
         line("upload page round trip (check, store, page)", up, "target: ≤ 1000 ms")
         print(f"{'':<44} p95 {statistics.quantiles(up, n=20)[-1]:8.1f} ms   max {max(up):8.1f} ms")
@@ -123,9 +84,6 @@ def run(folder: Path, sample: Path, n_agencies: int) -> None:
         line("GET compare page (2 versions read, diff)",
              timed(lambda: coord.get(one + "/compare", params={"a": 1, "b": 2}).raise_for_status(), 10))
         coord.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 if __name__ == "__main__":
