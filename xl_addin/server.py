@@ -94,6 +94,8 @@ PRUNE_SECONDS = 3600
 #: the xlwings this release is built and tested with: pyproject.toml pins exactly this version (a test checks)
 XLWINGS_PINNED = "0.37.8"
 FOLLOW_MACRO = "XaHelpers.XaFollow"
+#: where the WPS add-in is served (xl_addin/wps, built from wps/src; see docs/安装指南.md)
+WPS_PATH = "/wps"
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{32,256}")
 ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -1052,6 +1054,11 @@ def create_app(cfg: Config) -> Any:
             return PlainTextResponse(LINK_BAD, status_code=403)
         fetched(request, export_id, name, 200)
         return FileResponse(target, filename=name)
+
+    # the WPS add-in (ribbon.xml, index.html, main.js built from wps/src): static files, same origin as the buttons
+    from starlette.staticfiles import StaticFiles
+
+    app.mount(WPS_PATH, StaticFiles(directory=Path(__file__).with_name("wps")), name="wps")
 
     if cfg.round is not None:
         from . import round_pages, round_routes
