@@ -49,6 +49,12 @@ setup_engines() {
     command -v npm >/dev/null || apt_install npm
     (cd tests/tools && npm ci --no-audit --no-fund --silent)
   fi
+  # the WPS add-in's toolchain (typescript and Kingsoft's ET declarations, pinned in wps/package-lock.json): the
+  # tests type-check wps/src and check that xl_addin/wps (the built JS, committed) is what tsc builds
+  if [ ! -x wps/node_modules/.bin/tsc ]; then
+    command -v npm >/dev/null || apt_install npm
+    (cd wps && npm ci --no-audit --no-fund --silent)
+  fi
 }
 
 build_dist() {  # the template, the bundled sample filled in, the Excel add-in
@@ -75,6 +81,7 @@ case "$job" in
     "$VENV/bin/ruff" check xl_addin tests bench tools
     "$VENV/bin/mypy"
     "$VENV/bin/lint-imports"
+    (cd wps && npx --no-install tsc --noEmit -p .)
     "$PY" -m pytest -q
     ;;
   bench)
