@@ -208,3 +208,35 @@ def test_serve_prints_the_wps_address_and_the_page_reports_a_server_that_is_down
             proc.terminate()
         out = proc.communicate(timeout=30)[0].decode()
     assert f"WPS 表格加载项地址（填入 publish.xml，见《安装指南》）：{base}/wps/" in out
+
+
+# ---- the installer for Linux desktops ------------------------------------------------------------------------------
+
+def _install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"} | {"HOME": str(home)}
+    return subprocess.run(["sh", str(WPS / "install" / "install-wps-addin.sh"), *args], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_the_linux_installer_writes_one_entry_keeps_others_and_refuses_bad_addresses(tmp_path: Path) -> None:
+    publish = tmp_path / ".local/share/Kingsoft/wps/jsaddons/publish.xml"
+    publish.parent.mkdir(parents=True)
+    publish.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<jsplugins>\n'
+                       '  <jspluginonline name="other" type="wps" url="http://oa.example/addin/"/>\n</jsplugins>\n',
+                       encoding="utf-8")
+
+    def entries() -> list[dict[str, str]]:
+        return [dict(e.attrib) for e in ET.parse(publish).getroot()]
+
+    for _ in range(2):  # again: replaced, not doubled
+        r = _install(tmp_path, "https://gk.example.gov.cn/")
+        assert r.returncode == 0 and "已安装" in r.stdout, r.stderr
+    assert [(e["name"], e.get("type"), e["url"]) for e in entries()] == [
+        ("other", "wps", "http://oa.example/addin/"), ("xl_addin_wps", "et", "https://gk.example.gov.cn/wps/")]
+    before = publish.read_bytes()
+    for bad in ('http://x"/><evil a="', "file:///etc/passwd", "https://gk.example.gov.cn/other", ""):
+        r = _install(tmp_path, bad)
+        assert r.returncode == 2 and "服务器地址" in r.stderr and "Traceback" not in r.stderr, bad
+        assert publish.read_bytes() == before
+    assert _install(tmp_path, "--remove").returncode == 0
+    assert [e["name"] for e in entries()] == ["other"]
