@@ -240,3 +240,34 @@ def test_the_linux_installer_writes_one_entry_keeps_others_and_refuses_bad_addre
         assert publish.read_bytes() == before
     assert _install(tmp_path, "--remove").returncode == 0
     assert [e["name"] for e in entries()] == ["other"]
+
+
+def test_a_date_sent_as_wps_sends_it_checks_the_same(live: Any, sample: Path) -> None:
+    """The WPS client reads Value2: the 发布日期 arrives as an Excel serial number, not xlwings' ISO text."""
+    import datetime as dt
+
+    payload = payload_from_xlsx(sample)
+    loc = spec.LAYOUT.locations["meta.report_date"]
+    sheet = next(s for s in payload["sheets"] if s["name"] == loc.sheet)
+    iso = sheet["values"][loc.row - 1][loc.col - 1]
+    assert isinstance(iso, str) and iso.endswith("T00:00:00.000Z")
+    serial = (dt.date.fromisoformat(iso[:10]) - dt.date(1899, 12, 30)).days
+    as_wps = json.loads(json.dumps(payload))
+    next(s for s in as_wps["sheets"] if s["name"] == loc.sheet)["values"][loc.row - 1][loc.col - 1] = serial
+    answers = [live.click("validate", p).json()["actions"] for p in (payload, as_wps)]
+    assert answers[0] == answers[1]
+    assert next(a["args"][0] for a in answers[0] if a["func"] == "alert").startswith("校验通过")
+
+
+def test_the_docs_give_the_wps_route_and_a_checklist_for_one_real_wps_pc() -> None:
+    guide = (ROOT / "docs" / "安装指南.md").read_text(encoding="utf-8")
+    pinned = json.loads((WPS / "package.json").read_text(encoding="utf-8"))["devDependencies"]["et-jsapi-declare"]
+    for needed in ("publish.xml", "加载项安全", "install-wps-addin.sh", "install-wps-addin.ps1", "oem.ini",
+                   "只核对过接口声明", f"et-jsapi-declare` {pinned}"):
+        assert needed in guide, needed
+    checklist = (ROOT / "docs" / "验收清单.md").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"^\| (\d+) \|", checklist, re.M)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    wps_rows = [line for line in checklist.splitlines() if "WPS" in line and line.startswith("| ")]
+    assert len(wps_rows) >= 6
+    assert all(f"**{label}**" in "".join(wps_rows) for label in ("校验", "计算合计", "清除标记", "导出报告", "提交", "关于"))
