@@ -271,3 +271,23 @@ def test_the_docs_give_the_wps_route_and_a_checklist_for_one_real_wps_pc() -> No
     wps_rows = [line for line in checklist.splitlines() if "WPS" in line and line.startswith("| ")]
     assert len(wps_rows) >= 6
     assert all(f"**{label}**" in "".join(wps_rows) for label in ("校验", "计算合计", "清除标记", "导出报告", "提交", "关于"))
+
+
+def test_the_wps_add_in_gets_the_excel_add_in_s_answer(live: Any, filled: Any) -> None:
+    """The same click from the .xlam and from the WPS add-in: the same actions, the helpers only named after the
+    add-in asking (the WPS client runs them by their module-qualified name)."""
+    from test_server import ADDIN_HEX
+
+    payload = payload_from_xlsx(filled(BAD))
+    wps_hex = actions.WPS_ADDIN_NAME.encode("utf-16-be").hex().upper()
+
+    def unqualified(addin_hex: str, button: str) -> list[Any]:
+        out = live.click(button, payload, addin=addin_hex).json()["actions"]
+        for a in out:
+            if a["func"] == "runMacro":
+                a["args"][0] = a["args"][0].rsplit("!", 1)[1]
+        return list(out)
+
+    for button in ("validate", "fill_totals", "clear_marks"):
+        excel, wps = unqualified(ADDIN_HEX, button), unqualified(wps_hex, button)
+        assert excel == wps and any(a["func"] == "runMacro" for a in wps), button
