@@ -373,6 +373,17 @@ def test_a_name_resolving_to_an_internal_address_is_refused(monkeypatch: pytest.
     assert connected == []
 
 
+def test_an_internal_ipv4_address_wrapped_in_ipv6_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo addresses carry an IPv4 address that a
+    gateway connects to: 10.0.0.1 or 127.0.0.1 inside them is as internal as without them."""
+    connected: list[object] = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connected.append(addr))
+    for host in ("64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:a00:1::1", "2002:7f00:1::",
+                 "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # Teredo: client 10.0.0.1 (stored inverted)
+        with pytest.raises(FetchError, match="本机或内部网络地址，出于安全考虑不予读取"):
+            fetch(f"http://[{host}]/report.html", timeout=2)
+    assert connected == []
+
 def test_a_silent_server_times_out() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -135,10 +135,24 @@ def _check_url(current: str, asked: str) -> urllib.parse.SplitResult:
     return parts
 
 
+_NAT64: Final = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    """Whether ``ip`` is a public address, also the IPv4 address an IPv6 one carries for a gateway to connect to
+    (IPv4-mapped, NAT64, 6to4, Teredo's client): each of them must be public too."""
+    inner: list[ipaddress.IPv4Address] = []
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:
+            if any(ip in net for net in _NAT64):
+                inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+            if ip.sixtofour is not None:
+                inner.append(ip.sixtofour)
+            if ip.teredo is not None:
+                inner += ip.teredo
+    return all(a.is_global and not a.is_multicast for a in (ip, *inner))
 
 
 def _open_socket(host: str, port: int, timeout: float, allow_private: bool, url: str) -> socket.socket:
