@@ -536,7 +536,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
         done = request.query_params.get("done", "")
-        return review_page(request, s, name, done=int(done) if done.isdigit() and len(done) < 12 else None)
+        return review_page(request, s, name, done=int(done) if done.isascii() and done.isdigit() and len(done) < 12 else None)
 
     @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
     async def coordinator_version(name: str, number: str, request: Request) -> Response:
@@ -655,8 +655,9 @@ def version_diff(county: County, agency: str, a: int, b: int) -> tuple[Any, str]
 
 
 def version_number(text: str) -> int | None:
-    """A version number from a URL or a form (digits only, at most six), or None."""
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    """A version number from a URL or a form (ASCII digits only -- "²" is a digit to str.isdigit but not to int
+    -- at most six), or None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _quote(name: str) -> str:

@@ -445,7 +445,7 @@ class County:
         act = REVIEW_ACTIONS.get(action)
         if act is None:
             return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：通过、退回、撤销通过）。", agency),
-                                  action, actor, client)
+                                  action[:40], actor, client)
         if isinstance(reasons, str):
             reasons = (reasons,)
         try:
