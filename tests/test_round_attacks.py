@@ -27,7 +27,8 @@ from xl_addin.rounds import County, Settings  # noqa: E402
 TOKEN = "t0ken-for-round-attacks-" + "x" * 30
 OWN = "将乐县工业和信息化局"
 OTHER = "将乐县财政局"
-NAMES = (OWN, OTHER)
+SLASHED = "县委办/县政府办"  # a roster name with "/" (a clerk's way of naming a joint office)
+NAMES = (OWN, OTHER, SLASHED)
 
 
 @dataclass
@@ -147,3 +148,55 @@ def test_the_client_does_not_carry_its_key_to_where_a_redirect_points() -> None:
     assert seen == []
     assert answer.status == 302 and not answer.ok
     assert "跳转" in answer.message and other in answer.message
+
+
+def test_an_agency_named_with_a_slash_can_be_opened_reviewed_and_downloaded(live: Live, sample: Path,
+                                                                            tmp_path: Path) -> None:
+    from xl_addin.adapters import round_client
+
+    wb = api.put(sample, {"meta.agency": SLASHED, "t2.rules.made": 3}, tmp_path / "联合办公室.xlsx")
+    got = round_client.submit(live.base, live.keys[SLASHED], wb.read_bytes(), wb.name)
+    assert got.status == 201, got.message
+    quoted = round_client.quote(SLASHED)
+    with live.client() as c:
+        r = c.get(f"{round_pages.PREFIX}/api/agencies/{quoted}", headers=bearer(live.token))
+        assert r.status_code == 200 and r.json()["name"] == SLASHED
+        r = c.get(f"{round_pages.PREFIX}/api/agencies/{quoted}/versions/1", headers=bearer(live.token))
+        assert r.status_code == 200 and r.content == wb.read_bytes()
+        # another agency's key still sees nothing of it
+        r = c.get(f"{round_pages.PREFIX}/api/agencies/{quoted}/versions/1", headers=bearer(live.keys[OWN]))
+        assert r.status_code == 403
+        live.login(c, websession.ROLE_COORDINATOR)
+        board = c.get(round_pages.PREFIX + "/board").text
+        link = re.search(r'href="(/round/board/agency/[^"]*%2F[^"]*)"', board)
+        assert link
+        page = c.get(link.group(1))
+        assert page.status_code == 200 and SLASHED in page.text
+        assert c.get(link.group(1) + "/versions/1").content == wb.read_bytes()
+        assert c.get(link.group(1) + "/compare?a=1&b=1").status_code == 200
+    answer = round_client.review(live.base, live.token, SLASHED, "accept", [], version=1)
+    assert answer.status == 200, answer.message
+    assert live.county.store.status(SLASHED).accepted == 1
+
+
+def test_a_publication_address_that_is_a_path_on_the_server_is_refused(live: Live, sample: Path,
+                                                                       tmp_path: Path) -> None:
+    """The publication check's address is fetched by the server: an agency (or the coordinator's page) giving a
+    path instead -- the coordinator's token file, any .txt/.html/.pdf on the server -- must not make the server
+    read its own files."""
+    from xl_addin.adapters import round_client
+
+    wb = api.put(sample, {"meta.agency": OTHER, "t2.rules.made": 3}, tmp_path / "财政局.xlsx")
+    assert round_client.submit(live.base, live.keys[OTHER], wb.read_bytes(), wb.name).status == 201
+    assert round_client.review(live.base, live.token, OTHER, "accept", [], version=1).status == 200
+    secret_page = tmp_path / "server-side.html"  # a report-like page on the server: it would be read and compared
+    api.export(wb, tmp_path / "exported", "html")[0].rename(secret_page)
+    token_file = live.county.coordinator_token_file
+    assert token_file is not None
+    before = live.county.store.status(OTHER)
+    for path in (str(secret_page), str(token_file), "file://" + str(secret_page)):
+        answer = round_client.request(live.base, "POST", f"/round/api/agencies/{round_client.quote(OTHER)}/published",
+                                      live.keys[OTHER], json.dumps({"url": path}).encode())
+        assert 400 <= answer.status < 500, (path, answer.status, answer.message)
+        assert "http" in answer.message and live.token not in answer.message
+    assert live.county.store.status(OTHER) == before  # nothing recorded as published

@@ -70,6 +70,8 @@ REPEATED: Final = "与第{version}版完全相同，已提交过，回执号 {re
 WITH_WARNINGS: Final = "报告有 {n} 个警告，政务公开办审核时可见。"
 NO_VERSION: Final = "机关“{agency}”没有第{version}版。"
 NOTHING_ACCEPTED: Final = "还没有审核通过的报告，无法汇总。"
+NOT_AN_ADDRESS: Final = ("发布稿地址应为以 http:// 或 https:// 开头的网址，收到“{got}”。服务器不读取其本机上的文件："
+                         "请上传发布稿文件。")
 FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
 
 
@@ -475,11 +477,14 @@ class County:
         ``filename`` (PDF, web page, Word, text) -- recorded as a publish action (已发布·一致 / 不一致, with every
         difference in the event's detail). Refusals: 404 unknown agency, 409 not accepted, 422 the report cannot be
         fetched or read. Audited."""
-        from .adapters.fetch import FetchError, load_published, load_published_bytes
+        from .adapters.fetch import FetchError, is_url, load_published, load_published_bytes
         from .adapters.fileio import ReadError
         from .published import compare
 
         label = Action.PUBLISH.zh
+        if data is None and not is_url(url.strip()):  # never a path: the server would read its own files
+            return self._reviewed(Review(400, NOT_AN_ADDRESS.format(got=url.strip()[:100]), agency[:100]), label,
+                                  actor, client)
         try:
             name = self.agency_name(agency)
             status = self.store.status(name)
