@@ -200,3 +200,29 @@ def test_a_publication_address_that_is_a_path_on_the_server_is_refused(live: Liv
         assert 400 <= answer.status < 500, (path, answer.status, answer.message)
         assert "http" in answer.message and live.token not in answer.message
     assert live.county.store.status(OTHER) == before  # nothing recorded as published
+
+
+@pytest.mark.parametrize("version", [10**30, -(2**70)])
+def test_a_review_of_a_version_number_too_large_for_the_database_is_a_4xx(live: Live, version: int) -> None:
+    from xl_addin.adapters import round_client
+
+    assert round_client.submit(live.base, live.keys[OWN], live.workbook.read_bytes(), "年报.xlsx").ok
+    with live.client() as c:
+        r = c.post(f"{round_pages.PREFIX}/api/agencies/{OWN}/review", headers=bearer(live.token),
+                   content=json.dumps({"action": "accept", "version": version}).encode())
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:200])
+    assert "版" in r.json()["message"]
+
+
+def test_a_publication_address_of_megabytes_is_refused_without_echoing_it(live: Live) -> None:
+    from xl_addin.adapters import round_client
+
+    assert round_client.submit(live.base, live.keys[OWN], live.workbook.read_bytes(), "年报.xlsx").ok
+    round_client.review(live.base, live.token, OWN, "accept", [])  # (409 when an earlier test accepted it)
+    assert live.county.store.status(OWN).accepted is not None
+    url = "https://203.0.113.1/" + "a" * 2_000_000  # an address the fetch refuses at once, echoing it
+    with live.client() as c:
+        r = c.post(f"{round_pages.PREFIX}/api/agencies/{OWN}/published", headers=bearer(live.keys[OWN]),
+                   json={"url": url})
+    assert r.status_code == 400 and len(r.content) < 2000, (r.status_code, len(r.content))
+    assert "网址" in r.json()["message"]
