@@ -226,3 +226,15 @@ def test_a_publication_address_of_megabytes_is_refused_without_echoing_it(live: 
                    json={"url": url})
     assert r.status_code == 400 and len(r.content) < 2000, (r.status_code, len(r.content))
     assert "网址" in r.json()["message"]
+
+
+def test_a_coordinator_token_file_others_can_read_is_made_private_at_start(tmp_path: Path) -> None:
+    """The token opens the whole county's round: a token file an administrator wrote with the default umask
+    (0644) is made readable by the server's user only when the server starts with it."""
+    token_file = tmp_path / "token.txt"
+    token_file.write_text("a-token-written-by-hand-" + "y" * 20 + "\n", encoding="utf-8")
+    token_file.chmod(0o644)
+    roster = Roster((Agency(OWN, DEPT, "县级", "联系人"),))
+    with County.open(tmp_path / "d", year=2023, roster=roster, coordinator_token_file=token_file) as c:
+        assert c.is_coordinator("a-token-written-by-hand-" + "y" * 20)
+    assert token_file.stat().st_mode & 0o777 == 0o600

@@ -528,6 +528,9 @@ class RoundStore:
             if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):
                 raise StoreError(f"{p}：协调人令牌应为一行至少 {MIN_TOKEN_CHARS} 个字符（不含空格）；"
                                  "删除该文件后重新启动即生成新令牌。")
+            with contextlib.suppress(OSError):  # written by hand with the default umask: others could read it
+                if os.name == "posix" and p.stat().st_mode & 0o077:
+                    os.chmod(p, 0o600)
         else:
             token = secrets.token_urlsafe(32)
             durable_write(p, (token + "\n").encode("utf-8"), mode=0o600)
