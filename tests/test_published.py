@@ -373,6 +373,52 @@ def test_a_name_resolving_to_an_internal_address_is_refused(monkeypatch: pytest.
     assert connected == []
 
 
+def test_an_internal_ipv4_address_wrapped_in_ipv6_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NAT64 (64:ff9b::/96, 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo addresses carry an IPv4 address that a
+    gateway connects to: 10.0.0.1 or 127.0.0.1 inside them is as internal as without them."""
+    connected: list[object] = []
+    monkeypatch.setattr(socket.socket, "connect", lambda self, addr: connected.append(addr))
+    for host in ("64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::a00:1", "2002:a00:1::1", "2002:7f00:1::",
+                 "2001:0:4136:e378:8000:63bf:f5ff:fffe"):  # Teredo: client 10.0.0.1 (stored inverted)
+        with pytest.raises(FetchError, match="本机或内部网络地址，出于安全考虑不予读取"):
+            fetch(f"http://[{host}]/report.html", timeout=2)
+    assert connected == []
+
+
+def test_a_server_dripping_its_headers_is_cut_off_at_the_timeout() -> None:
+    """The timeout holds for the whole fetch, also while the answer's status line and headers arrive: a server
+    that sends one header line every half second (each read within the per-read timeout) must not hold the
+    check -- and the server's engine turn it runs in -- for ever."""
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.is_set():
+                try:
+                    conn.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    return
+                time.sleep(0.5)
+
+    threading.Thread(target=drip, daemon=True).start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(FetchError, match="超时"):
+            fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/", allow_private=True, timeout=2)
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - start < 6
+
+
 def test_a_silent_server_times_out() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

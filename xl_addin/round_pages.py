@@ -20,6 +20,7 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
     GET  /round/static/round.css
 
+An agency's name is a ``path`` parameter (a roster name may hold "/", quoted as %2F in the pages' links).
 Sessions and CSRF: :mod:`xl_addin.websession`. Roles are separate: an agency's session opens only its own page
 and versions; the coordinator's only the board. Every refusal is a Chinese page with a 4xx status; logins are
 throttled per client address and every attempt is audited (never the key).
@@ -530,20 +531,20 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
         return page(request, "review.html", s, status, view=view, row=view.row, findings=findings, message=message,
                     details=details, ok=ok, base=f"{PREFIX}/board/agency/{_quote(view.row.name)}")
 
-    @web.get(PREFIX + "/board/agency/{name}")
+    # (registered after compare and versions: a roster name may hold "/", so {name:path} would also match them)
     async def agency_review(name: str, request: Request) -> Response:
         s, denied = session_of(request, websession.ROLE_COORDINATOR)
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
         done = request.query_params.get("done", "")
-        return review_page(request, s, name, done=int(done) if done.isdigit() and len(done) < 12 else None)
+        return review_page(request, s, name, done=int(done) if done.isascii() and done.isdigit() and len(done) < 12 else None)
 
-    @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
+    @web.get(PREFIX + "/board/agency/{name:path}/versions/{number}")
     async def coordinator_version(name: str, number: str, request: Request) -> Response:
         return await quick(request, websession.ROLE_COORDINATOR, "网页下载版本",
                            version_download(request, name, number, f"{PREFIX}/board/agency/{_quote(name)}"))
 
-    @web.get(PREFIX + "/board/agency/{name}/compare")
+    @web.get(PREFIX + "/board/agency/{name:path}/compare")
     async def compare(name: str, request: Request) -> Response:
         def work(s: Session, client: str) -> tuple[Response, str]:
             view = agency_of(request, name, s)
@@ -560,6 +561,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                          unread=unread, sides=[(known[n], findings_of(view.summaries.get(n))) for n in (a, b)]),
                     f"比较第{a}版与第{b}版")
         return await quick(request, websession.ROLE_COORDINATOR, "网页比较版本", work)
+
+    web.get(PREFIX + "/board/agency/{name:path}")(agency_review)
 
     def review_action(action: str) -> Callable[[str, Request], Awaitable[Response]]:
         def then(request: Request, s: Session, form: Form, client: str, name: str) -> tuple[Response, str]:
@@ -588,9 +591,9 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                                 lambda rq, s, form, client: then(rq, s, form, client, name))
         return act
 
-    web.post(PREFIX + "/board/agency/{name}/accept")(review_action("accept"))
-    web.post(PREFIX + "/board/agency/{name}/return")(review_action("return"))
-    web.post(PREFIX + "/board/agency/{name}/reopen")(review_action("reopen"))
+    web.post(PREFIX + "/board/agency/{name:path}/accept")(review_action("accept"))
+    web.post(PREFIX + "/board/agency/{name:path}/return")(review_action("return"))
+    web.post(PREFIX + "/board/agency/{name:path}/reopen")(review_action("reopen"))
 
     def do_publish(request: Request, s: Session, form: Form, client: str, name: str) -> tuple[Response, str]:
         url = form.get("url").strip()
@@ -606,7 +609,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
         return (RedirectResponse(f"{PREFIX}/board/agency/{_quote(r.agency)}?done={r.event.seq}", status_code=303),
                 head)
 
-    @web.post(PREFIX + "/board/agency/{name}/published")
+    @web.post(PREFIX + "/board/agency/{name:path}/published")
     async def published(name: str, request: Request) -> Response:
         return await posted(request, websession.ROLE_COORDINATOR, "网页发布核对", MAX_PUBLISHED,
                             lambda rq, s, form, client: do_publish(rq, s, form, client, name))
@@ -655,8 +658,9 @@ def version_diff(county: County, agency: str, a: int, b: int) -> tuple[Any, str]
 
 
 def version_number(text: str) -> int | None:
-    """A version number from a URL or a form (digits only, at most six), or None."""
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    """A version number from a URL or a form (ASCII digits only -- "²" is a digit to str.isdigit but not to int
+    -- at most six), or None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _quote(name: str) -> str:

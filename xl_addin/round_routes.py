@@ -18,6 +18,9 @@ pages' scripts -- speaks these::
     GET  /round/api/rollup.xlsx                   the roll-up of the accepted versions        coordinator
     GET  /round/api/notice.{docx|html|txt}        the 通报 draft                              coordinator
 
+An agency's name is a ``path`` parameter: a roster name may hold "/" (sent as %2F; the routes with a fixed
+ending are matched before the bare ``/agencies/{name}``).
+
 Who asks is always the ``Authorization: Bearer`` header (an agency's key, or the coordinator's token from its
 file), never the URL: nothing secret ends up in a log. Requests with a body go through the server's
 :class:`~xl_addin.server.Gate` (rate limit, size and time limits, the engine's queue and turns, audit lines), the
@@ -212,7 +215,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
                                              fallback=(503, rounds.FAILED, "", "出错"))
         return result
 
-    @app.post(PREFIX + "/agencies/{name}/review")
+    @app.post(PREFIX + "/agencies/{name:path}/review")
     async def review(name: str, request: Request) -> Response:
         def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
             fields = '"action": "accept"|"return"|"reopen", "version": 版本号, "reasons": ["理由"]'
@@ -236,7 +239,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
                                              fallback=(503, rounds.FAILED, "", "出错"))
         return result
 
-    @app.post(PREFIX + "/agencies/{name}/published")
+    @app.post(PREFIX + "/agencies/{name:path}/published")
     async def published(name: str, request: Request) -> Response:
         is_json = "json" in request.headers.get("content-type", "")
         filename = request.query_params.get("filename", "") or "published"
@@ -284,7 +287,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
                                              fallback=(503, rounds.FAILED, "", "出错"))
         return result
 
-    @app.post(PREFIX + "/agencies/{name}/revoke")
+    @app.post(PREFIX + "/agencies/{name:path}/revoke")
     async def revoke(name: str, request: Request) -> Response:
         def work(_body: bytes, who: str, _client: str) -> tuple[int, Any, str, str]:
             o = county.revoke_key(name, actor=who)
@@ -318,7 +321,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
 
         return await quick(request, "本机关", agency_of(request), rounds.BAD_KEY, work)
 
-    @app.get(PREFIX + "/agencies/{name}")
+    # (registered after the routes below: a roster name may hold "/", so {name:path} would also match them)
     async def agency(name: str, request: Request) -> Response:
         def work(who: str, _client: str) -> tuple[Any, int, str, str]:
             if not may_see(who, name):
@@ -328,7 +331,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
 
         return await quick(request, "机关报告", either(request), rounds.BAD_KEY, work)
 
-    @app.get(PREFIX + "/agencies/{name}/versions/{number}")
+    @app.get(PREFIX + "/agencies/{name:path}/versions/{number}")
     async def version(name: str, number: str, request: Request) -> Response:
         def work(who: str, _client: str) -> tuple[Any, int, str, str]:
             if not may_see(who, name):
@@ -341,6 +344,8 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
             return attachment(data, county.version_filename(real, n), XLSX_TYPE), 200, real, f"下载第{n}版"
 
         return await quick(request, "下载版本", either(request), rounds.BAD_KEY, work)
+
+    app.get(PREFIX + "/agencies/{name:path}")(agency)
 
     @app.get(PREFIX + "/rollup.xlsx")
     async def rollup(request: Request) -> Response:

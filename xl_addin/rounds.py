@@ -70,6 +70,10 @@ REPEATED: Final = "与第{version}版完全相同，已提交过，回执号 {re
 WITH_WARNINGS: Final = "报告有 {n} 个警告，政务公开办审核时可见。"
 NO_VERSION: Final = "机关“{agency}”没有第{version}版。"
 NOTHING_ACCEPTED: Final = "还没有审核通过的报告，无法汇总。"
+MAX_URL_CHARS: Final = 2000
+LONG_ADDRESS: Final = "发布稿网址过长（超过 {n} 个字符），请核对网址，或下载后上传文件。"
+NOT_AN_ADDRESS: Final = ("发布稿地址应为以 http:// 或 https:// 开头的网址，收到“{got}”。服务器不读取其本机上的文件："
+                         "请上传发布稿文件。")
 FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
 
 
@@ -445,7 +449,7 @@ class County:
         act = REVIEW_ACTIONS.get(action)
         if act is None:
             return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：通过、退回、撤销通过）。", agency),
-                                  action, actor, client)
+                                  action[:40], actor, client)
         if isinstance(reasons, str):
             reasons = (reasons,)
         try:
@@ -475,11 +479,17 @@ class County:
         ``filename`` (PDF, web page, Word, text) -- recorded as a publish action (已发布·一致 / 不一致, with every
         difference in the event's detail). Refusals: 404 unknown agency, 409 not accepted, 422 the report cannot be
         fetched or read. Audited."""
-        from .adapters.fetch import FetchError, load_published, load_published_bytes
+        from .adapters.fetch import FetchError, is_url, load_published, load_published_bytes
         from .adapters.fileio import ReadError
         from .published import compare
 
         label = Action.PUBLISH.zh
+        if data is None and not is_url(url.strip()):  # never a path: the server would read its own files
+            return self._reviewed(Review(400, NOT_AN_ADDRESS.format(got=url.strip()[:100]), agency[:100]), label,
+                                  actor, client)
+        if data is None and len(url) > MAX_URL_CHARS:  # its refusals quote it: not megabytes of it
+            return self._reviewed(Review(400, LONG_ADDRESS.format(n=MAX_URL_CHARS), agency[:100]), label, actor,
+                                  client)
         try:
             name = self.agency_name(agency)
             status = self.store.status(name)

@@ -403,7 +403,8 @@ class Audit:
 
     def write(self, **entry: Any) -> None:
         entry = {"time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), **entry}
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+        # "replace": a lone surrogate a request carried (a name, an action) becomes "?", the line is still written
+        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8", "replace")
         with self.lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             try:

@@ -13,6 +13,7 @@ rule (tests serve pages on 127.0.0.1; a county may allow its own intranet portal
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
 import ipaddress
@@ -20,6 +21,7 @@ import os
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 import zlib
@@ -90,6 +92,9 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
     for _ in range(max_redirects + 1):
         parts = _check_url(current, url)
         conn = _connection(parts, timeout, allow_private, url)
+        # the whole fetch's deadline, also while the status line and headers arrive (http.client's timeout is per
+        # read: a server dripping a header line at a time would hold it for ever): the socket is shut down then
+        cut = _Cutter(conn, max(0.0, start + timeout - time.monotonic()))
         try:
             path = parts.path or "/"
             if parts.query:
@@ -101,6 +106,8 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
             except FetchError:
                 raise
             except (OSError, http.client.HTTPException) as exc:
+                if cut.fired:
+                    raise _timed_out(url, timeout) from None
                 raise FetchError(url, f"无法连接网站（{_why(exc)}）。请检查网址，或下载后上传文件。") from None
             if resp.status in (301, 302, 303, 307, 308):
                 location = resp.getheader("Location") or ""
@@ -110,9 +117,17 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
                 continue
             if resp.status != 200:
                 raise FetchError(url, f"网站返回 HTTP {resp.status}，没有得到页面。请检查网址，或下载后上传文件。")
-            data = _body(resp, url, start, timeout, max_bytes)
+            try:
+                data = _body(resp, url, start, timeout, max_bytes)
+            except FetchError:
+                if cut.fired:
+                    raise _timed_out(url, timeout) from None
+                raise
+            if cut.fired:  # a body without a length ends where the socket was shut down: not the whole page
+                raise _timed_out(url, timeout)
             return Fetched(current, data, _suffix(resp.getheader("Content-Type") or "", current, data))
         finally:
+            cut.cancel()
             conn.close()
     raise FetchError(url, f"跳转次数过多（超过 {max_redirects} 次）。")
 
@@ -135,10 +150,24 @@ def _check_url(current: str, asked: str) -> urllib.parse.SplitResult:
     return parts
 
 
+_NAT64: Final = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
 def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    """Whether ``ip`` is a public address, also the IPv4 address an IPv6 one carries for a gateway to connect to
+    (IPv4-mapped, NAT64, 6to4, Teredo's client): each of them must be public too."""
+    inner: list[ipaddress.IPv4Address] = []
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:
+            if any(ip in net for net in _NAT64):
+                inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+            if ip.sixtofour is not None:
+                inner.append(ip.sixtofour)
+            if ip.teredo is not None:
+                inner += ip.teredo
+    return all(a.is_global and not a.is_multicast for a in (ip, *inner))
 
 
 def _open_socket(host: str, port: int, timeout: float, allow_private: bool, url: str) -> socket.socket:
@@ -198,6 +227,30 @@ def _connection(parts: urllib.parse.SplitResult, timeout: float, allow_private: 
     return conn
 
 
+class _Cutter:
+    """Shuts ``conn``'s socket down after ``seconds`` (``fired`` then), unless cancelled first."""
+
+    def __init__(self, conn: http.client.HTTPConnection, seconds: float) -> None:
+        self.conn, self.fired = conn, False
+        self.timer = threading.Timer(seconds, self._cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = self.conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _timed_out(url: str, timeout: float) -> FetchError:
+    return FetchError(url, f"读取超时（超过 {timeout:g} 秒）。请稍后再试，或下载后上传文件。")
+
+
 def _too_large(url: str, max_bytes: int) -> FetchError:
     return FetchError(url, f"页面过大（超过 {max_bytes // 1024 // 1024} MB），不像一份年度报告。")
 
@@ -214,7 +267,7 @@ def _body(resp: http.client.HTTPResponse, url: str, start: float, timeout: float
     out = bytearray()
     while True:
         if time.monotonic() - start > timeout:
-            raise FetchError(url, f"读取超时（超过 {timeout:g} 秒）。请稍后再试，或下载后上传文件。")
+            raise _timed_out(url, timeout)
         try:
             chunk = resp.read(CHUNK)
         except (OSError, http.client.HTTPException) as exc:

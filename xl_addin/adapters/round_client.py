@@ -44,6 +44,8 @@ MAX_CUSTOM_BYTES: Final = 256 * 1024
 TIMEOUT: Final = 60.0
 API: Final = "/round/api"
 MAX_PUBLISHED_BYTES: Final = 20 * 1024 * 1024
+REDIRECTED: Final = ("服务器答复要跳转（HTTP {status}）到 {where}；为免密钥或令牌被发往别处，未跟随跳转。"
+                     "如该地址确是县级服务器，请用它作为服务器地址（例如 https:// 开头的地址）。")
 
 
 class ClientError(Exception):
@@ -151,14 +153,28 @@ def request(server: str, method: str, path: str, token: str, body: bytes | None 
         headers["Content-Type"] = content_type
     req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # http(s) only: base_url
+        with _OPENER.open(req, timeout=timeout) as resp:  # http(s) only: base_url
             return _answer(resp.status, resp.headers.get("content-type", ""), resp.read())
     except urllib.error.HTTPError as exc:
         with exc:
+            if 300 <= exc.code < 400:
+                where = (exc.headers.get("location", "") if exc.headers else "")[:300]
+                return Answer(exc.code, None, REDIRECTED.format(status=exc.code, where=where or "（未给出）"))
             return _answer(exc.code, exc.headers.get("content-type", "") if exc.headers else "", exc.read())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ClientError(f"无法连接服务器 {base_url(server)}（{reason}）。请检查地址和网络，或联系县政务公开办。") from None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would send the Authorization header (the key or the coordinator's
+    token) on to whatever address the answer names."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        return None
+
+
+_OPENER: Final = urllib.request.build_opener(_NoRedirect)
 
 
 def _answer(status: int, content_type: str, raw: bytes) -> Answer:

@@ -277,6 +277,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _db_key(name: str) -> str:
+    """A name as the database matches it (:func:`name_key`), a lone surrogate a JSON body carried made "?" (SQLite
+    takes only UTF-8; such a name is on no roster)."""
+    return name_key(name).encode("utf-8", "replace").decode("utf-8")
+
+
 def durable_write(target: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``target`` so that after a crash it is either absent or whole: a temporary file in the
     same directory, fsync'd, renamed over ``target``, then the directory fsync'd (and its parent when the
@@ -445,7 +451,7 @@ class RoundStore:
         return [Agency(n, kd, lv, ct, cc) for n, kd, lv, ct, cc, _ in rows]
 
     def _agency_id(self, con: sqlite3.Connection, name: str) -> tuple[int, str]:
-        row = con.execute("SELECT id, name FROM agency WHERE name_key=? AND active=1", (name_key(name),)).fetchone()
+        row = con.execute("SELECT id, name FROM agency WHERE name_key=? AND active=1", (_db_key(name),)).fetchone()
         if row is None:
             known = [n for (n,) in con.execute("SELECT name FROM agency WHERE active=1")]
             hint = Roster(tuple(Agency(n) for n in known)).suggest(name)
@@ -506,7 +512,7 @@ class RoundStore:
             row = c.execute("SELECT value FROM meta WHERE key='coordinator'").fetchone()
         else:
             row = c.execute("SELECT k.hash FROM agency_key k JOIN agency a ON a.id = k.agency_id WHERE "
-                            "a.name_key=? AND a.active=1 AND k.revoked_at IS NULL", (name_key(agency),)).fetchone()
+                            "a.name_key=? AND a.active=1 AND k.revoked_at IS NULL", (_db_key(agency),)).fetchone()
         return None if row is None else str(row[0])
 
     def coordinator_token(self, path: str | os.PathLike[str] | None = None) -> Path:
@@ -522,6 +528,9 @@ class RoundStore:
             if len(token) < MIN_TOKEN_CHARS or any(ch.isspace() for ch in token):
                 raise StoreError(f"{p}：协调人令牌应为一行至少 {MIN_TOKEN_CHARS} 个字符（不含空格）；"
                                  "删除该文件后重新启动即生成新令牌。")
+            with contextlib.suppress(OSError):  # written by hand with the default umask: others could read it
+                if os.name == "posix" and p.stat().st_mode & 0o077:
+                    os.chmod(p, 0o600)
         else:
             token = secrets.token_urlsafe(32)
             durable_write(p, (token + "\n").encode("utf-8"), mode=0o600)
