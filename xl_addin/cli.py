@@ -228,7 +228,7 @@ def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict
     from .adapters import round_client as rc
 
     names = [a.name for a in api.read_roster(roster).agencies]
-    answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names))
+    answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names), server_url)
     keys = answer.json.get("keys") if isinstance(answer.json, dict) else None
     if not answer.ok or not isinstance(keys, dict):
         _fail(f"服务器未签发密钥：{answer.message or answer.status}")
@@ -239,13 +239,18 @@ def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict
     return {name_key(n): {rc.PROP_SERVER: base, rc.PROP_KEY: str(k), rc.PROP_AGENCY: n} for n, k in keys.items()}
 
 
-def _call(fn: Any) -> Any:
-    from .adapters.round_client import ClientError
+def _call(fn: Any, server_url: str | None = None) -> Any:
+    """``fn()``'s answer; a ClientError, or (``server_url`` given) a 2xx that is not the county server's JSON
+    (a proxy's or login page's), is a Chinese message and exit 2."""
+    from .adapters import round_client as rc
 
     try:
-        return fn()
-    except ClientError as exc:
+        answer = fn()
+    except rc.ClientError as exc:
         _fail(str(exc))
+    if server_url is not None and answer.ok and not answer.from_server:
+        _fail(rc.NOT_SERVER.format(url=server_url))
+    return answer
 
 
 @main.command()
@@ -558,7 +563,7 @@ def submit(file: str, server_url: str | None, key_file: str | None, as_json: boo
         data, _ = read_guarded(file)
     except ReadError as exc:
         _fail(str(exc))
-    answer = _call(lambda: rc.submit(str(server_url), key, data, Path(file).name))
+    answer = _call(lambda: rc.submit(str(server_url), key, data, Path(file).name), str(server_url))
     value = answer.json if isinstance(answer.json, dict) else {}
     check = value.get("check") if isinstance(value.get("check"), dict) else None
     errors = int((check or {}).get("counts", {}).get("error", 0) or 0)
@@ -593,7 +598,7 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
     from .adapters.fileio import atomic_write_bytes
 
     token = _read_token(token_file)
-    answer = _call(lambda: rc.board(server_url, token))
+    answer = _call(lambda: rc.board(server_url, token), server_url)
     if not answer.ok or not isinstance(answer.json, dict):
         _fail(f"服务器拒绝：{answer.message or answer.status}")
     if as_json:
@@ -609,6 +614,8 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
         got = _call(lambda: rc.rollup(server_url, token))
         if not got.ok:
             _fail(f"未生成汇总表：{got.message or got.status}")
+        if not got.body.startswith(b"PK"):
+            _fail(rc.NOT_SERVER.format(url=server_url))
         atomic_write_bytes(rollup_out, got.body)
         click.echo(f"已下载汇总表（审核通过的版本）：{rollup_out}", err=as_json)
 
@@ -637,13 +644,13 @@ def review(agency: str, server_url: str, token_file: str, accept: bool, return_r
     action, reasons = chosen[0]
     token = _read_token(token_file)
     if action == "published":
-        answer = _call(lambda: rc.published(server_url, token, agency, str(published)))
+        answer = _call(lambda: rc.published(server_url, token, agency, str(published)), server_url)
         if not answer.ok:
             _fail(answer.message or f"服务器答复 {answer.status}")
         click.echo(answer.message)
         event = answer.json.get("event") if isinstance(answer.json, dict) else None
         sys.exit(EXIT_FINDINGS if isinstance(event, dict) and event.get("published") == "differs" else EXIT_OK)
-    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version))
+    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version), server_url)
     if not answer.ok:
         _fail(answer.message or f"服务器答复 {answer.status}")
     click.echo(answer.message)
