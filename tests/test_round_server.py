@@ -357,3 +357,13 @@ def test_a_lone_surrogate_or_a_body_that_is_no_object_is_a_400_and_in_the_audit(
     lines = county.audit()[before:]
     assert [line["status"] for line in lines if line.get("status")] == [400] * len(cases), lines
     assert token not in json.dumps(lines)
+
+
+def test_a_workbook_over_the_server_s_limit_is_told_as_too_large_not_as_no_connection(county: Serve,
+                                                                                      tmp_path: Path) -> None:
+    """The server answers 413 and closes while the client is still sending: the clerk saw "无法连接服务器"."""
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))
+    key = _write(tmp_path / "key.txt", "k" * 43)
+    r = cli("submit", big, "--server", county.base, "--key-file", key)
+    assert r.returncode == 2 and "超过" in r.stderr and "无法连接" not in r.stderr, r.stderr

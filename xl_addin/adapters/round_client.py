@@ -175,6 +175,10 @@ def request(server: str, method: str, path: str, token: str, body: bytes | None 
             return _answer(exc.code, exc.headers.get("content-type", "") if exc.headers else "", exc.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
         reason = getattr(exc, "reason", exc)
+        if body is not None and len(body) > 1024 * 1024 and isinstance(reason, ConnectionResetError | BrokenPipeError):
+            # the server refused the body (413) and closed while it was still being sent
+            raise ClientError(f"服务器在接收文件（{len(body) / (1024 * 1024):.1f} MB）时断开了连接：文件可能超过服务器允许的"
+                              "大小。请删除多余的工作表和图片，另存后再提交，或联系县政务公开办。") from None
         raise ClientError(f"无法连接服务器 {base_url(server)}（{reason}）。请检查地址和网络，或联系县政务公开办。") from None
 
 
