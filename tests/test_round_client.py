@@ -145,3 +145,18 @@ def test_a_200_that_is_not_the_county_server_s_answer_is_never_success(proxy: st
         r = cli(*args)
         assert r.returncode == 2, (args, r)
         assert "不是县级服务器的答复" in r.stderr, (args, r)
+
+
+def test_distribute_checks_its_output_folder_before_the_server_replaces_any_key(tmp_path: Path) -> None:
+    """An output folder that cannot be written was a traceback after the server had already replaced every
+    agency's key (the old ones dead, no template written). Now: refused first, the server not even asked."""
+    roster = tmp_path / "名单.csv"
+    roster.write_text("机关名称,机关类别,层级,联系人\n将乐县财政局,政府部门,县级,张三\n", encoding="utf-8")
+    token = tmp_path / "token.txt"
+    token.write_text("t" * 43, encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for server in ("http://127.0.0.1:9", None):  # nothing listens at :9: a request would say 无法连接服务器
+        more = ("--server", server, "--token-file", token) if server else ()
+        r = cli("distribute", roster, "-o", blocker / "out", "--year", "2023", *more)
+        assert r.returncode == 2 and "输出文件夹" in r.stderr and "无法连接" not in r.stderr, r

@@ -200,16 +200,30 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
         _fail(f"上年度文件夹不存在：{last_year_dir}")
     if bool(server_url) != bool(token_file):
         _fail("写入报送密钥需要同时指定 --server 和 --token-file（协调人令牌文件）。")
+    props = None
     try:
         _roster_notes(roster)
+        _writable_folder(out_dir)  # before the server replaces any key
         props = _issue_keys(roster, server_url, token_file) if server_url and token_file else None
         paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir, properties=props)
     except RosterError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法写入输出文件夹 {out_dir}（{exc.strerror or exc}）。"
+              + ("服务器已签发新的报送密钥（原密钥已失效）：请解决后重新运行本命令，生成带新密钥的模板。" if props else ""))
     click.echo(f"已为 {len(paths)} 个机关生成 {year} 年度年报模板：{out_dir}（清单：manifest.csv）")
     if props:
         click.echo(f"每个模板已写入服务器地址 {server_url} 和该机关的报送密钥（原密钥已失效）；"
                    "请把模板分别发给对应机关，勿互相转发。")
+
+
+def _writable_folder(folder: str) -> None:
+    """``folder`` made if missing and written to once (a temporary file); OSError when it cannot be."""
+    import tempfile
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 def _read_token(path: str) -> str:
