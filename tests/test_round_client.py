@@ -160,3 +160,30 @@ def test_distribute_checks_its_output_folder_before_the_server_replaces_any_key(
         more = ("--server", server, "--token-file", token) if server else ()
         r = cli("distribute", roster, "-o", blocker / "out", "--year", "2023", *more)
         assert r.returncode == 2 and "输出文件夹" in r.stderr and "无法连接" not in r.stderr, r
+
+
+class _County(_Proxy):
+    """A county server's board and roll-up answers (canned)."""
+
+    def _answer(self) -> None:
+        self.body = ((b"PK\x03\x04 a workbook", "application/octet-stream") if self.path.endswith("rollup.xlsx") else
+                     (b'{"agencies": []}', "application/json"))
+        super()._answer()
+
+    do_GET = _answer
+
+
+def test_board_rollup_to_a_folder_that_cannot_be_written_is_a_chinese_error(tmp_path: Path) -> None:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _County)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        token = tmp_path / "token.txt"
+        token.write_text("t" * 43, encoding="utf-8")
+        blocker = tmp_path / "a-file"
+        blocker.write_text("x", encoding="utf-8")
+        r = cli("board", "--server", f"http://127.0.0.1:{srv.server_address[1]}", "--token-file", token,
+                "--rollup", blocker / "rollup.xlsx")
+        assert r.returncode == 2 and "a-file" in r.stderr and "汇总表" in r.stderr, r
+    finally:
+        srv.shutdown()
+        srv.server_close()

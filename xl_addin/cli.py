@@ -630,7 +630,10 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
             _fail(f"未生成汇总表：{got.message or got.status}")
         if not got.body.startswith(b"PK"):
             _fail(rc.NOT_SERVER.format(url=server_url))
-        atomic_write_bytes(rollup_out, got.body)
+        try:
+            atomic_write_bytes(rollup_out, got.body)
+        except OSError as exc:
+            _fail(f"无法保存汇总表 {rollup_out}（{exc.strerror or exc}）。")
         click.echo(f"已下载汇总表（审核通过的版本）：{rollup_out}", err=as_json)
 
 
