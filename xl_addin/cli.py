@@ -27,7 +27,21 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_UNREADABLE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: a file or folder that cannot be read or written where no command expected it (an
+    output under a file, a missing drive, a folder without permission) is a Chinese message naming it and exit 2,
+    never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            where = f"“{exc.filename}”" if exc.filename else ""
+            _fail(f"无法读取或写入{where}（{exc.strerror or exc}）。请检查路径是否正确、文件夹是否存在、是否有权限，"
+                  "以及文件是否正被其他程序打开。")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-addin")
 def main() -> None:
     """政府信息公开工作年度报告工具：生成模板、校验、计算合计。"""
