@@ -146,3 +146,17 @@ def test_an_output_path_that_cannot_be_written_is_a_chinese_message(command: tup
     args = [a.format(out=blocker, sample=sample, folder=folder) for a in command]
     r = cli(*args)
     assert r.returncode == 2 and "a-file" in r.stderr and chinese(r.stderr), r
+
+
+def test_serve_on_a_port_in_use_says_so_in_chinese(tmp_path: Path) -> None:
+    """Was uvicorn's English "[Errno 98] error while attempting to bind", exit 3, after the banner had announced
+    the server as running."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--token-file", tmp_path / "t.txt")
+    assert r.returncode == 2 and str(port) in r.stderr and "已被占用" in r.stderr, r
+    assert "Ctrl+C" not in r.stdout

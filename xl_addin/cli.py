@@ -484,6 +484,8 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
         server.read_token(token_file)
     except ValueError as exc:
         _fail(str(exc))
+    if server.listen_fd() is None:
+        _check_port(host, port)
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
     status, pinned = server.xlwings_status()
     click.echo(status, err=not pinned)
@@ -492,6 +494,21 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
                  forwarded_allow_ips=forwarded_allow_ips, max_queue=max_queue, per_client=per_client,
                  rate_per_minute=rate_per_minute, request_seconds=request_seconds, max_connections=max_connections,
                  drain_seconds=drain_seconds, keep_exports_days=keep_exports_days, round_settings=settings)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit with a Chinese message when ``host:port`` cannot be listened on (in use, or not this machine's)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        _fail(f"无法在 {host}:{port} 上启动服务（{exc.strerror or exc}）：端口已被占用（可能已有一个服务器在运行，"
+              "或被其他程序使用），或该地址不属于本机。请用 --port 换一个端口，或先停止原有的服务。")
 
 
 def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
