@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -484,7 +485,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
         server.read_token(token_file)
     except ValueError as exc:
         _fail(str(exc))
-    if server.listen_fd() is None:
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):  # no socket from systemd (server.listen_fd, read later)
         _check_port(host, port)
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
     status, pinned = server.xlwings_status()
