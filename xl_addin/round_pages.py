@@ -271,7 +271,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     async def read_form(request: Request, limit: int) -> Form | bool | None:
         """A small form (login, logout) of at most ``limit`` bytes: None too large, False not a form."""
         size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > limit):
+        if size is not None and (not (size.isascii() and size.isdigit()) or int(size) > limit):
             return None
         body = bytearray()
         async for chunk in request.stream():
@@ -536,7 +536,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
         if denied is not None or s is None:
             return denied or refuse(request, 401, NEED_COORDINATOR)
         done = request.query_params.get("done", "")
-        return review_page(request, s, name, done=int(done) if done.isdigit() and len(done) < 12 else None)
+        return review_page(request, s, name, done=int(done) if done.isascii() and done.isdigit() and len(done) < 12 else None)
 
     @web.get(PREFIX + "/board/agency/{name}/versions/{number}")
     async def coordinator_version(name: str, number: str, request: Request) -> Response:
@@ -656,7 +656,7 @@ def version_diff(county: County, agency: str, a: int, b: int) -> tuple[Any, str]
 
 def version_number(text: str) -> int | None:
     """A version number from a URL or a form (digits only, at most six), or None."""
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
 
 
 def _quote(name: str) -> str:

@@ -209,7 +209,7 @@ def _too_large(url: str, max_bytes: int) -> FetchError:
 
 def _body(resp: http.client.HTTPResponse, url: str, start: float, timeout: float, max_bytes: int) -> bytes:
     length = resp.getheader("Content-Length")
-    if length and length.strip().isdigit() and int(length) > max_bytes:
+    if length and length.strip().isascii() and length.strip().isdigit() and int(length) > max_bytes:
         raise _too_large(url, max_bytes)
     encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
