@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import DATA, Filler, cli
+from test_server_limits import chinese
 
 from xl_addin import catalogue, spec
 
@@ -127,3 +129,34 @@ def test_rules_json_lists_the_whole_catalogue() -> None:
     assert {x["id"] for x in rows} == set(catalogue.rule_ids())
     s2 = {x["variant"]: x["severity"] for x in rows if x["id"] == "S2"}  # each variant its own level
     assert s2["literal"] == "warning" and s2["formula"] == "error"
+
+
+@pytest.mark.parametrize("command", [("template", "-o", "{out}/t.xlsx"), ("fill", "{sample}", "-o", "{out}/f.xlsx"),
+                                     ("put", "{sample}", "--sample", "-o", "{out}/p.xlsx"),
+                                     ("collect", "{folder}", "-o", "{out}/c.xlsx"),
+                                     ("addin", "-o", "{out}/a.xlam")])
+def test_an_output_path_that_cannot_be_written_is_a_chinese_message(command: tuple[str, ...], sample: Path,
+                                                                    tmp_path: Path) -> None:
+    """An output under a file (or a missing drive, a read-only folder) was a traceback (FileExistsError)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(sample, folder / "a.xlsx")
+    args = [a.format(out=blocker, sample=sample, folder=folder) for a in command]
+    r = cli(*args)
+    assert r.returncode == 2 and "a-file" in r.stderr and chinese(r.stderr), r
+
+
+def test_serve_on_a_port_in_use_says_so_in_chinese(tmp_path: Path) -> None:
+    """Was uvicorn's English "[Errno 98] error while attempting to bind", exit 3, after the banner had announced
+    the server as running."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = cli("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--token-file", tmp_path / "t.txt")
+    assert r.returncode == 2 and str(port) in r.stderr and "已被占用" in r.stderr, r
+    assert "Ctrl+C" not in r.stdout

@@ -36,3 +36,25 @@ def test_a_long_agency_name_exports_whole(filled: Filler, tmp_path: Path, n: int
     doc = Document(str(next((tmp_path / "out").iterdir())))
     assert len(doc.core_properties.title) <= 255 and doc.core_properties.title.startswith("将乐县工")
     assert any(p.text == agency for p in doc.paragraphs), "the title in the report is never cut"
+
+
+@pytest.mark.parametrize("year", ["²⁰²³", "2023²", "①②③④"])
+def test_a_year_in_digits_int_cannot_read_is_a_finding_not_a_crash(filled: Filler, tmp_path: Path, year: str) -> None:
+    """Was: ValueError from int("²⁰²³") (str.isdigit is true for superscripts): check and export --force crashed,
+    collect said the reader died."""
+    book = filled({"meta.year": year})
+    r = cli("check", book)
+    assert r.returncode in (0, 1) and "S4" in r.stdout and f"现为“{year}”" in r.stdout, r
+    assert cli("export", book, "--force", "-f", "txt", "-o", tmp_path / "out").returncode == 0
+
+
+def test_superscript_digits_are_no_version_number_on_the_round_pages() -> None:
+    from xl_addin.round_pages import version_number
+
+    assert version_number("²") is None and version_number("12") == 12 and version_number("1234567") is None
+
+
+def test_superscript_digits_are_no_chinese_number() -> None:
+    from xl_addin.quotes import chinese_number
+
+    assert chinese_number("²") is None and chinese_number("１２") == 12 and chinese_number("十二") == 12

@@ -334,6 +334,14 @@ def test_only_http_and_https(portal: str) -> None:
         fetch(f"{portal}/to-file", allow_private=True)
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://[zz]/a.html", "http://a b.example/", "http://exa\x00mple.org/",
+                                 "http://example.org/a\tb", "http://example.org\n/"])
+def test_a_malformed_address_is_a_chinese_refusal_not_a_crash(url: str) -> None:
+    """On the server a crash here was a 5xx for the coordinator's --published (ValueError, http.client.InvalidURL)."""
+    with pytest.raises(FetchError, match="网址"):
+        load_published(url, allow_private=True, timeout=2)
+
+
 def test_size_limit_and_missing_pages(portal: str) -> None:
     with pytest.raises(FetchError, match="页面过大"):
         fetch(f"{portal}/big.html", allow_private=True, max_bytes=1000)

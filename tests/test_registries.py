@@ -116,6 +116,8 @@ def test_the_sanitiser_keeps_what_is_safe_and_prefixes_device_names() -> None:
     assert safe_name("将乐县工业和信息化局") == "将乐县工业和信息化局"
     assert safe_name("CON") == "_CON" and safe_name("nul.txt") == "_nul.txt" and safe_name("COM1 .x") == "_COM1 .x"
     assert safe_name("CONSOLE") == "CONSOLE" and safe_name("COM10") == "COM10"
+    # Microsoft's list of reserved names ("Naming Files, Paths, and Namespaces") includes COM0 and LPT0
+    assert safe_name("COM0") == "_COM0" and safe_name("lpt0.txt") == "_lpt0.txt"
     assert safe_name(" 某县/某局:办公室*?\"<>| ") == "某县_某局_办公室_"
     assert safe_name("", "机关") == "机关" and safe_name(" . ", "机关") == "机关"
 

@@ -32,7 +32,7 @@ YEAR = 2023
 OWN = "将乐县工业和信息化局"  # the bundled sample's agency
 OTHER = "将乐县财政局"
 THIRD = "将乐县教育局"
-FOURTH = "将乐县民政局"  # only the revocation test uses it
+FOURTH = "将乐县民政局"  # only the revocation test and the last test use it
 API = "/round/api"
 
 
@@ -331,3 +331,39 @@ def test_serve_refuses_a_data_dir_of_another_year(tmp_path: Path) -> None:
     r = cli("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--roster",
             roster(tmp_path, (OWN,)), "--year", str(YEAR))
     assert r.returncode == 2 and "2022" in r.stderr and "单独的数据目录" in r.stderr
+
+
+def test_a_lone_surrogate_or_a_body_that_is_no_object_is_a_400_and_in_the_audit(
+        county: Serve, sample: Path, tmp_path: Path, sample_values: dict[str, Any]) -> None:
+    """JSON may spell a lone surrogate ("\\ud800") that UTF-8 (SQLite, audit.log) cannot hold: it was a 5xx
+    "服务器处理时出错" for a return reason or an agency name; a body that is no JSON object issued 0 keys with 200."""
+    token = coordinator_token(county).read_text().strip()
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    base = county.base + API
+    key = httpx.post(base + "/keys", json={"agencies": [FOURTH]}, headers=auth, timeout=60).json()["keys"][FOURTH]
+    book = fill(sample, tmp_path / "fourth.xlsx", {**sample_values, "meta.agency": FOURTH})
+    assert rc.submit(county.base, key, book.read_bytes(), book.name).status == 201  # a version to return
+    before = len(county.audit())
+    cases = [
+        httpx.post(base + f"/agencies/{FOURTH}/review", content=b'{"action": "return", "reasons": ["a\\ud800"]}',
+                   headers=auth),
+        httpx.post(base + "/keys", content=b'{"agencies": ["\\udc00"]}', headers=auth),
+        httpx.post(base + "/keys", content=b"[[[[", headers=auth),
+        httpx.post(base + "/keys", content=b"[1, 2]", headers=auth),
+    ]
+    for r in cases:
+        assert r.status_code == 400, (r.request.url, r.status_code, r.text)
+        assert chinese(r.json()["message"]), r.text
+    lines = county.audit()[before:]
+    assert [line["status"] for line in lines if line.get("status")] == [400] * len(cases), lines
+    assert token not in json.dumps(lines)
+
+
+def test_a_workbook_over_the_server_s_limit_is_told_as_too_large_not_as_no_connection(county: Serve,
+                                                                                      tmp_path: Path) -> None:
+    """The server answers 413 and closes while the client is still sending: the clerk saw "无法连接服务器"."""
+    big = tmp_path / "big.xlsx"
+    big.write_bytes(os.urandom(12 * 1024 * 1024))
+    key = _write(tmp_path / "key.txt", "k" * 43)
+    r = cli("submit", big, "--server", county.base, "--key-file", key)
+    assert r.returncode == 2 and "超过" in r.stderr and "无法连接" not in r.stderr, r.stderr

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,21 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_UNREADABLE)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group: a file or folder that cannot be read or written where no command expected it (an
+    output under a file, a missing drive, a folder without permission) is a Chinese message naming it and exit 2,
+    never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            where = f"“{exc.filename}”" if exc.filename else ""
+            _fail(f"无法读取或写入{where}（{exc.strerror or exc}）。请检查路径是否正确、文件夹是否存在、是否有权限，"
+                  "以及文件是否正被其他程序打开。")
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xl-addin")
 def main() -> None:
     """政府信息公开工作年度报告工具：生成模板、校验、计算合计。"""
@@ -200,16 +215,30 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
         _fail(f"上年度文件夹不存在：{last_year_dir}")
     if bool(server_url) != bool(token_file):
         _fail("写入报送密钥需要同时指定 --server 和 --token-file（协调人令牌文件）。")
+    props = None
     try:
         _roster_notes(roster)
+        _writable_folder(out_dir)  # before the server replaces any key
         props = _issue_keys(roster, server_url, token_file) if server_url and token_file else None
         paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir, properties=props)
     except RosterError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法写入输出文件夹 {out_dir}（{exc.strerror or exc}）。"
+              + ("服务器已签发新的报送密钥（原密钥已失效）：请解决后重新运行本命令，生成带新密钥的模板。" if props else ""))
     click.echo(f"已为 {len(paths)} 个机关生成 {year} 年度年报模板：{out_dir}（清单：manifest.csv）")
     if props:
         click.echo(f"每个模板已写入服务器地址 {server_url} 和该机关的报送密钥（原密钥已失效）；"
                    "请把模板分别发给对应机关，勿互相转发。")
+
+
+def _writable_folder(folder: str) -> None:
+    """``folder`` made if missing and written to once (a temporary file); OSError when it cannot be."""
+    import tempfile
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=folder):
+        pass
 
 
 def _read_token(path: str) -> str:
@@ -228,7 +257,7 @@ def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict
     from .adapters import round_client as rc
 
     names = [a.name for a in api.read_roster(roster).agencies]
-    answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names))
+    answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names), server_url)
     keys = answer.json.get("keys") if isinstance(answer.json, dict) else None
     if not answer.ok or not isinstance(keys, dict):
         _fail(f"服务器未签发密钥：{answer.message or answer.status}")
@@ -239,13 +268,18 @@ def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict
     return {name_key(n): {rc.PROP_SERVER: base, rc.PROP_KEY: str(k), rc.PROP_AGENCY: n} for n, k in keys.items()}
 
 
-def _call(fn: Any) -> Any:
-    from .adapters.round_client import ClientError
+def _call(fn: Any, server_url: str | None = None) -> Any:
+    """``fn()``'s answer; a ClientError, or (``server_url`` given) a 2xx that is not the county server's JSON
+    (a proxy's or login page's), is a Chinese message and exit 2."""
+    from .adapters import round_client as rc
 
     try:
-        return fn()
-    except ClientError as exc:
+        answer = fn()
+    except rc.ClientError as exc:
         _fail(str(exc))
+    if server_url is not None and answer.ok and not answer.from_server:
+        _fail(rc.NOT_SERVER.format(url=server_url))
+    return answer
 
 
 @main.command()
@@ -451,6 +485,8 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
         server.read_token(token_file)
     except ValueError as exc:
         _fail(str(exc))
+    if os.environ.get("LISTEN_PID") != str(os.getpid()):  # no socket from systemd (server.listen_fd, read later)
+        _check_port(host, port)
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
     wps_base = public_url.rstrip("/") if public_url else f"http://{host}:{port}"
     click.echo(f"WPS 表格加载项地址（填入 publish.xml，见《安装指南》）：{wps_base}{server.WPS_PATH}/")
@@ -461,6 +497,21 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
                  forwarded_allow_ips=forwarded_allow_ips, max_queue=max_queue, per_client=per_client,
                  rate_per_minute=rate_per_minute, request_seconds=request_seconds, max_connections=max_connections,
                  drain_seconds=drain_seconds, keep_exports_days=keep_exports_days, round_settings=settings)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit with a Chinese message when ``host:port`` cannot be listened on (in use, or not this machine's)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        _fail(f"无法在 {host}:{port} 上启动服务（{exc.strerror or exc}）：端口已被占用（可能已有一个服务器在运行，"
+              "或被其他程序使用），或该地址不属于本机。请用 --port 换一个端口，或先停止原有的服务。")
 
 
 def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
@@ -560,7 +611,7 @@ def submit(file: str, server_url: str | None, key_file: str | None, as_json: boo
         data, _ = read_guarded(file)
     except ReadError as exc:
         _fail(str(exc))
-    answer = _call(lambda: rc.submit(str(server_url), key, data, Path(file).name))
+    answer = _call(lambda: rc.submit(str(server_url), key, data, Path(file).name), str(server_url))
     value = answer.json if isinstance(answer.json, dict) else {}
     check = value.get("check") if isinstance(value.get("check"), dict) else None
     errors = int((check or {}).get("counts", {}).get("error", 0) or 0)
@@ -595,7 +646,7 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
     from .adapters.fileio import atomic_write_bytes
 
     token = _read_token(token_file)
-    answer = _call(lambda: rc.board(server_url, token))
+    answer = _call(lambda: rc.board(server_url, token), server_url)
     if not answer.ok or not isinstance(answer.json, dict):
         _fail(f"服务器拒绝：{answer.message or answer.status}")
     if as_json:
@@ -611,7 +662,12 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
         got = _call(lambda: rc.rollup(server_url, token))
         if not got.ok:
             _fail(f"未生成汇总表：{got.message or got.status}")
-        atomic_write_bytes(rollup_out, got.body)
+        if not got.body.startswith(b"PK"):
+            _fail(rc.NOT_SERVER.format(url=server_url))
+        try:
+            atomic_write_bytes(rollup_out, got.body)
+        except OSError as exc:
+            _fail(f"无法保存汇总表 {rollup_out}（{exc.strerror or exc}）。")
         click.echo(f"已下载汇总表（审核通过的版本）：{rollup_out}", err=as_json)
 
 
@@ -639,13 +695,13 @@ def review(agency: str, server_url: str, token_file: str, accept: bool, return_r
     action, reasons = chosen[0]
     token = _read_token(token_file)
     if action == "published":
-        answer = _call(lambda: rc.published(server_url, token, agency, str(published)))
+        answer = _call(lambda: rc.published(server_url, token, agency, str(published)), server_url)
         if not answer.ok:
             _fail(answer.message or f"服务器答复 {answer.status}")
         click.echo(answer.message)
         event = answer.json.get("event") if isinstance(answer.json, dict) else None
         sys.exit(EXIT_FINDINGS if isinstance(event, dict) and event.get("published") == "differs" else EXIT_OK)
-    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version))
+    answer = _call(lambda: rc.review(server_url, token, agency, action, reasons, version), server_url)
     if not answer.ok:
         _fail(answer.message or f"服务器答复 {answer.status}")
     click.echo(answer.message)

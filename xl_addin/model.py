@@ -133,7 +133,7 @@ def as_year(v: CellValue) -> int | None:
         return int(v)
     if isinstance(v, str):
         s = v.strip().rstrip("年").translate(_FULLWIDTH_DIGITS)
-        if s.isdigit() and len(s) == 4:
+        if s.isdecimal() and len(s) == 4:  # not isdigit: "²⁰²³" is digits int() cannot read
             return int(s)
     return None
 

@@ -104,7 +104,7 @@ def normalise(text: str) -> str:
 
 def chinese_number(s: str) -> int | None:
     """Small Chinese numerals ("三", "十二", "二十", "一百零五"); digits pass through."""
-    if s.isdigit():
+    if s.isdecimal():  # not isdigit: int() cannot read "²"
         return int(s)
     digits = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
     total, current = 0, 0

@@ -299,7 +299,7 @@ def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = ""
 _UNSAFE = re.compile('[\\\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff]+')
 #: names Windows keeps for devices, also with an extension or trailing spaces ("CON", "con.txt", "COM1 .docx")
 WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-                              *(f"{dev}{n}" for dev in ("COM", "LPT") for n in "123456789¹²³")})
+                              *(f"{dev}{n}" for dev in ("COM", "LPT") for n in "0123456789¹²³")})
 #: keeps a name well under the 255-byte limit of common file systems in UTF-8 (3 bytes a Chinese character)
 MAX_STEM = 70
 

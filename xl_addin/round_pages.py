@@ -272,7 +272,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     async def read_form(request: Request, limit: int) -> Form | bool | None:
         """A small form (login, logout) of at most ``limit`` bytes: None too large, False not a form."""
         size = request.headers.get("content-length")
-        if size is not None and (not size.isdigit() or int(size) > limit):
+        if size is not None and (not (size.isascii() and size.isdigit()) or int(size) > limit):
             return None
         body = bytearray()
         async for chunk in request.stream():

@@ -95,6 +95,17 @@ def bearer(request: Any) -> str:
     return given[7:].strip() if given[:7].lower() == "bearer " else ""
 
 
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """The request's JSON object ({} for an empty body); None for anything else: not JSON, nested too deep, not an
+    object, or holding a lone surrogate ("\\ud800", which neither SQLite nor audit.log can store as UTF-8)."""
+    try:
+        raw = json.loads(body or b"{}")
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
 def json_response(value: Any, status: int = 200) -> Any:
     """JSON as UTF-8 whatever a workbook put in it (a lone surrogate becomes "?")."""
     from fastapi.responses import Response
@@ -219,11 +230,8 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
     async def review(name: str, request: Request) -> Response:
         def work(body: bytes, who: str, client: str) -> tuple[int, Any, str, str]:
             fields = '"action": "accept"|"return"|"reopen", "version": 版本号, "reasons": ["理由"]'
-            try:
-                raw = json.loads(body or b"{}")
-            except (ValueError, RecursionError):
-                raw = None
-            if not isinstance(raw, dict):
+            raw = json_object(body)
+            if raw is None:
                 return 400, BAD_JSON.format(fields=fields), name[:100], "拒绝：请求内容不是 JSON"
             action, version, reasons = raw.get("action"), raw.get("version"), raw.get("reasons", [])
             if isinstance(reasons, str):
@@ -249,11 +257,8 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
                 return 403, NOT_ALLOWED, who, f"拒绝：核对“{name[:100]}”的发布稿"
             role = Role.COORDINATOR if who == COORDINATOR else Role.AGENCY
             if is_json:
-                try:
-                    raw = json.loads(body or b"{}")
-                except (ValueError, RecursionError):
-                    raw = None
-                url = raw.get("url") if isinstance(raw, dict) else None
+                raw = json_object(body)
+                url = raw.get("url") if raw is not None else None
                 if not isinstance(url, str) or not url.strip():
                     return 400, BAD_JSON.format(fields='"url": "发布页面地址"'), name[:100], "拒绝：请求内容不对"
                 r = county.publish(name, url=url.strip(), actor=who, role=role, client=client)
@@ -268,12 +273,9 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Call
     @app.post(PREFIX + "/keys")
     async def keys(request: Request) -> Response:
         def work(body: bytes, who: str, _client: str) -> tuple[int, Any, str, str]:
-            try:
-                raw = json.loads(body or b"{}")
-            except (ValueError, RecursionError):
-                raw = None
-            names = raw.get("agencies") if isinstance(raw, dict) else []
-            if not (names is None or (isinstance(names, list) and all(isinstance(n, str) for n in names))):
+            raw = json_object(body)
+            names = raw.get("agencies") if raw is not None else []
+            if raw is None or not (names is None or (isinstance(names, list) and all(isinstance(n, str) for n in names))):
                 return 400, BAD_JSON.format(fields='"agencies": ["机关名称"] 或 null'), "", "拒绝：请求内容不对"
             try:
                 issued = county.issue_keys(names, actor=who)

@@ -135,7 +135,12 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
 # ---- the parts -----------------------------------------------------------------------------------------------
 
 def _check_url(current: str, asked: str) -> urllib.parse.SplitResult:
-    parts = urllib.parse.urlsplit(current)
+    try:
+        parts = urllib.parse.urlsplit(current)
+    except ValueError:  # "http://[::1", "http://[zz]/"
+        raise FetchError(asked, "网址格式有误，请检查网址。") from None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in parts.netloc):
+        raise FetchError(asked, "网址的网站地址中不能有空格或控制字符，请检查网址。")
     if parts.scheme.lower() not in ("http", "https"):
         where = "" if current == asked else f"（跳转到了“{current[:100]}”）"
         raise FetchError(asked, f"只能读取 http 或 https 网址{where}。")
@@ -257,7 +262,7 @@ def _too_large(url: str, max_bytes: int) -> FetchError:
 
 def _body(resp: http.client.HTTPResponse, url: str, start: float, timeout: float, max_bytes: int) -> bytes:
     length = resp.getheader("Content-Length")
-    if length and length.strip().isdigit() and int(length) > max_bytes:
+    if length and length.strip().isascii() and length.strip().isdigit() and int(length) > max_bytes:
         raise _too_large(url, max_bytes)
     encoding = (resp.getheader("Content-Encoding") or "identity").strip().lower()
     if encoding not in ("identity", "gzip", "x-gzip", "deflate"):

@@ -132,11 +132,28 @@ class Answer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    @property
+    def from_server(self) -> bool:
+        """A 2xx whose body is the routes' JSON object: what a proxy's or captive portal's page never is."""
+        return self.ok and isinstance(self.json, dict)
+
+
+#: a 2xx that is not the county server's JSON (a proxy's or a login page's answer): nothing is confirmed
+NOT_SERVER: Final = ("服务器地址 {url} 答复的内容不是县级服务器的答复（可能是代理、网关或上网登录页面），操作未确认。"
+                     "请检查服务器地址，或联系县政务公开办。")
+
 
 def base_url(server: str) -> str:
     """``server`` as a base address ("https://gk.example.gov.cn"); ClientError when it is not http(s)."""
     url = server.strip().rstrip("/")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise ClientError(f"服务器地址有误：“{server}”（应如 https://gk.example.gov.cn 或 http://192.168.1.10:8000）。"
+                          ) from None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ClientError(f"服务器地址中不能含有空格或控制字符，收到“{server!r}”。")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ClientError(f"服务器地址应以 http:// 或 https:// 开头，收到“{server}”。")
     if parts.username or parts.password:
@@ -161,8 +178,12 @@ def request(server: str, method: str, path: str, token: str, body: bytes | None 
                 where = (exc.headers.get("location", "") if exc.headers else "")[:300]
                 return Answer(exc.code, None, REDIRECTED.format(status=exc.code, where=where or "（未给出）"))
             return _answer(exc.code, exc.headers.get("content-type", "") if exc.headers else "", exc.read())
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
         reason = getattr(exc, "reason", exc)
+        if body is not None and len(body) > 1024 * 1024 and isinstance(reason, ConnectionResetError | BrokenPipeError):
+            # the server refused the body (413) and closed while it was still being sent
+            raise ClientError(f"服务器在接收文件（{len(body) / (1024 * 1024):.1f} MB）时断开了连接：文件可能超过服务器允许的"
+                              "大小。请删除多余的工作表和图片，另存后再提交，或联系县政务公开办。") from None
         raise ClientError(f"无法连接服务器 {base_url(server)}（{reason}）。请检查地址和网络，或联系县政务公开办。") from None
 
 
