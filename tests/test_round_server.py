@@ -304,8 +304,27 @@ def test_a_revoked_key_is_refused_and_a_reissued_one_works(county: Serve, tmp_pa
     assert cli("distribute", roster(tmp_path, (FOURTH,)), "-o", tmp_path / "t2", "--year", str(YEAR), "--server",
                county.base, "--token-file", token_file).returncode == 0
     fresh = rc.read_properties(next((tmp_path / "t2").glob("*.xlsx")))
-    r3 = cli("submit", book, "--key-file", _write(tmp_path / "key.txt", fresh[rc.PROP_KEY]))
+    key_file = _write(tmp_path / "key.txt", fresh[rc.PROP_KEY])
+    r3 = cli("submit", book, "--key-file", key_file, "--server", county.base)
     assert r3.returncode == 0 and "已提交第1版" in r3.stdout, r3.stdout + r3.stderr
+
+
+def test_a_key_file_is_sent_only_to_the_server_named_on_the_command_line(tmp_path: Path, sample: Path) -> None:
+    """A workbook names its server; a key of one's own (--key-file) must not go to whatever address a forwarded or
+    hostile workbook names: without --server it is refused before anything is sent."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.5)
+        elsewhere = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        book = tmp_path / "forwarded.xlsx"
+        book.write_bytes(rc.with_properties(sample.read_bytes(), {rc.PROP_SERVER: elsewhere, rc.PROP_KEY: "x" * 43}))
+        r = cli("submit", book, "--key-file", _write(tmp_path / "key.txt", "k" * 43))
+        assert r.returncode == 2 and "--server" in r.stderr and "Traceback" not in r.stderr, r
+        with pytest.raises(TimeoutError):  # nobody called the address the workbook names
+            listener.accept()
 
 
 def _write(path: Path, text: str) -> Path:

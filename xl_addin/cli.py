@@ -593,13 +593,16 @@ def addin(out: str, server_url: str | None, token_file: str | None, interpreter:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--server", "server_url", help="县级服务器地址（默认：模板中写入的地址）")
-@click.option("--key-file", type=click.Path(dir_okay=False), help="报送密钥文件（默认：模板中写入的密钥）")
+@click.option("--key-file", type=click.Path(dir_okay=False),
+              help="报送密钥文件（默认：模板中写入的密钥；指定时须同时给出 --server）")
 @click.option("--json", "as_json", is_flag=True, help="输出服务器答复的 JSON")
 def submit(file: str, server_url: str | None, key_file: str | None, as_json: bool) -> None:
     """向县级服务器提交年报工作簿（与“提交”按钮相同）。退出码：0 已提交（显示回执号），1 有错误未提交，2 被拒绝。"""
     from .adapters import round_client as rc
     from .adapters.fileio import read_guarded
 
+    if key_file and not server_url:  # a key of one's own goes only where one says, never where a workbook says
+        _fail("用 --key-file 指定报送密钥时，请同时用 --server 指定县级服务器地址（不使用工作簿中写入的地址）。")
     props = rc.read_properties(file)
     server_url = server_url or props.get(rc.PROP_SERVER)
     key = _read_token(key_file) if key_file else props.get(rc.PROP_KEY, "")
