@@ -32,12 +32,12 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from . import websession
 from .collect import Timeliness
 from .review import Action, Published, Role, State, published_zh
-from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, Outcome
+from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, GateLike, Outcome
 from .websession import LoginThrottle, Session, Sessions
 
 PREFIX: Final = "/round"
@@ -178,19 +178,6 @@ def parse_form(body: bytes, content_type: str, *, max_fields: int = MAX_FIELDS) 
 def when(t: dt.datetime | None) -> str:
     """A server time as the server's clock said it (the offset it was recorded with)."""
     return "" if t is None else t.strftime("%Y-%m-%d %H:%M")
-
-
-class GateLike(Protocol):
-    """What the pages use of :class:`xl_addin.server.Gate` (the server layer is above this module)."""
-
-    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
-                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
-                     answer: Callable[[int, Any], Any], *,
-                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
-                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
-
-    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
-                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...
 
 
 def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = None,

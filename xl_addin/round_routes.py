@@ -74,20 +74,11 @@ MORE_FINDINGS: Final = "……另有 {n} 个错误，点击“校验”可全部
 SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-class GateLike(Protocol):
-    """What the routes use of :class:`xl_addin.server.Gate` (the server layer is above this module)."""
+class RoutesGate(rounds.GateLike, Protocol):
+    """The gate as the routes use it: also its settings (:class:`xl_addin.server.Config`)."""
 
     @property
     def cfg(self) -> Any: ...
-
-    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
-                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
-                     answer: Callable[[int, Any], Any], *,
-                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
-                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
-
-    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
-                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...
 
 
 def bearer(request: Any) -> str:
@@ -173,7 +164,7 @@ def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 7 else None
 
 
-def mount(app: "FastAPI", settings: rounds.Settings, gate: GateLike, audit: Callable[..., None]) -> County:
+def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Callable[..., None]) -> County:
     """The round's routes on ``app`` over the data directory of ``gate.cfg``; returns the county (also
     ``app.state.county``)."""
     from fastapi import Request

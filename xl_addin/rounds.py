@@ -31,7 +31,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from . import api, checking, notice, spec
 from .adapters.roundstore import (
@@ -556,3 +556,17 @@ class County:
         """The 通报 draft of the round (Word for .docx, a web page for .html, text for .txt) at ``out``."""
         draft = notice.from_board(self.board(), self.store.summary, year=self.year)
         return api.write_notice(draft, out, county=self.county or "本县", year=self.year, office=office, date=date)
+
+
+class GateLike(Protocol):
+    """What the round's routes and pages use of :class:`xl_addin.server.Gate` (the server layer is above them): run
+    a request through the server's limits, queue and audit."""
+
+    async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
+                     answer: Callable[[int, Any], Any], *,
+                     before_body: Callable[[], tuple[int, str, str] | None] | None = None,
+                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
+
+    async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
+                    work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...
