@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,15 +66,14 @@ def round_server(folder: Path, sample: Path, n_agencies: int) -> Iterator[RoundS
     """Starts the county server with a roster of ``n_agencies`` in ``folder``, issues every agency's key, and
     stops it at the end."""
     import httpx
+    from serving import free_port, is_up
 
     names = [f"县第{i:02d}局" for i in range(1, n_agencies + 1)]
     roster = folder / "roster.csv"
     roster.write_text("机关名称,机关类别,层级,联系人\n" + "".join(f"{n},政府部门,县级,联系人{i}\n"
                                                          for i, n in enumerate(names)), encoding="utf-8")
     books = {n: api.put(sample, {"meta.agency": n}, folder / f"{n}.xlsx").read_bytes() for n in names}
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     data_dir = folder / "round-data"
     proc = subprocess.Popen([sys.executable, "-m", "xl_addin", "serve", "--port", str(port), "--data-dir",
                              str(data_dir), "--token-file", str(folder / "token.txt"), "--roster", str(roster),
@@ -83,12 +81,8 @@ def round_server(folder: Path, sample: Path, n_agencies: int) -> Iterator[RoundS
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(base + "/xl_addin/health", timeout=2).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        if not is_up(base, proc):
+            raise SystemExit("the server did not start")
         token = (data_dir / "coordinator-token.txt").read_text().strip()
         with httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}) as ctl:
             keys = ctl.post("/round/api/keys", json={"agencies": None}).json()["keys"]

@@ -43,6 +43,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 import httpx
 from common import sample_workbook
+from serving import is_up
 from xlwings_payload import payload_from_xlsx
 
 from xl_addin import server
@@ -278,14 +279,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         try:
-            for _ in range(600):  # up to 60 s for the workers to start
-                try:
-                    if httpx.get(base + "/xl_addin/health", timeout=1).text == "ok":
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            else:
+            if not is_up(base, seconds=60):  # the workers start
                 raise SystemExit("server did not start: " + (t / "serve.log").read_text(errors="replace")[-2000:])
             with httpx.Client(base_url=base, timeout=60) as warm:  # each worker imports and warms up
                 for _ in range(4 * args.workers):

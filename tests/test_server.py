@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import threading
 import time
 import urllib.parse
@@ -21,6 +20,7 @@ httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 
 from conftest import DATA, Filler, need  # noqa: E402
+from serving import free_port, is_up  # noqa: E402
 from test_addin import INPUT_CELLS, check_actions, finding_keys, vba_client_actions  # noqa: E402
 from xlwings_payload import payload_from_xlsx  # noqa: E402
 
@@ -46,12 +46,6 @@ class Live:
         body = raw if raw is not None else json.dumps(payload).encode()  # VBA-JSON escapes non-ASCII: so does this
         query = f"?addin={addin}" if addin else ""
         return self.client.post(f"/xl_addin/{button}{query}", content=body, headers=headers)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(cfg: server.Config) -> tuple[Live, Any, threading.Thread]:
@@ -349,13 +343,7 @@ def test_the_serve_command_runs_a_server(tmp_path: Path, sample: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/xl_addin/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not is_up(base, proc, 30):
             pytest.fail("the server did not start")
         assert token_file.stat().st_mode & 0o077 == 0
         token = server.read_token(token_file)

@@ -23,6 +23,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
 
+from serving import is_up  # noqa: E402
 from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import server  # noqa: E402
@@ -62,16 +63,8 @@ class Serve:
         self.wait_healthy()
 
     def wait_healthy(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/xl_addin/health", timeout=2).text == "ok":
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
+        if is_up(self.base, self.proc, seconds):
+            return
         pytest.fail("the server did not start: " + self.stop()[-3000:])
 
     def client(self, address: str, **headers: str) -> Any:

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +21,9 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
 from conftest import IN_CI, need  # noqa: E402
+from serving import free_port, is_up  # noqa: E402
 from test_addin import INPUT_CELLS, REMOTE_BAS, vba_client_actions  # noqa: E402
-from test_server import TOKEN, free_port, start, stop  # noqa: E402
+from test_server import TOKEN, start, stop  # noqa: E402
 from xlwings_payload import payload_from_xlsx  # noqa: E402
 
 from xl_addin import actions, api, server, spec  # noqa: E402
@@ -176,13 +176,7 @@ def test_serve_prints_the_wps_address_and_the_page_reports_a_server_that_is_down
     base = f"http://127.0.0.1:{port}"
     stopped = False
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/xl_addin/health", timeout=1).text == "ok":
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not is_up(base, proc, 30):
             pytest.fail("the server did not start")
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=exe, args=["--headless", "--no-sandbox", "--disable-gpu"])

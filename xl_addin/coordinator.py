@@ -20,7 +20,7 @@ from . import bulk, collect, spec
 from .collect import CollectResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
-from .report_doc import safe_name
+from .report_doc import TITLE_SUFFIX, safe_name
 
 
 def _roster(roster: str | os.PathLike[str] | Roster | None) -> Roster | None:
@@ -46,10 +46,11 @@ def last_year_priors(folder: str | os.PathLike[str] | None, *, workers: int | No
     return collect.priors_by_agency(results)
 
 
-def _file_name(year: int, agency: str) -> str:
-    """The template distributed to ``agency``, named by the package's one sanitiser (at most 80 characters before
-    the suffix: under 255 bytes in UTF-8)."""
-    return safe_name(f"{year}年政府信息公开工作年度报告-{agency.strip() or '机关'}", max_chars=80) + ".xlsx"
+def workbook_name(year: int, agency: str, tail: str = "") -> str:
+    """An agency's workbook file name (the distributed template; with ``tail`` a submitted version), named by the
+    package's one sanitiser (at most 80 characters before the suffix: under 255 bytes in UTF-8)."""
+    return safe_name(f"{year}年{TITLE_SUFFIX}-{agency.strip() or '机关'}{tail}", max_chars=80) + ".xlsx"
+
 
 
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
@@ -91,7 +92,7 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
             from .adapters.round_client import with_properties
 
             data = with_properties(data, properties[a.key])
-        name = _file_name(year, a.name)
+        name = workbook_name(year, a.name)
         stem, n = name[:-5], 2
         while name.lower() in used:
             name, n = f"{stem}-{n}.xlsx", n + 1

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from . import rounds
+from .adapters import exporter
 from .review import Role
 from .rounds import County, Denied, Outcome
 
@@ -58,8 +59,6 @@ MAX_SMALL_BODY: Final = 64 * 1024
 COORDINATOR: Final = "政务公开办"
 NOT_ALLOWED: Final = "无权查看其他机关的报告。"
 BAD_JSON: Final = "请求内容应为 JSON 对象（{fields}）。"
-NOTICE_FORMATS: Final = {"docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
-                         "html": ("text/html; charset=utf-8",), "txt": ("text/plain; charset=utf-8",)}
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED_BODY: Final = 20 * 1024 * 1024
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,6 +71,10 @@ STATE_VERSIONS: Final = "（已提交 {n} 版）"
 STATE_REASONS: Final = "退回理由："
 MORE_FINDINGS: Final = "……另有 {n} 个错误，点击“校验”可全部查看。"
 SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+#: what the gate answers when a route's work fails unexpectedly (logged; never a 500)
+FALLBACK: Final = (503, rounds.FAILED, "", "出错")
 
 
 class RoutesGate(rounds.GateLike, Protocol):
@@ -214,7 +217,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
 
         result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work,
                                              plain if text else answered,
-                                             fallback=(503, rounds.FAILED, "", "出错"))
+                                             fallback=FALLBACK)
         return result
 
     @app.post(PREFIX + "/agencies/{name:path}/review")
@@ -235,7 +238,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
 
         result: Response = await gate.handle(request, "审核", coordinator(request), rounds.NOT_COORDINATOR, work,
                                              answered, max_body=MAX_SMALL_BODY,
-                                             fallback=(503, rounds.FAILED, "", "出错"))
+                                             fallback=FALLBACK)
         return result
 
     @app.post(PREFIX + "/agencies/{name:path}/published")
@@ -258,7 +261,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             return r.status, r.to_json(), r.agency, r.message.split("\n")[0][:200]
 
         result: Response = await gate.handle(request, "发布核对", either(request), rounds.BAD_KEY, work, answered,
-                                             max_body=MAX_PUBLISHED_BODY, fallback=(503, rounds.FAILED, "", "出错"))
+                                             max_body=MAX_PUBLISHED_BODY, fallback=FALLBACK)
         return result
 
     @app.post(PREFIX + "/keys")
@@ -277,7 +280,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
 
         result: Response = await gate.handle(request, "签发密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
                                              answered, max_body=MAX_SMALL_BODY,
-                                             fallback=(503, rounds.FAILED, "", "出错"))
+                                             fallback=FALLBACK)
         return result
 
     @app.post(PREFIX + "/agencies/{name:path}/revoke")
@@ -288,7 +291,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
 
         result: Response = await gate.handle(request, "停用密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
                                              answered, max_body=MAX_SMALL_BODY,
-                                             fallback=(503, rounds.FAILED, "", "出错"))
+                                             fallback=FALLBACK)
         return result
 
     async def quick(request: Request, label: str, who: Callable[[], str | None], unauthorized: str,
@@ -354,12 +357,12 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
     @app.get(PREFIX + "/notice.{fmt}")
     async def notice(fmt: str, request: Request) -> Response:
         def work(_who: str, _client: str) -> tuple[Any, int, str, str]:
-            if fmt not in NOTICE_FORMATS:
-                raise Denied(404, "通报只能下载为 .docx、.html 或 .txt。")
+            if fmt not in exporter.FORMATS:
+                raise Denied(404, f"通报只能下载为 {'、'.join('.' + f for f in exporter.FORMATS)}。")
             with tempfile.TemporaryDirectory() as tmp:
                 data = county.notice(Path(tmp) / f"notice.{fmt}").read_bytes()
             name = f"关于{county.year}年度政府信息公开工作年度报告报送情况的通报（草稿）.{fmt}"
-            return attachment(data, name, NOTICE_FORMATS[fmt][0]), 200, "", "下载通报"
+            return attachment(data, name, exporter.MEDIA_TYPES[fmt]), 200, "", "下载通报"
 
         return await quick(request, "通报", coordinator(request), rounds.NOT_COORDINATOR, work)
 

@@ -435,9 +435,9 @@ class County:
 
     def version_filename(self, agency: str, number: int) -> str:
         """The name a downloaded version is saved under."""
-        from .report_doc import safe_name
+        from .coordinator import workbook_name
 
-        return safe_name(f"{self.year}年政府信息公开工作年度报告-{agency}-第{number}版", max_chars=80) + ".xlsx"
+        return workbook_name(self.year, agency, f"-第{number}版")
 
     # ---- reviewing ----------------------------------------------------------------------------------------------
 

@@ -25,6 +25,12 @@ FORMATS: Mapping[str, str] = MappingProxyType({"docx": "Word（GB/T 9704 公文�
 ALL = "all"
 
 
+#: the media type of each format (a download's Content-Type)
+MEDIA_TYPES: Mapping[str, str] = MappingProxyType({
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"})
+
+
 def formats_zh() -> str:
     """The formats as a user chooses them: "docx：Word（GB/T 9704 公文格式）；……；all：全部"."""
     return "；".join([*(f"{f}：{what}" for f, what in FORMATS.items()), f"{ALL}：全部"])
