@@ -151,7 +151,7 @@ def test_the_wps_client_and_the_county_server_in_node(live: Any, filled: Any, tm
                        capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     sys.stdout.write(r.stdout)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
-    assert re.search(r"pass 7\b", r.stdout) and "fail 0" in r.stdout
+    assert re.search(r"pass 9\b", r.stdout) and "fail 0" in r.stdout
     figure = re.search(r"script time on the fake model.*", r.stdout)
     assert figure, r.stdout
     print(figure.group(0))
@@ -165,6 +165,11 @@ def test_the_add_in_is_served_at_wps(live: Any) -> None:
         r = httpx.get(f"{live.base}/wps/{name}")
         assert r.status_code == 200 and kind in r.headers["content-type"], (name, r.headers)
     assert httpx.get(f"{live.base}/wps/nothing.js").status_code == 404
+    # the address the installers write with the county's token: the same files (the add-in reads the token from it)
+    for name in ("index.html", "main.js", "ribbon.xml"):
+        r = httpx.get(f"{live.base}/wps/t/{TOKEN}/{name}")
+        assert r.status_code == 200 and r.content == httpx.get(f"{live.base}/wps/{name}").content, name
+    assert httpx.get(f"{live.base}/wps/t/{TOKEN}/%2e%2e/%2e%2e/server.py").status_code == 404  # xl_addin/server.py
 
 
 def test_serve_prints_the_wps_address_and_the_page_reports_a_server_that_is_down(tmp_path: Path) -> None:
@@ -189,6 +194,13 @@ def test_serve_prints_the_wps_address_and_the_page_reports_a_server_that_is_down
                 sync_api.expect(status).to_have_text(f"已连接县级服务器：{base}")
                 labels = pg.locator("#buttons button").all_text_contents()
                 assert labels == ["校验", "计算合计", "清除标记", "导出报告", "提交", "关于"]
+                # at the address the installers write with the token: the same page, its scripts load from there
+                token = (tmp_path / "token.txt").read_text(encoding="utf-8").strip()
+                installed = browser.new_context(locale="zh-CN").new_page()
+                installed.on("pageerror", lambda e: errors.append(str(e)))
+                installed.goto(f"{base}/wps/t/{token}/index.html")
+                sync_api.expect(installed.locator("#status")).to_have_text(f"已连接县级服务器：{base}")
+                assert installed.locator("#buttons button").all_text_contents() == labels
                 proc.terminate()
                 proc.wait(30)
                 stopped = True
@@ -202,6 +214,7 @@ def test_serve_prints_the_wps_address_and_the_page_reports_a_server_that_is_down
             proc.terminate()
         out = proc.communicate(timeout=30)[0].decode()
     assert f"WPS 表格加载项地址（填入 publish.xml，见《安装指南》）：{base}/wps/" in out
+    assert f"sh install-wps-addin.sh {base} --token-file {tmp_path / 'token.txt'}" in out
 
 
 # ---- the installer for Linux desktops ------------------------------------------------------------------------------
@@ -234,6 +247,25 @@ def test_the_linux_installer_writes_one_entry_keeps_others_and_refuses_bad_addre
         assert publish.read_bytes() == before
     assert _install(tmp_path, "--remove").returncode == 0
     assert [e["name"] for e in entries()] == ["other"]
+
+
+def test_the_linux_installer_puts_the_county_token_in_the_address_readable_by_the_user_only(tmp_path: Path) -> None:
+    publish = tmp_path / ".local/share/Kingsoft/wps/jsaddons/publish.xml"
+    token_file = tmp_path / "token.txt"
+    token = "Ab3_-" + "x" * 38
+    token_file.write_text(token + "\n", encoding="utf-8")
+    r = _install(tmp_path, "https://gk.example.gov.cn", "--token-file", str(token_file))
+    assert r.returncode == 0 and "已写入访问令牌" in r.stdout and token not in r.stdout + r.stderr, r.stderr
+    [entry] = [dict(e.attrib) for e in ET.parse(publish).getroot()]
+    assert entry["url"] == f"https://gk.example.gov.cn/wps/t/{token}/"
+    assert publish.stat().st_mode & 0o077 == 0
+    before = publish.read_bytes()
+    for bad in ('tok"en' + "x" * 20, "short", "x" * 20 + " y", ""):
+        token_file.write_text(bad + "\n", encoding="utf-8")
+        r = _install(tmp_path, "https://gk.example.gov.cn", "--token-file", str(token_file))
+        assert r.returncode == 2 and "令牌" in r.stderr and publish.read_bytes() == before, bad
+    r = _install(tmp_path, "https://gk.example.gov.cn", "--token-file", str(tmp_path / "none.txt"))
+    assert r.returncode == 2 and "读不到令牌文件" in r.stderr
 
 
 def test_a_date_sent_as_wps_sends_it_checks_the_same(live: Any, sample: Path) -> None:

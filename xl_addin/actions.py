@@ -50,6 +50,8 @@ WPS_TEXTS = {
     "server_up": "已连接县级服务器：{origin}",
     "ask_token": "请输入县政务公开办提供的访问令牌（只需输入一次，保存在本机 WPS 中）：",
     "no_token": "没有输入访问令牌，未作任何处理。",
+    "installed_token_bad": "安装加载项时配置在本机的访问令牌已失效（县里可能更换了令牌）。请联系县政务公开办，"
+                           "用新的令牌文件重新运行安装脚本后再点。",
     "bad_answer": "县级服务器的答复无法识别，工作簿未被修改。请联系县政务公开办。",
     "unknown_action": "县级服务器的答复中有本加载项不认识的操作（{name}），已忽略。请向县政务公开办索取最新的加载项。",
     "link_refused": "县级服务器给出的下载地址不在本服务器上，已拒绝打开。",
@@ -70,6 +72,8 @@ def describe() -> dict[str, Any]:
         "cell_sep": lb.CELL_SEP,
         "row_sep": lb.ROW_SEP,
         "addin_name": WPS_ADDIN_NAME,
+        "installed_path": server.WPS_INSTALLED_PATH + "/",
+        "token_pattern": server.WPS_TOKEN_PATTERN,
         "submit": {"path": "/round/api/submit", "key_property": "xl_addin_key",
                    "server_property": "xl_addin_server", "key_header": "X-Xl-Addin-Key",
                    "content_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},

@@ -490,6 +490,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     click.echo(f"政务公开年报服务器：http://{host}:{port}{server.PREFIX}/  数据目录：{data_dir}  （Ctrl+C 停止）")
     wps_base = public_url.rstrip("/") if public_url else f"http://{host}:{port}"
     click.echo(f"WPS 表格加载项地址（填入 publish.xml，见《安装指南》）：{wps_base}{server.WPS_PATH}/")
+    click.echo(f"  各电脑安装（带令牌，不再询问）：sh install-wps-addin.sh {wps_base} --token-file {token_file}")
     status, pinned = server.xlwings_status()
     click.echo(status, err=not pinned)
     click.echo(f"导出的报告保留 {keep_exports_days} 天，到期自动删除（记入 audit.log）")

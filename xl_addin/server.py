@@ -96,6 +96,12 @@ XLWINGS_PINNED = "0.37.8"
 FOLLOW_MACRO = "XaHelpers.XaFollow"
 #: where the WPS add-in is served (xl_addin/wps, built from wps/src; see docs/安装指南.md)
 WPS_PATH = "/wps"
+#: the same files under WPS_INSTALLED_PATH/<token>/: the address the installers write into publish.xml with the
+#: county's token (``--token-file``), which the add-in reads from its own address instead of asking for it, as the
+#: Excel add-in carries the token built into the .xlam; the files are the same public ones, served to any path
+WPS_INSTALLED_PATH = WPS_PATH + "/t"
+#: what a token looks like (secrets.token_urlsafe's alphabet): the installers and the add-in accept nothing else
+WPS_TOKEN_PATTERN = "^[A-Za-z0-9_-]{16,128}$"
 TOKEN_RE = re.compile(r"[A-Za-z0-9._~+/=-]{32,256}")
 ID_RE = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -1059,7 +1065,9 @@ def create_app(cfg: Config) -> Any:
     # the WPS add-in (ribbon.xml, index.html, main.js built from wps/src): static files, same origin as the buttons
     from starlette.staticfiles import StaticFiles
 
-    app.mount(WPS_PATH, StaticFiles(directory=Path(__file__).with_name("wps")), name="wps")
+    wps_files = StaticFiles(directory=Path(__file__).with_name("wps"))
+    app.mount(WPS_INSTALLED_PATH + "/{token}", wps_files, name="wps_installed")  # before /wps, which would shadow it
+    app.mount(WPS_PATH, wps_files, name="wps")
 
     if cfg.round is not None:
         from . import round_pages, round_routes

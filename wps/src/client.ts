@@ -43,6 +43,8 @@ export interface Env {
     => Promise<{ status: number; text(): Promise<string> }>;
   ui: Ui;
   storage: { get(key: string): string | null; set(key: string, value: string): void; remove(key: string): void };
+  /** the token the installer put into this add-in's address (tokenFromPath), or null: then it is asked for once */
+  installed: string | null;
   /** the bytes of a saved workbook (WPS FileSystem), or null when it cannot be read */
   readFile(path: string): ArrayBuffer | null;
 }
@@ -287,7 +289,15 @@ export function httpMessage(env: Env, status: number, body: string): string {
   return t + "\n\n" + text("server_is") + env.origin;
 }
 
+/** The token in the add-in's own address, ACTIONS.installed_path + token + "/" (the installers' --token-file). */
+export function tokenFromPath(pathname: string): string | null {
+  if (!pathname.startsWith(ACTIONS.installed_path)) return null;
+  const t = pathname.slice(ACTIONS.installed_path.length).split("/")[0];
+  return new RegExp(ACTIONS.token_pattern).test(t) ? t : null;
+}
+
 function token(env: Env): string | null {
+  if (env.installed) return env.installed;
   let t = env.storage.get(TOKEN_KEY);
   if (!t) {
     t = (env.ui.prompt(text("ask_token")) ?? "").trim();
@@ -334,6 +344,10 @@ export async function click(env: Env, endpoint: string): Promise<number> {
     return 0;
   }
   if (status !== 200) {
+    if (status === 401 && env.installed) {  // asking would not help: the address carries the old token
+      env.ui.alert(text("installed_token_bad") + "\n\n" + text("server_is") + env.origin, true);
+      return status;
+    }
     if (status === 401) env.storage.remove(TOKEN_KEY);  // asked again at the next click
     env.ui.alert(httpMessage(env, status, answer), true);
     return status;

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { workbookFrom } from "./fake_et.mjs";
-import { applyActions, click, readBook, submit, TOKEN_KEY } from "../../xl_addin/wps/client.js";
+import { applyActions, click, readBook, submit, tokenFromPath, TOKEN_KEY } from "../../xl_addin/wps/client.js";
 import { ACTIONS } from "../../xl_addin/wps/actions.js";
 
 const dir = process.env.WPS_FIXTURES;
@@ -19,14 +19,14 @@ if (!dir || !origin || !token) throw new Error("run me from tests/test_wps.py (W
 const payload = JSON.parse(readFileSync(join(dir, "payload.json"), "utf-8"));
 const expected = JSON.parse(readFileSync(join(dir, "expected.json"), "utf-8"));
 
-function makeEnv(app, { base = origin, stored = token, fetchImpl = fetch, answers = [] } = {}) {
+function makeEnv(app, { base = origin, stored = token, fetchImpl = fetch, answers = [], installed = null } = {}) {
   const store = new Map(stored ? [[TOKEN_KEY, stored]] : []);
   const env = {
-    app, origin: base, alerts: [], opened: [], requests: [], answers,
+    app, origin: base, alerts: [], opened: [], requests: [], answers, installed, prompts: [],
     ui: {
       alert: (t, critical) => env.alerts.push({ text: t, critical }),
       confirm: () => true,
-      prompt: () => null,
+      prompt: (t) => { env.prompts.push(t); return null; },
       open: (url) => env.opened.push(url),
     },
     storage: { get: (k) => store.get(k) ?? null, set: (k, v) => store.set(k, v), remove: (k) => store.delete(k) },
@@ -133,6 +133,29 @@ test("a wrong token: the server's Chinese 401 text, and the token is asked again
   assert.equal(await click(none, "about"), 0);
   assert.deepEqual(none.alerts.map((a) => a.text), [ACTIONS.texts.no_token]);
   assert.equal(none.requests.length, 0);
+});
+
+test("the installer's token in the add-in's address: read from the path, nothing else taken for one", () => {
+  assert.equal(tokenFromPath("/wps/t/" + token + "/index.html"), token);
+  assert.equal(tokenFromPath("/wps/t/" + token + "/"), token);
+  for (const p of ["/wps/index.html", "/wps/t//index.html", "/wps/t/short/index.html", "/wps/t/a%22b" + "c".repeat(20) + "/",
+                   "/other/t/" + token + "/", "/wps/t/" + "x".repeat(129) + "/"])
+    assert.equal(tokenFromPath(p), null, p);
+});
+
+test("a token installed in the address is used without asking; when it is refused, the clerk is told to reinstall", async () => {
+  const { app } = workbookFrom(payload);
+  const env = makeEnv(app, { stored: null, installed: token });
+  assert.equal(await click(env, "about"), 200);
+  assert.equal(env.requests[0].init.headers.Authorization, "Bearer " + token);
+  assert.deepEqual(env.prompts, []);
+  assert.equal(env.store.size, 0);  // nothing kept in the WPS profile: the address holds it
+  const old = makeEnv(app, { stored: null, installed: "old-token-" + "z".repeat(30) });
+  assert.equal(await click(old, "about"), 401);
+  assert.deepEqual(old.prompts, []);
+  assert.equal(old.alerts.length, 1);
+  assert.ok(old.alerts[0].text.startsWith(ACTIONS.texts.installed_token_bad), old.alerts[0].text);
+  assert.ok(old.alerts[0].text.includes(origin));
 });
 
 test("an answer cannot run other code or open another address", () => {

@@ -254,8 +254,17 @@ export function httpMessage(env, status, body) {
         t = body.trim();
     return t + "\n\n" + text("server_is") + env.origin;
 }
+/** The token in the add-in's own address, ACTIONS.installed_path + token + "/" (the installers' --token-file). */
+export function tokenFromPath(pathname) {
+    if (!pathname.startsWith(ACTIONS.installed_path))
+        return null;
+    const t = pathname.slice(ACTIONS.installed_path.length).split("/")[0];
+    return new RegExp(ACTIONS.token_pattern).test(t) ? t : null;
+}
 function token(env) {
     var _a;
+    if (env.installed)
+        return env.installed;
     let t = env.storage.get(TOKEN_KEY);
     if (!t) {
         t = ((_a = env.ui.prompt(text("ask_token"))) !== null && _a !== void 0 ? _a : "").trim();
@@ -305,6 +314,10 @@ export async function click(env, endpoint) {
         return 0;
     }
     if (status !== 200) {
+        if (status === 401 && env.installed) { // asking would not help: the address carries the old token
+            env.ui.alert(text("installed_token_bad") + "\n\n" + text("server_is") + env.origin, true);
+            return status;
+        }
         if (status === 401)
             env.storage.remove(TOKEN_KEY); // asked again at the next click
         env.ui.alert(httpMessage(env, status, answer), true);

@@ -1,7 +1,7 @@
 // The WPS add-in's entry (index.html loads it): the ribbon callbacks ribbon.xml names (ribbon.OnAddinLoad,
 // ribbon.OnAction), and the status line of the page. Everything else is in client.ts.
 import { ACTIONS } from "./actions.js";
-import { click, submit, text } from "./client.js";
+import { click, submit, text, tokenFromPath } from "./client.js";
 function host() {
     return window;
 }
@@ -21,6 +21,7 @@ function env(app) {
             set: (k, v) => window.localStorage.setItem(k, v),
             remove: (k) => window.localStorage.removeItem(k),
         },
+        installed: tokenFromPath(window.location.pathname),
         readFile: (path) => {
             try {
                 return app.FileSystem.ReadFileAsArrayBuffer(path);
