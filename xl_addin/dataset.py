@@ -140,6 +140,15 @@ def columns(entries: Iterable[Entry]) -> Columns:
     return Columns(units, KEY_LABELS, values)
 
 
+def by_parent(entries: Iterable[Entry]) -> dict[str, list[Entry]]:
+    """``entries`` split by parent unit (the shards of a national run: each machine writes its parents' shard;
+    "" holds the entries whose parent is not known)."""
+    out: dict[str, list[Entry]] = {}
+    for e in entries:
+        out.setdefault(e.parent, []).append(e)
+    return out
+
+
 # ---- indicators -------------------------------------------------------------------------------------------------
 
 def _t3(*rows: str) -> tuple[str, ...]:

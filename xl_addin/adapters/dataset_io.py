@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,16 @@ def _suffix(path: str | os.PathLike[str]) -> str:
 
 def _need(what: str, path: str | os.PathLike[str]) -> None:
     raise DatasetError(f"{path}：{what}需要 pandas 和 pyarrow，本机未安装。{EXTRA_HINT}")
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """DatasetError (Chinese) unless a dataset can be written at ``path``: a known suffix, and for Parquet pyarrow
+    installed. (Called before a long run, so it does not fail at its end.)"""
+    if _suffix(path) == ".parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            _need("写出 Parquet 数据集", path)
 
 
 def write_dataset(entries: Iterable[Entry], path: str | os.PathLike[str]) -> int:
@@ -102,7 +112,8 @@ _TEXT = tuple(c for c in COLUMNS if c not in ("year", "value"))
 
 def read_dataset(path: str | os.PathLike[str]) -> pd.DataFrame:
     """The dataset at ``path`` (.parquet or .csv as :func:`write_dataset` writes it) as a pandas DataFrame with
-    :data:`~xl_addin.dataset.COLUMNS`: text columns as str ("" for none), ``year`` as Int64, ``value`` as float."""
+    :data:`~xl_addin.dataset.COLUMNS`: text columns as categoricals ("" for none: each unit's fields repeat on its
+    200 rows), ``year`` as Int64, ``value`` as float (NaN: no number)."""
     suffix = _suffix(path)
     try:
         import pandas as pd
@@ -124,4 +135,42 @@ def read_dataset(path: str | os.PathLike[str]) -> pd.DataFrame:
     if missing:
         raise DatasetError(f"{path}：不是本工具写出的数据集，缺少列：" + "、".join(missing) + "。")
     df = df[list(COLUMNS)]
-    return df.astype({"year": "Int64", "value": "float64", **dict.fromkeys(_TEXT, str)})
+    return df.astype({"year": "Int64", "value": "float64", **dict.fromkeys(_TEXT, "category")})
+
+
+#: what the merge query may take (DuckDB spills beyond it) and whether it keeps the shards' row order (not needed:
+#: every row says its unit and key; dropping it lets DuckDB stream)
+MERGE_MEMORY = "512MB"
+
+
+def _sql_text(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def merge_datasets(shards: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str]) -> int:
+    """One Parquet dataset at ``out`` of the shards' Parquet files (a national run: each machine writes the shard
+    of its parent units), by one DuckDB query, written atomically. Returns the rows written."""
+    if not shards:
+        raise DatasetError(f"{out}：没有要合并的数据集分片。")
+    for p in shards:
+        if _suffix(p) != ".parquet" or not Path(p).is_file():
+            raise DatasetError(f"{p}：数据集分片应为已存在的 .parquet 文件。")
+    if _suffix(out) != ".parquet":
+        raise DatasetError(f"{out}：合并结果应为 .parquet 文件。")
+    try:
+        import duckdb
+    except ImportError:
+        raise DatasetError(f"{out}：合并数据集需要 duckdb，本机未安装。{EXTRA_HINT}") from None
+    files = "[" + ", ".join(_sql_text(str(Path(p))) for p in shards) + "]"
+    cols = ", ".join(f'"{c}"' for c in COLUMNS)  # ("table" and "key" are SQL words)
+    with duckdb.connect() as con, atomic_path(out) as tmp:
+        con.execute(f"SET memory_limit = {_sql_text(MERGE_MEMORY)}")
+        con.execute("SET preserve_insertion_order = false")
+        try:
+            con.execute(f"COPY (SELECT {cols} FROM read_parquet({files}, union_by_name = true)) "
+                        f"TO {_sql_text(str(tmp))} (FORMAT parquet, COMPRESSION zstd)")
+            (rows,) = con.execute(f"SELECT count(*) FROM read_parquet({_sql_text(str(tmp))})").fetchone() or (0,)
+        except duckdb.Error as exc:
+            raise DatasetError(f"{out}：无法合并数据集分片（{type(exc).__name__}），分片可能已损坏或不是本工具写出的。") \
+                from None
+    return int(rows)
