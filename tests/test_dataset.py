@@ -230,6 +230,26 @@ for call in (lambda: dataset_io.write_dataset([e], {str(tmp_path / 'a.parquet')!
     assert not (tmp_path / "a.parquet").exists()
 
 
+def test_indicators_command_compares_years_of_datasets(tmp_path: Path) -> None:
+    import pandas as pd
+
+    last = [Entry("将乐县财政局", 2022, _t3(20, 5), unit_id="U1"), Entry("将乐县教育局", 2022, _t3(3, 3), unit_id="U2")]
+    this = [Entry("将乐县财政局", 2023, _t3(40, 30), unit_id="U1"), Entry("将乐县教育局", 2023, _t3(2, 1), unit_id="U2")]
+    write_dataset(last, tmp_path / "2022.parquet")
+    write_dataset(this, tmp_path / "2023.csv")
+    r = cli("indicators", tmp_path / "2022.parquet", tmp_path / "2023.csv", "-o", tmp_path / "指标.csv")
+    assert r.returncode == 0, r.stderr
+    assert "4 份年报" in r.stdout
+    df = pd.read_csv(tmp_path / "指标.csv", encoding="utf-8-sig")
+    assert list(df.columns) == list(dataset.INDICATOR_COLUMNS) and len(df) == 4 * len(dataset.INDICATORS)
+    rate = df[df["indicator"] == "disclosed_rate"].set_index(["unit_id", "year"])
+    assert rate.loc[("U1", 2023), "rate"] == 0.75 and rate.loc[("U1", 2023), "change"] == pytest.approx(0.5)
+    assert math.isnan(rate.loc[("U2", 2023), "rate"]) and "仅2件" in rate.loc[("U2", 2023), "note"]
+    assert rate.loc[("U1", 2023), "label"] == "实质公开率"
+    bad = cli("indicators", tmp_path / "没有.parquet", "-o", tmp_path / "x.csv")
+    assert bad.returncode == 2 and "数据集文件不存在" in bad.stderr
+
+
 # ---- the national path: shards by parent unit, one query ---------------------------------------------------------
 
 def test_three_shards_merged_total_what_the_unsharded_run_totals(tmp_path: Path) -> None:
@@ -301,6 +321,15 @@ def test_collect_writes_the_dataset_of_every_report_used(county: Path) -> None:
     assert all(str(s).endswith(f"{u}.xlsx") for s, u in zip(units["source"], units["unit"], strict=True))
     granted = df[df["key"] == "t3.granted.total"].set_index("unit")["value"]
     assert granted["将乐县教育局"] >= 2  # derived totals are in the table too
+
+
+def test_collect_json_says_where_the_dataset_is_and_its_rows(county: Path) -> None:
+    out = county / "数据集.csv"
+    r = cli("collect", county / "收件箱", "--roster", county / "名单.csv", "-o", county / "汇总3.xlsx",
+            "--workers", "1", "--dataset", out, "--json")
+    doc = json.loads(r.stdout)
+    assert list(doc)[-1] == "dataset" and doc["dataset"] == {"path": str(out), "rows": 3 * len(KEYS)}
+    assert len(read_dataset(out)) == 3 * len(KEYS)
 
 
 def test_collect_refuses_a_dataset_it_cannot_write_before_the_run(county: Path) -> None:

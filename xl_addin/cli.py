@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api, checking, spec
+from . import __version__, api, checking, dataset, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
@@ -344,6 +344,28 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         if result.dataset is not None:
             click.echo(f"数据集：{result.dataset}（{result.dataset_rows} 行）")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="指标文件（.csv 或 .parquet）")
+@click.option("--min-count", type=click.IntRange(1, 1_000_000), default=dataset.MIN_COUNT, show_default=True,
+              help="分母（件数）少于此数时不计算比率，写明原因")
+def indicators(datasets: tuple[str, ...], out: str, min_count: int) -> None:
+    """比较指标：从 collect --dataset 写出的数据集（可给多个文件、多个年度）计算每个单位每年的实质公开率、无法提供占比、
+    不予处理占比、复议纠错率、诉讼纠错率、结转率，以及与上年相比的变化。
+
+    退出码：0 已写出；2 数据集无法读取或参数有误。
+    """
+    from .adapters.dataset_io import DatasetError, read_entries, write_indicators
+
+    try:
+        entries = read_entries(datasets)
+        n = write_indicators(entries, out, min_count=min_count)
+    except DatasetError as exc:
+        _fail(str(exc))
+    click.echo(f"已写出 {len(entries)} 份年报的比较指标（{n} 行）：{out}")
 
 
 @main.command("import", help=f"导入已发布的年报（{spec.report_suffixes_zh()}），生成填好的年报工作簿。")

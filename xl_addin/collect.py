@@ -769,9 +769,13 @@ class CollectResult:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as ``collect --json`` prints it; ``dataset`` ({"path", "rows"}) last, only when one was written."""
+        extra = {"dataset": {"path": str(self.dataset), "rows": self.dataset_rows}} if self.dataset else {}
+        return {**self._to_dict(), **extra}
+
+    def _to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "ok": self.ok, "counts": self.counts,
                 "summary": str(self.xlsx) if self.xlsx else None, "html": str(self.html) if self.html else None,
-                "dataset": str(self.dataset) if self.dataset else None,
                 "rows": [r.to_dict() for r in self.rows],
                 "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],

@@ -13,9 +13,9 @@ import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..dataset import COLUMNS, Columns, Entry, columns, tidy_rows
+from ..dataset import COLUMNS, INDICATOR_COLUMNS, MIN_COUNT, UNIT_COLUMNS, Columns, Entry, columns, indicators, tidy_rows
 from .fileio import atomic_path
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _suffix(path: str | os.PathLike[str]) -> str:
     return suffix
 
 
-def _need(what: str, path: str | os.PathLike[str]) -> None:
+def _need(what: str, path: str | os.PathLike[str]) -> NoReturn:
     raise DatasetError(f"{path}：{what}需要 pandas 和 pyarrow，本机未安装。{EXTRA_HINT}")
 
 
@@ -47,6 +47,7 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     installed. (Called before a long run, so it does not fail at its end.)"""
     if _suffix(path) == ".parquet":
         try:
+            import numpy  # noqa: F401
             import pyarrow.parquet  # noqa: F401
         except ImportError:
             _need("写出 Parquet 数据集", path)
@@ -59,6 +60,7 @@ def write_dataset(entries: Iterable[Entry], path: str | os.PathLike[str]) -> int
     if suffix == ".csv":
         return _write_csv(entries, path)
     try:
+        import numpy  # noqa: F401
         import pyarrow.parquet as pq
     except ImportError:
         _need("写出 Parquet 数据集", path)
@@ -174,3 +176,54 @@ def merge_datasets(shards: Sequence[str | os.PathLike[str]], out: str | os.PathL
             raise DatasetError(f"{out}：无法合并数据集分片（{type(exc).__name__}），分片可能已损坏或不是本工具写出的。") \
                 from None
     return int(rows)
+
+
+def read_entries(paths: Sequence[str | os.PathLike[str]]) -> list[Entry]:
+    """The reports of the datasets at ``paths`` (several years, several shards) as entries again: one per unit,
+    year, source and verdict, in the order they first appear."""
+    import math
+
+    out: list[Entry] = []
+    for path in paths:
+        df = read_dataset(path)
+        ident = [*UNIT_COLUMNS, "source", "verdict"]
+        gid = df.groupby(ident, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+        heads = df.drop_duplicates(ident)
+        values: list[dict[str, float | None]] = [{} for _ in range(len(heads))]
+        for g, k, v in zip(gid.tolist(), df["key"].astype(str).tolist(), df["value"].tolist(), strict=True):
+            values[g][k] = None if math.isnan(v) else (int(v) if float(v).is_integer() else v)
+        for g, head in enumerate(heads[ident].itertuples(index=False)):
+            unit, unit_id, parent, scope, level, year, source, verdict = (None if _na(x) else x for x in head)
+            out.append(Entry(str(unit or ""), None if year is None else int(year), values[g],
+                             unit_id=str(unit_id or ""), parent=str(parent or ""), scope=str(scope or ""),
+                             level=str(level or ""), source=str(source or ""), verdict=str(verdict or "")))
+    return out
+
+
+def _na(x: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(x))
+
+
+def write_indicators(entries: Iterable[Entry], path: str | os.PathLike[str], *, min_count: int = MIN_COUNT) -> int:
+    """The indicators of ``entries`` (:func:`xl_addin.dataset.indicators`: per unit and year, with last year's
+    rate and the change) at ``path`` (.csv, UTF-8 with BOM, or .parquet), atomically. Returns the rows."""
+    rows = indicators(entries, min_count=min_count)
+    if _suffix(path) == ".csv":
+        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\r\n")
+            w.writerow(INDICATOR_COLUMNS)
+            w.writerows(["" if r[c] is None else r[c] for c in INDICATOR_COLUMNS] for r in rows)
+        return len(rows)
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        _need("写出 Parquet 文件", path)
+    types = {"year": pa.int32(), "numerator": pa.float64(), "denominator": pa.float64(), "rate": pa.float64(),
+             "prior_rate": pa.float64(), "change": pa.float64()}
+    schema = pa.schema([(c, types.get(c, pa.string())) for c in INDICATOR_COLUMNS])
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp, compression="zstd")
+    return len(rows)
