@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ---- the tidy table ---------------------------------------------------------------------------------------------
 
-cell_values = st.one_of(st.none(), st.integers(0, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+cell_values = st.one_of(st.none(), st.integers(0, 10**6), st.integers(-(10**400), 10**400),
+                        st.floats(allow_nan=True, allow_infinity=True),
                         st.text(max_size=3), st.booleans())
 value_maps = st.dictionaries(st.sampled_from(KEYS), cell_values, max_size=40)
 entries_st = st.lists(st.builds(Entry, unit=st.text(max_size=6), year=st.one_of(st.none(), st.integers(2021, 2030)),
@@ -44,6 +45,11 @@ def _expected(v: Any) -> int | float | None:
     """A cell's number as a user means it: numbers (finite), nothing else."""
     if isinstance(v, bool) or not isinstance(v, int | float) or (isinstance(v, float) and not math.isfinite(v)):
         return None
+    if isinstance(v, int) and abs(v) > 2**53:  # beyond what float64 holds exactly: the nearest float, or nothing
+        try:
+            return float(v)
+        except OverflowError:
+            return None
     return v
 
 
@@ -195,6 +201,15 @@ def test_written_and_read_back_with_pandas_it_is_the_tidy_table(tmp_path: Path, 
         assert [str(v) for v in df[col]] == [r[col] for r in want], col
     got = [None if math.isnan(v) else v for v in df["value"]]
     assert got == [r["value"] for r in want]
+
+
+def test_a_hostile_count_is_written_as_the_nearest_float_or_nothing(tmp_path: Path) -> None:
+    e = Entry("甲", 2023, {"t3.new.natural": 10**20, "t3.new.business": 10**400, "t3.new.research": 2**53,
+                          "t3.new.nonprofit": float("inf"), "t3.new.legal": True})
+    n = write_dataset([e], tmp_path / "a.parquet")
+    df = read_dataset(tmp_path / "a.parquet").set_index("key")["value"]
+    assert n == len(KEYS) and df["t3.new.natural"] == 1e20 and df["t3.new.research"] == 2**53
+    assert all(math.isnan(df[k]) for k in ("t3.new.business", "t3.new.nonprofit", "t3.new.legal"))
 
 
 def test_a_dataset_file_of_another_kind_is_refused_in_chinese(tmp_path: Path) -> None:

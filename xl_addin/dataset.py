@@ -84,13 +84,24 @@ def _key_labels() -> tuple[KeyLabels, ...]:
 KEY_LABELS: Final[tuple[KeyLabels, ...]] = _key_labels()
 
 
+#: the largest whole number a float64 (the dataset's value column) holds exactly
+EXACT: Final = 2**53
+
+
 def number(v: CellValue) -> Number | None:
-    """The number a cell holds (int or float); None for a blank, text, a truth value or a non-finite float."""
+    """The number a cell holds, as the dataset's float64 value column can hold it: an int within ±2**53 as it is,
+    a larger one as the nearest float (None beyond the float range), a finite float; None for a blank, text, a
+    truth value or a non-finite float. (A workbook is untrusted: a count may be 10**400.)"""
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
-    if isinstance(v, float) and not math.isfinite(v):
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if -EXACT <= v <= EXACT:
+        return v
+    try:
+        return float(v)
+    except OverflowError:
         return None
-    return v
 
 
 def unit_fields(e: Entry) -> tuple[str, str, str, str, str, int | None]:
@@ -135,8 +146,9 @@ def columns(entries: Iterable[Entry]) -> Columns:
     for e in entries:
         for n, v in zip(names, (*unit_fields(e), e.source, e.verdict), strict=True):
             units[n].append(v)
-        # (an int is taken as it is -- type(), not isinstance: True is no count -- the rest through number())
-        values += [v if type(v) is int else number(v) for v in map(e.values.get, KEYS)]
+        # (an int within ±2**53 is taken as it is -- type(), not isinstance: True is no count -- the rest through
+        # number())
+        values += [v if type(v) is int and -EXACT <= v <= EXACT else number(v) for v in map(e.values.get, KEYS)]
     return Columns(units, KEY_LABELS, values)
 
 
