@@ -389,7 +389,8 @@ def _login(c: Any, token: str, path: str) -> None:
 
 
 def test_the_coordinator_downloads_the_dataset_of_the_accepted_versions(round_live: tuple[str, Any, Path], sample: Path,
-                                                                         tmp_path: Path) -> None:
+                                                                         tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
     import pandas as pd
 
@@ -414,6 +415,10 @@ def test_the_coordinator_downloads_the_dataset_of_the_accepted_versions(round_li
         assert r.headers["content-type"] == round_pages.PARQUET_TYPE
         assert "attachment" in r.headers["content-disposition"]
         assert "dataset.parquet" in c.get(round_pages.PREFIX + "/board").text
+        with monkeypatch.context() as m:  # a server installed without the dataset extra says so, in Chinese
+            m.setitem(sys.modules, "pyarrow.parquet", None)
+            gone = c.get(url)
+            assert gone.status_code == 503 and 'pip install "xl_addin[dataset]"' in gone.text.replace("&#34;", '"')
     with httpx.Client(base_url=base, timeout=60) as agency:
         _login(agency, keys[OTHER], round_pages.PREFIX + "/login")
         assert agency.get(url).status_code == 403
