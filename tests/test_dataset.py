@@ -81,6 +81,17 @@ def test_the_table_has_every_cell_of_tables_two_three_four_in_official_words() -
         "四、政府信息公开行政复议、行政诉讼情况", "行政复议", "结果纠正", 2)
 
 
+def test_an_imported_published_report_becomes_an_entry_with_its_unread_cells_empty() -> None:
+    from xl_addin.model import ReportData
+
+    data = ReportData(values={"meta.agency": "宿迁市人民政府", "meta.year": 2023, "meta.level": "市级", **_suqian(),
+                              "t3.new.natural": None}, source="suqian-city-2023.txt")
+    e = dataset.entry_of(data, scope="汇总", verdict="不通过")
+    assert (e.unit, e.year, e.level, e.scope, e.source) == ("宿迁市人民政府", 2023, "市级", "汇总", "suqian-city-2023.txt")
+    rows = {r["key"]: r["value"] for r in tidy_rows([e])}
+    assert rows["t3.new.natural"] is None and rows["t3.new.total"] == 3511 and rows["t4.review.corrected"] == 17
+
+
 # ---- indicators -------------------------------------------------------------------------------------------------
 
 def test_the_six_indicators_are_the_ones_offices_compare_and_name_spec_cells() -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from . import spec
-from .model import CellValue
+from .model import CellValue, ReportData
 
 Number = int | float
 
@@ -60,6 +60,16 @@ class Entry:
     source: str = ""
     #: "通过" | "不通过" | "无法读取" | "" (not checked)
     verdict: str = ""
+
+
+def entry_of(data: ReportData, values: Mapping[str, CellValue] | None = None, *, unit: str = "", unit_id: str = "",
+             parent: str = "", scope: str = "", level: str = "", source: str = "", verdict: str = "") -> Entry:
+    """The entry of one report read (a workbook or an imported published report): its 机关名称, year, level and
+    source unless given; ``values``: the figures to use (``derive.effective_values(data)`` for recomputed
+    totals; default the values as read, an unread cell None)."""
+    return Entry(unit or data.agency, data.year, data.values if values is None else values, unit_id=unit_id,
+                 parent=parent, scope=scope, level=level or data.text("meta.level"), source=source or data.source,
+                 verdict=verdict)
 
 
 @dataclass(frozen=True)
