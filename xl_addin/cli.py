@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api, checking, spec
+from . import __version__, api, checking, dataset, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
@@ -295,16 +295,19 @@ def _call(fn: Any, server_url: str | None = None) -> Any:
               help="读取一个文件最多用时（秒，默认 30），超过则停止读取，在问题清单中说明")
 @click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
               help="读取一个文件最多使用的内存（MB，默认 1024，0 为不限），超过则停止读取，在问题清单中说明")
+@click.option("--dataset", "dataset_out", type=click.Path(dir_okay=False),
+              help="同时写出数据集（.parquet 或 .csv）：每份采用的年报每个表格单元格一行，供 pandas 等分析")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def collect(folder: str, roster: str | None, deadline: str | None, year: int | None, last_year_dir: str | None,
             out: str, workers: int | None, file_seconds: float | None, file_memory_mb: int | None,
-            as_json: bool) -> None:
+            dataset_out: str | None, as_json: bool) -> None:
     """汇总校验：读取文件夹中各机关报回的年报，按名单登记提交进度、逐一校验，并生成全县汇总表。
 
     退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
     """
     import datetime as dt
 
+    from .adapters.dataset_io import DatasetError, check_writable
     from .collect import RosterError
 
     if not Path(folder).is_dir():
@@ -320,12 +323,14 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         except ValueError:
             _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{deadline}”。")
     try:
+        if dataset_out:
+            check_writable(dataset_out)
         if roster:
             _roster_notes(roster)
         result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
                              progress=not as_json, year=year, file_seconds=file_seconds,
-                             file_memory_mb=file_memory_mb)
-    except RosterError as exc:
+                             file_memory_mb=file_memory_mb, dataset=dataset_out)
+    except (RosterError, DatasetError) as exc:
         _fail(str(exc))
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
@@ -336,7 +341,31 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
                 who = r.agency or r.path
                 click.echo(f"  [{r.verdict.zh}] {who}  {r.note}".rstrip())
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
+        if result.dataset is not None:
+            click.echo(f"数据集：{result.dataset}（{result.dataset_rows} 行）")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="指标文件（.csv 或 .parquet）")
+@click.option("--min-count", type=click.IntRange(1, 1_000_000), default=dataset.MIN_COUNT, show_default=True,
+              help="分母（件数）少于此数时不计算比率，写明原因")
+def indicators(datasets: tuple[str, ...], out: str, min_count: int) -> None:
+    """比较指标：从 collect --dataset 写出的数据集（可给多个文件、多个年度）计算每个单位每年的实质公开率、无法提供占比、
+    不予处理占比、复议纠错率、诉讼纠错率、结转率，以及与上年相比的变化。
+
+    退出码：0 已写出；2 数据集无法读取或参数有误。
+    """
+    from .adapters.dataset_io import DatasetError, read_entries, write_indicators
+
+    try:
+        entries = read_entries(datasets)
+        n = write_indicators(entries, out, min_count=min_count)
+    except DatasetError as exc:
+        _fail(str(exc))
+    click.echo(f"已写出 {len(entries)} 份年报的比较指标（{n} 行）：{out}")
 
 
 @main.command("import", help=f"导入已发布的年报（{spec.report_suffixes_zh()}），生成填好的年报工作簿。")

@@ -23,7 +23,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from . import catalogue, derive, narrative, rules, spec
+from . import catalogue, dataset, derive, narrative, rules, spec
 from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
 
@@ -732,6 +732,9 @@ class CollectResult:
     html: Path | None = None
     files: tuple[FileResult, ...] = field(default=(), repr=False)
     seconds: float = 0.0
+    #: the dataset written (``collect --dataset``) and its rows; None when none was asked for
+    dataset: Path | None = None
+    dataset_rows: int = 0
 
     @property
     def counts(self) -> dict[str, int]:
@@ -766,9 +769,51 @@ class CollectResult:
         return text
 
     def to_dict(self) -> dict[str, Any]:
+        """The run as ``collect --json`` prints it; ``dataset`` ({"path", "rows"}) last, only when one was written."""
+        extra = {"dataset": {"path": str(self.dataset), "rows": self.dataset_rows}} if self.dataset else {}
+        return {**self._to_dict(), **extra}
+
+    def _to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "ok": self.ok, "counts": self.counts,
                 "summary": str(self.xlsx) if self.xlsx else None, "html": str(self.html) if self.html else None,
                 "rows": [r.to_dict() for r in self.rows],
                 "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
                 "rollup": self.rollup.to_dict()}
+
+
+# ---- the dataset ------------------------------------------------------------------------------------------------
+
+def unit_fields(agency: Agency | None) -> dict[str, str]:
+    """The dataset's unit fields a roster row gives (contract R): ``unit_id`` (the registry id, else the
+    统一社会信用代码), ``parent``, ``scope``, ``level``; "" for what the roster does not say."""
+    if agency is None:
+        return {"unit_id": "", "parent": "", "scope": "", "level": ""}
+    # (unit_id, parent and scope are the unit registry's, branch levels: read when the roster has them)
+    return {"unit_id": str(getattr(agency, "unit_id", "") or agency.credit_code or ""),
+            "parent": str(getattr(agency, "parent", "") or ""), "scope": str(getattr(agency, "scope", "") or ""),
+            "level": agency.level}
+
+
+def file_entry(f: FileResult, unit: str, verdict: str, agency: Agency | None = None,
+               year: int | None = None) -> dataset.Entry:
+    """The dataset entry of one examined file, under the unit name ``unit`` (the roster's spelling)."""
+    fields_ = unit_fields(agency)
+    if not fields_["level"]:
+        fields_["level"] = f.level
+    return dataset.Entry(unit, f.year if f.year is not None else year, dict(zip(TABLE_KEYS, f.values, strict=False)),
+                         source=f.path, verdict=verdict, **fields_)
+
+
+def dataset_entries(result: CollectResult, roster: Roster | None = None) -> list[dataset.Entry]:
+    """One dataset entry per report used (each agency's chosen file, passing or not), in the tracker's order; an
+    agency that sent nothing has none. ``roster``: where the unit fields come from (:func:`unit_fields`)."""
+    by_path = {f.path: f for f in result.files}
+    agencies = roster.by_key if roster is not None else {}
+    out = []
+    for row in result.rows:
+        f = by_path.get(row.path)
+        if not row.seq or row.state is not State.SUBMITTED or f is None:
+            continue
+        out.append(file_entry(f, row.agency, row.verdict.zh, agencies.get(name_key(row.agency)), result.year))
+    return out

@@ -110,10 +110,13 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
                    out: str | os.PathLike[str], *, deadline: dt.date | str | None = None,
                    last_year_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
                    progress: bool = False, year: int | None = None, now: dt.datetime | None = None,
-                   file_seconds: float | None = None, file_memory_mb: int | None = None) -> CollectResult:
+                   file_seconds: float | None = None, file_memory_mb: int | None = None,
+                   dataset: str | os.PathLike[str] | None = None) -> CollectResult:
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
     and the HTML tracker beside it (``<out stem>.html``). ``file_seconds``, ``file_memory_mb``: the time and
-    memory one file's read may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB)."""
+    memory one file's read may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB). ``dataset``: also write every
+    report used as the tidy dataset there (.parquet or .csv; :mod:`xl_addin.dataset`); raises
+    adapters.dataset_io.DatasetError (Chinese) when it cannot be written."""
     from .adapters.roster import MANIFEST_NAME
     from .adapters.summary_writer import write_summary
     from .adapters.tracker_html import write_html
@@ -126,7 +129,11 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
         deadline = dt.date.fromisoformat(deadline)
     out = Path(out)
     html_out = out.with_suffix(".html")
-    exclude = [out, html_out, Path(folder) / MANIFEST_NAME]
+    if dataset is not None:
+        from .adapters.dataset_io import check_writable
+
+        check_writable(dataset)  # before the run, not after it
+    exclude = [out, html_out, Path(folder) / MANIFEST_NAME, *([Path(dataset)] if dataset is not None else [])]
     if roster is not None and not isinstance(roster, Roster):
         exclude.append(Path(roster))
     seconds = bulk.FILE_SECONDS if file_seconds is None else file_seconds
@@ -142,4 +149,9 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     write_html(result, html_out)
     import dataclasses
 
+    if dataset is not None:
+        from .adapters.dataset_io import write_dataset
+
+        rows = write_dataset(collect.dataset_entries(result, r), dataset)
+        result = dataclasses.replace(result, dataset=Path(dataset), dataset_rows=rows)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)

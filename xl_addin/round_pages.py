@@ -18,6 +18,7 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     GET  /round/board/agency/{name}/versions/{n}, /compare?a=&b=
     POST /round/board/agency/{name}/accept, /return, /reopen, /published
     GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
+    GET  /round/board/dataset.parquet          the dataset (xl_addin.dataset) of the accepted versions
     GET  /round/static/round.css
 
 An agency's name is a ``path`` parameter (a roster name may hold "/", quoted as %2F in the pages' links).
@@ -64,6 +65,9 @@ NO_PUBLISHED: Final = "请填写发布页面的地址，或选择发布稿文件
 COORDINATOR: Final = "政务公开办"
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PARQUET_TYPE: Final = "application/vnd.apache.parquet"
+#: the dataset asked for on a server installed without the dataset extra
+NO_DATASET: Final = "服务器未安装数据集组件（pandas、pyarrow），无法生成数据集。请管理员安装：pip install \"xl_addin[dataset]\"。"
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED: Final = 20 * 1024 * 1024
 #: differences of a publication check listed on the page
@@ -611,6 +615,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                 try:
                     if suffix == ".xlsx":
                         county.rollup(out)
+                    elif suffix == ".parquet":
+                        write_parquet(out)
                     else:
                         county.notice(out)
                 except Denied as exc:
@@ -623,6 +629,20 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     async def rollup(request: Request) -> Response:
         return await quick(request, websession.ROLE_COORDINATOR, "网页下载汇总表",
                            document(request, ".xlsx", XLSX_TYPE, "汇总表（已通过）"))
+
+    def write_parquet(out: Path) -> None:
+        from .adapters.dataset_io import DatasetError, write_dataset
+
+        entries = county.dataset_entries()
+        try:
+            write_dataset(entries, out)
+        except DatasetError:
+            raise Denied(503, NO_DATASET) from None
+
+    @web.get(PREFIX + "/board/dataset.parquet")
+    async def dataset(request: Request) -> Response:
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载数据集",
+                           document(request, ".parquet", PARQUET_TYPE, "数据集（已通过）"))
 
     @web.get(PREFIX + "/board/notice.docx")
     async def notice(request: Request) -> Response:

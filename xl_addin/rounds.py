@@ -45,7 +45,8 @@ from .adapters.roundstore import (
     VersionInfo,
     board_json,
 )
-from .collect import FileResult, Roster, column_sums, examined, name_key
+from .collect import FileResult, Roster, Verdict, column_sums, examined, file_entry, name_key
+from .dataset import Entry
 from .model import FileCheck, Report
 from .review import Action, Refused, Role, State, Status
 
@@ -528,22 +529,39 @@ class County:
         return [(r.name, r.status.accepted) for r in self.board()
                 if r.state is State.ACCEPTED and r.status.accepted is not None]
 
-    def rollup(self, out: str | os.PathLike[str]) -> RollupResult:
-        """The county roll-up of the accepted versions only, written at ``out`` as a template workbook (tables
-        二, 三, 四 holding the sums, as ``xl-addin collect`` sums passing files). Denied 409 when nothing is
-        accepted."""
-        files: list[FileResult] = []
-        included = []
+    def accepted_files(self) -> list[tuple[str, FileResult]]:
+        """(agency, its accepted version examined) of every accepted agency, in roster order. Denied 409 when
+        nothing is accepted."""
+        out: list[tuple[str, FileResult]] = []
         for name, number in self.accepted():
             data = self.version_bytes(name, number)
             checked = checking.check_file(f"{name}-{number}.xlsx", raw=data)
             if checked.data is None or checked.result.report is None:  # kept files were read once: not expected
                 raise Denied(409, f"机关“{name}”第{number}版无法读取：{checked.result.error}")
-            files.append(examined(checked.result.path, checked.data, checked.result.report.findings,
-                                  values=checked.values, sha256=hashlib.sha256(data).hexdigest()))
-            included.append(name)
-        if not files:
+            out.append((name, examined(checked.result.path, checked.data, checked.result.report.findings,
+                                       values=checked.values, sha256=hashlib.sha256(data).hexdigest())))
+        if not out:
             raise Denied(409, NOTHING_ACCEPTED)
+        return out
+
+    def dataset_entries(self) -> list[Entry]:
+        """The dataset (:mod:`xl_addin.dataset`) of the accepted versions: one entry per accepted agency, in
+        roster order, its unit fields from the roster, its verdict that of the version's check. Denied 409 when
+        nothing is accepted."""
+        roster = {a.key: a for a in self.store.agencies()}
+        out = []
+        for name, f in self.accepted_files():
+            verdict = (Verdict.PASS if f.valid else Verdict.FAIL).zh
+            out.append(file_entry(f, name, verdict, roster.get(name_key(name)), self.year))
+        return out
+
+    def rollup(self, out: str | os.PathLike[str]) -> RollupResult:
+        """The county roll-up of the accepted versions only, written at ``out`` as a template workbook (tables
+        二, 三, 四 holding the sums, as ``xl-addin collect`` sums passing files). Denied 409 when nothing is
+        accepted."""
+        got = self.accepted_files()
+        files = [f for _, f in got]
+        included = [name for name, _ in got]
         sums = column_sums(files)
         values: dict[str, Any] = {k: v for k, v in sums.items() if k in spec.INPUT_KEYS}
         values["meta.agency"] = f"{self.county}（汇总）" if self.county else "全县汇总"
