@@ -85,8 +85,9 @@ def load_published_bytes(filename: str, data: bytes) -> Imported:
 
 
 def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
-          max_redirects: int = MAX_REDIRECTS) -> Fetched:
-    """The body of ``url`` within the limits of this module. Raises FetchError."""
+          max_redirects: int = MAX_REDIRECTS, user_agent: str = USER_AGENT) -> Fetched:
+    """The body of ``url`` within the limits of this module, asked for as ``user_agent`` (ASCII: it is a header).
+    Raises FetchError."""
     start = time.monotonic()
     current = url
     for _ in range(max_redirects + 1):
@@ -100,7 +101,7 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
             if parts.query:
                 path += "?" + parts.query
             try:
-                conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate",
+                conn.request("GET", path, headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate",
                                                    "Accept": "text/html,application/pdf,*/*;q=0.5"})
                 resp = conn.getresponse()
             except FetchError:
