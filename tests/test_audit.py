@@ -326,3 +326,37 @@ def test_cli_exit_codes_and_messages(tmp_path: Path) -> None:
     assert runner.invoke(main, ["audit", "-o", str(tmp_path / "x")]).exit_code == 2
     assert runner.invoke(main, ["audit", str(SEED), "-o", str(tmp_path / "p"), "--allow-private-fetch",
                                 "--fetch-delay", "0", "--fetch-retries", "0"]).exit_code == 0
+
+
+def _county(folder: Path, n: int) -> dict[str, str]:
+    """``n`` copies of the seed and the 沭阳 page, each with its own agency name: file name -> agency."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for i in range(n):
+        src, old = (SEED, "将乐县工业和信息化局") if i % 2 else (HTML, "沭阳县发展和改革局")
+        agency = f"测试县第{i:04d}号机关"
+        name = f"r{i:04d}{src.suffix}"
+        (folder / name).write_bytes(src.read_bytes().replace(old.encode(), agency.encode()))
+        names[name] = agency
+    return names
+
+
+def _pool_run(tmp_path: Path, n: int) -> None:
+    names = _county(tmp_path / "src", n)
+    result = _run([str(tmp_path / "src")], tmp_path / "out", workers=2, dataset=False)
+    assert [Path(r.source).name for r in result.reports] == sorted(names)
+    assert {Path(r.source).name: r.unit for r in result.reports} == names  # each result with its own file
+    verdicts = {Path(r.source).suffix: r.verdict for r in result.reports}
+    assert verdicts == {".txt": audit.PASS, ".html": audit.PASS}
+    rows = list(openpyxl.load_workbook(tmp_path / "out" / audit.SUMMARY_NAME)["审核汇总"].iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == [names[k] for k in sorted(names)]
+
+
+def test_pool_keeps_each_result_with_its_report(tmp_path: Path) -> None:
+    """Enough reports for the coordinator's pool of workers (bulk.MIN_FOR_POOL): results stay in order."""
+    _pool_run(tmp_path, 30)
+
+
+@pytest.mark.heavy
+def test_pool_keeps_each_result_with_its_report_at_scale(tmp_path: Path) -> None:
+    _pool_run(tmp_path, 600)

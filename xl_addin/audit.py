@@ -68,6 +68,8 @@ SOURCES_DIR: Final = "sources"
 URL_LIST_SUFFIXES: Final = frozenset({".urls", ".lst", ".list"})
 #: the most a list of addresses may weigh (a list of 10^5 addresses is some 10 MB)
 MAX_LIST_BYTES: Final = 16 * 1024 * 1024
+#: threads writing the per-report files (each atomic write waits for the disk: os.fsync)
+WRITERS: Final = 8
 #: the tables whose reading is reported (contract U)
 TABLES: Final = (("t2", "表二"), ("t3", "表三"), ("t4", "表四"))
 _KIND_ZH: Final = {**spec.REPORT_KIND_ZH, "workbook": "工作簿"}
@@ -454,8 +456,9 @@ def write_outputs(reports: Sequence[Audited], out: Path, *, county: str = "", da
     """Every file of the run, each atomically (the module's text)."""
     old = _old_files(out)
     reports = [replace(r, report_file=_report_name(r)) for r in reports]
-    for r in reports:
-        atomic_write_text(out / r.report_file, json.dumps(r.to_dict(), ensure_ascii=False, indent=1, default=str))
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # each file synced to disk: the waits overlap
+        list(pool.map(lambda r: atomic_write_text(out / r.report_file, json.dumps(
+            r.to_dict(), ensure_ascii=False, default=str)), reports))
     files = {"summary": str(write_summary(reports, out / SUMMARY_NAME))}
     notes: list[str] = []
     files["dataset"] = ""
@@ -534,19 +537,26 @@ def _first_problem(r: Audited) -> str:
 
 def write_summary(reports: Sequence[Audited], path: Path) -> Path:
     """The run's workbook (Chinese, printable: landscape, one page wide, the header row on every page): 审核汇总
-    (one row per report) and 问题清单 (one row per finding)."""
+    (one row per report) and 问题清单 (one row per finding). The rows go out as the coordinator's summary writes
+    its own (:mod:`xl_addin.adapters.summary_writer`: sheet XML spliced in after openpyxl's header; a run has
+    tens of thousands of findings, openpyxl spends ~20 us a cell)."""
+    import io
+
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from .adapters import summary_writer as sw
+
+    sw._STYLES.clear()  # its style cache indexes into one workbook's style tables
     wb = Workbook(write_only=True)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
     fills = {PASS: PatternFill("solid", fgColor="C6EFCE"), FAIL: PatternFill("solid", fgColor="FFC7CE"),
              UNREADABLE: PatternFill("solid", fgColor="FFEB9C")}
+    bulk: list[Any] = []
 
     def sheet(title: str, columns: Sequence[tuple[str, float]], rows: Iterable[Sequence[Any]],
-              verdict_col: int = -1) -> None:
+              verdict_col: int = -1, wrap_col: int = -1) -> None:
         ws = wb.create_sheet(title)
         for i, (_, width) in enumerate(columns, start=1):
             ws.column_dimensions[spec.col_letter(i)].width = width
@@ -558,24 +568,15 @@ def write_summary(reports: Sequence[Audited], path: Path) -> Path:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = True
-        header = []
-        for name, _ in columns:
-            c = WriteOnlyCell(ws, name)
-            c.font, c.fill = head_font, head_fill
-            header.append(c)
-        ws.append(header)
-        n = 1
+        ws.append([sw._cell(ws, name, font=head_font, fill=head_fill, align=wrap) for name, _ in columns])
+        out = sw._Rows(ws, 2, len(columns))
+        wrapped = out.style(align=wrap)
+        verdicts = {v: out.style(fill=f, align=wrap) for v, f in fills.items()}
         for row in rows:
-            cells = []
-            for j, v in enumerate(row):
-                c = WriteOnlyCell(ws, v)
-                c.alignment = wrap
-                if j == verdict_col and v in fills:
-                    c.fill = fills[v]
-                cells.append(c)
-            ws.append(cells)
-            n += 1
-        ws.auto_filter.ref = f"A1:{spec.col_letter(len(columns))}{n}"
+            out.append([(v, verdicts.get(v, "") if j == verdict_col else wrapped if j == wrap_col else "")
+                        for j, v in enumerate(row)])
+        ws.auto_filter.ref = f"A1:{spec.col_letter(len(columns))}{out.row - 1}"
+        bulk.append(out)
 
     def summary_rows() -> Iterator[list[Any]]:
         for r in reports:
@@ -593,8 +594,10 @@ def write_summary(reports: Sequence[Audited], path: Path) -> Path:
                 where = f"{f.get('sheet')}!{f.get('cell')}" if f.get("cell") else str(f.get("sheet") or "")
                 yield [k, r.unit, r.year, f.get("code") or f.get("rule"), sev.zh, where, f.get("message"), r.where]
 
-    sheet("审核汇总", SUMMARY_COLUMNS, summary_rows(), verdict_col=12)
-    sheet("问题清单", FINDING_COLUMNS, finding_rows())
+    sheet("审核汇总", SUMMARY_COLUMNS, summary_rows(), verdict_col=12, wrap_col=13)
+    sheet("问题清单", FINDING_COLUMNS, finding_rows(), wrap_col=6)
+    buf = io.BytesIO()
+    wb.save(buf)
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        sw._splice(buf.getvalue(), bulk, tmp)
     return path
