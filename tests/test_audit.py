@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import itertools
 import json
 import os
 import shutil
@@ -38,8 +39,9 @@ SUQIAN = PUBLISHED / "suqian-city-2023.txt"
 SEED = EXAMPLES / "jiangle-industry-bureau-2023.txt"
 BIG = 200 * 1024
 
-#: what the server saw: path -> [User-Agent of each request]
+#: what the server saw: path -> [User-Agent of each request]; when each request came (time.monotonic)
 HITS: dict[str, list[str]] = {}
+TIMES: list[float] = []
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -59,7 +61,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         HITS.setdefault(self.path, []).append(self.headers.get("User-Agent", ""))
-        if self.path == "/reports/shuyang.html":
+        TIMES.append(time.monotonic())
+        if self.path.split("?")[0] == "/reports/shuyang.html":
             self._send(200, HTML.read_bytes())
         elif self.path == "/reports/hongze.pdf":
             self._send(200, PDF.read_bytes(), "application/pdf")
@@ -258,6 +261,40 @@ def test_private_addresses_refused_unless_allowed(site: str, tmp_path: Path) -> 
                   policy=audit.FetchPolicy(timeout=2, retries=0), dataset=False, notice=False)
     (r,) = result.reports
     assert r.verdict == audit.UNREADABLE and "内部网络" in r.reason
+
+
+def test_one_host_is_asked_one_request_at_a_time_with_a_delay(site: str, tmp_path: Path) -> None:
+    TIMES.clear()
+    policy = audit.FetchPolicy(allow_private=True, timeout=5, retries=0, host_delay=0.4)
+    urls = [f"{site}/reports/shuyang.html?copy={i}" for i in range(3)]
+    items = audit.fetch_all([audit.Item(u, url=u) for u in urls], tmp_path, policy)
+    assert all(it.path and not it.error for it in items)
+    gaps = [b - a for a, b in itertools.pairwise(TIMES)]
+    assert len(gaps) == 2 and min(gaps) >= 0.4
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    """stderr a terminal: a progress bar (rich) is drawn; not a terminal: nothing (test_cli_exit_codes…)."""
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "xl_addin", "audit", str(SEED), str(HTML), "-o",
+                               str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=slave, timeout=120,
+                              env={**os.environ, "COLUMNS": "100", "TERM": "xterm"})
+        os.close(slave)
+        slave = -1
+        drawn = b""
+        with contextlib.suppress(OSError):
+            while chunk := os.read(master, 65536):
+                drawn += chunk
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+    assert proc.returncode == 0
+    assert "审核".encode() in drawn and b"2/2" in drawn
 
 
 def test_url_list_or_report_told_apart(site: str, tmp_path: Path) -> None:
