@@ -246,6 +246,27 @@ def test_dataset_entries_follow_contract_d(monkeypatch: pytest.MonkeyPatch, tmp_
     assert bad.verdict == audit.UNREADABLE and bad.values == {}
 
 
+def test_dataset_as_csv_without_pyarrow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without the dataset extra (pyarrow) dataset_io refuses Parquet (DatasetError): the CSV is written instead,
+    and the run says so."""
+    class DatasetError(Exception):
+        pass
+
+    def write_dataset(entries: Any, path: Any) -> int:
+        if str(path).endswith(".parquet"):
+            raise DatasetError("需要 pandas 和 pyarrow，本机未安装。")
+        Path(path).write_text("unit\n", encoding="utf-8")
+        return 1
+
+    monkeypatch.setitem(sys.modules, "xl_addin.dataset", types.SimpleNamespace(Entry=lambda **kw: kw))
+    monkeypatch.setitem(sys.modules, "xl_addin.adapters.dataset_io",
+                        types.SimpleNamespace(write_dataset=write_dataset, DatasetError=DatasetError))
+    result = _run([str(SEED)], tmp_path / "out", notice=False)
+    assert result.files["dataset"] == str(tmp_path / "out" / "dataset.csv")
+    assert (tmp_path / "out" / "dataset.csv").is_file() and not (tmp_path / "out" / "dataset.parquet").exists()
+    assert any("CSV" in n and "pyarrow" in n for n in result.notes)
+
+
 def test_dataset_written_as_parquet(mixed: tuple[audit.AuditResult, Path, str]) -> None:
     """The real dataset (branch `dataset`, contract D): rows of every read report, with their verdict."""
     from xl_addin.adapters import dataset_io  # type: ignore[attr-defined,unused-ignore]

@@ -463,11 +463,9 @@ def write_outputs(reports: Sequence[Audited], out: Path, *, county: str = "", da
     notes: list[str] = []
     files["dataset"] = ""
     if dataset:
-        written = write_dataset(reports, out / DATASET_NAME)
-        if isinstance(written, str):
-            notes.append(written)
-        else:
-            files["dataset"] = str(out / DATASET_NAME)
+        written, note = write_dataset(reports, out / DATASET_NAME)
+        files["dataset"] = str(written or "")
+        notes += [note] if note else []
     files["notice"] = str(write_notice(reports, out / NOTICE_NAME, county=county)) if notice else ""
     written_now = [r.report_file for r in reports]
     fetched = [str(Path(r.path).relative_to(out)) for r in reports if r.url and r.path and _inside(Path(r.path), out)]
@@ -480,17 +478,25 @@ def write_outputs(reports: Sequence[Audited], out: Path, *, county: str = "", da
     return replace(result, files=files_done)
 
 
-def write_dataset(reports: Sequence[Audited], path: Path) -> int | str:
-    """The dataset (contract D): one ``dataset.Entry`` per report through ``adapters.dataset_io.write_dataset``.
-    Returns the rows written, or (Chinese) why it was not written."""
+def write_dataset(reports: Sequence[Audited], path: Path) -> tuple[Path | None, str]:
+    """The dataset (contract D): one ``dataset.Entry`` per report through ``adapters.dataset_io.write_dataset``, as
+    Parquet at ``path``, else (pyarrow not installed: the ``dataset`` extra) as CSV beside it. Returns the file
+    written (None: none) and what the user should know (Chinese, "" when nothing)."""
     try:
         ds = importlib.import_module("xl_addin.dataset")
         dio = importlib.import_module("xl_addin.adapters.dataset_io")
     except ImportError:
-        return "数据集未写出：本版本没有数据集模块（xl_addin.dataset）。"
+        return None, "数据集未写出：本版本没有数据集模块（xl_addin.dataset）。"
     entries = [ds.Entry(unit=r.unit, year=r.year, values=dict(r.values), level=r.level, source=r.where,
                         verdict=r.verdict) for r in reports]
-    return int(dio.write_dataset(entries, path))
+    refused: type[Exception] = getattr(dio, "DatasetError", RuntimeError)
+    try:
+        dio.write_dataset(entries, path)
+        return path, ""
+    except refused as exc:  # no pyarrow: the same table as CSV (UTF-8 with BOM, opens in Excel)
+        csv = path.with_suffix(".csv")
+        dio.write_dataset(entries, csv)
+        return csv, f"数据集写为 CSV（{csv.name}）：{exc}"
 
 
 def notice_of(reports: Sequence[Audited]) -> Any:
