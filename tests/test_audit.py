@@ -320,10 +320,12 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
 
 def test_url_list_or_report_told_apart(site: str, tmp_path: Path) -> None:
     listing = tmp_path / "list.txt"
-    listing.write_text(f"{site}/reports/shuyang.html\n", encoding="utf-8")
+    bare = site.removeprefix("http://")
+    listing.write_text(f"{site}/reports/shuyang.html\n# 复制自浏览器地址栏：\n{bare}/reports/hongze.pdf\n", encoding="utf-8")
     items = audit.gather([str(listing), str(SEED), str(tmp_path / "urls.lst")])
-    assert [(i.url, i.path) for i in items[:2]] == [(f"{site}/reports/shuyang.html", ""), ("", str(SEED))]
-    assert "找不到" in items[2].error
+    assert [(i.url, i.path) for i in items[:3]] == [(f"{site}/reports/shuyang.html", ""),
+                                                    (f"{site}/reports/hongze.pdf", ""), ("", str(SEED))]
+    assert "找不到" in items[3].error
 
 
 def test_rerun_replaces_its_own_files_only(tmp_path: Path) -> None:

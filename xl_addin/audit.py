@@ -47,7 +47,14 @@ from typing import Any, Final
 from . import __version__, bulk, catalogue, checking, spec
 from .adapters import isolation
 from .adapters.fetch import FetchError, fetch, is_url
-from .adapters.fileio import ReadError, atomic_path, atomic_write_bytes, atomic_write_text, read_guarded
+from .adapters.fileio import (
+    ReadError,
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    check_regular,
+    read_guarded,
+)
 from .adapters.report_reader import MAX_BYTES
 from .model import IMPORT_PROPS_KEY, Severity
 from .report_doc import safe_name
@@ -101,25 +108,39 @@ def _decode_list(data: bytes) -> str | None:
     return None
 
 
+_BARE_HOST: Final = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:/\S*)?$")
+
+
+def as_url(line: str) -> str | None:
+    """``line`` as an address: itself when it is one, ``http://`` + it when it is a bare host and path as people
+    copy them from a browser ("www.gov.cn/xxgk/2023.html"); else None."""
+    if is_url(line):
+        return line
+    bare = _BARE_HOST.match(line) and ("/" in line or line.lower().startswith("www."))  # not a file name "a.txt"
+    return "http://" + line if bare else None
+
+
 def url_lines(path: Path) -> list[str] | None:
     """The addresses of a text file listing them, one a line (blank lines and ``#`` comments skipped), or None
-    when ``path`` is no such list: a ``.txt`` (or other) file with a line that is not an address is a report."""
+    when ``path`` is no such list: a ``.txt`` (or other) file with a line that is not an address is a report.
+    Only a regular file is looked into (a named pipe never blocks the run)."""
     suffix = path.suffix.lower()
     if suffix not in URL_LIST_SUFFIXES and suffix not in (".txt", ".text", ".csv", ""):
         return None
     try:
-        if path.stat().st_size > MAX_LIST_BYTES:
+        if check_regular(path).st_size > MAX_LIST_BYTES:
             return None
         text = _decode_list(path.read_bytes())
-    except OSError:
+    except (ReadError, OSError):
         return None
     if text is None:
         return None
     lines = [ln.strip() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    urls = [as_url(ln) for ln in lines]
     if suffix in URL_LIST_SUFFIXES:
-        return lines
-    return lines if lines and all(is_url(ln) for ln in lines) else None
+        return [u or ln for u, ln in zip(urls, lines, strict=True)]  # a line that is no address: its own verdict
+    return [u for u in urls if u] if lines and all(urls) else None
 
 
 def _inside(path: Path, folder: Path | None) -> bool:
