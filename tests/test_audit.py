@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import types
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         HITS.setdefault(self.path, []).append(self.headers.get("User-Agent", ""))
         TIMES.append(time.monotonic())
-        if self.path.split("?")[0] == "/reports/shuyang.html":
+        path = urllib.parse.unquote(self.path.split("?")[0])
+        if path in ("/reports/shuyang.html", "/reports/沭阳 2023年报.html"):
             self._send(200, HTML.read_bytes())
         elif self.path == "/reports/hongze.pdf":
             self._send(200, PDF.read_bytes(), "application/pdf")
@@ -122,7 +124,8 @@ def mixed(site: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[audit.Au
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     urls = tmp / "urls.txt"
     urls.write_text("# 各单位年报网址\n" + "\n".join(site + p for p in (
-        "/reports/shuyang.html", "/gone.html", "/slow.html", "/big.html", "/old/suqian", "/flaky/jiangle.txt"))
+        "/reports/shuyang.html", "/gone.html", "/slow.html", "/big.html", "/old/suqian", "/flaky/jiangle.txt",
+        "/reports/沭阳 2023年报.html"))
         + "\nhttp://[zz/\n\n", encoding="utf-8")
     HITS.clear()
     out = tmp / "out"
@@ -132,7 +135,7 @@ def mixed(site: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[audit.Au
 def test_every_source_gets_a_verdict_with_a_chinese_reason(mixed: tuple[audit.AuditResult, Path, str]) -> None:
     result, _, site = mixed
     got = _by_source(result)
-    assert len(result.reports) == 3 + 1 + 7
+    assert len(result.reports) == 3 + 1 + 8
     assert got[site + "/gone.html"].verdict == audit.UNREADABLE
     assert "HTTP 404" in got[site + "/gone.html"].reason
     assert "超时" in got[site + "/slow.html"].reason
@@ -145,6 +148,7 @@ def test_every_source_gets_a_verdict_with_a_chinese_reason(mixed: tuple[audit.Au
     # the redirect was followed, the server error tried again: both read
     assert got[site + "/old/suqian"].unit == "" and got[site + "/old/suqian"].verdict != audit.UNREADABLE
     assert got[site + "/flaky/jiangle.txt"].unit == "将乐县工业和信息化局"
+    assert got[site + "/reports/沭阳 2023年报.html"].unit == "沭阳县发展和改革局"  # as people write addresses
     assert result.exit_code == 1
 
 

@@ -266,6 +266,8 @@ def fetch_all(items: Sequence[Item], folder: Path, policy: FetchPolicy,
                 done = replace(it, error=f"无法下载：{exc.reason}")
             except OSError as exc:
                 done = replace(it, error=f"下载的文件无法保存（{exc.strerror or exc}）")
+            except Exception as exc:  # an address no check anticipated must not stop the run
+                done = replace(it, error=f"无法下载（{type(exc).__name__}）。请检查网址，或下载后放入文件夹。")
             with lock:
                 out[i] = done
             advance(1)
