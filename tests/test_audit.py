@@ -388,6 +388,10 @@ def test_cli_exit_codes_and_messages(tmp_path: Path) -> None:
     usage = runner.invoke(main, ["audit", str(SEED), "-o", str(tmp_path / "file")])
     assert usage.exit_code == 2 and "不是文件夹" in usage.output
     assert runner.invoke(main, ["audit", "-o", str(tmp_path / "x")]).exit_code == 2
+    as_json = runner.invoke(main, ["audit", str(SEED), str(tmp_path / "nowhere"), "-o", str(tmp_path / "j"), "--json"])
+    d = json.loads(as_json.output)
+    assert as_json.exit_code == 1 and d["counts"] == {audit.PASS: 1, audit.UNREADABLE: 1}
+    assert [r["verdict"] for r in d["reports"]] == [audit.PASS, audit.UNREADABLE]
     assert runner.invoke(main, ["audit", str(SEED), "-o", str(tmp_path / "p"), "--allow-private-fetch",
                                 "--fetch-delay", "0", "--fetch-retries", "0"]).exit_code == 0
 
