@@ -428,3 +428,12 @@ def test_pool_keeps_each_result_with_its_report(tmp_path: Path) -> None:
 @pytest.mark.heavy
 def test_pool_keeps_each_result_with_its_report_at_scale(tmp_path: Path) -> None:
     _pool_run(tmp_path, 600)
+
+
+@pytest.mark.parametrize("url", ["http://h/..%2F..%2Fetc%2Fpasswd%00.html", "http://h/a%5C..%5C..%5Cwin.ini",
+                                 "http://h/CON", "http://h/", "http://h/%E2%80%AEfdp.exe"])
+def test_no_address_chooses_where_files_go(url: str, tmp_path: Path) -> None:
+    name = audit._fetched_name(7, url, ".html")
+    assert name.startswith("0007-") and name.endswith(".html")
+    assert (tmp_path / name).parent == tmp_path and "/" not in name and "\\" not in name and "\u202e" not in name
+    assert not name.removeprefix("0007-").upper().startswith("CON")
