@@ -58,6 +58,9 @@ _NAMES: Sequence[str] = ()
 _MARKS: Any = None
 _MEMORY_MB = 0
 _TEXTS = False
+#: what reads and checks one file in a pool worker (:func:`examine`, or a caller's own: ``xl-addin audit``)
+Examine = Callable[[str], dict[str, object]]
+_EXAMINE: Examine | None = None
 
 
 def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
@@ -121,16 +124,16 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def _worker_init(priors: Priors, names: Sequence[str] = (), marks: Any = None, memory_mb: int = 0,
-                 texts: bool = False, folder: str | None = None) -> None:
+                 texts: bool = False, folder: str | None = None, fn: Examine | None = None) -> None:
     """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, whether the
     texts are wanted, the round's scratch folder (:func:`isolation.supervised`), and the garbage collector told
     that what the worker inherited stays (``gc.freeze``) and to look for cycles less often -- a workbook's objects
     are freed by reference counting."""
     import gc
 
-    global _NAMES, _MARKS
+    global _NAMES, _MARKS, _EXAMINE
     _init(priors, texts)
-    _NAMES, _MARKS = names, marks
+    _NAMES, _MARKS, _EXAMINE = names, marks, fn or examine
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
     isolation.quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
     isolation.enter_scratch(folder)
@@ -172,31 +175,33 @@ def examine(path: str) -> dict[str, object]:
 def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]]:
     """In a pool worker: examine the files ``indices`` (of the worker's names), marking each as started and done."""
     out = []
-    marks = _MARKS
+    marks, fn = _MARKS, _EXAMINE or examine
     for i in indices:
         marks[i] = time.monotonic()
-        out.append((i, examine(_NAMES[i])))
+        out.append((i, fn(_NAMES[i])))
         marks[i] = -1.0
     return out
 
 
-def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool) -> dict[str, object]:
+def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool,
+                   fn: Examine | None = None) -> dict[str, object]:
     """The child of :func:`examine_isolated`: one examine, under the memory limit the child has."""
     global _MEMORY_MB
     _init(priors, texts)
     _MEMORY_MB = isolation.limited_mb
     try:
-        return examine(path)
+        return (fn or examine)(path)
     except MemoryError:
         return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
 
 
 def examine_isolated(path: str, *, priors: Priors | None = None, seconds: float = FILE_SECONDS,
-                     memory_mb: int = FILE_MEMORY_MB, texts: bool = False) -> dict[str, object]:
+                     memory_mb: int = FILE_MEMORY_MB, texts: bool = False,
+                     fn: Examine | None = None) -> dict[str, object]:
     """:func:`examine` in a process of its own (:func:`isolation.run_alone`), stopped after ``seconds`` and
     limited to ``memory_mb`` above what it starts with: a crash, a hang or a memory blow-up becomes the file's row
     (``crashed``, ``timeout``, ``out-of-memory``) instead of the caller's end."""
-    out = isolation.run_alone(_examine_alone, (path, dict(priors or {}), memory_mb, texts), seconds=seconds,
+    out = isolation.run_alone(_examine_alone, (path, dict(priors or {}), memory_mb, texts, fn), seconds=seconds,
                               memory_mb=memory_mb)
     if out.value is not None:
         return out.value
@@ -213,7 +218,8 @@ class _Round:
 
 
 def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: int, seconds: float, memory_mb: int,
-                texts: bool, got: dict[int, dict[str, object]], advance: Callable[[int], None]) -> _Round:
+                texts: bool, got: dict[int, dict[str, object]], advance: Callable[[int], None],
+                fn: Examine | None = None) -> _Round:
     """Read ``todo`` in a pool of ``n`` workers, in chunks, into ``got``; stop at the first dead worker or file
     past ``seconds`` and say what is left."""
     ctx = isolation.context()
@@ -222,7 +228,7 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: in
     chunks = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
     folder = tempfile.mkdtemp(prefix="xl_addin-run-")  # what the workers start outside themselves lives here
     ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                             initargs=(priors, names, marks, memory_mb, texts, folder))
+                             initargs=(priors, names, marks, memory_mb, texts, folder, fn))
     late: list[int] = []
     pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
     try:
@@ -267,6 +273,18 @@ def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | Non
     down is read again alone; one that crashes, hangs or runs out of memory alone gets its own error row.
     ``texts``: the results carry the narrative texts X3 compares with (:attr:`FileResult.texts`; last year's
     folder)."""
+    got = examine_dicts(paths, priors=priors, workers=workers, progress=progress, label=label, seconds=seconds,
+                        memory_mb=memory_mb, texts=texts)
+    return [FileResult.from_dict(d) for d in got]
+
+
+def examine_dicts(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | None = None,
+                  workers: int | None = None, progress: bool = False, label: str = "校验",
+                  seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB, texts: bool = False,
+                  fn: Examine | None = None) -> list[dict[str, object]]:
+    """:func:`examine_all`'s pool and limits with ``fn`` (default :func:`examine`; a module-level function of the
+    file's path giving a picklable dict) run on each file; the dicts in the order of ``paths``. A file that crashes,
+    hangs or runs out of memory alone gives :func:`examine`'s error row (``error``, ``error_code``)."""
     names = [str(p) for p in paths]
     priors = dict(priors or {})
     n = workers if workers is not None else (os.cpu_count() or 1)
@@ -278,16 +296,16 @@ def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | Non
         todo: list[int] = list(range(len(names)))
         while todo:
             before = len(got)
-            r = _pool_round(todo, names, priors, n, seconds, memory_mb, texts, got, advance)
+            r = _pool_round(todo, names, priors, n, seconds, memory_mb, texts, got, advance, fn)
             for i in r.late:
                 got[i] = _error_row(names[i], "timeout", f"{seconds:g}")
             alone = r.alone if len(got) > before or r.alone or r.late else r.again  # no progress: all alone
             for i in alone:
                 got[i] = examine_isolated(names[i], priors=priors, seconds=seconds, memory_mb=memory_mb,
-                                          texts=texts)
+                                          texts=texts, fn=fn)
             advance(len(r.late) + len(alone))
             todo = [i for i in r.again if i not in got]
-    return [FileResult.from_dict(got[i]) for i in range(len(names))]
+    return [got[i] for i in range(len(names))]
 
 
 def _nothing(k: int = 1) -> None:

@@ -742,3 +742,54 @@ def review(agency: str, server_url: str, token_file: str, accept: bool, return_r
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command(help=f"审核已发布的年报：SOURCES 为年报所在文件夹（{spec.report_suffixes_zh()}、工作簿 .xlsx）、"
+                   "网址清单文本文件（每行一个网址，# 开头为注释）或单个网址/文件。\n\n"
+                   "在 OUT 中写出：每份年报的读取来源、读取情况、问题和结论（reports/*.json），审核汇总.xlsx，"
+                   "数据集 dataset.parquet，通报草稿.docx，audit.json（本次运行清单）；下载的年报存于 sources/。"
+                   "OUT 已存在时，同名文件被替换，上次运行留下而本次未写的 reports/、sources/ 文件被删除，其他文件不动。\n\n"
+                   "退出码：0 全部通过；1 有年报不通过或无法读取；2 参数有误或无法写出 OUT。")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--output", "out", required=True, type=click.Path(), help="输出文件夹")
+@click.option("--county", default="", help="通报中的地区名称，如 宿迁市")
+@click.option("--workers", type=click.IntRange(1, 256), help="并行进程数（默认：CPU 核数）")
+@click.option("--time-limit", "file_seconds", type=click.FloatRange(1, 3600),
+              help="读取一份年报最多用时（秒，默认 30），超过则该份为“无法读取”")
+@click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
+              help="读取一份年报最多使用的内存（MB，默认 1024，0 为不限）")
+@click.option("--fetch-timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
+              help="下载一个网址最多用时（秒）")
+@click.option("--fetch-retries", type=click.IntRange(0, 10), default=2, show_default=True,
+              help="下载超时、连接失败或网站出错（5xx）时重试次数，间隔逐次加倍")
+@click.option("--fetch-delay", type=click.FloatRange(0, 600), default=1.0, show_default=True,
+              help="对同一网站两次请求之间的间隔（秒）")
+@click.option("--max-size", "max_mb", type=click.IntRange(1, 60), default=60, show_default=True,
+              help="一份年报最大体积（MB），超过不下载")
+@click.option("--allow-private-fetch", is_flag=True,
+              help="允许下载本机或内网地址的网址（门户网站在政务内网时使用；默认出于安全考虑拒绝）")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def audit(sources: Sequence[str], out: str, county: str, workers: int | None, file_seconds: float | None,
+          file_memory_mb: int | None, fetch_timeout: float, fetch_retries: int, fetch_delay: float, max_mb: int,
+          allow_private_fetch: bool, as_json: bool) -> None:
+    from . import audit as au
+
+    if Path(out).exists() and not Path(out).is_dir():
+        _fail(f"输出位置已存在且不是文件夹：{out}")
+    policy = au.FetchPolicy(allow_private=allow_private_fetch, timeout=fetch_timeout, retries=fetch_retries,
+                            host_delay=fetch_delay, max_bytes=max_mb * 1024 * 1024)
+    result = au.run(sources, out, policy=policy, workers=workers, seconds=file_seconds, memory_mb=file_memory_mb,
+                    progress=not as_json, county=county)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        sys.exit(result.exit_code)
+    click.echo(result.summary_zh())
+    for r in result.reports:
+        if r.verdict != au.PASS:
+            why = r.reason or au._first_problem(r)
+            click.echo(f"  [{r.verdict}] {r.unit or r.source}  {why}".rstrip())
+    for note in result.notes:
+        click.echo(f"  注意：{note}")
+    names = {"summary": "审核汇总", "notice": "通报草稿", "dataset": "数据集"}
+    click.echo("；".join(f"{zh}：{result.files[k]}" for k, zh in names.items() if result.files.get(k)))
+    sys.exit(result.exit_code)

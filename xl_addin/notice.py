@@ -88,6 +88,9 @@ class Notice:
     entries: tuple[NoticeEntry, ...]
     reviewed: bool
     year: int | None = None
+    #: an auditor's run over published reports (``xl-addin audit``): no roster and no deadline; an entry is one
+    #: report, ``submitted`` False for one that could not be read; the defects are listed by kind and by unit
+    audited: bool = False
 
     @property
     def counts(self) -> NoticeCounts:
@@ -210,15 +213,19 @@ def _reason(text: str) -> str:
     return t if len(t) <= MAX_REASON_CHARS else t[:MAX_REASON_CHARS] + "……"
 
 
-def title_lines(county: str, year: int | None) -> tuple[str, str]:
+def title_lines(county: str, year: int | None, *, audited: bool = False) -> tuple[str, str]:
     """The title in two lines, broken where the words allow (GB/T 9704: 词意完整，排列对称)."""
     yr = f"{year}年度" if year else ""
-    return f"关于{county}{yr}政府信息公开工作", "年度报告报送情况的通报"
+    return f"关于{county}{yr}政府信息公开工作", "年度报告审核情况的通报" if audited else "年度报告报送情况的通报"
 
 
 def opening(n: Notice, county: str, as_of: str) -> str:
     c = n.counts
     yr = f"{n.year}年度" if n.year else "本年度"
+    if n.audited:
+        return (f"根据《中华人民共和国政府信息公开条例》和《中华人民共和国政府信息公开工作年度报告格式》（{FORMAT_BASIS}）要求，"
+                f"{county}对已发布的{yr}政府信息公开工作年度报告进行了审核。截至{as_of}，共审核{c.expected}份，"
+                f"其中审核通过{c.approved}份，未通过{c.failed}份，无法读取{c.missing}份。现将有关情况通报如下。")
     head = (f"根据《中华人民共和国政府信息公开条例》和《中华人民共和国政府信息公开工作年度报告格式》（{FORMAT_BASIS}）要求，"
             f"{county}组织开展了{yr}政府信息公开工作年度报告报送和审核工作。")
     counts = (f"截至{as_of}，应报{c.expected}家，已报{c.submitted}家，其中按时报送{c.on_time}家、逾期报送{c.late}家；"
@@ -258,11 +265,12 @@ def _defects_section(n: Notice) -> list[report_doc.Block]:
         for d in e.defects:
             by_code.setdefault(d.code, []).append((_clean(e.agency), d.count))
     checked = sum(e.submitted for e in n.entries)
+    whose = f"已读取的{checked}份" if n.audited else f"已报送的{checked}家单位的"
     if not by_code:
-        return [report_doc.Para(f"对已报送的{checked}家单位的年度报告逐一审核，未发现问题。", "notice.defects")]
+        return [report_doc.Para(f"对{whose}年度报告逐一审核，未发现问题。", "notice.defects")]
     with_defects = sum(bool(e.defects) for e in n.entries)
     blocks: list[report_doc.Block] = [report_doc.Para(
-        f"对已报送的{checked}家单位的年度报告逐一审核，{with_defects}家存在问题。按校验规则分类列示存在问题的单位如下"
+        f"对{whose}年度报告逐一审核，{with_defects}{'份' if n.audited else '家'}存在问题。按校验规则分类列示存在问题的单位如下"
         "（括号内为规则编号和问题级别，“错误”须改正，“警告”须核实）：", "notice.defects")]
     order = list(catalogue.CATALOGUE)
     groups = [g for g in Group if any(catalogue.entry(c).group is g for c in by_code)]
@@ -271,6 +279,28 @@ def _defects_section(n: Notice) -> list[report_doc.Block]:
         codes = sorted((c for c in by_code if catalogue.entry(c).group is g), key=order.index)
         blocks += [report_doc.Para(f"{i}. {_kind_line(c, by_code[c])}", f"notice.kind.{c}")
                    for i, c in enumerate(codes, start=1)]
+    return blocks
+
+
+def _units_section(n: Notice) -> list[report_doc.Block]:
+    """An audit's defects by unit: each report with defects, its kinds of defect (title, code, how many)."""
+    blocks: list[report_doc.Block] = []
+    for e in (e for e in n.entries if e.defects):
+        kinds = "；".join(f"{d.entry.title}（{d.code}{f'，{d.count}处' if d.count > 1 else ''}）" for d in e.defects)
+        blocks.append(report_doc.Para(f"{len(blocks) + 1}. {_clean(e.agency)}：{kinds}。", "notice.unit"))
+    return blocks or [report_doc.Para("各单位的年度报告均未发现问题。", "notice.unit")]
+
+
+def _unreadable_section(n: Notice) -> list[report_doc.Block]:
+    """An audit's reports that could not be read, each with why (the office checks them by hand)."""
+    bad = [e for e in n.entries if not e.submitted]
+    if not bad:
+        return [report_doc.Para("所有年度报告均已读取。", "notice.unreadable")]
+    blocks: list[report_doc.Block] = [report_doc.Para(
+        f"以下{len(bad)}份年度报告无法读取，请人工核对：", "notice.unreadable")]
+    for i, e in enumerate(bad, start=1):
+        why = "；".join(_reason(r) for r in e.reasons if _clean(r))
+        blocks.append(report_doc.Para(f"{i}. {_clean(e.agency)}" + (f"（{why}）。" if why else "。"), "notice.unreadable"))
     return blocks
 
 
@@ -303,6 +333,12 @@ def _published_section(n: Notice) -> list[report_doc.Block]:
 
 
 def _next_steps(n: Notice, office: str) -> list[report_doc.Block]:
+    if n.audited:
+        return [
+            report_doc.Para(f"存在上述问题的单位，请对照本通报逐项核实，及时更正政府网站发布的年度报告，并于{BLANK_DATE}前将"
+                            f"整改情况报{office}。【此处可补充其他工作要求。】", "notice.next"),
+            report_doc.Para("联系人：××；联系电话：××××××××。", "notice.contact"),
+        ]
     who = "逾期报送、未报送" + ("和被退回未修改" if n.reviewed else "和审核未通过") + "的单位"
     fix = "；发布稿与审核通过稿不一致的单位，请及时更正政府网站发布的年度报告" if n.reviewed else ""
     return [
@@ -319,14 +355,17 @@ def build(n: Notice, *, county: str, year: int | None = None, office: str = "", 
     blank, to be filled in by hand, and the counts are "截至目前")."""
     county = _clean(county)
     year = year if year is not None else n.year
-    n = Notice(n.entries, n.reviewed, year)
+    n = Notice(n.entries, n.reviewed, year, n.audited)
     office = _clean(office) or f"{county}人民政府办公室"
     as_of = f"{date.year}年{date.month}月{date.day}日" if date else "目前"
     blocks: list[report_doc.Block] = [report_doc.Para(_clean(addressee), "notice.addressee", flush=True),
                                       report_doc.Para(opening(n, county, as_of), "opening")]
     sections: list[tuple[str, list[report_doc.Block]]] = [("未按时报送", _late_section(n)),
                                                           ("审核发现的问题", _defects_section(n))]
-    if n.reviewed:
+    if n.audited:
+        sections = [("审核发现的问题（按问题类别）", _defects_section(n)), ("各单位存在的问题", _units_section(n)),
+                    ("无法读取的年度报告", _unreadable_section(n))]
+    elif n.reviewed:
         sections += [("被退回未及时修改", _returned_section(n)), ("发布稿与审核通过稿不一致", _published_section(n))]
     sections.append(("下一步要求", _next_steps(n, office)))
     for i, (head, body) in enumerate(sections):
@@ -334,6 +373,6 @@ def build(n: Notice, *, county: str, year: int | None = None, office: str = "", 
         blocks += body
     blocks.append(report_doc.Signature(office, f"{date.year}年{date.month}月{date.day}日" if date
                                        else report_doc.DATE_BLANK))
-    first, second = title_lines(county, year)
+    first, second = title_lines(county, year, audited=n.audited)
     title = report_doc.Title(first, second)
     return report_doc.Document(title, tuple(blocks), report_doc.safe_name(title.text, "通报"), author=office)

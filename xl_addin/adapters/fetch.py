@@ -85,8 +85,9 @@ def load_published_bytes(filename: str, data: bytes) -> Imported:
 
 
 def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, max_bytes: int = MAX_BYTES,
-          max_redirects: int = MAX_REDIRECTS) -> Fetched:
-    """The body of ``url`` within the limits of this module. Raises FetchError."""
+          max_redirects: int = MAX_REDIRECTS, user_agent: str = USER_AGENT) -> Fetched:
+    """The body of ``url`` within the limits of this module, asked for as ``user_agent`` (ASCII: it is a header).
+    Raises FetchError."""
     start = time.monotonic()
     current = url
     for _ in range(max_redirects + 1):
@@ -96,11 +97,11 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = TIMEOUT, ma
         # read: a server dripping a header line at a time would hold it for ever): the socket is shut down then
         cut = _Cutter(conn, max(0.0, start + timeout - time.monotonic()))
         try:
-            path = parts.path or "/"
+            path = _ascii(parts.path) or "/"  # an address as people write it: "/年报 2023.html"
             if parts.query:
-                path += "?" + parts.query
+                path += "?" + _ascii(parts.query)
             try:
-                conn.request("GET", path, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate",
+                conn.request("GET", path, headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate",
                                                    "Accept": "text/html,application/pdf,*/*;q=0.5"})
                 resp = conn.getresponse()
             except FetchError:
@@ -315,6 +316,12 @@ def _name(got: Fetched) -> str:
     stem = Path(urllib.parse.unquote(urllib.parse.urlsplit(got.url).path)).stem
     stem = re.sub(r"[^\w.-]+", "_", stem)[:80] or "published"
     return stem + got.suffix
+
+
+def _ascii(part: str) -> str:
+    """A path or query with what HTTP cannot carry as it is (non-ASCII, spaces, controls) percent-encoded in UTF-8;
+    what is already encoded, and the characters of the URL syntax, kept."""
+    return urllib.parse.quote(part, safe="/?&=+;:@!$'()*,%~-._[]")
 
 
 def _why(exc: BaseException | None) -> str:
