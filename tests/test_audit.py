@@ -16,7 +16,6 @@ import shutil
 import sys
 import threading
 import time
-import types
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -224,56 +223,40 @@ def test_notice_groups_defects_by_kind_and_by_unit(mixed: tuple[audit.AuditResul
     assert f"无法读取{n}份" in text
 
 
-def test_dataset_entries_follow_contract_d(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """One dataset.Entry per report handed to adapters.dataset_io.write_dataset (the contract's shapes)."""
-    seen: list[Any] = []
+def test_dataset_holds_one_entry_per_report_with_its_values_and_verdict(tmp_path: Path) -> None:
+    """The real dataset (contract D): every report's cells with unit, year, verdict and source; an unreadable
+    source is in it with its verdict and no values."""
+    from xl_addin.adapters import dataset_io
 
-    class Entry:
-        def __init__(self, **kw: Any) -> None:
-            self.__dict__.update(kw)
-
-    def write_dataset(entries: Any, path: Any) -> int:
-        seen.extend(entries)
-        Path(path).write_text("x")
-        return len(seen)
-
-    monkeypatch.setitem(sys.modules, "xl_addin.dataset", types.SimpleNamespace(Entry=Entry))
-    monkeypatch.setitem(sys.modules, "xl_addin.adapters.dataset_io",
-                        types.SimpleNamespace(write_dataset=write_dataset))
     shutil.copy(SEED, tmp_path / "jiangle.txt")
-    result = _run([str(tmp_path / "jiangle.txt"), str(tmp_path / "nothing")], tmp_path / "out")
+    result = _run([str(tmp_path / "jiangle.txt"), str(tmp_path / "nothing")], tmp_path / "out", notice=False)
     assert result.files["dataset"] == str(tmp_path / "out" / audit.DATASET_NAME) and not result.notes
-    ok, bad = seen
-    assert (ok.unit, ok.year, ok.verdict, ok.source) == ("将乐县工业和信息化局", 2023, audit.PASS,
-                                                         str(tmp_path / "jiangle.txt"))
-    assert ok.values["t3.new.natural"] == checking.check_file(str(SEED)).data.values["t3.new.natural"]  # type: ignore[union-attr]
-    assert bad.verdict == audit.UNREADABLE and bad.values == {}
+    df = dataset_io.read_dataset(tmp_path / "out" / audit.DATASET_NAME)
+    ok = df[df["verdict"] == audit.PASS]
+    assert set(ok["unit"]) == {"将乐县工业和信息化局"} and set(ok["year"]) == {2023}
+    assert set(ok["source"]) == {str(tmp_path / "jiangle.txt")}
+    cell = ok[ok["key"] == "t3.new.natural"]["value"]
+    assert list(cell) == [checking.check_file(str(SEED)).data.values["t3.new.natural"]]  # type: ignore[union-attr]
+    bad = df[df["verdict"] == audit.UNREADABLE]
+    assert len(bad) > 0 and bad["value"].isna().all()
 
 
 def test_dataset_as_csv_without_pyarrow(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without the dataset extra (pyarrow) dataset_io refuses Parquet (DatasetError): the CSV is written instead,
     and the run says so."""
-    class DatasetError(Exception):
-        pass
-
-    def write_dataset(entries: Any, path: Any) -> int:
-        if str(path).endswith(".parquet"):
-            raise DatasetError("需要 pandas 和 pyarrow，本机未安装。")
-        Path(path).write_text("unit\n", encoding="utf-8")
-        return 1
-
-    monkeypatch.setitem(sys.modules, "xl_addin.dataset", types.SimpleNamespace(Entry=lambda **kw: kw))
-    monkeypatch.setitem(sys.modules, "xl_addin.adapters.dataset_io",
-                        types.SimpleNamespace(write_dataset=write_dataset, DatasetError=DatasetError))
+    for name in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)  # import pyarrow -> ImportError, as on a PC without the extra
     result = _run([str(SEED)], tmp_path / "out", notice=False)
     assert result.files["dataset"] == str(tmp_path / "out" / "dataset.csv")
-    assert (tmp_path / "out" / "dataset.csv").is_file() and not (tmp_path / "out" / "dataset.parquet").exists()
+    assert not (tmp_path / "out" / "dataset.parquet").exists()
+    text = (tmp_path / "out" / "dataset.csv").read_text(encoding="utf-8-sig")
+    assert text.startswith("unit,") and "将乐县工业和信息化局" in text
     assert any("CSV" in n and "pyarrow" in n for n in result.notes)
 
 
 def test_dataset_written_as_parquet(mixed: tuple[audit.AuditResult, Path, str]) -> None:
     """The real dataset (branch `dataset`, contract D): rows of every read report, with their verdict."""
-    from xl_addin.adapters import dataset_io  # type: ignore[attr-defined,unused-ignore]
+    from xl_addin.adapters import dataset_io
 
     _, out, _ = mixed
     df = dataset_io.read_dataset(out / audit.DATASET_NAME)

@@ -31,7 +31,6 @@ is named in the report's tables column; the rules decide what it means for the v
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import re
 import threading
@@ -505,18 +504,15 @@ def write_dataset(reports: Sequence[Audited], path: Path) -> tuple[Path | None, 
     """The dataset (contract D): one ``dataset.Entry`` per report through ``adapters.dataset_io.write_dataset``, as
     Parquet at ``path``, else (pyarrow not installed: the ``dataset`` extra) as CSV beside it. Returns the file
     written (None: none) and what the user should know (Chinese, "" when nothing)."""
-    try:
-        ds = importlib.import_module("xl_addin.dataset")
-        dio = importlib.import_module("xl_addin.adapters.dataset_io")
-    except ImportError:
-        return None, "数据集未写出：本版本没有数据集模块（xl_addin.dataset）。"
+    from . import dataset as ds
+    from .adapters import dataset_io as dio
+
     entries = [ds.Entry(unit=r.unit, year=r.year, values=dict(r.values), level=r.level, source=r.where,
                         verdict=r.verdict) for r in reports]
-    refused: type[Exception] = getattr(dio, "DatasetError", RuntimeError)
     try:
         dio.write_dataset(entries, path)
         return path, ""
-    except refused as exc:  # no pyarrow: the same table as CSV (UTF-8 with BOM, opens in Excel)
+    except dio.DatasetError as exc:  # no pyarrow: the same table as CSV (UTF-8 with BOM, opens in Excel)
         csv = path.with_suffix(".csv")
         dio.write_dataset(entries, csv)
         return csv, f"数据集写为 CSV（{csv.name}）：{exc}"
