@@ -235,3 +235,85 @@ def test_libreoffice_opens_the_imported_workbook_and_keeps_the_printed_totals(wo
         where = spec.LAYOUT.locations[key]
         assert sheets[where.sheet][where.row - 1][where.col - 1] == shown, key
     assert any("各项之和为 11" in c for row in sheets[RECORD_SHEET] for c in row)
+
+
+def _reseal(path: Path, out: Path, edit: Any) -> Path:
+    """``path`` with its evidence payload changed by ``edit`` (dict -> None) and sealed again, as a forger who read
+    this module would."""
+    from xl_addin.importers import record
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb[EVIDENCE_SHEET]
+    payload = json.loads("".join(r[1] for r in ws.iter_rows(values_only=True) if r[0] == record.PAYLOAD_ROW))
+    edit(payload)
+    text = record._canonical(payload).decode("utf-8")
+    ws.delete_rows(2, ws.max_row)
+    for i in range(0, len(text), record.CHUNK):
+        ws.append([record.PAYLOAD_ROW, text[i:i + record.CHUNK]])
+    ws.append([record.SEAL_ROW, record._seal(payload)])
+    wb.save(out)
+    return out
+
+
+HOSTILE_SHAPES = [
+    {"notes": [1]}, {"notes": [{"kind": ["split"], "message": "x"}]}, {"headings": "一二三"},
+    {"headings": [["一", "一"]]}, {"absent": [{"k": 1}]}, {"unread": [{"table": "t3", "keys": "t3.new.natural"}]},
+    {"format": None}, {"extra": {"nested": {}}},
+]
+
+
+def test_a_sealed_record_of_another_shape_gives_the_rules_nothing() -> None:
+    """Whatever a (resealed) record holds, the rules only ever meet the shapes the importer gives them."""
+    from xl_addin import fingerprint, structure
+    from xl_addin.importers import record
+
+    imported = api.import_report(shared_file(HONGZE))
+    cells, _ = record.written(imported)
+    fp = fingerprint.of(structure.expected())
+    rows = record.evidence_rows(imported, cells, fp)
+    assert record.evidence(rows, cells, {}, fp) is not None  # the import's own
+    payload = json.loads("".join(b for a, b in rows if a == record.PAYLOAD_ROW))
+    for hostile in HOSTILE_SHAPES:
+        forged = {**payload, "props": json.dumps({**json.loads(payload["props"]), **hostile})}
+        text = record._canonical(forged).decode("utf-8")
+        assert record.evidence([(record.PAYLOAD_ROW, text), (record.SEAL_ROW, record._seal(forged))], cells, {},
+                               fp) is None, hostile
+
+
+def test_a_sealed_record_of_another_shape_is_ignored_not_crashed_on(workbooks: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
+    def edit(payload: dict[str, Any]) -> None:
+        payload["props"] = json.dumps({**json.loads(payload["props"]), "notes": [1]}, ensure_ascii=False)
+
+    forged = _reseal(workbooks[HONGZE], tmp_path / "hostile.xlsx", edit)
+    for data in (read_fast(forged), read_workbook(forged)):
+        assert "import" not in data.props
+    assert api.check(forged).by_rule("A4")  # checked as an ordinary workbook
+
+
+def test_a_resealed_record_relaxes_only_cells_still_blank(workbooks: dict[str, Path], tmp_path: Path) -> None:
+    """A record (resealed) naming as absent a row the clerk has filled in: the filled cells are checked; a blank
+    one is spared V3 (a warning) only in a record of an older layout, whose S3 error is then reported."""
+    keys = [f"t3.new.{c}" for c, _ in spec.T3_COLS]
+
+    def edit(payload: dict[str, Any]) -> None:
+        props = json.loads(payload["props"])
+        payload["props"] = json.dumps({**props, "absent": props["absent"] + keys}, ensure_ascii=False)
+
+    forged = _reseal(workbooks[HONGZE], tmp_path / "absent.xlsx", edit)
+    data = api.read(forged)
+    info = json.loads(data.props["import"])
+    assert not set(keys) & set(info["absent"]) and info["absent"]
+    blanked = _edit(forged, tmp_path / "blanked.xlsx", {"t3.new.natural": None})
+    info = json.loads(api.read(blanked).props["import"])  # (openpyxl keeps the record: it is still sealed)
+    assert "t3.new.natural" in info["absent"] and api.check(blanked).by_rule("S3")
+
+    def new_layout(payload: dict[str, Any]) -> None:
+        edit(payload)
+        props = json.loads(payload["props"])
+        payload["props"] = json.dumps({**props, "format": "2021", "markers": []}, ensure_ascii=False)
+
+    forged = _reseal(blanked, tmp_path / "2021.xlsx", new_layout)
+    info = json.loads(api.read(forged).props["import"])
+    assert info["absent"] == [] and not api.check(forged).by_rule("S3")
+    assert any(f.key == "t3.new.natural" for f in api.check(forged).by_rule("V3"))

@@ -16,8 +16,10 @@ nothing in it: a broken seal, another writer or template build, or a payload too
 ordinary one; what it relaxes is bound to the cells still holding what the import wrote ("kept": a total still
 the printed figure, a 正文 cell still the imported text; cells "absent", "unread" or missing only while still
 blank), so a clerk's later edit is checked as any workbook's. What the record adds (S1, S3, S2.drift, A7, …) can
-only add findings. There is no secret key: a record forged on purpose, seal and all, can at most spare the
-cells it names the S2 "total overwritten" and T9 "numbering" findings (A1-A4 still compare every printed total).
+only add findings; cells "absent" or missing count only in a record of an older layout, which S3 (an error)
+reports. There is no secret key: a record forged on purpose, seal and all, can at most spare the cells it names
+warnings (S2.literal "total overwritten", T9 "numbering", and V3 blanks only next to an S3 error), never an
+error (A1-A4 still compare every printed total).
 """
 
 from __future__ import annotations
@@ -238,6 +240,47 @@ def _str_list(v: object) -> list[str]:
     return [x for x in v if isinstance(x, str)] if isinstance(v, list) else []
 
 
+def _is_strs(v: object, n: int | None = None) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v) and (n is None or len(v) == n)
+
+
+def _is_str_map(v: object) -> bool:
+    return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+
+
+def _is_note(n: object) -> bool:
+    return (isinstance(n, dict) and all(isinstance(n.get(f, ""), str) for f in ("kind", "message", "key", "where", "source"))
+            and _is_str_map(n.get("detail", {})))
+
+
+def _is_unread(u: object) -> bool:
+    return (isinstance(u, dict) and _is_strs(u.get("keys"))
+            and all(isinstance(u.get(f, ""), str) for f in ("table", "what", "why", "where")))
+
+
+#: the shape of each entry of the import props the rules read (parse.import_props; contract U's "unread"): a
+#: record whose entry has another shape is no record of ours
+_SHAPES = {
+    "format": lambda v: isinstance(v, str), "markers": _is_strs, "intro": lambda v: isinstance(v, str),
+    "headings": lambda v: isinstance(v, list) and all(_is_strs(h, 4) for h in v), "absent": _is_strs,
+    "notes": lambda v: isinstance(v, list) and all(_is_note(n) for n in v),
+    "unread": lambda v: isinstance(v, list) and all(_is_unread(u) for u in v),
+}
+
+
+def _well_formed(info: dict[str, Any]) -> bool:
+    """Every entry the rules read has the shape the importer gives it; any other entry is plain data (a text, a
+    number, a flag or a list of texts) -- a rule reading a record never meets what it does not expect."""
+    for key, v in info.items():
+        shape = _SHAPES.get(key)
+        if shape is not None:
+            if not shape(v):
+                return False
+        elif not (v is None or isinstance(v, str | int | float | bool) or _is_strs(v)):
+            return False
+    return "format" in info
+
+
 def evidence(grid: Iterable[Sequence[object]] | None, values: Mapping[str, CellValue], formulas: Mapping[str, str],
              fingerprint: str | None) -> tuple[dict[str, str], frozenset[str]] | None:
     """What a workbook's :data:`EVIDENCE_SHEET` (``grid``: its cell values row by row from A1) gives the rules:
@@ -251,7 +294,7 @@ def evidence(grid: Iterable[Sequence[object]] | None, values: Mapping[str, CellV
         info = json.loads(payload.get("props") or "")
     except (TypeError, ValueError, RecursionError):
         return None
-    if not isinstance(info, dict):
+    if not isinstance(info, dict) or not _well_formed(info):
         return None
 
     def blank(k: str) -> bool:
@@ -262,14 +305,16 @@ def evidence(grid: Iterable[Sequence[object]] | None, values: Mapping[str, CellV
     kept = sorted(k for k, v in cells.items()
                   if (k in spec.DERIVED_KEYS or k in _TEXT_KEYS) and k not in formulas and _norm(values.get(k)) == v)
     info["kept"] = kept
-    info["absent"] = [k for k in _str_list(info.get("absent")) if k in spec.DATA_CELLS and blank(k)]
+    # cells the report's own (older) layout has not: only in a record naming that layout (S3, an error, says so)
+    old_layout = info.get("format") != "2021"
+    info["absent"] = [k for k in _str_list(info.get("absent")) if old_layout and k in spec.DATA_CELLS and blank(k)]
     unread = []
     for u in info.get("unread") or []:
-        if isinstance(u, dict):
-            keys = [k for k in _str_list(u.get("keys")) if k in spec.DATA_CELLS and blank(k)]
-            if keys:
-                unread.append({**u, "keys": keys})
+        keys = [k for k in u["keys"] if k in spec.DATA_CELLS and blank(k)]
+        if keys:
+            unread.append({**u, "keys": keys})
     if unread or "unread" in info:
         info["unread"] = unread
-    missing = frozenset(k for k in _str_list(payload.get("missing")) if k in spec.DATA_CELLS and blank(k))
+    missing = frozenset(k for k in _str_list(payload.get("missing"))
+                        if old_layout and k in spec.DATA_CELLS and blank(k))
     return {IMPORT_PROPS_KEY: json.dumps(info, ensure_ascii=False)}, missing
