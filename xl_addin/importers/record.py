@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .. import derive, narrative, spec
@@ -260,7 +260,7 @@ def _is_unread(u: object) -> bool:
 
 #: the shape of each entry of the import props the rules read (parse.import_props; contract U's "unread"): a
 #: record whose entry has another shape is no record of ours
-_SHAPES = {
+_SHAPES: dict[str, Callable[[object], bool]] = {
     "format": lambda v: isinstance(v, str), "markers": _is_strs, "intro": lambda v: isinstance(v, str),
     "headings": lambda v: isinstance(v, list) and all(_is_strs(h, 4) for h in v), "absent": _is_strs,
     "notes": lambda v: isinstance(v, list) and all(_is_note(n) for n in v),
