@@ -317,3 +317,17 @@ def test_a_resealed_record_relaxes_only_cells_still_blank(workbooks: dict[str, P
     info = json.loads(api.read(forged).props["import"])
     assert info["absent"] == [] and not api.check(forged).by_rule("S3")
     assert any(f.key == "t3.new.natural" for f in api.check(forged).by_rule("V3"))
+
+
+def test_what_no_cell_can_hold_is_written_as_text(tmp_path: Path) -> None:
+    """Control characters (a space each), a line break written CR LF (LF) and a number no cell holds (its text):
+    the workbook is still written, and the evidence still matches what was written."""
+    import dataclasses
+
+    imported = api.import_report(shared_file("examples/published/suqian-city-2023.txt"))
+    values = {**imported.data.values, "t3.new.natural": float("inf"), "s6.other": "甲\x01乙\r\n丙"}
+    odd = dataclasses.replace(imported, data=dataclasses.replace(imported.data, values=values))
+    out = api.write_imported(odd, tmp_path / "odd.xlsx")
+    data = api.read(out)
+    assert data.values["t3.new.natural"] == "inf" and data.values["s6.other"] == "甲 乙\n丙"
+    assert "s6.other" in json.loads(data.props["import"])["kept"]

@@ -28,6 +28,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -144,6 +145,8 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _cell_text(v: CellValue) -> CellValue:
+    if isinstance(v, float) and not math.isfinite(v):  # no cell holds it: kept as the text it is
+        return str(v)
     if isinstance(v, str):
         return _ILLEGAL.sub(" ", v.replace("\r\n", "\n").replace("\r", "\n"))
     return v
