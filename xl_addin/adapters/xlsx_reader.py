@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import hidden, live, spec, structure
 from ..importers.record import EVIDENCE_SHEET, MAX_ROWS
+from ..importers.record import evidence as import_evidence
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive, sheet_parts, validated_cells, without_outside
 
@@ -143,8 +144,6 @@ def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cel
     st = build_structure(props, version) if build_structure is not None else None
     missing = where.missing
     if evidence is not None:
-        from ..importers.record import evidence as import_evidence
-
         found = import_evidence(evidence, values, formulas, props.get("fingerprint"))
         if found is not None:
             props, missing = {**props, **found[0]}, missing | found[1]

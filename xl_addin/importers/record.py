@@ -31,11 +31,13 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import derive, narrative, spec
 from ..model import IMPORT_PROPS_KEY, CellValue
-from .parse import Imported, Record
+
+if TYPE_CHECKING:  # (parse is not loaded by a workbook reader that only reads the evidence)
+    from .parse import Imported, Record
 
 RECORD_SHEET = "导入记录"
 HEADERS = ("项目", "单元格", "读入的值", "原文", "原文位置", "说明（不确定之处）")
@@ -217,8 +219,8 @@ def _payload(grid: Iterable[Sequence[object]]) -> dict[str, Any] | None:
     seal = ""
     size = 0
     for n, row in enumerate(grid):
-        if n >= MAX_ROWS:
-            return None
+        if n >= MAX_ROWS:  # (what the openpyxl reader reads of the sheet too)
+            break
         if len(row) < 2 or not isinstance(row[0], str) or not isinstance(row[1], str):
             continue
         if row[0] == PAYLOAD_ROW:
