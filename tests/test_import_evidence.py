@@ -331,3 +331,16 @@ def test_what_no_cell_can_hold_is_written_as_text(tmp_path: Path) -> None:
     data = api.read(out)
     assert data.values["t3.new.natural"] == "inf" and data.values["s6.other"] == "甲 乙\n丙"
     assert "s6.other" in json.loads(data.props["import"])["kept"]
+
+
+@pytest.mark.parametrize("name", [HONGZE, "examples/jiangle-industry-bureau-2023.txt"])
+def test_the_addin_checks_the_imported_workbook_as_the_command_line(name: str, workbooks: dict[str, Path]) -> None:
+    """校验 in Excel (the values the VBA client sends, formulas inferred) finds what `check` finds."""
+    import xlwings as xw
+    from xlwings_payload import payload_from_xlsx
+
+    from xl_addin import addin
+
+    _, data = addin.Session(xw.Book(json=payload_from_xlsx(workbooks[name]))).report_data()
+    assert "import" in data.props
+    assert findings(api.check_data(data)) == findings(api.check(shared_file(name)))
