@@ -337,3 +337,36 @@ def test_a_markdown_copy_with_pipe_tables_reads_the_same(tmp_path: Path, pristin
     p.write_text("\n".join(out), encoding="utf-8")
     imp = api.import_report(p)
     assert _table_values(imp) == pristine and imp.data.agency == "将乐县工业和信息化局"
+
+
+def _findings(report: Any) -> list[tuple[str, str, str, tuple[str, ...], str]]:
+    return sorted((f.code, f.sheet, f.cell, f.labels, f.check) for f in report.findings)
+
+
+@pytest.mark.parametrize("variant", ["moved", "renumbered", "cut", "blank", "typo"])
+def test_the_workbook_imported_from_a_perturbed_report_checks_as_the_report(variant: str, tmp_path: Path) -> None:
+    """Issue 21, class 7, on damaged copies of the seed: what check finds on the report (S1 order and numbering,
+    a lost section, V3 blanks, label drift) it finds on the workbook the import writes of it."""
+    lines = _lines()
+    if variant == "moved":
+        start = lines.index("四、政府信息公开行政复议、行政诉讼情况")
+        end = next(i for i, line in enumerate(lines) if line.startswith("五、"))
+        block = lines[start:end]
+        del lines[start:end]
+        two = lines.index("二、主动公开政府信息情况")
+        lines[two:two] = block
+    elif variant == "renumbered":
+        lines = [{"一、总体情况": "总体情况", "二、主动公开政府信息情况": "一、主动公开政府信息情况"}.get(x, x)
+                 for x in lines]
+    elif variant == "cut":
+        lines = lines[:next(i for i, line in enumerate(lines) if line.startswith("六、"))]
+    elif variant == "blank":
+        i = lines.index("\t二、上年结转政府信息公开申请数量")
+        lines[i + 3] = "\t"
+    else:
+        lines = [x.replace("行政处罚", "行政处法") if x.strip() == "行政处罚" else x for x in lines]
+    imp = _import_text("\n".join(lines))
+    on_report = _findings(api.check_data(imp.data))
+    out = api.write_imported(imp, tmp_path / f"{variant}.xlsx")
+    assert _findings(api.check(out)) == on_report
+    assert on_report != _findings(api.check_data(_import_text("\n".join(_lines())).data))

@@ -88,3 +88,40 @@ def prior_texts(data: ReportData) -> dict[str, str]:
     """The texts of :data:`PRIOR_SECTIONS` in last year's report ``data``, by :func:`prior_text_key`: what this
     year's X3 compares with."""
     return {prior_text_key(number): section_text(data, number) for number in PRIOR_SECTIONS}
+
+
+# ---- numbering pasted into a 正文 cell ------------------------------------------------------------------------
+
+#: a paragraph's leading numbering: （一） / (1) / 一、 / 1. / 第一部分
+_LEADING_NUMBER = re.compile(r"^\s*((?:[（(](?:[一二三四五六七八九十]{1,3}|\d{1,2})[）)])"
+                             r"|(?:[一二三四五六七八九十]{1,3}|\d{1,2})[、．.](?!\d)"
+                             r"|第[一二三四五六七八九十]{1,3}(?:部分|项)[、．.：:]?)\s*")
+#: what a report's own sub-heading for a 正文 field names (any one of these, or the field's label)
+_FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    **SECTION1_TOPICS, **SECTION6_TOPICS,
+    "s1.overview": ("总体", "概述", "基本情况"),
+    "s5.problems": ("问题", "不足"),
+    "s5.measures": ("措施", "整改", "改进"),
+    "s5.last_year_fixes": ("整改", "上年"),
+    "s6.fees": (*FEE_WORDS, "收费"),
+    "s6.other": ("其他",),
+}
+#: a sub-heading is short: the words before its first full stop or colon
+_HEADING_CHARS = 40
+
+
+def strip_numbering(field_key: str, text: str) -> tuple[str, list[str]]:
+    """``text`` without the leading numbering that duplicates the report's own sub-heading for the 正文 field
+    ``field_key`` ("（一）主动公开情况。…" -> "主动公开情况。…": the template's own row already stands for that
+    heading), and the pieces removed ([] when nothing was). Only the number goes: the heading's words stay (the
+    presence checks read them). A list's numbering ("1、进一步加强…", naming no heading of the field) is kept."""
+    m = _LEADING_NUMBER.match(text)
+    if m is None:
+        return text, []
+    rest = text[m.end():]
+    head = re.split(r"[。：:；;\n]", rest, maxsplit=1)[0]
+    field = spec.FIELDS_BY_KEY.get(field_key)
+    words = (*_FIELD_WORDS.get(field_key, ()), *((field.label,) if field is not None else ()))
+    if not rest.strip() or len(head) > _HEADING_CHARS or not any(w in head for w in words):
+        return text, []
+    return rest, [m.group(1)]

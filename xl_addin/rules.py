@@ -310,12 +310,21 @@ _NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[�
                        r"|(?:\d{1,2}[、．.](?!\d)))")
 
 
+def as_published(ctx: Context, key: str) -> bool:
+    """Whether the cell of ``key`` holds what a published report printed: every cell of a report read by the
+    importer; in a workbook the import wrote, the cells it lists as still holding what it wrote ("kept",
+    :func:`xl_addin.importers.record.evidence`), not one a clerk has changed since."""
+    if ctx.imported is None:
+        return False
+    kept = ctx.imported.get("kept")
+    return kept is None or (isinstance(kept, list) and key in kept)
+
+
 @check("T9")
 def _t9(ctx: Context) -> Iterator[Finding]:
-    if ctx.imported is not None:  # a published report keeps its own headings; only the template's cells count
-        return
     for f in spec.NARRATIVE_FIELDS:
-        if f.key in ctx.data.missing:
+        # a published report keeps its own headings; only the template's cells count
+        if f.key in ctx.data.missing or as_published(ctx, f.key):
             continue
         m = _NUMBERED.match(ctx.data.text(f.key))
         if m:
@@ -410,11 +419,9 @@ def _s2_inputs(ctx: Context) -> Iterator[Finding]:
 def _s2_totals(ctx: Context) -> Iterator[Finding]:
     """Derived totals: their formula changed, or overwritten by a value (readable from any reader). A published
     report prints its totals as numbers: that is no overwritten formula (A1/A2/A4 check them)."""
-    if ctx.imported is not None:
-        return
     data = ctx.data
     for key in spec.DERIVED_KEYS:
-        if key in data.missing:
+        if key in data.missing or as_published(ctx, key):
             continue
         if key in data.formulas:
             if not ctx.intact[key]:  # expr.formula_is_intact, computed once per report

@@ -34,6 +34,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from .. import hidden, live, spec, structure
+from ..importers.record import EVIDENCE_SHEET
 from ..model import CellValue, ReportData, Structure
 from .fileio import (
     ReadError,
@@ -522,7 +523,8 @@ def read_fast(path: str | os.PathLike[str], *, with_structure: bool = True, test
         raise ReadError(path, "corrupt", detail=type(exc).__name__) from None
     found = _Found(book, scans, unlocked_xfs, grids, outside)
     return assemble(str(path), book.dests, set(book.sheet_names), found.cell, hidden.parse(grids.get(spec.HIDDEN_SHEET)),
-                    found.structure if with_structure else None, plan=book.reads, cells=found.cells)
+                    found.structure if with_structure else None, plan=book.reads, cells=found.cells,
+                    evidence=grids.get(EVIDENCE_SHEET))
 
 
 def _damaged_member(path: str | os.PathLike[str], data: bytes | None) -> str | None:
@@ -539,11 +541,12 @@ def _far(zf: zipfile.ZipFile, data: bytes | None, book: _Book, scans: dict[str, 
     hidden sheet (which calamine reads)."""
     part_of = dict(book.sheet_parts)
     far = {part_of[n]: s.outside for n, s in scans.items() if s.outside}
-    hidden_part = part_of.get(spec.HIDDEN_SHEET)
-    if hidden_part is not None and hidden_part in zf.NameToInfo:
-        refs = outside_grid(_read(zf, data, hidden_part))
-        if refs:
-            far[hidden_part] = refs
+    for sheet in (spec.HIDDEN_SHEET, EVIDENCE_SHEET):  # the sheets calamine reads that were not scanned
+        hidden_part = part_of.get(sheet)
+        if hidden_part is not None and hidden_part in zf.NameToInfo:
+            refs = outside_grid(_read(zf, data, hidden_part))
+            if refs:
+                far[hidden_part] = refs
     return far
 
 
@@ -582,14 +585,14 @@ _STATE_CELL = re.compile(rb'<c r="(' + _STATE_COLUMN + rb'[0-9]+)"[^>]*>\s*<f(?:
 
 
 def _grids(path: str | os.PathLike[str], data: bytes | None, book: _Book) -> dict[str, list[list[Any]]]:
-    """sheet name -> calamine's cell values from A1, of each sheet read and the hidden sheet."""
+    """sheet name -> calamine's cell values from A1, of each sheet read, the hidden sheet and the import's evidence."""
     import python_calamine as pc
 
     cal = (pc.CalamineWorkbook.from_path(str(path)) if data is None
            else pc.CalamineWorkbook.from_filelike(io.BytesIO(data)))
     try:
         return {n: cal.get_sheet_by_name(n).to_python(skip_empty_area=False)
-                for n in book.sheet_names if n in book.owned or n == spec.HIDDEN_SHEET}
+                for n in book.sheet_names if n in book.owned or n in (spec.HIDDEN_SHEET, EVIDENCE_SHEET)}
     finally:
         cal.close()
 

@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 from .. import __version__, derive, expr, hidden, spec, structure
 from ..catalogue import file_error
+from ..importers.record import EVIDENCE_SHEET
 from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
 from .xlsx_reader import NOT_OURS, assemble, locations_of, parse_ref
+
+#: the rows and columns of the evidence sheet read: its title, some 10 pieces of payload (300,000 characters) and
+#: the seal (a larger record, not read whole, is no record: the workbook is then checked as any other)
+EVIDENCE_BOX = (12, 2)
 
 Grid = Sequence[Sequence[object]]
 
@@ -157,6 +162,8 @@ def read_boxes(o: Outline) -> dict[str, tuple[int, int]]:
     if spec.HIDDEN_SHEET in o.sheets:
         r, c = boxes.get(spec.HIDDEN_SHEET, (1, 1))
         boxes[spec.HIDDEN_SHEET] = (max(r, hidden.BOX[0]), max(c, hidden.BOX[1]))
+    if EVIDENCE_SHEET in o.sheets:  # an imported workbook's evidence (importers.record), as the file readers read it
+        boxes[EVIDENCE_SHEET] = EVIDENCE_BOX
     return boxes
 
 
@@ -178,7 +185,8 @@ def snapshot(source: str, o: Outline, grids: Mapping[str, Grid]) -> ReportData:
     props = hidden.parse(grids.get(spec.HIDDEN_SHEET))
     if not structure.is_ours(len(o.dests), props.get("template_id")):
         raise NotOurs(NOT_OURS_MESSAGE)
-    data = assemble(source, dict(o.dests), set(o.sheets), lambda s, a: (_cell(grids, s, a), None), props, None)
+    data = assemble(source, dict(o.dests), set(o.sheets), lambda s, a: (_cell(grids, s, a), None), props, None,
+                    evidence=grids.get(EVIDENCE_SHEET))
     return infer_formulas(data)
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import hidden, live, spec, structure
+from ..importers.record import EVIDENCE_SHEET, MAX_ROWS
+from ..importers.record import evidence as import_evidence
 from ..model import CellValue, ReportData, Structure
 from .fileio import ReadError, open_archive, sheet_parts, validated_cells, without_outside
 
@@ -112,11 +114,13 @@ CellsGetter = Callable[[Sequence[tuple[str, str, int, int]]], Sequence[tuple[Cel
 
 def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cell: CellGetter,
              props: dict[str, str], build_structure: Callable[[dict[str, str], int], Structure] | None, *,
-             plan: Callable[[int], Reads] | None = None, cells: CellsGetter | None = None) -> ReportData:
+             plan: Callable[[int], Reads] | None = None, cells: CellsGetter | None = None,
+             evidence: Sequence[Sequence[object]] | None = None) -> ReportData:
     """The ReportData of a workbook from what a reader found. ``build_structure``: what the template owns, as
     found, given the props and the workbook's layout version; ``plan``: gives :func:`reads` of ``dests`` and
     ``sheets`` for a layout version when the reader keeps it; ``cells``: a way to get many cells at once, instead
-    of ``cell`` for each."""
+    of ``cell`` for each; ``evidence``: the cell values of the import's evidence sheet, if the workbook has one
+    (:func:`xl_addin.importers.record.evidence` decides what of it the rules get)."""
     if not structure.is_ours(len(dests), props.get("template_id")):
         raise ReadError(path, NOT_OURS)
     version = spec.layout_version(props, dests)
@@ -138,7 +142,12 @@ def assemble(path: str, dests: dict[str, tuple[str, str]], sheets: set[str], cel
         if formula is not None:
             formulas[key] = formula
     st = build_structure(props, version) if build_structure is not None else None
-    return ReportData(values=values, formulas=formulas, locations=locations, missing=where.missing,
+    missing = where.missing
+    if evidence is not None:
+        found = import_evidence(evidence, values, formulas, props.get("fingerprint"))
+        if found is not None:
+            props, missing = {**props, **found[0]}, missing | found[1]
+    return ReportData(values=values, formulas=formulas, locations=locations, missing=missing,
                       prior=prior, props=props, structure=st, source=path)
 
 
@@ -212,6 +221,8 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
         # what the fast reader reads, so both readers report the same: the template's sheets, those a name points
         # at, the hidden sheet
         read = set(structure.OWNED_SHEETS) | {s for s, _ in dests.values()} | {spec.HIDDEN_SHEET}
+        ev = sheets.get(EVIDENCE_SHEET)
+        evidence = None if ev is None else list(ev.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=2, values_only=True))
 
         def cell(sheet: str, a1: str) -> tuple[CellValue, str | None]:
             return cell_value(sheets[sheet][a1])
@@ -221,7 +232,7 @@ def read_workbook(path: str | os.PathLike[str], *, with_structure: bool = True) 
                               unnamed(dests, version))
 
         return assemble(str(path), dests, set(sheets), cell, _props(sheets.get(spec.HIDDEN_SHEET)),
-                        build_structure if with_structure else None)
+                        build_structure if with_structure else None, evidence=evidence)
     finally:
         wb.close()
 
