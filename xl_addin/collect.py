@@ -23,7 +23,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from . import catalogue, derive, narrative, rules, spec
+from . import catalogue, derive, narrative, rules, similarity, spec
 from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
 
@@ -732,6 +732,8 @@ class CollectResult:
     html: Path | None = None
     files: tuple[FileResult, ...] = field(default=(), repr=False)
     seconds: float = 0.0
+    #: units of one year and one parent whose narrative sections are near copies (:func:`copying`)
+    similar: tuple[similarity.Pair, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -771,4 +773,33 @@ class CollectResult:
                 "rows": [r.to_dict() for r in self.rows],
                 "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
-                "rollup": self.rollup.to_dict()}
+                "rollup": self.rollup.to_dict(), "similar": [p.to_dict() for p in self.similar]}
+
+
+# ---- copying between units (issue 22) ----------------------------------------------------------------------------
+
+def unit_parent(agency: Agency | None) -> str:
+    """The parent unit the cross-unit comparison groups ``agency`` by: the roster's parent unit id (contract R,
+    branch ``levels``: ``Agency.parent``); "" while the roster knows no parent, so that every unit of one collect
+    run -- one county -- is compared with every other."""
+    return str(getattr(agency, "parent", "") or "") if agency is not None else ""
+
+
+def peer_units(p: Plan, roster: Roster | None) -> list[similarity.Unit]:
+    """Each agency's used file, as the cross-unit comparison takes it (its narrative texts carried by the file:
+    :func:`examined` with ``texts``), grouped by :func:`similarity.peer_group` of the year and :func:`unit_parent`."""
+    agencies = roster.by_key if roster is not None else {}
+    out = []
+    for name, f in sorted(p.used.items()):
+        if not f.readable or not f.texts:
+            continue
+        texts = {number: f.texts.get(narrative.prior_text_key(number), "") for number in narrative.PRIOR_SECTIONS}
+        group = similarity.peer_group(f.year if f.year is not None else p.year, unit_parent(agencies.get(name_key(name))))
+        out.append(similarity.Unit(name, f.path, group, texts))
+    return out
+
+
+def copying(p: Plan, roster: Roster | None, *, percent: float = similarity.CROSS_UNIT_PERCENT) -> tuple[similarity.Pair, ...]:
+    """Pairs of units of one year and one parent whose section 一, 五 or 六 repeats the other's by more than
+    ``percent`` % (a rule profile's ``cross_unit.repeated_percent``), with the passages side by side."""
+    return tuple(similarity.similar_pairs(peer_units(p, roster), percent=percent))
