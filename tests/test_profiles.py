@@ -218,3 +218,20 @@ def test_check_json_names_the_profile(filled: Any) -> None:
     assert "profile" not in plain and not [f for f in plain["files"][0]["findings"] if f["rule"] == "P1"]
     text = cli("check", wb, "--profile", CITY).stdout
     assert f"规则配置：{city().title}（{CITY}）" in text and f"〔地方要求：{CITY}〕" in text
+
+
+# ---- the users' documentation --------------------------------------------------------------------------------------
+
+def test_the_users_doc_shows_a_profile_that_loads_and_names_every_setting(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (ROOT / "docs" / "规则配置.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    p = profiles.parse(example, "docs/规则配置.md")
+    assert (p.name, p.on, p.off, p.deadline("government")) == ("某市", ("L1", "L2"), ("A5",), (3, 20))
+    for name in (*profiles.THRESHOLDS, *catalogue.LOCAL):
+        assert f"`{name}`" in doc or f"| {name} |" in doc, name
+    # the error the doc shows is the one a user gets
+    shown = doc.split("```\n错误：", 1)[1].split("\n", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    Path("某市.toml").write_text('[profile]\nname = "某市"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
+    assert cli("rules", "--profile", "某市.toml").stderr.strip() == "错误：" + shown
