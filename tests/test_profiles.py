@@ -114,6 +114,11 @@ def test_a_bad_profile_stops_each_command_with_exit_2(tmp_path: Path, sample: Pa
     for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx")):
         r = cli(*args, "--profile", f)
         assert r.returncode == 2 and "坏.toml" in r.stderr and "rules.off" in r.stderr, (args, r.stderr)
+    serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--year", "2023")
+    r = cli(*serve, "--roster", tmp_path / "名单.csv", "--profile", f)
+    assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "d").exists()
+    r = cli(*serve[:5], "--profile", CITY)
+    assert r.returncode == 2 and "--profile 须与 --roster、--year 一起使用" in r.stderr
     r = cli("check", sample, "--profile", tmp_path / "无此文件.toml")
     assert r.returncode == 2 and "无此文件.toml" in r.stderr and CITY in r.stderr  # names the shipped ones
     (tmp_path / "二进制.toml").write_bytes(b"\xff\xfe\x00name")
@@ -235,3 +240,23 @@ def test_the_users_doc_shows_a_profile_that_loads_and_names_every_setting(tmp_pa
     monkeypatch.chdir(tmp_path)
     Path("某市.toml").write_text('[profile]\nname = "某市"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
     assert cli("rules", "--profile", "某市.toml").stderr.strip() == "错误：" + shown
+
+
+# ---- the server's round ----------------------------------------------------------------------------------------------
+
+def test_the_round_checks_submissions_under_the_profile(tmp_path: Path, filled: Any) -> None:
+    """`serve --profile`: the round's settings carry the profile to every worker (by its file), and an upload is
+    checked under it."""
+    from xl_addin.collect import Agency, Roster
+    from xl_addin.rounds import County, Settings
+
+    settings = Settings(2023, Roster((Agency("将乐县工业和信息化局", spec.AGENCY_KINDS[1], "县级", ""),)),
+                        profile=city())
+    again = Settings.from_json(json.loads(json.dumps(settings.to_json())))
+    assert again.profile == city() and Settings.from_json(Settings(2023).to_json()).profile is None
+    late = filled({"meta.report_date": dt.date(2024, 1, 25)}).read_bytes()
+    with County.from_settings(tmp_path / "data", again) as county:
+        (p1,) = [f for f in county.check_workbook(late, "年报.xlsx").report.findings if f.rule == "P1"]
+    assert p1.profile == CITY
+    with County.from_settings(tmp_path / "plain", Settings(2023, settings.roster)) as county:
+        assert not [f for f in county.check_workbook(late, "年报.xlsx").report.findings if f.rule == "P1"]
