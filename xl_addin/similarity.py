@@ -286,7 +286,9 @@ def similar_pairs(units: Iterable[Unit], *, percent: float = CROSS_UNIT_PERCENT,
     out: list[Pair] = []
     for _, members in sorted(groups.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1])):
         for number in sections:
-            cleaned = [clean(u.texts.get(number, "")) for u in members]
+            memo: dict[str, Text] = {}  # units filled from one model report share their texts: cleaned once
+            cleaned = [memo[t] if t in memo else memo.setdefault(t, clean(t))
+                       for t in (u.texts.get(number, "") for u in members)]
             # one representative per distinct text: a county's units filled from one model report are paired
             # without indexing the same text again and again
             same: dict[str, list[int]] = defaultdict(list)
