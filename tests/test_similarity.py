@@ -197,3 +197,33 @@ def test_collect_lists_the_copies_in_the_summary(tmp_path: Path, template: Path)
     heads = [r for r in rows if r[0]]
     assert [r[1:4] for r in heads if r[3].startswith("五")] == [["某县乙局", "某县甲局", "五、存在的主要问题及改进情况"]]
     assert len(heads) == len(result.similar) and all(r[6] and r[7] for r in rows)  # passages side by side
+
+
+# ---- scale: the bench's corpus (units written in their own words from the real reports' sentences) --------------
+
+def _bench_corpus(n: int) -> tuple[list[Unit], set[tuple[str, str]]]:
+    import importlib.util
+
+    shared_file("examples/jiangle-industry-bureau-2023.txt")
+    where = Path(__file__).resolve().parent.parent / "bench" / "similarity.py"
+    spec = importlib.util.spec_from_file_location("bench_similarity", where)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    made, planted = bench.units(n)
+    by_source: dict[str, list[str]] = {}
+    for source, copy in sorted(planted):
+        by_source.setdefault(source, []).append(copy)
+    planted |= {(a, b) for cs in by_source.values() for i, a in enumerate(cs) for b in cs[i + 1:]}
+    return made, planted
+
+
+def test_the_planted_copies_and_nothing_else_among_120_units() -> None:
+    made, planted = _bench_corpus(120)
+    assert planted and {(p.a.name, p.b.name) for p in similar_pairs(made)} == planted
+
+
+@pytest.mark.heavy
+def test_the_planted_copies_and_nothing_else_among_1000_units() -> None:
+    made, planted = _bench_corpus(1000)
+    assert len(planted) >= 19 and {(p.a.name, p.b.name) for p in similar_pairs(made)} == planted
