@@ -259,3 +259,16 @@ def test_the_round_checks_submissions_under_the_profile(tmp_path: Path, filled: 
     assert p1.profile == CITY
     with County.from_settings(tmp_path / "plain", Settings(2023, settings.roster)) as county:
         assert not [f for f in county.check_workbook(late, "年报.xlsx").report.findings if f.rule == "P1"]
+
+
+def test_collect_tracks_the_profiles_deadline() -> None:
+    from xl_addin import collect
+
+    files = [collect.FileResult("a.xlsx", agency="某县财政局", kind=spec.AGENCY_KINDS[1], year=2023, mtime=1.0),
+             collect.FileResult("b.xlsx", agency="某县人民政府", kind=spec.KIND_GOVERNMENT, year=2023, mtime=1.0)]
+    now = dt.datetime(2024, 2, 1)
+    national = {r.agency: r.deadline for r in collect.plan(None, files, now=now).rows}
+    local = {r.agency: r.deadline for r in collect.plan(None, files, now=now, profile=city()).rows}
+    assert national == {"某县财政局": dt.date(2024, 1, 31), "某县人民政府": dt.date(2024, 3, 31)}
+    assert local == {"某县财政局": dt.date(2024, 1, 20), "某县人民政府": dt.date(2024, 3, 31)}
+    assert rules.deadline(2023, spec.AGENCY_KINDS[1], city()) == dt.date(2024, 1, 20)

@@ -26,6 +26,7 @@ from typing import Any, Final
 from . import catalogue, derive, narrative, rules, similarity, spec
 from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
+from .profiles import Profile
 
 Number = int | float
 
@@ -456,23 +457,25 @@ def report_year(results: Iterable[FileResult], roster: Roster | None = None) -> 
     return max(years, key=lambda y: (years[y], y)) if years else None
 
 
-def _deadline(year: int | None, kind: str, deadline: dt.date | None) -> dt.date | None:
+def _deadline(year: int | None, kind: str, deadline: dt.date | None,
+              profile: Profile | None = None) -> dt.date | None:
     if deadline is not None:
         return deadline
-    return rules.deadline(year, kind) if year is not None else None
+    return rules.deadline(year, kind, profile) if year is not None else None
 
 
 def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | None = None,
-         deadline: dt.date | None = None, now: dt.datetime | None = None) -> Plan:
+         deadline: dt.date | None = None, now: dt.datetime | None = None, profile: Profile | None = None) -> Plan:
     """Match files to agencies, choose one file per agency, and make the tracker rows: one per agency expected,
-    then one per file not used."""
+    then one per file not used. ``profile``: a rule profile whose earlier deadlines stand for the statutory ones."""
     today = (now or dt.datetime.now()).date()
     if year is None:
         year = report_year(results, roster)
     m = match_files(roster, results, year)
     used, older = choose_newest(m.candidates, m.agencies)
     unused = [*m.unused, *older]
-    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today)
+    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today,
+                       profile=profile)
     rows += [_unused_row(u) for u in unused]
     return Plan(year, tuple(rows), {m.agencies[k].name: f for k, f in used.items()},
                 file_findings(results, used, unused, m.agencies))
@@ -569,14 +572,14 @@ def timeliness(limit: dt.date | None, when: dt.date, *, submitted: bool) -> Time
 
 
 def agency_rows(m: Matching, used: Mapping[str, FileResult], *, by_roster: bool, year: int | None,
-                deadline: dt.date | None, today: dt.date) -> list[TrackerRow]:
+                deadline: dt.date | None, today: dt.date, profile: Profile | None = None) -> list[TrackerRow]:
     """One row per agency expected: the roster's in roster order, or without a roster by name. Each agency's
-    deadline is ``deadline``, or the statutory one of its kind."""
+    deadline is ``deadline``, or the statutory one of its kind (a ``profile``'s earlier one)."""
     order = list(m.agencies.items()) if by_roster else sorted(m.agencies.items(), key=lambda ka: ka[1].name)
     rows: list[TrackerRow] = []
     for seq, (k, a) in enumerate(order, start=1):
         f = used.get(k)
-        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline)
+        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline, profile)
         if f is None:
             rows.append(_missing_row(seq, a, limit, m.other_years.get(k, ()), today))
         else:

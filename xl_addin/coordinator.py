@@ -140,7 +140,7 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     files = bulk.list_files(folder, exclude)
     results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress, seconds=seconds,
                                memory_mb=memory_mb, texts=True, profile=profile)
-    p = collect.plan(r, results, year=year, deadline=deadline, now=now)
+    p = collect.plan(r, results, year=year, deadline=deadline, now=now, profile=profile)
     percent = (profile or NATIONAL).threshold("cross_unit.repeated_percent", similarity.CROSS_UNIT_PERCENT)
     assert isinstance(percent, int | float)
     result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results),

@@ -536,12 +536,17 @@ def _s4(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("S4", key, field=f.label, value=_show(raw), hint=hint)
 
 
-def deadline(year: int, kind: str) -> dt.date | None:
-    """The publication deadline of a report for ``year``: 1月31日, or 3月31日 for a 人民政府's own report; None for a
-    year outside the template's range (S4 reports that year; 99999 has no 1月31日 after it)."""
+def deadline(year: int, kind: str, profile: profiles.Profile | None = None) -> dt.date | None:
+    """The publication deadline of a report for ``year``: 1月31日, or 3月31日 for a 人民政府's own report, or the
+    earlier one a rule ``profile`` sets; None for a year outside the template's range (S4 reports that year; 99999
+    has no 1月31日 after it)."""
     if not spec.YEAR_MIN <= year <= spec.YEAR_MAX:
         return None
-    return dt.date(year + 1, 3, 31) if kind == spec.KIND_GOVERNMENT else dt.date(year + 1, 1, 31)
+    government = kind == spec.KIND_GOVERNMENT
+    own = profile.deadline("government" if government else "department") if profile is not None else None
+    if own is not None:
+        return dt.date(year + 1, *own)
+    return dt.date(year + 1, 3, 31) if government else dt.date(year + 1, 1, 31)
 
 
 @check("P1")
@@ -556,10 +561,7 @@ def _p1(ctx: Context) -> Iterator[Finding]:
     if year is None:
         return
     kind = d.text("meta.kind")
-    limit = deadline(year, kind)
-    own = ctx.profile.deadline("government" if kind == spec.KIND_GOVERNMENT else "department")
-    if limit is not None and own is not None:
-        limit = limit.replace(month=own[0], day=own[1])
+    limit = deadline(year, kind, ctx.profile)
     if limit is not None and date > limit:
         who = f"{spec.KIND_GOVERNMENT}本级" if kind == spec.KIND_GOVERNMENT else "政府部门"
         yield ctx.finding("P1", "meta.report_date", date=f"{date.year}年{date.month}月{date.day}日",
