@@ -571,7 +571,9 @@ def _p1(ctx: Context) -> Iterator[Finding]:
 
 def validate(data: ReportData, rules: Iterable[str] | None = None, *, context: Context | None = None) -> list[Finding]:
     """Every finding of every rule (or of the rule ids ``rules``) on one report. ``context``: a :class:`Context`
-    of ``data`` the caller made already (its effective values are then computed once)."""
+    of ``data`` the caller made already (its effective values are then computed once); its rule profile decides
+    which rules run (national ones switched off, local ones switched on), and a finding of a rule the profile
+    tunes (a threshold, a deadline) that the national settings would not have raised as it is, is the profile's."""
     ctx = context if context is not None and context.data is data else Context(data)
     profile = ctx.profile
     out: list[Finding] = []
