@@ -12,7 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import shared_file
+from conftest import cli, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -197,6 +197,13 @@ def test_collect_lists_the_copies_in_the_summary(tmp_path: Path, template: Path)
     heads = [r for r in rows if r[0]]
     assert [r[1:4] for r in heads if r[3].startswith("五")] == [["某县乙局", "某县甲局", "五、存在的主要问题及改进情况"]]
     assert len(heads) == len(result.similar) and all(r[6] and r[7] for r in rows)  # passages side by side
+    # the command says so, and a profile's bar decides: at 98 % the edited copy of 五 (97 % of it repeated) is not
+    said = cli("collect", folder, "-o", tmp_path / "再汇总.xlsx")
+    assert f"内容雷同：3 个机关的正文有部分与同一上级的其他机关雷同（{len(result.similar)} 处）" in said.stdout
+    (tmp_path / "高.toml").write_text('[profile]\nname = "某县"\n[thresholds]\n"cross_unit.repeated_percent" = 98\n',
+                                     encoding="utf-8")
+    again = api.collect(folder, None, tmp_path / "三汇总.xlsx", workers=1, profile=api.load_profile(tmp_path / "高.toml"))
+    assert {p.section for p in again.similar} == {"一", "六"}
 
 
 # ---- scale: the bench's corpus (units written in their own words from the real reports' sentences) --------------
