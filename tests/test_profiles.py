@@ -244,7 +244,7 @@ def test_the_users_doc_shows_a_profile_that_loads_and_names_every_setting(tmp_pa
 # ---- the server's round ----------------------------------------------------------------------------------------------
 
 def test_the_round_checks_submissions_under_the_profile(tmp_path: Path, filled: Any) -> None:
-    """`serve --profile`: the round's settings carry the profile to every worker (by its file), and an upload is
+    """`serve --profile`: the round's settings carry the profile to every worker (as JSON), and an upload is
     checked under it."""
     from xl_addin.collect import Agency, Roster
     from xl_addin.rounds import County, Settings

@@ -156,6 +156,22 @@ class Profile:
         return out
 
 
+    def to_json(self) -> dict[str, Any]:
+        """The profile as plain JSON (what a server's workers get: :meth:`from_json` gives it back as it was)."""
+        return {"name": self.name, "title": self.title, "basis": self.basis, "source": self.source,
+                "on": list(self.on), "off": list(self.off),
+                "severities": {c: s.value for c, s in self.severities.items()},
+                "deadlines": {w: list(md) for w, md in self.deadlines.items()},
+                "thresholds": {n: list(v) if isinstance(v, tuple) else v for n, v in self.thresholds.items()}}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Profile:
+        return cls(str(raw["name"]), str(raw["title"]), str(raw["basis"]), str(raw["source"]), tuple(raw["on"]),
+                   tuple(raw["off"]), {c: Severity(s) for c, s in raw["severities"].items()},
+                   {w: (int(md[0]), int(md[1])) for w, md in raw["deadlines"].items()},
+                   {n: tuple(v) if isinstance(v, list) else v for n, v in raw["thresholds"].items()})
+
+
 NATIONAL = Profile()
 
 

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 from . import api, checking, notice, spec
-from .adapters.profile_file import load as load_profile
 from .adapters.roundstore import (
     Actor,
     BoardRow,
@@ -102,7 +101,7 @@ class Settings:
                 "county": self.county,
                 "coordinator_token_file": None if self.coordinator_token_file is None else
                 str(self.coordinator_token_file), "allow_private_fetch": self.allow_private_fetch,
-                "profile": None if self.profile is None else self.profile.source}
+                "profile": None if self.profile is None else self.profile.to_json()}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Settings:
@@ -110,7 +109,7 @@ class Settings:
         profile = raw.get("profile")
         return cls(int(raw["year"]), None, dt.date.fromisoformat(d) if d else None, str(raw.get("county") or ""),
                    Path(f) if f else None, bool(raw.get("allow_private_fetch")),
-                   load_profile(str(profile)) if profile else None)
+                   Profile.from_json(profile) if profile else None)
 
 
 class Denied(Exception):

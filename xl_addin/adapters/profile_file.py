@@ -33,8 +33,8 @@ def resolve(ref: str | os.PathLike[str]) -> Path:
 
 
 def load(ref: str | os.PathLike[str] | None) -> Profile:
-    """The profile ``ref`` names (None: the national catalogue), its ``source`` the file's absolute path (what a
-    server's workers load it again from). Raises ProfileError with a Chinese message naming the file."""
+    """The profile ``ref`` names (None: the national catalogue), its ``source`` the file's absolute path. Raises
+    ProfileError with a Chinese message naming the file."""
     if ref is None or str(ref) == "":
         return NATIONAL
     path = resolve(ref)
