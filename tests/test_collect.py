@@ -188,7 +188,8 @@ def test_tracker_rows(county: County, collected: collect.CollectResult) -> None:
 def test_summary_workbook_tracker_sheet(county: County, collected: collect.CollectResult) -> None:
     assert collected.xlsx is not None and collected.xlsx.exists()
     wb = openpyxl.load_workbook(collected.xlsx)
-    assert wb.sheetnames == ["进度", "问题清单", "汇总"]
+    # every agency's narrative is the sample's: each pair of them is listed as 内容雷同 (issue 22)
+    assert wb.sheetnames == ["进度", "问题清单", "汇总", "内容雷同"]
     ws = wb["进度"]
     from xl_addin.adapters.summary_writer import TOTALS_ROW, TRACKER_HEADER_ROW
 
@@ -263,7 +264,7 @@ def test_collect_json_keys_are_english_and_states_round_trip(county: County, col
     doc = json.loads(r.stdout)
     keys = list(_keys(doc))
     assert keys and all(k.isascii() for k in keys), sorted({k for k in keys if not k.isascii()})
-    assert list(doc) == ["year", "ok", "counts", "summary", "html", "rows", "findings", "rollup"]
+    assert list(doc) == ["year", "ok", "counts", "summary", "html", "rows", "findings", "rollup", "similar"]
     assert doc["counts"] == collected.counts and list(doc["counts"]) == [c.value for c in Count]
     assert list(doc["rows"][0]) == ["seq", "agency", "kind", "level", "contact", "state", "verdict", "timely",
                                     "submitted", "report_date", "deadline", "errors", "warnings", "infos", "note",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import checking, dataio, derive
 from .adapters.fileio import ReadError
 from .model import CellValue, Inquiry, Report, ReportData
+from .profiles import Profile
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -84,23 +85,33 @@ def write_imported(imported: Imported, out: str | os.PathLike[str]) -> Path:
     return run(imported, out)
 
 
-def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None) -> Report:
-    """Every finding on ``data``, with last year's figures ``prior`` (:func:`last_year_prior`) if given."""
-    report = checking.check_data(data, prior=prior).result.report
+def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None,
+               profile: Profile | None = None) -> Report:
+    """Every finding on ``data``, with last year's figures ``prior`` (:func:`last_year_prior`) if given, under the
+    rule ``profile`` (None: the national catalogue; :func:`load_profile`)."""
+    report = checking.check_data(data, prior=prior, profile=profile).result.report
     assert report is not None  # data read always has its report
     return report
 
 
 def check(path: str | os.PathLike[str], *, last_year: str | os.PathLike[str] | None = None,
-          reader: Reader = "fast") -> Report:
+          reader: Reader = "fast", profile: Profile | None = None) -> Report:
     """Every finding on one workbook. Raises ReadError when the file cannot be read."""
     prior = last_year_prior(last_year) if last_year is not None else None
-    return check_data(read_any(path, reader=reader), prior=prior)
+    return check_data(read_any(path, reader=reader), prior=prior, profile=profile)
+
+
+def load_profile(ref: str | os.PathLike[str] | None) -> Profile:
+    """The rule profile a file or a shipped profile's name gives (None: the national catalogue). Raises
+    ProfileError (its message Chinese, naming the file and the key)."""
+    from .adapters.profile_file import load
+
+    return load(ref)
 
 
 def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.PathLike[str] | None = None,
                reader: Reader = "fast", file_seconds: float | None = None, file_memory_mb: int | None = None,
-               isolate: bool | None = None) -> Inquiry:
+               isolate: bool | None = None, profile: Profile | None = None) -> Inquiry:
     """Check every file (a batch: each file's Report, or the catalogue error that kept it from being read; never
     stops at a bad file). Several files, and every published report, are each read alone in a process of its own,
     stopped after ``file_seconds`` and limited to ``file_memory_mb`` (None: checking.FILE_SECONDS,
@@ -108,7 +119,7 @@ def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.P
     ``isolate``: True/False forces it either way. Raises ReadError only when ``last_year`` cannot be read."""
     prior = last_year_prior(last_year) if last_year is not None else None
     return checking.check_files(paths, prior=prior, reader=reader, seconds=file_seconds, memory_mb=file_memory_mb,
-                                isolate=isolate)
+                                isolate=isolate, profile=profile)
 
 
 def build_template(out: str | os.PathLike[str], values: Mapping[str, CellValue] | None = None, *,
@@ -159,18 +170,21 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
             deadline: dt.date | str | None = None, last_year_dir: str | os.PathLike[str] | None = None,
             workers: int | None = None, progress: bool = False, year: int | None = None,
             file_seconds: float | None = None, file_memory_mb: int | None = None,
-            dataset: str | os.PathLike[str] | None = None) -> CollectResult:
+            dataset: str | os.PathLike[str] | None = None,
+            profile: Profile | None = None) -> CollectResult:
     """Check every workbook under ``folder`` against the roster (None: every agency found); writes the summary
     workbook at ``out`` and the HTML tracker as ``<out stem>.html``. Raises collect.RosterError for a bad
     roster, FileNotFoundError for a missing folder. ``file_seconds``, ``file_memory_mb``: what reading one file
     may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB); a file past them is reported, not waited for.
     ``dataset``: also write the reports used as the tidy dataset there (.parquet or .csv; xl_addin.dataset),
-    adapters.dataset_io.DatasetError (Chinese) when it cannot be."""
+    adapters.dataset_io.DatasetError (Chinese) when it cannot be.
+    ``profile``: the rule profile (None: the national catalogue); the result's ``similar`` lists the units whose
+    narrative sections are near copies of each other's."""
     from .coordinator import collect_folder
 
     return collect_folder(folder, roster, out, deadline=deadline, last_year_dir=last_year_dir, workers=workers,
                           progress=progress, year=year, file_seconds=file_seconds, file_memory_mb=file_memory_mb,
-                          dataset=dataset)
+                          dataset=dataset, profile=profile)
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],

@@ -40,6 +40,7 @@ from .checking import WORKBOOK_SUFFIXES, check_file, memory_detail
 from .collect import FileResult, Number
 from .importers.document import REPORT_SUFFIXES
 from .model import CellValue, ReportData
+from .profiles import Profile
 
 #: file types looked at in a folder: workbooks, published reports (imported), and what agencies send by mistake
 #: instead (reported, not used)
@@ -61,6 +62,8 @@ _TEXTS = False
 #: what reads and checks one file in a pool worker (:func:`examine`, or a caller's own: ``xl-addin audit``)
 Examine = Callable[[str], dict[str, object]]
 _EXAMINE: Examine | None = None
+#: the rule profile the files are checked under (None: the national catalogue)
+_PROFILE: Profile | None = None
 
 
 def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
@@ -110,9 +113,9 @@ def list_files(folder: str | os.PathLike[str], exclude: Iterable[str | os.PathLi
     return sorted(out)
 
 
-def _init(priors: Priors, texts: bool = False) -> None:
-    global _PRIORS, _TEXTS
-    _PRIORS, _TEXTS = priors, texts
+def _init(priors: Priors, texts: bool = False, profile: Profile | None = None) -> None:
+    global _PRIORS, _TEXTS, _PROFILE
+    _PRIORS, _TEXTS, _PROFILE = priors, texts, profile
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -124,7 +127,8 @@ def _limit_memory(memory_mb: int) -> None:
 
 
 def _worker_init(priors: Priors, names: Sequence[str] = (), marks: Any = None, memory_mb: int = 0,
-                 texts: bool = False, folder: str | None = None, fn: Examine | None = None) -> None:
+                 texts: bool = False, folder: str | None = None, fn: Examine | None = None,
+                 profile: Profile | None = None) -> None:
     """A pool worker's start: the priors, the files and the shared progress marks, the memory limit, whether the
     texts are wanted, the round's scratch folder (:func:`isolation.supervised`), and the garbage collector told
     that what the worker inherited stays (``gc.freeze``) and to look for cycles less often -- a workbook's objects
@@ -132,7 +136,7 @@ def _worker_init(priors: Priors, names: Sequence[str] = (), marks: Any = None, m
     import gc
 
     global _NAMES, _MARKS, _EXAMINE
-    _init(priors, texts)
+    _init(priors, texts, profile)
     _NAMES, _MARKS, _EXAMINE = names, marks, fn or examine
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the coordinator's to handle
     isolation.quiet_stderr()  # a native reader's dying words are not for the user: the file is read again alone
@@ -162,7 +166,8 @@ def examine(path: str) -> dict[str, object]:
         return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
     sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
     # read once, from the bytes just hashed: the parts a reader needs are checked as they are read
-    checked = check_file(path, prior_of=_agency_prior, raw=raw, test_members=False, memory_mb=_MEMORY_MB)
+    checked = check_file(path, prior_of=_agency_prior, raw=raw, test_members=False, memory_mb=_MEMORY_MB,
+                         profile=_PROFILE)
     del raw
     res = checked.result
     if res.report is None or checked.data is None:
@@ -184,10 +189,10 @@ def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]
 
 
 def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool,
-                   fn: Examine | None = None) -> dict[str, object]:
+                   fn: Examine | None = None, profile: Profile | None = None) -> dict[str, object]:
     """The child of :func:`examine_isolated`: one examine, under the memory limit the child has."""
     global _MEMORY_MB
-    _init(priors, texts)
+    _init(priors, texts, profile)
     _MEMORY_MB = isolation.limited_mb
     try:
         return (fn or examine)(path)
@@ -197,11 +202,12 @@ def _examine_alone(path: str, priors: Priors, memory_mb: int, texts: bool,
 
 def examine_isolated(path: str, *, priors: Priors | None = None, seconds: float = FILE_SECONDS,
                      memory_mb: int = FILE_MEMORY_MB, texts: bool = False,
-                     fn: Examine | None = None) -> dict[str, object]:
+                     fn: Examine | None = None, profile: Profile | None = None) -> dict[str, object]:
     """:func:`examine` in a process of its own (:func:`isolation.run_alone`), stopped after ``seconds`` and
     limited to ``memory_mb`` above what it starts with: a crash, a hang or a memory blow-up becomes the file's row
     (``crashed``, ``timeout``, ``out-of-memory``) instead of the caller's end."""
-    out = isolation.run_alone(_examine_alone, (path, dict(priors or {}), memory_mb, texts, fn), seconds=seconds,
+    out = isolation.run_alone(_examine_alone, (path, dict(priors or {}), memory_mb, texts, fn, profile),
+                              seconds=seconds,
                               memory_mb=memory_mb)
     if out.value is not None:
         return out.value
@@ -219,7 +225,7 @@ class _Round:
 
 def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: int, seconds: float, memory_mb: int,
                 texts: bool, got: dict[int, dict[str, object]], advance: Callable[[int], None],
-                fn: Examine | None = None) -> _Round:
+                fn: Examine | None = None, profile: Profile | None = None) -> _Round:
     """Read ``todo`` in a pool of ``n`` workers, in chunks, into ``got``; stop at the first dead worker or file
     past ``seconds`` and say what is left."""
     ctx = isolation.context()
@@ -228,7 +234,7 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: in
     chunks = [todo[k:k + chunk] for k in range(0, len(todo), chunk)]
     folder = tempfile.mkdtemp(prefix="xl_addin-run-")  # what the workers start outside themselves lives here
     ex = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                             initargs=(priors, names, marks, memory_mb, texts, folder, fn))
+                             initargs=(priors, names, marks, memory_mb, texts, folder, fn, profile))
     late: list[int] = []
     pending: set[Future[list[tuple[int, dict[str, object]]]]] = set()
     try:
@@ -267,21 +273,23 @@ def _pool_round(todo: Sequence[int], names: Sequence[str], priors: Priors, n: in
 
 def examine_all(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | None = None, workers: int | None = None,
                 progress: bool = False, label: str = "校验", seconds: float = FILE_SECONDS,
-                memory_mb: int = FILE_MEMORY_MB, texts: bool = False) -> list[FileResult]:
+                memory_mb: int = FILE_MEMORY_MB, texts: bool = False,
+                profile: Profile | None = None) -> list[FileResult]:
     """Examine every file, over ``workers`` processes (default: every core), each file under the time limit
     ``seconds`` and the memory limit ``memory_mb``; results in the order of ``paths``. A file that takes a worker
     down is read again alone; one that crashes, hangs or runs out of memory alone gets its own error row.
     ``texts``: the results carry the narrative texts X3 compares with (:attr:`FileResult.texts`; last year's
-    folder)."""
+    folder; this year's, for the cross-unit comparison); ``profile``: the rule profile (None: the national
+    catalogue)."""
     got = examine_dicts(paths, priors=priors, workers=workers, progress=progress, label=label, seconds=seconds,
-                        memory_mb=memory_mb, texts=texts)
+                        memory_mb=memory_mb, texts=texts, profile=profile)
     return [FileResult.from_dict(d) for d in got]
 
 
 def examine_dicts(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | None = None,
                   workers: int | None = None, progress: bool = False, label: str = "校验",
                   seconds: float = FILE_SECONDS, memory_mb: int = FILE_MEMORY_MB, texts: bool = False,
-                  fn: Examine | None = None) -> list[dict[str, object]]:
+                  fn: Examine | None = None, profile: Profile | None = None) -> list[dict[str, object]]:
     """:func:`examine_all`'s pool and limits with ``fn`` (default :func:`examine`; a module-level function of the
     file's path giving a picklable dict) run on each file; the dicts in the order of ``paths``. A file that crashes,
     hangs or runs out of memory alone gives :func:`examine`'s error row (``error``, ``error_code``)."""
@@ -296,13 +304,13 @@ def examine_dicts(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | N
         todo: list[int] = list(range(len(names)))
         while todo:
             before = len(got)
-            r = _pool_round(todo, names, priors, n, seconds, memory_mb, texts, got, advance, fn)
+            r = _pool_round(todo, names, priors, n, seconds, memory_mb, texts, got, advance, fn, profile)
             for i in r.late:
                 got[i] = _error_row(names[i], "timeout", f"{seconds:g}")
             alone = r.alone if len(got) > before or r.alone or r.late else r.again  # no progress: all alone
             for i in alone:
                 got[i] = examine_isolated(names[i], priors=priors, seconds=seconds, memory_mb=memory_mb,
-                                          texts=texts, fn=fn)
+                                          texts=texts, fn=fn, profile=profile)
             advance(len(r.late) + len(alone))
             todo = [i for i in r.again if i not in got]
     return [got[i] for i in range(len(names))]

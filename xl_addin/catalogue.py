@@ -206,8 +206,36 @@ _rule("P1", Group.PUBLICATION, "条例第四十九条：部门于每年1月31日
       ("missing", W, "未填写发布日期", "未填写发布日期，无法判断是否按时发布。请在“基本信息”填写发布（落款）日期。"))
 
 
+# ---- local requirements ------------------------------------------------------------------------------------------
+# What no national rule asks and a local notice may (issue 22): switched on only by a rule profile
+# (xl_addin.profiles), so they are not part of the national catalogue above (nor of docs/rules.md);
+# ``xl-addin rules --profile F`` lists them with the profile's settings. Their findings carry the profile's name.
+
+#: code -> entry of the requirements only a profile switches on
+LOCAL: dict[str, Entry] = {}
+
+
+def _local_rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str]) -> None:
+    for variant, severity, title, message in variants:
+        code = f"{rule}.{variant}" if variant else rule
+        LOCAL[code] = Entry(code, rule, group, severity, title, basis, message)
+
+
+_local_rule("L1", Group.TEXT, "地方要求：第一部分“总体情况”的字数上限",
+            ("", E, "第一部分“总体情况”不超过规定字数",
+             "第一部分“总体情况”共 {length} 字，超过了规定的 {limit} 字。请精简，突出本年度的主要工作和数据。"))
+_local_rule("L2", Group.TEXT, "地方要求：正文须写明规定的统计数字",
+            ("", E, "正文写明规定的统计数字",
+             "正文未写明“{label}”（表中为 {value}）。按要求须在第一部分“总体情况”中写明这个数字。"))
+
+
 def entry(code: str) -> Entry:
-    return CATALOGUE[code]
+    """The entry of ``code``, national (:data:`CATALOGUE`) or local (:data:`LOCAL`)."""
+    return CATALOGUE[code] if code in CATALOGUE else LOCAL[code]
+
+
+def local_rule_ids() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(e.rule for e in LOCAL.values()))
 
 
 def rule_ids() -> tuple[str, ...]:
@@ -222,7 +250,7 @@ def entries_of(rule: str) -> tuple[Entry, ...]:
 def check_id(code: str, key: str = "") -> str:
     """The id of the check of entry ``code`` at the cell of ``key``: "V1:t3.new.natural", "V2:t2.fees.amount:yuan",
     "S2:protection" (also the 检查编号 of a live check's row on 校验汇总)."""
-    e = CATALOGUE[code]
+    e = entry(code)
     return ":".join(p for p in (e.rule, key, e.variant) if p)
 
 

@@ -19,6 +19,7 @@ from .adapters import isolation
 from .adapters.fileio import ReadError
 from .catalogue import file_error
 from .model import CellValue, FileCheck, Inquiry, Report, ReportData
+from .profiles import Profile
 
 #: what is read as a workbook without asking the report reader (which loads the importer)
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx"})
@@ -74,12 +75,13 @@ def with_prior(data: ReportData, prior: Mapping[str, CellValue] | None) -> Repor
     return dataclasses.replace(data, prior={**data.prior, **prior}) if prior else data
 
 
-def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None, path: str | None = None) -> Checked:
+def check_data(data: ReportData, *, prior: Mapping[str, CellValue] | None = None, path: str | None = None,
+               profile: Profile | None = None) -> Checked:
     """Every rule on ``data`` with ``prior`` added (:func:`with_prior`), as the check of ``path`` (None: the
-    data's source)."""
+    data's source); ``profile``: the rule profile (None: the national catalogue)."""
     data = with_prior(data, prior)
     where = data.source if path is None else path
-    ctx = rules.Context(data)
+    ctx = rules.Context(data, profile)
     report = Report.of(where, rules.validate(data, context=ctx))
     return Checked(FileCheck(where, report), data, ctx.values)
 
@@ -89,7 +91,7 @@ def _unread(path: str, code: str, detail: str = "") -> Checked:
 
 
 def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None,
-               test_members: bool = True, memory_mb: int = 0) -> Checked:
+               test_members: bool = True, memory_mb: int = 0, profile: Profile | None = None) -> Checked:
     """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
     catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``,
     ``test_members``: as :func:`read_file` takes them; ``memory_mb``: the memory limit the read runs under (0:
@@ -102,7 +104,7 @@ def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fas
         return _unread(path, "out-of-memory", memory_detail(memory_mb))
     except Exception as exc:  # a file no reader anticipated must not stop the run
         return _unread(path, "unexpected", type(exc).__name__)
-    return check_data(data, prior=prior_of(data) if prior_of is not None else None, path=path)
+    return check_data(data, prior=prior_of(data) if prior_of is not None else None, path=path, profile=profile)
 
 
 def isolated(paths: Sequence[str]) -> bool:
@@ -129,30 +131,31 @@ def _warm(paths: Sequence[str]) -> None:
         from .adapters import report_reader  # noqa: F401
 
 
-def _check_alone(path: str, prior: Mapping[str, CellValue] | None, reader: str) -> FileCheck:
+def _check_alone(path: str, prior: Mapping[str, CellValue] | None, reader: str,
+                 profile: Profile | None = None) -> FileCheck:
     """In the process of :func:`isolation.run_alone`: one :func:`check_file`, under the memory limit it has."""
     return check_file(path, prior_of=(lambda _data: prior) if prior else None, reader=reader,
-                      memory_mb=isolation.limited_mb).result
+                      memory_mb=isolation.limited_mb, profile=profile).result
 
 
 def check_files(paths: Iterable[str | os.PathLike[str]], *, prior: Mapping[str, CellValue] | None = None,
                 reader: str = "fast", seconds: float | None = None, memory_mb: int | None = None,
-                isolate: bool | None = None) -> Inquiry:
+                isolate: bool | None = None, profile: Profile | None = None) -> Inquiry:
     """Check every file, in order (``xl-addin check``); ``prior``: last year's figures. Each file is read alone in a
     process of its own (``isolate``; None: as :func:`isolated` decides), stopped after ``seconds`` and limited to
     ``memory_mb`` above what it starts with (None: :data:`FILE_SECONDS`, :data:`FILE_MEMORY_MB`): a file that
     hangs, blows up or crashes gets its catalogue file error (``timeout``, ``out-of-memory``, ``crashed``) and the
-    others are checked as alone."""
+    others are checked as alone. ``profile``: the rule profile (None: the national catalogue)."""
     names = [str(p) for p in paths]
     seconds = FILE_SECONDS if seconds is None else seconds
     memory_mb = FILE_MEMORY_MB if memory_mb is None else memory_mb
     if not (isolated(names) if isolate is None else isolate):
         prior_of = (lambda _data: prior) if prior else None
-        return Inquiry(tuple(check_file(p, prior_of=prior_of, reader=reader).result for p in names))
+        return Inquiry(tuple(check_file(p, prior_of=prior_of, reader=reader, profile=profile).result for p in names))
     _warm(names)
     out = []
     for p in names:
-        got = isolation.run_alone(_check_alone, (p, dict(prior) if prior else None, reader), seconds=seconds,
+        got = isolation.run_alone(_check_alone, (p, dict(prior) if prior else None, reader, profile), seconds=seconds,
                                   memory_mb=memory_mb)
         out.append(got.value if got.value is not None else FileCheck(p, error_code=got.error,
                                                                      error=file_error(got.error).text(detail=got.detail)))

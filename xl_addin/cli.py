@@ -19,13 +19,28 @@ import click
 from . import __version__, api, checking, dataset, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
-from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
+from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report, Severity
 from .report_doc import UNCHECKED_MARK
 
 
 def _fail(message: str) -> None:
     click.echo(f"错误：{message}", err=True)
     sys.exit(EXIT_UNREADABLE)
+
+
+_PROFILE_HELP = ("规则配置：TOML 文件，或内置规则配置的名称（如 示例-某市）；在全国统一规则之上加地方要求"
+                 "（截止日期、字数、雷同比例等，见 docs/规则配置.md）")
+
+
+def _profile(ref: str | None) -> Any:
+    """The rule profile ``--profile`` names (None: the national catalogue); a bad one is a Chinese message naming
+    the file and the key, exit 2."""
+    from .profiles import ProfileError
+
+    try:
+        return api.load_profile(ref)
+    except ProfileError as exc:
+        _fail(str(exc))
 
 
 class _Main(click.Group):
@@ -121,22 +136,29 @@ def _print_report(report: Report, max_rows: int) -> None:
 @click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
               help=f"读取一个文件最多使用的内存（MB，默认 {checking.FILE_MEMORY_MB}，0 为不限），超过则停止读取，说明原因")
 @click.option("--reader", type=click.Choice(["fast", "openpyxl"]), default="fast", hidden=True)
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP)
 def check(files: Sequence[str], last_year: str | None, as_json: bool, show_all: bool, file_seconds: float | None,
-          file_memory_mb: int | None, reader: str) -> None:
+          file_memory_mb: int | None, reader: str, profile_ref: str | None) -> None:
     """校验一个或多个年报工作簿或已发布的年报（网页、PDF、Word、文本）。退出码：0 无错误，1 有错误，2 文件无法读取。
 
     给出多个文件或已发布的年报时，每个文件单独读取，受用时和内存上限约束，一个文件出问题不影响其他文件。
     """
     limited = file_seconds is not None or file_memory_mb is not None
+    profile = _profile(profile_ref)
     try:
         inquiry = api.check_many(files, last_year=last_year, reader=reader, file_seconds=file_seconds,
-                                 file_memory_mb=file_memory_mb, isolate=True if limited else None)
+                                 file_memory_mb=file_memory_mb, isolate=True if limited else None, profile=profile)
     except ReadError as exc:
         _fail(f"上年度工作簿 {exc}")
         return
     if as_json:
-        click.echo(json.dumps(inquiry.to_dict(), ensure_ascii=False, indent=2))
+        out = inquiry.to_dict()
+        if not profile.national:
+            out["profile"] = {"name": profile.name, "title": profile.title, "source": profile.source}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
+        if not profile.national:
+            click.echo(f"规则配置：{profile.title}（{profile.name}）")
         for f in inquiry.files:
             if f.report is None:
                 click.echo(f"✘ {f.path}  无法读取：{f.error}", err=True)
@@ -173,17 +195,37 @@ def fill(file: str, out: str | None, in_place: bool) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--markdown", is_flag=True, help="以 Markdown 输出（docs/rules.md）")
-def rules(as_json: bool, markdown: bool) -> None:
-    """列出全部校验规则。"""
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP + "：列出按该配置实际检查的规则、级别、阈值和期限")
+def rules(as_json: bool, markdown: bool, profile_ref: str | None) -> None:
+    """列出全部校验规则（给出 --profile 时列出按该规则配置实际生效的规则）。"""
     from . import catalogue, docs
 
+    profile = _profile(profile_ref)
     if as_json:
-        click.echo(json.dumps(catalogue.rows(), ensure_ascii=False, indent=2))
+        if profile.national:
+            click.echo(json.dumps(catalogue.rows(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(json.dumps({"profile": {"name": profile.name, "title": profile.title, "basis": profile.basis,
+                                               "source": profile.source},
+                                   "rules": profile.rows(), "settings": profile.settings()},
+                                  ensure_ascii=False, indent=2))
     elif markdown:
-        click.echo(docs.rules_markdown(), nl=False)
-    else:
+        click.echo(docs.rules_markdown() + docs.profile_markdown(profile), nl=False)
+    elif profile.national:
         for e in catalogue.CATALOGUE.values():
             click.echo(f"{e.code:<14} {e.severity.zh}  {e.group.zh}  {e.title}")
+    else:
+        click.echo(f"规则配置：{profile.title}（{profile.name}）{'，依据' + profile.basis if profile.basis else ''}")
+        for row in profile.rows():
+            state = "检查" if row["enabled"] else "不检查"
+            level = Severity(row["severity"]).zh
+            by = f"  〔{row['by']}〕" if row["by"] else ""
+            click.echo(f"{row['code']:<14} {level}  {state:<3}  {row['title']}{by}")
+        click.echo("期限和阈值：")
+        for st in profile.settings():
+            value = "、".join(map(str, st["value"])) if isinstance(st["value"], list) else st["value"]
+            by = f"  〔{st['by']}〕" if st["by"] else "  （全国）"
+            click.echo(f"  {st['name']:<28} {value}  {st['zh']}{by}")
 
 
 def _roster_notes(roster: str) -> None:
@@ -298,9 +340,10 @@ def _call(fn: Any, server_url: str | None = None) -> Any:
 @click.option("--dataset", "dataset_out", type=click.Path(dir_okay=False),
               help="同时写出数据集（.parquet 或 .csv）：每份采用的年报每个表格单元格一行，供 pandas 等分析")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP)
 def collect(folder: str, roster: str | None, deadline: str | None, year: int | None, last_year_dir: str | None,
             out: str, workers: int | None, file_seconds: float | None, file_memory_mb: int | None,
-            dataset_out: str | None, as_json: bool) -> None:
+            dataset_out: str | None, as_json: bool, profile_ref: str | None) -> None:
     """汇总校验：读取文件夹中各机关报回的年报，按名单登记提交进度、逐一校验，并生成全县汇总表。
 
     退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
@@ -316,6 +359,7 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         _fail(f"上年度文件夹不存在：{last_year_dir}")
     if Path(out).suffix.lower() != ".xlsx":
         _fail(f"汇总结果文件应以 .xlsx 结尾：{out}")
+    profile = _profile(profile_ref)
     limit = None
     if deadline:
         try:
@@ -329,7 +373,7 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
             _roster_notes(roster)
         result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
                              progress=not as_json, year=year, file_seconds=file_seconds,
-                             file_memory_mb=file_memory_mb, dataset=dataset_out)
+                             file_memory_mb=file_memory_mb, dataset=dataset_out, profile=profile)
     except (RosterError, DatasetError) as exc:
         _fail(str(exc))
     if as_json:
@@ -340,6 +384,10 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
             if not r.passed:
                 who = r.agency or r.path
                 click.echo(f"  [{r.verdict.zh}] {who}  {r.note}".rstrip())
+        if result.similar:
+            units = len({u.name for p in result.similar for u in (p.a, p.b)})
+            click.echo(f"内容雷同：{units} 个机关的正文有部分与同一上级的其他机关雷同（{len(result.similar)} 处），"
+                       "原文对照见汇总结果“内容雷同”工作表。")
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
         if result.dataset is not None:
             click.echo(f"数据集：{result.dataset}（{result.dataset_rows} 行）")
@@ -495,10 +543,12 @@ def _server_default(name: str) -> Any:
               help="政务公开办（协调人）令牌文件；首次启动时生成，默认 数据目录/coordinator-token.txt")
 @click.option("--allow-private-fetch", is_flag=True,
               help="核对发布稿时允许访问内网地址（门户网站在政务内网时使用）")
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP + "（与 --roster、--year 一起使用：提交的年报按该配置校验）")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
           forwarded_allow_ips: str, max_queue: int, per_client: int, rate_per_minute: int, request_seconds: float,
           max_connections: int, drain_seconds: int, keep_exports_days: int, roster: str | None, year: int | None,
-          deadline: str | None, county: str, coordinator_token_file: str | None, allow_private_fetch: bool) -> None:
+          deadline: str | None, county: str, coordinator_token_file: str | None, allow_private_fetch: bool,
+          profile_ref: str | None) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。
 
     给出 --roster 和 --year 时，同时开通年报报送与审核：各单位提交年报（xl-addin submit 或网页），
@@ -506,7 +556,8 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     """
     from . import server
 
-    settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch)
+    settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch,
+                               profile_ref)
     if not Path(token_file).exists():
         server.make_token_file(token_file)
         click.echo(f"已生成访问令牌：{token_file}（请妥善保管；制作加载项时用 --token-file 指定同一文件）")
@@ -545,7 +596,8 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
-                    coordinator_token_file: str | None, allow_private_fetch: bool = False) -> Any:
+                    coordinator_token_file: str | None, allow_private_fetch: bool = False,
+                    profile_ref: str | None = None) -> Any:
     """The round ``serve`` runs (None without --roster and --year): the store opened once, the roster loaded and
     the coordinator's token file made sure of, before the workers start."""
     import datetime as dt
@@ -555,9 +607,10 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
     from .collect import RosterError
 
     if roster is None and year is None:
-        if deadline or coordinator_token_file:
-            _fail("--deadline、--coordinator-token-file 须与 --roster、--year 一起使用。")
+        if deadline or coordinator_token_file or profile_ref:
+            _fail("--deadline、--coordinator-token-file、--profile 须与 --roster、--year 一起使用。")
         return None
+    profile = _profile(profile_ref)
     if roster is None or year is None:
         _fail("开通年报报送须同时指定 --roster（报送名单）和 --year（报告年度）。")
     assert roster is not None and year is not None
@@ -570,7 +623,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         _roster_notes(roster)
         agencies = api.read_roster(roster)
         token_path = Path(coordinator_token_file).resolve() if coordinator_token_file else None
-        settings = rounds.Settings(year, agencies, limit, county, token_path)
+        settings = rounds.Settings(year, agencies, limit, county, token_path, profile=profile)
         with rounds.County.from_settings(data_dir, settings) as c:
             made = c.coordinator_token_file
             count = len(c.store.agencies())
@@ -579,8 +632,10 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         return None
     click.echo(f"年报报送：{year} 年度，名单 {count} 个机关；看板 {rounds_path()}board，"
                f"协调人令牌文件：{made}（xl-addin board / review 的 --token-file）")
+    if not profile.national:
+        click.echo(f"规则配置：{profile.title}（{profile.name}）")
     return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None,
-                           allow_private_fetch)
+                           allow_private_fetch, None if profile.national else profile)
 
 
 def rounds_path() -> str:

@@ -23,9 +23,10 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-from . import catalogue, dataset, derive, narrative, rules, spec
+from . import catalogue, dataset, derive, narrative, rules, similarity, spec
 from .catalogue import Group
 from .model import CellValue, Finding, ReportData, Severity, has_error, severity_counts
+from .profiles import Profile
 
 Number = int | float
 
@@ -456,23 +457,25 @@ def report_year(results: Iterable[FileResult], roster: Roster | None = None) -> 
     return max(years, key=lambda y: (years[y], y)) if years else None
 
 
-def _deadline(year: int | None, kind: str, deadline: dt.date | None) -> dt.date | None:
+def _deadline(year: int | None, kind: str, deadline: dt.date | None,
+              profile: Profile | None = None) -> dt.date | None:
     if deadline is not None:
         return deadline
-    return rules.deadline(year, kind) if year is not None else None
+    return rules.deadline(year, kind, profile) if year is not None else None
 
 
 def plan(roster: Roster | None, results: Sequence[FileResult], *, year: int | None = None,
-         deadline: dt.date | None = None, now: dt.datetime | None = None) -> Plan:
+         deadline: dt.date | None = None, now: dt.datetime | None = None, profile: Profile | None = None) -> Plan:
     """Match files to agencies, choose one file per agency, and make the tracker rows: one per agency expected,
-    then one per file not used."""
+    then one per file not used. ``profile``: a rule profile whose earlier deadlines stand for the statutory ones."""
     today = (now or dt.datetime.now()).date()
     if year is None:
         year = report_year(results, roster)
     m = match_files(roster, results, year)
     used, older = choose_newest(m.candidates, m.agencies)
     unused = [*m.unused, *older]
-    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today)
+    rows = agency_rows(m, used, by_roster=roster is not None, year=year, deadline=deadline, today=today,
+                       profile=profile)
     rows += [_unused_row(u) for u in unused]
     return Plan(year, tuple(rows), {m.agencies[k].name: f for k, f in used.items()},
                 file_findings(results, used, unused, m.agencies))
@@ -569,14 +572,14 @@ def timeliness(limit: dt.date | None, when: dt.date, *, submitted: bool) -> Time
 
 
 def agency_rows(m: Matching, used: Mapping[str, FileResult], *, by_roster: bool, year: int | None,
-                deadline: dt.date | None, today: dt.date) -> list[TrackerRow]:
+                deadline: dt.date | None, today: dt.date, profile: Profile | None = None) -> list[TrackerRow]:
     """One row per agency expected: the roster's in roster order, or without a roster by name. Each agency's
-    deadline is ``deadline``, or the statutory one of its kind."""
+    deadline is ``deadline``, or the statutory one of its kind (a ``profile``'s earlier one)."""
     order = list(m.agencies.items()) if by_roster else sorted(m.agencies.items(), key=lambda ka: ka[1].name)
     rows: list[TrackerRow] = []
     for seq, (k, a) in enumerate(order, start=1):
         f = used.get(k)
-        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline)
+        limit = _deadline(year, a.kind or (f.kind if f else ""), deadline, profile)
         if f is None:
             rows.append(_missing_row(seq, a, limit, m.other_years.get(k, ()), today))
         else:
@@ -735,6 +738,8 @@ class CollectResult:
     #: the dataset written (``collect --dataset``) and its rows; None when none was asked for
     dataset: Path | None = None
     dataset_rows: int = 0
+    #: units of one year and one parent whose narrative sections are near copies (:func:`copying`)
+    similar: tuple[similarity.Pair, ...] = ()
 
     @property
     def counts(self) -> dict[str, int]:
@@ -779,7 +784,7 @@ class CollectResult:
                 "rows": [r.to_dict() for r in self.rows],
                 "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
-                "rollup": self.rollup.to_dict()}
+                "rollup": self.rollup.to_dict(), "similar": [p.to_dict() for p in self.similar]}
 
 
 # ---- the dataset ------------------------------------------------------------------------------------------------
@@ -817,3 +822,32 @@ def dataset_entries(result: CollectResult, roster: Roster | None = None) -> list
             continue
         out.append(file_entry(f, row.agency, row.verdict.zh, agencies.get(name_key(row.agency)), result.year))
     return out
+
+
+# ---- copying between units (issue 22) ----------------------------------------------------------------------------
+
+def unit_parent(agency: Agency | None) -> str:
+    """The parent unit the cross-unit comparison groups ``agency`` by: the roster's parent unit id (contract R,
+    branch ``levels``: ``Agency.parent``); "" while the roster knows no parent, so that every unit of one collect
+    run -- one county -- is compared with every other."""
+    return str(getattr(agency, "parent", "") or "") if agency is not None else ""
+
+
+def peer_units(p: Plan, roster: Roster | None) -> list[similarity.Unit]:
+    """Each agency's used file, as the cross-unit comparison takes it (its narrative texts carried by the file:
+    :func:`examined` with ``texts``), grouped by :func:`similarity.peer_group` of the year and :func:`unit_parent`."""
+    agencies = roster.by_key if roster is not None else {}
+    out = []
+    for name, f in sorted(p.used.items()):
+        if not f.readable or not f.texts:
+            continue
+        texts = {number: f.texts.get(narrative.prior_text_key(number), "") for number in narrative.PRIOR_SECTIONS}
+        group = similarity.peer_group(f.year if f.year is not None else p.year, unit_parent(agencies.get(name_key(name))))
+        out.append(similarity.Unit(name, f.path, group, texts))
+    return out
+
+
+def copying(p: Plan, roster: Roster | None, *, percent: float = similarity.CROSS_UNIT_PERCENT) -> tuple[similarity.Pair, ...]:
+    """Pairs of units of one year and one parent whose section 一, 五 or 六 repeats the other's by more than
+    ``percent`` % (a rule profile's ``cross_unit.repeated_percent``), with the passages side by side."""
+    return tuple(similarity.similar_pairs(peer_units(p, roster), percent=percent))

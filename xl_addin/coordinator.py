@@ -16,10 +16,11 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import bulk, collect, spec
+from . import bulk, collect, similarity, spec
 from .collect import CollectResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
+from .profiles import NATIONAL, Profile
 from .report_doc import TITLE_SUFFIX, safe_name
 
 
@@ -111,12 +112,15 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
                    last_year_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
                    progress: bool = False, year: int | None = None, now: dt.datetime | None = None,
                    file_seconds: float | None = None, file_memory_mb: int | None = None,
-                   dataset: str | os.PathLike[str] | None = None) -> CollectResult:
+                   dataset: str | os.PathLike[str] | None = None,
+                   profile: Profile | None = None) -> CollectResult:
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
     and the HTML tracker beside it (``<out stem>.html``). ``file_seconds``, ``file_memory_mb``: the time and
     memory one file's read may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB). ``dataset``: also write every
     report used as the tidy dataset there (.parquet or .csv; :mod:`xl_addin.dataset`); raises
-    adapters.dataset_io.DatasetError (Chinese) when it cannot be written."""
+    adapters.dataset_io.DatasetError (Chinese) when it cannot be written. ``profile``: the rule profile every file
+    is checked under, and whose ``cross_unit.repeated_percent`` the cross-unit comparison uses (None: the national
+    catalogue)."""
     from .adapters.roster import MANIFEST_NAME
     from .adapters.summary_writer import write_summary
     from .adapters.tracker_html import write_html
@@ -142,9 +146,12 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
                               memory_mb=memory_mb)
     files = bulk.list_files(folder, exclude)
     results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress, seconds=seconds,
-                               memory_mb=memory_mb)
-    p = collect.plan(r, results, year=year, deadline=deadline, now=now)
-    result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results))
+                               memory_mb=memory_mb, texts=True, profile=profile)
+    p = collect.plan(r, results, year=year, deadline=deadline, now=now, profile=profile)
+    percent = (profile or NATIONAL).threshold("cross_unit.repeated_percent", similarity.CROSS_UNIT_PERCENT)
+    assert isinstance(percent, int | float)
+    result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results),
+                           similar=collect.copying(p, r, percent=percent))
     write_summary(result, out)
     write_html(result, html_out)
     import dataclasses

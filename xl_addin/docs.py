@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .catalogue import CATALOGUE, FILE_ERRORS
 from .model import Severity
+from .profiles import Profile
 
 
 def rules_markdown() -> str:
@@ -32,3 +33,25 @@ def rules_markdown() -> str:
         lines.append(f"| {fe.code} | {fe.message} | {fe.fix} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def profile_markdown(profile: Profile) -> str:
+    """What a rule profile changes, appended to :func:`rules_markdown` by ``xl-addin rules --markdown --profile F``
+    ("" for the national catalogue: docs/rules.md stays as it is)."""
+    if profile.national:
+        return ""
+    lines = [f"## 规则配置：{profile.title}（{profile.name}）", ""]
+    if profile.basis:
+        lines += [f"依据：{profile.basis}", ""]
+    lines += ["| 编号 | 检查 | 级别 | 全国级别 | 标题 | 设定者 |", "| --- | --- | --- | --- | --- | --- |"]
+    for row in profile.rows():
+        if row["by"] or row["local"]:
+            lines.append(f"| {row['code']} | {'是' if row['enabled'] else '否'} | {Severity(row['severity']).zh} | "
+                         f"{Severity(row['national_severity']).zh} | {row['title']} | {row['by']} |")
+    lines += ["", "| 期限或阈值 | 值 | 全国 | 说明 |", "| --- | --- | --- | --- |"]
+    for st in profile.settings():
+        value = "、".join(map(str, st["value"])) if isinstance(st["value"], list) else st["value"]
+        national = "、".join(map(str, st["national"])) if isinstance(st["national"], list) else st["national"]
+        lines.append(f"| {st['name']} | {value} | {national} | {st['zh']} |")
+    lines.append("")
+    return "\n".join(lines) + "\n"

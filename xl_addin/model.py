@@ -176,6 +176,9 @@ class Finding:
     key: str = ""  # the spec key of the anchor cell, when there is one
     check: str = ""  # the rule instance that raised it ("A3:natural", "V1:t3.granted.natural"); see live.py
     code: str = ""  # the catalogue entry ("S2.literal"; the rule id for a rule's main variant)
+    #: the rule profile that asked for it (xl_addin.profiles: a local requirement, a level or a threshold it set);
+    #: "" for the national catalogue
+    profile: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -184,6 +187,8 @@ class Finding:
         d["values"] = {k: _jsonable(v) for k, v in self.values.items()}
         del d["key"], d["check"]
         d["code"] = self.code or self.rule
+        if not self.profile:  # the national catalogue's findings keep the shape they always had
+            del d["profile"]
         return d
 
     @property

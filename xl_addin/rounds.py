@@ -48,6 +48,7 @@ from .adapters.roundstore import (
 from .collect import FileResult, Roster, Verdict, column_sums, examined, file_entry, name_key
 from .dataset import Entry
 from .model import FileCheck, Report
+from .profiles import Profile
 from .review import Action, Refused, Role, State, Status
 
 AuditWrite = Callable[..., None]
@@ -92,19 +93,24 @@ class Settings:
     coordinator_token_file: Path | None = None
     #: fetch published pages from private and loopback addresses too (the county's portal on its intranet)
     allow_private_fetch: bool = False
+    #: the rule profile submissions are checked under (``serve --profile``; None: the national catalogue)
+    profile: Profile | None = None
 
     def to_json(self) -> dict[str, Any]:
         """What a worker process needs (the roster is loaded once, by ``serve``, before the workers start)."""
         return {"year": self.year, "deadline": None if self.deadline is None else self.deadline.isoformat(),
                 "county": self.county,
                 "coordinator_token_file": None if self.coordinator_token_file is None else
-                str(self.coordinator_token_file), "allow_private_fetch": self.allow_private_fetch}
+                str(self.coordinator_token_file), "allow_private_fetch": self.allow_private_fetch,
+                "profile": None if self.profile is None else self.profile.to_json()}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Settings:
         d, f = raw.get("deadline"), raw.get("coordinator_token_file")
+        profile = raw.get("profile")
         return cls(int(raw["year"]), None, dt.date.fromisoformat(d) if d else None, str(raw.get("county") or ""),
-                   Path(f) if f else None, bool(raw.get("allow_private_fetch")))
+                   Path(f) if f else None, bool(raw.get("allow_private_fetch")),
+                   Profile.from_json(profile) if profile else None)
 
 
 class Denied(Exception):
@@ -233,8 +239,10 @@ class County:
 
     def __init__(self, store: RoundStore, *, deadline: dt.date | None = None, county: str = "",
                  coordinator_token_file: Path | None = None, audit: AuditWrite | None = None,
-                 allow_private_fetch: bool = False) -> None:
+                 allow_private_fetch: bool = False, profile: Profile | None = None) -> None:
         self.store = store
+        #: the rule profile submissions are checked under (None: the national catalogue)
+        self.profile = profile
         self.allow_private_fetch = allow_private_fetch
         self.deadline = deadline
         self.county = county
@@ -246,7 +254,7 @@ class County:
              deadline: dt.date | None = None, county: str = "",
              coordinator_token_file: str | os.PathLike[str] | None = None,
              clock: Callable[[], dt.datetime] | None = None, audit: AuditWrite | None = None,
-             allow_private_fetch: bool = False) -> County:
+             allow_private_fetch: bool = False, profile: Profile | None = None) -> County:
         """The round in ``data_dir`` (created when new; ``year`` required then), its agencies made ``roster``'s
         when given, and the coordinator's token file made sure of (created at first start: default
         ``data_dir/coordinator-token.txt``). Raises StoreError (Chinese)."""
@@ -260,7 +268,7 @@ class County:
             store.close()
             raise
         return cls(store, deadline=deadline, county=county, coordinator_token_file=token_file, audit=audit,
-                   allow_private_fetch=allow_private_fetch)
+                   allow_private_fetch=allow_private_fetch, profile=profile)
 
     def close(self) -> None:
         self.store.close()
@@ -276,7 +284,7 @@ class County:
                       audit: AuditWrite | None = None) -> County:
         return cls.open(data_dir, year=settings.year, roster=settings.roster, deadline=settings.deadline,
                         county=settings.county, coordinator_token_file=settings.coordinator_token_file, audit=audit,
-                        allow_private_fetch=settings.allow_private_fetch)
+                        allow_private_fetch=settings.allow_private_fetch, profile=settings.profile)
 
     @property
     def year(self) -> int:
@@ -326,7 +334,7 @@ class County:
         name = _shown_name(filename)
         if Path(name).suffix.lower() not in SUBMIT_SUFFIXES:
             return checking.Checked(FileCheck(name, error_code="not-xlsx", error=NOT_WORKBOOK.format(name=name)))
-        return checking.check_file(name, raw=data)
+        return checking.check_file(name, raw=data, profile=self.profile)
 
     def submit(self, data: bytes, filename: str, key: str, *, client: str = "") -> Submission:
         """Check ``data`` and keep it as the key's agency's next version (see the module doc for the order of
@@ -535,7 +543,7 @@ class County:
         out: list[tuple[str, FileResult]] = []
         for name, number in self.accepted():
             data = self.version_bytes(name, number)
-            checked = checking.check_file(f"{name}-{number}.xlsx", raw=data)
+            checked = checking.check_file(f"{name}-{number}.xlsx", raw=data, profile=self.profile)
             if checked.data is None or checked.result.report is None:  # kept files were read once: not expected
                 raise Denied(409, f"机关“{name}”第{number}版无法读取：{checked.result.error}")
             out.append((name, examined(checked.result.path, checked.data, checked.result.report.findings,

@@ -7,6 +7,7 @@ objects, evaluated here and compiled to Excel formulas by :mod:`xl_addin.live`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -15,15 +16,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from . import catalogue, derive, expr, fingerprint, live, narrative, quotes, spec, structure
+from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
 from .catalogue import CATALOGUE, YUAN_THRESHOLD, Instance, instances
 from .model import IMPORT_PROPS_KEY, CellValue, Finding, ReportData, Structure
+from .similarity import X3_REPEATED_PERCENT, repeated_share
 
 # ---- the validator --------------------------------------------------------------------------------------------
 
 class Context:
-    def __init__(self, data: ReportData) -> None:
+    def __init__(self, data: ReportData, profile: profiles.Profile | None = None) -> None:
         self.data = data
+        #: the rule profile checked against (xl_addin.profiles; the national catalogue by default)
+        self.profile = profiles.NATIONAL if profile is None else profile
         #: derived key -> whether its formula is intact (derive.intact_formulas), shared by the checks
         self.intact = derive.intact_formulas(data)
         self.values = derive.effective_values(data, self.intact)
@@ -36,10 +40,15 @@ class Context:
     def number(self, key: str) -> int | float | None:
         return self.numbers.get(key)
 
+    def threshold(self, name: str, default: profiles.Value) -> profiles.Value:
+        """The profile's value of threshold ``name`` (declared in profiles.THRESHOLDS), else ``default``: the
+        rule's national constant."""
+        return self.profile.threshold(name, default)
+
     def finding(self, code: str, key: str | None = None, *, cell: str | None = None, sheet: str | None = None,
                 labels: tuple[str, ...] | None = None, check: str | None = None, **values: Any) -> Finding:
         """A finding of catalogue entry ``code`` at the cell of ``key`` (or at ``sheet``/``cell``)."""
-        r = CATALOGUE[code]
+        r = catalogue.entry(code)
         if key is not None:
             where = self.data.location(key)
             sheet = sheet if sheet is not None else where.sheet
@@ -49,8 +58,25 @@ class Context:
         message = r.message.format(**{"sheet": sheet or "", **values})
         if check is None:
             check = catalogue.check_id(code, key or "")
-        return Finding(r.rule, r.severity, sheet or "", cell or "", labels or (), values, message,
-                       key or "", check, code)
+        by = self.profile.name if self.profile.asks_for(code) else ""
+        return Finding(r.rule, self.profile.severity(code), sheet or "", cell or "", labels or (), values,
+                       message + profiles.attribution(self.profile) if by else message, key or "", check, code, by)
+
+    def nationally(self, check: Check) -> set[tuple[str, str]]:
+        """(check id, message) of each finding ``check`` raises under the national settings: a finding of a profile
+        not among them (raised only under the profile, or saying the profile's deadline) is the profile's."""
+        mine = self.profile
+        self.profile = profiles.NATIONAL
+        try:
+            return {(f.check, f.message) for f in check(self)}
+        finally:
+            self.profile = mine
+
+    def owned(self, f: Finding) -> Finding:
+        """``f`` as the profile's: its name on it and at the end of the message."""
+        if f.profile:
+            return f
+        return dataclasses.replace(f, message=f.message + profiles.attribution(self.profile), profile=self.profile.name)
 
 
 Check = Callable[[Context], Iterable[Finding]]
@@ -58,9 +84,13 @@ Check = Callable[[Context], Iterable[Finding]]
 CHECKS: dict[str, Check] = {}
 
 
-def check(rule_id: str) -> Callable[[Check], Check]:
+#: local requirement id (catalogue.LOCAL) -> its check: run only when a rule profile switches it on
+LOCAL_CHECKS: dict[str, Check] = {}
+
+
+def check(rule_id: str, *, local: bool = False) -> Callable[[Check], Check]:
     def deco(fn: Check) -> Check:
-        CHECKS[rule_id] = fn
+        (LOCAL_CHECKS if local else CHECKS)[rule_id] = fn
         return fn
     return deco
 
@@ -513,12 +543,17 @@ def _s4(ctx: Context) -> Iterator[Finding]:
             yield ctx.finding("S4", key, field=f.label, value=_show(raw), hint=hint)
 
 
-def deadline(year: int, kind: str) -> dt.date | None:
-    """The publication deadline of a report for ``year``: 1月31日, or 3月31日 for a 人民政府's own report; None for a
-    year outside the template's range (S4 reports that year; 99999 has no 1月31日 after it)."""
+def deadline(year: int, kind: str, profile: profiles.Profile | None = None) -> dt.date | None:
+    """The publication deadline of a report for ``year``: 1月31日, or 3月31日 for a 人民政府's own report, or the
+    earlier one a rule ``profile`` sets; None for a year outside the template's range (S4 reports that year; 99999
+    has no 1月31日 after it)."""
     if not spec.YEAR_MIN <= year <= spec.YEAR_MAX:
         return None
-    return dt.date(year + 1, 3, 31) if kind == spec.KIND_GOVERNMENT else dt.date(year + 1, 1, 31)
+    government = kind == spec.KIND_GOVERNMENT
+    own = profile.deadline("government" if government else "department") if profile is not None else None
+    if own is not None:
+        return dt.date(year + 1, *own)
+    return dt.date(year + 1, 3, 31) if government else dt.date(year + 1, 1, 31)
 
 
 @check("P1")
@@ -533,7 +568,7 @@ def _p1(ctx: Context) -> Iterator[Finding]:
     if year is None:
         return
     kind = d.text("meta.kind")
-    limit = deadline(year, kind)
+    limit = deadline(year, kind, ctx.profile)
     if limit is not None and date > limit:
         who = f"{spec.KIND_GOVERNMENT}本级" if kind == spec.KIND_GOVERNMENT else "政府部门"
         yield ctx.finding("P1", "meta.report_date", date=f"{date.year}年{date.month}月{date.day}日",
@@ -543,11 +578,19 @@ def _p1(ctx: Context) -> Iterator[Finding]:
 
 def validate(data: ReportData, rules: Iterable[str] | None = None, *, context: Context | None = None) -> list[Finding]:
     """Every finding of every rule (or of the rule ids ``rules``) on one report. ``context``: a :class:`Context`
-    of ``data`` the caller made already (its effective values are then computed once)."""
+    of ``data`` the caller made already (its effective values are then computed once); its rule profile decides
+    which rules run (national ones switched off, local ones switched on), and a finding of a rule the profile
+    tunes (a threshold, a deadline) that the national settings would not have raised as it is, is the profile's."""
     ctx = context if context is not None and context.data is data else Context(data)
+    profile = ctx.profile
     out: list[Finding] = []
-    for rule_id in rules or catalogue.rule_ids():
-        out.extend(CHECKS[rule_id](ctx))
+    for rule_id in rules or profile.rule_ids():
+        fn = CHECKS[rule_id] if rule_id in CHECKS else LOCAL_CHECKS[rule_id]
+        found = list(fn(ctx))
+        if found and profile.tunes(rule_id):  # what the national settings would not have raised is the profile's
+            national = ctx.nationally(fn)
+            found = [f if (f.check, f.message) in national else ctx.owned(f) for f in found]
+        out.extend(found)
     return out
 
 
@@ -626,7 +669,6 @@ def _s3(ctx: Context) -> Iterator[Finding]:
 
 #: a section shorter than this (characters, spaces dropped) is not compared: short mandatory sentences repeat
 X3_MIN_LENGTH = 60
-X3_THRESHOLD = 0.9
 
 
 def _shingles(s: str, n: int = 4) -> set[str]:
@@ -644,6 +686,10 @@ def similarity(a: str, b: str) -> float:
 
 @check("X3")
 def _x3(ctx: Context) -> Iterator[Finding]:
+    """More than the bar (profile threshold X3.repeated_percent; similarity.X3_REPEATED_PERCENT) of a section's
+    own text, boilerplate out, repeats last year's same section (similarity.repeated_share)."""
+    bar = ctx.threshold("X3.repeated_percent", X3_REPEATED_PERCENT)
+    assert isinstance(bar, int | float)
     for number in narrative.PRIOR_SECTIONS:
         last = ctx.data.prior.get(narrative.prior_text_key(number))
         if not isinstance(last, str):
@@ -652,12 +698,53 @@ def _x3(ctx: Context) -> Iterator[Finding]:
         length = len(re.sub(r"\s+", "", this))
         if length < X3_MIN_LENGTH or len(re.sub(r"\s+", "", last)) < X3_MIN_LENGTH:
             continue
-        sim = similarity(this, last)
-        if sim >= X3_THRESHOLD:
+        share = repeated_share(this, last)
+        if share * 100 > bar:
             fields = spec.narrative_fields(number)  # anchored at the section's first cell the workbook has
             key = next((f.key for f in fields if f.key not in ctx.data.missing), fields[0].key)
             yield ctx.finding("X3", key, check=f"X3:{number}", number=number, title=_TITLES[number],
-                              percent=round(sim * 100), length=length)
+                              percent=_percent(share, bar), length=length)
+
+
+def _percent(share: float, bar: float) -> int | str:
+    """``share`` in percent as a message says it: whole, or to one decimal where whole would not exceed ``bar``."""
+    whole = round(share * 100)
+    return whole if whole > bar else f"{share * 100:.1f}"
+
+
+# ---- L1, L2: local requirements a profile switches on (catalogue.LOCAL) -----------------------------------------
+
+@check("L1", local=True)
+def _l1(ctx: Context) -> Iterator[Finding]:
+    limit = ctx.threshold("L1.max_chars", profiles.L1_MAX_CHARS)
+    assert isinstance(limit, int | float)
+    length = len(re.sub(r"\s+", "", narrative.section_text(ctx.data, "一")))
+    if length > limit:
+        key = next((f.key for f in spec.narrative_fields("一") if f.key not in ctx.data.missing), None)
+        yield ctx.finding("L1", key, sheet=None if key else spec.NARRATIVE_SHEET, cell=None if key else "",
+                          check="L1", length=length, limit=limit)
+
+
+@check("L2", local=True)
+def _l2(ctx: Context) -> Iterator[Finding]:
+    keys = ctx.threshold("L2.keys", profiles.L2_KEYS)
+    assert isinstance(keys, tuple)
+    text = re.sub(r"\s+", "", narrative.section_text(ctx.data, "一")).translate(_DIGITS)
+    for key in keys:
+        value = ctx.values.get(key)
+        if value is None:
+            continue
+        shown = _show(value)
+        if re.search(rf"(?<![0-9.]){re.escape(shown)}(?:件|条|个|项|次|份|起|万元)", text):
+            continue
+        anchor = next((f.key for f in spec.narrative_fields("一") if f.key not in ctx.data.missing), None)
+        yield ctx.finding("L2", anchor, sheet=None if anchor else spec.NARRATIVE_SHEET, cell=None if anchor else "",
+                          check=f"L2:{key}", label=_label(key), value=shown)
+
+
+def _label(key: str) -> str:
+    row, col = spec.labels_of(key)
+    return f"{row}（{col}）" if col else row
 
 
 # ---- T7, T8 ---------------------------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
     _STYLES.clear()  # style arrays index into one workbook's style tables
     wb = Workbook(write_only=True)
     bulk = [_tracker(wb, result), _findings(wb, result), _rollup(wb, result)]
+    if result.similar:
+        _similar(wb, result)
     buf = io.BytesIO()
     wb.save(buf)
     with atomic_path(out) as tmp:
@@ -300,6 +302,28 @@ def _findings(wb: Workbook, result: CollectResult) -> _Rows:
                      (f.labels[1] if len(f.labels) > 1 else "", ""), (f.message, "")])
     ws.auto_filter.ref = f"A1:{spec.col_letter(len(FINDINGS_HEADERS))}{len(result.findings) + 1}"
     return rows
+
+
+#: the sheet of units whose narrative sections are near copies of each other's (collect.copying), when any are
+SIMILAR_SHEET = "内容雷同"
+SIMILAR_HEADERS = ("序号", "单位甲", "单位乙", "部分", "甲与乙重复", "乙与甲重复", "单位甲的原文", "单位乙的原文")
+SIMILAR_WIDTHS = (6, 26, 26, 22, 11, 11, 70, 70)
+_SECTION_TITLES = {s.number: s.title for s in spec.SECTIONS}
+
+
+def _similar(wb: Workbook, result: CollectResult) -> None:
+    """内容雷同: one row per passage of each pair, the two units' texts side by side."""
+    ws = wb.create_sheet(SIMILAR_SHEET)
+    _widths(ws, SIMILAR_WIDTHS)
+    ws.freeze_panes = "A3"
+    ws.append([_cell(ws, result.title("同一上级单位之间内容雷同的报告"), font=TITLE_FONT)])
+    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
+    for n, pair in enumerate(result.similar, 1):
+        for k, p in enumerate(pair.passages or (None,)):
+            head = (n, pair.a.name, pair.b.name, f"{pair.section}、{_SECTION_TITLES[pair.section]}",
+                    f"{pair.share_a:.0%}", f"{pair.share_b:.0%}") if k == 0 else ("",) * 6
+            texts = p.shown() if p is not None else ("", "")
+            ws.append([_cell(ws, v, font=PLAIN, align=WRAP, border=True) for v in (*head, *texts)])
 
 
 class _Grid:

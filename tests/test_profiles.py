@@ -1,0 +1,274 @@
+"""Rule profiles (issue 22): a local notice's requirements on top of the national catalogue, read from TOML,
+refused with a Chinese message naming the file and the key, listed by `rules --profile`, and named in every
+finding they asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import cli
+
+from xl_addin import api, catalogue, profiles, rules, spec, structure
+from xl_addin.adapters import profile_file
+from xl_addin.model import CellValue, Report, ReportData, Severity
+from xl_addin.profiles import NATIONAL, ProfileError
+
+CITY = "示例-某市"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def city() -> profiles.Profile:
+    return api.load_profile(CITY)
+
+
+@cache
+def _sample() -> dict[str, CellValue]:
+    return dict(api.sample_values())
+
+
+def data(changes: dict[str, Any] | None = None) -> ReportData:
+    """The bundled sample as an untouched template reads, with ``changes`` typed in."""
+    return ReportData(values={**_sample(), **(changes or {})}, formulas=dict(structure.expected().formulas))
+
+
+def check(changes: dict[str, Any] | None = None, profile: profiles.Profile | None = None) -> Report:
+    return api.check_data(data(changes), profile=profile)
+
+
+# ---- loading -------------------------------------------------------------------------------------------------------
+
+def test_the_shipped_profiles() -> None:
+    national = api.load_profile("全国")
+    assert national.national and national.rule_ids() == catalogue.rule_ids()
+    p = city()
+    assert (p.name, p.on, p.off) == (CITY, ("L1", "L2"), ("A5",))
+    assert p.deadline("department") == (1, 20) and p.deadline("government") is None
+    assert p.severity("T3") is Severity.ERROR and p.severity("T5") is Severity.WARNING
+    assert p.threshold("L2.keys", ()) == ("t3.new.total", "t3.total.total")
+    values = {st["name"]: st["value"] for st in p.settings()}
+    assert values["X3.repeated_percent"] == 50 and values["L1.max_chars"] == 1000  # the 考核 bar = the national one
+    assert p.rule_ids() == (*(r for r in catalogue.rule_ids() if r != "A5"), "L1", "L2")
+    assert set(profile_file.shipped()) == {"全国", CITY}
+    assert api.load_profile(None) is NATIONAL
+
+
+def test_every_local_requirement_has_one_check() -> None:
+    assert set(catalogue.local_rule_ids()) == set(rules.LOCAL_CHECKS)
+    assert not set(catalogue.LOCAL) & set(catalogue.CATALOGUE)
+
+
+def test_a_dotted_key_may_be_written_bare(tmp_path: Path) -> None:
+    f = tmp_path / "县.toml"
+    f.write_text('[profile]\nname = "某县"\n[thresholds]\nX3.repeated_percent = 40\n[severity]\nV2.yuan = "错误"\n',
+                 encoding="utf-8")
+    p = api.load_profile(f)
+    assert p.threshold("X3.repeated_percent", 50) == 40 and p.severity("V2.yuan") is Severity.ERROR
+    assert p.severity("V2.unit") is Severity.WARNING and p.source == str(f.resolve())
+
+
+BAD = [
+    ('[profile]\nname = "某县"\n[rulez]\n', "rulez", "不认识这一项"),
+    ('[profile]\ntitle = "某县"\n', "profile.name", "缺少规则配置的名称"),
+    ('[profile]\nname = "某县"\ncolour = "red"\n', "profile.colour", "不认识这一项"),
+    ('[profile]\nname = "某县"\n[rules]\non = ["L9"]\n', "rules.on", "没有编号为“L9”的地方要求"),
+    ('[profile]\nname = "某县"\n[rules]\non = "L1"\n', "rules.on", "应为规则编号的列表"),
+    ('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', "rules.off", "不能关闭"),
+    ('[profile]\nname = "某县"\n[rules]\noff = ["Z1"]\n', "rules.off", "没有编号为“Z1”的规则"),
+    ('[profile]\nname = "某县"\n[severity]\nA1 = "警告"\n', "severity.A1", "不能降低"),
+    ('[profile]\nname = "某县"\n[severity]\nT3 = "严重"\n', "severity.T3", "级别应为"),
+    ('[profile]\nname = "某县"\n[severity]\nQ7 = "错误"\n', "severity.Q7", "没有这个规则编号"),
+    ('[profile]\nname = "某县"\n[deadline]\ndepartment = "2月10日"\n', "deadline.department", "不能晚于"),
+    ('[profile]\nname = "某县"\n[deadline]\ndepartment = "1月32日"\n', "deadline.department", "不是有效的日期"),
+    ('[profile]\nname = "某县"\n[deadline]\ndepartment = 20\n', "deadline.department", "应写作次年的月日"),
+    ('[profile]\nname = "某县"\n[deadline]\ncity = "1月20日"\n', "deadline.city", "不认识这一项"),
+    ('[profile]\nname = "某县"\n[thresholds]\n"X3.repeated_percent" = "五十"\n', "thresholds.X3.repeated_percent",
+     "应为数字"),
+    ('[profile]\nname = "某县"\n[thresholds]\n"X3.repeated_percent" = 150\n', "thresholds.X3.repeated_percent",
+     "1 到 100"),
+    ('[profile]\nname = "某县"\n[thresholds]\n"L1.max_chars" = 99.5\n', "thresholds.L1.max_chars", "整数"),
+    ('[profile]\nname = "某县"\n[thresholds]\n"L2.keys" = ["t3.nothing"]\n', "thresholds.L2.keys", "t3.nothing"),
+    ('[profile]\nname = "某县"\n[thresholds]\n"X9.bar" = 1\n', "thresholds.X9.bar", "不认识这个阈值"),
+    ('[profile\nname = "某县"\n', "", "不是有效的 TOML 格式"),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "what"), BAD, ids=[b[1] or "toml" for b in BAD])
+def test_a_bad_profile_is_named_by_file_and_key(tmp_path: Path, text: str, key: str, what: str) -> None:
+    f = tmp_path / "某县规则.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError) as exc:
+        api.load_profile(f)
+    message = str(exc.value)
+    assert str(f) in message and what in message and (f"“{key}”" in message if key else True), message
+
+
+def test_a_bad_profile_stops_each_command_with_exit_2(tmp_path: Path, sample: Path) -> None:
+    f = tmp_path / "坏.toml"
+    f.write_text('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
+    for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx")):
+        r = cli(*args, "--profile", f)
+        assert r.returncode == 2 and "坏.toml" in r.stderr and "rules.off" in r.stderr, (args, r.stderr)
+    serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--year", "2023")
+    r = cli(*serve, "--roster", tmp_path / "名单.csv", "--profile", f)
+    assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "d").exists()
+    r = cli(*serve[:5], "--profile", CITY)
+    assert r.returncode == 2 and "--profile 须与 --roster、--year 一起使用" in r.stderr
+    r = cli("check", sample, "--profile", tmp_path / "无此文件.toml")
+    assert r.returncode == 2 and "无此文件.toml" in r.stderr and CITY in r.stderr  # names the shipped ones
+    (tmp_path / "二进制.toml").write_bytes(b"\xff\xfe\x00name")
+    r = cli("rules", "--profile", tmp_path / "二进制.toml")
+    assert r.returncode == 2 and "UTF-8" in r.stderr
+
+
+# ---- the effective set ---------------------------------------------------------------------------------------------
+
+def test_rules_lists_the_effective_set() -> None:
+    r = cli("rules", "--profile", CITY, "--json")
+    assert r.returncode == 0
+    got = json.loads(r.stdout)
+    by_code = {row["code"]: row for row in got["rules"]}
+    assert got["profile"]["name"] == CITY
+    assert by_code["L1"]["enabled"] and by_code["L1"]["by"] == CITY and by_code["L1"]["settings"] == {"L1.max_chars": 1000}
+    assert not by_code["A5"]["enabled"] and by_code["A5"]["by"] == CITY
+    assert (by_code["T3"]["severity"], by_code["T3"]["national_severity"], by_code["T3"]["by"]) == ("error", "warning", CITY)
+    assert (by_code["A3"]["enabled"], by_code["A3"]["by"]) == (True, "")
+    assert by_code["P1"]["by"] == CITY and by_code["P1.missing"]["by"] == ""
+    settings = {s["name"]: s for s in got["settings"]}
+    assert (settings["deadline.department"]["value"], settings["deadline.department"]["by"]) == ("1月20日", CITY)
+    assert (settings["deadline.government"]["value"], settings["deadline.government"]["by"]) == ("3月31日", "")
+    text = cli("rules", "--profile", CITY).stdout
+    assert "L1" in text and "1月20日" in text and f"〔{CITY}〕" in text
+    national = cli("rules", "--json")
+    assert json.loads(national.stdout) == catalogue.rows()  # no profile: the catalogue as it always was
+
+
+def test_the_national_markdown_is_docs_rules_md_byte_for_byte() -> None:
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert cli("rules", "--markdown").stdout == docs
+    assert cli("rules", "--markdown", "--profile", "全国").stdout == docs
+    local = cli("rules", "--markdown", "--profile", CITY).stdout
+    assert local.startswith(docs) and f"## 规则配置：{city().title}（{CITY}）" in local and "| L1 | 是 |" in local
+
+
+# ---- findings say which profile asked for them ---------------------------------------------------------------------
+
+def test_an_earlier_deadline_is_the_profiles_finding() -> None:
+    late = {"meta.report_date": dt.date(2024, 1, 25)}  # a department's 2023 report: national limit 1月31日
+    assert check(late).by_rule("P1") == []
+    (f,) = check(late, city()).by_rule("P1")
+    assert f.profile == CITY and f.message.endswith(f"〔地方要求：{CITY}〕") and "2024年1月20日" in f.message
+    assert f.to_dict()["profile"] == CITY
+    (f,) = check({"meta.report_date": dt.date(2024, 2, 5)}, city()).by_rule("P1")
+    assert f.profile == CITY and "1月20日" in f.message  # also late nationally, but late against 1月20日 here
+    assert check({"meta.report_date": dt.date(2024, 1, 19)}, city()).by_rule("P1") == []
+    assert "profile" not in check({"meta.report_date": dt.date(2024, 2, 5)}).by_rule("P1")[0].to_dict()
+
+
+def test_a_national_finding_stays_national_under_a_profile() -> None:
+    (f,) = check({"t3.new.natural": -1}, city()).by_rule("V1")
+    assert f.profile == "" and "地方要求" not in f.message
+
+
+def test_a_stricter_level_is_the_profiles_finding() -> None:
+    empty = {"s6.key_points": "", "s6.proposals": "", "s6.innovation": ""}
+    national = check(empty).by_rule("T3")
+    local = check(empty, city()).by_rule("T3")
+    assert national and {f.severity for f in national} == {Severity.WARNING}
+    assert {(f.severity, f.profile) for f in local} == {(Severity.ERROR, CITY)}
+
+
+def test_a_rule_switched_off_is_not_checked() -> None:
+    many = {"t3.new.natural": 40, "t3.granted.natural": 10, "t3.carried_out.natural": 30}
+    assert check(many).by_rule("A5") and not check(many, city()).by_rule("A5")
+
+
+def test_the_local_requirements() -> None:
+    long = "本机关认真贯彻落实政务公开各项要求，持续深化重点领域信息公开。" * 40  # 1200 characters
+    over = check({"s1.overview": long}, city())
+    (f,) = over.by_rule("L1")
+    assert (f.profile, f.severity, f.values["limit"]) == (CITY, Severity.ERROR, 1000)
+    assert f.values["length"] > 1000 and f.cell == spec.LAYOUT.locations["s1.overview"].a1
+    assert check({"s1.overview": long}).by_rule("L1") == []  # not a national rule
+    rest = sum(len(data().text(f.key)) for f in spec.narrative_fields("一") if f.key != "s1.overview")
+    assert check({"s1.overview": long[:1000 - rest]}, city()).by_rule("L1") == []  # 1000: within the limit
+    assert check({"s1.overview": long[:1001 - rest]}, city()).by_rule("L1")[0].values["length"] == 1001
+    # L2: the figures the profile names must be stated in section 一 (the sample: 1 new request, 1 handled)
+    assert check({}, city()).by_rule("L2") == []  # “新收政府信息公开申请1件” states both
+    said = "本年度共收到政府信息公开申请12件，均已办结。"
+    more = {"t3.new.natural": 12, "t3.granted.natural": 12}
+    assert check({**more, "s1.on_request": said}, city()).by_rule("L2") == []
+    unsaid = check({**more, "s1.on_request": "本年度依申请公开工作依法有序开展，12月底前均已办结。"}, city())
+    assert {(f.check, f.values["value"], f.profile) for f in unsaid.by_rule("L2")} == {
+        ("L2:t3.new.total", "12", CITY), ("L2:t3.total.total", "12", CITY)}  # “12月” is not a count
+    (f,) = [f for f in unsaid.by_rule("L2") if f.check == "L2:t3.new.total"]
+    assert f.message.startswith("正文未写明“一、本年新收政府信息公开申请数量（总计）”（表中为 12）")
+    assert check({**more, "s1.on_request": "本年度依申请公开工作依法有序开展。"}).by_rule("L2") == []
+
+
+def test_check_json_names_the_profile(filled: Any) -> None:
+    wb = filled({"meta.report_date": dt.date(2024, 1, 25)})
+    r = cli("check", wb, "--profile", CITY, "--json")
+    got = json.loads(r.stdout)
+    p1 = [f for f in got["files"][0]["findings"] if f["rule"] == "P1"]
+    assert r.returncode == 1 and got["profile"]["name"] == CITY
+    assert len(p1) == 1 and p1[0]["profile"] == CITY and p1[0]["message"].endswith(f"〔地方要求：{CITY}〕")
+    plain = json.loads(cli("check", wb, "--json").stdout)
+    assert "profile" not in plain and not [f for f in plain["files"][0]["findings"] if f["rule"] == "P1"]
+    text = cli("check", wb, "--profile", CITY).stdout
+    assert f"规则配置：{city().title}（{CITY}）" in text and f"〔地方要求：{CITY}〕" in text
+
+
+# ---- the users' documentation --------------------------------------------------------------------------------------
+
+def test_the_users_doc_shows_a_profile_that_loads_and_names_every_setting(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = (ROOT / "docs" / "规则配置.md").read_text(encoding="utf-8")
+    example = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    p = profiles.parse(example, "docs/规则配置.md")
+    assert (p.name, p.on, p.off, p.deadline("government")) == ("某市", ("L1", "L2"), ("A5",), (3, 20))
+    for name in (*profiles.THRESHOLDS, *catalogue.LOCAL):
+        assert f"`{name}`" in doc or f"| {name} |" in doc, name
+    # the error the doc shows is the one a user gets
+    shown = doc.split("```\n错误：", 1)[1].split("\n", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    Path("某市.toml").write_text('[profile]\nname = "某市"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
+    assert cli("rules", "--profile", "某市.toml").stderr.strip() == "错误：" + shown
+
+
+# ---- the server's round ----------------------------------------------------------------------------------------------
+
+def test_the_round_checks_submissions_under_the_profile(tmp_path: Path, filled: Any) -> None:
+    """`serve --profile`: the round's settings carry the profile to every worker (as JSON), and an upload is
+    checked under it."""
+    from xl_addin.collect import Agency, Roster
+    from xl_addin.rounds import County, Settings
+
+    settings = Settings(2023, Roster((Agency("将乐县工业和信息化局", spec.AGENCY_KINDS[1], "县级", ""),)),
+                        profile=city())
+    again = Settings.from_json(json.loads(json.dumps(settings.to_json())))
+    assert again.profile == city() and Settings.from_json(Settings(2023).to_json()).profile is None
+    late = filled({"meta.report_date": dt.date(2024, 1, 25)}).read_bytes()
+    with County.from_settings(tmp_path / "data", again) as county:
+        (p1,) = [f for f in county.check_workbook(late, "年报.xlsx").report.findings if f.rule == "P1"]
+    assert p1.profile == CITY
+    with County.from_settings(tmp_path / "plain", Settings(2023, settings.roster)) as county:
+        assert not [f for f in county.check_workbook(late, "年报.xlsx").report.findings if f.rule == "P1"]
+
+
+def test_collect_tracks_the_profiles_deadline() -> None:
+    from xl_addin import collect
+
+    files = [collect.FileResult("a.xlsx", agency="某县财政局", kind=spec.AGENCY_KINDS[1], year=2023, mtime=1.0),
+             collect.FileResult("b.xlsx", agency="某县人民政府", kind=spec.KIND_GOVERNMENT, year=2023, mtime=1.0)]
+    now = dt.datetime(2024, 2, 1)
+    national = {r.agency: r.deadline for r in collect.plan(None, files, now=now).rows}
+    local = {r.agency: r.deadline for r in collect.plan(None, files, now=now, profile=city()).rows}
+    assert national == {"某县财政局": dt.date(2024, 1, 31), "某县人民政府": dt.date(2024, 3, 31)}
+    assert local == {"某县财政局": dt.date(2024, 1, 20), "某县人民政府": dt.date(2024, 3, 31)}
+    assert rules.deadline(2023, spec.AGENCY_KINDS[1], city()) == dt.date(2024, 1, 20)
