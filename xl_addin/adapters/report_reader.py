@@ -19,7 +19,6 @@ refused (``html-too-deep``): a real report has some 20 pages and a thousand line
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tempfile
@@ -304,15 +303,44 @@ def _walk_html(el: Any, out: list[Line]) -> None:
     flush()
 
 
+#: the most columns / rows one cell of a web page's table may span (a real table: some 10 columns, 30 rows)
+MAX_COLSPAN, MAX_ROWSPAN = 50, 200
+
+
+def _span(value: str | None, limit: int) -> int:
+    try:
+        return min(max(int(str(value).strip() or 1), 1), limit)
+    except ValueError:
+        return 1
+
+
 def _table(table: Any, out: list[Line]) -> None:
+    """A table's rows, each cell with its grid column: its colspan counted, and the columns a cell of a row above
+    still covers (rowspan) skipped -- the geometry :mod:`xl_addin.importers.match` places values by."""
     n = sum(1 for ln in out if ln.cells is not None and ln.where.endswith("第1行")) + 1
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    covered: dict[int, int] = {}  # grid column -> rows below still covered by a rowspan from above
     for i, tr in enumerate(rows, start=1):
-        cells = tuple(document.clean(_text_of(td)) for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th"))
+        cells: list[str] = []
+        cols: list[int] = []
+        col = 0
+        for td in tr:
+            if not (isinstance(td.tag, str) and td.tag.lower() in ("td", "th")):
+                continue
+            while covered.get(col, 0) > 0:
+                col += 1
+            span, down = _span(td.get("colspan"), MAX_COLSPAN), _span(td.get("rowspan"), MAX_ROWSPAN)
+            cells.append(document.clean(_text_of(td)))
+            cols.append(col)
+            for c in range(col, col + span):
+                covered[c] = max(covered.get(c, 0), down)
+            col += span
+        width = max([col, *(c + 1 for c, left in covered.items() if left > 0)])
+        covered = {c: left - 1 for c, left in covered.items() if left > 1}
         if cells:
             if len(out) >= MAX_LINES:
                 raise _TooLong
-            out.append(Line(" ".join(c for c in cells if c), cells, f"网页表格{n}第{i}行"))
+            out.append(Line(" ".join(c for c in cells if c), tuple(cells), f"网页表格{n}第{i}行", tuple(cols), width))
 
 
 # ---- PDF --------------------------------------------------------------------------------------------------------
@@ -349,9 +377,8 @@ def _pdf(p: Path, data: bytes, deadline: float) -> Document:
             lines += [Line(t, None, f"第{i + 1}页") for t in without_page_number(pdf_lines(segments))]
         meta: dict[str, str] = {}
         md = pdf.get_metadata_dict()
-        created = _pdf_date(md.get("CreationDate", "")) or _pdf_date(md.get("ModDate", ""))
-        if created:
-            meta["date"], meta["date_source"] = created, "PDF 文件的创建日期"
+        # no date from the metadata: a PDF's creation date says when the file was made, not when the report was
+        # published (the parser takes it from the report's own text, or leaves it unknown)
         if "报告" in md.get("Title", ""):
             meta["title"] = md["Title"]
     finally:
@@ -494,16 +521,6 @@ def without_page_number(lines: list[str]) -> list[str]:
     return lines
 
 
-def _pdf_date(s: str) -> str:
-    m = re.match(r"D:(\d{4})(\d{2})(\d{2})", s or "")
-    if not m:
-        return ""
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        return ""
-
-
 # ---- Word -------------------------------------------------------------------------------------------------------
 
 def _docx_archive(p: Path, data: bytes) -> zipfile.ZipFile:
@@ -595,18 +612,35 @@ def _docx(p: Path, data: bytes, deadline: float) -> Document:
         elif block.tag == w + "tbl":
             tables += 1
             for i, tr in enumerate(block.iter(w + "tr"), start=1):
-                cells = []
+                cells, cols = [], []
+                col = _grid_before(tr)
                 for tc in tr.iterchildren(w + "tc"):
                     paras = ["".join(t.text or "" for t in para.iter(w + "t")) for para in tc.iter(w + "p")]
                     cells.append(document.clean("".join(paras)))
+                    cols.append(col)
+                    col += _grid_span(tc)
                 if cells:
-                    lines.append(Line(" ".join(c for c in cells if c), tuple(cells), f"表格{tables}第{i}行"))
+                    lines.append(Line(" ".join(c for c in cells if c), tuple(cells), f"表格{tables}第{i}行",
+                                      tuple(cols), col))
     meta: dict[str, str] = {}
     if core:
         title = etree.fromstring(core, parser).find("{http://purl.org/dc/elements/1.1/}title")
         if title is not None and title.text and "报告" in title.text:
             meta["title"] = title.text
     return Document(tuple(lines), meta, "docx", str(p))
+
+
+def _grid_span(tc: Any) -> int:
+    """How many grid columns a Word table cell spans (``w:tcPr/w:gridSpan``); a vertically merged cell's
+    continuation (``w:vMerge``) is a cell of its own in the row, so rows need no rowspan bookkeeping."""
+    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+    return _span(span.get(f"{_W}val") if span is not None else None, MAX_COLSPAN)
+
+
+def _grid_before(tr: Any) -> int:
+    """The grid columns a Word table row leaves empty before its first cell (``w:trPr/w:gridBefore``)."""
+    before = tr.find(f"{_W}trPr/{_W}gridBefore")
+    return _span(before.get(f"{_W}val") if before is not None else None, MAX_COLSPAN) if before is not None else 0
 
 
 def _doc(p: Path, data: bytes, deadline: float) -> Document:

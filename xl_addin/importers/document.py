@@ -23,6 +23,11 @@ class Line:
     cells: tuple[str, ...] | None = None
     #: where it was found, for the import record ("第3页", "表格2第5行", "第120行")
     where: str = ""
+    #: the grid column of each cell, spans counted (a web page's colspan and the rowspans from rows above, a Word
+    #: table's gridSpan), where the source has a grid; None otherwise (flattened text, a PDF's text layer)
+    cols: tuple[int, ...] | None = None
+    #: the row's width in grid columns (its last cell's end, or a rowspan's from above), with ``cols``
+    width: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ def squash(s: str) -> str:
     return s.translate(_QUOTES)
 
 
+#: a page number or a page's footer ("- 3 -", "第3页共5页", "3/5")
+PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第?\d{1,3}页(?:共\d+页)?$|^\d{1,3}/\d{1,3}$")
+_NUMERIC = re.compile(r"^[\d,.]+$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "—": "-", "－": "-", "–": "-"})
 
 
@@ -83,7 +91,10 @@ def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
             flush()
             continue
         if row is not None and row:
-            row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业")
+            if PAGE_NUMBER.match(squash(raw)) or (_NUMERIC.match(squash(row[-1])) and not _NUMERIC.match(squash(raw))):
+                lines.append(Line(clean(raw), None, f"第{n}行"))  # a page's footer or header inside a row
+                continue
+            row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业", "1,808,\n595")
             continue
         flush()
         lines.append(Line(clean(raw), None, f"第{n}行"))
