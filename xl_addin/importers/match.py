@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from .. import spec
-from .document import squash
+from .document import Line, squash
 from .table import Cell, Row
 
 #: table 三's values per row (its columns, 总计 last)
@@ -137,12 +137,6 @@ T2_ROWS: tuple[tuple[str, str, int], ...] = (
     *((label, key, 1) for _, _, rows in spec.T2_SINGLE for key, label, _, _ in rows),
 )
 T2_VARIANTS = {"规范性文件": "行政规范性文件", "其他规范性文件": "行政规范性文件", "政府规章": "规章"}
-#: table 二's header texts (its column and group labels): a row made of these is no data row
-_T2_HEADER = frozenset(squash(s) for s in ("信息内容", "本年制发件数", "本年新制作数量", "本年废止件数", "现行有效件数",
-                                           "处理决定数量", "金额", "收费金额（单位：万元）", "行政许可", "行政处罚",
-                                           "行政强制", "行政事业性收费"))
-
-
 def match_t2(label: str) -> tuple[str, str, int, float] | None:
     s = squash(label)
     s = re.sub(r"^(?:第二十条第[(（][一二三四五六七八九][)）]项|信息内容)+", "", s)
@@ -177,10 +171,10 @@ class Fit:
     joined: int = -1  # "split": the index of the joined cell
 
 
-def header_columns(rows: Iterable[Row], labels: Sequence[str]) -> dict[int, int]:
-    """Grid column -> column index, from the header cells of a table whose cells have grid columns: the first
-    cell whose text is each official column label (``labels``, in order). Empty when a label has no such cell, or
-    two labels share a column."""
+def header_columns(rows: Iterable[Row], labels: Sequence[str]) -> tuple[dict[int, int], int | None]:
+    """(grid column -> column index, the header's width) from the header cells of a table whose cells have grid
+    columns: the first cell whose text is each official column label (``labels``, in order); the width of the
+    header row that names the last of them. ({}, None) when a label has no such cell."""
     want = {squash(label): i for i, label in enumerate(labels)}
     found: dict[int, int] = {}
     for row in rows:
@@ -191,8 +185,8 @@ def header_columns(rows: Iterable[Row], labels: Sequence[str]) -> dict[int, int]
             if i is not None and i not in found.values() and col not in found:
                 found[col] = i
         if len(found) == len(want):
-            return found
-    return {}
+            return found, row.line.width
+    return {}, None
 
 
 def _by_grid(vals: Sequence[Cell], n: int, columns: Mapping[int, int]) -> tuple[Cell, ...] | None:
@@ -235,7 +229,8 @@ def _without_padding(vals: Sequence[Cell], n: int) -> tuple[Cell, ...] | None:
 def fit(row: Row, n: int, *, balance: bool, columns: Mapping[int, int] | None = None,
         width: int | None = None) -> Fit:
     """``row``'s values fitted to ``n`` columns: by the grid (``columns``: grid column -> column index) when the
-    row spans the table's usual ``width``; else as many values as columns, or blanks too many that are padding
+    row is as wide as the header that gave the columns (``width``: a row wider or narrower has cells the header
+    does not place); else as many values as columns, or blanks too many that are padding
     whichever they are, or (``balance``: table 三, parts = 总计) two one-digit numbers that only balance joined.
     Anything else is not guessed: the Fit has no cells and says why."""
     vals = row.values
@@ -293,14 +288,45 @@ def split_digit_merge_t4(vals: Sequence[Cell]) -> list[Cell] | None:
     return found[0] if len(found) == 1 else None
 
 
+#: every character of table 三's header (its note, 申请人情况, the column labels): a line made of these alone is a
+#: piece of the header a new page repeats
+_HEADER_CHARS = frozenset(squash("".join((spec.T3_NOTE, spec.T3_APPLICANT, spec.T3_ORG,
+                                          *(label for _, label in spec.T3_COLS)))))
+_PAGE_TITLE = re.compile(r"(?:年度报告|工作报告)$")
+
+
+def between_pages(row: Row) -> bool:
+    """A row without values that a page break puts inside a table: the page's running title ("……年度报告") or
+    a piece of the repeated header ("自然人", "商业", "企业" …)."""
+    if row.values:
+        return False
+    s = squash(row.label)
+    return bool(s) and (bool(_PAGE_TITLE.search(s)) or set(s) <= _HEADER_CHARS)
+
+
+def _skip_page_break(rows: Sequence[Row], i: int) -> int:
+    j = i
+    while j < len(rows) and j - i < MAX_ROWS_BETWEEN_PARTS and between_pages(rows[j]):
+        j += 1
+    return j
+
+
+#: how many rows a page break may put between the two parts of a table row (its running title, the repeated header)
+MAX_ROWS_BETWEEN_PARTS = 16
+
+
 def wrapped_values(row: Row, rows: Sequence[Row], i: int) -> tuple[tuple[Cell, ...], int, bool]:
-    """A PDF row's numbers with those of the value-only lines after it, up to :data:`T3_WIDTH`; a number cut by
-    the line end ("123" / "4") joined again when that is the only way to get 7 that balance (parts = 总计).
+    """A PDF row's numbers with those of the value-only lines after it, up to :data:`T3_WIDTH` (a page break's
+    running title and repeated header between them skipped); a number cut by the line end ("123" / "4") joined
+    again when that is the only way to get 7 that balance (parts = 总计).
     Returns the cells, the index after the lines taken, and whether numbers were joined."""
     pieces = [list(row.values)]
-    while i < len(rows) and not rows[i].label and rows[i].values and sum(map(len, pieces)) < T3_WIDTH:
-        pieces.append(list(rows[i].values))
-        i += 1
+    while sum(map(len, pieces)) < T3_WIDTH:
+        j = _skip_page_break(rows, i)
+        if not (j < len(rows) and not rows[j].label and rows[j].values):
+            break
+        pieces.append(list(rows[j].values))
+        i = j + 1
     flat = [c for p in pieces for c in p]
     extra = len(flat) - T3_WIDTH
     if extra > 0:
@@ -319,5 +345,17 @@ def wrapped_values(row: Row, rows: Sequence[Row], i: int) -> tuple[tuple[Cell, .
     return tuple(flat), i, False
 
 
-def is_t2_header(label: str) -> bool:
-    return squash(label) in _T2_HEADER
+def continued(row: Row, rows: Sequence[Row], i: int) -> tuple[Row, int]:
+    """A row of real cells with fewer values than table 三's columns, joined with the rest of it after a page break
+    (its running title and the repeated header between skipped) when the value-only rows there make exactly the
+    columns; else the row as it is (it will be unread)."""
+    j = k = _skip_page_break(rows, i)
+    vals = list(row.values)
+    texts = [row.line.text]
+    while k < len(rows) and not rows[k].label and rows[k].values and len(vals) < T3_WIDTH:
+        vals.extend(rows[k].values)
+        texts.append(rows[k].line.text)
+        k += 1
+    if k == j or len(vals) != T3_WIDTH:
+        return row, i
+    return Row(row.label, tuple(vals), Line(" / ".join(texts), tuple(c.raw for c in vals), row.line.where), True), k

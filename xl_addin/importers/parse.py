@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +30,8 @@ from .match import (
     Fit,
     _ratio,
     _t3_targets,
+    between_pages,
+    continued,
     fit,
     header_columns,
     is_subsequence,
@@ -140,9 +141,6 @@ def import_props(imp: Imported) -> dict[str, str]:
 #: the rows holding a number a table's section is read for (table 三 has 25, table 二 twelve; a PDF may wrap each
 #: over several lines): the rest of a section that holds more is not a statistics table
 MAX_VALUE_ROWS = 400
-#: how many rows without values (a page footer, the repeated header rows) may stand between the two parts of a
-#: table row split by a page break
-MAX_ROWS_BETWEEN_PARTS = 16
 _T3_LABELS = tuple(label for _, label in spec.T3_COLS)
 _TABLE_OF = re.compile(r"^(.*?表格\d+)")
 
@@ -498,12 +496,12 @@ class _Reader:
             row = rows[i]
             i += 1
             if not row.values or (len(row.values) < T3_WIDTH and all(v.blank for v in row.values)):
-                if row.label:
+                if row.label and not between_pages(row):
                     starts_item = ITEM_START.match(squash(row.label)) is not None
                     pending = [row.label] if starts_item else ([*pending, row.label])[-6:]
                 continue
             if len(row.values) < T3_WIDTH:
-                row, i = (self.wrapped(row, rows, i) if not row.real_cells else _continued(row, rows, i))
+                row, i = (self.wrapped(row, rows, i) if not row.real_cells else continued(row, rows, i))
             m = match_t3(row.label) if row.label else None
             if (m is None or m[2] < 0.85) and pending:
                 m2 = match_t3("".join(pending) + row.label)
@@ -594,17 +592,16 @@ def _table_id(row: Row) -> str:
 
 def _grids(rows: Sequence[Row]) -> dict[str, tuple[dict[int, int], int | None]]:
     """Per table of rows with grid columns (a web page's or Word table's): grid column -> table 三 column, from
-    its header cells, and the usual width of its rows that hold values."""
+    its header cells, and the header's width."""
     by_table: dict[str, list[Row]] = {}
     for row in rows:
         if row.width is not None:
             by_table.setdefault(_table_id(row), []).append(row)
     out: dict[str, tuple[dict[int, int], int | None]] = {}
     for tid, rs in by_table.items():
-        columns = header_columns(rs, _T3_LABELS)
-        widths = Counter(r.width for r in rs if len(r.values) >= T3_WIDTH)
-        if columns and widths:
-            out[tid] = (columns, widths.most_common(1)[0][0])
+        columns, width = header_columns(rs, _T3_LABELS)
+        if columns:
+            out[tid] = (columns, width)
     return out
 
 
@@ -617,25 +614,6 @@ def _with_following_values(row: Row, rows: Sequence[Row], i: int, n: int) -> Row
         texts.append(rows[i].line.text)
         i += 1
     return Row(row.label, tuple(vals), Line(" ".join(texts), None, row.line.where), False)
-
-
-def _continued(row: Row, rows: Sequence[Row], i: int) -> tuple[Row, int]:
-    """A row of real cells with fewer values than table 三's columns, joined with the rest of it after a page break
-    (the rows without values between -- a page footer, the repeated header -- skipped) when the value-only rows
-    there make exactly the columns; else the row as it is (it will be unread)."""
-    j = i
-    while j < len(rows) and j - i < MAX_ROWS_BETWEEN_PARTS and not rows[j].values:
-        j += 1
-    vals = list(row.values)
-    texts = [row.line.text]
-    k = j
-    while k < len(rows) and not rows[k].label and rows[k].values and len(vals) < T3_WIDTH:
-        vals.extend(rows[k].values)
-        texts.append(rows[k].line.text)
-        k += 1
-    if k == j or len(vals) != T3_WIDTH:
-        return row, i
-    return Row(row.label, tuple(vals), Line(" / ".join(texts), tuple(c.raw for c in vals), row.line.where), True), k
 
 
 _SIGNATURE_DATE = re.compile(r"^(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|20\d\d-\d{1,2}-\d{1,2})$")
