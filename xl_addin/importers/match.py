@@ -298,7 +298,7 @@ _PAGE_TITLE = re.compile(r"(?:年度报告|工作报告)$")
 def between_pages(row: Row) -> bool:
     """A row without values that a page break puts inside a table: the page's running title ("……年度报告") or
     a piece of the repeated header ("自然人", "商业", "企业" …)."""
-    if row.values:
+    if any(not c.blank for c in row.values):
         return False
     s = squash(row.label)
     return bool(s) and (bool(_PAGE_TITLE.search(s)) or set(s) <= _HEADER_CHARS)

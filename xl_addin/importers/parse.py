@@ -495,13 +495,15 @@ class _Reader:
         while i < len(rows):
             row = rows[i]
             i += 1
+            if row.real_cells and row.label and 0 < len(row.values) < T3_WIDTH:
+                row, i = continued(row, rows, i)  # a row cut by a page break (its cells blank or not)
             if not row.values or (len(row.values) < T3_WIDTH and all(v.blank for v in row.values)):
                 if row.label and not between_pages(row):
                     starts_item = ITEM_START.match(squash(row.label)) is not None
                     pending = [row.label] if starts_item else ([*pending, row.label])[-6:]
                 continue
-            if len(row.values) < T3_WIDTH:
-                row, i = (self.wrapped(row, rows, i) if not row.real_cells else continued(row, rows, i))
+            if len(row.values) < T3_WIDTH and not row.real_cells:
+                row, i = self.wrapped(row, rows, i)
             m = match_t3(row.label) if row.label else None
             if (m is None or m[2] < 0.85) and pending:
                 m2 = match_t3("".join(pending) + row.label)
