@@ -42,7 +42,7 @@ def test_a_row_with_one_cell_too_many_is_unread_not_shifted() -> None:
     assert all(imp.data.values.get(k) is None for k in keys)
     (u,) = _props(imp)["unread"]  # type: ignore[misc]
     assert u == {"table": "t3", "what": "row", "keys": keys, "where": f"第{i + 1}行",
-                 "why": "“一、本年新收政府信息公开申请数量”一行读到 8 格，应为 7 格，无法确定多出的是哪几格"}
+                 "why": "“一、本年新收政府信息公开申请数量”一行读到 8 个数，应为 7 个，无法确定多出的是哪个数"}
     assert imp.data.values["t3.carried_in.natural"] == 0  # the other rows are read
     assert not [r for r in imp.records if r.key in keys]  # nothing recorded as read for it
 

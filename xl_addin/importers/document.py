@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import spec
 
@@ -54,10 +55,17 @@ def clean(s: str) -> str:
 
 
 def squash(s: str) -> str:
-    """For matching labels: NFKC (full width to half width), no whitespace, unified quotes and dashes."""
-    s = unicodedata.normalize("NFKC", s)
-    s = re.sub(r"\s+", "", s)
-    return s.translate(_QUOTES)
+    """For matching labels: NFKC (full width to half width), no whitespace, unified quotes and dashes. (Short
+    texts -- cells, labels, headings -- are asked for again and again: those are remembered.)"""
+    return _squash_short(s) if len(s) <= 200 else _squash(s)
+
+
+def _squash(s: str) -> str:
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", s)).translate(_QUOTES)
+
+
+_squash_short = lru_cache(maxsize=8192)(_squash)
+_WHITESPACE = re.compile(r"\s+")
 
 
 #: a page number or a page's footer ("- 3 -", "第3页共5页", "3/5")

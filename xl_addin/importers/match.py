@@ -248,6 +248,8 @@ def fit(row: Row, n: int, *, balance: bool, columns: Mapping[int, int] | None = 
         return Fit(padded, "padding")
     if merged is not None and padded is None:
         return Fit(tuple(merged[0]), "split", joined=merged[1])
+    if not any(c.blank for c in vals):
+        return Fit(None, why=f"读到 {len(vals)} 个数，应为 {n} 个，无法确定多出的是哪个数")
     return Fit(None, why=f"读到 {len(vals)} 格，应为 {n} 格，无法确定多出的是哪几格")
 
 

@@ -165,6 +165,7 @@ class _Reader:
         self.notes: list[Note] = []
         self.unread: list[Unread] = []
         self.zero_as: list[Note] = []
+        self.split_rows: dict[int, Row] = {}  # line index -> the line as a table row (tables are looked for twice)
         self.markers: list[str] = []
         self.t3_single_six = False
 
@@ -325,8 +326,11 @@ class _Reader:
         against the official labels): a page of thousands of lines ending in a number is read in linear, bounded
         time; a note says where reading stopped."""
         valued = 0
-        for ln in self.lines[start:end]:
-            row = split_row(ln)
+        for n in range(start, min(end, len(self.lines))):
+            row = self.split_rows.get(n)
+            if row is None:
+                row = self.split_rows[n] = split_row(self.lines[n])
+            ln = row.line
             if row.values:
                 valued += 1
                 if valued > MAX_VALUE_ROWS:
@@ -428,8 +432,9 @@ class _Reader:
         rows = list(self.rows(*span))
         out = []
         for i, row in enumerate(rows):
-            if not row.label:
-                continue
+            if not row.label or not (row.values or (not row.real_cells and i + 1 < len(rows)
+                                                    and not rows[i + 1].label and rows[i + 1].values)):
+                continue  # no value, and none on the line after it
             m = match_t2(row.label)
             if m is None:
                 continue
