@@ -374,7 +374,7 @@ def _pdf(p: Path, data: bytes, deadline: float) -> Document:
             finally:
                 tp.close()
                 page.close()
-            lines += [Line(t, None, f"第{i + 1}页") for t in without_page_number(pdf_lines(segments))]
+            lines += [Line(t, None, f"第{i + 1}页", xs=xs) for t, xs in without_page_number(pdf_lines(segments))]
         meta: dict[str, str] = {}
         md = pdf.get_metadata_dict()
         # no date from the metadata: a PDF's creation date says when the file was made, not when the report was
@@ -464,8 +464,9 @@ _DIGITS = re.compile(r"^\d+$")
 _CJK_PUNCT = frozenset("、，。；：（）“”‘’《》〔〕【】！？")
 
 
-def pdf_lines(segments: list[_Segment]) -> list[str]:
-    """A page's text lines from its segments in content order (tables are written cell by cell). A number that
+def pdf_lines(segments: list[_Segment]) -> list[tuple[str, tuple[float, ...]]]:
+    """A page's text lines from its segments in content order (tables are written cell by cell), each with the
+    x-centre of each of its space-separated tokens (where a table's value lies under its header). A number that
     wrapped inside a narrow table cell ("123" over "4") comes as two segments one right under the other in the
     same cell: they are joined again, which the page's plain text cannot do."""
     heights = sorted(s.height for s in segments)
@@ -503,20 +504,34 @@ def pdf_lines(segments: list[_Segment]) -> list[str]:
                 line.append(seg)
                 continue
         out.append([seg])
-    return [" ".join(s.text for s in line) for line in out]
+    return [(" ".join(s.text for s in line), tuple(x for s in line for x in _token_xs(s))) for line in out]
+
+
+def _token_xs(seg: _Segment) -> list[float]:
+    """The x-centre of each space-separated token of a segment (its share of the segment's width by characters)."""
+    tokens = seg.text.split()
+    if len(tokens) == 1:
+        return [seg.centre]
+    per = (seg.right - seg.left) / max(len(seg.text), 1)
+    out, at = [], 0
+    for t in tokens:
+        start = seg.text.index(t, at)
+        out.append(seg.left + per * (start + len(t) / 2))
+        at = start + len(t)
+    return out
 
 
 _PAGE_NO = re.compile(r"^[-—–－]?\d{1,3}[-—–－]?$|^第\d{1,3}页(?:共\d{1,3}页)?$")
 
 
-def without_page_number(lines: list[str]) -> list[str]:
+def without_page_number(lines: list[tuple[str, tuple[float, ...]]]) -> list[tuple[str, tuple[float, ...]]]:
     """A page's lines without its page number ("- 4 -", "— 4 —", "第4页"), even when split over lines."""
     for k in (3, 2, 1):
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[-k:]))):
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[-k:]))):
             lines = lines[:-k]
             break
     for k in (3, 2, 1):  # some producers write the footer first
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[:k]))):
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[:k]))):
             return lines[k:]
     return lines
 

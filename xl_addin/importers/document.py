@@ -29,6 +29,8 @@ class Line:
     cols: tuple[int, ...] | None = None
     #: the row's width in grid columns (its last cell's end, or a rowspan's from above), with ``cols``
     width: int | None = None
+    #: a PDF text line's geometry: the x-centre of each of its space-separated tokens (``text.split()``)
+    xs: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,31 @@ def clean(s: str) -> str:
     """A cell or line as read: NBSP / ideographic spaces and control characters (which no workbook cell can hold)
     to ASCII spaces, runs collapsed, ends stripped."""
     return _SPACES.sub(" ", _CONTROLS.sub(" ", s)).strip()
+
+
+def text_xs(raw: str) -> tuple[float, ...] | None:
+    """A text line's geometry (a PDF's text laid out with spaces, ``pdftotext -layout``): the display column of
+    the centre of each space-separated token, a wide (CJK) character counting two. None for a line of one token
+    (a paragraph)."""
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(raw)]
+    if len(spans) < 2:
+        return None
+    out: list[float] = []
+    col, at = 0, 0
+    for start, end in spans:
+        col += _width(raw[at:start])
+        w = _width(raw[start:end])
+        out.append(col + w / 2)
+        col += w
+        at = end
+    return tuple(out)
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+_TOKEN = re.compile(r"\S+")
 
 
 def squash(s: str) -> str:
@@ -105,6 +132,6 @@ def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
             row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业", "1,808,\n595")
             continue
         flush()
-        lines.append(Line(clean(raw), None, f"第{n}行"))
+        lines.append(Line(clean(raw), None, f"第{n}行", xs=text_xs(raw)))
     flush()
     return Document(tuple(lines), {}, kind, source)

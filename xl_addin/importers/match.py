@@ -163,7 +163,8 @@ class Fit:
     """A row's values fitted to the ``n`` columns of its table row, or why they could not be."""
 
     cells: tuple[Cell, ...] | None
-    #: "" (as many values as columns), "grid" (placed by the table's columns), "padding" (blank cells the grid
+    #: "" (as many values as columns), "grid" (placed by the table's columns), "x" (placed under the PDF
+    #: header's columns by their x-position, the columns without one blank), "padding" (blank cells the grid
     #: leaves no room for dropped: every choice of them gives the same values), "split" (two one-digit numbers
     #: joined: only that balances)
     how: str = ""
@@ -187,6 +188,57 @@ def header_columns(rows: Iterable[Row], labels: Sequence[str]) -> tuple[dict[int
         if len(found) == len(want):
             return found, row.line.width
     return {}, None
+
+
+def header_xs(rows: Iterable[Row], labels: Sequence[str]) -> tuple[float, ...] | None:
+    """The x-centre of each official column label (``labels``, in order) in a PDF's header lines: a line (or a
+    token of it) that is the label, or its first two characters for a label the PDF stacks over lines ("商业" /
+    "企业"). None when one is missing or they are not left to right."""
+    want = [squash(label) for label in labels]
+    short = [w if len(w) <= 3 else w[:2] for w in want]
+    found: list[float | None] = [None] * len(want)
+    for row in rows:
+        ln = row.line
+        tokens = ln.text.split()
+        if ln.cells is not None or ln.xs is None or len(tokens) != len(ln.xs) or row.values:
+            continue
+        whole = squash(ln.text)
+        for i, (w, sh) in enumerate(zip(want, short, strict=True)):
+            if found[i] is None:
+                if whole in (w, sh):
+                    found[i] = sum(ln.xs) / len(ln.xs)
+                else:
+                    found[i] = next((x for t, x in zip(tokens, ln.xs, strict=True) if squash(t) in (w, sh)), None)
+        if all(x is not None for x in found):
+            xs = tuple(x for x in found if x is not None)
+            return xs if all(a < b for a, b in itertools.pairwise(xs)) else None
+    return None
+
+
+def xs_confirmed(centres: Sequence[float] | None, rows: Iterable[Row], n: int, least: int = 3) -> bool:
+    """Whether the header's column centres are where the table's rows have their values: every value of every row
+    (at least ``least`` of them) under a column of its own (:func:`_by_x`), and a full row's (``n`` values) each
+    under its own. A text laid out with spaces shifts its header against its rows: its positions are not used."""
+    if centres is None:
+        return False
+    placed = [(r, _by_x(r.values, centres)) for r in rows
+              if not r.real_cells and 0 < len(r.values) <= n and all(c.x is not None for c in r.values)]
+    return len(placed) >= least and all(p is not None and (len(r.values) < n or p == r.values) for r, p in placed)
+
+
+def _by_x(vals: Sequence[Cell], centres: Sequence[float]) -> tuple[Cell, ...] | None:
+    """A PDF row's values placed under the column whose header they stand under (within half the narrowest gap
+    between two columns), the columns without one blank; None when one stands under no column or two under one."""
+    tol = min(b - a for a, b in itertools.pairwise(centres)) / 2
+    out: list[Cell | None] = [None] * len(centres)
+    for c in vals:
+        if c.x is None:
+            return None
+        i = min(range(len(centres)), key=lambda k: abs(centres[k] - (c.x or 0.0)))
+        if abs(centres[i] - c.x) >= tol or out[i] is not None:
+            return None
+        out[i] = c
+    return tuple(c if c is not None else Cell("", None) for c in out)
 
 
 def _by_grid(vals: Sequence[Cell], n: int, columns: Mapping[int, int]) -> tuple[Cell, ...] | None:
@@ -227,7 +279,7 @@ def _without_padding(vals: Sequence[Cell], n: int) -> tuple[Cell, ...] | None:
 
 
 def fit(row: Row, n: int, *, balance: bool, columns: Mapping[int, int] | None = None,
-        width: int | None = None) -> Fit:
+        width: int | None = None, xs: Sequence[float] | None = None) -> Fit:
     """``row``'s values fitted to ``n`` columns: by the grid (``columns``: grid column -> column index) when the
     row is as wide as the header that gave the columns (``width``: a row wider or narrower has cells the header
     does not place); else as many values as columns, or blanks too many that are padding
@@ -240,6 +292,10 @@ def fit(row: Row, n: int, *, balance: bool, columns: Mapping[int, int] | None = 
             return Fit(placed, "grid" if placed != vals else "")
     if len(vals) == n:
         return Fit(tuple(vals))
+    if xs is not None and len(xs) == n and not row.real_cells and len(vals) < n:
+        placed = _by_x(vals, xs)  # a PDF row with blank cells (not seen in its text): where its values stand
+        if placed is not None:
+            return Fit(placed, "x")
     if len(vals) < n:
         return Fit(None, why=f"只读到 {len(vals)} 个数，应为 {n} 个，无法确定缺的是哪几格")
     padded = _without_padding(vals, n)

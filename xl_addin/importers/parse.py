@@ -34,6 +34,7 @@ from .match import (
     continued,
     fit,
     header_columns,
+    header_xs,
     is_subsequence,
     match_t2,
     match_t3,
@@ -41,6 +42,7 @@ from .match import (
     strip_t3_prefixes,
     t3_rows,
     wrapped_values,
+    xs_confirmed,
 )
 from .sections import SECTION_WORDS, Heading, find_headings, paragraphs, regions, split_section1, split_section5, split_section6
 from .table import ITEM_START, NOTHING, Cell, Row, is_page_furniture, split_row, value_cell
@@ -465,6 +467,9 @@ class _Reader:
             self.not_read("t3", "table", keys, "未找到表三的任何一行", self.looked_in("三", span))
             return
         grids = _grids(rows)
+        xs = header_xs(rows, _T3_LABELS)
+        if not xs_confirmed(xs, (row for _, row in found), T3_WIDTH):
+            xs = None
         seen: dict[str, str] = {}
         col_keys = [k for k, _ in spec.T3_COLS]
         for (rk, official, score), row in found:
@@ -481,8 +486,8 @@ class _Reader:
             keys = [f"t3.{rk}.{ck}" for ck in col_keys]
             note = self.label_note(row, official, score, keys[0])
             columns, width = grids.get(_table_id(row), ({}, None))
-            self.put_row("t3", keys, official, row, fit(row, T3_WIDTH, balance=True, columns=columns, width=width),
-                         note)
+            fitted = fit(row, T3_WIDTH, balance=True, columns=columns, width=width, xs=xs)
+            self.put_row("t3", keys, official, row, fitted, note)
         for rk, official in t3_rows():
             if rk == "six" or rk in seen or (self.t3_single_six and rk in T3_SIX_KEYS):
                 continue

@@ -32,6 +32,8 @@ class Cell:
     grouped: bool = False  # thousands separators removed
     #: the cell's first column in the table's grid (spans counted), None where the source has no grid
     col: int | None = None
+    #: the x-centre of a PDF text line's token, None where the source gives none
+    x: float | None = None
 
     @property
     def blank(self) -> bool:
@@ -84,7 +86,9 @@ def split_row(line: Line) -> Row:
     last_label = max((i for i, p in enumerate(parsed) if p is None), default=-1)
     label = "".join(c for c in cells[: last_label + 1] if c)
     cols = line.cols if line.cols is not None and len(line.cols) == len(cells) else None
-    values = tuple(p if cols is None else Cell(p.raw, p.value, p.unit, p.grouped, cols[i])
+    xs = line.xs if not real and line.xs is not None and len(line.xs) == len(cells) else None
+    values = tuple(p if cols is None and xs is None else
+                   Cell(p.raw, p.value, p.unit, p.grouped, cols[i] if cols else None, xs[i] if xs else None)
                    for i, p in enumerate(parsed) if i > last_label and p is not None)
     if not real and last_label >= 0:  # split at spaces: a blank can't be seen, so no blank values
         values = tuple(v for v in values if v.raw != "")
