@@ -3,11 +3,15 @@
 (the suffixes read, and the reader of each: :data:`xl_addin.spec.REPORT_SUFFIXES`)
 
 - portal page (kind html): lxml.html, no network, no entities; the encoding the page declares, else
-  UTF-8, else GB18030; tables row by row with their cells (rowspan/colspan need no grid: a row is its label cells
-  then its values), the runs of a Word paste (``<span>``/``<font>``/``<o:p>``) joined;
+  UTF-8, else GB18030; tables row by row with their cells and each cell's grid column (colspan counted, the
+  columns a rowspan from above covers skipped: the geometry values are placed by), the runs of a Word paste
+  (``<span>``/``<font>``/``<o:p>``) joined;
 - PDF: the text layer through pypdfium2 (measured ~30x faster than pdfplumber / pdfminer.six on the examples),
-  each character visited once (:func:`_page_segments`: linear in the glyphs of a page);
-- .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order; every
+  each character visited once (:func:`_page_segments`: linear in the glyphs of a page), each line with the
+  x-centre of each of its tokens (where a table's value stands under its header); no date from the file's
+  metadata (its creation date is not the publication date);
+- .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order (each
+  cell's grid column from ``w:gridBefore``/``w:gridSpan``); every
   part of the archive bounded before anything is read (:func:`_docx_archive`); .doc: LibreOffice to .docx first
   (:mod:`xl_addin.adapters.office`, in a process group of its own, stopped at the read's deadline);
 - .txt / .md: as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).

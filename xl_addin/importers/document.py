@@ -75,7 +75,12 @@ def text_xs(raw: str) -> tuple[float, ...] | None:
 
 
 def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+    return len(s) + len(_WIDE.findall(s))
+
+
+#: the characters a terminal or a laid-out text gives two columns (East Asian Wide and Fullwidth, as wcwidth)
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+                   "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
 
 
 _TOKEN = re.compile(r"\S+")
