@@ -116,3 +116,25 @@ def test_the_publication_date_is_never_a_pdf_creation_date() -> None:
     imp = api.import_report(pdf)
     assert imp.data.values.get("meta.report_date") is None
     assert any(n.key == "meta.report_date" for n in imp.notes)
+
+
+def test_the_import_record_and_json_say_what_was_not_read(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from xl_addin.importers import record
+
+    lines = _seed_lines()
+    i = lines.index("\t一、本年新收政府信息公开申请数量")
+    lines[i + 8:i + 8] = ["\t3"]
+    p = tmp_path / "多一格.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "xl_addin", "import", str(p), "--json"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert [(u["table"], u["what"], u["keys"][0]) for u in out["unread"]] == [("t3", "row", "t3.new.natural")]
+    assert out["values"].get("t3.new.natural") is None
+    by_label = {r[0]: r for r in record.rows(api.import_report(p))}
+    row = by_label["表三 一、本年新收政府信息公开申请数量 / 自然人"]
+    assert row[2] is None and "未读入：" in row[5] and "读到 8 个数" in row[5]
