@@ -400,3 +400,30 @@ def test_a_pdf_row_with_blank_cells_is_placed_by_the_x_positions_of_its_header()
     assert silently_wrong(imp, {**expected(name), **blank}) == {}
     assert imp.data.values["t3.new.natural"] == 21 and imp.data.values["t3.new.total"] == 21
     assert imp.data.values["t3.new.business"] is None
+
+
+def test_br_in_the_labels_of_a_web_page_is_read() -> None:
+    """`<br>` inside a table label (a portal's editor breaking a long label) and inside a section heading."""
+    name = "shuyang-county-drc-2023.html"
+    html = _path(name).read_bytes().decode("utf-8")
+    changed = html
+    for word, broken in (("属于国家秘密", "属于国家<br>秘密"), ("重复申请", "重复<br/>申请"), ("规范性文件", "规范性<br>文件"),
+                         ("政府信息公开申请情况", "政府信息<br>公开申请情况")):
+        assert word in changed
+        changed = changed.replace(word, broken)
+    doc = report_reader.read_document(_path(name), data=changed.encode("utf-8"))
+    imp = parse.parse(doc)
+    assert silently_wrong(imp, expected(name)) == {} and not imp.unread
+    assert [h.section for h in imp.headings] == ["一", "二", "三", "四", "五", "六"]
+    assert imp.headings[2].text.replace(" ", "") == "三、收到和处理政府信息公开申请情况"
+
+
+@pytest.mark.parametrize("name", ["hongze-district-gov-2023.pdf", "hongze-district-gov-2023.txt",
+                                  "suqian-city-2023.txt", "seed"])
+def test_one_cell_per_line_is_read_in_full_where_no_cell_is_blank(name: str) -> None:
+    """Tables 二 and 三 from a text that gives each cell its own line: read, every cell, where no cell is blank
+    (a blank cell cannot be seen there: such a row is unread, see the matrix above)."""
+    got = one_cell_per_line(pristine(name), None)
+    assert isinstance(got, Document)
+    imp = parse.parse(got)
+    assert silently_wrong(imp, expected(name)) == {} and not imp.unread

@@ -68,7 +68,12 @@ def _candidates(lines: Sequence[Line]) -> list[Heading]:
             if any(squash(w) in body for w in words):
                 if number == "三" and ("数量" in body or "结转" in body):
                     break  # a row label of table 三 written as a paragraph
-                out.append(Heading(number, written, line.text, i, line.where))
+                prev = out[-1] if out else None
+                if prev is not None and not written and prev.section == number and prev.index == i - 1:
+                    # the rest of a heading broken over two lines (a <br>, a PDF's line end)
+                    out[-1] = Heading(number, prev.written, prev.text + line.text, prev.index, prev.where)
+                else:
+                    out.append(Heading(number, written, line.text, i, line.where))
                 break
     return out
 
