@@ -325,6 +325,24 @@ def blank_cells_in_text_layer(doc: Document, which: Any) -> tuple[Document, dict
     return _with(doc, lines), blank
 
 
+def duplicated_number(doc: Document, which: Any) -> Document | None:
+    """A number a PDF's text layer repeats: a row with one value too many. Nothing tells which one is the copy --
+    the row is unread and said so, never shifted. (Rows of real cells are not perturbed so: there an extra cell is
+    an empty one -- a merged cell split, a grid artefact -- dropped only where which one makes no difference.)"""
+    rows = [i for i in _rows(doc) if doc.lines[i].cells is None]
+    if not rows:
+        return None
+    lines = list(doc.lines)
+    for i in (rows if which == "all" else [rows[which % len(rows)]]):
+        ln = lines[i]
+        if ln.cells is None:
+            tokens = ln.text.split()
+            k = len(tokens) - len(split_row(ln).values) + 1
+            xs = (*ln.xs[:k], ln.xs[k], *ln.xs[k:]) if ln.xs is not None else None
+            lines[i] = dataclasses.replace(ln, text=" ".join([*tokens[:k], tokens[k], *tokens[k:]]), xs=xs)
+    return _with(doc, lines)
+
+
 #: name -> (perturbation, the parameter of the default run, the parameters of the full matrix, must_read)
 PERTURBATIONS: dict[str, tuple[Perturb, Any, tuple[Any, ...], bool]] = {
     "empty-cell-leading": (extra_cell("lead"), "all", ("all", *range(30)), True),
@@ -341,6 +359,7 @@ PERTURBATIONS: dict[str, tuple[Perturb, Any, tuple[Any, ...], bool]] = {
     "label-in-two-cells": (label_in_two_cells, None, (None,), True),
     "one-cell-per-line": (one_cell_per_line, None, (None,), False),
     "duplicated-words": (duplicated_words, None, (None,), True),
+    "duplicated-number": (duplicated_number, 3, ("all", *range(30)), False),
     "blank-cells-in-text-layer": (blank_cells_in_text_layer, "all", ("all", *range(30)), False),
 }
 
