@@ -176,7 +176,9 @@ def test_digit_join_in_table_three_only_when_one_reading_balances() -> None:
     assert not [n for n in imp.notes if n.kind == "split"]
     (note,) = [n for n in imp.notes if n.kind == "count" and n.key.startswith("t3.new.")]
     assert "读到 8 个数，应为 7 个" in note.message
-    assert [imp.data.values[f"t3.new.{c}"] for c, _ in spec.T3_COLS] == [1, 1, 0, 0, 0, 0, 12]  # the last 7, said
+    # no guess (the "last 7" were a shifted row): the row is unread, its cells empty, and said so (contract U)
+    assert [imp.data.values.get(f"t3.new.{c}") for c, _ in spec.T3_COLS] == [None] * 7
+    assert [(u.table, u.what) for u in imp.unread] == [("t3", "row")]
 
 
 def test_digit_join_in_table_four_only_when_one_reading_balances() -> None:
@@ -188,7 +190,9 @@ def test_digit_join_in_table_four_only_when_one_reading_balances() -> None:
     imp = _import(lines)
     assert not [n for n in imp.notes if n.kind == "split"]
     assert any(n.kind == "count" and "表四读到 16 个数" in n.message for n in imp.notes)
-    assert [imp.data.values[f"t4.review.{c}"] for c, _ in spec.T4_RESULTS] == [1, 1, 1, 0, 0]  # as read, no guess
+    # no guess: the 16 numbers do not fit table 四's 15 cells -- the table is unread, its cells empty, said so
+    assert [imp.data.values.get(f"t4.review.{c}") for c, _ in spec.T4_RESULTS] == [None] * 5
+    assert [(u.table, u.what) for u in imp.unread] == [("t4", "table")]
 
 
 def test_digit_join_when_only_one_reading_balances() -> None:

@@ -3,11 +3,15 @@
 (the suffixes read, and the reader of each: :data:`xl_addin.spec.REPORT_SUFFIXES`)
 
 - portal page (kind html): lxml.html, no network, no entities; the encoding the page declares, else
-  UTF-8, else GB18030; tables row by row with their cells (rowspan/colspan need no grid: a row is its label cells
-  then its values), the runs of a Word paste (``<span>``/``<font>``/``<o:p>``) joined;
+  UTF-8, else GB18030; tables row by row with their cells and each cell's grid column (colspan counted, the
+  columns a rowspan from above covers skipped: the geometry values are placed by), the runs of a Word paste
+  (``<span>``/``<font>``/``<o:p>``) joined;
 - PDF: the text layer through pypdfium2 (measured ~30x faster than pdfplumber / pdfminer.six on the examples),
-  each character visited once (:func:`_page_segments`: linear in the glyphs of a page);
-- .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order; every
+  each character visited once (:func:`_page_segments`: linear in the glyphs of a page), each line with the
+  x-centre of each of its tokens (where a table's value stands under its header); no date from the file's
+  metadata (its creation date is not the publication date);
+- .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order (each
+  cell's grid column from ``w:gridBefore``/``w:gridSpan``); every
   part of the archive bounded before anything is read (:func:`_docx_archive`); .doc: LibreOffice to .docx first
   (:mod:`xl_addin.adapters.office`, in a process group of its own, stopped at the read's deadline);
 - .txt / .md: as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
@@ -19,7 +23,6 @@ refused (``html-too-deep``): a real report has some 20 pages and a thousand line
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import tempfile
@@ -304,15 +307,44 @@ def _walk_html(el: Any, out: list[Line]) -> None:
     flush()
 
 
+#: the most columns / rows one cell of a web page's table may span (a real table: some 10 columns, 30 rows)
+MAX_COLSPAN, MAX_ROWSPAN = 50, 200
+
+
+def _span(value: str | None, limit: int) -> int:
+    try:
+        return min(max(int(str(value).strip() or 1), 1), limit)
+    except ValueError:
+        return 1
+
+
 def _table(table: Any, out: list[Line]) -> None:
+    """A table's rows, each cell with its grid column: its colspan counted, and the columns a cell of a row above
+    still covers (rowspan) skipped -- the geometry :mod:`xl_addin.importers.match` places values by."""
     n = sum(1 for ln in out if ln.cells is not None and ln.where.endswith("第1行")) + 1
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    covered: dict[int, int] = {}  # grid column -> rows below still covered by a rowspan from above
     for i, tr in enumerate(rows, start=1):
-        cells = tuple(document.clean(_text_of(td)) for td in tr if isinstance(td.tag, str) and td.tag.lower() in ("td", "th"))
+        cells: list[str] = []
+        cols: list[int] = []
+        col = 0
+        for td in tr:
+            if not (isinstance(td.tag, str) and td.tag.lower() in ("td", "th")):
+                continue
+            while covered.get(col, 0) > 0:
+                col += 1
+            span, down = _span(td.get("colspan"), MAX_COLSPAN), _span(td.get("rowspan"), MAX_ROWSPAN)
+            cells.append(document.clean(_text_of(td)))
+            cols.append(col)
+            for c in range(col, col + span):
+                covered[c] = max(covered.get(c, 0), down)
+            col += span
+        width = max([col, *(c + 1 for c, left in covered.items() if left > 0)])
+        covered = {c: left - 1 for c, left in covered.items() if left > 1}
         if cells:
             if len(out) >= MAX_LINES:
                 raise _TooLong
-            out.append(Line(" ".join(c for c in cells if c), cells, f"网页表格{n}第{i}行"))
+            out.append(Line(" ".join(c for c in cells if c), tuple(cells), f"网页表格{n}第{i}行", tuple(cols), width))
 
 
 # ---- PDF --------------------------------------------------------------------------------------------------------
@@ -346,12 +378,11 @@ def _pdf(p: Path, data: bytes, deadline: float) -> Document:
             finally:
                 tp.close()
                 page.close()
-            lines += [Line(t, None, f"第{i + 1}页") for t in without_page_number(pdf_lines(segments))]
+            lines += [Line(t, None, f"第{i + 1}页", xs=xs) for t, xs in without_page_number(pdf_lines(segments))]
         meta: dict[str, str] = {}
         md = pdf.get_metadata_dict()
-        created = _pdf_date(md.get("CreationDate", "")) or _pdf_date(md.get("ModDate", ""))
-        if created:
-            meta["date"], meta["date_source"] = created, "PDF 文件的创建日期"
+        # no date from the metadata: a PDF's creation date says when the file was made, not when the report was
+        # published (the parser takes it from the report's own text, or leaves it unknown)
         if "报告" in md.get("Title", ""):
             meta["title"] = md["Title"]
     finally:
@@ -437,8 +468,9 @@ _DIGITS = re.compile(r"^\d+$")
 _CJK_PUNCT = frozenset("、，。；：（）“”‘’《》〔〕【】！？")
 
 
-def pdf_lines(segments: list[_Segment]) -> list[str]:
-    """A page's text lines from its segments in content order (tables are written cell by cell). A number that
+def pdf_lines(segments: list[_Segment]) -> list[tuple[str, tuple[float, ...]]]:
+    """A page's text lines from its segments in content order (tables are written cell by cell), each with the
+    x-centre of each of its space-separated tokens (where a table's value lies under its header). A number that
     wrapped inside a narrow table cell ("123" over "4") comes as two segments one right under the other in the
     same cell: they are joined again, which the page's plain text cannot do."""
     heights = sorted(s.height for s in segments)
@@ -476,32 +508,36 @@ def pdf_lines(segments: list[_Segment]) -> list[str]:
                 line.append(seg)
                 continue
         out.append([seg])
-    return [" ".join(s.text for s in line) for line in out]
+    return [(" ".join(s.text for s in line), tuple(x for s in line for x in _token_xs(s))) for line in out]
+
+
+def _token_xs(seg: _Segment) -> list[float]:
+    """The x-centre of each space-separated token of a segment (its share of the segment's width by characters)."""
+    tokens = seg.text.split()
+    if len(tokens) == 1:
+        return [seg.centre]
+    per = (seg.right - seg.left) / max(len(seg.text), 1)
+    out, at = [], 0
+    for t in tokens:
+        start = seg.text.index(t, at)
+        out.append(seg.left + per * (start + len(t) / 2))
+        at = start + len(t)
+    return out
 
 
 _PAGE_NO = re.compile(r"^[-—–－]?\d{1,3}[-—–－]?$|^第\d{1,3}页(?:共\d{1,3}页)?$")
 
 
-def without_page_number(lines: list[str]) -> list[str]:
+def without_page_number(lines: list[tuple[str, tuple[float, ...]]]) -> list[tuple[str, tuple[float, ...]]]:
     """A page's lines without its page number ("- 4 -", "— 4 —", "第4页"), even when split over lines."""
     for k in (3, 2, 1):
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[-k:]))):
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[-k:]))):
             lines = lines[:-k]
             break
     for k in (3, 2, 1):  # some producers write the footer first
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(lines[:k]))):
+        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[:k]))):
             return lines[k:]
     return lines
-
-
-def _pdf_date(s: str) -> str:
-    m = re.match(r"D:(\d{4})(\d{2})(\d{2})", s or "")
-    if not m:
-        return ""
-    try:
-        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
-    except ValueError:
-        return ""
 
 
 # ---- Word -------------------------------------------------------------------------------------------------------
@@ -595,18 +631,35 @@ def _docx(p: Path, data: bytes, deadline: float) -> Document:
         elif block.tag == w + "tbl":
             tables += 1
             for i, tr in enumerate(block.iter(w + "tr"), start=1):
-                cells = []
+                cells, cols = [], []
+                col = _grid_before(tr)
                 for tc in tr.iterchildren(w + "tc"):
                     paras = ["".join(t.text or "" for t in para.iter(w + "t")) for para in tc.iter(w + "p")]
                     cells.append(document.clean("".join(paras)))
+                    cols.append(col)
+                    col += _grid_span(tc)
                 if cells:
-                    lines.append(Line(" ".join(c for c in cells if c), tuple(cells), f"表格{tables}第{i}行"))
+                    lines.append(Line(" ".join(c for c in cells if c), tuple(cells), f"表格{tables}第{i}行",
+                                      tuple(cols), col))
     meta: dict[str, str] = {}
     if core:
         title = etree.fromstring(core, parser).find("{http://purl.org/dc/elements/1.1/}title")
         if title is not None and title.text and "报告" in title.text:
             meta["title"] = title.text
     return Document(tuple(lines), meta, "docx", str(p))
+
+
+def _grid_span(tc: Any) -> int:
+    """How many grid columns a Word table cell spans (``w:tcPr/w:gridSpan``); a vertically merged cell's
+    continuation (``w:vMerge``) is a cell of its own in the row, so rows need no rowspan bookkeeping."""
+    span = tc.find(f"{_W}tcPr/{_W}gridSpan")
+    return _span(span.get(f"{_W}val") if span is not None else None, MAX_COLSPAN)
+
+
+def _grid_before(tr: Any) -> int:
+    """The grid columns a Word table row leaves empty before its first cell (``w:trPr/w:gridBefore``)."""
+    before = tr.find(f"{_W}trPr/{_W}gridBefore")
+    return _span(before.get(f"{_W}val") if before is not None else None, MAX_COLSPAN) if before is not None else 0
 
 
 def _doc(p: Path, data: bytes, deadline: float) -> Document:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import spec
 
@@ -23,6 +24,13 @@ class Line:
     cells: tuple[str, ...] | None = None
     #: where it was found, for the import record ("第3页", "表格2第5行", "第120行")
     where: str = ""
+    #: the grid column of each cell, spans counted (a web page's colspan and the rowspans from rows above, a Word
+    #: table's gridSpan), where the source has a grid; None otherwise (flattened text, a PDF's text layer)
+    cols: tuple[int, ...] | None = None
+    #: the row's width in grid columns (its last cell's end, or a rowspan's from above), with ``cols``
+    width: int | None = None
+    #: a PDF text line's geometry: the x-centre of each of its space-separated tokens (``text.split()``)
+    xs: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +56,53 @@ def clean(s: str) -> str:
     return _SPACES.sub(" ", _CONTROLS.sub(" ", s)).strip()
 
 
+def text_xs(raw: str) -> tuple[float, ...] | None:
+    """A text line's geometry (a PDF's text laid out with spaces, ``pdftotext -layout``): the display column of
+    the centre of each space-separated token, a wide (CJK) character counting two. None for a line of one token
+    (a paragraph)."""
+    spans = [(m.start(), m.end()) for m in _TOKEN.finditer(raw)]
+    if len(spans) < 2:
+        return None
+    out: list[float] = []
+    col, at = 0, 0
+    for start, end in spans:
+        col += _width(raw[at:start])
+        w = _width(raw[start:end])
+        out.append(col + w / 2)
+        col += w
+        at = end
+    return tuple(out)
+
+
+def _width(s: str) -> int:
+    return len(s) + len(_WIDE.findall(s))
+
+
+#: the characters a terminal or a laid-out text gives two columns (East Asian Wide and Fullwidth, as wcwidth)
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+                   "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+_TOKEN = re.compile(r"\S+")
+
+
 def squash(s: str) -> str:
-    """For matching labels: NFKC (full width to half width), no whitespace, unified quotes and dashes."""
-    s = unicodedata.normalize("NFKC", s)
-    s = re.sub(r"\s+", "", s)
-    return s.translate(_QUOTES)
+    """For matching labels: NFKC (full width to half width), no whitespace, unified quotes and dashes. (Short
+    texts -- cells, labels, headings -- are asked for again and again: those are remembered.)"""
+    return _squash_short(s) if len(s) <= 200 else _squash(s)
 
 
+def _squash(s: str) -> str:
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", s)).translate(_QUOTES)
+
+
+_squash_short = lru_cache(maxsize=8192)(_squash)
+_WHITESPACE = re.compile(r"\s+")
+
+
+#: a page number or a page's footer ("- 3 -", "第3页共5页", "3/5")
+PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第?\d{1,3}页(?:共\d+页)?$|^\d{1,3}/\d{1,3}$")
+_NUMERIC = re.compile(r"^[\d,.]+$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "—": "-", "－": "-", "–": "-"})
 
 
@@ -83,9 +131,12 @@ def from_text(text: str, *, source: str = "", kind: str = "txt") -> Document:
             flush()
             continue
         if row is not None and row:
-            row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业")
+            if PAGE_NUMBER.match(squash(raw)) or (_NUMERIC.match(squash(row[-1])) and not _NUMERIC.match(squash(raw))):
+                lines.append(Line(clean(raw), None, f"第{n}行"))  # a page's footer or header inside a row
+                continue
+            row[-1] = row[-1] + clean(raw)  # a cell's text continued on the next line ("商业\n企业", "1,808,\n595")
             continue
         flush()
-        lines.append(Line(clean(raw), None, f"第{n}行"))
+        lines.append(Line(clean(raw), None, f"第{n}行", xs=text_xs(raw)))
     flush()
     return Document(tuple(lines), {}, kind, source)

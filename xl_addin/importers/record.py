@@ -77,6 +77,28 @@ def _show(v: CellValue) -> Any:
     return v
 
 
+def _notes_of(key: str, imp: Imported, r: Record | None, notes_by_key: dict[str, list[str]],
+              computed: dict[str, Any], stripped: dict[str, list[str]]) -> list[str]:
+    """What the 导入记录 row of ``key`` says: the record's note, the import's notes on it, why it is empty, that a
+    total is kept as printed, the numbering removed from a 正文 cell."""
+    notes = list(notes_by_key.get(key, []))
+    if r is not None and r.note:
+        notes.insert(0, r.note)
+    if key in imp.data.missing:
+        notes.append("旧格式，未读入")
+    if key in spec.DERIVED_KEYS and r is not None:
+        calc = computed.get(key)
+        printed = derive.count_value(r.value)
+        if calc is not None and printed is not None and printed != calc:
+            notes.append(f"报告印的合计为 {printed}，各项之和为 {calc}；工作簿中保留所印的 {printed}（数值，不是公式），"
+                         "以便校验发现这一错误；点“计算合计”改为公式")
+        else:
+            notes.append(TOTAL_AS_PRINTED)
+    if key in stripped:
+        notes.append(f"去掉了开头的编号“{'、'.join(stripped[key])}”（与模板的栏目重复）")
+    return notes
+
+
 def rows(imp: Imported) -> list[tuple[Any, ...]]:
     """One row per key of the template (in spec order: 基本信息, tables, 正文), then one per note."""
     by_key: dict[str, Record] = {}
@@ -86,6 +108,9 @@ def rows(imp: Imported) -> list[tuple[Any, ...]]:
     for n in imp.notes:
         if n.key:
             notes_by_key.setdefault(n.key, []).append(n.message)
+    for u in imp.unread:  # the row's or table's unread cells say why (the first cell also has the note)
+        for k in u.keys:
+            notes_by_key.setdefault(k, []).append(f"未读入：{u.why}")
     computed = derive.compute_totals({k: derive.input_value(k, imp.data.values.get(k)) for k in spec.INPUT_KEYS})
     stripped = written(imp)[1]
     out: list[tuple[Any, ...]] = []
@@ -93,21 +118,7 @@ def rows(imp: Imported) -> list[tuple[Any, ...]]:
         [f.key for f in spec.NARRATIVE_FIELDS]
     for key in order:
         r = by_key.get(key)
-        notes = list(notes_by_key.get(key, []))
-        if r is not None and r.note:
-            notes.insert(0, r.note)
-        if key in imp.data.missing:
-            notes.append("旧格式，未读入")
-        if key in spec.DERIVED_KEYS and r is not None:
-            calc = computed.get(key)
-            printed = derive.count_value(r.value)
-            if calc is not None and printed is not None and printed != calc:
-                notes.append(f"报告印的合计为 {printed}，各项之和为 {calc}；工作簿中保留所印的 {printed}（数值，不是公式），"
-                             "以便校验发现这一错误；点“计算合计”改为公式")
-            else:
-                notes.append(TOTAL_AS_PRINTED)
-        if key in stripped:
-            notes.append(f"去掉了开头的编号“{'、'.join(stripped[key])}”（与模板的栏目重复）")
+        notes = _notes_of(key, imp, r, notes_by_key, computed, stripped)
         if r is None and not notes and key not in spec.INPUT_KEYS and key not in spec.DERIVED_KEYS:
             continue
         value = _show(r.value) if r is not None else None
@@ -137,6 +148,7 @@ def to_dict(imp: Imported) -> dict[str, Any]:
                   for n in imp.notes],
         "headings": [{"section": h.section, "written": h.written, "text": h.text, "where": h.where}
                      for h in imp.headings],
+        "unread": [u.as_dict() for u in imp.unread],
     }
 
 
