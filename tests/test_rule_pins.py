@@ -79,6 +79,55 @@ def test_a_fee_above_1000_wan_yuan_is_the_same_warning(fee: float) -> None:
     assert codes(check({FEE: fee}), "V2") == [("V2.yuan", "表二", at(FEE))]
 
 
+# ---- V2.yuan of a published report: by its scope and level (issue 21 class 5) ----------------------------------------
+
+def published(changes: dict[str, Any], *, scope: str | None = None, imported: bool = True) -> Report:
+    """The sample as a published report (import props present) or a workbook told its scope by the roster."""
+    props = {IMPORT_PROPS_KEY: json.dumps({"format": "2021"})} if imported else {}
+    if scope is not None:
+        props[rules.SCOPE_PROPS_KEY] = scope
+    return api.check_data(dataclasses.replace(data(changes), props=props))
+
+
+def test_the_yuan_thresholds_by_scope_and_level_are_pinned() -> None:
+    bars = catalogue.YUAN_THRESHOLD_BY_SCOPE
+    assert [bars[("本级", lv)] for lv in spec.LEVELS] == [100_000, 10_000, 1000, 1000]
+    assert [bars[("汇总", lv)] for lv in spec.LEVELS] == [10_000_000, 1_000_000, 100_000, 10_000]
+    assert catalogue.yuan_threshold("汇总", "县级") == 100_000
+    assert catalogue.yuan_threshold("汇总", "") == 10_000_000  # unknown level: the largest bar of the scope
+    assert catalogue.yuan_threshold("", "县级") == 100_000  # unknown scope: the larger of the level's
+    assert catalogue.yuan_threshold("", "") == 10_000_000
+    assert catalogue.YUAN_MAX_DECIMALS == 2
+
+
+@pytest.mark.parametrize(("scope", "level", "quiet", "loud"), [
+    ("汇总", "县级", 99_999.99, 100_000), ("汇总", "市级", 999_999.99, 1_000_000), ("本级", "县级", 999.99, 1000),
+    ("本级", "市级", 9999.99, 10_000), ("本级", "乡级", 999.99, 1000),
+])
+def test_a_published_fee_is_judged_by_the_bar_of_its_scope_and_level(scope: str, level: str, quiet: float,
+                                                                     loud: float) -> None:
+    assert codes(published({FEE: quiet, "meta.level": level}, scope=scope), "V2") == []
+    assert codes(published({FEE: loud, "meta.level": level}, scope=scope), "V2") == [("V2.yuan", "表二", at(FEE))]
+    # a workbook whose scope the roster gives is judged by the same bar
+    assert codes(published({FEE: quiet, "meta.level": level}, scope=scope, imported=False), "V2") == []
+
+
+def test_a_published_fee_with_more_decimals_than_yuan_has_is_wan_yuan() -> None:
+    assert codes(published({FEE: 1234.567}), "V2") == []  # 元 has 角 and 分 only
+    assert codes(published({FEE: 1234.56}), "V2") == [("V2.yuan", "表二", at(FEE))]  # a 本级 county department
+    assert codes(check({FEE: 1234.567}), "V2") == [("V2.yuan", "表二", at(FEE))]  # a workbook: as its formula says
+
+
+def test_a_government_report_counting_its_region_is_huizong_for_the_fee() -> None:
+    gov = {"meta.kind": "人民政府", FEE: 7730.28, "s1.on_request": "2023年全区受理政府信息公开申请1件。"}
+    assert codes(published(gov), "V2") == []  # 淮安市洪泽区 2023: 7730.28 万元, real
+    # a 人民政府 of unknown scope: the larger bar of its level (precision first)
+    assert codes(published({**gov, "s1.on_request": "受理政府信息公开申请1件。"}), "V2") == []
+    assert codes(published({**gov, FEE: 100_000}), "V2") == [("V2.yuan", "表二", at(FEE))]
+    # a department's report is 本级: the county bar
+    assert codes(published({**gov, "meta.kind": "政府部门"}), "V2") == [("V2.yuan", "表二", at(FEE))]
+
+
 # ---- X2: 现行有效件数 = last year's + 本年制发 - 本年废止 -------------------------------------------------------------------
 
 ROW = "t2.normative"
@@ -957,3 +1006,45 @@ def test_import_notes_missing_their_details_still_read_plainly() -> None:
     (unit,) = r.by_rule("V2")
     assert unit.check == "V2:import:unit"
     assert unit.message == "表二“”写作“”：金额以“元”为单位，表格中的金额应以万元为单位（1元=0.0001万元）。"
+
+
+# ---- unread tables and rows (contract U), zero written as a sign: P2, V3.zero ------------------------------------------
+
+def test_the_new_entries_levels_are_pinned() -> None:
+    sev = {code: catalogue.CATALOGUE[code].severity for code in ("P2", "P2.row", "V3.zero", "T1.scope", "T1.unsure")}
+    assert sev == {"P2": Severity.ERROR, "P2.row": Severity.ERROR, "V3.zero": Severity.WARNING,
+                   "T1.scope": Severity.WARNING, "T1.unsure": Severity.WARNING}
+    assert not catalogue.CATALOGUE["V3.zero"].live and catalogue.CATALOGUE["V3"].live
+    assert [e.code for e in catalogue.entries_of("T1")] == ["T1", "T1.scope", "T1.unsure"]
+
+
+def _unread(what: str, keys: list[str], changes: dict[str, Any] | None = None) -> Report:
+    info = {"headings": HEADINGS, "unread": [{"table": "t3", "what": what, "keys": keys, "why": "原因", "where": "位置"}]}
+    table = [k for k in spec.DATA_CELLS if k.startswith("t3.")] if what == "table" else keys
+    return imported(info, {**dict.fromkeys(table), **(changes or {})})
+
+
+def test_an_unread_row_is_one_p2_and_each_rule_over_it_is_silent() -> None:
+    keys = [k for k in spec.DATA_CELLS if k.startswith("t3.new.")]
+    report = _unread("row", keys, {"s1.on_request": "本年度共收到政府信息公开申请9件。"})
+    base = {f.check for f in imported({"headings": HEADINGS}).findings}  # the sample's totals: blank, not formulas
+    assert [(f.code, f.cell, f.check) for f in report.findings if f.check not in base] == [
+        ("P2.row", at("t3.new.natural"), "P2:t3.new.natural")]
+    # the same row blank but read: V3 and A2/A3 and T1 speak
+    read = imported({"headings": HEADINGS}, {**dict.fromkeys(keys), "s1.on_request": "本年度共收到政府信息公开申请9件。"})
+    assert {"V3", "A3", "T1"} <= {f.rule for f in read.findings}
+
+
+def test_an_unread_table_is_one_p2_naming_the_table() -> None:
+    report = _unread("table", [])
+    assert [(f.code, f.sheet, f.check) for f in report.findings if f.sheet == "表三"] == [("P2", "表三", "P2:t3")]
+    assert report.by_rule("P2")[0].message.startswith("表三“收到和处理政府信息公开申请情况”未能读取：原因（查找位置：位置）。")
+
+
+def test_zero_as_notes_of_two_tables_are_two_findings() -> None:
+    notes = [{"kind": "zero-as", "key": k, "source": s} for k, s in
+             (("t3.new.legal", "—"), ("t3.new.research", "—"), ("t4.review.upheld", "无"), ("nonsense", "/"))]
+    report = imported({"headings": HEADINGS, "notes": notes})
+    zero = [f for f in report.findings if f.code == "V3.zero"]
+    assert [(f.sheet, f.values["n"], f.check) for f in zero] == [("表三", 2, "V3:t3:zero"), ("表四", 1, "V3:t4:zero")]
+    assert "写作“—”（2 个）" in zero[0].message and "写作“无”（1 个）" in zero[1].message
