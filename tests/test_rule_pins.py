@@ -1048,3 +1048,76 @@ def test_zero_as_notes_of_two_tables_are_two_findings() -> None:
     zero = [f for f in report.findings if f.code == "V3.zero"]
     assert [(f.sheet, f.values["n"], f.check) for f in zero] == [("表三", 2, "V3:t3:zero"), ("表四", 1, "V3:t4:zero")]
     assert "写作“—”（2 个）" in zero[0].message and "写作“无”（1 个）" in zero[1].message
+
+
+# ---- T1 and the report's scope (issue 22 item 4): pinned here for the mutation run ----------------------------------
+
+GOV = {"meta.kind": "人民政府", "meta.agency": "某某县人民政府", "t3.new.natural": 3, "t3.granted.natural": 3}
+
+
+def scoped(text: str, scope: str | None = None, **changes: Any) -> list[Finding]:
+    d = data({**GOV, "s1.on_request": text, **changes})
+    props = {rules.SCOPE_PROPS_KEY: scope} if scope else {}
+    return api.check_data(dataclasses.replace(d, props=props)).by_rule("T1")
+
+
+def test_t1_scope_decides_error_scope_or_unsure() -> None:
+    own, region = "县政府办受理政府信息公开申请1件。", "全县共受理政府信息公开申请1件。"
+    assert [f.code for f in scoped(own, "汇总")] == ["T1.scope"]
+    assert [f.code for f in scoped(region, "本级")] == ["T1.scope"]
+    assert [f.code for f in scoped(own, "本级")] == ["T1"]
+    assert [f.code for f in scoped(region, "汇总")] == ["T1"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。", "汇总")] == ["T1.unsure"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。", "本级")] == ["T1"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。")] == ["T1"]  # nothing says two scopes
+    assert [f.code for f in scoped(own)] == ["T1.unsure"]  # a 人民政府 of unknown scope, a 本级 sentence
+    assert [f.code for f in scoped(own, **{"meta.kind": "政府部门"})] == ["T1"]  # a department: 本级
+    assert [f.code for f in scoped(own, **{"meta.kind": "", "meta.agency": "某某"})] == ["T1.unsure"]
+    assert scoped("全县共受理政府信息公开申请3件。", "本级") == []  # the same number: nothing to say
+    assert scoped("县政府办受理政府信息公开申请3件。", "汇总") == []
+
+
+def test_t1_scope_messages_name_the_region_and_how_the_scope_is_known() -> None:
+    (f,) = scoped("县政府办受理政府信息公开申请1件。", "汇总")
+    assert f.values["said_scope"] == "本机关（“县政府办”）" and f.values["table_scope"] == "全县"
+    assert f.values["scope_how"] == "名册“报告范围”为汇总" and (f.values["said"], f.values["actual"]) == (1, 3)
+    assert f.values["fix"] == "汇总报告应写明全县的数字，请改写或补充全县的数字。"
+    (f,) = scoped("全区共受理政府信息公开申请1件。", "本级", **{"meta.agency": "某某区人民政府"})
+    assert (f.values["said_scope"], f.values["table_scope"]) == ("全区（“全区”）", "本机关")
+    (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": "市级"})
+    assert f.values["region"] == "市"  # no agency, no 全X: by the level
+    (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": ""})
+    assert f.values["region"] == "县（市、区）"
+    (f,) = scoped("全州收到申请3件。\n共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "某某管委会"})
+    assert f.values["region"] == "州"  # by the text's own 全X
+
+
+def test_report_scope_sources_in_order() -> None:
+    d = data({**GOV, "s1.on_request": "全县受理政府信息公开申请3件。"})
+    with_props = dataclasses.replace(d, props={rules.SCOPE_PROPS_KEY: "本级"})
+    assert rules.report_scope(with_props, {"scope": "汇总"}, "汇总") == ("汇总", "调用方给定的报告范围为汇总")
+    assert rules.report_scope(with_props, {"scope": "汇总"}) == ("本级", "名册“报告范围”为本级")
+    assert rules.report_scope(d, {"scope": "本级"}) == ("本级", "导入时识别的报告范围为本级")
+    assert rules.report_scope(d, {"scope": "全部"}, "全部") == ("汇总", "按正文“全县”的数字推断为汇总报告")
+    dept = data({"meta.kind": "政府部门", "s1.on_request": "全县受理政府信息公开申请3件。"})
+    assert rules.report_scope(dept, None) == ("本级", "机关类别为政府部门，按本级报告")
+    assert rules.report_scope(data({**GOV, "s1.on_request": "全县政务公开。县政府办受理申请3件。"}), None) == ("", "")
+    assert rules.Context(d, scope="本级").scope == ("本级", "调用方给定的报告范围为本级")
+
+
+def test_unread_entries_keep_only_the_formats_tables_and_keys() -> None:
+    info = {"unread": [{"table": "t4", "what": "table", "keys": ["x"], "why": "w", "where": "p"},
+                       {"table": "t3", "what": "row", "keys": ["t3.new.natural", "t4.review.total", 1]},
+                       {"table": "t3", "what": "row", "keys": "t3.new.natural"}, {"table": "t2", "what": "cell"}]}
+    got = rules.unread_entries(info)
+    t4 = next(t for t in spec.TABLES if t.id == "t4")
+    assert [(u["table"], u["what"], u["keys"], u["why"], u["where"]) for u in got] == [
+        ("t4", "table", tuple(t4.by_key), "w", "p"), ("t3", "row", ("t3.new.natural",), "", "")]
+    assert rules.unread_keys(got) == frozenset({*t4.by_key, "t3.new.natural"})
+    assert rules.unread_entries(None) == () and rules.unread_entries({"unread": None}) == ()
+
+
+def test_an_unread_row_without_why_or_where_says_so_plainly() -> None:
+    info = {"headings": HEADINGS, "unread": [{"table": "t4", "what": "row", "keys": ["t4.review.upheld"]}]}
+    (f,) = imported(info, {"t4.review.upheld": None}).by_rule("P2")
+    assert f.message.startswith("表四“行政复议”一行未能读取：未找到与官方表格对应的内容（查找位置：全文）。")

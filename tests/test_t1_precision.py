@@ -65,6 +65,8 @@ CORPUS: list[tuple[str, list[tuple[str, Severity]], str]] = [
     # approximations
     ("全年收到政府信息公开申请100件以上。", [], "T1 (100 件)"),
     ("全年收到政府信息公开申请约5件。", [], "T1 (5 件)"),
+    ("全年收到政府信息公开申请数百件。", [], "T1 (100 件)"),
+    ("全年收到的政府信息公开申请数12件。", E, "T1 (12 件)"),  # a count, not "数百"
     # the real sentences of the examples (their own figures as the table here: a mismatch is a true T1)
     ("2023年度我局共收到依申请信息公开26件，及时回复申请人。", E, "T1 (26 件)"),  # 沭阳县发改局: 26 vs 3
     ("本年度共收到政府信息公开申请99件。", E, "T1 (99 件)"),
@@ -191,3 +193,36 @@ def test_a_real_huizong_report_with_a_benji_sentence_is_a_scope_warning() -> Non
 def test_scope_of_a_sentence(text: str, scope: tuple[str, str]) -> None:
     q = next(q for q in quotes.quotes(text) if q.value)
     assert quotes.scope_of(text, q.start) == scope
+
+
+#: every figure T1 reads in the real reports of ../shared (field, topic, value): the regression corpus of real
+#: wording. Suqian's "（市政府349件、市各有关部门933件…）" breakdown, Shanghai's "一网通办" slogans and
+#: Shuyang's "未发生…责任追究结果情况" read nothing.
+REAL_QUOTES = {
+    "published/hongze-district-gov-2023.txt": [("s1.on_request", "new", 21)],
+    "published/shanghai-municipal-gov-office-2019.txt": [
+        ("s1.on_request", "new", 859), ("s1.on_request", "concluded", 805), ("s1.on_request", "carried_in", 18),
+        ("s1.on_request", "granted_partial", 258), ("s1.on_request", "refused", 35), ("s1.on_request", "unable", 265),
+        ("s1.on_request", "ignored", 158), ("s1.on_request", "other_handled", 0), ("s1.on_request", "review", 7)],
+    "published/suqian-city-2023.txt": [
+        ("s1.on_request", "new", 3607), ("s1.on_request", "granted", 1191), ("s1.on_request", "partial", 328),
+        ("s1.on_request", "refused", 142), ("s1.on_request", "unable", 1078), ("s1.on_request", "ignored", 406),
+        ("s1.on_request", "carried_out", 121)],
+    "published/shuyang-county-drc-2023.html": [("s1.on_request", "new", 26)],
+    "jiangle-industry-bureau-2023.txt": [],
+}
+
+
+@pytest.mark.parametrize("name", list(REAL_QUOTES))
+def test_the_figures_read_from_the_real_reports(name: str) -> None:
+    data = api.import_report(shared_file(f"examples/{name}")).data
+    found = [(key, q.topic.id, q.value) for key in rules.T1_FIELDS for q in quotes.quotes(data.text(key), data.year)]
+    assert found == REAL_QUOTES[name]
+    # and whom they count for: Hongze's and Suqian's are the region's, Shanghai's the 办公厅's own
+    scopes = {quotes.scope_of(data.text(key), q.start)[0] for key in rules.T1_FIELDS
+              for q in quotes.quotes(data.text(key), data.year)}
+    assert scopes <= {"本级", "汇总", ""}
+    if "hongze" in name or "suqian" in name:
+        assert rules.report_scope(data, rules.import_info(data))[0] == "汇总"
+    elif found:
+        assert rules.report_scope(data, rules.import_info(data)) == ("本级", "机关类别为政府部门，按本级报告")

@@ -98,7 +98,8 @@ _YEAR = re.compile(r"(\d{4})\s*年")
 _SLOGAN = re.compile(r"[一两二三四五六七八九十]件(?:事|实事|好事|大事)|一网(?:通办|统管|协同)|一次(?:办好|办成|办结|性)"
                      r"|最多跑一次|一窗(?:受理|通办|办理)?|一门式|一站式|一起|一条龙|一件一档|一事一议|一案一")
 #: a number these precede or follow is an approximation, no count ("约300件", "近百件", "100件以上")
-_ABOUT_BEFORE = ("约", "近", "逾", "超过", "不足", "不到", "将近", "多达", "上千", "数")
+_ABOUT_BEFORE = ("约", "近", "逾", "超过", "不足", "不到", "将近", "多达")
+#: before a number in Chinese numerals these make it vague ("数百件", "几十件", "上百件"); "申请数12件" is a count
 _ABOUT_AFTER = ("以上", "左右", "以内", "以下", "上下", "余", "多")
 #: a clause naming one of these before its number counts a part of the row (an applicant kind, a channel, a
 #: subject): not the row's total
@@ -189,7 +190,8 @@ def _mask(text: str) -> str:
 
 def _approximate(clause: str, n: re.Match[str]) -> bool:
     before, after = clause[max(0, n.start() - 2):n.start()], clause[n.end():n.end() + 2]
-    return any(before.endswith(w) for w in _ABOUT_BEFORE) or after.startswith(_ABOUT_AFTER)
+    vague = not n.group(1).isdecimal() and before.endswith(("数", "几", "上"))
+    return vague or any(before.endswith(w) for w in _ABOUT_BEFORE) or after.startswith(_ABOUT_AFTER)
 
 
 def _denies_a_part(text: str, start: int) -> bool:
