@@ -1083,7 +1083,7 @@ def test_t1_scope_messages_name_the_region_and_how_the_scope_is_known() -> None:
     assert f.values["scope_how"] == "名册“报告范围”为汇总" and (f.values["said"], f.values["actual"]) == (1, 3)
     assert f.values["fix"] == "汇总报告应写明全县的数字，请改写或补充全县的数字。"
     (f,) = scoped("全区共受理政府信息公开申请1件。", "本级", **{"meta.agency": "某某区人民政府"})
-    assert (f.values["said_scope"], f.values["table_scope"]) == ("全区（“全区”）", "本机关")
+    assert (f.values["said_scope"], f.values["table_scope"]) == ("全区", "本机关")
     (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": "市级"})
     assert f.values["region"] == "市"  # no agency, no 全X: by the level
     (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": ""})

@@ -134,7 +134,7 @@ def test_the_scope_can_come_from_the_text_and_says_so() -> None:
 
 def test_a_huizong_sentence_against_a_benji_table_is_the_same_warning() -> None:
     (f,) = check("全县共受理政府信息公开申请40件。", GOV, props={rules.SCOPE_PROPS_KEY: "本级"}).by_rule("T1")
-    assert f.code == "T1.scope" and "说的是全县（“全县”）的" in f.message
+    assert f.code == "T1.scope" and "说的是全县的本年新收" in f.message
     assert "统计的是本机关（名册“报告范围”为本级）" in f.message
     assert f.message.endswith("本级报告的文字应写本机关自身的数字，请核对。")
 

@@ -341,7 +341,7 @@ def _t1_finding(ctx: Context, key: str, q: quotes.Quote, text: str, values: dict
     scope, how = ctx.scope
     region = _region_word(ctx)
     if scope and said_scope and said_scope != scope:
-        said = f"本机关（“{words}”）" if said_scope == quotes.BENJI else f"全{region}（“{words}”）"
+        said = f"本机关（“{words}”）" if said_scope == quotes.BENJI else words  # "全县", as the sentence says
         table = f"全{region}" if scope == quotes.HUIZONG else "本机关"
         fix = (f"汇总报告应写明全{region}的数字，请改写或补充全{region}的数字。" if scope == quotes.HUIZONG
                else "本级报告的文字应写本机关自身的数字，请核对。")
