@@ -155,8 +155,8 @@ def test_a_row_the_importer_could_not_read_is_unread_cell_by_cell_even_where_bot
     inputs = [k for k in keys if k in spec.INPUT_KEYS]
     assert [(d.kind, d.key) for d in result.differences] == [(Kind.UNREAD, k) for k in inputs]
     assert result.differences[1].message == (
-        "无法核对：表三“一、本年新收政府信息公开申请数量”“法人或其他组织 商业企业”在发布稿中该行未能读取"
-        "（数字个数与列数不符；查找位置：表三第1行），通过稿 0。")
+        "无法核对：表三“一、本年新收政府信息公开申请数量”“法人或其他组织 商业企业”发布稿中未找到该单元格"
+        "（数字个数与列数不符），查找位置：表三第1行，通过稿 0。")
 
 
 def test_a_cell_that_is_no_number_or_a_row_not_found_cannot_be_checked(sample: Path, tmp_path: Path) -> None:

@@ -153,7 +153,7 @@ class _ImportInfo:
     absent: frozenset[str] = frozenset()
     #: key -> the import note about the cell's row (a row not found, a label read tolerantly)
     notes: Mapping[str, str] = field(default_factory=dict)
-    #: key -> why its table or row could not be read and where it was looked for (contract U "unread")
+    #: key -> "（why）, 查找位置：where": its table or row could not be read (contract U "unread")
     unread: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -174,10 +174,9 @@ def _import_info(data: ReportData) -> _ImportInfo:
     absent = info.get("absent") or ()
     unread: dict[str, str] = {}
     for u in rules.unread_entries(info):
-        what = "该表未能读取" if u["what"] == "table" else "该行未能读取"
-        said = "；".join(p for p in (u["why"].rstrip("。"), f"查找位置：{u['where'].rstrip('。')}" if u["where"] else "")
-                        if p)
-        unread.update(dict.fromkeys(u["keys"], what + (f"（{said}）" if said else "")))
+        why = u["why"].rstrip("。") or ("该表未能读取" if u["what"] == "table" else "该行未能读取")
+        where = u["where"].rstrip("。")
+        unread.update(dict.fromkeys(u["keys"], f"（{why}）" + (f"，查找位置：{where}" if where else "")))
     return _ImportInfo(str(info.get("format") or "2021"), frozenset(str(k) for k in absent), notes, unread)
 
 
@@ -287,8 +286,8 @@ def _compare_one(key: str, accepted: ReportData, published: ReportData, acc: Map
     got = _printed_number(key, printed)
     name = _cell_name(labels)
     if key in info.unread:  # never read: whatever the cell holds, it is no printed number (not even a blank)
-        return Difference(Kind.UNREAD, f"无法核对：{name}在发布稿中{info.unread[key]}，通过稿 {want_text}。", key, sheet,
-                          a1, labels, "", want_text)
+        return Difference(Kind.UNREAD, f"无法核对：{name}发布稿中未找到该单元格{info.unread[key]}，通过稿 {want_text}。",
+                          key, sheet, a1, labels, "", want_text)
     if got is None:
         if printed is None and key in published.values and len(parts) == 1 and _blank(accepted, key):
             return None
