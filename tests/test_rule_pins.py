@@ -1047,7 +1047,7 @@ def test_zero_as_notes_of_two_tables_are_two_findings() -> None:
     report = imported({"headings": HEADINGS, "notes": notes})
     zero = [f for f in report.findings if f.code == "V3.zero"]
     assert [(f.sheet, f.values["n"], f.check) for f in zero] == [("表三", 2, "V3:t3:zero"), ("表四", 1, "V3:t4:zero")]
-    assert "写作“—”（2 个）" in zero[0].message and "写作“无”（1 个）" in zero[1].message
+    assert "有 2 个单元格没有写数字，而是写作“—”（“" in zero[0].message and "而是写作“无”（“" in zero[1].message
 
 
 # ---- T1 and the report's scope (issue 22 item 4): pinned here for the mutation run ----------------------------------

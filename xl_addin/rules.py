@@ -216,7 +216,8 @@ def _v3_zero(ctx: Context) -> Iterator[Finding]:
         ways: dict[str, int] = {}
         for _, source in cells:
             ways[source] = ways.get(source, 0) + 1
-        how = "、".join(f"{'留空' if not w else f'写作“{w}”'}（{n} 个）" for w, n in ways.items())
+        written = {w: "留空" if not w else f"写作“{w}”" for w in ways}
+        how = "、".join(f"{written[w]}（{n} 个）" for w, n in ways.items()) if len(ways) > 1 else written[cells[0][1]]
         rows = list(dict.fromkeys(spec.DATA_CELLS[k].row_label or spec.DATA_CELLS[k].col_label for k, _ in cells))
         shown = "、".join(f"“{r}”" for r in rows[:3]) + (f"等 {len(rows)} 行" if len(rows) > 3 else "")
         yield ctx.finding("V3.zero", cells[0][0], check=f"V3:{table.id}:zero", labels=(f"表{table.number}", ""),
