@@ -135,7 +135,31 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "A7": ({}, {"seed": _split_digits}, None),
     "P1": ({"meta.report_date": "2024-02-05"}, {}, None),
     "P1.missing": ({"meta.report_date": None}, {}, None),
+    # the scope of a sentence and of the table (issue 22): a 人民政府's report
+    "T1.scope": ({"meta.kind": "人民政府",
+                  "s1.on_request": "全县共受理政府信息公开申请1件。县政府办代表县政府受理政府信息公开申请5件。"}, {}, None),
+    "T1.unsure": ({"meta.kind": "人民政府", "s1.on_request": "县政府办代表县政府受理政府信息公开申请5件。"}, {}, None),
+    # what the importer could not read, or read as 0 (contract U): the seed's import props, as the importer writes them
+    "P2": ({}, {"imported": {"unread": [{"table": "t3", "what": "table", "keys": [], "why": "列数不符",
+                                        "where": "第三部分"}]}}, None),
+    "P2.row": ({}, {"imported": {"unread": [{"table": "t3", "what": "row", "keys": ["t3.new.natural", "t3.new.total"],
+                                            "why": "分页截断", "where": "第3页"}]}}, None),
+    "V3.zero": ({}, {"imported": {"notes": [{"kind": "zero-as", "message": "", "key": "t3.new.legal", "where": "",
+                                             "source": "—"}]}}, None),
 }
+
+
+def _imported_seed(changes: dict[str, Any]) -> Any:
+    """The seed report imported, its import props changed as the importer of contract U writes them."""
+    import dataclasses
+    import json
+
+    from xl_addin.model import IMPORT_PROPS_KEY
+
+    data = api.import_report(shared_file("examples/jiangle-industry-bureau-2023.txt")).data
+    info = json.loads(data.props[IMPORT_PROPS_KEY])
+    info.update(changes)
+    return dataclasses.replace(data, props={**data.props, IMPORT_PROPS_KEY: json.dumps(info, ensure_ascii=False)})
 
 
 def _patched_sheet(path: Path, sheet: str, old: bytes, new: bytes) -> Path:
@@ -164,7 +188,10 @@ def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Fill
     options = dict(options)
     raw = options.pop("raw", None)
     report, seed = options.pop("report", None), options.pop("seed", None)
-    if report is not None:
+    imported = options.pop("imported", None)
+    if imported is not None:
+        path = None
+    elif report is not None:
         path = shared_file(f"examples/{report}")
     elif seed is not None:  # the seed report as published, one thing changed
         text = shared_file("examples/jiangle-industry-bureau-2023.txt").read_text(encoding="utf-8")
@@ -179,7 +206,7 @@ def test_each_entry_fires_with_its_own_level_and_message(code: str, filled: Fill
         path = filled(changes, **options)
     if raw is not None:  # an edit only raw XML can make (openpyxl would refuse or rewrite it)
         path = _patched_sheet(path, "表三", *raw)
-    report = api.check(path, last_year=last_year)
+    report = api.check(path, last_year=last_year) if path is not None else api.check_data(_imported_seed(imported))
     mine = [f for f in report.findings if f.code == code]
     assert mine, f"{code} did not fire: {[f.code for f in report.findings]}"
     for f in mine:

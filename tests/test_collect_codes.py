@@ -20,8 +20,12 @@ from xl_addin import catalogue, collect
 from xl_addin.catalogue import CATALOGUE
 from xl_addin.model import Finding, Severity
 
+#: the cases whose finding only the importer's own props raise (contract U: an unread table or row, zero written as
+#: "—"): test_catalogue builds them from the import props directly. They become files here once the importer
+#: writes those props (branch imp: a row whose numbers do not fit its columns, cells printed "—").
+FROM_IMPORT_PROPS = {code for code, case in CASES.items() if "imported" in case[1]}
 #: the cases run without last year's report: X1, X2, X3 need a last-year folder, the rest fire on one file
-ALONE = {code: case for code, case in CASES.items() if case[2] is None}
+ALONE = {code: case for code, case in CASES.items() if case[2] is None and code not in FROM_IMPORT_PROPS}
 #: files that cannot be checked: file name in tests/data -> the catalogue file error check gives it
 UNREADABLE = {"foreign-workbook.xlsx": "not-ours", "broken-truncated.xlsx": "bad-zip",
               "sample-encrypted.xlsx": "encrypted", "not-a-workbook.xlsx": "not-xlsx", "report.ods": "ods",
@@ -94,7 +98,7 @@ def both(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[s
 def test_the_corpus_fires_every_variant_entry(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
     _, checked = both
     fired = {x["code"] for f in checked.values() for x in f["findings"]}
-    variants = {code for code, e in CATALOGUE.items() if e.variant and not e.needs_last_year}
+    variants = {code for code, e in CATALOGUE.items() if e.variant and not e.needs_last_year} - FROM_IMPORT_PROPS
     assert variants <= fired, sorted(variants - fired)
     assert set(ALONE) <= fired, sorted(set(ALONE) - fired)
     errors = {f["error_code"] for f in checked.values() if "error_code" in f}

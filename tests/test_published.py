@@ -139,6 +139,30 @@ def test_blank_published_cells_are_unread_never_a_match(tmp_path: Path) -> None:
     assert result.summary_zh().startswith("不一致：1 处不一致，2 个单元格无法核对。")
 
 
+def test_a_row_the_importer_could_not_read_is_unread_cell_by_cell_even_where_both_are_blank(tmp_path: Path) -> None:
+    """Contract U: a row the importer marks unread is never compared, not even "blank on both sides"."""
+    import json
+
+    from xl_addin.model import IMPORT_PROPS_KEY
+
+    report = shared_file(SHUYANG)  # its 法人或其他组织 columns are blank, in the page and in the workbook made of it
+    accepted = api.read(accepted_from(report, tmp_path))
+    page = load_published(str(report)).data
+    assert published.compare(accepted, page).published is Published.MATCH
+    keys = [k for k in spec.DATA_CELLS if k.startswith("t3.new.")]
+    info = json.loads(page.props[IMPORT_PROPS_KEY]) | {"unread": [
+        {"table": "t3", "what": "row", "keys": keys, "why": "数字个数与列数不符", "where": "表三第1行"}]}
+    unread = dataclasses.replace(page, values={**page.values, **dict.fromkeys(keys)},
+                                 props={**page.props, IMPORT_PROPS_KEY: json.dumps(info, ensure_ascii=False)})
+    result = published.compare(accepted, unread)
+    assert result.published is Published.DIFFERS
+    inputs = [k for k in keys if k in spec.INPUT_KEYS]
+    assert [(d.kind, d.key) for d in result.differences] == [(Kind.UNREAD, k) for k in inputs]
+    assert result.differences[1].message == (
+        "无法核对：表三“一、本年新收政府信息公开申请数量”“法人或其他组织 商业企业”发布稿中未找到该单元格"
+        "（数字个数与列数不符），查找位置：表三第1行，通过稿 0。")
+
+
 def test_a_cell_that_is_no_number_or_a_row_not_found_cannot_be_checked(sample: Path, tmp_path: Path) -> None:
     text = _exported(sample, tmp_path, "txt").read_text(encoding="utf-8")
     row = "\t（一）予以公开\n\t1\n\t0\n\t0\n\t0\n\t0\n\t0\n\t1\n\n"

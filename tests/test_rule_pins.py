@@ -79,6 +79,55 @@ def test_a_fee_above_1000_wan_yuan_is_the_same_warning(fee: float) -> None:
     assert codes(check({FEE: fee}), "V2") == [("V2.yuan", "表二", at(FEE))]
 
 
+# ---- V2.yuan of a published report: by its scope and level (issue 21 class 5) ----------------------------------------
+
+def published(changes: dict[str, Any], *, scope: str | None = None, imported: bool = True) -> Report:
+    """The sample as a published report (import props present) or a workbook told its scope by the roster."""
+    props = {IMPORT_PROPS_KEY: json.dumps({"format": "2021"})} if imported else {}
+    if scope is not None:
+        props[rules.SCOPE_PROPS_KEY] = scope
+    return api.check_data(dataclasses.replace(data(changes), props=props))
+
+
+def test_the_yuan_thresholds_by_scope_and_level_are_pinned() -> None:
+    bars = catalogue.YUAN_THRESHOLD_BY_SCOPE
+    assert [bars[("本级", lv)] for lv in spec.LEVELS] == [100_000, 10_000, 1000, 1000]
+    assert [bars[("汇总", lv)] for lv in spec.LEVELS] == [10_000_000, 1_000_000, 100_000, 10_000]
+    assert catalogue.yuan_threshold("汇总", "县级") == 100_000
+    assert catalogue.yuan_threshold("汇总", "") == 10_000_000  # unknown level: the largest bar of the scope
+    assert catalogue.yuan_threshold("", "县级") == 100_000  # unknown scope: the larger of the level's
+    assert catalogue.yuan_threshold("", "") == 10_000_000
+    assert catalogue.YUAN_MAX_DECIMALS == 2
+
+
+@pytest.mark.parametrize(("scope", "level", "quiet", "loud"), [
+    ("汇总", "县级", 99_999.99, 100_000), ("汇总", "市级", 999_999.99, 1_000_000), ("本级", "县级", 999.99, 1000),
+    ("本级", "市级", 9999.99, 10_000), ("本级", "乡级", 999.99, 1000),
+])
+def test_a_published_fee_is_judged_by_the_bar_of_its_scope_and_level(scope: str, level: str, quiet: float,
+                                                                     loud: float) -> None:
+    assert codes(published({FEE: quiet, "meta.level": level}, scope=scope), "V2") == []
+    assert codes(published({FEE: loud, "meta.level": level}, scope=scope), "V2") == [("V2.yuan", "表二", at(FEE))]
+    # a workbook whose scope the roster gives is judged by the same bar
+    assert codes(published({FEE: quiet, "meta.level": level}, scope=scope, imported=False), "V2") == []
+
+
+def test_a_published_fee_with_more_decimals_than_yuan_has_is_wan_yuan() -> None:
+    assert codes(published({FEE: 1234.567}), "V2") == []  # 元 has 角 and 分 only
+    assert codes(published({FEE: 1234.56}), "V2") == [("V2.yuan", "表二", at(FEE))]  # a 本级 county department
+    assert codes(check({FEE: 1234.567}), "V2") == [("V2.yuan", "表二", at(FEE))]  # a workbook: as its formula says
+
+
+def test_a_government_report_counting_its_region_is_huizong_for_the_fee() -> None:
+    gov = {"meta.kind": "人民政府", FEE: 7730.28, "s1.on_request": "2023年全区受理政府信息公开申请1件。"}
+    assert codes(published(gov), "V2") == []  # 淮安市洪泽区 2023: 7730.28 万元, real
+    # a 人民政府 of unknown scope: the larger bar of its level (precision first)
+    assert codes(published({**gov, "s1.on_request": "受理政府信息公开申请1件。"}), "V2") == []
+    assert codes(published({**gov, FEE: 100_000}), "V2") == [("V2.yuan", "表二", at(FEE))]
+    # a department's report is 本级: the county bar
+    assert codes(published({**gov, "meta.kind": "政府部门"}), "V2") == [("V2.yuan", "表二", at(FEE))]
+
+
 # ---- X2: 现行有效件数 = last year's + 本年制发 - 本年废止 -------------------------------------------------------------------
 
 ROW = "t2.normative"
@@ -961,3 +1010,118 @@ def test_import_notes_missing_their_details_still_read_plainly() -> None:
     (unit,) = r.by_rule("V2")
     assert unit.check == "V2:import:unit"
     assert unit.message == "表二“”写作“”：金额以“元”为单位，表格中的金额应以万元为单位（1元=0.0001万元）。"
+
+
+# ---- unread tables and rows (contract U), zero written as a sign: P2, V3.zero ------------------------------------------
+
+def test_the_new_entries_levels_are_pinned() -> None:
+    sev = {code: catalogue.CATALOGUE[code].severity for code in ("P2", "P2.row", "V3.zero", "T1.scope", "T1.unsure")}
+    assert sev == {"P2": Severity.ERROR, "P2.row": Severity.ERROR, "V3.zero": Severity.WARNING,
+                   "T1.scope": Severity.WARNING, "T1.unsure": Severity.WARNING}
+    assert not catalogue.CATALOGUE["V3.zero"].live and catalogue.CATALOGUE["V3"].live
+    assert [e.code for e in catalogue.entries_of("T1")] == ["T1", "T1.scope", "T1.unsure"]
+
+
+def _unread(what: str, keys: list[str], changes: dict[str, Any] | None = None) -> Report:
+    info = {"headings": HEADINGS, "unread": [{"table": "t3", "what": what, "keys": keys, "why": "原因", "where": "位置"}]}
+    table = [k for k in spec.DATA_CELLS if k.startswith("t3.")] if what == "table" else keys
+    return imported(info, {**dict.fromkeys(table), **(changes or {})})
+
+
+def test_an_unread_row_is_one_p2_and_each_rule_over_it_is_silent() -> None:
+    keys = [k for k in spec.DATA_CELLS if k.startswith("t3.new.")]
+    report = _unread("row", keys, {"s1.on_request": "本年度共收到政府信息公开申请9件。"})
+    base = {f.check for f in imported({"headings": HEADINGS}).findings}  # the sample's totals: blank, not formulas
+    assert [(f.code, f.cell, f.check) for f in report.findings if f.check not in base] == [
+        ("P2.row", at("t3.new.natural"), "P2:t3.new.natural")]
+    # the same row blank but read: V3 and A2/A3 and T1 speak
+    read = imported({"headings": HEADINGS}, {**dict.fromkeys(keys), "s1.on_request": "本年度共收到政府信息公开申请9件。"})
+    assert {"V3", "A3", "T1"} <= {f.rule for f in read.findings}
+
+
+def test_an_unread_table_is_one_p2_naming_the_table() -> None:
+    report = _unread("table", [])
+    assert [(f.code, f.sheet, f.check) for f in report.findings if f.sheet == "表三"] == [("P2", "表三", "P2:t3")]
+    assert report.by_rule("P2")[0].message.startswith("表三“收到和处理政府信息公开申请情况”未能读取：原因（查找位置：位置）。")
+
+
+def test_zero_as_notes_of_two_tables_are_two_findings() -> None:
+    notes = [{"kind": "zero-as", "key": k, "source": s} for k, s in
+             (("t3.new.legal", "—"), ("t3.new.research", "—"), ("t4.review.upheld", "无"), ("nonsense", "/"))]
+    report = imported({"headings": HEADINGS, "notes": notes})
+    zero = [f for f in report.findings if f.code == "V3.zero"]
+    assert [(f.sheet, f.values["n"], f.check) for f in zero] == [("表三", 2, "V3:t3:zero"), ("表四", 1, "V3:t4:zero")]
+    assert "有 2 个单元格没有写数字，而是写作“—”（“" in zero[0].message and "而是写作“无”（“" in zero[1].message
+
+
+# ---- T1 and the report's scope (issue 22 item 4): pinned here for the mutation run ----------------------------------
+
+GOV = {"meta.kind": "人民政府", "meta.agency": "某某县人民政府", "t3.new.natural": 3, "t3.granted.natural": 3}
+
+
+def scoped(text: str, scope: str | None = None, **changes: Any) -> list[Finding]:
+    d = data({**GOV, "s1.on_request": text, **changes})
+    props = {rules.SCOPE_PROPS_KEY: scope} if scope else {}
+    return api.check_data(dataclasses.replace(d, props=props)).by_rule("T1")
+
+
+def test_t1_scope_decides_error_scope_or_unsure() -> None:
+    own, region = "县政府办受理政府信息公开申请1件。", "全县共受理政府信息公开申请1件。"
+    assert [f.code for f in scoped(own, "汇总")] == ["T1.scope"]
+    assert [f.code for f in scoped(region, "本级")] == ["T1.scope"]
+    assert [f.code for f in scoped(own, "本级")] == ["T1"]
+    assert [f.code for f in scoped(region, "汇总")] == ["T1"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。", "汇总")] == ["T1.unsure"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。", "本级")] == ["T1"]
+    assert [f.code for f in scoped("共受理政府信息公开申请1件。")] == ["T1"]  # nothing says two scopes
+    assert [f.code for f in scoped(own)] == ["T1.unsure"]  # a 人民政府 of unknown scope, a 本级 sentence
+    assert [f.code for f in scoped(own, **{"meta.kind": "政府部门"})] == ["T1"]  # a department: 本级
+    assert [f.code for f in scoped(own, **{"meta.kind": "", "meta.agency": "某某"})] == ["T1.unsure"]
+    assert scoped("全县共受理政府信息公开申请3件。", "本级") == []  # the same number: nothing to say
+    assert scoped("县政府办受理政府信息公开申请3件。", "汇总") == []
+
+
+def test_t1_scope_messages_name_the_region_and_how_the_scope_is_known() -> None:
+    (f,) = scoped("县政府办受理政府信息公开申请1件。", "汇总")
+    assert f.values["said_scope"] == "本机关（“县政府办”）" and f.values["table_scope"] == "全县"
+    assert f.values["scope_how"] == "名册“报告范围”为汇总" and (f.values["said"], f.values["actual"]) == (1, 3)
+    assert f.values["fix"] == "汇总报告应写明全县的数字，请改写或补充全县的数字。"
+    (f,) = scoped("全区共受理政府信息公开申请1件。", "本级", **{"meta.agency": "某某区人民政府"})
+    assert (f.values["said_scope"], f.values["table_scope"]) == ("全区", "本机关")
+    (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": "市级"})
+    assert f.values["region"] == "市"  # no agency, no 全X: by the level
+    (f,) = scoped("共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "", "meta.level": ""})
+    assert f.values["region"] == "县（市、区）"
+    (f,) = scoped("全州收到申请3件。\n共受理政府信息公开申请1件。", "汇总", **{"meta.agency": "某某管委会"})
+    assert f.values["region"] == "州"  # by the text's own 全X
+
+
+def test_report_scope_sources_in_order() -> None:
+    d = data({**GOV, "s1.on_request": "全县受理政府信息公开申请3件。"})
+    with_props = dataclasses.replace(d, props={rules.SCOPE_PROPS_KEY: "本级"})
+    assert rules.report_scope(with_props, {"scope": "汇总"}, "汇总") == ("汇总", "调用方给定的报告范围为汇总")
+    assert rules.report_scope(with_props, {"scope": "汇总"}) == ("本级", "名册“报告范围”为本级")
+    assert rules.report_scope(d, {"scope": "本级"}) == ("本级", "导入时识别的报告范围为本级")
+    assert rules.report_scope(d, {"scope": "全部"}, "全部") == ("汇总", "按正文“全县”的数字推断为汇总报告")
+    dept = data({"meta.kind": "政府部门", "s1.on_request": "全县受理政府信息公开申请3件。"})
+    assert rules.report_scope(dept, None) == ("本级", "机关类别为政府部门，按本级报告")
+    assert rules.report_scope(data({**GOV, "s1.on_request": "全县政务公开。县政府办受理申请3件。"}), None) == ("", "")
+    assert rules.Context(d, scope="本级").scope == ("本级", "调用方给定的报告范围为本级")
+
+
+def test_unread_entries_keep_only_the_formats_tables_and_keys() -> None:
+    info = {"unread": [{"table": "t4", "what": "table", "keys": ["x"], "why": "w", "where": "p"},
+                       {"table": "t3", "what": "row", "keys": ["t3.new.natural", "t4.review.total", 1]},
+                       {"table": "t3", "what": "row", "keys": "t3.new.natural"}, {"table": "t2", "what": "cell"}]}
+    got = rules.unread_entries(info)
+    t4 = next(t for t in spec.TABLES if t.id == "t4")
+    assert [(u["table"], u["what"], u["keys"], u["why"], u["where"]) for u in got] == [
+        ("t4", "table", tuple(t4.by_key), "w", "p"), ("t3", "row", ("t3.new.natural",), "", "")]
+    assert rules.unread_keys(got) == frozenset({*t4.by_key, "t3.new.natural"})
+    assert rules.unread_entries(None) == () and rules.unread_entries({"unread": None}) == ()
+
+
+def test_an_unread_row_without_why_or_where_says_so_plainly() -> None:
+    info = {"headings": HEADINGS, "unread": [{"table": "t4", "what": "row", "keys": ["t4.review.upheld"]}]}
+    (f,) = imported(info, {"t4.review.upheld": None}).by_rule("P2")
+    assert f.message.startswith("表四“行政复议”一行未能读取：未找到与官方表格对应的内容（查找位置：全文）。")

@@ -23,8 +23,39 @@ from .model import Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-#: a fee at or above this many 万元 (1000万元) looks entered in 元 (V2.yuan)
+#: a fee at or above this many 万元 (1000万元) looks entered in 元 (V2.yuan): the threshold of a workbook (the
+#: in-sheet formula uses it) and of a published 本级 report of a county-level body. A published report is judged by
+#: :data:`YUAN_THRESHOLD_BY_SCOPE` instead (its scope and level), see :func:`yuan_threshold`.
 YUAN_THRESHOLD = 1000
+
+#: (报告范围, 层级) -> the V2.yuan threshold in 万元 for a published report. Reasoning and sources:
+#: - the mistake it catches is a fee typed in 元 into the 万元 cell, which makes it 10,000 times too large: a county
+#:   department's few 万元 of fees become tens of thousands. A threshold is a bar no real fee of that kind of report
+#:   reaches, so that what passes it is almost surely 元.
+#: - real 汇总 (region-wide) reports collect the fees of every body of the region: 淮安市洪泽区 2023 (a district,
+#:   县级 汇总) prints 7730.28 万元, 宿迁市 2023 (市级 汇总) 59237.2449 万元 (../shared/examples/published). With the
+#:   old flat 1000 万元 both warned, though both are right. A region's fee scales with its size: about ten times from
+#:   county to city and from city to province, so the 汇总 bars are ten times those observed, rounded up:
+#:   县级 100,000, 市级 1,000,000, 省级 10,000,000 万元 (乡级: a township's own 汇总 stays far below a county's).
+#: - a 本级 report counts one body's own fees: a county department's are a few 万元 to hundreds (沭阳县发改局,
+#:   将乐县工信局 2023: 0), so 1000 万元 stays the bar for 县级 and 乡级; a city's or a province's own departments
+#:   (自然资源, 住建) collect more, ten and a hundred times the county bar.
+#: - an unknown level takes the largest bar of its scope (precision first: no warning on a guess).
+#: Profiles may override these (contract P: ``V2.yuan.max_wan``).
+YUAN_THRESHOLD_BY_SCOPE: Mapping[tuple[str, str], float] = MappingProxyType({
+    ("本级", "省级"): 100_000, ("本级", "市级"): 10_000, ("本级", "县级"): YUAN_THRESHOLD, ("本级", "乡级"): YUAN_THRESHOLD,
+    ("汇总", "省级"): 10_000_000, ("汇总", "市级"): 1_000_000, ("汇总", "县级"): 100_000, ("汇总", "乡级"): 10_000,
+})
+#: a fee written with more decimals than this cannot be in 元 (元 has at most 2: 角 and 分); a published fee with 3
+#: or 4 decimals is 万元 whatever its size (宿迁市: 59237.2449)
+YUAN_MAX_DECIMALS = 2
+
+
+def yuan_threshold(scope: str, level: str) -> float:
+    """The V2.yuan threshold (万元) of a published report of ``scope`` ("本级"/"汇总"/"" unknown) and ``level``
+    (spec.LEVELS or "" unknown): the largest bar of what is known."""
+    bars = [v for (s, lv), v in YUAN_THRESHOLD_BY_SCOPE.items() if s == (scope or s) and lv == (level or lv)]
+    return max(bars) if bars else max(YUAN_THRESHOLD_BY_SCOPE.values())
 
 
 class Group(enum.StrEnum):
@@ -94,7 +125,9 @@ _rule("V5", Group.VALUE, "按机关层级，件数不可能这么大",
        "请核对是否多打了数字或误填了金额。"))
 _rule("V3", Group.VALUE, "公布的表格应显示0，不留空白",
       ("", W, "应填数字的单元格为空", "“{row}”有 {n} 个单元格未填写（{cells}）。空白按0计算，但公布的表格应显示0，没有的请填0。"),
-      live=True)
+      ("zero", W, "发布的报告中以符号或空白表示0",
+       "表{table}有 {n} 个单元格没有写数字，而是{how}（{rows}），已按 0 读取。公布的表格应直接填写 0，请把这些单元格改为 0。"),
+      live_variants=("",))
 _rule("V4", Group.VALUE, "只有国务院部门和省级、设区的市级人民政府可以制定规章",
       ("", W, "县级及以下机关的规章数不为0",
        "本机关层级为“{level}”，无规章制定权，“规章”“{col}”一般应为0，现为 {value}。请核对是否把行政规范性文件误填在规章行。"))
@@ -139,7 +172,13 @@ _rule("X3", Group.YEAR, "国办公开办函〔2021〕30号：内容雷同属应�
       needs_last_year=True)
 _rule("T1", Group.TEXT, "条例第五十条；国办公开办函〔2021〕30号：内容准确",
       ("", E, "正文引用的数字与表格一致",
-       "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。"))
+       "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件，两者应一致。请核对文字或表格。"),
+      ("scope", W, "正文与表格的统计范围不同",
+       "“{field}”中写“{quote}”，说的是{said_scope}的{topic} {said} 件，而{where}为 {actual} 件，统计的是"
+       "{table_scope}（{scope_how}）。文字与表格的统计范围不同，不按数字不一致处理。{fix}"),
+      ("unsure", W, "无法判断正文数字的统计范围",
+       "“{field}”中写“{quote}”，即{topic} {said} 件，而{where}为 {actual} 件。{unsure}无法判断两者是否应一致，"
+       "未按数字不一致处理。请在文字中写明统计范围（本机关或全{region}），并核对数字。"))
 _rule("T2", Group.TEXT, "《政府信息公开信息处理费管理办法》；国办公开办函〔2021〕30号",
       ("", E, "第六部分须报告信息处理费收取情况",
        "第六部分未报告信息处理费收取情况。请在“信息处理费收取情况”中写明本年收取的情况；"
@@ -204,6 +243,13 @@ _rule("S4", Group.STRUCTURE, "报告标题“<机关名称><年>年政府信息�
 _rule("P1", Group.PUBLICATION, "条例第四十九条：部门于每年1月31日前、人民政府于3月31日前公布上一年度年报",
       ("", E, "按时发布", "发布日期 {date} 晚于规定期限 {deadline}：{who}应于次年{deadline_md}前公布年度报告。"),
       ("missing", W, "未填写发布日期", "未填写发布日期，无法判断是否按时发布。请在“基本信息”填写发布（落款）日期。"))
+_rule("P2", Group.PUBLICATION, "发布的报告须能逐项核对；无法读取的表格不能视为核对通过",
+      ("", E, "发布的报告中有表格未能读取",
+       "表{table}“{title}”未能读取：{why}（查找位置：{where}）。本表的数字未核对，也未与正文比对，不能据此判定本报告合格。"
+       "请对照原报告人工核对表{table}，或取得可读取的版本（网页或 Word 原件）后重新检查。"),
+      ("row", E, "发布的报告中表格有行未能读取",
+       "表{table}“{row}”一行未能读取：{why}（查找位置：{where}）。该行的数字未核对，涉及该行的合计、勾稽关系和正文比对也未进行。"
+       "请对照原报告人工核对这一行。"))
 
 
 # ---- local requirements ------------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ What is compared, and how:
   4 decimals. A total is listed only when its parts all agree (the total itself was misprinted): one changed
   figure is one difference, not three.
 - **Cells that cannot be compared** (无法核对): a cell the importer left blank or did not find, or that holds no
-  number ("/", "—"). Blank on both sides is no difference: the accepted workbook left the cell blank too (for a
-  total: every cell it adds up). A 23-row
-  table 三 (（六）其他处理 as one row) is compared with the sum of the accepted （六）1–3; a report in the old 2019
+  number ("/", "—"), and every cell of a table or row the importer could not read (its "unread" entries: why
+  and where are quoted; an unread blank is never "blank on both sides"). Blank on both sides is no difference:
+  the accepted workbook left the cell blank too (for a total: every cell it adds up). A 23-row table 三
+  (（六）其他处理 as one row) is compared with the sum of the accepted （六）1–3; a report in the old 2019
   format cannot be compared cell by cell and says so.
 - **Narrative** (一、五、六): each section's text as the export writes it from the accepted workbook (the drafted
   sentences when the workbook asks for them; an optional part saying "无" left out) against the section's
@@ -152,6 +153,8 @@ class _ImportInfo:
     absent: frozenset[str] = frozenset()
     #: key -> the import note about the cell's row (a row not found, a label read tolerantly)
     notes: Mapping[str, str] = field(default_factory=dict)
+    #: key -> "（why）, 查找位置：where": its table or row could not be read (contract U "unread")
+    unread: Mapping[str, str] = field(default_factory=dict)
 
 
 def _import_info(data: ReportData) -> _ImportInfo:
@@ -169,7 +172,12 @@ def _import_info(data: ReportData) -> _ImportInfo:
         if isinstance(n, dict) and n.get("kind") == "missing" and isinstance(n.get("key"), str):
             notes[n["key"]] = str(n.get("message", ""))
     absent = info.get("absent") or ()
-    return _ImportInfo(str(info.get("format") or "2021"), frozenset(str(k) for k in absent), notes)
+    unread: dict[str, str] = {}
+    for u in rules.unread_entries(info):
+        why = u["why"].rstrip("。") or ("该表未能读取" if u["what"] == "table" else "该行未能读取")
+        where = u["where"].rstrip("。")
+        unread.update(dict.fromkeys(u["keys"], f"（{why}）" + (f"，查找位置：{where}" if where else "")))
+    return _ImportInfo(str(info.get("format") or "2021"), frozenset(str(k) for k in absent), notes, unread)
 
 
 # ---- table cells ---------------------------------------------------------------------------------------------
@@ -277,6 +285,9 @@ def _compare_one(key: str, accepted: ReportData, published: ReportData, acc: Map
     printed = published.values.get(key)
     got = _printed_number(key, printed)
     name = _cell_name(labels)
+    if key in info.unread:  # never read: whatever the cell holds, it is no printed number (not even a blank)
+        return Difference(Kind.UNREAD, f"无法核对：{name}发布稿中未找到该单元格{info.unread[key]}，通过稿 {want_text}。",
+                          key, sheet, a1, labels, "", want_text)
     if got is None:
         if printed is None and key in published.values and len(parts) == 1 and _blank(accepted, key):
             return None

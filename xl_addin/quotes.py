@@ -5,6 +5,13 @@ clause read every "<number>件/宗/起" together with the topic keyword nearest 
 year (上年度 / 去年 / a year other than the report's) or about a change (同比增加 ...) is skipped; so is a number
 no topic keyword precedes. Explicit zero phrases ("无上年结转申请", "未发生……行政诉讼") quote 0.
 
+Precision first: a reading that is uncertain quotes nothing. A number inside a slogan ("办一件事、解决一个问题",
+"一网通办", "一次办好") is no count; an approximate one ("约300件", "100件以上") is none either; a count of a part
+of a row (by applicant: "自然人申请…"; by channel: "网上收到…"; by subject: "涉及…的申请") is not the row; a
+negation that restricts itself to a part ("未发生…被纠错的情况", "没有…败诉") claims no 0 for the whole row.
+:func:`scope_of` tells whom a sentence counts for (本级 or the whole region, 汇总; T1 compares it with the
+report's scope).
+
 Each :class:`Topic` names the table keys whose sum the quoted number must equal.
 """
 
@@ -87,6 +94,19 @@ _SKIP_CHANGE = ("增加", "减少", "增长", "下降", "同比", "较上年", "
 #: a clause with one of these is about another year
 _OTHER_YEAR = ("上年度", "去年", "上一年", "前年", "下一年度将", "明年")
 _YEAR = re.compile(r"(\d{4})\s*年")
+#: slogans with a number in them: masked before reading ("办一件事", "一网通办", "最多跑一次", "一起", "一条龙")
+_SLOGAN = re.compile(r"[一两二三四五六七八九十]件(?:事|实事|好事|大事)|一网(?:通办|统管|协同)|一次(?:办好|办成|办结|性)"
+                     r"|最多跑一次|一窗(?:受理|通办|办理)?|一门式|一站式|一起|一条龙|一件一档|一事一议|一案一")
+#: a number these precede or follow is an approximation, no count ("约300件", "近百件", "100件以上")
+_ABOUT_BEFORE = ("约", "近", "逾", "超过", "不足", "不到", "将近", "多达")
+#: before a number in Chinese numerals these make it vague ("数百件", "几十件", "上百件"); "申请数12件" is a count
+_ABOUT_AFTER = ("以上", "左右", "以内", "以下", "上下", "余", "多")
+#: a clause naming one of these before its number counts a part of the row (an applicant kind, a channel, a
+#: subject): not the row's total
+_PART_OF_ROW = ("自然人", "法人", "企业", "律师", "网上", "网络", "在线", "线上", "信函", "当面", "现场", "邮寄",
+                "传真", "电子邮件", "邮件", "涉及", "关于", "有关")
+#: a zero phrase followed in its sentence by one of these denies only a part of the row ("未发生…被纠错的情况")
+_PART_DENIED = ("纠错", "纠正", "败诉", "撤销", "确认违法", "违法", "错误", "被认定", "重大", "负面", "舆情")
 
 
 @dataclass(frozen=True)
@@ -163,26 +183,48 @@ def _sentence(text: str, start: int) -> str:
     return text[lo:(min(ends) + 1 if ends else len(text))].strip()
 
 
+def _mask(text: str) -> str:
+    """``text`` with every slogan's characters replaced (offsets kept): no number in it is read."""
+    return _SLOGAN.sub(lambda m: "□" * len(m.group()), text)
+
+
+def _approximate(clause: str, n: re.Match[str]) -> bool:
+    before, after = clause[max(0, n.start() - 2):n.start()], clause[n.end():n.end() + 2]
+    vague = not n.group(1).isdecimal() and before.endswith(("数", "几", "上"))
+    return vague or any(before.endswith(w) for w in _ABOUT_BEFORE) or after.startswith(_ABOUT_AFTER)
+
+
+def _denies_a_part(text: str, start: int) -> bool:
+    """Whether the sentence from ``start`` on restricts a zero phrase to a part ("…被纠错的情况")."""
+    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
+    rest = text[start:min(ends) if ends else len(text)]
+    return any(w in rest for w in _PART_DENIED)
+
+
 def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
     text = normalise(text)
-    for m in _CLAUSE.finditer(text):
+    masked = _mask(text)
+    for m in _CLAUSE.finditer(masked):
         clause = m.group()
         if _SKIP.search(clause):
             continue
+        shown = text[m.start():m.end()].strip()
         numbers = list(_NUMBER.finditer(clause))
         if not numbers:
             if _ANY_ZERO.search(clause) is None:
                 continue
+            if _denies_a_part(text, m.start()):
+                continue
             for topic, zero in _ZERO:
                 if any(z.search(clause) for z in zero) and not _about_other_year(clause, topic, year):
-                    yield Quote(topic, 0, clause.strip(), m.start(), _sentence(text, m.start()))
+                    yield Quote(topic, 0, shown, m.start(), _sentence(text, m.start()))
             continue
         lo = 0
         for n in numbers:
             prefix = clause[lo:n.start()]
             lo = n.end()
             value = chinese_number(n.group(1))
-            if value is None:
+            if value is None or _approximate(clause, n) or any(w in prefix for w in _PART_OF_ROW):
                 continue
             best: tuple[int, Topic] | None = None
             for topic in TOPICS:
@@ -191,4 +233,39 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
                     best = (end, topic)
             if best is None or _about_other_year(clause, best[1], year):
                 continue
-            yield Quote(best[1], value, clause.strip(), m.start(), _sentence(text, m.start()))
+            yield Quote(best[1], value, shown, m.start(), _sentence(text, m.start()))
+
+
+# ---- whom a sentence counts for (T1 and the report's scope) ---------------------------------------------------------
+
+HUIZONG, BENJI = "汇总", "本级"
+#: words that say a sentence counts the whole region (a 汇总 report's figures): 全县, 全市, 全区 …
+_REGION = re.compile(r"全(?:省|市|县|区|州|旗|盟)(?![长委])")
+#: words that say a sentence counts one body's own handling (本级): 本机关, 我局, 县政府办, 代表县政府 …
+_OWN = re.compile(r"本机关|本级|本行政机关|本单位|我单位|本部门|我部门|[我本](?:局|委|办|厅|署|院|中心)(?![长])"
+                  r"|(?:省|市|县|区|州|旗|盟)?(?:人民)?政府办(?:公室|公厅)?|办公厅|办公室"
+                  r"|代表(?:省|市|县|区|州|旗|盟)?(?:人民)?政府")
+
+
+def scope_markers(text: str) -> Iterator[tuple[int, str, str]]:
+    """(offset, scope, the words) of every scope marker in ``text``, in order."""
+    marks = [(m.start(), HUIZONG, m.group()) for m in _REGION.finditer(text)]
+    marks += [(m.start(), BENJI, m.group()) for m in _OWN.finditer(text)]
+    return iter(sorted(marks))
+
+
+def scope_of(text: str, start: int) -> tuple[str, str]:
+    """Whom the sentence at offset ``start`` of ``text`` counts for: (``HUIZONG`` | ``BENJI`` | "", the words that
+    say so). The nearest marker before ``start`` in its paragraph, else the first after it in its sentence; ("", "")
+    when nothing says."""
+    text = normalise(text)
+    lo = text.rfind("\n", 0, start) + 1
+    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
+    hi = min(ends) if ends else len(text)
+    before: list[tuple[str, str]] = []
+    after: list[tuple[str, str]] = []
+    for at, scope, words in scope_markers(_mask(text[lo:hi])):
+        (before if lo + at <= start else after).append((scope, words))
+    if before:
+        return before[-1]
+    return after[0] if after else ("", "")

@@ -17,14 +17,22 @@ from functools import cache
 from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
-from .catalogue import CATALOGUE, YUAN_THRESHOLD, Instance, instances
+from .catalogue import CATALOGUE, YUAN_MAX_DECIMALS, YUAN_THRESHOLD, Instance, instances
 from .model import IMPORT_PROPS_KEY, CellValue, Finding, ReportData, Structure
 from .similarity import X3_REPEATED_PERCENT, repeated_share
+
+#: ReportData.props key of the report's scope, "本级" or "汇总", when the roster (or the caller) knows it
+SCOPE_PROPS_KEY = "report_scope"
+SCOPES = (quotes.BENJI, quotes.HUIZONG)
 
 # ---- the validator --------------------------------------------------------------------------------------------
 
 class Context:
-    def __init__(self, data: ReportData, profile: profiles.Profile | None = None) -> None:
+    def __init__(self, data: ReportData, profile: profiles.Profile | None = None, *,
+                 scope: str | None = None) -> None:
+        """``profile``: the rule profile (None: the national catalogue). ``scope``: the report's scope
+        ("本级"/"汇总") when the caller knows it (the roster's 报告范围); else ``data.props[SCOPE_PROPS_KEY]``,
+        else what the import or the text says (:func:`report_scope`)."""
         self.data = data
         #: the rule profile checked against (xl_addin.profiles; the national catalogue by default)
         self.profile = profiles.NATIONAL if profile is None else profile
@@ -34,8 +42,21 @@ class Context:
         prior = derive.prior_values(data)
         #: what the importer found, for a published report (None for a workbook)
         self.imported = import_info(data)
+        #: table keys of tables and rows the importer could not read (contract U): no rule compares against them
+        self.unread_entries = unread_entries(self.imported)
+        self.unread = unread_keys(self.unread_entries)
+        for key in self.unread:
+            self.values[key] = None
         self.numbers: dict[str, int | float | None] = dict(self.values)
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
+        self._scope = scope
+
+    @property
+    def scope(self) -> tuple[str, str]:
+        """(the report's scope "本级"/"汇总"/"" unknown, how it is known, in Chinese)."""
+        if not hasattr(self, "_scope_found"):
+            self._scope_found = report_scope(self.data, self.imported, self._scope)
+        return self._scope_found
 
     def number(self, key: str) -> int | float | None:
         return self.numbers.get(key)
@@ -137,7 +158,7 @@ def _count_inputs() -> tuple[str, ...]:
 def _v1(ctx: Context) -> Iterator[Finding]:
     missing, formulas, effective = ctx.data.missing, ctx.data.formulas, ctx.values
     for key in _count_inputs():
-        if key in missing:
+        if key in missing or key in ctx.unread:
             continue
         is_formula = key in formulas
         if is_formula or effective.get(key) is None:  # the effective value: derive.count_value(v) of an input
@@ -160,13 +181,29 @@ def _v2(ctx: Context) -> Iterator[Finding]:
 
 
 def _v2_value(ctx: Context) -> Iterator[Finding]:
+    if _FEE in ctx.unread:
+        return
     v = ctx.data.get(_FEE)
     is_formula = _FEE in ctx.data.formulas
     if is_formula or derive.money_value(v) is None:
         hint = "请直接填写数字，不要输入公式。" if is_formula else "没有收费的请填0。"
         yield ctx.finding("V2", _FEE, value=ctx.data.formulas.get(_FEE, _show(v)), hint=hint)
-    elif isinstance(v, int | float) and v >= YUAN_THRESHOLD:
+    elif isinstance(v, int | float) and v >= _yuan_threshold(ctx) and not _more_decimals_than_yuan(ctx, v):
         yield ctx.finding("V2.yuan", _FEE, value=_show(v))
+
+
+def _yuan_threshold(ctx: Context) -> float:
+    """V2.yuan's bar: :data:`YUAN_THRESHOLD` for a workbook (its in-sheet formula decides the same); for a published
+    report, or a report whose scope the caller gives, the bar of its scope and level
+    (:func:`catalogue.yuan_threshold`; a profile may set ``V2.yuan.max_wan``)."""
+    if ctx.imported is None and ctx._scope is None and SCOPE_PROPS_KEY not in ctx.data.props:
+        return YUAN_THRESHOLD
+    return catalogue.yuan_threshold(ctx.scope[0], ctx.data.text("meta.level"))
+
+
+def _more_decimals_than_yuan(ctx: Context, v: int | float) -> bool:
+    """A published fee with more decimals than 元 has (角, 分) is in 万元 (宿迁市 59237.2449)."""
+    return ctx.imported is not None and round(v, YUAN_MAX_DECIMALS) != v
 
 
 #: the first input key of the template row each input cell is in (a row's V3 check is named after it)
@@ -178,13 +215,45 @@ def _v3(ctx: Context) -> Iterator[Finding]:
     missing, formulas, values = ctx.data.missing, ctx.data.formulas, ctx.data.values
     # a published report: cells its own (older) layout does not have are not blank (S3 names the layout), and its
     # printed totals can be blank too (a workbook's are formulas)
-    absent = set((ctx.imported or {}).get("absent", []))
+    absent = set((ctx.imported or {}).get("absent", [])) | ctx.unread | set(_zero_as(ctx))
     blank = [k for k in spec.INPUT_KEYS
              if k not in missing and k not in formulas and k not in absent and values.get(k) is None]
     yield from _blank_rows(ctx, blank, lambda first: catalogue.check_id("V3", _ROW_OF[first]))
     if ctx.imported is not None:
         totals = [k for k in spec.DERIVED_KEYS if k not in missing and k not in absent and values.get(k) is None]
         yield from _blank_rows(ctx, totals, lambda first: f"V3:{first}")
+    yield from _v3_zero(ctx)
+
+
+def _zero_as(ctx: Context) -> dict[str, str]:
+    """Table key -> how a published report wrote its 0 ("—", "/", "无", "" blank): the importer's "zero-as" notes."""
+    out: dict[str, str] = {}
+    for n in (ctx.imported or {}).get("notes", []):
+        if isinstance(n, dict) and n.get("kind") == "zero-as" and n.get("key") in spec.DATA_CELLS:
+            out[str(n["key"])] = str(n.get("source") or "").strip()
+    return out
+
+
+def _v3_zero(ctx: Context) -> Iterator[Finding]:
+    """One finding per table whose cells wrote 0 as a sign or left it blank (not one per cell)."""
+    by_table: dict[str, list[tuple[str, str]]] = {}
+    for key, source in _zero_as(ctx).items():
+        if key not in ctx.unread:
+            by_table.setdefault(spec.TABLE_OF_KEY[key].id, []).append((key, source))
+    for table in spec.TABLES:
+        cells = by_table.get(table.id)
+        if not cells:
+            continue
+        cells.sort(key=lambda c: spec.ALL_KEYS.index(c[0]))
+        ways: dict[str, int] = {}
+        for _, source in cells:
+            ways[source] = ways.get(source, 0) + 1
+        written = {w: "留空" if not w else f"写作“{w}”" for w in ways}
+        how = "、".join(f"{written[w]}（{n} 个）" for w, n in ways.items()) if len(ways) > 1 else written[cells[0][1]]
+        rows = list(dict.fromkeys(spec.DATA_CELLS[k].row_label or spec.DATA_CELLS[k].col_label for k, _ in cells))
+        shown = "、".join(f"“{r}”" for r in rows[:3]) + (f"等 {len(rows)} 行" if len(rows) > 3 else "")
+        yield ctx.finding("V3.zero", cells[0][0], check=f"V3:{table.id}:zero", labels=(f"表{table.number}", ""),
+                          table=table.number, n=len(cells), how=how, rows=shown)
 
 
 def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str]) -> Iterator[Finding]:
@@ -279,7 +348,10 @@ def _t1(ctx: Context) -> Iterator[Finding]:
     for key in T1_FIELDS:
         if key in ctx.data.missing:
             continue
-        for q in quotes.quotes(ctx.data.text(key), ctx.data.year):
+        text = ctx.data.text(key)
+        for q in quotes.quotes(text, ctx.data.year):
+            if any(k in ctx.unread for keys in q.topic.readings for k in keys):
+                continue  # a table or row never read is not compared with (P2 says it could not be read)
             # any reading that matches is right, of the totals as printed or as the rows add up
             if recomputed is None:
                 recomputed = {**ctx.values, **derive.compute_totals({k: ctx.values.get(k) for k in spec.INPUT_KEYS})}
@@ -287,10 +359,83 @@ def _t1(ctx: Context) -> Iterator[Finding]:
             if sums[0] is None or q.value in sums:
                 continue
             actual = sums[len(q.topic.readings)]  # the rows' sum: a blank printed total is no 0
-            yield ctx.finding("T1", key, check=f"T1:{key}:{q.topic.id}", field=spec.FIELDS_BY_KEY[key].label,
-                              quote=q.sentence or q.text, topic=q.topic.label, said=q.value,
-                              actual=sums[0] if actual is None else actual,
-                              where=_where(q.topic.keys))
+            values: dict[str, Any] = dict(field=spec.FIELDS_BY_KEY[key].label, quote=q.sentence or q.text,
+                                          topic=q.topic.label, said=q.value, where=_where(q.topic.keys),
+                                          actual=sums[0] if actual is None else actual)
+            yield _t1_finding(ctx, key, q, text, values)
+
+
+def _t1_finding(ctx: Context, key: str, q: quotes.Quote, text: str, values: dict[str, Any]) -> Finding:
+    """T1 for a figure that differs, by whom the sentence and the table count for: an error when both speak for
+    the same scope (or a report of one scope only); a warning when they speak for different scopes (T1.scope) or
+    when the sentence's scope cannot be told in a report that may count for two (T1.unsure)."""
+    check = f"T1:{key}:{q.topic.id}"
+    said_scope, words = quotes.scope_of(text, q.start)
+    scope, how = ctx.scope
+    region = _region_word(ctx)
+    if scope and said_scope and said_scope != scope:
+        said = f"本机关（“{words}”）" if said_scope == quotes.BENJI else words  # "全县", as the sentence says
+        table = f"全{region}" if scope == quotes.HUIZONG else "本机关"
+        fix = (f"汇总报告应写明全{region}的数字，请改写或补充全{region}的数字。" if scope == quotes.HUIZONG
+               else "本级报告的文字应写本机关自身的数字，请核对。")
+        return ctx.finding("T1.scope", key, check=check, said_scope=said, table_scope=table, scope_how=how,
+                           fix=fix, **values)
+    if not said_scope and scope == quotes.HUIZONG:
+        unsure = f"本报告为汇总报告（{how}），表格统计全{region}，而这句话未写明说的是本机关还是全{region}，"
+        return ctx.finding("T1.unsure", key, check=check, unsure=unsure, region=region, **values)
+    if not scope and said_scope == quotes.BENJI and _may_be_huizong(ctx):
+        unsure = (f"这句话说的是本机关（“{words}”），而本报告是本级还是全{region}汇总无从得知"
+                  f"（{how or '名册未注明报告范围，正文也未说明'}），")
+        return ctx.finding("T1.unsure", key, check=check, unsure=unsure, region=region, **values)
+    return ctx.finding("T1", key, check=check, **values)
+
+
+def _may_be_huizong(ctx: Context) -> bool:
+    """Whether a report of unknown scope may count a whole region: a 人民政府's, or one whose kind is unknown."""
+    kind = ctx.data.text("meta.kind")
+    return kind in ("", spec.KIND_GOVERNMENT) or ctx.data.agency.endswith("人民政府")
+
+
+#: the region word of each level ("全县", "全市", …) for messages; "县（市、区）" when the level is unknown
+_REGION_OF_LEVEL = {"省级": "省", "市级": "市", "县级": "县（市、区）", "乡级": "乡（镇）"}
+
+
+def _region_word(ctx: Context) -> str:
+    """"区" for 洪泽区人民政府, "市" for a report that says "全市…"; else by the level."""
+    place = ctx.data.agency.removesuffix("人民政府")
+    if place != ctx.data.agency and place[-1:] in "省市县区州旗盟镇乡":
+        return place[-1]
+    for _, scope, words in quotes.scope_markers(_narrative(ctx.data)):
+        if scope == quotes.HUIZONG:
+            return words[1:]
+    return _REGION_OF_LEVEL.get(ctx.data.text("meta.level"), "县（市、区）")
+
+
+def _narrative(data: ReportData) -> str:
+    return "\n".join(data.text(k) for k in T1_FIELDS if k not in data.missing)
+
+
+def report_scope(data: ReportData, imported: Mapping[str, Any] | None, given: str | None = None) -> tuple[str, str]:
+    """(the report's scope "本级"/"汇总", or "" when it cannot be told; how it is known, in Chinese for messages).
+
+    In order: ``given`` (the caller: the roster's 报告范围), ``data.props[SCOPE_PROPS_KEY]``, the import's "scope";
+    a 政府部门's report is 本级; else the text: a report (of a 人民政府, or of a kind not stated) whose narrative gives
+    a count for the whole region ("全区受理政府信息公开申请21件") is 汇总. A sentence about the 本级 office does not make
+    a report 本级 (汇总 reports have them too), so a 人民政府's report without such a count is of unknown scope."""
+    for value, how in ((given, "调用方给定的报告范围"), (data.props.get(SCOPE_PROPS_KEY), "名册“报告范围”"),
+                       ((imported or {}).get("scope"), "导入时识别的报告范围")):
+        if value in SCOPES:
+            return str(value), f"{how}为{value}"
+    kind = data.text("meta.kind")
+    if kind and kind != spec.KIND_GOVERNMENT:
+        return quotes.BENJI, f"机关类别为{kind}，按本级报告"
+    for key in T1_FIELDS:
+        text = "" if key in data.missing else data.text(key)
+        for q in quotes.quotes(text, data.year):
+            scope, words = quotes.scope_of(text, q.start)
+            if scope == quotes.HUIZONG:  # a count said for the whole region; a 本级 one proves nothing (the issue's
+                return scope, f"按正文“{words}”的数字推断为汇总报告"  # 县政府办 sentence in a 汇总 report)
+    return "", ""
 
 
 def _sum_of(values: Mapping[str, int | float | None], keys: tuple[str, ...]) -> int | float | None:
@@ -611,6 +756,49 @@ def import_info(data: ReportData) -> dict[str, Any] | None:
     except ValueError:
         return None
     return info if isinstance(info, dict) else None
+
+
+def unread_entries(info: Mapping[str, Any] | None) -> tuple[dict[str, Any], ...]:
+    """The importer's "unread" entries (contract U) that name a table of the format: {"table", "what", "keys",
+    "why", "where"}, each key a table key of that table (an entry of another shape is dropped, never trusted)."""
+    out = []
+    for u in (info or {}).get("unread") or ():
+        if not isinstance(u, dict) or u.get("what") not in ("table", "row"):
+            continue
+        table = next((t for t in spec.TABLES if t.id == u.get("table")), None)
+        if table is None:
+            continue
+        keys = u.get("keys")
+        mine = tuple(k for k in keys if isinstance(k, str) and k in table.by_key) if isinstance(keys, list) else ()
+        if u["what"] == "table":
+            mine = tuple(table.by_key)
+        if mine:
+            out.append({"table": table.id, "what": u["what"], "keys": mine, "why": str(u.get("why") or ""),
+                        "where": str(u.get("where") or "")})
+    return tuple(out)
+
+
+def unread_keys(entries: Iterable[Mapping[str, Any]]) -> frozenset[str]:
+    """Every table key the entries of :func:`unread_entries` leave unread."""
+    return frozenset(k for u in entries for k in u["keys"])
+
+
+@check("P2")
+def _p2(ctx: Context) -> Iterator[Finding]:
+    """One finding per table or row the importer could not read: where it looked and why; none of its cells is
+    compared by any rule (the Context blanks them)."""
+    for u in ctx.unread_entries:
+        table = next(t for t in spec.TABLES if t.id == u["table"])
+        why = u["why"].rstrip("。") or "未找到与官方表格对应的内容"
+        where = u["where"].rstrip("。") or "全文"
+        first = u["keys"][0]
+        if u["what"] == "table":
+            yield ctx.finding("P2", first, check=f"P2:{table.id}", labels=(f"表{table.number}", ""),
+                              table=table.number, title=table.title, why=why, where=where)
+        else:
+            row = spec.DATA_CELLS[first].row_label
+            yield ctx.finding("P2.row", first, check=f"P2:{first}", labels=(row, ""), table=table.number,
+                              row=row, why=why, where=where)
 
 
 _TITLES = {s.number: s.title for s in spec.SECTIONS}
