@@ -20,12 +20,19 @@ from xl_addin import catalogue, collect
 from xl_addin.catalogue import CATALOGUE
 from xl_addin.model import Finding, Severity
 
-#: the cases whose finding only the importer's own props raise (contract U: an unread table or row, zero written as
-#: "—"): test_catalogue builds them from the import props directly. They become files here once the importer
-#: writes those props (branch imp: a row whose numbers do not fit its columns, cells printed "—").
+#: the cases test_catalogue builds from the import props directly (contract U: an unread table or row, zero written
+#: as "—"), here as real reports: the seed with a row of 8 numbers (P2.row), table 四 one number short (P2), a 0
+#: printed "—" (V3.zero) -- (what the seed says, what the variant says instead)
+_NEW_ROW = "一、本年新收政府信息公开申请数量\n\t1\n\t0\n"
+SEEDED = {"P2.row": (_NEW_ROW, _NEW_ROW + "\t0\n"), "P2": ("\t总计\n\n\t0\n\t0\n", "\t总计\n\n\t0\n"),
+          "V3.zero": (_NEW_ROW, _NEW_ROW.replace("\t0\n", "\t—\n"))}
 FROM_IMPORT_PROPS = {code for code, case in CASES.items() if "imported" in case[1]}
 #: the cases run without last year's report: X1, X2, X3 need a last-year folder, the rest fire on one file
 ALONE = {code: case for code, case in CASES.items() if case[2] is None and code not in FROM_IMPORT_PROPS}
+
+
+def test_every_case_from_import_props_is_also_a_real_report() -> None:
+    assert set(SEEDED) == FROM_IMPORT_PROPS
 #: files that cannot be checked: file name in tests/data -> the catalogue file error check gives it
 UNREADABLE = {"foreign-workbook.xlsx": "not-ours", "broken-truncated.xlsx": "bad-zip",
               "sample-encrypted.xlsx": "encrypted", "not-a-workbook.xlsx": "not-xlsx", "report.ods": "ods",
@@ -76,6 +83,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Path:
 
     for code in ALONE:
         _case_file(code, folder, filled)
+    seed = shared_file("examples/jiangle-industry-bureau-2023.txt").read_text(encoding="utf-8")
+    for code, (was, now) in SEEDED.items():
+        assert seed.count(was) == 1, code
+        (folder / f"{code}.txt").write_text(seed.replace(was, now), encoding="utf-8")
     for name in UNREADABLE:
         shutil.copy(DATA / name, folder / name)
     page = folder / "不是年报.html"
@@ -98,9 +109,12 @@ def both(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[s
 def test_the_corpus_fires_every_variant_entry(both: tuple[dict[str, Any], dict[str, Any]]) -> None:
     _, checked = both
     fired = {x["code"] for f in checked.values() for x in f["findings"]}
-    variants = {code for code, e in CATALOGUE.items() if e.variant and not e.needs_last_year} - FROM_IMPORT_PROPS
+    variants = {code for code, e in CATALOGUE.items() if e.variant and not e.needs_last_year}
     assert variants <= fired, sorted(variants - fired)
-    assert set(ALONE) <= fired, sorted(set(ALONE) - fired)
+    assert set(ALONE) | set(SEEDED) <= fired, sorted((set(ALONE) | set(SEEDED)) - fired)
+    for code in SEEDED:  # each variant raises its own finding, and the zero printed "—" no V1 of its own
+        found = {x["code"] for p, f in checked.items() if p.endswith(f"{code}.txt") for x in f["findings"]}
+        assert code in found and "V1" not in found, (code, found)
     errors = {f["error_code"] for f in checked.values() if "error_code" in f}
     assert set(UNREADABLE.values()) | {"not-a-report"} <= errors
 

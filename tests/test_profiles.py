@@ -272,3 +272,16 @@ def test_collect_tracks_the_profiles_deadline() -> None:
     assert national == {"某县财政局": dt.date(2024, 1, 31), "某县人民政府": dt.date(2024, 3, 31)}
     assert local == {"某县财政局": dt.date(2024, 1, 20), "某县人民政府": dt.date(2024, 3, 31)}
     assert rules.deadline(2023, spec.AGENCY_KINDS[1], city()) == dt.date(2024, 1, 20)
+
+
+def test_a_profile_sets_the_fee_bar_of_published_reports(tmp_path: Path) -> None:
+    """V2.yuan.max_wan: 洪泽区 2023 (a district's 汇总 report) prints 7730.28 万元 of fees, below the 县级 汇总 bar
+    (no warning nationally); a city whose notice sets 5000 万元 gets the warning, as its own."""
+    hongze = ROOT.parent / "shared" / "examples" / "published" / "hongze-district-gov-2023.txt"
+    assert api.check(hongze).by_rule("V2") == []
+    strict = profiles.parse('[profile]\nname = "严格"\n[thresholds]\n"V2.yuan.max_wan" = 5000\n', "严格.toml")
+    (f,) = api.check(hongze, profile=strict).by_rule("V2")
+    assert f.code == "V2.yuan" and f.profile == "严格" and "7730.28" in f.message
+    assert api.check(hongze, profile=profiles.parse(
+        '[profile]\nname = "宽"\n[thresholds]\n"V2.yuan.max_wan" = 9000\n', "宽.toml")).by_rule("V2") == []
+    assert api.check_data(data({"t2.fees.amount": 1500}), profile=strict).by_rule("V2")  # workbooks: 1000, as the sheet

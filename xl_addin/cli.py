@@ -224,6 +224,8 @@ def rules(as_json: bool, markdown: bool, profile_ref: str | None) -> None:
         click.echo("期限和阈值：")
         for st in profile.settings():
             value = "、".join(map(str, st["value"])) if isinstance(st["value"], list) else st["value"]
+            if st["name"] == "V2.yuan.max_wan" and not value:
+                value = "按范围和层级"
             by = f"  〔{st['by']}〕" if st["by"] else "  （全国）"
             click.echo(f"  {st['name']:<28} {value}  {st['zh']}{by}")
 

@@ -37,6 +37,8 @@ L1_MAX_CHARS = 1000
 L2_KEYS: tuple[str, ...] = ("t3.new.total",)
 
 Value = int | float | tuple[str, ...]
+#: V2.yuan.max_wan's national default: no one bar, the bar of the report's scope and level (catalogue.yuan_threshold)
+YUAN_BY_SCOPE = 0
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ THRESHOLDS: Mapping[str, Threshold] = MappingProxyType({t.name: t for t in (
               "同一年度、同一上级的两个单位，同一部分的文字重复超过这个百分比，即在汇总结果中列为雷同"),
     Threshold("L1.max_chars", "L1", L1_MAX_CHARS, "chars", "第一部分“总体情况”的字数上限（不计空格，L1）"),
     Threshold("L2.keys", "L2", L2_KEYS, "keys", "第一部分须写明的统计数字（单元格编号，如 t3.new.total，L2）"),
+    Threshold("V2.yuan.max_wan", "V2", YUAN_BY_SCOPE, "chars",
+              "发布的年报中，行政事业性收费金额达到这个万元数即提示可能按“元”填写（V2.yuan）；不设时按报告范围和层级"
+              "取值（如县级本级 1000、县级汇总 100000）。模板工作簿始终按 1000（表内公式）"),
 )})
 
 #: deadline key -> (whose, the national month and day)

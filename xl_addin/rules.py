@@ -47,6 +47,12 @@ class Context:
         self.unread = unread_keys(self.unread_entries)
         for key in self.unread:
             self.values[key] = None
+        #: table keys a published report wrote 0 as "—", "/", "无" or blank (the importer's "zero-as" notes): read as
+        #: 0 by every rule, and said once per table (V3.zero), not once per cell (V1, V3)
+        self.zero_as = {k: w for k, w in _zero_as(self).items() if k not in self.unread}
+        for key in self.zero_as:
+            if self.values.get(key) is None:
+                self.values[key] = 0
         self.numbers: dict[str, int | float | None] = dict(self.values)
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
         self._scope = scope
@@ -198,6 +204,9 @@ def _yuan_threshold(ctx: Context) -> float:
     (:func:`catalogue.yuan_threshold`; a profile may set ``V2.yuan.max_wan``)."""
     if ctx.imported is None and ctx._scope is None and SCOPE_PROPS_KEY not in ctx.data.props:
         return YUAN_THRESHOLD
+    bar = ctx.threshold("V2.yuan.max_wan", profiles.YUAN_BY_SCOPE)
+    if isinstance(bar, int | float) and bar > 0:
+        return bar
     return catalogue.yuan_threshold(ctx.scope[0], ctx.data.text("meta.level"))
 
 
@@ -215,7 +224,7 @@ def _v3(ctx: Context) -> Iterator[Finding]:
     missing, formulas, values = ctx.data.missing, ctx.data.formulas, ctx.data.values
     # a published report: cells its own (older) layout does not have are not blank (S3 names the layout), and its
     # printed totals can be blank too (a workbook's are formulas)
-    absent = set((ctx.imported or {}).get("absent", [])) | ctx.unread | set(_zero_as(ctx))
+    absent = set((ctx.imported or {}).get("absent", [])) | ctx.unread | set(ctx.zero_as)
     blank = [k for k in spec.INPUT_KEYS
              if k not in missing and k not in formulas and k not in absent and values.get(k) is None]
     yield from _blank_rows(ctx, blank, lambda first: catalogue.check_id("V3", _ROW_OF[first]))
@@ -237,9 +246,8 @@ def _zero_as(ctx: Context) -> dict[str, str]:
 def _v3_zero(ctx: Context) -> Iterator[Finding]:
     """One finding per table whose cells wrote 0 as a sign or left it blank (not one per cell)."""
     by_table: dict[str, list[tuple[str, str]]] = {}
-    for key, source in _zero_as(ctx).items():
-        if key not in ctx.unread:
-            by_table.setdefault(spec.TABLE_OF_KEY[key].id, []).append((key, source))
+    for key, source in ctx.zero_as.items():
+        by_table.setdefault(spec.TABLE_OF_KEY[key].id, []).append((key, source))
     for table in spec.TABLES:
         cells = by_table.get(table.id)
         if not cells:
