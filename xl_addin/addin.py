@@ -265,13 +265,15 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
             return s
         force = True
     try:
-        written = api.export(data, target, formats=("docx", "html"), force=force, report=report)
+        done = api.export_noted(data, target, formats=("docx", "html"), force=force, report=report)
     except (ExportError, OSError) as exc:
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s
+    written = done.files
     note = "" if report.valid else f"\n注意：这是未通过校验的核对稿，每页标有“{spec.UNCHECKED_MARK}”，不得发布。"
     place = where(written) if where is not None else f"位置：{target}"
-    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note, critical=not report.valid)
+    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note
+            + "".join("\n" + line for line in done.notes), critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]
     return s
 

@@ -400,8 +400,8 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         return
     report = api.check_data(data)
     try:
-        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force,
-                             report=report)
+        done = api.export_noted(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts,
+                                force=force, report=report)
     except ExportRefused as exc:
         _print_report(dataclasses.replace(exc.report, path=file), 40)
         click.echo("错误：" + exc.explain("加 --force"), err=True)
@@ -412,10 +412,10 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
     except OSError as exc:
         _fail(f"无法写出报告（{exc.strerror or exc}）：{exc.filename or out_dir or ''}")
         return
-    for path in written:
+    for path in done.files:
         click.echo(f"已导出：{path}")
-    if not data.agency:
-        click.echo("提示：未填写机关名称，报告标题和落款中缺少机关名称，文件名以工作簿名代替。", err=True)
+    for line in done.notes:
+        click.echo(line, err=True)
     if data.report_date is None:
         click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
     if not report.valid:

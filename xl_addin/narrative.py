@@ -88,3 +88,84 @@ def prior_texts(data: ReportData) -> dict[str, str]:
     """The texts of :data:`PRIOR_SECTIONS` in last year's report ``data``, by :func:`prior_text_key`: what this
     year's X3 compares with."""
     return {prior_text_key(number): section_text(data, number) for number in PRIOR_SECTIONS}
+
+
+# ---- numbering pasted with the text (T9; stripped on export) ---------------------------------------------------
+
+#: numbering a cell's first paragraph may start with, as pasted from a finished report: （二） / 二、 / (2) / 2.
+NUMBERING = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.])"
+                       r"|(?:\d{1,2}[、．.](?!\d)))")
+#: numbering a later paragraph may start with that has the form of the report's own headings (一、 / （三）); a
+#: "1." list inside a cell is the clerk's own and is left alone
+HEADING_NUMBERING = re.compile(r"^\s*((?:[（(][一二三四五六七八九十]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.]))")
+#: what may follow a pasted heading before the text starts
+_AFTER_HEADING = re.compile(r"^(?:情况|工作)?[\s　：:。.，,；;、]*")
+#: a line this short, without a full stop, is a heading line rather than a paragraph
+_HEADING_MAX = 30
+
+
+def numbered_paragraphs(text: str) -> list[tuple[int, str]]:
+    """(1-based paragraph number, numbering) of each paragraph of ``text`` that starts with numbering that looks
+    pasted from a finished report: the first paragraph with any numbering (:data:`NUMBERING`), a later one with
+    numbering of the report's own heading forms (:data:`HEADING_NUMBERING`). Rule T9 names them."""
+    paras = [p for p in (line.strip() for line in text.replace("\r", "\n").split("\n")) if p]
+    out = []
+    for i, p in enumerate(paras, 1):
+        m = (NUMBERING if i == 1 else HEADING_NUMBERING).match(p)
+        if m:
+            out.append((i, m.group(1)))
+    return out
+
+
+def _heading_words(field_key: str) -> tuple[str, ...]:
+    """The words a pasted heading of the field may say: its label, its section's title, and the shorter forms
+    reports use ("平台建设" for 政府信息公开平台建设)."""
+    f = spec.FIELDS_BY_KEY[field_key]
+    words = [f.label, *SECTION1_TOPICS.get(field_key, ()), *SECTION6_TOPICS.get(field_key, ())]
+    words += [s.title for s in spec.SECTIONS if s.narrative and f in spec.narrative_fields(s.number)]
+    return tuple(sorted({w for w in words if w}, key=len, reverse=True))
+
+
+def _strip_heading(line: str, words: tuple[str, ...]) -> tuple[str, str] | None:
+    """``line`` without a leading numbered heading of the field: (the rest, the heading removed), or None when the
+    line does not start with one."""
+    m = NUMBERING.match(line)
+    if not m:
+        return None
+    after = line[m.end():].lstrip(" 　")
+    for w in words:
+        if after.startswith(w):
+            tail = _AFTER_HEADING.match(after[len(w):])
+            end = len(line) - len(after) + len(w) + (tail.end() if tail else 0)
+            return line[end:].strip(), line[:end].strip()
+    if len(after) <= _HEADING_MAX and "。" not in after and any(w in after for w in words):
+        return "", line.strip()  # a heading line in other words ("（四）平台建设情况")
+    return None
+
+
+def strip_numbering(field_key: str, text: str) -> tuple[str, list[str]]:
+    """``text`` of the narrative field ``field_key`` without the leading numbering that duplicates the heading the
+    export gives the field ("（一）主动公开", "一、总体情况" of its section, "（四）平台建设情况：" ...), and the
+    pieces removed, in order. Numbering not followed by the field's heading ("（一）工作人员不足" in a list of
+    problems) is the clerk's own and stays; so does any text after a removed heading on its line."""
+    words = _heading_words(field_key)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    removed: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if not line:
+            i += 1
+            continue
+        got = _strip_heading(line, words)
+        if got is None:
+            break
+        rest, heading = got
+        removed.append(heading)
+        if rest:
+            lines[i] = rest
+            break
+        i += 1
+    if not removed:
+        return text, []
+    return "\n".join(lines[i:]).strip("\n"), removed

@@ -305,21 +305,19 @@ def _t6(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("T6.part", key, missing=label)
 
 
-#: a paragraph that starts with its own numbering, as pasted from a finished report: （二） / 二、 / (2) / 2.
-_NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.])"
-                       r"|(?:\d{1,2}[、．.](?!\d)))")
-
-
 @check("T9")
 def _t9(ctx: Context) -> Iterator[Finding]:
+    """A 正文 cell with numbering pasted from a finished report: at its start, or a paragraph inside it numbered
+    like the report's own headings ("（三）……"); one finding per cell, at the first (narrative.numbered_paragraphs)."""
     if ctx.imported is not None:  # a published report keeps its own headings; only the template's cells count
         return
     for f in spec.NARRATIVE_FIELDS:
         if f.key in ctx.data.missing:
             continue
-        m = _NUMBERED.match(ctx.data.text(f.key))
-        if m:
-            yield ctx.finding("T9", f.key, field=f.label, prefix=m.group(1))
+        found = narrative.numbered_paragraphs(ctx.data.text(f.key))
+        if found:
+            n, prefix = found[0]
+            yield ctx.finding("T9", f.key, field=f.label, prefix=prefix, where="的内容" if n == 1 else f"第{n}段")
 
 
 @check("S2")
