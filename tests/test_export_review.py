@@ -22,6 +22,7 @@ from pdf_pages import render_png
 
 from xl_addin import api, narrative, spec
 from xl_addin.adapters import office
+from xl_addin.model import Tally
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "tests" / "output" / "export-review"
@@ -85,7 +86,8 @@ def test_pasted_heading_appears_once_in_word_and_html_and_the_message_says_what_
     assert "已去掉“主动公开”开头重复的序号和标题“（一）主动公开”" in r.stderr
     report = api.check(src)
     remaining = [f for f in report.findings if f.severity.value == "warning" and f.key != "s1.proactive"]
-    assert f"校验仍有 {len(remaining)} 个警告" in r.stderr
+    tally = Tally.of(remaining)
+    assert f"校验仍有 {tally.warnings} 处警告" in r.stderr
     listed = re.findall(r"^\s+\d+\. (.+)$", r.stderr, flags=re.M)
     assert len(listed) == len(remaining) and any("第2段以“（三）”开头" in line for line in listed)
     assert not any("“主动公开”的内容以" in line for line in listed)  # fixed by the export: not a remaining warning

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api, checking, spec
+from . import __version__, api, checking, live, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report
@@ -102,7 +102,7 @@ def put(workbook: str, out: str, data_file: str | None, sample: bool) -> None:
 
 def _print_report(report: Report, max_rows: int) -> None:
     mark = "✔" if report.valid else "✘"
-    click.echo(f"{mark} {report.path}  {report.summary_zh()}")
+    click.echo(f"{mark} {report.path}  {'通过' if report.valid else '不通过'}：{live.tally_line(report.findings)}")
     shown = report.findings[:max_rows] if max_rows > 0 else report.findings
     for f in shown:
         where = f.where or "整个工作簿"

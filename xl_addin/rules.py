@@ -165,10 +165,11 @@ def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str
         rows.setdefault((where.sheet, where.row), []).append(key)
     for row_keys in rows.values():
         cells = [ctx.data.location(k).a1 for k in row_keys]
-        first = spec.DATA_CELLS[row_keys[0]]
+        # every group with blank cells is named (a 表四 row has three: 行政复议 and two of 行政诉讼)
+        groups = "、".join(live.blank_groups(row_keys))
         rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-        yield ctx.finding("V3", row_keys[0], cell=rng, labels=(first.row_label, ""), check=check_of(row_keys[0]),
-                          row=first.row_label or first.col_label, n=len(cells),
+        yield ctx.finding("V3", row_keys[0], cell=rng, labels=(groups, ""), check=check_of(row_keys[0]),
+                          row=groups, n=len(cells),
                           cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
 
 

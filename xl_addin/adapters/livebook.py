@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import __version__, derive, expr, hidden, spec, structure
+from .. import __version__, derive, expr, hidden, live, spec, structure
 from ..catalogue import file_error
-from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
+from ..model import CellValue, Report, ReportData, Severity
 from .xlsx_reader import NOT_OURS, assemble, locations_of, parse_ref
 
 Grid = Sequence[Sequence[object]]
@@ -253,14 +253,14 @@ def collect_message(counts: Mapping[str, int], out: object) -> str:
 
 def verdict(report: Report) -> str:
     """The one-line verdict the 校验 button shows."""
-    c = report.counts
-    if report.valid and not c["warning"]:
+    t = report.tally
+    if report.valid and t.clean:
         head = "校验通过"
     elif report.valid:
-        head = "校验通过，但有警告"
+        head = "校验通过，但有警告或未填的单元格"
     else:
         head = "校验不通过"
-    return (f"{head}：{severity_summary_zh(c)}。"
+    return (f"{head}：{live.tally_line(report.findings)}。"
             + (f"详见“{spec.RESULTS_SHEET}”工作表，点击单元格地址可跳转。" if report.findings else ""))
 
 

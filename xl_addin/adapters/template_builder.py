@@ -408,11 +408,17 @@ def _summary_sheet(ws: Worksheet) -> None:
     ws.conditional_formatting.add(f"{state}{live.FIRST_ROW}:{state}{last}",
                                   FormulaRule(formula=[f'{state}{live.FIRST_ROW}="{live.PASS}"'], fill=OK_FILL,
                                               font=OK_FONT))
-    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
-                                  FormulaRule(formula=[f'COUNTIF(${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0'],
-                                              fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
-    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
-                                  FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
+    # the headline: red for errors, amber for warnings or blank cells only (a blank form is not "wrong"), green
+    severity = spec.col_letter(live.COL_SEVERITY)
+    headline = f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}"
+    errors = (f'COUNTIFS(${severity}${live.FIRST_ROW}:${severity}${last},"{Severity.ERROR.zh}",'
+              f'${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0')
+    ws.conditional_formatting.add(headline, FormulaRule(formula=[errors], fill=ERROR_FILL, font=ERROR_FONT,
+                                                        stopIfTrue=True))
+    not_clean = f'LEFT($A${live.OVERALL_ROW},{len(live.TABLE_PART) + 1})="{live.TABLE_PART}有"'
+    ws.conditional_formatting.add(headline, FormulaRule(formula=[not_clean], fill=WARNING_FILL, font=WARNING_FONT,
+                                                        stopIfTrue=True))
+    ws.conditional_formatting.add(headline, FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
     ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
     ws.freeze_panes = f"A{live.FAILING_FIRST_ROW}"
     _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
