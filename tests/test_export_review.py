@@ -113,3 +113,27 @@ def test_a_report_without_agency_or_year_is_not_exported(filled: Filler, tmp_pat
         assert f"“{spec.FIELDS_BY_KEY[key].label}”（{loc.sheet}!{loc.a1}）" in r.stderr
     assert not out.exists() or not list(out.iterdir())  # nothing written
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before
+
+
+def test_the_addin_refuses_a_report_without_agency_and_lists_warnings_when_it_exports(filled: Filler,
+                                                                                    tmp_path: Path) -> None:
+    """The 导出报告 button (xlwings' remote engine, as the server runs it): no agency, no question and nothing
+    written; a report with pasted numbering is exported and the alert says what was removed and what remains."""
+    xw = pytest.importorskip("xlwings")
+    from xlwings_payload import payload_from_xlsx
+
+    from xl_addin import addin
+
+    out = tmp_path / "out"
+    out.mkdir()
+    book = xw.Book(json=payload_from_xlsx(filled({"meta.agency": None, "t3.new.natural": 7})))
+    addin.export_report(book, out_dir=out)
+    said = [a["args"] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert len(said) == 1 and said[0][2] == "ok"  # one message, no yes/no question
+    assert said[0][0].startswith("未导出报告：") and "“机关名称”（基本信息!" in said[0][0]
+    assert not list(out.iterdir())
+    book = xw.Book(json=payload_from_xlsx(filled({"s1.proactive": PROACTIVE, "s1.management": MANAGEMENT})))
+    s = addin.export_report(book, out_dir=out)
+    (text,) = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert len(s.exported) == 2 and "已去掉“主动公开”开头重复的序号和标题" in text
+    assert "校验仍有" in text and "第2段以“（三）”开头" in text

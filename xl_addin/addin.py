@@ -247,12 +247,16 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
     """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``).
 
     ``where(files)`` (the server): the line that tells the clerk where the files are, instead of the folder."""
-    from .adapters.exporter import ExportError
+    from .adapters.exporter import ExportError, ExportIncomplete, incomplete
 
     _, data = s.report_data()
     target = Path(out_dir) if out_dir is not None else _book_dir(s)
     if target is None:
         s.alert("请先把工作簿保存到本机文件夹，再导出报告（报告将保存在工作簿旁边）。", critical=True)
+        return s
+    missing = incomplete(data)
+    if missing:  # before asking anything: no report without its agency and year, draft or not
+        s.alert(str(ExportIncomplete(missing)), critical=True)
         return s
     report = api.check_data(data)
     force = False
