@@ -62,6 +62,7 @@ def past(county: Path) -> collect.CollectResult:
     return run(county, "2024-01-31", "汇总-截止后")
 
 
+@pytest.mark.heavy
 @pytest.mark.libreoffice
 def test_summary_workbook_prints_on_few_pages_with_whole_page_numbers(past: collect.CollectResult,
                                                                      tmp_path: Path) -> None:
@@ -84,13 +85,18 @@ def test_summary_workbook_prints_on_few_pages_with_whole_page_numbers(past: coll
 
 
 def test_the_chart_is_beside_the_table_not_over_it(past: collect.CollectResult) -> None:
+    """(and the print settings the rendered test above, run by ``dev.sh bench``, measures on paper)"""
     assert past.xlsx is not None
     with zipfile.ZipFile(past.xlsx) as z:
         drawing = next(z.read(n).decode() for n in z.namelist() if n.startswith("xl/drawings/drawing"))
     col = int(re.search(r"<(?:\w+:)?from><(?:\w+:)?col>(\d+)<", drawing).group(1))  # type: ignore[union-attr]
     assert col >= len(TRACKER_HEADERS)  # 0-based: right of the last column of the table
-    ws = openpyxl.load_workbook(past.xlsx)["进度"]
-    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    wb = openpyxl.load_workbook(past.xlsx)
+    for sheet in wb.worksheets:  # every sheet: A4 landscape, one page wide, page numbers, room for them
+        assert (sheet.page_setup.orientation, sheet.page_setup.fitToWidth, sheet.page_setup.paperSize) == (
+            "landscape", 1, 9) and sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert "&P" in sheet.oddFooter.center.text and sheet.page_margins.bottom - sheet.page_margins.footer >= 0.4
+    ws = wb["进度"]
     assert ws.print_area is not None and f"${openpyxl.utils.get_column_letter(TRACKER_PRINTED)}$" in ws.print_area
 
 
