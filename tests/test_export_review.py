@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Filler, cli, need
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pdf_pages import render_png
 
 from xl_addin import api, narrative, spec
@@ -47,6 +49,9 @@ def at(key: str) -> str:
     ("s5.problems", "（一）工作人员不足。\n（二）经费不足。", "（一）工作人员不足。\n（二）经费不足。", []),
     ("s1.proactive", "本年度主动公开政府信息57条。", "本年度主动公开政府信息57条。", []),
     ("s1.proactive", "2023年本机关主动公开政府信息57条。", "2023年本机关主动公开政府信息57条。", []),
+    # the field's word running on into the sentence is the sentence: kept whole (T9 still warns)
+    ("s1.proactive", "1.主动公开政府信息57条。", "1.主动公开政府信息57条。", []),
+    ("s1.proactive", "（一）本年度共主动公开信息57条", "（一）本年度共主动公开信息57条", []),
 ])
 def test_strip_numbering_removes_only_the_fields_own_heading(key: str, text: str, expected: str,
                                                              removed: list[str]) -> None:
@@ -137,3 +142,17 @@ def test_the_addin_refuses_a_report_without_agency_and_lists_warnings_when_it_ex
     (text,) = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
     assert len(s.exported) == 2 and "已去掉“主动公开”开头重复的序号和标题" in text
     assert "校验仍有" in text and "第2段以“（三）”开头" in text
+
+
+_BODY = st.lists(st.text(st.sampled_from("本机关年度公开信息条件申请。，57"), min_size=1, max_size=20), min_size=1,
+                 max_size=4).map("\n".join).filter(lambda b: b[0] not in "。，")  # a paragraph starts with a word
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.sampled_from([f.key for f in spec.NARRATIVE_FIELDS if not f.lead]), n=st.sampled_from("一二三四五"),
+       body=_BODY)
+def test_strip_numbering_gives_back_exactly_the_text_under_a_pasted_heading(key: str, n: str, body: str) -> None:
+    label = spec.FIELDS_BY_KEY[key].label
+    assert narrative.strip_numbering(key, body) == (body, [])  # nothing pasted: unchanged
+    assert narrative.strip_numbering(key, f"（{n}）{label}\n{body}") == (body, [f"（{n}）{label}"])
+    assert narrative.strip_numbering(key, f"（{n}）{label}：{body}") == (body, [f"（{n}）{label}："])

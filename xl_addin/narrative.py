@@ -98,10 +98,11 @@ NUMBERING = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[�
 #: numbering a later paragraph may start with that has the form of the report's own headings (一、 / （三）); a
 #: "1." list inside a cell is the clerk's own and is left alone
 HEADING_NUMBERING = re.compile(r"^\s*((?:[（(][一二三四五六七八九十]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.]))")
-#: what may follow a pasted heading before the text starts
-_AFTER_HEADING = re.compile(r"^(?:情况|工作)?[\s　：:。.，,；;、]*")
-#: a line this short, without a full stop, is a heading line rather than a paragraph
-_HEADING_MAX = 30
+#: what follows a pasted heading: its own end ("情况", "工作"), then punctuation or the end of the line -- a word
+#: running on into the sentence ("1.主动公开政府信息57条") is the text itself, not a heading
+_AFTER_HEADING = re.compile(r"^(?:情况|工作)?(?:[\s　：:。.，,；;、]+|$)")
+#: a line this short (after its numbering) naming the field is a heading in other words ("（四）平台建设情况")
+_HEADING_MAX = 12
 
 
 def numbered_paragraphs(text: str) -> list[tuple[int, str]]:
@@ -134,9 +135,9 @@ def _strip_heading(line: str, words: tuple[str, ...]) -> tuple[str, str] | None:
         return None
     after = line[m.end():].lstrip(" 　")
     for w in words:
-        if after.startswith(w):
-            tail = _AFTER_HEADING.match(after[len(w):])
-            end = len(line) - len(after) + len(w) + (tail.end() if tail else 0)
+        tail = _AFTER_HEADING.match(after[len(w):]) if after.startswith(w) else None
+        if tail:
+            end = len(line) - len(after) + len(w) + tail.end()
             return line[end:].strip(), line[:end].strip()
     if len(after) <= _HEADING_MAX and "。" not in after and any(w in after for w in words):
         return "", line.strip()  # a heading line in other words ("（四）平台建设情况")
