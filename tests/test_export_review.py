@@ -156,3 +156,18 @@ def test_strip_numbering_gives_back_exactly_the_text_under_a_pasted_heading(key:
     assert narrative.strip_numbering(key, body) == (body, [])  # nothing pasted: unchanged
     assert narrative.strip_numbering(key, f"（{n}）{label}\n{body}") == (body, [f"（{n}）{label}"])
     assert narrative.strip_numbering(key, f"（{n}）{label}：{body}") == (body, [f"（{n}）{label}："])
+
+
+def test_the_addins_export_message_fits_a_message_box(filled: Filler, tmp_path: Path) -> None:
+    """Many warnings left (a blank cell in each of 12 rows of 表三): the alert lists the first ones and says how many
+    more, and stays within what a message box shows (about 1,000 characters)."""
+    xw = pytest.importorskip("xlwings")
+    from xlwings_payload import payload_from_xlsx
+
+    from xl_addin import addin
+
+    rows = [k for k in spec.INPUT_KEYS if k.startswith("t3.") and k.endswith(".research")][:12]
+    book = xw.Book(json=payload_from_xlsx(filled(dict.fromkeys(rows))))
+    s = addin.export_report(book, out_dir=tmp_path)
+    (text,) = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert len(s.exported) == 2 and "校验仍有" in text and "…… 另有" in text and len(text) < 1000, (len(text), text)

@@ -241,6 +241,11 @@ def _book_dir(s: Session) -> Path | None:
     return Path(d) if d and os.path.isabs(full) else None
 
 
+#: the export's notes (numbering removed, warnings left) an alert lists before "…… 另有 N 条" (a message box holds
+#: about 1,000 characters)
+ALERT_NOTES = 8
+
+
 @_click
 def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
                   where: Callable[[list[Path]], str] | None = None) -> Session:
@@ -276,8 +281,10 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
     written = done.files
     note = "" if report.valid else f"\n注意：这是未通过校验的核对稿，每页标有“{spec.UNCHECKED_MARK}”，不得发布。"
     place = where(written) if where is not None else f"位置：{target}"
+    notes = done.notes if len(done.notes) <= ALERT_NOTES else [
+        *done.notes[:ALERT_NOTES], f"…… 另有 {len(done.notes) - ALERT_NOTES} 条，点“校验”在“{spec.RESULTS_SHEET}”中查看全部。"]
     s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note
-            + "".join("\n" + line for line in done.notes), critical=not report.valid)
+            + "".join("\n" + line for line in notes), critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]
     return s
 
