@@ -134,6 +134,13 @@ def test_every_place_gives_the_same_counts(sources: dict[str, Path], corpus: dic
     assert sheet_tally(headline) == table == Tally(sum(t.errors for t in summed), sum(t.warnings for t in summed),
                                                    sum(t.blanks for t in summed)), headline
     assert headline == live.overall_text(table)
+    # the failing checks listed on 校验汇总: as many 错误 and 警告 rows as the headline says, blank rows as 未填
+    ws = openpyxl.load_workbook(path, data_only=True)[live.SHEET]
+    failing = [r for r in ws.iter_rows(min_row=live.FIRST_ROW, values_only=True)
+               if r[live.COL_STATE - 1] == live.FAIL]
+    levels = [r[live.COL_SEVERITY - 1] for r in failing]
+    assert (levels.count("错误"), levels.count("警告")) == (table.errors, table.warnings)
+    assert levels.count(live.BLANK_LEVEL) == len([f for f in report.findings if f.rule == live.ROW_CHECK])
     # the command line, the add-in and the server say the whole count, then the table part in the same numbers
     line = live.tally_line(report.findings)
     r = cli("check", sources[name])

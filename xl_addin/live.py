@@ -239,9 +239,19 @@ def summary_rows() -> list[tuple[object, ...]]:
     for i, c in enumerate(checks()):
         r = FIRST_ROW + i
         order = f'=IF({state}{r}="{FAIL}",COUNTIF(${state}${FIRST_ROW}:{state}{r},"{FAIL}"),"")'
-        out.append((i + 1, c.id, c.rule, c.severity.zh, c.title, c.sheet, c.cells, row_label(c) or None,
+        out.append((i + 1, c.id, c.rule, level_text(c), c.title, c.sheet, c.cells, row_label(c) or None,
                     c.labels[1] or None, formula(c), order))
     return out
+
+
+#: the 不通过时的级别 of a blank-row check (ROW_CHECK) on 校验汇总: counted as blank cells, not as a warning (Tally)
+BLANK_LEVEL = "未填"
+
+
+def level_text(c: LiveCheck) -> str:
+    """The 不通过时的级别 column of a check: its level's word, "未填" for a blank row -- so that the rows a clerk
+    counts there agree with the status lines and the headline ("0 处警告，尚有 13 格未填")."""
+    return BLANK_LEVEL if c.rule == ROW_CHECK else c.severity.zh
 
 
 def blank_groups(keys: Iterable[str]) -> dict[str, list[str]]:
