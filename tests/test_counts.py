@@ -150,6 +150,10 @@ def test_every_place_gives_the_same_counts(sources: dict[str, Path], corpus: dic
         whole, part = said.split("其中")
         assert tally_of(whole) == Tally(total.errors, total.warnings, total.blanks) and tally_of(part) == table
     assert addin_report.tally == total
+    # each finding listed under the word it is counted by: a blank row as 未填, never as a 警告
+    listed = cli("check", sources[name], "--all").stdout
+    blank_rows = len([f for f in report.findings if f.rule == live.ROW_CHECK])
+    assert (listed.count("[未填] V3 "), listed.count("[警告] ")) == (blank_rows, total.warnings)
     if name == "mixed":  # the corpus has all three kinds, in the tables and in the 正文
         assert table.errors and table.warnings and table.blanks and total.warnings > table.warnings
         assert report.counts["warning"] != total.warnings  # blank rows are not counted as warnings a second way

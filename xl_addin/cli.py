@@ -106,7 +106,7 @@ def _print_report(report: Report, max_rows: int) -> None:
     shown = report.findings[:max_rows] if max_rows > 0 else report.findings
     for f in shown:
         where = f.where or "整个工作簿"
-        click.echo(f"  [{f.severity.zh}] {f.rule} {where}  {f.message}")
+        click.echo(f"  [{live.finding_level(f)}] {f.rule} {where}  {f.message}")
     if len(shown) < len(report.findings):
         click.echo(f"  …… 另有 {len(report.findings) - len(shown)} 条，用 --all 显示全部，或用 --json 导出。")
 

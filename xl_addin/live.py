@@ -254,6 +254,11 @@ def level_text(c: LiveCheck) -> str:
     return BLANK_LEVEL if c.rule == ROW_CHECK else c.severity.zh
 
 
+def finding_level(f: Finding) -> str:
+    """The level word a finding is listed under (校验结果, the command line): as :func:`level_text`."""
+    return BLANK_LEVEL if f.rule == ROW_CHECK else f.severity.zh
+
+
 def blank_groups(keys: Iterable[str]) -> dict[str, list[str]]:
     """The row labels of input cells ``keys`` in order, each with its keys: a 表四 row holds three groups
     (行政复议, 行政诉讼 未经复议直接起诉, 行政诉讼 复议后起诉)."""

@@ -226,7 +226,7 @@ def results_grid(report: Report, old_rows: int = 0) -> list[list[CellValue]]:
     ``old_rows`` so a shorter list overwrites a longer one in the same single write."""
     rows: list[list[CellValue]] = [list(RESULTS_HEADERS)]
     for f in report.findings:
-        rows.append([f.rule, f.severity.zh, _text(f.sheet), _hyperlink(f.sheet, f.cell),
+        rows.append([f.rule, live.finding_level(f), _text(f.sheet), _hyperlink(f.sheet, f.cell),
                      _text(f.labels[0]) if f.labels else "", _text(f.labels[1]) if len(f.labels) > 1 else "",
                      _text(f.message)])
     if not report.findings:
