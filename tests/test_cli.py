@@ -22,14 +22,14 @@ def test_cli_runs_as_a_process(sample: Path, tmp_path: Path) -> None:
     """The installed entry point as a shell starts it: exit codes and Chinese output on the real streams."""
     r = subprocess.run([sys.executable, "-m", "xl_addin", "check", str(sample), str(tmp_path / "无此文件.xlsx")],
                        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "通过：0 个错误" in r.stdout and "文件不存在" in r.stderr
+    assert r.returncode == 2 and "通过：共 0 处错误" in r.stdout and "文件不存在" in r.stderr
     assert "Traceback" not in r.stderr
 
 
 def test_check_valid_file_exits_0_with_a_chinese_summary(sample: Path) -> None:
     r = run("check", sample)
     assert r.returncode == 0, r.stderr
-    assert "通过：0 个错误" in r.stdout
+    assert "通过：共 0 处错误" in r.stdout
 
 
 def test_check_with_errors_exits_1_and_names_sheet_cell_and_labels(filled: Filler) -> None:
@@ -45,8 +45,9 @@ def test_check_json_schema(filled: Filler, sample: Path) -> None:
     doc = json.loads(r.stdout)
     assert [f["valid"] for f in doc["files"]] == [True, False]
     f0 = doc["files"][1]
-    assert set(f0) == {"path", "valid", "counts", "findings"}
+    assert set(f0) == {"path", "valid", "counts", "tally", "findings"}
     assert f0["counts"] == {"error": 3, "warning": 0, "info": 0}
+    assert f0["tally"] == {"errors": 3, "warnings": 0, "blanks": 0, "infos": 0}  # the count every place shows
     for finding in f0["findings"]:
         assert set(finding) == {"rule", "code", "severity", "sheet", "cell", "labels", "values", "message"}
     narrative = spec.LAYOUT.locations["s1.on_request"].a1  # T1: the text still says 新收…1件
@@ -77,7 +78,7 @@ def test_missing_file_and_a_folder(tmp_path: Path) -> None:
 
 def test_one_unreadable_file_does_not_stop_the_others(sample: Path) -> None:
     r = run("check", DATA / "empty.xlsx", sample)
-    assert r.returncode == 2 and "通过：0 个错误" in r.stdout
+    assert r.returncode == 2 and "通过：共 0 处错误" in r.stdout
 
 
 def test_fill_rejects_unreadable_input_without_writing(tmp_path: Path) -> None:

@@ -114,6 +114,23 @@ def test_table_3_with_every_group_label_is_on_one_page(rendered: dict[str, Path]
         assert png and png[0].stat().st_size > 20000
 
 
+T2_ITEMS = ["第二十条第（一）项", "第二十条第（五）项", "第二十条第（六）项", "第二十条第（八）项"]
+T2_HEADING = next(s.heading for s in spec.SECTIONS if s.number == "二")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("pad", PADDING)
+def test_table_2_is_not_split_over_two_pages(rendered: dict[str, Path], pad: int) -> None:
+    """Issue 24: keeping table 三 whole used to leave table 二 split over two pages (at pad 0 and 3)."""
+    texts = page_texts(rendered[f"pad{pad}"])
+    pages = [i for i, text in enumerate(texts, start=1) if any(item in text for item in T2_ITEMS)]
+    assert len(pages) == 1, f"table 二 spread over pages {pages}"
+    text = texts[pages[0] - 1]
+    assert T2_HEADING in text and all(item in text for item in T2_ITEMS)
+    if pad == 0:
+        render_png(rendered["pad0"], OUTPUT / "table2", first=pages[0], last=pages[0], dpi=80)
+
+
 @pytest.mark.libreoffice
 def test_signature_date_ends_four_characters_in_and_the_agency_is_centred_over_it(rendered: dict[str, Path]) -> None:
     pdf = rendered["pad0"]

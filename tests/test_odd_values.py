@@ -20,11 +20,14 @@ def test_a_year_outside_the_template_range_is_a_finding_not_a_crash(filled: Fill
     assert "P1 " not in r.stdout  # no deadline is made up for a year that is not one
 
 
-def test_a_year_outside_the_range_exports_as_a_draft(filled: Filler, tmp_path: Path) -> None:
+def test_a_year_outside_the_range_is_not_exported_even_as_a_draft(filled: Filler, tmp_path: Path) -> None:
+    """Was exported as a draft titled with year 99999; since issue 24 a report without a year the template
+    accepts is refused, forced or not: a Chinese message naming the cell, no crash, nothing written."""
     book = filled({"meta.year": 99999})
     r = cli("export", book, "--force", "-f", "docx", "-o", tmp_path / "out")
-    assert r.returncode == 0, r
-    assert [p.suffix for p in (tmp_path / "out").iterdir()] == [".docx"]
+    assert r.returncode == 2 and "未导出报告" in r.stderr and "“报告年度”（基本信息!" in r.stderr, r
+    out = tmp_path / "out"
+    assert "Traceback" not in r.stderr and (not out.exists() or not list(out.iterdir()))
 
 
 @pytest.mark.parametrize("n", [238, 239, 500])
@@ -45,7 +48,8 @@ def test_a_year_in_digits_int_cannot_read_is_a_finding_not_a_crash(filled: Fille
     book = filled({"meta.year": year})
     r = cli("check", book)
     assert r.returncode in (0, 1) and "S4" in r.stdout and f"现为“{year}”" in r.stdout, r
-    assert cli("export", book, "--force", "-f", "txt", "-o", tmp_path / "out").returncode == 0
+    exported = cli("export", book, "--force", "-f", "txt", "-o", tmp_path / "out")  # no year: refused (issue 24)
+    assert exported.returncode == 2 and "“报告年度”（基本信息!" in exported.stderr, exported
 
 
 def test_superscript_digits_are_no_version_number_on_the_round_pages() -> None:

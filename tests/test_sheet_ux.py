@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import Filler, need
+from pdf_pages import render_png
 
 from xl_addin import api, live, spec, structure
 from xl_addin.adapters import office
@@ -80,3 +81,90 @@ def test_a_table_four_message_names_group_and_result(filled: Filler) -> None:
     (f,) = api.check(filled({"t4.suit_direct.corrected": "两件"})).by_rule("V1")
     assert f.labels == ("行政诉讼 未经复议直接起诉", "结果纠正")
     assert "“”" not in f.message and "未经复议直接起诉" in f.message
+
+
+# ---- issue 24: the printed template -------------------------------------------------------------------------------
+
+OUTPUT = Path(__file__).resolve().parents[1] / "tests" / "output" / "template-print"
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def _pages(pdf: Path) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """(width, height, words as (xMin, yMin, xMax, yMax, text)) of every page pdftotext finds."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    out = []
+    for page in bbox.split("<page ")[1:]:
+        w, h = (float(v) for v in re.match(r'width="([\d.]+)" height="([\d.]+)"', page).groups())  # type: ignore[union-attr]
+        out.append((w, h, [(float(a), float(b), float(c), float(d), t) for a, b, c, d, t in _WORD.findall(page)]))
+    return out
+
+
+def _ink_rows(pdf: Path, page: int, dpi: int) -> list[int]:
+    """Per pixel row of ``page`` at ``dpi``: how many pixels are not near white (poppler's PPM output)."""
+    ppm = subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-gray", str(pdf)],
+                         check=True, capture_output=True).stdout
+    head = ppm.split(b"\n", 3)
+    width, height = (int(v) for v in head[1].split())
+    body = head[3]
+    return [sum(1 for v in body[r * width:(r + 1) * width] if v < 160) for r in range(height)]
+
+
+def _overlaps(words: list[tuple[float, float, float, float, str]]) -> list[tuple[str, str]]:
+    """Pairs of words printed over each other (their boxes intersect by more than a sliver)."""
+    out = []
+    for i, a in enumerate(words):
+        for b in words[i + 1:]:
+            dx = min(a[2], b[2]) - max(a[0], b[0])
+            dy = min(a[3], b[3]) - max(a[1], b[1])
+            if dx > 1 and dy > 1.5:
+                out.append((a[4], b[4]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def blank_pdf(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The blank template as LibreOffice prints it (every check recalculated: 校验汇总 lists the blank rows)."""
+    need("soffice")
+    need("pdftotext")
+    need("pdftoppm")
+    (pdf,) = office.convert([template], "pdf", tmp_path_factory.mktemp("blank-pdf"))
+    return pdf
+
+
+@pytest.mark.libreoffice
+def test_page_numbers_print_whole(blank_pdf: Path) -> None:
+    """Issue 24: a 0.5 in footer inside a 0.6 in margin printed the page numbers cut in half."""
+    pages = _pages(blank_pdf)
+    for number in (1, len(pages)):
+        _, height, words = pages[number - 1]
+        foot = [w for w in words if w[1] > height * 0.85 and ("页" in w[4] or w[4].isdigit())]
+        assert foot, f"page {number} has no page number"
+        top, bottom = min(w[1] for w in foot), max(w[3] for w in foot)
+        ink = _ink_rows(blank_pdf, number, 144)
+        scale = 144 / 72
+        lower = ink[int((top + bottom) / 2 * scale) + 1:int(bottom * scale) + 1]
+        upper = ink[int(top * scale):int((top + bottom) / 2 * scale)]
+        # the characters' lower halves are printed as well as their upper halves
+        assert sum(lower) > 0.4 * sum(upper) > 0, (number, sum(upper), sum(lower))
+
+
+@pytest.mark.libreoffice
+def test_nothing_prints_over_the_next_row_and_the_narrative_sheet_has_a_legend(blank_pdf: Path) -> None:
+    from xl_addin.adapters.template_builder import NARRATIVE_LEGEND
+
+    pages = _pages(blank_pdf)
+    texts = ["".join(w[4] for w in words) for _, _, words in pages]
+    narrative = [i for i, t in enumerate(texts) if "总体情况概述" in t]
+    summary = [i for i, t in enumerate(texts) if "不通过的检查" in t]
+    assert narrative and summary
+    for i in (*narrative, summary[0]):
+        assert not _overlaps(pages[i][2]), (i + 1, _overlaps(pages[i][2])[:5])
+    narrative_text = "".join(texts[i] for i in narrative)
+    assert NARRATIVE_LEGEND.replace(" ", "")[:30] in narrative_text  # the colours of 正文 explained
+    labels = {w[4] for i in narrative for w in pages[i][2]}
+    assert all(f.label in labels for f in spec.NARRATIVE_FIELDS)  # each label on one line, whole
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for old in OUTPUT.glob("*.png"):
+        old.unlink()
+    render_png(blank_pdf, OUTPUT / "narrative", first=narrative[0] + 1, last=narrative[0] + 1, dpi=70)
+    render_png(blank_pdf, OUTPUT / "summary", first=summary[0] + 1, last=summary[0] + 1, dpi=70)

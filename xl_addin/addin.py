@@ -241,18 +241,27 @@ def _book_dir(s: Session) -> Path | None:
     return Path(d) if d and os.path.isabs(full) else None
 
 
+#: the export's notes (numbering removed, warnings left) an alert lists before "…… 另有 N 条" (a message box holds
+#: about 1,000 characters)
+ALERT_NOTES = 8
+
+
 @_click
 def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
                   where: Callable[[list[Path]], str] | None = None) -> Session:
     """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``).
 
     ``where(files)`` (the server): the line that tells the clerk where the files are, instead of the folder."""
-    from .adapters.exporter import ExportError
+    from .adapters.exporter import ExportError, ExportIncomplete, incomplete
 
     _, data = s.report_data()
     target = Path(out_dir) if out_dir is not None else _book_dir(s)
     if target is None:
         s.alert("请先把工作簿保存到本机文件夹，再导出报告（报告将保存在工作簿旁边）。", critical=True)
+        return s
+    missing = incomplete(data)
+    if missing:  # before asking anything: no report without its agency and year, draft or not
+        s.alert(str(ExportIncomplete(missing)), critical=True)
         return s
     report = api.check_data(data)
     force = False
@@ -265,13 +274,17 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
             return s
         force = True
     try:
-        written = api.export(data, target, formats=("docx", "html"), force=force, report=report)
+        done = api.export_noted(data, target, formats=("docx", "html"), force=force, report=report)
     except (ExportError, OSError) as exc:
         s.alert(f"未能导出报告：{exc}", critical=True)
         return s
+    written = done.files
     note = "" if report.valid else f"\n注意：这是未通过校验的核对稿，每页标有“{spec.UNCHECKED_MARK}”，不得发布。"
     place = where(written) if where is not None else f"位置：{target}"
-    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note, critical=not report.valid)
+    notes = done.notes if len(done.notes) <= ALERT_NOTES else [
+        *done.notes[:ALERT_NOTES], f"…… 另有 {len(done.notes) - ALERT_NOTES} 条，点“校验”在“{spec.RESULTS_SHEET}”中查看全部。"]
+    s.alert("已导出：" + "、".join(p.name for p in written) + "\n" + place + note
+            + "".join("\n" + line for line in notes), critical=not report.valid)
     s.exported = written  # type: ignore[attr-defined]
     return s
 

@@ -16,6 +16,7 @@ from .profiles import Profile
 if TYPE_CHECKING:
     import datetime as dt
 
+    from .adapters.exporter import Exported
     from .adapters.xlsx_writer import Change
     from .collect import CollectResult, Roster
     from .importers.parse import Imported
@@ -200,11 +201,20 @@ def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.
     made it (:func:`check_data`; else it is checked here).
     Raises ReadError for an unreadable workbook, adapters.exporter.ExportError (Chinese message) for a bad
     request. The workbook is only read."""
-    from .adapters.exporter import export_report
+    return export_noted(path_or_data, out_dir, formats, use_drafts=use_drafts, force=force, report=report).files
+
+
+def export_noted(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
+                 formats: Sequence[str] | str = "all", *, use_drafts: bool | None = None,
+                 force: bool = False, report: Report | None = None) -> Exported:
+    """:func:`export`, with what the clerk is told: adapters.exporter.Exported (``.files``; ``.notes``: the pasted
+    numbering left out of the 正文 and the warnings that remain, one Chinese line each). A workbook with no
+    机关名称 or 报告年度 raises adapters.exporter.ExportIncomplete (an ExportError), forced or not."""
+    from .adapters.exporter import export
 
     data = path_or_data if isinstance(path_or_data, ReportData) else read(path_or_data)
-    return export_report(data, out_dir, formats, report=check_data(data) if report is None else report,
-                         use_drafts=use_drafts, force=force)
+    return export(data, out_dir, formats, report=check_data(data) if report is None else report,
+                  use_drafts=use_drafts, force=force)
 
 
 def write_notice(notice: Notice, out: str | os.PathLike[str], *, county: str, year: int | None = None,

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import __version__, api, checking, dataset, spec
+from . import __version__, api, checking, dataset, live, spec
 from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report, Severity
@@ -117,11 +117,11 @@ def put(workbook: str, out: str, data_file: str | None, sample: bool) -> None:
 
 def _print_report(report: Report, max_rows: int) -> None:
     mark = "✔" if report.valid else "✘"
-    click.echo(f"{mark} {report.path}  {report.summary_zh()}")
+    click.echo(f"{mark} {report.path}  {'通过' if report.valid else '不通过'}：{live.tally_line(report.findings)}")
     shown = report.findings[:max_rows] if max_rows > 0 else report.findings
     for f in shown:
         where = f.where or "整个工作簿"
-        click.echo(f"  [{f.severity.zh}] {f.rule} {where}  {f.message}")
+        click.echo(f"  [{live.finding_level(f)}] {f.rule} {where}  {f.message}")
     if len(shown) < len(report.findings):
         click.echo(f"  …… 另有 {len(report.findings) - len(shown)} 条，用 --all 显示全部，或用 --json 导出。")
 
@@ -479,8 +479,8 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
         return
     report = api.check_data(data)
     try:
-        written = api.export(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts, force=force,
-                             report=report)
+        done = api.export_noted(data, out_dir or Path(file).resolve().parent, formats, use_drafts=use_drafts,
+                                force=force, report=report)
     except ExportRefused as exc:
         _print_report(dataclasses.replace(exc.report, path=file), 40)
         click.echo("错误：" + exc.explain("加 --force"), err=True)
@@ -491,10 +491,10 @@ def export(file: str, formats: Sequence[str], out_dir: str | None, use_drafts: b
     except OSError as exc:
         _fail(f"无法写出报告（{exc.strerror or exc}）：{exc.filename or out_dir or ''}")
         return
-    for path in written:
+    for path in done.files:
         click.echo(f"已导出：{path}")
-    if not data.agency:
-        click.echo("提示：未填写机关名称，报告标题和落款中缺少机关名称，文件名以工作簿名代替。", err=True)
+    for line in done.notes:
+        click.echo(line, err=True)
     if data.report_date is None:
         click.echo("提示：未填写发布日期，落款日期留空，请打印后手填或补填后重新导出。", err=True)
     if not report.valid:

@@ -24,7 +24,7 @@ from functools import cache
 
 from . import catalogue, expr, spec, structure
 from .catalogue import CATALOGUE, Instance
-from .model import Severity
+from .model import BLANK_RULE, Finding, Severity, Tally
 
 PASS, FAIL = "通过", "不通过"
 SHEET = spec.SUMMARY_SHEET
@@ -57,8 +57,8 @@ EPS = "0.000000001"
 #: every other live entry is compiled from its arithmetic instances
 CELL_CHECKS: dict[str, tuple[spec.Kind, str]] = {
     "V1": (spec.Kind.COUNT, "count"), "V2": (spec.Kind.MONEY, "money"), "V2.yuan": (spec.Kind.MONEY, "yuan")}
-#: the live entry judged once per table row: some input of the row is blank
-ROW_CHECK = "V3"
+#: the live entry judged once per table row: some input of the row is blank (counted by its blank cells: Tally)
+ROW_CHECK = BLANK_RULE
 
 
 @dataclass(frozen=True)
@@ -239,9 +239,45 @@ def summary_rows() -> list[tuple[object, ...]]:
     for i, c in enumerate(checks()):
         r = FIRST_ROW + i
         order = f'=IF({state}{r}="{FAIL}",COUNTIF(${state}${FIRST_ROW}:{state}{r},"{FAIL}"),"")'
-        out.append((i + 1, c.id, c.rule, c.severity.zh, c.title, c.sheet, c.cells, c.labels[0] or None,
+        out.append((i + 1, c.id, c.rule, level_text(c), c.title, c.sheet, c.cells, row_label(c) or None,
                     c.labels[1] or None, formula(c), order))
     return out
+
+
+#: the 不通过时的级别 of a blank-row check (ROW_CHECK) on 校验汇总: counted as blank cells, not as a warning (Tally)
+BLANK_LEVEL = "未填"
+
+
+def level_text(c: LiveCheck) -> str:
+    """The 不通过时的级别 column of a check: its level's word, "未填" for a blank row -- so that the rows a clerk
+    counts there agree with the status lines and the headline ("0 处警告，尚有 13 格未填")."""
+    return BLANK_LEVEL if c.rule == ROW_CHECK else c.severity.zh
+
+
+def finding_level(f: Finding) -> str:
+    """The level word a finding is listed under (校验结果, the command line): as :func:`level_text`."""
+    return BLANK_LEVEL if f.rule == ROW_CHECK else f.severity.zh
+
+
+def blank_groups(keys: Iterable[str]) -> dict[str, list[str]]:
+    """The row labels of input cells ``keys`` in order, each with its keys: a 表四 row holds three groups
+    (行政复议, 行政诉讼 未经复议直接起诉, 行政诉讼 复议后起诉)."""
+    out: dict[str, list[str]] = {}
+    for k in keys:
+        cell = spec.DATA_CELLS[k]
+        out.setdefault(cell.row_label or cell.col_label, []).append(k)
+    return out
+
+
+def row_label(c: LiveCheck) -> str:
+    """The 行 of a check on 校验汇总: a blank-row check (ROW_CHECK) over several groups names, by formula, the
+    groups that have blank cells (all of them while none has), as the validator's finding does."""
+    groups = blank_groups(c.marks) if c.kind == "blank" else {}
+    if len(groups) < 2:
+        return c.labels[0]
+    parts = "&".join(f'IF(OR({",".join(f"{name(k)}={chr(34) * 2}" for k in keys)}),"、{label}","")'
+                     for label, keys in groups.items())
+    return f'=IF({parts}="","{"、".join(groups)}",MID({parts},2,200))'
 
 
 #: the columns the failing list at the top repeats (looked up by ordinal)
@@ -266,18 +302,52 @@ def failing_more_formula() -> str:
     return f'=IF({n}>{FAILING_ROWS},"…… 另有 "&({n}-{FAILING_ROWS})&" 项不通过，见下方完整清单（可在“状态”列筛选“{FAIL}”）","")'
 
 
+#: how the headline of 校验汇总 and the command line's and the add-in's messages name what the live checks cover
+TABLE_PART = "表格数字"
+
+
 def overall_formula() -> str:
-    n = f'COUNTIF({_column(COL_STATE)},"{FAIL}")'
-    return (f'=IF({n}=0,"表格数字的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）",'
-            f'"表格数字有 "&{n}&" 项检查不通过，列在下面")')
+    """校验汇总's headline: the :class:`~xl_addin.model.Tally` of every table sheet (the sum of their status lines),
+    in the words of :func:`overall_text`."""
+    e, w, k = _tally_terms(None)
+    return (f'=IF({e}+{w}+{k}=0,"{TABLE_PART}的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）",'
+            f'"{TABLE_PART}有 "&{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
+            f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")&"，不通过的检查列在下面")')
+
+
+def overall_text(t: Tally) -> str:
+    """校验汇总's headline, as :func:`overall_formula` computes it, for the table part ``t`` (:func:`table_tally`)."""
+    if t.clean:
+        return f"{TABLE_PART}的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）"
+    return f"{TABLE_PART}有 {t.zh()}，不通过的检查列在下面"
+
+
+@cache
+def check_ids() -> frozenset[str]:
+    return frozenset(c.id for c in checks())
+
+
+def table_tally(findings: Iterable[Finding], sheet: str | None = None) -> Tally:
+    """The :class:`~xl_addin.model.Tally` of the findings the live checks make (of one table ``sheet``): what
+    that sheet's status line, or (``sheet`` None) 校验汇总's headline, shows for the same workbook."""
+    ids = check_ids()
+    return Tally.of(f for f in findings if f.check in ids and (sheet is None or f.sheet == sheet))
+
+
+def tally_line(findings: Iterable[Finding]) -> str:
+    """How many problems a check found, as the command line, the add-in's alert and the server's answer say it:
+    "共 3 处错误、2 处警告，尚有 13 格未填；其中表格数字 2 处错误、0 处警告，尚有 13 格未填（与“校验汇总”一致）"
+    -- the whole :class:`~xl_addin.model.Tally`, then the part the workbook's own formulas count."""
+    found = list(findings)
+    total, table = Tally.of(found), table_tally(found)
+    infos = f"，{total.infos} 处{Severity.INFO.zh}" if total.infos else ""
+    return f"共 {total.zh()}{infos}；其中{TABLE_PART} {table.zh()}（与“{SHEET}”一致）"
 
 
 def status_text(errors: int, warnings: int, blanks: int) -> str:
     """A table's status line, as :func:`status_formula` computes it in the sheet (for tools and tests)."""
-    if errors + warnings + blanks == 0:
-        return TABLE_OK
-    blank = f"，尚有 {blanks} 格未填" if blanks else ""
-    return f"本表有 {errors} 处{Severity.ERROR.zh}、{warnings} 处{Severity.WARNING.zh}{blank}{SEE_SUMMARY}"
+    t = Tally(errors, warnings, blanks)
+    return TABLE_OK if t.clean else f"本表有 {t.zh()}{SEE_SUMMARY}"
 
 
 def input_ranges(sheet: str) -> list[str]:
@@ -285,16 +355,26 @@ def input_ranges(sheet: str) -> list[str]:
     return _ranges([spec.LAYOUT.locations[k] for k in spec.INPUT_KEYS if spec.LAYOUT.locations[k].sheet == sheet])
 
 
-def status_formula(sheet: str) -> str:
-    """"本表校验通过", or "本表有 N 处错误、M 处警告[，尚有 K 格未填]，详见“校验汇总”" (M: warnings other than blank
-    rows; K: blank input cells)."""
+def _tally_terms(sheet: str | None) -> tuple[str, str, str]:
+    """The Excel expressions of a :class:`~xl_addin.model.Tally`'s errors, warnings and blanks over the live checks
+    (of one table ``sheet``; None: every table): failing checks of each level, a blank row (ROW_CHECK) counted by
+    its blank input cells."""
+    where = f'{_column(COL_SHEET, sheet=True)},"{sheet}",' if sheet is not None else ""
+
     def n(sev: Severity, *extra: str) -> str:
-        return (f'COUNTIFS({_column(COL_SHEET, sheet=True)},"{sheet}",{_column(COL_SEVERITY, sheet=True)},"{sev.zh}",'
+        return (f'COUNTIFS({where}{_column(COL_SEVERITY, sheet=True)},"{sev.zh}",'
                 f'{_column(COL_STATE, sheet=True)},"{FAIL}"{"".join(extra)})')
 
-    e = n(Severity.ERROR)
-    w = n(Severity.WARNING, f',{_column(COL_RULE, sheet=True)},"<>{ROW_CHECK}"')
-    k = "+".join(f"COUNTBLANK({r})" for r in input_ranges(sheet))
+    sheets = [sheet] if sheet is not None else [t.sheet for t in spec.TABLES]
+    k = "+".join(f"COUNTBLANK({quote(sh)}!{r})" if sheet is None else f"COUNTBLANK({r})"
+                 for sh in sheets for r in input_ranges(sh))
+    return n(Severity.ERROR), n(Severity.WARNING, f',{_column(COL_RULE, sheet=True)},"<>{ROW_CHECK}"'), k
+
+
+def status_formula(sheet: str) -> str:
+    """"本表校验通过", or "本表有 N 处错误、M 处警告[，尚有 K 格未填]，详见“校验汇总”" (M: warnings other than blank
+    rows; K: blank input cells): :func:`status_text` of the sheet's :func:`table_tally`."""
+    e, w, k = _tally_terms(sheet)
     return (f'=IF({e}+{w}+{k}=0,"{TABLE_OK}","本表有 "&{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
             f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")&"{SEE_SUMMARY}")')
 

@@ -73,6 +73,52 @@ def severity_summary_zh(counts: Mapping[str, int]) -> str:
     return "，".join(f"{counts.get(s.value, 0)} 个{s.zh}" for s in Severity)
 
 
+#: the rule of a table row with input cells left blank: counted by its blank cells ("N 格未填"), not as a warning
+BLANK_RULE = "V3"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many problems: the one way of counting that every place shows -- the status line of each table sheet
+    and the headline of 校验汇总 (in-sheet formulas, :mod:`xl_addin.live`), the add-in's alert, the command line
+    and the server's answer. Errors and warnings are findings of that level, except that a row with blank input
+    cells (:data:`BLANK_RULE`, a warning) counts as its blank cells (``blanks``) and not as a warning."""
+
+    errors: int = 0
+    warnings: int = 0
+    blanks: int = 0
+    infos: int = 0
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> Tally:
+        e = w = k = i = 0
+        for f in findings:
+            if f.rule == BLANK_RULE and f.severity is Severity.WARNING:
+                n = f.values.get("n")
+                k += n if isinstance(n, int) and not isinstance(n, bool) else 1
+            elif f.severity is Severity.ERROR:
+                e += 1
+            elif f.severity is Severity.WARNING:
+                w += 1
+            else:
+                i += 1
+        return cls(e, w, k, i)
+
+    @property
+    def clean(self) -> bool:
+        """Nothing to correct or fill in (hints aside)."""
+        return self.errors + self.warnings + self.blanks == 0
+
+    def zh(self) -> str:
+        """"2 处错误、1 处警告，尚有 13 格未填" (the blank part only when some are): the words of the status lines,
+        of 校验汇总's headline, and of every message that counts problems."""
+        blank = f"，尚有 {self.blanks} 格未填" if self.blanks else ""
+        return f"{self.errors} 处{Severity.ERROR.zh}、{self.warnings} 处{Severity.WARNING.zh}{blank}"
+
+    def to_dict(self) -> dict[str, int]:
+        return {"errors": self.errors, "warnings": self.warnings, "blanks": self.blanks, "infos": self.infos}
+
+
 def has_error(findings: Iterable[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
@@ -228,14 +274,19 @@ class Report:
     def by_rule(self, rule: str) -> list[Finding]:
         return [f for f in self.findings if f.rule == rule]
 
+    @property
+    def tally(self) -> Tally:
+        """How many problems, counted as everywhere (:class:`Tally`)."""
+        return Tally.of(self.findings)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "valid": self.valid, "counts": self.counts,
+        return {"path": self.path, "valid": self.valid, "counts": self.counts, "tally": self.tally.to_dict(),
                 "findings": [f.to_dict() for f in self.findings]}
 
     def summary_zh(self) -> str:
-        c = self.counts
+        t = self.tally
         verdict = "通过" if self.valid else "不通过"
-        return f"{verdict}：" + severity_summary_zh(c)
+        return f"{verdict}：{t.zh()}" + (f"，{t.infos} 处{Severity.INFO.zh}" if t.infos else "")
 
 
 @dataclass(frozen=True)

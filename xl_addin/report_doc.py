@@ -200,6 +200,9 @@ class Document:
     unchecked: Unchecked | None = None
     #: who wrote it, for the file's properties ("": the title's agency)
     author: str = ""
+    #: (field label, the piece removed) of each numbered heading pasted with a 正文 cell's text and left out of
+    #: the document, which gives the field its own heading (narrative.strip_numbering)
+    stripped: tuple[tuple[str, str], ...] = ()
 
     def iter(self, kind: type[Block]) -> Iterator[Block]:
         return (b for b in self.blocks if isinstance(b, kind))
@@ -250,12 +253,24 @@ def field_text(data: ReportData, key: str, *, use_drafts: bool = False,
     return text
 
 
+def stripped_text(data: ReportData, key: str, *, use_drafts: bool = False,
+                  numbers: Mapping[str, int | float | None] | None = None) -> tuple[str, list[str]]:
+    """:func:`field_text` without the numbered heading pasted with it (narrative.strip_numbering: the document
+    gives the field its own), and the pieces removed."""
+    text = field_text(data, key, use_drafts=use_drafts, numbers=numbers)
+    return narrative.strip_numbering(key, text)
+
+
 def _narrative_blocks(data: ReportData, section: str, use_drafts: bool,
-                      numbers: Mapping[str, int | float | None]) -> list[Block]:
+                      numbers: Mapping[str, int | float | None],
+                      stripped: list[tuple[str, str]] | None = None) -> list[Block]:
     out: list[Block] = []
     n = 0
     for f in spec.narrative_fields(section):
-        paras = paragraphs(field_text(data, f.key, use_drafts=use_drafts, numbers=numbers))
+        text, removed = stripped_text(data, f.key, use_drafts=use_drafts, numbers=numbers)
+        if stripped is not None:
+            stripped += [(f.label, piece) for piece in removed]
+        paras = paragraphs(text)
         if not paras:
             continue
         if not f.lead:  # a lead paragraph goes under the section heading, before the numbered parts, unheaded
@@ -273,10 +288,11 @@ def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = ""
     numbers = derive.effective_values(data)
     texts = table_texts(data)
     blocks: list[Block] = [Para(opening(data), "opening")]
+    stripped: list[tuple[str, str]] = []
     for sec in spec.SECTIONS:
         blocks.append(Heading(1, sec.heading))
         if sec.narrative:
-            blocks += _narrative_blocks(data, sec.number, use_drafts, numbers)
+            blocks += _narrative_blocks(data, sec.number, use_drafts, numbers, stripped)
             continue
         table = next(t for t in spec.TABLES if t.number == sec.number)
         if use_drafts:
@@ -289,7 +305,7 @@ def build(data: ReportData, *, use_drafts: bool = False, fallback_stem: str = ""
     blocks.append(Signature(agency, date_text(data)))
     title = Title(agency, title_rest(data.year))
     return Document(title, tuple(blocks), file_stem(agency, data.year, fallback_stem),
-                    unchecked(errors) if errors else None)
+                    unchecked(errors) if errors else None, stripped=tuple(stripped))
 
 
 # ---- file names -----------------------------------------------------------------------------------------------

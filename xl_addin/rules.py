@@ -272,10 +272,11 @@ def _blank_rows(ctx: Context, keys: Iterable[str], check_of: Callable[[str], str
         rows.setdefault((where.sheet, where.row), []).append(key)
     for row_keys in rows.values():
         cells = [ctx.data.location(k).a1 for k in row_keys]
-        first = spec.DATA_CELLS[row_keys[0]]
+        # every group with blank cells is named (a 表四 row has three: 行政复议 and two of 行政诉讼)
+        groups = "、".join(live.blank_groups(row_keys))
         rng = cells[0] if len(cells) == 1 else f"{cells[0]}:{cells[-1]}"
-        yield ctx.finding("V3", row_keys[0], cell=rng, labels=(first.row_label, ""), check=check_of(row_keys[0]),
-                          row=first.row_label or first.col_label, n=len(cells),
+        yield ctx.finding("V3", row_keys[0], cell=rng, labels=(groups, ""), check=check_of(row_keys[0]),
+                          row=groups, n=len(cells),
                           cells="、".join(cells) if len(cells) <= 4 else f"{cells[0]} 至 {cells[-1]}")
 
 
@@ -488,11 +489,6 @@ def _t6(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("T6.part", key, missing=label)
 
 
-#: a paragraph that starts with its own numbering, as pasted from a finished report: （二） / 二、 / (2) / 2.
-_NUMBERED = re.compile(r"^\s*((?:[（(][一二三四五六七八九十\d]{1,3}[）)])|(?:[一二三四五六七八九十]{1,3}[、．.])"
-                       r"|(?:\d{1,2}[、．.](?!\d)))")
-
-
 def as_published(ctx: Context, key: str) -> bool:
     """Whether the cell of ``key`` holds what a published report printed: every cell of a report read by the
     importer; in a workbook the import wrote, the cells it lists as still holding what it wrote ("kept",
@@ -505,13 +501,16 @@ def as_published(ctx: Context, key: str) -> bool:
 
 @check("T9")
 def _t9(ctx: Context) -> Iterator[Finding]:
+    """A 正文 cell with numbering pasted from a finished report: at its start, or a paragraph inside it numbered
+    like the report's own headings ("（三）……"); one finding per cell, at the first (narrative.numbered_paragraphs)."""
     for f in spec.NARRATIVE_FIELDS:
         # a published report keeps its own headings; only the template's cells count
         if f.key in ctx.data.missing or as_published(ctx, f.key):
             continue
-        m = _NUMBERED.match(ctx.data.text(f.key))
-        if m:
-            yield ctx.finding("T9", f.key, field=f.label, prefix=m.group(1))
+        found = narrative.numbered_paragraphs(ctx.data.text(f.key))
+        if found:
+            n, prefix = found[0]
+            yield ctx.finding("T9", f.key, field=f.label, prefix=prefix, where="的内容" if n == 1 else f"第{n}段")
 
 
 @check("S2")

@@ -5,9 +5,9 @@ Paragraphs are added through python-docx with the reference's styles; each table
 element built from the document model's grid (``w:gridSpan`` across, ``w:vMerge`` down, header rows repeated
 on a new page), which is both exact and fast.
 
-Tables 三 and 四 are kept on one page (every row "keep with next", rows never split), so a vertically merged
-group label such as 三、本年度办理结果 or （六）其他处理 is never parted from its rows; table 二 may break between its
-第二十条 items, each item's head rows kept with its first row. Table 三 has its own column
+Every table is kept on one page (every row "keep with next", rows never split), so a vertically merged group
+label such as 三、本年度办理结果 or （六）其他处理 is never parted from its rows, and table 二 is never split over two
+pages (issue 24: it was, where table 三 moved to the next page). Table 三 has its own column
 widths for the page (:data:`WORD_WIDTHS_MM`): a wide label column, so that each label takes at most three lines
 and the table with all its labels fits one portrait A4 page at 五号.
 
@@ -74,11 +74,10 @@ def table_xml(block: rd.TableBlock) -> str:
     rows = []
     for r, slots in enumerate(block.rows(), start=1):
         header = r <= block.header_rows
-        # a table with column heads (三, 四) is kept whole: every row stays on the page of the row after it, so no
-        # row is parted from its group label (a vertically merged cell shows its text on its first page only);
-        # table 二 is a stack of small tables, each 第二十条 item's head rows kept with the row after them
-        heads_only = all(s.cell.header for s in slots if not s.continued)
-        keep = "<w:keepNext/>" if r < block.n_rows and (block.header_rows > 0 or heads_only) else ""
+        # every table is kept whole: every row stays on the page of the row after it, so no row is parted from
+        # its group label (a vertically merged cell shows its text on its first page only) and table 二 is not
+        # split over two pages when table 三 moves to the next one (each fits a page)
+        keep = "<w:keepNext/>" if r < block.n_rows else ""
         cells = []
         for s in slots:
             c = s.cell

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from .. import report_doc, spec
-from ..model import Report, ReportData
+from .. import narrative, report_doc, spec
+from ..model import Finding, Report, ReportData, Severity, Tally
 from . import html_writer
 from .fileio import atomic_write_bytes
 
@@ -52,6 +53,57 @@ class ExportRefused(ExportError):
         """Why nothing was exported, and ``how`` the caller forces a draft ("加 --force")."""
         return (f"校验发现 {self.errors} 个错误，未导出报告：{spec.UNPUBLISHABLE}。请改正后重新导出；"
                 f"确需导出核对稿时{how}，每页将标注“{spec.UNCHECKED_MARK}”。")
+
+
+class ExportIncomplete(ExportError):
+    """基本信息 lacks the agency or the year: the report's title would not say whose report for which year."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = missing
+        where = "、".join(f"“{spec.FIELDS_BY_KEY[k].label}”（{spec.LAYOUT.locations[k].sheet}!"
+                         f"{spec.LAYOUT.locations[k].a1}）" for k in missing)
+        super().__init__(f"未导出报告：“{spec.META_SHEET}”工作表未填写{where}，报告标题须为“<机关名称><年>年"
+                         f"{report_doc.TITLE_SUFFIX}”。请填写后重新导出。")
+
+
+def incomplete(data: ReportData) -> list[str]:
+    """The keys of 机关名称 and 报告年度 when not filled in (a year outside the template's range included)."""
+    out = []
+    if not report_doc.clean(data.agency).strip():
+        out.append("meta.agency")
+    if data.year is None or not spec.YEAR_MIN <= data.year <= spec.YEAR_MAX:
+        out.append("meta.year")
+    return out
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote, and what the clerk is told with it: ``notes``, one Chinese line each -- the numbered
+    headings left out of the 正文 (narrative.strip_numbering), then every warning the check still reports."""
+
+    files: list[Path]
+    notes: list[str]
+
+
+def export_notes(doc: report_doc.Document, report: Report, data: ReportData, *, use_drafts: bool) -> list[str]:
+    """The lines an export's message lists under the files (:class:`Exported`): the numbering removed, then the
+    warnings of ``report`` that remain (a T9 whose cell, as exported, has no pasted numbering left is not one)."""
+    lines = [f"已去掉“{label}”开头重复的序号和标题“{piece}”（导出时统一加注序号）。" for label, piece in doc.stripped]
+
+    def fixed(f: Finding) -> bool:
+        if f.rule != "T9" or not f.key:
+            return False
+        text, _ = report_doc.stripped_text(data, f.key, use_drafts=use_drafts)
+        return not narrative.numbered_paragraphs(text)
+
+    remaining = [f for f in report.findings if f.severity is Severity.WARNING and not fixed(f)]
+    if remaining:
+        t = Tally.of(remaining)  # counted as everywhere: a row of blank cells by its cells
+        blank = f"，尚有 {t.blanks} 格未填" if t.blanks else ""
+        lines.append(f"校验仍有 {t.warnings} 处{Severity.WARNING.zh}{blank}，导出前请核对：")
+        lines += [f"  {i}. {f.message}" + (f"（{f.sheet}!{f.cell}）" if f.cell else "")
+                  for i, f in enumerate(remaining, 1)]
+    return lines
 
 
 def formats_of(formats: Iterable[str] | str) -> tuple[str, ...]:
@@ -98,10 +150,20 @@ def render(doc: report_doc.Document, fmt: str) -> bytes:
 
 def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
                   report: Report, use_drafts: bool | None = None, force: bool = False) -> list[Path]:
+    """The files :func:`export` writes."""
+    return export(data, out_dir, formats, report=report, use_drafts=use_drafts, force=force).files
+
+
+def export(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
+           report: Report, use_drafts: bool | None = None, force: bool = False) -> Exported:
     """``report``: the check of ``data`` (xl_addin.api.check_data). ``use_drafts`` None: as the workbook says
-    (report_doc.wants_drafts). A report with error-level findings raises :class:`ExportRefused` unless
-    ``force``; forced, it is exported marked as an unchecked draft."""
+    (report_doc.wants_drafts). A report with no agency or year raises :class:`ExportIncomplete`, forced or not;
+    one with error-level findings raises :class:`ExportRefused` unless ``force``; forced, it is exported marked
+    as an unchecked draft. Nothing is written when it raises."""
     fmts = formats_of(formats)
+    missing = incomplete(data)
+    if missing:
+        raise ExportIncomplete(missing)
     if not report.valid and not force:
         raise ExportRefused(report)
     if use_drafts is None:
@@ -117,4 +179,5 @@ def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: It
         if source is not None and target.resolve() == source:
             raise ExportError(f"导出文件“{target}”与源工作簿相同，已停止，未写出任何内容。")
     payloads = {fmt: render(doc, fmt) for fmt in fmts}  # render everything before writing anything
-    return [atomic_write_bytes(targets[fmt], payload) for fmt, payload in payloads.items()]
+    return Exported([atomic_write_bytes(targets[fmt], payload) for fmt, payload in payloads.items()],
+                    export_notes(doc, report, data, use_drafts=use_drafts))

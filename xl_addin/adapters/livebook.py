@@ -23,10 +23,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .. import __version__, derive, expr, hidden, spec, structure
+from .. import __version__, derive, expr, hidden, live, spec, structure
 from ..catalogue import file_error
 from ..importers.record import EVIDENCE_SHEET
-from ..model import CellValue, Report, ReportData, Severity, severity_summary_zh
+from ..model import CellValue, Report, ReportData, Severity
 from .xlsx_reader import NOT_OURS, assemble, locations_of, parse_ref
 
 #: the rows and columns of the evidence sheet read: its title, some 10 pieces of payload (300,000 characters) and
@@ -234,7 +234,7 @@ def results_grid(report: Report, old_rows: int = 0) -> list[list[CellValue]]:
     ``old_rows`` so a shorter list overwrites a longer one in the same single write."""
     rows: list[list[CellValue]] = [list(RESULTS_HEADERS)]
     for f in report.findings:
-        rows.append([f.rule, f.severity.zh, _text(f.sheet), _hyperlink(f.sheet, f.cell),
+        rows.append([f.rule, live.finding_level(f), _text(f.sheet), _hyperlink(f.sheet, f.cell),
                      _text(f.labels[0]) if f.labels else "", _text(f.labels[1]) if len(f.labels) > 1 else "",
                      _text(f.message)])
     if not report.findings:
@@ -261,14 +261,14 @@ def collect_message(counts: Mapping[str, int], out: object) -> str:
 
 def verdict(report: Report) -> str:
     """The one-line verdict the 校验 button shows."""
-    c = report.counts
-    if report.valid and not c["warning"]:
+    t = report.tally
+    if report.valid and t.clean:
         head = "校验通过"
     elif report.valid:
-        head = "校验通过，但有警告"
+        head = "校验通过，但有警告或未填的单元格"
     else:
         head = "校验不通过"
-    return (f"{head}：{severity_summary_zh(c)}。"
+    return (f"{head}：{live.tally_line(report.findings)}。"
             + (f"详见“{spec.RESULTS_SHEET}”工作表，点击单元格地址可跳转。" if report.findings else ""))
 
 

@@ -51,6 +51,7 @@ from .template_builder import (
     DERIVED_FILL,
     ERROR_FILL,
     ERROR_FONT,
+    FOOTER,
     HEADER_FILL,
     HEADER_FONT,
     INPUT_FONT,
@@ -62,7 +63,9 @@ from .template_builder import (
     TITLE_FONT,
     WARNING_FILL,
     WARNING_FONT,
+    print_margins,
 )
+from .tracker_html import late_split
 
 TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
 TRACKER_HEADERS = tuple(TRACKER_COLUMNS.values())
@@ -221,7 +224,7 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
 
 
 def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
-    ws = wb.create_sheet(TRACKER_SHEET)
+    ws = _new_sheet(wb, TRACKER_SHEET)
     _widths(ws, TRACKER_WIDTHS)
     last = spec.col_letter(len(TRACKER_HEADERS))
     ws.merged_cells.add(f"A1:{last}1")
@@ -229,8 +232,10 @@ def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     ws.append([_cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
+    late, overdue = late_split(result)
+    split = f"逾期 {late + overdue} 个中，逾期提交 {late} 个，逾期未交 {overdue} 个。" if overdue else ""
     ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
-                         "结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
+                         f"{split}结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
     counts = result.counts
     ws.append([_cell(ws, h.zh, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
     ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
@@ -253,8 +258,40 @@ def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
     chart.dataLabels = DataLabelList()
     chart.dataLabels.showVal = True
     chart.height, chart.width = 6.5, 9.5
-    ws.add_chart(chart, f"{spec.col_letter(len(TOTALS) + 2)}1")
+    # right of the table, never over it (the table starts at the top left and is as wide as its columns); not
+    # printed: the print area is the table
+    ws.add_chart(chart, f"{spec.col_letter(len(TRACKER_HEADERS) + 2)}1")
+    _print(ws, f"{TRACKER_HEADER_ROW}:{TRACKER_HEADER_ROW}",
+           f"A1:{spec.col_letter(TRACKER_PRINTED)}{TRACKER_HEADER_ROW + max(n, 1)}")
     return rows
+
+
+#: the tracker's columns on paper: up to 说明 (the file path and its SHA-256 are for the screen and programs)
+TRACKER_PRINTED = _COL["note"] + 1
+
+
+def _new_sheet(wb: Workbook, title: str) -> Any:
+    """A sheet of the summary, fitted to the page's width when printed (:func:`_print`; a write-only sheet writes
+    its properties with its first row, so this is set before any)."""
+    ws = wb.create_sheet(title)
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
+
+
+def _print(ws: Any, title_rows: str | None, area: str) -> None:
+    """A sheet of the summary printed as the template's are: A4 landscape, as wide as the page, as many pages
+    down as it takes, the header repeated on each, page numbers in the footer."""
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_options.horizontalCentered = True
+    print_margins(ws)
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.print_area = area
+    ws.oddFooter.center.text = FOOTER
+    ws.evenFooter.center.text = FOOTER
 
 
 class _TrackerStyles:
@@ -290,7 +327,7 @@ def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str
 
 
 def _findings(wb: Workbook, result: CollectResult) -> _Rows:
-    ws = wb.create_sheet(FINDINGS_SHEET)
+    ws = _new_sheet(wb, FINDINGS_SHEET)
     _widths(ws, FINDINGS_WIDTHS)
     ws.freeze_panes = "C2"
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in FINDINGS_HEADERS])
@@ -301,6 +338,7 @@ def _findings(wb: Workbook, result: CollectResult) -> _Rows:
                      (f.sheet, ""), (f.cell, ""), (f.labels[0] if f.labels else "", ""),
                      (f.labels[1] if len(f.labels) > 1 else "", ""), (f.message, "")])
     ws.auto_filter.ref = f"A1:{spec.col_letter(len(FINDINGS_HEADERS))}{len(result.findings) + 1}"
+    _print(ws, "1:1", f"A1:{spec.col_letter(len(FINDINGS_HEADERS))}{len(result.findings) + 1}")
     return rows
 
 
@@ -352,7 +390,7 @@ class _Grid:
 def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
     """汇总: a heading, tables 二, 三 and 四 in the official grid holding the roll-up, then the agencies left out
     and the re-check's findings."""
-    ws = wb.create_sheet(ROLLUP_SHEET)
+    ws = _new_sheet(wb, ROLLUP_SHEET)
     n_cols = max(t.n_cols for t in spec.TABLES)
     _widths(ws, [max((t.col_widths[i] if i < len(t.col_widths) else 0) for t in spec.TABLES) for i in range(n_cols)])
     grid = _Grid(ws)
@@ -366,9 +404,7 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
         grid.put(first + 1, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
     grid.write(n_cols)
     rows = _rollup_lists(ws, result.rollup, first + 2, n_cols)
-    ws.print_area = f"A1:{spec.col_letter(n_cols)}{rollup_end_row()}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
+    _print(ws, None, f"A1:{spec.col_letter(n_cols)}{rollup_end_row()}")
     return rows
 
 

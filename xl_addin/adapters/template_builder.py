@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -164,6 +165,17 @@ def _box(ws: Worksheet, rng: str, font: Font, align: Alignment, fill: PatternFil
                 c.fill = fill
 
 
+#: page margins (inches): the footer (page numbers) 0.3 in from the paper's edge inside a 0.8 in bottom margin, so
+#: it has room for its line (a 0.5 in footer inside a 0.6 in margin printed the page numbers cut in half)
+MARGINS = {"left": 0.5, "right": 0.5, "top": 0.6, "bottom": 0.8, "header": 0.3, "footer": 0.3}
+
+
+def print_margins(ws: Any) -> None:
+    """:data:`MARGINS` on a sheet (the template's and the coordinator's summary workbook's)."""
+    for side, inches in MARGINS.items():
+        setattr(ws.page_margins, side, inches)
+
+
 def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: str) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
@@ -171,8 +183,7 @@ def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: s
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    print_margins(ws)
     if title_rows:
         ws.print_title_rows = title_rows
     ws.print_area = area
@@ -305,7 +316,7 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
 def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
     n_cols = len(structure.NARRATIVE_HEADERS)
     draft_col = spec.col_letter(drafts.DRAFT_COL)
-    for col, width in zip("ABCD", (16, 22, structure.NARRATIVE_TEXT_WIDTH, 60), strict=True):
+    for col, width in zip("ABCD", (16, NARRATIVE_LABEL_WIDTH, structure.NARRATIVE_TEXT_WIDTH, 60), strict=True):
         ws.column_dimensions[col].width = width
     _owned(ws, exp)
     ws["A1"].font = TITLE_FONT
@@ -345,7 +356,18 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         _, a1 = cells[d.id]
         ws[a1] = drafts.draft_formula(d)
         _box(ws, a1, LABEL_FONT, TOP_LEFT, DERIVED_FILL)
-    _print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{last}")
+    legend_row = last + 2
+    ws.cell(legend_row, 1, NARRATIVE_LEGEND).font = LEGEND_FONT
+    _print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{legend_row}")
+
+
+#: the colour legend printed under the 正文 rows (its colours: the input cells, the drafted sentences, and the
+#: marks the 校验 button leaves on a cell a finding names)
+NARRATIVE_LEGEND = ("图例：浅黄色＝请填写；灰色＝按表格数字自动生成的句子（供参考）；点“校验”后，红色＝有错误，"
+                    "橙色＝警告（如正文自带序号），蓝色＝提示。")
+#: column B of 正文 (the field labels): the longest label on one line, so that a row left to grow as the clerk
+#: types still prints its label whole
+NARRATIVE_LABEL_WIDTH = 2 * max(len(f.label) for f in spec.NARRATIVE_FIELDS) + 4
 
 
 #: the columns of 校验汇总 shown centred (序号 and the short ones)
@@ -359,6 +381,18 @@ def _check_row(ws: Worksheet, r: int, row: Sequence[object]) -> None:
         cell.border = BORDER
         cell.font = LABEL_FONT
         cell.alignment = CENTER if c in _CENTRED else LEFT
+
+
+def _row_lines(row: Sequence[object]) -> int:
+    """Lines the tallest shown text of a 校验汇总 row takes wrapped in its column (a formula's texts: the longest
+    string it can give, e.g. every group of a 表四 blank row; hidden columns aside)."""
+    lines = [1]
+    for c, v in enumerate(row, start=1):
+        if c in live.HIDDEN_COLS or not isinstance(v, str):
+            continue
+        texts = [max(re.findall(r'"([^"]*)"', v), key=len)] if v.startswith("=") and c == live.COL_ROW else [v]
+        lines += [structure.wrapped_lines(t, live.WIDTHS[c - 1] - 1) for t in texts if not t.startswith("=")]
+    return max(lines)
 
 
 def _summary_sheet(ws: Worksheet) -> None:
@@ -386,15 +420,18 @@ def _summary_sheet(ws: Worksheet) -> None:
         for i, h in enumerate(live.HEADERS):
             ws.cell(header_row, i + 1, h)
             _box(ws, f"{spec.col_letter(i + 1)}{header_row}", HEADER_FONT, CENTER, HEADER_FILL)
+    rows = live.summary_rows()
+    # the list at the top shows any check's texts (by formulas): each row is as tall as the tallest of them, so no
+    # long label prints over the row below
+    top = max(_row_lines(row) for row in rows)
     for r, row in enumerate(live.failing_rows(), start=live.FAILING_FIRST_ROW):
         _check_row(ws, r, row)
-    rows = live.summary_rows()
+        ws.row_dimensions[r].height = 14 * top + 2
     for r, row in enumerate(rows, start=live.FIRST_ROW):
         _check_row(ws, r, row)
         # a long official label wraps: the row is made tall enough to show it whole (spreadsheets do not
         # re-measure rows of a file a program wrote)
-        tallest = max(structure.wrapped_lines(v, live.WIDTHS[c - 1] - 1) for c, v in enumerate(row, start=1) if isinstance(v, str)
-                      and not v.startswith("="))
+        tallest = _row_lines(row)
         if tallest > 1:
             ws.row_dimensions[r].height = 14 * tallest + 2
     last = live.FIRST_ROW + len(rows) - 1
@@ -408,11 +445,17 @@ def _summary_sheet(ws: Worksheet) -> None:
     ws.conditional_formatting.add(f"{state}{live.FIRST_ROW}:{state}{last}",
                                   FormulaRule(formula=[f'{state}{live.FIRST_ROW}="{live.PASS}"'], fill=OK_FILL,
                                               font=OK_FONT))
-    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
-                                  FormulaRule(formula=[f'COUNTIF(${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0'],
-                                              fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
-    ws.conditional_formatting.add(f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}",
-                                  FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
+    # the headline: red for errors, amber for warnings or blank cells only (a blank form is not "wrong"), green
+    severity = spec.col_letter(live.COL_SEVERITY)
+    headline = f"A{live.OVERALL_ROW}:{last_col}{live.OVERALL_ROW}"
+    errors = (f'COUNTIFS(${severity}${live.FIRST_ROW}:${severity}${last},"{Severity.ERROR.zh}",'
+              f'${state}${live.FIRST_ROW}:${state}${last},"{live.FAIL}")>0')
+    ws.conditional_formatting.add(headline, FormulaRule(formula=[errors], fill=ERROR_FILL, font=ERROR_FONT,
+                                                        stopIfTrue=True))
+    not_clean = f'LEFT($A${live.OVERALL_ROW},{len(live.TABLE_PART) + 1})="{live.TABLE_PART}有"'
+    ws.conditional_formatting.add(headline, FormulaRule(formula=[not_clean], fill=WARNING_FILL, font=WARNING_FONT,
+                                                        stopIfTrue=True))
+    ws.conditional_formatting.add(headline, FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
     ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
     ws.freeze_panes = f"A{live.FAILING_FIRST_ROW}"
     _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")

@@ -7,7 +7,7 @@ import html
 import os
 from pathlib import Path
 
-from ..collect import TRACKER_COLUMNS, CollectResult, Count, TrackerRow, Verdict, zh
+from ..collect import TRACKER_COLUMNS, CollectResult, Count, State, Timeliness, TrackerRow, Verdict, zh
 from .fileio import atomic_write_text
 
 _CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
@@ -15,7 +15,8 @@ table{border-collapse:collapse;font-size:14px}th,td{border:1px solid #999;paddin
 th{background:#f2f2f2}.pass{background:#c6efce;color:#006100}.fail{background:#ffc7ce;color:#9c0006}
 .missing{background:#ffe699;color:#7f6000}.unused{background:#ededed}.late{color:#9c0006;font-weight:bold}
 .totals td{text-align:center;font-size:18px}.bar{display:inline-block;height:14px}
-td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}"""
+td.path,td.hash{font-family:monospace;font-size:12px;word-break:break-all}
+th,td{white-space:nowrap}td.note,td.path{white-space:normal;min-width:12em}.wide{overflow-x:auto;max-width:100%}"""
 
 
 def tracker_html(result: CollectResult) -> str:
@@ -25,14 +26,44 @@ def tracker_html(result: CollectResult) -> str:
     bars = "".join(f'<span class="bar {cls}" style="width:{counts[k] * 400 // total}px" title="{k.zh} {counts[k]}"></span>'
                    for k, cls in ((Count.PASSED, "pass"), (Count.FAILED, "fail"), (Count.MISSING, "missing")))
     head = "".join(f"<th>{e(h.zh)}</th>" for h in Count)
-    vals = "".join(f"<td>{counts[h]}</td>" for h in Count)
+    vals = "".join(f"<td>{e(total_text(result, h))}</td>" for h in Count)
     rows = "\n".join(_html_row(r) for r in result.rows)
     hdr = "".join(f"<th>{e(h)}</th>" for h in TRACKER_COLUMNS.values())
     heading = e(result.title("提交与校验进度"))
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{heading}</title>'
-            f"<style>{_CSS}</style></head><body>\n<h1>{heading}</h1>\n<p>{e(result.summary_zh())}</p>\n"
+    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading}</title>'
+            f"<style>{_CSS}</style></head><body>\n<h1>{heading}</h1>\n<p>{e(summary_text(result))}</p>\n"
             f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
-            f"<table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table>\n</body></html>\n")
+            f'<div class="wide"><table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table></div>\n'
+            "</body></html>\n")
+
+
+def late_split(result: CollectResult) -> tuple[int, int]:
+    """(roster agencies that submitted after their deadline, those that have not submitted and whose deadline has
+    passed): the two kinds of 逾期 the tracker's total adds up. Before its deadline an agency that has not
+    submitted is only 未提交 (its 是否按时 says 未到期)."""
+    roster = [r for r in result.rows if r.seq]
+    return (sum(r.timely is Timeliness.LATE for r in roster),
+            sum(r.state is State.MISSING and r.timely is Timeliness.OVERDUE for r in roster))
+
+
+def total_text(result: CollectResult, count: Count) -> str:
+    """A total as the page shows it: 逾期 says both kinds when agencies that have not submitted are overdue."""
+    n = result.counts[count]
+    late, overdue = late_split(result)
+    if count is Count.LATE and overdue:
+        return f"{n}（逾期提交 {late}，逾期未交 {overdue}）"
+    return str(n)
+
+
+def summary_text(result: CollectResult) -> str:
+    """The summary line, its 逾期 split as :func:`total_text` does."""
+    text = result.summary_zh()
+    late, overdue = late_split(result)
+    if overdue:
+        n = result.counts[Count.LATE]
+        text = text.replace(f"，逾期 {n}；", f"，逾期 {n}（逾期提交 {late}，逾期未交 {overdue}）；", 1)
+    return text
 
 
 def _html_row(r: TrackerRow) -> str:
@@ -48,6 +79,8 @@ def _html_row(r: TrackerRow) -> str:
             attr = f' class="{cls}"'
         elif key == "timely" and r.late:
             attr = ' class="late"'
+        elif key == "note":
+            attr = ' class="note"'
         elif key == "path":
             attr = ' class="path"'
         elif key == "sha256":

@@ -176,7 +176,7 @@ def written(imp: Imported) -> tuple[dict[str, CellValue], dict[str, list[str]]]:
     for key in spec.FIELDS_BY_KEY:
         v = _cell_text(values.get(key))
         if key in _TEXT_KEYS and isinstance(v, str):
-            v, removed = narrative.strip_numbering(key, v)
+            v, removed = narrative.strip_numbering(key, v, keep_heading=True)
             if removed:
                 stripped[key] = removed
         out[key] = v
