@@ -114,7 +114,8 @@ def test_numbering_of_the_reports_own_subheadings_is_not_left_in_the_cells(workb
     ("s1.proactive", "（一）", "（一）", []),  # nothing after it
 ])
 def test_strip_numbering(key: str, text: str, want: str, removed: list[str]) -> None:
-    assert strip_numbering(key, text) == (want, removed)
+    """The importer's way (keep_heading): only the number goes, the heading's words stay."""
+    assert strip_numbering(key, text, keep_heading=True) == (want, removed)
 
 
 # ---- a clerk's edits, and records not the import's own ----------------------------------------------------------

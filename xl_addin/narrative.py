@@ -151,6 +151,8 @@ def strip_numbering(field_key: str, text: str, *, keep_heading: bool = False) ->
     problems) is the clerk's own and stays; so does any text after a removed heading on its line.
     ``keep_heading`` (the importer): only the first heading's number goes, its words stay ("（一）主动公开情况。…" ->
     "主动公开情况。…"), as the report printed them and the presence checks read them."""
+    if keep_heading:
+        return _strip_number_only(field_key, text)
     words = _heading_words(field_key)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     removed: list[str] = []
@@ -163,12 +165,6 @@ def strip_numbering(field_key: str, text: str, *, keep_heading: bool = False) ->
         got = _strip_heading(line, words)
         if got is None:
             break
-        if keep_heading:
-            m = NUMBERING.match(line)
-            assert m is not None  # (_strip_heading matched it)
-            lines[i] = line[m.end():].lstrip(" 　")
-            removed.append(m.group(1))
-            break
         rest, heading = got
         removed.append(heading)
         if rest:
@@ -178,3 +174,37 @@ def strip_numbering(field_key: str, text: str, *, keep_heading: bool = False) ->
     if not removed:
         return text, []
     return "\n".join(lines[i:]).strip("\n"), removed
+
+
+#: a paragraph's leading numbering as the importer takes it off: （一） / (1) / 一、 / 1. / 第一部分
+_LEADING_NUMBER = re.compile(r"^\s*((?:[（(](?:[一二三四五六七八九十]{1,3}|\d{1,2})[）)])"
+                             r"|(?:[一二三四五六七八九十]{1,3}|\d{1,2})[、．.](?!\d)"
+                             r"|第[一二三四五六七八九十]{1,3}(?:部分|项)[、．.：:]?)\s*")
+#: what a report's own sub-heading for a 正文 field names (any one of these, or the field's label): broader than
+#: the export's :func:`_heading_words`, as only the number goes and the words stay
+_FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    **SECTION1_TOPICS, **SECTION6_TOPICS,
+    "s1.overview": ("总体", "概述", "基本情况"),
+    "s5.problems": ("问题", "不足"),
+    "s5.measures": ("措施", "整改", "改进"),
+    "s5.last_year_fixes": ("整改", "上年"),
+    "s6.fees": (*FEE_WORDS, "收费"),
+    "s6.other": ("其他",),
+}
+#: a sub-heading is short: the words before its first full stop or colon
+_HEADING_CHARS = 40
+
+
+def _strip_number_only(field_key: str, text: str) -> tuple[str, list[str]]:
+    """:func:`strip_numbering` with ``keep_heading``: "（一）主动公开方面。…" -> "主动公开方面。…". A list's
+    numbering ("1、进一步加强…", naming no heading of the field) is kept."""
+    m = _LEADING_NUMBER.match(text)
+    if m is None:
+        return text, []
+    rest = text[m.end():]
+    head = re.split(r"[。：:；;\n]", rest, maxsplit=1)[0]
+    field = spec.FIELDS_BY_KEY.get(field_key)
+    words = (*_FIELD_WORDS.get(field_key, ()), *((field.label,) if field is not None else ()))
+    if not rest.strip() or len(head) > _HEADING_CHARS or not any(w in head for w in words):
+        return text, []
+    return rest, [m.group(1)]

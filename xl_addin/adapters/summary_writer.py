@@ -351,9 +351,11 @@ _SECTION_TITLES = {s.number: s.title for s in spec.SECTIONS}
 
 def _similar(wb: Workbook, result: CollectResult) -> None:
     """内容雷同: one row per passage of each pair, the two units' texts side by side."""
-    ws = wb.create_sheet(SIMILAR_SHEET)
+    ws = _new_sheet(wb, SIMILAR_SHEET)
     _widths(ws, SIMILAR_WIDTHS)
     ws.freeze_panes = "A3"
+    rows = sum(len(pair.passages) or 1 for pair in result.similar)
+    _print(ws, "1:2", f"A1:{spec.col_letter(len(SIMILAR_HEADERS))}{rows + 2}")
     ws.append([_cell(ws, result.title("同一上级单位之间内容雷同的报告"), font=TITLE_FONT)])
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
     for n, pair in enumerate(result.similar, 1):
