@@ -158,15 +158,20 @@ def distribute(roster: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
 def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
             deadline: dt.date | str | None = None, last_year_dir: str | os.PathLike[str] | None = None,
             workers: int | None = None, progress: bool = False, year: int | None = None,
-            file_seconds: float | None = None, file_memory_mb: int | None = None) -> CollectResult:
+            file_seconds: float | None = None, file_memory_mb: int | None = None,
+            package: str | os.PathLike[str] | None = None) -> CollectResult:
     """Check every workbook under ``folder`` against the roster (None: every agency found); writes the summary
     workbook at ``out`` and the HTML tracker as ``<out stem>.html``. Raises collect.RosterError for a bad
     roster, FileNotFoundError for a missing folder. ``file_seconds``, ``file_memory_mb``: what reading one file
-    may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB); a file past them is reported, not waited for."""
+    may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB); a file past them is reported, not waited for.
+    Upward packages (.zip) under ``folder`` are read as the reports of the units that sent them; with a roster
+    that has 汇总 units, their 汇总 workbooks go into ``<out stem>-汇总/``; ``package``: the upward package
+    (.zip) of the top 汇总 unit."""
     from .coordinator import collect_folder
 
     return collect_folder(folder, roster, out, deadline=deadline, last_year_dir=last_year_dir, workers=workers,
-                          progress=progress, year=year, file_seconds=file_seconds, file_memory_mb=file_memory_mb)
+                          progress=progress, year=year, file_seconds=file_seconds, file_memory_mb=file_memory_mb,
+                          package=package)
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],
