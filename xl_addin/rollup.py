@@ -154,7 +154,8 @@ class UnitRollup:
     def to_dict(self) -> dict[str, Any]:
         return {"unit_id": self.unit.unit_id, "name": self.unit.name, "parent": self.unit.parent,
                 "level": self.unit.level, "year": self.year, "coverage": [x.to_dict() for x in self.coverage],
-                "counts": {STATE_CODES[s]: n for s, n in self.counts.items()}, "values": dict(self.values), "rules_left_out": list(self.rules_left_out),
+                "counts": {STATE_CODES[s]: n for s, n in self.counts.items()}, "values": dict(self.values),
+                "rules_left_out": list(self.rules_left_out),
                 "warnings": list(self.warnings), "published": self.published}
 
 
