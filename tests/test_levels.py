@@ -326,3 +326,56 @@ def test_a_rollup_with_every_unit_missing_is_still_a_workbook_that_passes(tmp_pa
     assert r.counts[rollup.MISSING] == 1 and all(v == 0 for v in r.values.values())
     assert not [f for f in api.check(path).findings if f.severity.value == "error"]
     assert "汇总范围内有 1 个单位未报送" in str(api.read(path).values["s5.problems"])
+
+
+# ---- the county server's package ------------------------------------------------------------------------------
+
+def test_the_server_s_package_download_is_the_coordinator_s_and_feeds_the_city(region: ld.Region,
+                                                                              tmp_path: Path) -> None:
+    import re
+
+    import httpx
+    from test_round_pages import serving
+
+    from xl_addin import round_pages, server
+    from xl_addin.rounds import Settings
+
+    names = ("将乐县财政局", "将乐县教育局", "将乐县民政局")
+    roster = Roster(tuple(Agency(n, "政府部门", "县级", "联系人") for n in names))
+    rng = random.Random(9)
+    expected: dict[str, Any] = {}
+    with serving(server.Config(data_dir=tmp_path / "data", token="t" * 40,
+                               round=Settings(ld.YEAR, roster, county="将乐县"))) as (base, county):
+        keys = county.issue_keys()
+        for name in names[:2]:  # the third submits nothing
+            values = region.unit_values(rng, name, "政府部门", "县级")
+            data = region.patcher.patch(values)
+            assert county.submit(data, "年报.xlsx", keys[name]).status == 201
+            assert county.review(name, "accept", None).ok
+            ld.add(expected, region.inputs(values), rules=False)
+        assert county.coordinator_token_file is not None
+        token = county.coordinator_token_file.read_text(encoding="utf-8").strip()
+        with httpx.Client(base_url=base, timeout=60) as c:
+            path = round_pages.PREFIX + "/coordinator/login"
+            csrf = re.search(r'name="csrf" value="([^"]+)"', c.get(path).text)
+            assert csrf and c.post(path, data={"csrf": csrf.group(1), "key": token}).status_code == 303
+            assert "/board/package.zip" in c.get(round_pages.PREFIX + "/board").text
+            r = c.get(round_pages.PREFIX + "/board/package.zip")
+        with httpx.Client(base_url=base, timeout=60) as c:  # an agency's session may not
+            path = round_pages.PREFIX + "/login"
+            csrf = re.search(r'name="csrf" value="([^"]+)"', c.get(path).text)
+            assert csrf and c.post(path, data={"csrf": csrf.group(1), "key": keys[names[0]]}).status_code == 303
+            assert c.get(round_pages.PREFIX + "/board/package.zip").status_code == 403
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    city = tmp_path / "city"
+    city.mkdir()
+    (city / "将乐县.zip").write_bytes(r.content)
+    m = package_zip.open_package(city / "将乐县.zip").manifest
+    assert m.unit["name"] == "将乐县人民政府" and [x.name for x in m.members if x.role == "unit"] == list(names[:2])
+    assert m.counts[rollup.MISSING] == 1
+    # the city reads the county's 汇总 from the package
+    ld.write_roster(tmp_path / "市名单.csv", [("三明市人民政府", "人民政府", "市级", "", "汇总", ""),
+                                             ("将乐县人民政府", "人民政府", "县级", "三明市人民政府", "汇总", "")])
+    res = api.collect(city, tmp_path / "市名单.csv", tmp_path / "out.xlsx", workers=1)
+    got = api.read(res.level_books[0]).values
+    assert all(_number(got.get(k)) == _number(expected.get(k)) for k in spec.INPUT_KEYS if k.startswith("t"))

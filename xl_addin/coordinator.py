@@ -16,7 +16,7 @@ import io
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +268,7 @@ def _levels(result: CollectResult, r: Roster, flat: Roster, p: collect.Plan, pub
     books = tuple(write_rollup_book(lv, books_dir / rollup_book_name(p.year, lv.unit.name)) for lv in levels)
     made = None
     if package is not None:
-        made = write_upward(package, levels, books, upward)
+        made = write_upward(package, levels, books, lambda c: upward.source_bytes(c.source))
     return dataclasses.replace(result, levels=levels, level_books=books, package=made)
 
 
@@ -277,9 +277,11 @@ def rollup_book_name(year: int | None, unit: str) -> str:
 
 
 def write_upward(out: str | os.PathLike[str], levels: tuple[Any, ...], books: tuple[Path, ...],
-                 upward: _Upward) -> Path:
+                 unit_bytes: Callable[[Any], bytes]) -> Path:
     """The upward package of the top 汇总 unit (the one no other covers) at ``out``: its 汇总 workbook, every
-    included unit's workbook (and the 汇总 workbooks computed below it), the coverage, the manifest."""
+    included unit's workbook (``unit_bytes(covered)``; a 汇总 unit computed below it: its 汇总 workbook), the
+    coverage, the manifest. ``levels``: :class:`xl_addin.rollup.UnitRollup`, lowest first; ``books``: their
+    workbooks."""
     from . import package as pk
     from .adapters.package_zip import write_package
     from .adapters.rollup_book import coverage_csv
@@ -307,7 +309,7 @@ def write_upward(out: str | os.PathLike[str], levels: tuple[Any, ...], books: tu
             if not c.included:
                 continue
             seq += 1
-            data = below[c.unit_id].read_bytes() if c.unit_id in below else upward.source_bytes(c.source)
+            data = below[c.unit_id].read_bytes() if c.unit_id in below else unit_bytes(c)
             add(pk.unit_member(seq, safe_name(c.name, "单位", max_chars=60)), data, pk.ROLE_UNIT, c.unit_id, c.name)
     add(pk.COVERAGE, coverage_csv(top), pk.ROLE_COVERAGE)
     u = top.unit

@@ -18,6 +18,7 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     GET  /round/board/agency/{name}/versions/{n}, /compare?a=&b=
     POST /round/board/agency/{name}/accept, /return, /reopen, /published
     GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
+    GET  /round/board/package.zip                          the upward package to the city (issue 22)
     GET  /round/static/round.css
 
 An agency's name is a ``path`` parameter (a roster name may hold "/", quoted as %2F in the pages' links).
@@ -64,6 +65,7 @@ NO_PUBLISHED: Final = "请填写发布页面的地址，或选择发布稿文件
 COORDINATOR: Final = "政务公开办"
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ZIP_TYPE: Final = "application/zip"
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED: Final = 20 * 1024 * 1024
 #: differences of a publication check listed on the page
@@ -611,6 +613,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                 try:
                     if suffix == ".xlsx":
                         county.rollup(out)
+                    elif suffix == ".zip":
+                        county.package(out)
                     else:
                         county.notice(out)
                 except Denied as exc:
@@ -623,6 +627,11 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     async def rollup(request: Request) -> Response:
         return await quick(request, websession.ROLE_COORDINATOR, "网页下载汇总表",
                            document(request, ".xlsx", XLSX_TYPE, "汇总表（已通过）"))
+
+    @web.get(PREFIX + "/board/package.zip")
+    async def package(request: Request) -> Response:
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载上报包",
+                           document(request, ".zip", ZIP_TYPE, "上报包"))
 
     @web.get(PREFIX + "/board/notice.docx")
     async def notice(request: Request) -> Response:

@@ -528,22 +528,26 @@ class County:
         return [(r.name, r.status.accepted) for r in self.board()
                 if r.state is State.ACCEPTED and r.status.accepted is not None]
 
-    def rollup(self, out: str | os.PathLike[str]) -> RollupResult:
-        """The county roll-up of the accepted versions only, written at ``out`` as a template workbook (tables
-        二, 三, 四 holding the sums, as ``xl-addin collect`` sums passing files). Denied 409 when nothing is
-        accepted."""
-        files: list[FileResult] = []
-        included = []
+    def _accepted_files(self) -> dict[str, FileResult]:
+        """agency -> its accepted version examined (roster order); Denied 409 when nothing is accepted."""
+        files: dict[str, FileResult] = {}
         for name, number in self.accepted():
             data = self.version_bytes(name, number)
             checked = checking.check_file(f"{name}-{number}.xlsx", raw=data)
             if checked.data is None or checked.result.report is None:  # kept files were read once: not expected
                 raise Denied(409, f"机关“{name}”第{number}版无法读取：{checked.result.error}")
-            files.append(examined(checked.result.path, checked.data, checked.result.report.findings,
-                                  values=checked.values, sha256=hashlib.sha256(data).hexdigest()))
-            included.append(name)
+            files[name] = examined(checked.result.path, checked.data, checked.result.report.findings,
+                                   values=checked.values, sha256=hashlib.sha256(data).hexdigest())
         if not files:
             raise Denied(409, NOTHING_ACCEPTED)
+        return files
+
+    def rollup(self, out: str | os.PathLike[str]) -> RollupResult:
+        """The county roll-up of the accepted versions only, written at ``out`` as a template workbook (tables
+        二, 三, 四 holding the sums, as ``xl-addin collect`` sums passing files). Denied 409 when nothing is
+        accepted."""
+        by_name = self._accepted_files()
+        files, included = list(by_name.values()), list(by_name)
         sums = column_sums(files)
         values: dict[str, Any] = {k: v for k, v in sums.items() if k in spec.INPUT_KEYS}
         values["meta.agency"] = f"{self.county}（汇总）" if self.county else "全县汇总"
@@ -551,6 +555,44 @@ class County:
         path = api.build_template(out, values)
         left_out = tuple(r.name for r in self.board() if r.state is not State.ACCEPTED)
         return RollupResult(path, tuple(included), dict(sums), left_out)
+
+    def summary_unit(self) -> str:
+        """The name of the county's 汇总 unit in the upward package (as the city's roster names it)."""
+        name = self.county.strip() or "全县"
+        return name if name.endswith("政府") else f"{name}人民政府"
+
+    def package(self, out: str | os.PathLike[str]) -> Path:
+        """The upward package (issue 22) of the round at ``out``: the county's 汇总 workbook (the accepted versions
+        summed, :mod:`xl_addin.rollup`), every accepted version, the coverage (accepted, late, not accepted, not
+        submitted) and the manifest with SHA-256 hashes -- what ``collect --package`` makes from a folder. Denied
+        409 when nothing is accepted."""
+        import tempfile
+
+        from . import rollup
+        from .adapters.rollup_book import write_rollup_book
+        from .collect import SCOPE_SUMMARY, Agency, Timeliness
+        from .coordinator import rollup_book_name, write_upward
+
+        files = self._accepted_files()
+        top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, spec.LEVELS[2], scope=SCOPE_SUMMARY)
+        rows = self.board()
+        units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
+        reports = {}
+        for r, a in zip(rows, units, strict=True):
+            f = files.get(r.name)
+            if f is not None:
+                late = r.timely in (Timeliness.LATE, Timeliness.OVERDUE)
+                reports[a.unit_id] = rollup.UnitReport(rollup.LATE if late else rollup.IN, f.values, f.prior,
+                                                       source=r.name)
+            elif r.state is State.NOT_SUBMITTED:
+                reports[a.unit_id] = rollup.UnitReport(rollup.MISSING)
+            else:
+                reports[a.unit_id] = rollup.UnitReport(rollup.REJECTED, note=f"未审核通过（{r.state.zh}）")
+        (level,) = rollup.roll_up(Roster((top, *units)), reports, year=self.year)
+        accepted = dict(self.accepted())
+        with tempfile.TemporaryDirectory(prefix="xl_addin-package-") as tmp:
+            book = write_rollup_book(level, Path(tmp) / rollup_book_name(self.year, top.name))
+            return write_upward(out, (level,), (book,), lambda c: self.version_bytes(c.name, accepted[c.name]))
 
     def notice(self, out: str | os.PathLike[str], *, office: str = "", date: dt.date | None = None) -> Path:
         """The 通报 draft of the round (Word for .docx, a web page for .html, text for .txt) at ``out``."""
