@@ -153,13 +153,32 @@ class Roster:
     def by_key(self) -> dict[str, Agency]:
         return {a.key: a for a in self.agencies}
 
-    @property
+    @cached_property
     def by_id(self) -> dict[str, Agency]:
         return {a.unit_id: a for a in self.agencies}
 
+    @cached_property
+    def _children(self) -> dict[str, tuple[Agency, ...]]:
+        out: dict[str, list[Agency]] = {}
+        for a in self.agencies:
+            out.setdefault(a.parent, []).append(a)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _refs(self) -> tuple[dict[str, Agency], dict[str, list[Agency]]]:
+        """(id or credit code -> unit, name key -> units)"""
+        ids: dict[str, Agency] = {}
+        names: dict[str, list[Agency]] = {}
+        for a in self.agencies:
+            for ident in (a.credit_code, a.unit_id, a.uid):
+                if ident:
+                    ids.setdefault(ident, a)
+            names.setdefault(a.key, []).append(a)
+        return ids, names
+
     def children(self, unit_id: str) -> tuple[Agency, ...]:
         """The units whose 上级机关 is ``unit_id``, in roster order."""
-        return tuple(a for a in self.agencies if a.parent == unit_id)
+        return self._children.get(unit_id, ()) if unit_id else ()
 
     def covered(self, unit_id: str) -> tuple[Agency, ...]:
         """The units a 汇总 unit's report covers: its 汇总范围, else its children (() for a 本级 unit)."""
@@ -171,9 +190,8 @@ class Roster:
             return tuple(ids[u] for u in a.covers if u in ids)
         return self.children(unit_id)
 
-    def summaries(self) -> tuple[Agency, ...]:
-        """The 汇总 units that cover at least one unit of this roster, the lowest first (a 汇总 unit after every
-        汇总 unit it covers)."""
+    @cached_property
+    def _summaries(self) -> tuple[Agency, ...]:
         out: list[Agency] = []
         seen: set[str] = set()
 
@@ -181,20 +199,27 @@ class Roster:
             if a.unit_id in seen:
                 return
             seen.add(a.unit_id)
-            for c in self.covered(a.unit_id):
+            below = self.covered(a.unit_id)
+            for c in below:
                 visit(c)
-            if a.summary and self.covered(a.unit_id):
+            if below:
                 out.append(a)
 
         for a in self.agencies:
             visit(a)
         return tuple(out)
 
+    def summaries(self) -> tuple[Agency, ...]:
+        """The 汇总 units that cover at least one unit of this roster, the lowest first (a 汇总 unit after every
+        汇总 unit it covers)."""
+        return self._summaries
+
     def find(self, ref: str) -> list[Agency]:
         """The units ``ref`` names: by id, credit code, or name (several when a name is not unique)."""
         k = name_key(ref)
-        by_id = [a for a in self.agencies if k in (a.uid, a.unit_id) or (a.credit_code and k.upper() == a.credit_code)]
-        return by_id or [a for a in self.agencies if a.key == k]
+        ids, names = self._refs
+        hit = ids.get(k) or ids.get(k.upper())
+        return [hit] if hit is not None else list(names.get(k, ()))
 
     def suggest(self, name: str) -> str | None:
         """The roster name closest to ``name`` (for a "did you mean" hint), if any is close."""
