@@ -379,3 +379,27 @@ def test_the_server_s_package_download_is_the_coordinator_s_and_feeds_the_city(r
     res = api.collect(city, tmp_path / "市名单.csv", tmp_path / "out.xlsx", workers=1)
     got = api.read(res.level_books[0]).values
     assert all(_number(got.get(k)) == _number(expected.get(k)) for k in spec.INPUT_KEYS if k.startswith("t"))
+
+
+def test_a_real_published_district_report_is_compared_and_differences_are_only_warnings(region: ld.Region,
+                                                                                        tmp_path: Path) -> None:
+    """洪泽区人民政府's published 2023 report (PDF, ../shared) against the sum of three of its departments."""
+    from conftest import SHARED
+
+    folder = tmp_path / "洪泽区"
+    folder.mkdir()
+    pdf = SHARED / "examples" / "published" / "hongze-district-gov-2023.pdf"
+    (folder / pdf.name).write_bytes(pdf.read_bytes())
+    rows: list[tuple[str, ...]] = [("洪泽区人民政府", "人民政府", "县级", "", "汇总", "")]
+    rng = random.Random(3)
+    for i, dept in enumerate(("洪泽区财政局", "洪泽区教育局", "洪泽区民政局")):
+        region.write_unit(folder, f"{i}.xlsx", region.unit_values(rng, dept, "政府部门", "县级"))
+        rows.append((dept, "政府部门", "县级", "洪泽区人民政府", "本级", ""))
+    res = api.collect(folder, ld.write_roster(tmp_path / "名单.csv", rows), tmp_path / "out.xlsx", workers=1)
+    (lv,) = res.levels
+    assert lv.published.endswith(pdf.name) and lv.differences > 0
+    head = f"本单位发布的汇总报告与汇总范围内各单位报表之和有 {lv.differences} 处不同（提示，不是错误）"
+    assert lv.warnings[0].startswith(head)
+    assert "汇总范围 3 个单位：已纳入 3 个。" in lv.warnings[0]
+    assert any("行政许可" in w and "发布的汇总报告为 550。" in w for w in lv.warnings)
+    assert res.ok and all(row.path != str(folder / pdf.name) for row in res.rows)  # compared, not a failed file

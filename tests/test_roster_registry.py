@@ -116,3 +116,22 @@ def test_a_roster_without_registry_columns_reads_as_before(tmp_path: Path) -> No
     a = r.agencies[0]
     assert (a.uid, a.parent, a.scope, a.covers, a.level) == ("", "", "本级", (), "县级")
     assert a.unit_id.startswith("G") and not r.summaries()
+
+
+def test_a_coverage_cycle_is_refused(tmp_path: Path) -> None:
+    head = (*HEAD, "汇总范围")
+    rows = [("甲", "人民政府", "县级", "", "汇总", "乙"), ("乙", "人民政府", "县级", "", "汇总", "甲")]
+    with pytest.raises(RosterError) as exc:
+        api.read_roster(write(tmp_path / "名单.csv", rows, head))
+    assert "名单.csv 第2行（甲）：“汇总范围”形成循环（第2行→第3行→第2行）" in str(exc.value)
+
+
+def test_columns_a_roster_of_today_may_have_do_not_make_it_a_registry(tmp_path: Path) -> None:
+    """编号, 类型 and 范围 are not read as the registry's columns: such a roster reads as before (a name twice is
+    still a duplicate, whatever its 编号)."""
+    head = ("编号", "机关名称", "机关类别", "层级", "类型", "范围")
+    rows = [("1", "甲县财政局", "政府部门", "县级", "行政机关", "全县"), ("2", "甲县财政局", "政府部门", "县级", "", "")]
+    with pytest.raises(RosterError, match="机关“甲县财政局”与第2行重复"):
+        api.read_roster(write(tmp_path / "名单.csv", rows, head))
+    r = api.read_roster(write(tmp_path / "名单2.csv", rows[:1], head))
+    assert r.agencies[0].uid == "" and r.agencies[0].scope == "本级" and not r.notes

@@ -19,7 +19,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -69,11 +69,10 @@ COL_ID, COL_PARENT, COL_SCOPE, COL_COVERS, COL_TYPE = "单位编号", "上级机
 REGISTRY_HEADERS = (COL_ID, COL_PARENT, COL_SCOPE, COL_COVERS, COL_TYPE)
 HEADER_ALIASES = {"单位名称": COL_NAME, "机关（单位）名称": COL_NAME, "类别": COL_KIND, "机关层级": COL_LEVEL,
                   "信用代码": COL_CODE, "社会信用代码": COL_CODE,
-                  "编号": COL_ID, "机关编号": COL_ID, "注册编号": COL_ID, "单位ID": COL_ID, "ID": COL_ID,
+                  # (no bare 编号, ID, 类型 or 范围: a roster of today may use them for something else)
+                  "机关编号": COL_ID, "注册编号": COL_ID, "单位ID": COL_ID,
                   "上级单位": COL_PARENT, "上级": COL_PARENT, "所属上级": COL_PARENT, "上级机关名称": COL_PARENT,
-                  "范围": COL_SCOPE, "报告口径": COL_SCOPE, "口径": COL_SCOPE,
-                  "汇总单位": COL_COVERS, "覆盖单位": COL_COVERS,
-                  "机关类型": COL_TYPE, "类型": COL_TYPE, "单位性质": COL_TYPE}
+                  "报告口径": COL_SCOPE, "汇总单位": COL_COVERS, "覆盖单位": COL_COVERS, "机关类型": COL_TYPE}
 SCOPE_OWN, SCOPE_SUMMARY = "本级", "汇总"
 SCOPES = (SCOPE_OWN, SCOPE_SUMMARY)
 #: what rosters write for a report's scope, and the official word it means
@@ -354,7 +353,29 @@ def _registry(agencies: list[Agency], raw: Sequence[Mapping[str, str]], source: 
             problems.append(f"{where(a)}：“{COL_TYPE}”应为" + "、".join(UNIT_TYPES) + f"之一，现为“{unit_kind}”。")
         out.append(dataclasses.replace(a, uid=ids[a.row], parent=parent, scope=scope, unit_kind=unit_kind,
                                        covers=tuple(covers)))
+    if not problems:
+        _covering_cycles(Roster(tuple(out), source), where, problems)
     return out
+
+
+def _covering_cycles(r: Roster, where: Callable[[Agency], str], problems: list[str]) -> None:
+    """A 汇总 unit that, through 汇总范围, ends up covering itself."""
+    done: set[str] = set()
+
+    def visit(a: Agency, path: list[Agency]) -> None:
+        if a.unit_id in done:
+            return
+        if any(p.unit_id == a.unit_id for p in path):
+            loop = "→".join(f"第{p.row}行" for p in [*path[[p.unit_id for p in path].index(a.unit_id):], a])
+            problems.append(f"{where(a)}：“{COL_COVERS}”形成循环（{loop}）。")
+            done.add(a.unit_id)
+            return
+        for c in r.covered(a.unit_id):
+            visit(c, [*path, a])
+        done.add(a.unit_id)
+
+    for a in r.agencies:
+        visit(a, [])
 
 
 def _official_words(fields: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
