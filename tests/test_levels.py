@@ -403,3 +403,34 @@ def test_a_real_published_district_report_is_compared_and_differences_are_only_w
     assert "汇总范围 3 个单位：已纳入 3 个。" in lv.warnings[0]
     assert any("行政许可" in w and "发布的汇总报告为 550。" in w for w in lv.warnings)
     assert res.ok and all(row.path != str(folder / pdf.name) for row in res.rows)  # compared, not a failed file
+
+
+def test_a_city_round_on_the_server_takes_the_counties_packages(province: dict[str, Run], tmp_path: Path) -> None:
+    from xl_addin.rounds import County
+
+    counties = ("甲市东县", "甲市西县")
+    roster = Roster((*(Agency(f"{c}人民政府", spec.KIND_GOVERNMENT, "县级") for c in counties),
+                     Agency("甲市财政局", "政府部门", "市级")))
+    with County.open(tmp_path / "round", year=ld.YEAR, roster=roster, county="甲市") as city:
+        keys = city.issue_keys()
+        for c in counties:
+            got = city.submit(province[c].package.read_bytes(), f"{c}.zip", keys[f"{c}人民政府"])
+            assert got.status == 201, got.message
+            assert city.review(f"{c}人民政府", "accept", None).ok
+        tampered = bytearray(province[counties[0]].package.read_bytes())
+        tampered[200] ^= 1  # inside the first member's bytes
+        refused = city.submit(bytes(tampered), "改过.zip", keys[f"{counties[0]}人民政府"])
+        assert refused.status == 422 and "改过.zip" in refused.message
+        out = city.package(tmp_path / "甲市.zip")
+    m = package_zip.open_package(out).manifest
+    assert m.unit["name"] == "甲市人民政府" and m.unit["level"] == "市级"
+    # (submitted today, after the statutory deadline of the report year: late, and in)
+    assert m.counts[rollup.LATE] == 2 and m.counts[rollup.MISSING] == 1  # 甲市财政局 submitted nothing
+    with zipfile.ZipFile(out) as zf:
+        book = tmp_path / "book.xlsx"
+        book.write_bytes(zf.read(m.rollup))
+    want: dict[str, Any] = {}
+    for c in counties:
+        ld.add(want, province[c].level.expected, rules=False)
+    got_values = api.read(book).values
+    assert all(_number(got_values.get(k)) == _number(want.get(k)) for k in spec.INPUT_KEYS if k.startswith("t"))

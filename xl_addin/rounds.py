@@ -338,7 +338,17 @@ class County:
     def submit_as(self, agency: str, data: bytes, filename: str, *, client: str = "") -> Submission:
         """:meth:`submit` for an agency already identified (by its key, or by a clerk's session, which is bound to
         that key and ends when the key is revoked: :mod:`xl_addin.websession`): the same checks, refusals and
-        audit."""
+        audit. An upward package (.zip from ``collect --package``: a county reporting to the city's round) is
+        verified and its 汇总 workbook is what is checked and kept."""
+        if Path(_shown_name(filename)).suffix.lower() == ".zip":
+            from .adapters.package_zip import open_package
+            from .package import PackageError
+
+            try:
+                opened = open_package(_shown_name(filename), data)
+            except PackageError as exc:
+                return self._submitted(Submission(422, str(exc), agency), filename, client)
+            data, filename = opened.rollup, opened.manifest.rollup.rsplit("/", 1)[-1]
         checked = self._checked(data, filename)
         res = checked.result
         if res.report is None or checked.data is None:
@@ -574,8 +584,10 @@ class County:
         from .coordinator import rollup_book_name, write_upward
 
         files = self._accepted_files()
-        top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, spec.LEVELS[2], scope=SCOPE_SUMMARY)
         rows = self.board()
+        # the round's own level: the highest of its agencies' (a city's round has its departments and counties)
+        level = min((r.level for r in rows if r.level in spec.LEVELS), key=spec.LEVELS.index, default=spec.LEVELS[2])
+        top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, level, scope=SCOPE_SUMMARY)
         units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
         reports = {}
         for r, a in zip(rows, units, strict=True):

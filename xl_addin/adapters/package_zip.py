@@ -10,6 +10,7 @@ PackageError naming the package and the member.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import zipfile
 from collections.abc import Iterable
@@ -39,10 +40,12 @@ class Opened:
     path: Path
     manifest: Manifest
     rollup: bytes
+    #: the package's bytes when it came as bytes (an upload), else None (it is read from ``path`` again)
+    data: bytes | None = None
 
     def member_bytes(self, name: str) -> bytes:
         """One member again, verified (for passing it on in the package above)."""
-        with _zip(self.path) as zf:
+        with _zip(self.path, self.data) as zf:
             return _read(zf, self.path, self.manifest.by_path[name])
 
 
@@ -59,9 +62,9 @@ def write_package(out: str | os.PathLike[str], manifest: Manifest, members: Iter
     return atomic_write(out, write)
 
 
-def _zip(path: Path) -> zipfile.ZipFile:
+def _zip(path: Path, data: bytes | None = None) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(path)
+        return zipfile.ZipFile(path if data is None else io.BytesIO(data))
     except (OSError, zipfile.BadZipFile, ValueError) as exc:
         raise PackageError(f"{path}：无法打开上报包（{type(exc).__name__}），文件可能已损坏或不是 .zip。") from None
 
@@ -97,11 +100,12 @@ def _guard(path: Path, info: zipfile.ZipInfo, limit: int) -> None:
         raise PackageError(f"{path}：成员“{info.filename}”已加密，无法核验。")
 
 
-def open_package(path: str | os.PathLike[str]) -> Opened:
-    """The verified package at ``path``: every member the manifest lists checked (size, hash, limits), members it
-    does not list refused. Raises PackageError (Chinese, naming the package and member)."""
+def open_package(path: str | os.PathLike[str], data: bytes | None = None) -> Opened:
+    """The verified package at ``path`` (or ``data``, an upload ``path`` names): every member the manifest lists
+    checked (size, hash, limits), members it does not list refused. Raises PackageError (Chinese, naming the
+    package and member)."""
     p = Path(path)
-    with _zip(p) as zf:
+    with _zip(p, data) as zf:
         infos = zf.infolist()
         if len(infos) > MAX_MEMBERS + 1:
             raise PackageError(f"{p}：上报包成员超过 {MAX_MEMBERS} 个，已拒绝。")
@@ -124,7 +128,7 @@ def open_package(path: str | os.PathLike[str]) -> Opened:
             raise PackageError(f"{p}：成员“{extra[0][:100]}”不在清单中，已拒绝整个上报包。")
         rollup = b""
         for m in manifest.members:
-            data = _read(zf, p, m)
+            member = _read(zf, p, m)
             if m.path == manifest.rollup:
-                rollup = data
-    return Opened(p, manifest, rollup)
+                rollup = member
+    return Opened(p, manifest, rollup, data)
