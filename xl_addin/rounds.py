@@ -600,11 +600,11 @@ class County:
                 reports[a.unit_id] = rollup.UnitReport(rollup.MISSING)
             else:
                 reports[a.unit_id] = rollup.UnitReport(rollup.REJECTED, note=f"未审核通过（{r.state.zh}）")
-        (level,) = rollup.roll_up(Roster((top, *units)), reports, year=self.year)
+        (summed,) = rollup.roll_up(Roster((top, *units)), reports, year=self.year)
         accepted = dict(self.accepted())
         with tempfile.TemporaryDirectory(prefix="xl_addin-package-") as tmp:
-            book = write_rollup_book(level, Path(tmp) / rollup_book_name(self.year, top.name))
-            return write_upward(out, (level,), (book,), lambda c: self.version_bytes(c.name, accepted[c.name]))
+            book = write_rollup_book(summed, Path(tmp) / rollup_book_name(self.year, top.name))
+            return write_upward(out, (summed,), (book,), lambda c: self.version_bytes(c.name, accepted[c.name]))
 
     def notice(self, out: str | os.PathLike[str], *, office: str = "", date: dt.date | None = None) -> Path:
         """The 通报 draft of the round (Word for .docx, a web page for .html, text for .txt) at ``out``."""
