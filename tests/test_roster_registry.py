@@ -135,3 +135,11 @@ def test_columns_a_roster_of_today_may_have_do_not_make_it_a_registry(tmp_path: 
         api.read_roster(write(tmp_path / "名单.csv", rows, head))
     r = api.read_roster(write(tmp_path / "名单2.csv", rows[:1], head))
     assert r.agencies[0].uid == "" and r.agencies[0].scope == "本级" and not r.notes
+
+
+def test_one_folder_for_two_units_of_one_name_asks_for_packages(tmp_path: Path) -> None:
+    """Files are matched by the name inside them: two 财政局 in one folder cannot be told apart, so collect says
+    to roll each county up on its own and send its package."""
+    (tmp_path / "in").mkdir()
+    r = run_cli("collect", tmp_path / "in", "--roster", write(tmp_path / "名单.csv", CITY), "-o", tmp_path / "o.xlsx")
+    assert r.returncode == 2 and "同名机关（第4行“财政局”等）" in r.stderr and "--package" in r.stderr
