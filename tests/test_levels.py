@@ -434,3 +434,13 @@ def test_a_city_round_on_the_server_takes_the_counties_packages(province: dict[s
         ld.add(want, province[c].level.expected, rules=False)
     got_values = api.read(book).values
     assert all(_number(got_values.get(k)) == _number(want.get(k)) for k in spec.INPUT_KEYS if k.startswith("t"))
+
+
+def test_a_second_run_with_the_output_inside_the_folder_does_not_read_its_own_books(region: ld.Region,
+                                                                                    tmp_path: Path) -> None:
+    lv = ld.county(region, tmp_path, "庚县", 3, random.Random(7))
+    for _ in range(2):
+        res = api.collect(lv.folder, lv.roster, lv.folder / "out.xlsx", package=lv.folder / "up.zip", workers=1)
+        (level,) = res.levels
+        assert level.published == "" and len(res.files) == 3  # its own 汇总 workbook is no input
+    assert res.ok and package_zip.open_package(lv.folder / "up.zip").manifest.counts[rollup.IN] == 3

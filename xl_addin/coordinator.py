@@ -145,6 +145,10 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True, seconds=seconds,
                               memory_mb=memory_mb)
     files = bulk.list_files(folder, exclude)
+    books_dir = level_books_dir(out)
+    if books_dir.is_dir():  # our own 汇总 workbooks of an earlier run, when the output is inside the folder
+        inside = str(books_dir.resolve()) + os.sep
+        files = [f for f in files if not str(f.resolve()).startswith(inside)]
     with tempfile.TemporaryDirectory(prefix="xl_addin-levels-") as tmp:
         upward = _open_packages(folder, exclude, Path(tmp))
         results = bulk.examine_all([*files, *upward.files], priors=priors, workers=workers, progress=progress,
@@ -263,13 +267,18 @@ def _levels(result: CollectResult, r: Roster, flat: Roster, p: collect.Plan, pub
     rows = {row.agency: row for row in p.rows if row.seq}
     reports = {a.unit_id: rollup.report_of(rows.get(a.name), p.used.get(a.name)) for a in flat.agencies}
     levels = rollup.roll_up(r, reports, year=p.year, published=published)
-    books_dir = out.with_name(f"{out.stem}-汇总")
+    books_dir = level_books_dir(out)
     books_dir.mkdir(parents=True, exist_ok=True)
     books = tuple(write_rollup_book(lv, books_dir / rollup_book_name(p.year, lv.unit.name)) for lv in levels)
     made = None
     if package is not None:
         made = write_upward(package, levels, books, lambda c: upward.source_bytes(c.source))
     return dataclasses.replace(result, levels=levels, level_books=books, package=made)
+
+
+def level_books_dir(out: Path) -> Path:
+    """Where a collect writing its summary at ``out`` puts the 汇总 workbooks: ``<out stem>-汇总/`` beside it."""
+    return out.with_name(f"{out.stem}-汇总")
 
 
 def rollup_book_name(year: int | None, unit: str) -> str:
