@@ -40,12 +40,11 @@ def region() -> ld.Region:
     return ld.Region()
 
 
-@pytest.fixture(scope="module")
-def province(region: ld.Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """2 cities x 2 counties x 5 departments, plus each city's and the province's own office and 2 departments:
-    every level collected with ``--package`` and its package passed up."""
-    base = tmp_path_factory.mktemp("levels")
-    rng = random.Random(22)
+def build_province(region: ld.Region, base: Path, cities: int, counties: int, per_county: int,
+                   seed: int = 22) -> dict[str, Run]:
+    """``cities`` x ``counties`` x ``per_county`` departments, plus each city's and the province's own office and 2
+    departments: every level collected with ``--package`` and its package passed up."""
+    rng = random.Random(seed)
     runs: dict[str, Run] = {}
 
     def run(lv: ld.Level, key: str) -> Run:
@@ -54,26 +53,25 @@ def province(region: ld.Region, tmp_path_factory: pytest.TempPathFactory) -> dic
         runs[key] = Run(lv, res, pkg)
         return runs[key]
 
-    cities = []
-    for city in ("甲市", "乙市"):
-        counties = [ld.county(region, base, f"{city}{c}", 5, rng) for c in ("东县", "西县")]
-        for c in counties:
+    made = []
+    for city in ("甲市", "乙市", "丁市", "戊市", "己市")[:cities]:
+        below = [ld.county(region, base, f"{city}{c}", per_county, rng) for c in ("东县", "西县", "南县", "北县")[:counties]]
+        for c in below:
             run(c, c.name.removesuffix("人民政府"))
-        packages = [runs[c.name.removesuffix("人民政府")].package for c in counties]
-        lv = ld.upper(region, base, city, "市级", counties, packages, 2, rng)
-        cities.append(run(lv, city))
-    prov = ld.upper(region, base, "丙省", "省级", [c.level for c in cities], [c.package for c in cities], 2, rng)
-    run(prov, "丙省")
+        packages = [runs[c.name.removesuffix("人民政府")].package for c in below]
+        made.append(run(ld.upper(region, base, city, "市级", below, packages, 2, rng), city))
+    run(ld.upper(region, base, "丙省", "省级", [c.level for c in made], [c.package for c in made], 2, rng), "丙省")
     return runs
 
 
-def _number(v: Any) -> Decimal:
-    return Decimal(0) if v is None else v if isinstance(v, Decimal) else Decimal(repr(v))
+@pytest.fixture(scope="module")
+def province(region: ld.Region, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
+    """2 cities x 2 counties x 5 departments."""
+    return build_province(region, tmp_path_factory.mktemp("levels"), 2, 2, 5)
 
 
-def test_every_level_is_the_sum_cell_for_cell_and_passes_the_agency_checks(province: dict[str, Run]) -> None:
-    assert len(province) == 7  # 4 counties, 2 cities, 1 province
-    for key, run in province.items():
+def assert_every_level_sums(runs: dict[str, Run]) -> None:
+    for key, run in runs.items():
         (lv,) = run.result.levels
         assert lv.unit.name == run.level.name and lv.counts[rollup.IN] == len(lv.coverage)
         (book,) = run.result.level_books
@@ -84,6 +82,15 @@ def test_every_level_is_the_sum_cell_for_cell_and_passes_the_agency_checks(provi
                 assert _number(data.values.get(k)) == _number(run.level.expected.get(k)), (key, k)
         report = api.check(book)  # the same validator an agency's workbook goes through
         assert not [f for f in report.findings if f.severity.value == "error"], (key, report.findings)
+
+
+def _number(v: Any) -> Decimal:
+    return Decimal(0) if v is None else v if isinstance(v, Decimal) else Decimal(repr(v))
+
+
+def test_every_level_is_the_sum_cell_for_cell_and_passes_the_agency_checks(province: dict[str, Run]) -> None:
+    assert len(province) == 7  # 4 counties, 2 cities, 1 province
+    assert_every_level_sums(province)
     # a county keeps no 规章; the cities' and the province's come from the governments above the county
     county = api.read(province["甲市东县"].result.level_books[0]).values
     prov = api.read(province["丙省"].result.level_books[0]).values
@@ -444,3 +451,11 @@ def test_a_second_run_with_the_output_inside_the_folder_does_not_read_its_own_bo
         (level,) = res.levels
         assert level.published == "" and len(res.files) == 3  # its own 汇总 workbook is no input
     assert res.ok and package_zip.open_package(lv.folder / "up.zip").manifest.counts[rollup.IN] == 3
+
+
+@pytest.mark.heavy
+def test_a_larger_province_sums_at_every_level(region: ld.Region, tmp_path: Path) -> None:
+    """The same chain at 3 x 4 x 60 (720 departments, 12 counties, 3 cities)."""
+    runs = build_province(region, tmp_path, 3, 4, 60, seed=23)
+    assert len(runs) == 3 * 4 + 3 + 1 and runs["丙省"].level.units == 3 * 4 * 60 + 3 * 3 + 3
+    assert_every_level_sums(runs)
