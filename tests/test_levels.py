@@ -457,5 +457,5 @@ def test_a_second_run_with_the_output_inside_the_folder_does_not_read_its_own_bo
 def test_a_larger_province_sums_at_every_level(region: ld.Region, tmp_path: Path) -> None:
     """The same chain at 3 x 4 x 60 (720 departments, 12 counties, 3 cities)."""
     runs = build_province(region, tmp_path, 3, 4, 60, seed=23)
-    assert len(runs) == 3 * 4 + 3 + 1 and runs["丙省"].level.units == 3 * 4 * 60 + 3 * 3 + 3
+    assert len(runs) == 3 * 4 + 3 + 1 and runs["丙省"].level.units == 3 * 4 * 60 + 3 * 2 + 2  # + departments
     assert_every_level_sums(runs)
