@@ -16,7 +16,7 @@ import io
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -303,26 +303,31 @@ def write_upward(out: str | os.PathLike[str], levels: tuple[Any, ...], books: tu
         raise RosterError(f"名单中有 {len(tops)} 个最上级的汇总单位（{names}），上报包只能包含一个，请分别汇总。")
     top, top_book = levels[tops[0]], books[tops[0]]
     below = {lv.unit.unit_id: b for lv, b in zip(levels, books, strict=True)}
-    members: list[tuple[str, bytes]] = []
     listed: list[pk.Member] = []
-
-    def add(name: str, data: bytes, role: str, unit_id: str = "", unit: str = "") -> None:
-        members.append((name, data))
-        listed.append(pk.Member(name, hashlib.sha256(data).hexdigest(), len(data), role, unit_id, unit))
-
     rollup_name = f"{pk.ROLLUP_DIR}/{top_book.name}"
-    add(rollup_name, top_book.read_bytes(), pk.ROLE_ROLLUP, top.unit.unit_id, top.unit.name)
-    seq = 0
-    for lv in levels:
-        for c in lv.coverage:
-            if not c.included:
-                continue
-            seq += 1
-            data = below[c.unit_id].read_bytes() if c.unit_id in below else unit_bytes(c)
-            add(pk.unit_member(seq, safe_name(c.name, "单位", max_chars=60)), data, pk.ROLE_UNIT, c.unit_id, c.name)
-    add(pk.COVERAGE, coverage_csv(top), pk.ROLE_COVERAGE)
+
+    def member(name: str, data: bytes, role: str, unit_id: str = "", unit: str = "") -> tuple[str, bytes]:
+        listed.append(pk.Member(name, hashlib.sha256(data).hexdigest(), len(data), role, unit_id, unit))
+        return name, data
+
+    def members() -> Iterator[tuple[str, bytes]]:  # one workbook in memory at a time
+        yield member(rollup_name, top_book.read_bytes(), pk.ROLE_ROLLUP, top.unit.unit_id, top.unit.name)
+        seq = 0
+        for lv in levels:
+            for c in lv.coverage:
+                if not c.included:
+                    continue
+                seq += 1
+                data = below[c.unit_id].read_bytes() if c.unit_id in below else unit_bytes(c)
+                yield member(pk.unit_member(seq, safe_name(c.name, "单位", max_chars=60)), data, pk.ROLE_UNIT,
+                             c.unit_id, c.name)
+        yield member(pk.COVERAGE, coverage_csv(top), pk.ROLE_COVERAGE)
+
     u = top.unit
-    manifest = pk.Manifest(top.year, {"unit_id": u.unit_id, "name": u.name, "kind": u.kind, "level": u.level,
+
+    def manifest() -> pk.Manifest:
+        return pk.Manifest(top.year, {"unit_id": u.unit_id, "name": u.name, "kind": u.kind, "level": u.level,
                                       "scope": u.scope, "parent": u.parent, "credit_code": u.credit_code},
                            rollup_name, pk.COVERAGE, tuple(listed), top.counts)
-    return write_package(out, manifest, members)
+
+    return write_package(out, members(), manifest)

@@ -13,7 +13,7 @@ import hashlib
 import io
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,16 +49,18 @@ class Opened:
             return _read(zf, self.path, self.manifest.by_path[name])
 
 
-def write_package(out: str | os.PathLike[str], manifest: Manifest, members: Iterable[tuple[str, bytes]]) -> Path:
-    """The package at ``out`` (atomically): ``members`` (name, bytes; every name in ``manifest``) then the
-    manifest. Workbooks are zips already: stored, not compressed again."""
+def write_package(out: str | os.PathLike[str], members: Iterable[tuple[str, bytes]],
+                  manifest: Callable[[], Manifest]) -> Path:
+    """The package at ``out`` (atomically): ``members`` (name, bytes; taken one at a time, so a county's
+    workbooks are never all in memory) then ``manifest()`` (called once every member is written). Workbooks are
+    zips already: stored, not compressed again."""
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
             for name, data in members:
                 assert safe_member(name), name
                 zf.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED if name.endswith(".csv")
                             else zipfile.ZIP_STORED)
-            zf.writestr(MANIFEST, manifest.to_json(), compress_type=zipfile.ZIP_DEFLATED)
+            zf.writestr(MANIFEST, manifest().to_json(), compress_type=zipfile.ZIP_DEFLATED)
     return atomic_write(out, write)
 
 
