@@ -171,8 +171,8 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
             deadline: dt.date | str | None = None, last_year_dir: str | os.PathLike[str] | None = None,
             workers: int | None = None, progress: bool = False, year: int | None = None,
             file_seconds: float | None = None, file_memory_mb: int | None = None,
-            dataset: str | os.PathLike[str] | None = None,
-            profile: Profile | None = None) -> CollectResult:
+            dataset: str | os.PathLike[str] | None = None, profile: Profile | None = None,
+            package: str | os.PathLike[str] | None = None) -> CollectResult:
     """Check every workbook under ``folder`` against the roster (None: every agency found); writes the summary
     workbook at ``out`` and the HTML tracker as ``<out stem>.html``. Raises collect.RosterError for a bad
     roster, FileNotFoundError for a missing folder. ``file_seconds``, ``file_memory_mb``: what reading one file
@@ -180,12 +180,15 @@ def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | Non
     ``dataset``: also write the reports used as the tidy dataset there (.parquet or .csv; xl_addin.dataset),
     adapters.dataset_io.DatasetError (Chinese) when it cannot be.
     ``profile``: the rule profile (None: the national catalogue); the result's ``similar`` lists the units whose
-    narrative sections are near copies of each other's."""
+    narrative sections are near copies of each other's.
+    Upward packages (.zip) under ``folder`` are read as the reports of the units that sent them; with a roster
+    that has 汇总 units, their 汇总 workbooks go into ``<out stem>-汇总/``; ``package``: the upward package
+    (.zip) of the top 汇总 unit."""
     from .coordinator import collect_folder
 
     return collect_folder(folder, roster, out, deadline=deadline, last_year_dir=last_year_dir, workers=workers,
                           progress=progress, year=year, file_seconds=file_seconds, file_memory_mb=file_memory_mb,
-                          dataset=dataset, profile=profile)
+                          dataset=dataset, profile=profile, package=package)
 
 
 def export(path_or_data: str | os.PathLike[str] | ReportData, out_dir: str | os.PathLike[str],

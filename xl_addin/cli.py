@@ -341,11 +341,14 @@ def _call(fn: Any, server_url: str | None = None) -> Any:
               help="读取一个文件最多使用的内存（MB，默认 1024，0 为不限），超过则停止读取，在问题清单中说明")
 @click.option("--dataset", "dataset_out", type=click.Path(dir_okay=False),
               help="同时写出数据集（.parquet 或 .csv）：每份采用的年报每个表格单元格一行，供 pandas 等分析")
+@click.option("--package", "package_out", type=click.Path(dir_okay=False),
+              help="同时生成向上级报送的上报包（.zip）：汇总工作簿、各单位通过的工作簿、汇总范围和带 SHA-256 的清单；"
+                   "名单须有“上级机关”“报告范围”列")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 @click.option("--profile", "profile_ref", help=_PROFILE_HELP)
 def collect(folder: str, roster: str | None, deadline: str | None, year: int | None, last_year_dir: str | None,
             out: str, workers: int | None, file_seconds: float | None, file_memory_mb: int | None,
-            dataset_out: str | None, as_json: bool, profile_ref: str | None) -> None:
+            dataset_out: str | None, package_out: str | None, as_json: bool, profile_ref: str | None) -> None:
     """汇总校验：读取文件夹中各机关报回的年报，按名单登记提交进度、逐一校验，并生成全县汇总表。
 
     退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
@@ -362,6 +365,10 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
     if Path(out).suffix.lower() != ".xlsx":
         _fail(f"汇总结果文件应以 .xlsx 结尾：{out}")
     profile = _profile(profile_ref)
+    if package_out is not None and Path(package_out).suffix.lower() != ".zip":
+        _fail(f"上报包应以 .zip 结尾：{package_out}")
+    if package_out is not None and not roster:
+        _fail("生成上报包（--package）须同时给出名单（--roster），名单中应有“上级机关”“报告范围”列。")
     limit = None
     if deadline:
         try:
@@ -375,9 +382,12 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
             _roster_notes(roster)
         result = api.collect(folder, roster, out, deadline=limit, last_year_dir=last_year_dir, workers=workers,
                              progress=not as_json, year=year, file_seconds=file_seconds,
-                             file_memory_mb=file_memory_mb, dataset=dataset_out, profile=profile)
+                             file_memory_mb=file_memory_mb, dataset=dataset_out, profile=profile,
+                             package=package_out)
     except (RosterError, DatasetError) as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法写入输出文件（{exc.strerror or exc}）。")
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
@@ -393,6 +403,10 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         click.echo(f"汇总结果：{result.xlsx}；进度网页：{result.html}")
         if result.dataset is not None:
             click.echo(f"数据集：{result.dataset}（{result.dataset_rows} 行）")
+        for book in result.level_books:
+            click.echo(f"汇总工作簿：{book}")
+        if result.package is not None:
+            click.echo(f"上报包：{result.package}")
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import enum
+import hashlib
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -62,8 +65,32 @@ class RosterError(ValueError):
 COL_NAME, COL_KIND, COL_LEVEL, COL_CONTACT, COL_CODE = "机关名称", "机关类别", "层级", "联系人", "统一社会信用代码"
 ROSTER_HEADERS = (COL_NAME, COL_KIND, COL_LEVEL, COL_CONTACT, COL_CODE)
 REQUIRED_HEADERS = (COL_NAME, COL_KIND, COL_LEVEL)
+#: the unit registry's columns (issue 22), all optional: a roster without them reads exactly as before
+COL_ID, COL_PARENT, COL_SCOPE, COL_COVERS, COL_TYPE = "单位编号", "上级机关", "报告范围", "汇总范围", "单位类型"
+REGISTRY_HEADERS = (COL_ID, COL_PARENT, COL_SCOPE, COL_COVERS, COL_TYPE)
 HEADER_ALIASES = {"单位名称": COL_NAME, "机关（单位）名称": COL_NAME, "类别": COL_KIND, "机关层级": COL_LEVEL,
-                  "信用代码": COL_CODE, "社会信用代码": COL_CODE}
+                  "信用代码": COL_CODE, "社会信用代码": COL_CODE,
+                  # (no bare 编号, ID, 类型 or 范围: a roster of today may use them for something else)
+                  "机关编号": COL_ID, "注册编号": COL_ID, "单位ID": COL_ID,
+                  "上级单位": COL_PARENT, "上级": COL_PARENT, "所属上级": COL_PARENT, "上级机关名称": COL_PARENT,
+                  "报告口径": COL_SCOPE, "汇总单位": COL_COVERS, "覆盖单位": COL_COVERS, "机关类型": COL_TYPE}
+SCOPE_OWN, SCOPE_SUMMARY = "本级", "汇总"
+SCOPES = (SCOPE_OWN, SCOPE_SUMMARY)
+#: what rosters write for a report's scope, and the official word it means
+SCOPE_SYNONYMS = {"本单位": SCOPE_OWN, "本级报告": SCOPE_OWN, "机关本级": SCOPE_OWN, "本机关": SCOPE_OWN,
+                  "汇总报告": SCOPE_SUMMARY, "合计": SCOPE_SUMMARY, "全县": SCOPE_SUMMARY, "全市": SCOPE_SUMMARY,
+                  "全区": SCOPE_SUMMARY, "全省": SCOPE_SUMMARY, "辖区": SCOPE_SUMMARY, "全域": SCOPE_SUMMARY,
+                  "区域汇总": SCOPE_SUMMARY}
+UNIT_TYPES = ("人民政府", "部门", "乡镇街道", "功能区")
+#: what rosters write for a unit's type, and the official word it means
+UNIT_TYPE_SYNONYMS = {"政府": "人民政府", "一级政府": "人民政府", "县政府": "人民政府", "市政府": "人民政府",
+                      "省政府": "人民政府", "区政府": "人民政府", "政府部门": "部门", "工作部门": "部门",
+                      "政府工作部门": "部门", "乡镇": "乡镇街道", "乡": "乡镇街道", "镇": "乡镇街道", "街道": "乡镇街道",
+                      "街道办事处": "乡镇街道", "乡镇人民政府": "乡镇街道", "乡镇政府": "乡镇街道", "开发区": "功能区",
+                      "园区": "功能区", "高新区": "功能区", "经开区": "功能区", "新区": "功能区", "管委会": "功能区",
+                      "功能区管委会": "功能区"}
+#: separators of the units a 汇总范围 cell names
+_COVERS_SPLIT = re.compile(r"[、，,；;\n\r|]+")
 
 
 @dataclass(frozen=True)
@@ -74,10 +101,45 @@ class Agency:
     contact: str = ""
     credit_code: str = ""
     row: int = 0  # row in the roster file (1-based), 0 when not from a roster
+    #: the registry (issue 22): the unit's id as the roster gives it ("" none: :attr:`unit_id` is then made)
+    uid: str = ""
+    #: the parent unit's :attr:`unit_id` ("" for the top)
+    parent: str = ""
+    #: "本级" (its own handling) or "汇总" (the sum of the units it covers)
+    scope: str = SCOPE_OWN
+    #: 人民政府 / 部门 / 乡镇街道 / 功能区 as the roster gives it ("" not given: :attr:`unit_type` derives it)
+    unit_kind: str = ""
+    #: a 汇总 unit's covered unit ids as its 汇总范围 column gives them (() : the units whose parent it is)
+    covers: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return name_key(self.name)
+
+    @property
+    def unit_id(self) -> str:
+        """The unit's identity: its registry id, else its 统一社会信用代码, else one made from its name (a
+        hierarchical roster makes it from the names from the top down: :func:`parse_roster`)."""
+        return self.uid or self.credit_code or generated_id((self.key,))
+
+    @property
+    def unit_type(self) -> str:
+        """人民政府 / 部门 / 乡镇街道 / 功能区: as given, else from 机关类别 and 层级 ("" for 其他授权组织)."""
+        if self.unit_kind:
+            return self.unit_kind
+        if self.kind == spec.KIND_GOVERNMENT:
+            return "乡镇街道" if self.level == spec.LEVELS[-1] else "人民政府"
+        return "部门" if self.kind == spec.AGENCY_KINDS[1] else ""
+
+    @property
+    def summary(self) -> bool:
+        return self.scope == SCOPE_SUMMARY
+
+
+def generated_id(path: Sequence[str]) -> str:
+    """A stable id for a unit with neither registry id nor credit code: from the name keys of it and its parents,
+    top first (the same roster gives the same ids, whatever the row order)."""
+    return "G" + hashlib.sha256("/".join(path).encode()).hexdigest()[:15].upper()
 
 
 @dataclass(frozen=True)
@@ -90,6 +152,74 @@ class Roster:
     @property
     def by_key(self) -> dict[str, Agency]:
         return {a.key: a for a in self.agencies}
+
+    @cached_property
+    def by_id(self) -> dict[str, Agency]:
+        return {a.unit_id: a for a in self.agencies}
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[Agency, ...]]:
+        out: dict[str, list[Agency]] = {}
+        for a in self.agencies:
+            out.setdefault(a.parent, []).append(a)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _refs(self) -> tuple[dict[str, Agency], dict[str, list[Agency]]]:
+        """(id or credit code -> unit, name key -> units)"""
+        ids: dict[str, Agency] = {}
+        names: dict[str, list[Agency]] = {}
+        for a in self.agencies:
+            for ident in (a.credit_code, a.unit_id, a.uid):
+                if ident:
+                    ids.setdefault(ident, a)
+            names.setdefault(a.key, []).append(a)
+        return ids, names
+
+    def children(self, unit_id: str) -> tuple[Agency, ...]:
+        """The units whose 上级机关 is ``unit_id``, in roster order."""
+        return self._children.get(unit_id, ()) if unit_id else ()
+
+    def covered(self, unit_id: str) -> tuple[Agency, ...]:
+        """The units a 汇总 unit's report covers: its 汇总范围, else its children (() for a 本级 unit)."""
+        a = self.by_id.get(unit_id)
+        if a is None or not a.summary:
+            return ()
+        if a.covers:
+            ids = self.by_id
+            return tuple(ids[u] for u in a.covers if u in ids)
+        return self.children(unit_id)
+
+    @cached_property
+    def _summaries(self) -> tuple[Agency, ...]:
+        out: list[Agency] = []
+        seen: set[str] = set()
+
+        def visit(a: Agency) -> None:
+            if a.unit_id in seen:
+                return
+            seen.add(a.unit_id)
+            below = self.covered(a.unit_id)
+            for c in below:
+                visit(c)
+            if below:
+                out.append(a)
+
+        for a in self.agencies:
+            visit(a)
+        return tuple(out)
+
+    def summaries(self) -> tuple[Agency, ...]:
+        """The 汇总 units that cover at least one unit of this roster, the lowest first (a 汇总 unit after every
+        汇总 unit it covers)."""
+        return self._summaries
+
+    def find(self, ref: str) -> list[Agency]:
+        """The units ``ref`` names: by id, credit code, or name (several when a name is not unique)."""
+        k = name_key(ref)
+        ids, names = self._refs
+        hit = ids.get(k) or ids.get(k.upper())
+        return [hit] if hit is not None else list(names.get(k, ()))
 
     def suggest(self, name: str) -> str | None:
         """The roster name closest to ``name`` (for a "did you mean" hint), if any is close."""
@@ -108,9 +238,13 @@ def _cell_text(v: CellValue) -> str:
 
 def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
     """A roster from the rows of its first sheet (or CSV). The header row is the first of the first ten rows that
-    has 机关名称; rows entirely blank are skipped. Raises RosterError naming the file and row."""
+    has 机关名称; rows entirely blank are skipped. With any registry column (上级机关, 报告范围, 汇总范围, 单位编号,
+    单位类型) the units get their parents, scopes and ids (:func:`_registry`). Raises RosterError naming the file and
+    row."""
     header_at, cols = _roster_header(rows, source)
+    registry = any(h in cols for h in REGISTRY_HEADERS)
     agencies: list[Agency] = []
+    raw: list[Mapping[str, str]] = []
     seen: dict[str, int] = {}
     problems: list[str] = []
     notes: list[str] = []
@@ -123,11 +257,15 @@ def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
         agency = _roster_agency(fields, i, f"{source} 第{i}行", problems)
         if agency is None:
             continue
-        if agency.key in seen:
-            problems.append(f"{source} 第{i}行：机关“{agency.name}”与第{seen[agency.key]}行重复。")
-            continue
-        seen[agency.key] = i
+        if not registry:
+            if agency.key in seen:
+                problems.append(f"{source} 第{i}行：机关“{agency.name}”与第{seen[agency.key]}行重复。")
+                continue
+            seen[agency.key] = i
         agencies.append(agency)
+        raw.append(fields)
+    if registry and not problems:
+        agencies = _registry(agencies, raw, source, problems)
     if problems:
         more = f"\n……另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
         raise RosterError("名单有误，请修改后重试：\n" + "\n".join(problems[:20]) + more)
@@ -136,11 +274,117 @@ def parse_roster(rows: Sequence[Sequence[CellValue]], source: str) -> Roster:
     return Roster(tuple(agencies), source, tuple(notes))
 
 
+def _registry(agencies: list[Agency], raw: Sequence[Mapping[str, str]], source: str,
+              problems: list[str]) -> list[Agency]:
+    """The units of a hierarchical roster: each row's 上级机关 resolved (by 单位编号, 统一社会信用代码 or a name that
+    is unique), cycles refused, ids made where none is given (from the names from the top down), a 汇总范围 resolved
+    to ids. Names are not keys: two 财政局 under two counties are two units; the same name twice under one parent is
+    a duplicate."""
+    import dataclasses
+
+    def where(a: Agency) -> str:
+        return f"{source} 第{a.row}行（{a.name}）"
+
+    given: dict[str, Agency] = {}
+    for a, f in zip(agencies, raw, strict=True):
+        for ident in {name_key(f.get(COL_ID, "")), a.credit_code} - {""}:
+            if ident in given and given[ident] is not a:
+                problems.append(f"{where(a)}：单位编号或统一社会信用代码“{ident}”与第{given[ident].row}行重复。")
+            given[ident] = a
+    refs = Roster(tuple(dataclasses.replace(a, uid=name_key(f.get(COL_ID, ""))) for a, f in zip(agencies, raw,
+                                                                                               strict=True)))
+
+    def resolve(a: Agency, ref: str, col: str) -> Agency | None:
+        hits = refs.find(ref)
+        if not hits:
+            problems.append(f"{where(a)}：“{col}”中的“{ref}”不在名单中。")
+        elif len(hits) > 1:
+            rows_ = "、".join(f"第{h.row}行" for h in hits)
+            problems.append(f"{where(a)}：“{col}”中的“{ref}”在名单中有多个（{rows_}），请改填单位编号或统一社会信用代码。")
+        else:
+            return hits[0]
+        return None
+
+    parent_of: dict[int, Agency | None] = {}
+    for a, f in zip(refs.agencies, raw, strict=True):
+        ref = f.get(COL_PARENT, "")
+        parent_of[a.row] = resolve(a, ref, COL_PARENT) if ref else None
+    if problems:
+        return agencies
+    for a in refs.agencies:  # cycles: walk up from each unit
+        chain, p = [a.row], parent_of[a.row]
+        while p is not None:
+            if p.row in chain:
+                loop = "→".join(f"第{r}行" for r in [*chain[chain.index(p.row):], p.row])
+                problems.append(f"{where(a)}：“{COL_PARENT}”形成循环（{loop}）。")
+                break
+            chain.append(p.row)
+            p = parent_of[p.row]
+    if problems:
+        return agencies
+    ids: dict[int, str] = {}
+
+    def path(a: Agency) -> list[str]:
+        p = parent_of[a.row]
+        return [*(path(p) if p is not None else []), a.key]
+
+    for a in refs.agencies:
+        ids[a.row] = a.uid or a.credit_code or generated_id(path(a))
+    out: list[Agency] = []
+    seen: dict[tuple[str, str], int] = {}
+    for a, f in zip(refs.agencies, raw, strict=True):
+        p = parent_of[a.row]
+        parent = ids[p.row] if p is not None else ""
+        if (parent, a.key) in seen:
+            problems.append(f"{where(a)}：同一上级机关下的机关“{a.name}”与第{seen[parent, a.key]}行重复。")
+            continue
+        seen[parent, a.key] = a.row
+        covers: list[str] = []
+        for ref in (r.strip() for r in _COVERS_SPLIT.split(f.get(COL_COVERS, ""))):
+            hit = resolve(a, ref, COL_COVERS) if ref else None
+            if hit is not None:
+                covers.append(ids[hit.row])
+        scope = f.get(COL_SCOPE, "") or (SCOPE_SUMMARY if covers else SCOPE_OWN)
+        if scope not in SCOPES:
+            problems.append(f"{where(a)}：“{COL_SCOPE}”应为“本级”或“汇总”，现为“{f.get(COL_SCOPE, '')}”。")
+        elif covers and scope != SCOPE_SUMMARY:
+            problems.append(f"{where(a)}：填写了“{COL_COVERS}”，“{COL_SCOPE}”应为“汇总”。")
+        unit_kind = f.get(COL_TYPE, "")
+        if unit_kind and unit_kind not in UNIT_TYPES:
+            problems.append(f"{where(a)}：“{COL_TYPE}”应为" + "、".join(UNIT_TYPES) + f"之一，现为“{unit_kind}”。")
+        out.append(dataclasses.replace(a, uid=ids[a.row], parent=parent, scope=scope, unit_kind=unit_kind,
+                                       covers=tuple(covers)))
+    if not problems:
+        _covering_cycles(Roster(tuple(out), source), where, problems)
+    return out
+
+
+def _covering_cycles(r: Roster, where: Callable[[Agency], str], problems: list[str]) -> None:
+    """A 汇总 unit that, through 汇总范围, ends up covering itself."""
+    done: set[str] = set()
+
+    def visit(a: Agency, path: list[Agency]) -> None:
+        if a.unit_id in done:
+            return
+        if any(p.unit_id == a.unit_id for p in path):
+            loop = "→".join(f"第{p.row}行" for p in [*path[[p.unit_id for p in path].index(a.unit_id):], a])
+            problems.append(f"{where(a)}：“{COL_COVERS}”形成循环（{loop}）。")
+            done.add(a.unit_id)
+            return
+        for c in r.covered(a.unit_id):
+            visit(c, [*path, a])
+        done.add(a.unit_id)
+
+    for a in r.agencies:
+        visit(a, [])
+
+
 def _official_words(fields: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
     """The row with the obvious synonyms of a kind or level read as the official word ("县" -> "县级"), and what
     was read so."""
     out, said = dict(fields), []
-    for col, synonyms in ((COL_KIND, spec.KIND_SYNONYMS), (COL_LEVEL, spec.LEVEL_SYNONYMS)):
+    for col, synonyms in ((COL_KIND, spec.KIND_SYNONYMS), (COL_LEVEL, spec.LEVEL_SYNONYMS),
+                          (COL_SCOPE, SCOPE_SYNONYMS), (COL_TYPE, UNIT_TYPE_SYNONYMS)):
         written = name_key(out.get(col, ""))
         if written in synonyms:
             out[col] = synonyms[written]
@@ -156,7 +400,7 @@ def _roster_header(rows: Sequence[Sequence[CellValue]], source: str) -> tuple[in
         for j, v in enumerate(row):
             h = name_key(_cell_text(v))
             h = HEADER_ALIASES.get(h, h)
-            if h in ROSTER_HEADERS and h not in found:
+            if (h in ROSTER_HEADERS or h in REGISTRY_HEADERS) and h not in found:
                 found[h] = j
         if COL_NAME in found:
             lacking = [h for h in REQUIRED_HEADERS if h not in found]
@@ -699,16 +943,45 @@ def _left_out_because(row: TrackerRow) -> str:
 
 
 def column_sums(files: Iterable[FileResult]) -> dict[str, Number]:
-    """TABLE_KEYS -> the sum over ``files`` (a figure that is not a usable number counts 0; money kept to 4
-    decimals)."""
-    sums: dict[str, Number] = dict.fromkeys(TABLE_KEYS, 0)
-    for f in files:
-        for k, v in zip(TABLE_KEYS, f.values, strict=True):
-            sums[k] += v or 0
-    for k in TABLE_KEYS:
-        if spec.DATA_CELLS[k].kind is spec.Kind.MONEY:
-            sums[k] = round(sums[k], 4)
-    return sums
+    """TABLE_KEYS -> the sum over ``files`` (a figure that is not a usable number counts 0; money summed exactly,
+    :func:`exact_sums`)."""
+    return exact_sums((f.values, True) for f in files)
+
+
+#: keys summed in Decimal (万元, up to 4 decimals)
+MONEY_KEYS: Final = frozenset(k for k in TABLE_KEYS if spec.DATA_CELLS[k].kind is spec.Kind.MONEY)
+#: the 规章 row of 表二: only 省 and 设区的市 governments make 规章 (:func:`xl_addin.rollup.may_make_rules`)
+RULE_KEYS: Final = frozenset(k for k in TABLE_KEYS if k.startswith("t2.rules."))
+_MONEY_AT: Final = tuple(i for i, k in enumerate(TABLE_KEYS) if k in MONEY_KEYS)
+_RULE_AT: Final = tuple(i for i, k in enumerate(TABLE_KEYS) if k in RULE_KEYS)
+
+
+def exact_sums(parts: Iterable[tuple[Sequence[Number | None], bool]]) -> dict[str, Number]:
+    """TABLE_KEYS -> the sum over ``parts`` (figures in TABLE_KEYS order, whether its 规章 count): counts as
+    integers, money in Decimal (back to the float of its exact value: no drift however many units); a figure
+    that is not a usable number counts 0."""
+    n = len(TABLE_KEYS)
+    ints = [0] * n
+    money = {i: Decimal(0) for i in _MONEY_AT}
+    for values, rules_count in parts:
+        for i, v in enumerate(values[:n]):
+            if not v:
+                continue
+            if i in money:
+                money[i] += Decimal(repr(v))
+            elif isinstance(v, int):
+                ints[i] += v
+            elif v.is_integer():
+                ints[i] += int(v)
+        if not rules_count:  # what a unit without 规章-making power wrote there does not count
+            for i in _RULE_AT:
+                v = values[i] if i < len(values) else None
+                if v and (isinstance(v, int) or v.is_integer()):
+                    ints[i] -= int(v)
+    out: dict[str, Number] = {}
+    for i, k in enumerate(TABLE_KEYS):
+        out[k] = float(money[i]) if i in money else ints[i]
+    return out
 
 
 def _prior_sums(files: Sequence[FileResult]) -> dict[str, Number]:
@@ -740,6 +1013,11 @@ class CollectResult:
     dataset_rows: int = 0
     #: units of one year and one parent whose narrative sections are near copies (:func:`copying`)
     similar: tuple[similarity.Pair, ...] = ()
+    #: the levelled roll-up (issue 22): one :class:`xl_addin.rollup.UnitRollup` per 汇总 unit of the roster
+    levels: tuple[Any, ...] = ()
+    #: the 汇总 workbook of each of :attr:`levels`, and the upward package when one was asked for
+    level_books: tuple[Path, ...] = ()
+    package: Path | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -771,6 +1049,10 @@ class CollectResult:
                 f"共读取 {c[Count.FILES]} 个文件，未采用 {c[Count.UNUSED_FILES]} 个。"
                 f"汇总纳入 {len(self.rollup.included)} 个机关，汇总表复核"
                 f"{'通过' if self.rollup.valid else '不通过'}。")
+        for lv in self.levels:
+            text += f"\n{lv.unit.name}（{lv.unit.scope}）：{lv.coverage_zh()}"
+            if lv.differences:
+                text += f"与其发布的汇总报告有 {lv.differences} 处不同（提示，不是错误）。"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -784,7 +1066,11 @@ class CollectResult:
                 "rows": [r.to_dict() for r in self.rows],
                 "findings": [{"agency": x.agency, "path": x.path, "used": x.used, **x.finding.to_dict()}
                              for x in self.findings],
-                "rollup": self.rollup.to_dict(), "similar": [p.to_dict() for p in self.similar]}
+                "rollup": self.rollup.to_dict(), "similar": [p.to_dict() for p in self.similar],
+                # the levelled roll-up (issue 22), only when the roster has 汇总 units
+                **({"levels": [lv.to_dict() for lv in self.levels],
+                    "level_books": [str(p) for p in self.level_books],
+                    "package": str(self.package) if self.package else None} if self.levels else {})}
 
 
 # ---- the dataset ------------------------------------------------------------------------------------------------

@@ -8,16 +8,20 @@
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import datetime as dt
 import hashlib
 import io
 import os
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import bulk, collect, similarity, spec
-from .collect import CollectResult, Number, Roster
+from .collect import CollectResult, FileResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
 from .profiles import NATIONAL, Profile
@@ -112,15 +116,19 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
                    last_year_dir: str | os.PathLike[str] | None = None, workers: int | None = None,
                    progress: bool = False, year: int | None = None, now: dt.datetime | None = None,
                    file_seconds: float | None = None, file_memory_mb: int | None = None,
-                   dataset: str | os.PathLike[str] | None = None,
-                   profile: Profile | None = None) -> CollectResult:
+                   dataset: str | os.PathLike[str] | None = None, profile: Profile | None = None,
+                   package: str | os.PathLike[str] | None = None) -> CollectResult:
     """Examine every workbook under ``folder``, match them to the roster, write the summary workbook at ``out``
     and the HTML tracker beside it (``<out stem>.html``). ``file_seconds``, ``file_memory_mb``: the time and
     memory one file's read may take (None: bulk.FILE_SECONDS, bulk.FILE_MEMORY_MB). ``dataset``: also write every
     report used as the tidy dataset there (.parquet or .csv; :mod:`xl_addin.dataset`); raises
     adapters.dataset_io.DatasetError (Chinese) when it cannot be written. ``profile``: the rule profile every file
     is checked under, and whose ``cross_unit.repeated_percent`` the cross-unit comparison uses (None: the national
-    catalogue)."""
+    catalogue).
+
+    Levels (issue 22): upward packages (.zip) under ``folder`` are verified and their 汇总 workbooks read as the
+    reports of the units that sent them; for every 汇总 unit of the roster a 汇总 workbook is written into
+    ``<out stem>-汇总/``; ``package``: the upward package of the roster's top 汇总 unit is written there."""
     from .adapters.roster import MANIFEST_NAME
     from .adapters.summary_writer import write_summary
     from .adapters.tracker_html import write_html
@@ -138,6 +146,8 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
 
         check_writable(dataset)  # before the run, not after it
     exclude = [out, html_out, Path(folder) / MANIFEST_NAME, *([Path(dataset)] if dataset is not None else [])]
+    if package is not None:
+        exclude.append(Path(package))
     if roster is not None and not isinstance(roster, Roster):
         exclude.append(Path(roster))
     seconds = bulk.FILE_SECONDS if file_seconds is None else file_seconds
@@ -145,20 +155,197 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True, seconds=seconds,
                               memory_mb=memory_mb)
     files = bulk.list_files(folder, exclude)
-    results = bulk.examine_all(files, priors=priors, workers=workers, progress=progress, seconds=seconds,
-                               memory_mb=memory_mb, texts=True, profile=profile)
-    p = collect.plan(r, results, year=year, deadline=deadline, now=now, profile=profile)
+    books_dir = level_books_dir(out)
+    if books_dir.is_dir():  # our own 汇总 workbooks of an earlier run, when the output is inside the folder
+        inside = str(books_dir.resolve()) + os.sep
+        files = [f for f in files if not str(f.resolve()).startswith(inside)]
     percent = (profile or NATIONAL).threshold("cross_unit.repeated_percent", similarity.CROSS_UNIT_PERCENT)
     assert isinstance(percent, int | float)
-    result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results),
-                           similar=collect.copying(p, r, percent=percent))
-    write_summary(result, out)
-    write_html(result, html_out)
-    import dataclasses
-
+    with tempfile.TemporaryDirectory(prefix="xl_addin-levels-") as tmp:
+        upward = _open_packages(folder, exclude, Path(tmp))
+        results = bulk.examine_all([*files, *upward.files], priors=priors, workers=workers, progress=progress,
+                                   seconds=seconds, memory_mb=memory_mb, texts=True, profile=profile)
+        results = upward.shown(results)
+        levelled = r is not None and bool(r.summaries())
+        if r is not None and levelled:
+            flat, published = _split_levels(r, results)
+            p = collect.plan(flat, [x for x in results if x.path not in published.paths], year=year,
+                             deadline=deadline, now=now, profile=profile)
+        else:
+            p = collect.plan(r, results, year=year, deadline=deadline, now=now, profile=profile)
+        result = CollectResult(p.rows, p.findings, collect.rollup(p), p.year, out, html_out, tuple(results),
+                               similar=collect.copying(p, r, percent=percent))
+        if r is not None and levelled:
+            result = _levels(result, r, flat, p, published.by_unit, upward, out, package)
+        write_summary(result, out)
+        write_html(result, html_out)
     if dataset is not None:
         from .adapters.dataset_io import write_dataset
 
         rows = write_dataset(collect.dataset_entries(result, r), dataset)
         result = dataclasses.replace(result, dataset=Path(dataset), dataset_rows=rows)
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
+
+
+# ---- levels (issue 22) ------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Upward:
+    """The packages found under the folder: each one's 汇总 workbook extracted (to a name of our own) for reading,
+    and a package that was refused as a file that could not be read."""
+
+    files: list[Path] = dataclasses.field(default_factory=list)
+    #: extracted path -> (package path, member) as the tracker shows it
+    origin: dict[str, tuple[Path, str]] = dataclasses.field(default_factory=dict)
+    refused: list[FileResult] = dataclasses.field(default_factory=list)
+    opened: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def shown(self, results: list[FileResult]) -> list[FileResult]:
+        """The results with an extracted 汇总 workbook shown as ``<package>:<member>``, the refused packages added."""
+        out = []
+        for x in results:
+            got = self.origin.get(x.path)
+            out.append(dataclasses.replace(x, path=f"{got[0]}:{got[1]}") if got else x)
+        return out + self.refused
+
+    def source_bytes(self, shown: str) -> bytes:
+        """The bytes of a file as the tracker shows it: a package member (verified again) or a file."""
+        if shown in self.opened:
+            opened, member = self.opened[shown]
+            return bytes(opened.member_bytes(member))
+        return Path(shown).read_bytes()
+
+
+def list_packages(folder: str | os.PathLike[str], exclude: list[Path]) -> list[Path]:
+    """Every .zip under ``folder`` (not hidden, not our own output), sorted."""
+    skip = {p.resolve() for p in exclude}
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        out += [Path(dirpath) / f for f in filenames if f.lower().endswith(".zip") and not f.startswith((".", "~$"))
+                and (Path(dirpath) / f).resolve() not in skip]
+    return sorted(out)
+
+
+def _open_packages(folder: str | os.PathLike[str], exclude: list[Path], tmp: Path) -> _Upward:
+    from .adapters.package_zip import open_package
+    from .package import PackageError
+
+    up = _Upward()
+    for i, pkg in enumerate(list_packages(folder, exclude)):
+        try:
+            opened = open_package(pkg)
+        except PackageError as exc:
+            st = pkg.stat()
+            up.refused.append(FileResult(str(pkg), mtime=st.st_mtime, size=st.st_size, error=str(exc)))
+            continue
+        extracted = tmp / f"package-{i:05d}.xlsx"
+        extracted.write_bytes(opened.rollup)
+        os.utime(extracted, (pkg.stat().st_mtime, pkg.stat().st_mtime))
+        up.files.append(extracted)
+        up.origin[str(extracted)] = (pkg, opened.manifest.rollup)
+        up.opened[f"{pkg}:{opened.manifest.rollup}"] = (opened, opened.manifest.rollup)
+    return up
+
+
+@dataclasses.dataclass(frozen=True)
+class _Published:
+    paths: frozenset[str]
+    by_unit: dict[str, FileResult]
+
+
+def _split_levels(r: Roster, results: list[FileResult]) -> tuple[Roster, _Published]:
+    """The roster of the units that send files (the 汇总 units this run computes left out) and the files that are
+    a computed 汇总 unit's own published report (compared with the sum, not counted)."""
+    from .collect import RosterError
+
+    computed = {a.unit_id: a for a in r.summaries()}
+    flat = Roster(tuple(a for a in r.agencies if a.unit_id not in computed), r.source, r.notes)
+    keys = collections.Counter(a.key for a in flat.agencies)
+    twice = [a for a in flat.agencies if keys[a.key] > 1]
+    if twice:
+        raise RosterError(f"{r.source}：名单中有同名机关（第{twice[0].row}行“{twice[0].name}”等），按机关名称无法区分各自的文件。"
+                          "请由各汇总单位分别汇总后报送上报包（collect --package），或在名单中使用不同的名称。")
+    by_name = {a.key: a.unit_id for a in computed.values()}
+    by_unit: dict[str, FileResult] = {}
+    for x in sorted(results, key=lambda x: (x.mtime, x.path)):
+        uid = by_name.get(collect.name_key(x.agency)) if x.readable else None
+        if uid is not None:
+            by_unit[uid] = x
+    return flat, _Published(frozenset(x.path for x in results if x.readable
+                                      and collect.name_key(x.agency) in by_name), by_unit)
+
+
+def _levels(result: CollectResult, r: Roster, flat: Roster, p: collect.Plan, published: dict[str, FileResult],
+            upward: _Upward, out: Path, package: str | os.PathLike[str] | None) -> CollectResult:
+    """The levelled roll-up of ``result``: the 汇总 workbooks written, and the upward package when asked for."""
+    from . import rollup
+    from .adapters.rollup_book import write_rollup_book
+
+    rows = {row.agency: row for row in p.rows if row.seq}
+    reports = {a.unit_id: rollup.report_of(rows.get(a.name), p.used.get(a.name)) for a in flat.agencies}
+    levels = rollup.roll_up(r, reports, year=p.year, published=published)
+    books_dir = level_books_dir(out)
+    books_dir.mkdir(parents=True, exist_ok=True)
+    books = tuple(write_rollup_book(lv, books_dir / rollup_book_name(p.year, lv.unit.name)) for lv in levels)
+    made = None
+    if package is not None:
+        made = write_upward(package, levels, books, lambda c: upward.source_bytes(c.source))
+    return dataclasses.replace(result, levels=levels, level_books=books, package=made)
+
+
+def level_books_dir(out: Path) -> Path:
+    """Where a collect writing its summary at ``out`` puts the 汇总 workbooks: ``<out stem>-汇总/`` beside it."""
+    return out.with_name(f"{out.stem}-汇总")
+
+
+def rollup_book_name(year: int | None, unit: str) -> str:
+    return safe_name(f"{year or ''}年度{unit}汇总{TITLE_SUFFIX}", max_chars=80) + ".xlsx"
+
+
+def write_upward(out: str | os.PathLike[str], levels: tuple[Any, ...], books: tuple[Path, ...],
+                 unit_bytes: Callable[[Any], bytes]) -> Path:
+    """The upward package of the top 汇总 unit (the one no other covers) at ``out``: its 汇总 workbook, every
+    included unit's workbook (``unit_bytes(covered)``; a 汇总 unit computed below it: its 汇总 workbook), the
+    coverage, the manifest. ``levels``: :class:`xl_addin.rollup.UnitRollup`, lowest first; ``books``: their
+    workbooks."""
+    from . import package as pk
+    from .adapters.package_zip import write_package
+    from .adapters.rollup_book import coverage_csv
+    from .collect import RosterError
+
+    covered = {c.unit_id for lv in levels for c in lv.coverage}
+    tops = [i for i, lv in enumerate(levels) if lv.unit.unit_id not in covered]
+    if len(tops) != 1:
+        names = "、".join(levels[i].unit.name for i in tops)
+        raise RosterError(f"名单中有 {len(tops)} 个最上级的汇总单位（{names}），上报包只能包含一个，请分别汇总。")
+    top, top_book = levels[tops[0]], books[tops[0]]
+    below = {lv.unit.unit_id: b for lv, b in zip(levels, books, strict=True)}
+    listed: list[pk.Member] = []
+    rollup_name = f"{pk.ROLLUP_DIR}/{top_book.name}"
+
+    def member(name: str, data: bytes, role: str, unit_id: str = "", unit: str = "") -> tuple[str, bytes]:
+        listed.append(pk.Member(name, hashlib.sha256(data).hexdigest(), len(data), role, unit_id, unit))
+        return name, data
+
+    def members() -> Iterator[tuple[str, bytes]]:  # one workbook in memory at a time
+        yield member(rollup_name, top_book.read_bytes(), pk.ROLE_ROLLUP, top.unit.unit_id, top.unit.name)
+        seq = 0
+        for lv in levels:
+            for c in lv.coverage:
+                if not c.included:
+                    continue
+                seq += 1
+                data = below[c.unit_id].read_bytes() if c.unit_id in below else unit_bytes(c)
+                yield member(pk.unit_member(seq, safe_name(c.name, "单位", max_chars=60)), data, pk.ROLE_UNIT,
+                             c.unit_id, c.name)
+        yield member(pk.COVERAGE, coverage_csv(top), pk.ROLE_COVERAGE)
+
+    u = top.unit
+
+    def manifest() -> pk.Manifest:
+        return pk.Manifest(top.year, {"unit_id": u.unit_id, "name": u.name, "kind": u.kind, "level": u.level,
+                                      "scope": u.scope, "parent": u.parent, "credit_code": u.credit_code},
+                           rollup_name, pk.COVERAGE, tuple(listed), top.counts)
+
+    return write_package(out, members(), manifest)

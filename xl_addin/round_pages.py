@@ -19,6 +19,7 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     POST /round/board/agency/{name}/accept, /return, /reopen, /published
     GET  /round/board/rollup.xlsx, /round/board/notice.docx   the roll-up of accepted versions, the 通报 draft
     GET  /round/board/dataset.parquet          the dataset (xl_addin.dataset) of the accepted versions
+    GET  /round/board/package.zip                          the upward package to the city (issue 22)
     GET  /round/static/round.css
 
 An agency's name is a ``path`` parameter (a roster name may hold "/", quoted as %2F in the pages' links).
@@ -68,6 +69,7 @@ DOCX_TYPE: Final = "application/vnd.openxmlformats-officedocument.wordprocessing
 PARQUET_TYPE: Final = "application/vnd.apache.parquet"
 #: the dataset asked for on a server installed without the dataset extra
 NO_DATASET: Final = "服务器未安装数据集组件（pandas、pyarrow），无法生成数据集。请管理员安装：pip install \"xl_addin[dataset]\"。"
+ZIP_TYPE: Final = "application/zip"
 #: an uploaded published report (a PDF of an annual report is a few MB)
 MAX_PUBLISHED: Final = 20 * 1024 * 1024
 #: differences of a publication check listed on the page
@@ -617,6 +619,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                         county.rollup(out)
                     elif suffix == ".parquet":
                         write_parquet(out)
+                    elif suffix == ".zip":
+                        county.package(out)
                     else:
                         county.notice(out)
                 except Denied as exc:
@@ -643,6 +647,10 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     async def dataset(request: Request) -> Response:
         return await quick(request, websession.ROLE_COORDINATOR, "网页下载数据集",
                            document(request, ".parquet", PARQUET_TYPE, "数据集（已通过）"))
+    @web.get(PREFIX + "/board/package.zip")
+    async def package(request: Request) -> Response:
+        return await quick(request, websession.ROLE_COORDINATOR, "网页下载上报包",
+                           document(request, ".zip", ZIP_TYPE, "上报包"))
 
     @web.get(PREFIX + "/board/notice.docx")
     async def notice(request: Request) -> Response:

@@ -347,7 +347,17 @@ class County:
     def submit_as(self, agency: str, data: bytes, filename: str, *, client: str = "") -> Submission:
         """:meth:`submit` for an agency already identified (by its key, or by a clerk's session, which is bound to
         that key and ends when the key is revoked: :mod:`xl_addin.websession`): the same checks, refusals and
-        audit."""
+        audit. An upward package (.zip from ``collect --package``: a county reporting to the city's round) is
+        verified and its 汇总 workbook is what is checked and kept."""
+        if Path(_shown_name(filename)).suffix.lower() == ".zip":
+            from .adapters.package_zip import open_package
+            from .package import PackageError
+
+            try:
+                opened = open_package(_shown_name(filename), data)
+            except PackageError as exc:
+                return self._submitted(Submission(422, str(exc), agency), filename, client)
+            data, filename = opened.rollup, opened.manifest.rollup.rsplit("/", 1)[-1]
         checked = self._checked(data, filename)
         res = checked.result
         if res.report is None or checked.data is None:
@@ -577,6 +587,46 @@ class County:
         path = api.build_template(out, values)
         left_out = tuple(r.name for r in self.board() if r.state is not State.ACCEPTED)
         return RollupResult(path, tuple(included), dict(sums), left_out)
+
+    def summary_unit(self) -> str:
+        """The name of the county's 汇总 unit in the upward package (as the city's roster names it)."""
+        name = self.county.strip() or "全县"
+        return name if name.endswith("政府") else f"{name}人民政府"
+
+    def package(self, out: str | os.PathLike[str]) -> Path:
+        """The upward package (issue 22) of the round at ``out``: the county's 汇总 workbook (the accepted versions
+        summed, :mod:`xl_addin.rollup`), every accepted version, the coverage (accepted, late, not accepted, not
+        submitted) and the manifest with SHA-256 hashes -- what ``collect --package`` makes from a folder. Denied
+        409 when nothing is accepted."""
+        import tempfile
+
+        from . import rollup
+        from .adapters.rollup_book import write_rollup_book
+        from .collect import SCOPE_SUMMARY, Agency, Timeliness
+        from .coordinator import rollup_book_name, write_upward
+
+        files = dict(self.accepted_files())
+        rows = self.board()
+        # the round's own level: the highest of its agencies' (a city's round has its departments and counties)
+        level = min((r.level for r in rows if r.level in spec.LEVELS), key=spec.LEVELS.index, default=spec.LEVELS[2])
+        top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, level, scope=SCOPE_SUMMARY)
+        units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
+        reports = {}
+        for r, a in zip(rows, units, strict=True):
+            f = files.get(r.name)
+            if f is not None:
+                late = r.timely in (Timeliness.LATE, Timeliness.OVERDUE)
+                reports[a.unit_id] = rollup.UnitReport(rollup.LATE if late else rollup.IN, f.values, f.prior,
+                                                       source=r.name)
+            elif r.state is State.NOT_SUBMITTED:
+                reports[a.unit_id] = rollup.UnitReport(rollup.MISSING)
+            else:
+                reports[a.unit_id] = rollup.UnitReport(rollup.REJECTED, note=f"未审核通过（{r.state.zh}）")
+        (summed,) = rollup.roll_up(Roster((top, *units)), reports, year=self.year)
+        accepted = dict(self.accepted())
+        with tempfile.TemporaryDirectory(prefix="xl_addin-package-") as tmp:
+            book = write_rollup_book(summed, Path(tmp) / rollup_book_name(self.year, top.name))
+            return write_upward(out, (summed,), (book,), lambda c: self.version_bytes(c.name, accepted[c.name]))
 
     def notice(self, out: str | os.PathLike[str], *, office: str = "", date: dt.date | None = None) -> Path:
         """The 通报 draft of the round (Word for .docx, a web page for .html, text for .txt) at ``out``."""
