@@ -339,7 +339,8 @@ def test_collect_writes_the_dataset_of_every_report_used(county: Path) -> None:
     units = df.drop_duplicates("unit")
     assert [str(u) for u in units["unit"]] == ["将乐县财政局", "将乐县教育局", "将乐县民政局"]  # roster order
     assert [str(v) for v in units["verdict"]] == ["通过", "通过", "不通过"]
-    assert [str(v) for v in units["unit_id"]] == [CODE, "", ""]
+    ids = [str(v) for v in units["unit_id"]]  # the credit code; else the registry's stable generated id
+    assert ids[0] == CODE and all(ids[1:]) and len(set(ids)) == 3
     assert set(df["level"].astype(str)) == {"县级"}  # the roster's 县 read as 县级
     assert set(df["year"]) == {2023}
     new = df[df["key"] == "t3.new.natural"].set_index("unit")["value"]

@@ -386,8 +386,6 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
                              package=package_out)
     except (RosterError, DatasetError) as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"无法写入输出文件（{exc.strerror or exc}）。")
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:
