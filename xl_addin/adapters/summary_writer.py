@@ -51,7 +51,6 @@ from .template_builder import (
     DERIVED_FILL,
     ERROR_FILL,
     ERROR_FONT,
-    FOOTER,
     HEADER_FILL,
     HEADER_FONT,
     INPUT_FONT,
@@ -63,7 +62,7 @@ from .template_builder import (
     TITLE_FONT,
     WARNING_FILL,
     WARNING_FONT,
-    print_margins,
+    print_setup,
 )
 from .tracker_html import late_split
 
@@ -281,17 +280,7 @@ def _new_sheet(wb: Workbook, title: str) -> Any:
 def _print(ws: Any, title_rows: str | None, area: str) -> None:
     """A sheet of the summary printed as the template's are: A4 landscape, as wide as the page, as many pages
     down as it takes, the header repeated on each, page numbers in the footer."""
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_options.horizontalCentered = True
-    print_margins(ws)
-    if title_rows:
-        ws.print_title_rows = title_rows
-    ws.print_area = area
-    ws.oddFooter.center.text = FOOTER
-    ws.evenFooter.center.text = FOOTER
+    print_setup(ws, True, title_rows, area)
 
 
 class _TrackerStyles:

@@ -176,7 +176,9 @@ def print_margins(ws: Any) -> None:
         setattr(ws.page_margins, side, inches)
 
 
-def _print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: str) -> None:
+def print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: str) -> None:
+    """A4, as wide as the page, as many pages down as it takes, centred, :data:`MARGINS`, the title rows repeated,
+    page numbers in the footer (the template's sheets and the coordinator's summary workbook's)."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
@@ -242,7 +244,7 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
     legend_row = o + t.n_rows + 1
     ws.cell(legend_row, 1, structure.LEGEND).font = LEGEND_FONT
     title_rows = f"{o}:{o + t.header_rows - 1}" if t.header_rows else None
-    _print_setup(ws, t.landscape, title_rows, f"A1:{last_col}{legend_row}")
+    print_setup(ws, t.landscape, title_rows, f"A1:{last_col}{legend_row}")
 
 
 def _data_validations(ws: Worksheet, t: spec.Table) -> None:
@@ -310,7 +312,7 @@ def _meta_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.E
             dv.add(where.a1)
             ws.add_data_validation(dv)
         ws.row_dimensions[r].height = 30
-    _print_setup(ws, False, None, f"A1:C{spec.META_FIRST_ROW + len(spec.META_FIELDS) - 1}")
+    print_setup(ws, False, None, f"A1:C{spec.META_FIRST_ROW + len(spec.META_FIELDS) - 1}")
 
 
 def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
@@ -358,7 +360,7 @@ def _narrative_sheet(ws: Worksheet, values: Mapping[str, CellValue], exp: struct
         _box(ws, a1, LABEL_FONT, TOP_LEFT, DERIVED_FILL)
     legend_row = last + 2
     ws.cell(legend_row, 1, NARRATIVE_LEGEND).font = LEGEND_FONT
-    _print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{legend_row}")
+    print_setup(ws, True, f"{hr}:{hr}", f"A1:{spec.col_letter(n_cols)}{legend_row}")
 
 
 #: the colour legend printed under the 正文 rows (its colours: the input cells, the drafted sentences, and the
@@ -458,7 +460,7 @@ def _summary_sheet(ws: Worksheet) -> None:
     ws.conditional_formatting.add(headline, FormulaRule(formula=["TRUE"], fill=OK_FILL, font=OK_FONT))
     ws.auto_filter.ref = f"A{live.HEADER_ROW}:{last_col}{last}"
     ws.freeze_panes = f"A{live.FAILING_FIRST_ROW}"
-    _print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
+    print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
 
 
 def _colour_checks(wb: Workbook) -> None:
@@ -477,7 +479,7 @@ def _results_sheet(ws: Worksheet) -> None:
         _box(ws, f"{spec.col_letter(i + 1)}1", HEADER_FONT, CENTER, HEADER_FILL)
     ws["A2"] = structure.RESULTS_NOT_RUN
     ws.freeze_panes = "A2"
-    _print_setup(ws, True, "1:1", "A1:G200")
+    print_setup(ws, True, "1:1", "A1:G200")
 
 
 def _hidden_sheet(ws: Worksheet, prior: Mapping[str, CellValue], fingerprint: str) -> None:
