@@ -179,7 +179,7 @@ def print_margins(ws: Any) -> None:
 def print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: str) -> None:
     """A4, as wide as the page, as many pages down as it takes, centred, :data:`MARGINS`, the title rows repeated,
     page numbers in the footer (the template's sheets and the coordinator's summary workbook's)."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4 (Worksheet.PAPERSIZE_A4; a write-only sheet has no such attribute)
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
