@@ -102,6 +102,10 @@ def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fas
         return Checked(FileCheck(path, error_code=exc.code, error=exc.reason))
     except MemoryError:
         return _unread(path, "out-of-memory", memory_detail(memory_mb))
+    except ImportError:
+        if memory_mb:  # under an address-space limit a native module that cannot be mapped fails to import
+            return _unread(path, "out-of-memory", memory_detail(memory_mb))
+        return _unread(path, "unexpected", "ImportError")
     except Exception as exc:  # a file no reader anticipated must not stop the run
         return _unread(path, "unexpected", type(exc).__name__)
     return check_data(data, prior=prior_of(data) if prior_of is not None else None, path=path, profile=profile)
@@ -123,6 +127,9 @@ def _warm(paths: Sequence[str]) -> None:
     from . import fingerprint
 
     if any(Path(p).suffix.lower() in WORKBOOK_SUFFIXES for p in paths):
+        import python_calamine  # noqa: F401 - a native module: loaded under a child's memory limit it fails to map
+        from openpyxl.formula.translate import Translator  # noqa: F401 - (ImportError, not MemoryError)
+
         from .adapters import fast_reader  # noqa: F401 - imported once here, inherited by every child
 
         rules._live_formulas()
