@@ -301,3 +301,18 @@ def test_a_read_stopped_by_the_time_limit_leaves_no_process_and_no_file(tmp_path
         rows = [r for r in json.loads(run.stdout)["rows"] if r["path"]]
         assert [r["note"] for r in rows] == [FILE_ERRORS["timeout"].text(detail="3")], rows
     _nothing_left(scratch_tmp)
+
+
+def test_a_native_module_that_cannot_load_under_the_memory_limit_is_out_of_memory(
+        monkeypatch: pytest.MonkeyPatch, sample: Path) -> None:
+    """Under the address-space limit, a reader's native module that cannot be mapped fails as ImportError (a full run
+    once showed 'unexpected (ImportError)' for --memory-limit 1): the file's error is the memory limit's."""
+    from xl_addin import checking
+
+    def no_room(*_a: object, **_k: object) -> None:
+        raise ImportError("failed to map segment from shared object")
+
+    monkeypatch.setattr(checking, "read_file", no_room)
+    limited = checking.check_file(str(sample), memory_mb=5).result
+    assert limited.error_code == "out-of-memory" and "5 MB" in (limited.error or "")
+    assert checking.check_file(str(sample)).result.error_code == "unexpected"
