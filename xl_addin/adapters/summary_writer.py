@@ -93,7 +93,7 @@ def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
     wb = Workbook(write_only=True)
     bulk = [_tracker(wb, result), _findings(wb, result), _rollup(wb, result)]
     if result.similar:
-        _similar(wb, result)
+        bulk.append(_similar(wb, result))
     buf = io.BytesIO()
     wb.save(buf)
     with atomic_path(out) as tmp:
@@ -338,21 +338,25 @@ SIMILAR_WIDTHS = (6, 26, 26, 22, 11, 11, 70, 70)
 _SECTION_TITLES = {s.number: s.title for s in spec.SECTIONS}
 
 
-def _similar(wb: Workbook, result: CollectResult) -> None:
-    """内容雷同: one row per passage of each pair, the two units' texts side by side."""
+def _similar(wb: Workbook, result: CollectResult) -> _Rows:
+    """内容雷同: one row per passage of each pair, the two units' texts side by side (as sheet XML, :class:`_Rows`:
+    a county whose units all copied one model report has a pair per unit)."""
     ws = _new_sheet(wb, SIMILAR_SHEET)
     _widths(ws, SIMILAR_WIDTHS)
     ws.freeze_panes = "A3"
-    rows = sum(len(pair.passages) or 1 for pair in result.similar)
-    _print(ws, "1:2", f"A1:{spec.col_letter(len(SIMILAR_HEADERS))}{rows + 2}")
+    n_rows = sum(len(pair.passages) or 1 for pair in result.similar)
+    _print(ws, "1:2", f"A1:{spec.col_letter(len(SIMILAR_HEADERS))}{n_rows + 2}")
     ws.append([_cell(ws, result.title("同一上级单位之间内容雷同的报告"), font=TITLE_FONT)])
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
+    rows = _Rows(ws, 3, len(SIMILAR_HEADERS))
+    style = rows.style(font=PLAIN, align=WRAP, border=True)
     for n, pair in enumerate(result.similar, 1):
         for k, p in enumerate(pair.passages or (None,)):
             head = (n, pair.a.name, pair.b.name, f"{pair.section}、{_SECTION_TITLES[pair.section]}",
                     f"{pair.share_a:.0%}", f"{pair.share_b:.0%}") if k == 0 else ("",) * 6
             texts = p.shown() if p is not None else ("", "")
-            ws.append([_cell(ws, v, font=PLAIN, align=WRAP, border=True) for v in (*head, *texts)])
+            rows.append([(v, style) for v in (*head, *texts)])
+    return rows
 
 
 class _Grid:
