@@ -459,3 +459,48 @@ def test_a_larger_province_sums_at_every_level(region: ld.Region, tmp_path: Path
     runs = build_province(region, tmp_path, 3, 4, 60, seed=23)
     assert len(runs) == 3 * 4 + 3 + 1 and runs["丙省"].level.units == 3 * 4 * 60 + 3 * 2 + 2  # + departments
     assert_every_level_sums(runs)
+
+
+# ---- the roster's 报告范围 reaches T1 (issue 22 item 4) ---------------------------------------------------------------
+
+def _government_report(tmp_path: Path) -> tuple[Path, str]:
+    """A county government's workbook whose narrative quotes the 本级 office's count (99), not the table's."""
+    region = ld.Region()
+    gov = "将乐县人民政府"
+    values = {**region.unit_values(random.Random(7), gov, spec.KIND_GOVERNMENT, "县级"),
+              "s1.on_request": "县政府办公室代表县政府受理政府信息公开申请99件，均在法定期限内答复。"}
+    (tmp_path / "in").mkdir()
+    return region.write_unit(tmp_path / "in", "gov.xlsx", values), gov
+
+
+def test_the_rosters_scope_decides_t1_for_a_sentence_about_the_own_office(tmp_path: Path) -> None:
+    from xl_addin import bulk, checking
+
+    path, gov = _government_report(tmp_path)
+    alone = {f.code for f in bulk.examine_all([path], workers=1)[0].findings if f.rule == "T1"}
+    assert "T1.scope" not in alone  # the text alone cannot tell a 人民政府's report is 汇总
+    told = bulk.examine_all([path], workers=1, priors={collect.name_key(gov): {"report_scope": "汇总"}})[0]
+    (f,) = [f for f in told.findings if f.code == "T1.scope"]
+    assert f.severity.value == "warning" and "名册“报告范围”为汇总" in f.message and "99" in f.message
+    # the scope is the report's, not a figure of last year's
+    data = checking.with_prior(api.read(path), {"report_scope": "汇总", "t3.carried_out.total": 4})
+    assert data.props["report_scope"] == "汇总" and "report_scope" not in data.prior
+
+
+def test_collect_hands_the_rosters_scope_to_the_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xl_addin import bulk
+
+    path, gov = _government_report(tmp_path)
+    roster = ld.write_roster(tmp_path / "名单.csv", [(gov, "人民政府", "县级", "", "汇总", ""),
+                                                     ("将乐县财政局", "政府部门", "县级", gov, "本级", "")])
+    seen: dict[str, Any] = {}
+    real = bulk.examine_all
+
+    def spy(paths: Any, **kw: Any) -> Any:
+        seen.update(kw.get("priors") or {})
+        return real(paths, **kw)
+
+    monkeypatch.setattr(bulk, "examine_all", spy)
+    api.collect(path.parent, roster, tmp_path / "out.xlsx", workers=1)
+    assert seen[collect.name_key(gov)]["report_scope"] == "汇总"
+    assert seen[collect.name_key("将乐县财政局")]["report_scope"] == "本级"

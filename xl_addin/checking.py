@@ -71,7 +71,16 @@ def read_file(path: str | os.PathLike[str], *, reader: str = "fast", raw: bytes 
 
 
 def with_prior(data: ReportData, prior: Mapping[str, CellValue] | None) -> ReportData:
-    """``data`` with last year's figures (and texts) ``prior`` added over those it carries."""
+    """``data`` with last year's figures (and texts) ``prior`` added over those it carries. What the coordinator
+    knows of the agency may also carry the roster's 报告范围 (:data:`rules.SCOPE_PROPS_KEY`, "本级"/"汇总"): it
+    goes into the report's props, where T1 takes the report's scope from."""
+    if not prior:
+        return data
+    scope = prior.get(rules.SCOPE_PROPS_KEY)
+    if scope is not None:
+        prior = {k: v for k, v in prior.items() if k != rules.SCOPE_PROPS_KEY}
+        if scope in rules.SCOPES:
+            data = dataclasses.replace(data, props={**data.props, rules.SCOPE_PROPS_KEY: str(scope)})
     return dataclasses.replace(data, prior={**data.prior, **prior}) if prior else data
 
 

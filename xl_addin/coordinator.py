@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import bulk, collect, similarity, spec
+from . import bulk, collect, rules, similarity, spec
 from .collect import CollectResult, FileResult, Number, Roster
 from .fingerprint import fingerprint as template_fingerprint
 from .model import CellValue
@@ -154,6 +154,9 @@ def collect_folder(folder: str | os.PathLike[str], roster: str | os.PathLike[str
     memory_mb = bulk.FILE_MEMORY_MB if file_memory_mb is None else file_memory_mb
     priors = last_year_priors(last_year_dir, workers=workers, progress=progress, texts=True, seconds=seconds,
                               memory_mb=memory_mb)
+    if r is not None and r.summaries():  # a roster of levels says each unit's 报告范围: T1 takes it (本级 / 汇总)
+        for a in r.agencies:
+            priors.setdefault(a.key, {})[rules.SCOPE_PROPS_KEY] = a.scope
     files = bulk.list_files(folder, exclude)
     books_dir = level_books_dir(out)
     if books_dir.is_dir():  # our own 汇总 workbooks of an earlier run, when the output is inside the folder
