@@ -420,3 +420,23 @@ def test_no_address_chooses_where_files_go(url: str, tmp_path: Path) -> None:
     assert name.startswith("0007-") and name.endswith(".html")
     assert (tmp_path / name).parent == tmp_path and "/" not in name and "\\" not in name and "\u202e" not in name
     assert not name.removeprefix("0007-").upper().startswith("CON")
+
+
+def test_audit_checks_under_a_profile(tmp_path: Path) -> None:
+    """--profile: every report is checked under the local rules (a city's 5000 万元 fee bar makes 洪泽区's 7730.28
+    万元 a warning, the profile's own), the national run does not raise it."""
+    from xl_addin import profiles
+
+    hongze = str(PUBLISHED / "hongze-district-gov-2023.txt")
+    national = _run([hongze], tmp_path / "national", dataset=False, notice=False)
+    assert not [f for f in national.reports[0].findings if f.get("code") == "V2.yuan"]
+    strict = profiles.parse('[profile]\nname = "严格"\n[thresholds]\n"V2.yuan.max_wan" = 5000\n', "严格.toml")
+    local = _run([hongze], tmp_path / "local", dataset=False, notice=False, profile=strict)
+    (f,) = [f for f in local.reports[0].findings if f.get("code") == "V2.yuan"]
+    assert f.get("profile") == "严格"
+    (tmp_path / "严格.toml").write_text('[profile]\nname = "严格"\n[thresholds]\n"V2.yuan.max_wan" = 5000\n',
+                                      encoding="utf-8")
+    r = CliRunner().invoke(main, ["audit", hongze, "-o", str(tmp_path / "cli"), "--profile",
+                                  str(tmp_path / "严格.toml"), "--json"])
+    record = json.loads((tmp_path / "cli" / json.loads(r.output)["reports"][0]["report"]).read_text(encoding="utf-8"))
+    assert any(x.get("code") == "V2.yuan" and x.get("profile") == "严格" for x in record["findings"])

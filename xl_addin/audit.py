@@ -56,6 +56,7 @@ from .adapters.fileio import (
 )
 from .adapters.report_reader import MAX_BYTES
 from .model import IMPORT_PROPS_KEY, Severity
+from .profiles import Profile
 from .report_doc import safe_name
 
 PASS: Final = "通过"
@@ -290,7 +291,8 @@ def examine_report(path: str) -> dict[str, object]:
         return {"path": path, "error": exc.reason, "error_code": exc.code}
     sha256, size = hashlib.sha256(raw).hexdigest(), st.st_size
     try:
-        checked = checking.check_file(path, raw=raw, test_members=False, memory_mb=isolation.limited_mb)
+        checked = checking.check_file(path, raw=raw, test_members=False, memory_mb=isolation.limited_mb,
+                                      profile=bulk.worker_profile())
     except MemoryError:
         return {"path": path, "error": catalogue.file_error("out-of-memory").text(
             detail=isolation.memory_detail(isolation.limited_mb)), "error_code": "out-of-memory"}
@@ -424,7 +426,7 @@ class AuditResult:
 
 def run(sources: Sequence[str], out: str | Path, *, policy: FetchPolicy | None = None, workers: int | None = None,
         seconds: float | None = None, memory_mb: int | None = None, progress: bool = False, county: str = "",
-        dataset: bool = True, notice: bool = True) -> AuditResult:
+        dataset: bool = True, notice: bool = True, profile: Profile | None = None) -> AuditResult:
     """Audit every report ``sources`` name into the folder ``out`` (created; see the module's text for what
     happens to what it holds). Raises OSError only when ``out`` cannot be written."""
     out = Path(out)
@@ -438,7 +440,7 @@ def run(sources: Sequence[str], out: str | Path, *, policy: FetchPolicy | None =
     got = bulk.examine_dicts([items[i].path for i in readable], workers=workers, progress=progress, label="审核",
                              seconds=checking.FILE_SECONDS if seconds is None else seconds,
                              memory_mb=checking.FILE_MEMORY_MB if memory_mb is None else memory_mb,
-                             fn=examine_report)
+                             fn=examine_report, profile=profile)
     by_index = dict(zip(readable, got, strict=True))
     reports = tuple(audited(i + 1, it, by_index.get(i)) for i, it in enumerate(items))
     return write_outputs(reports, out, county=county, dataset=dataset, notice=notice)

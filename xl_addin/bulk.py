@@ -316,6 +316,12 @@ def examine_dicts(paths: Sequence[str | os.PathLike[str]], *, priors: Priors | N
     return [got[i] for i in range(len(names))]
 
 
+def worker_profile() -> Profile | None:
+    """The rule profile this pool worker checks under (set by the pool: :func:`examine_dicts`'s ``profile``), for a
+    caller's own per-file function (``xl-addin audit``)."""
+    return _PROFILE
+
+
 def _nothing(k: int = 1) -> None:
     return None
 

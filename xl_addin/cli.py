@@ -838,17 +838,20 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--allow-private-fetch", is_flag=True,
               help="允许下载本机或内网地址的网址（门户网站在政务内网时使用；默认出于安全考虑拒绝）")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP)
 def audit(sources: Sequence[str], out: str, county: str, workers: int | None, file_seconds: float | None,
           file_memory_mb: int | None, fetch_timeout: float, fetch_retries: int, fetch_delay: float, max_mb: int,
-          allow_private_fetch: bool, as_json: bool) -> None:
+          allow_private_fetch: bool, as_json: bool, profile_ref: str | None) -> None:
     from . import audit as au
+
+    profile = _profile(profile_ref)
 
     if Path(out).exists() and not Path(out).is_dir():
         _fail(f"输出位置已存在且不是文件夹：{out}")
     policy = au.FetchPolicy(allow_private=allow_private_fetch, timeout=fetch_timeout, retries=fetch_retries,
                             host_delay=fetch_delay, max_bytes=max_mb * 1024 * 1024)
     result = au.run(sources, out, policy=policy, workers=workers, seconds=file_seconds, memory_mb=file_memory_mb,
-                    progress=not as_json, county=county)
+                    progress=not as_json, county=county, profile=profile)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
         sys.exit(result.exit_code)
