@@ -197,6 +197,10 @@ def test_collect_lists_the_copies_in_the_summary(tmp_path: Path, template: Path)
     heads = [r for r in rows if r[0]]
     assert [r[1:4] for r in heads if r[3].startswith("五")] == [["某县乙局", "某县甲局", "五、存在的主要问题及改进情况"]]
     assert len(heads) == len(result.similar) and all(r[6] and r[7] for r in rows)  # passages side by side
+    # 一 is the sample's in all three: two pairs with the first; its text shown once, the second row points to it
+    ones = [(i + 3, r) for i, r in enumerate(rows) if r[0] and r[3].startswith("一")]
+    assert len(ones) == 2 and len(ones[0][1][6]) > 40 and not ones[0][1][6].startswith("（全文与")
+    assert ones[1][1][6] == ones[1][1][7] == f"（全文与第 {ones[0][0]} 行相同）"
     # the command says so, and a profile's bar decides: at 98 % the edited copy of 五 (97 % of it repeated) is not
     said = cli("collect", folder, "-o", tmp_path / "再汇总.xlsx")
     assert f"内容雷同：3 个机关的正文有部分与同一上级的其他机关雷同（{len(result.similar)} 处）" in said.stdout

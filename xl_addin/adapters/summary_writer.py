@@ -350,11 +350,20 @@ def _similar(wb: Workbook, result: CollectResult) -> _Rows:
     ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
     rows = _Rows(ws, 3, len(SIMILAR_HEADERS))
     style = rows.style(font=PLAIN, align=WRAP, border=True)
+    # units whose section is the very same text share one passage (similarity.similar_pairs pairs each with the
+    # first of them): its text is shown once, the later rows point to it
+    shown_at: dict[int, int] = {}
     for n, pair in enumerate(result.similar, 1):
         for k, p in enumerate(pair.passages or (None,)):
             head = (n, pair.a.name, pair.b.name, f"{pair.section}、{_SECTION_TITLES[pair.section]}",
                     f"{pair.share_a:.0%}", f"{pair.share_b:.0%}") if k == 0 else ("",) * 6
-            texts = p.shown() if p is not None else ("", "")
+            if p is None:
+                texts: tuple[str, str] = ("", "")
+            elif id(p) in shown_at:
+                texts = (f"（全文与第 {shown_at[id(p)]} 行相同）",) * 2
+            else:
+                shown_at[id(p)] = rows.row
+                texts = p.shown()
             rows.append([(v, style) for v in (*head, *texts)])
     return rows
 
