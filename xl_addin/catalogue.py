@@ -22,6 +22,8 @@ from .expr import Compare, Lin
 from .model import Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+_OWN, _REGION = spec.SCOPES
+_PROVINCE, _CITY, _COUNTY, _TOWNSHIP = spec.LEVELS
 
 #: a fee at or above this many 万元 (1000万元) looks entered in 元 (V2.yuan): the threshold of a workbook (the
 #: in-sheet formula uses it) and of a published 本级 report of a county-level body. A published report is judged by
@@ -43,8 +45,8 @@ YUAN_THRESHOLD = 1000
 #: - an unknown level takes the largest bar of its scope (precision first: no warning on a guess).
 #: Profiles may override these (contract P: ``V2.yuan.max_wan``).
 YUAN_THRESHOLD_BY_SCOPE: Mapping[tuple[str, str], float] = MappingProxyType({
-    ("本级", "省级"): 100_000, ("本级", "市级"): 10_000, ("本级", "县级"): YUAN_THRESHOLD, ("本级", "乡级"): YUAN_THRESHOLD,
-    ("汇总", "省级"): 10_000_000, ("汇总", "市级"): 1_000_000, ("汇总", "县级"): 100_000, ("汇总", "乡级"): 10_000,
+    (_OWN, _PROVINCE): 100_000, (_OWN, _CITY): 10_000, (_OWN, _COUNTY): YUAN_THRESHOLD, (_OWN, _TOWNSHIP): YUAN_THRESHOLD,
+    (_REGION, _PROVINCE): 10_000_000, (_REGION, _CITY): 1_000_000, (_REGION, _COUNTY): 100_000, (_REGION, _TOWNSHIP): 10_000,
 })
 #: a fee written with more decimals than this cannot be in 元 (元 has at most 2: 角 and 分); a published fee with 3
 #: or 4 decimals is 万元 whatever its size (宿迁市: 59237.2449)

@@ -238,7 +238,7 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
 
 # ---- whom a sentence counts for (T1 and the report's scope) ---------------------------------------------------------
 
-HUIZONG, BENJI = "汇总", "本级"
+BENJI, HUIZONG = spec.SCOPES
 #: words that say a sentence counts the whole region (a 汇总 report's figures): 全县, 全市, 全区 …
 _REGION = re.compile(r"全(?:省|市|县|区|州|旗|盟)(?![长委])")
 #: words that say a sentence counts one body's own handling (本级): 本机关, 我局, 县政府办, 代表县政府 …

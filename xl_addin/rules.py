@@ -23,7 +23,7 @@ from .similarity import X3_REPEATED_PERCENT, repeated_share
 
 #: ReportData.props key of the report's scope, "本级" or "汇总", when the roster (or the caller) knows it
 SCOPE_PROPS_KEY = "report_scope"
-SCOPES = (quotes.BENJI, quotes.HUIZONG)
+SCOPES = spec.SCOPES
 
 # ---- the validator --------------------------------------------------------------------------------------------
 
@@ -406,7 +406,7 @@ def _may_be_huizong(ctx: Context) -> bool:
 
 
 #: the region word of each level ("全县", "全市", …) for messages; "县（市、区）" when the level is unknown
-_REGION_OF_LEVEL = {"省级": "省", "市级": "市", "县级": "县（市、区）", "乡级": "乡（镇）"}
+_REGION_OF_LEVEL = dict(zip(spec.LEVELS, ("省", "市", "县（市、区）", "乡（镇）"), strict=True))
 
 
 def _region_word(ctx: Context) -> str:
