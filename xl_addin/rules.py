@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
@@ -57,12 +57,10 @@ class Context:
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
         self._scope = scope
 
-    @property
+    @cached_property
     def scope(self) -> tuple[str, str]:
         """(the report's scope "本级"/"汇总"/"" unknown, how it is known, in Chinese)."""
-        if not hasattr(self, "_scope_found"):
-            self._scope_found = report_scope(self.data, self.imported, self._scope)
-        return self._scope_found
+        return report_scope(self.data, self.imported, self._scope)
 
     def number(self, key: str) -> int | float | None:
         return self.numbers.get(key)
