@@ -177,10 +177,19 @@ def _quotes(text: str, year: int | None) -> tuple[Quote, ...]:
     return tuple(_find_quotes(text, year))
 
 
+_SENTENCE_ENDS = "。；;\n"
+
+
+def _sentence_end(text: str, start: int) -> int | None:
+    """The offset of the end of the sentence ``start`` is in (its 。；; or line break), None: the text's end."""
+    ends = [i for i in (text.find(c, start) for c in _SENTENCE_ENDS) if i >= 0]
+    return min(ends) if ends else None
+
+
 def _sentence(text: str, start: int) -> str:
-    lo = max(text.rfind(c, 0, start) for c in "。；;\n") + 1
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    return text[lo:(min(ends) + 1 if ends else len(text))].strip()
+    lo = max(text.rfind(c, 0, start) for c in _SENTENCE_ENDS) + 1
+    end = _sentence_end(text, start)
+    return text[lo:(end + 1 if end is not None else len(text))].strip()
 
 
 def _mask(text: str) -> str:
@@ -196,8 +205,7 @@ def _approximate(clause: str, n: re.Match[str]) -> bool:
 
 def _denies_a_part(text: str, start: int) -> bool:
     """Whether the sentence from ``start`` on restricts a zero phrase to a part ("…被纠错的情况")."""
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    rest = text[start:min(ends) if ends else len(text)]
+    rest = text[start:_sentence_end(text, start)]
     return any(w in rest for w in _PART_DENIED)
 
 
@@ -260,8 +268,8 @@ def scope_of(text: str, start: int) -> tuple[str, str]:
     when nothing says."""
     text = normalise(text)
     lo = text.rfind("\n", 0, start) + 1
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    hi = min(ends) if ends else len(text)
+    end = _sentence_end(text, start)
+    hi = len(text) if end is None else end
     before: list[tuple[str, str]] = []
     after: list[tuple[str, str]] = []
     for at, scope, words in scope_markers(_mask(text[lo:hi])):
