@@ -247,12 +247,14 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
 # ---- whom a sentence counts for (T1 and the report's scope) ---------------------------------------------------------
 
 BENJI, HUIZONG = spec.SCOPES
+#: the one character naming a region's kind: 省, 市, 县 …
+_PLACE = "[省市县区州旗盟]"
 #: words that say a sentence counts the whole region (a 汇总 report's figures): 全县, 全市, 全区 …
-_REGION = re.compile(r"全(?:省|市|县|区|州|旗|盟)(?![长委])")
+_REGION = re.compile(rf"全{_PLACE}(?![长委])")
 #: words that say a sentence counts one body's own handling (本级): 本机关, 我局, 县政府办, 代表县政府 …
 _OWN = re.compile(r"本机关|本级|本行政机关|本单位|我单位|本部门|我部门|[我本](?:局|委|办|厅|署|院|中心)(?![长])"
-                  r"|(?:省|市|县|区|州|旗|盟)?(?:人民)?政府办(?:公室|公厅)?|办公厅|办公室"
-                  r"|代表(?:省|市|县|区|州|旗|盟)?(?:人民)?政府")
+                  rf"|{_PLACE}?(?:人民)?政府办(?:公室|公厅)?|办公厅|办公室"
+                  rf"|代表{_PLACE}?(?:人民)?政府")
 
 
 def scope_markers(text: str) -> Iterator[tuple[int, str, str]]:
