@@ -104,11 +104,12 @@ CATALOGUE: dict[str, Entry] = {}
 
 def _rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str],
           live: bool = False, needs_last_year: bool = False, live_variants: tuple[str, ...] = (),
-          short: str = "") -> None:
-    """Declare a rule: one (variant, severity, title, message) per variant; "" is the main variant."""
+          short: str = "", into: dict[str, Entry] = CATALOGUE) -> None:
+    """Declare a rule (in ``into``: the national catalogue, or :data:`LOCAL`): one (variant, severity, title,
+    message) per variant; "" is the main variant."""
     for variant, severity, title, message in variants:
         code = f"{rule}.{variant}" if variant else rule
-        CATALOGUE[code] = Entry(code, rule, group, severity, title, basis, message,
+        into[code] = Entry(code, rule, group, severity, title, basis, message,
                                 live=live or variant in live_variants, needs_last_year=needs_last_year,
                                 short=short if not variant else "")
 
@@ -263,18 +264,12 @@ _rule("P2", Group.PUBLICATION, "发布的报告须能逐项核对；无法读取
 LOCAL: dict[str, Entry] = {}
 
 
-def _local_rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str]) -> None:
-    for variant, severity, title, message in variants:
-        code = f"{rule}.{variant}" if variant else rule
-        LOCAL[code] = Entry(code, rule, group, severity, title, basis, message)
-
-
-_local_rule("L1", Group.TEXT, "地方要求：第一部分“总体情况”的字数上限",
-            ("", E, "第一部分“总体情况”不超过规定字数",
-             "第一部分“总体情况”共 {length} 字，超过了规定的 {limit} 字。请精简，突出本年度的主要工作和数据。"))
-_local_rule("L2", Group.TEXT, "地方要求：正文须写明规定的统计数字",
-            ("", E, "正文写明规定的统计数字",
-             "正文未写明“{label}”（表中为 {value}）。按要求须在第一部分“总体情况”中写明这个数字。"))
+_rule("L1", Group.TEXT, "地方要求：第一部分“总体情况”的字数上限",
+      ("", E, "第一部分“总体情况”不超过规定字数",
+       "第一部分“总体情况”共 {length} 字，超过了规定的 {limit} 字。请精简，突出本年度的主要工作和数据。"), into=LOCAL)
+_rule("L2", Group.TEXT, "地方要求：正文须写明规定的统计数字",
+      ("", E, "正文写明规定的统计数字",
+       "正文未写明“{label}”（表中为 {value}）。按要求须在第一部分“总体情况”中写明这个数字。"), into=LOCAL)
 
 
 def entry(code: str) -> Entry:
