@@ -22,6 +22,8 @@ from .expr import Compare, Lin
 from .model import Severity
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+_OWN, _REGION = spec.SCOPES
+_PROVINCE, _CITY, _COUNTY, _TOWNSHIP = spec.LEVELS
 
 #: a fee at or above this many 万元 (1000万元) looks entered in 元 (V2.yuan): the threshold of a workbook (the
 #: in-sheet formula uses it) and of a published 本级 report of a county-level body. A published report is judged by
@@ -43,8 +45,8 @@ YUAN_THRESHOLD = 1000
 #: - an unknown level takes the largest bar of its scope (precision first: no warning on a guess).
 #: Profiles may override these (contract P: ``V2.yuan.max_wan``).
 YUAN_THRESHOLD_BY_SCOPE: Mapping[tuple[str, str], float] = MappingProxyType({
-    ("本级", "省级"): 100_000, ("本级", "市级"): 10_000, ("本级", "县级"): YUAN_THRESHOLD, ("本级", "乡级"): YUAN_THRESHOLD,
-    ("汇总", "省级"): 10_000_000, ("汇总", "市级"): 1_000_000, ("汇总", "县级"): 100_000, ("汇总", "乡级"): 10_000,
+    (_OWN, _PROVINCE): 100_000, (_OWN, _CITY): 10_000, (_OWN, _COUNTY): YUAN_THRESHOLD, (_OWN, _TOWNSHIP): YUAN_THRESHOLD,
+    (_REGION, _PROVINCE): 10_000_000, (_REGION, _CITY): 1_000_000, (_REGION, _COUNTY): 100_000, (_REGION, _TOWNSHIP): 10_000,
 })
 #: a fee written with more decimals than this cannot be in 元 (元 has at most 2: 角 and 分); a published fee with 3
 #: or 4 decimals is 万元 whatever its size (宿迁市: 59237.2449)
@@ -102,11 +104,12 @@ CATALOGUE: dict[str, Entry] = {}
 
 def _rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str],
           live: bool = False, needs_last_year: bool = False, live_variants: tuple[str, ...] = (),
-          short: str = "") -> None:
-    """Declare a rule: one (variant, severity, title, message) per variant; "" is the main variant."""
+          short: str = "", into: dict[str, Entry] = CATALOGUE) -> None:
+    """Declare a rule (in ``into``: the national catalogue, or :data:`LOCAL`): one (variant, severity, title,
+    message) per variant; "" is the main variant."""
     for variant, severity, title, message in variants:
         code = f"{rule}.{variant}" if variant else rule
-        CATALOGUE[code] = Entry(code, rule, group, severity, title, basis, message,
+        into[code] = Entry(code, rule, group, severity, title, basis, message,
                                 live=live or variant in live_variants, needs_last_year=needs_last_year,
                                 short=short if not variant else "")
 
@@ -261,18 +264,12 @@ _rule("P2", Group.PUBLICATION, "发布的报告须能逐项核对；无法读取
 LOCAL: dict[str, Entry] = {}
 
 
-def _local_rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, str, str]) -> None:
-    for variant, severity, title, message in variants:
-        code = f"{rule}.{variant}" if variant else rule
-        LOCAL[code] = Entry(code, rule, group, severity, title, basis, message)
-
-
-_local_rule("L1", Group.TEXT, "地方要求：第一部分“总体情况”的字数上限",
-            ("", E, "第一部分“总体情况”不超过规定字数",
-             "第一部分“总体情况”共 {length} 字，超过了规定的 {limit} 字。请精简，突出本年度的主要工作和数据。"))
-_local_rule("L2", Group.TEXT, "地方要求：正文须写明规定的统计数字",
-            ("", E, "正文写明规定的统计数字",
-             "正文未写明“{label}”（表中为 {value}）。按要求须在第一部分“总体情况”中写明这个数字。"))
+_rule("L1", Group.TEXT, "地方要求：第一部分“总体情况”的字数上限",
+      ("", E, "第一部分“总体情况”不超过规定字数",
+       "第一部分“总体情况”共 {length} 字，超过了规定的 {limit} 字。请精简，突出本年度的主要工作和数据。"), into=LOCAL)
+_rule("L2", Group.TEXT, "地方要求：正文须写明规定的统计数字",
+      ("", E, "正文写明规定的统计数字",
+       "正文未写明“{label}”（表中为 {value}）。按要求须在第一部分“总体情况”中写明这个数字。"), into=LOCAL)
 
 
 def entry(code: str) -> Entry:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import math
 import re
 import unicodedata
@@ -49,7 +48,7 @@ from typing import Any, Final
 
 from . import derive, narrative, report_doc, rules, spec
 from .importers.parse import T3_SIX_KEYS, T3_SIX_SINGLE
-from .model import IMPORT_PROPS_KEY, CellValue, ReportData
+from .model import CellValue, ReportData
 from .review import Published
 
 Number = int | float
@@ -158,14 +157,8 @@ class _ImportInfo:
 
 
 def _import_info(data: ReportData) -> _ImportInfo:
-    raw = data.props.get(IMPORT_PROPS_KEY)
-    if not raw:
-        return _ImportInfo()
-    try:
-        info = json.loads(raw)
-    except ValueError:
-        return _ImportInfo()
-    if not isinstance(info, dict):
+    info = rules.import_info(data)
+    if info is None:
         return _ImportInfo()
     notes: dict[str, str] = {}
     for n in info.get("notes") or ():

@@ -177,10 +177,19 @@ def _quotes(text: str, year: int | None) -> tuple[Quote, ...]:
     return tuple(_find_quotes(text, year))
 
 
+_SENTENCE_ENDS = "。；;\n"
+
+
+def _sentence_end(text: str, start: int) -> int | None:
+    """The offset of the end of the sentence ``start`` is in (its 。；; or line break), None: the text's end."""
+    ends = [i for i in (text.find(c, start) for c in _SENTENCE_ENDS) if i >= 0]
+    return min(ends) if ends else None
+
+
 def _sentence(text: str, start: int) -> str:
-    lo = max(text.rfind(c, 0, start) for c in "。；;\n") + 1
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    return text[lo:(min(ends) + 1 if ends else len(text))].strip()
+    lo = max(text.rfind(c, 0, start) for c in _SENTENCE_ENDS) + 1
+    end = _sentence_end(text, start)
+    return text[lo:(end + 1 if end is not None else len(text))].strip()
 
 
 def _mask(text: str) -> str:
@@ -196,8 +205,7 @@ def _approximate(clause: str, n: re.Match[str]) -> bool:
 
 def _denies_a_part(text: str, start: int) -> bool:
     """Whether the sentence from ``start`` on restricts a zero phrase to a part ("…被纠错的情况")."""
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    rest = text[start:min(ends) if ends else len(text)]
+    rest = text[start:_sentence_end(text, start)]
     return any(w in rest for w in _PART_DENIED)
 
 
@@ -238,13 +246,15 @@ def _find_quotes(text: str, year: int | None) -> Iterator[Quote]:
 
 # ---- whom a sentence counts for (T1 and the report's scope) ---------------------------------------------------------
 
-HUIZONG, BENJI = "汇总", "本级"
+BENJI, HUIZONG = spec.SCOPES
+#: the one character naming a region's kind: 省, 市, 县 …
+_PLACE = "[省市县区州旗盟]"
 #: words that say a sentence counts the whole region (a 汇总 report's figures): 全县, 全市, 全区 …
-_REGION = re.compile(r"全(?:省|市|县|区|州|旗|盟)(?![长委])")
+_REGION = re.compile(rf"全{_PLACE}(?![长委])")
 #: words that say a sentence counts one body's own handling (本级): 本机关, 我局, 县政府办, 代表县政府 …
 _OWN = re.compile(r"本机关|本级|本行政机关|本单位|我单位|本部门|我部门|[我本](?:局|委|办|厅|署|院|中心)(?![长])"
-                  r"|(?:省|市|县|区|州|旗|盟)?(?:人民)?政府办(?:公室|公厅)?|办公厅|办公室"
-                  r"|代表(?:省|市|县|区|州|旗|盟)?(?:人民)?政府")
+                  rf"|{_PLACE}?(?:人民)?政府办(?:公室|公厅)?|办公厅|办公室"
+                  rf"|代表{_PLACE}?(?:人民)?政府")
 
 
 def scope_markers(text: str) -> Iterator[tuple[int, str, str]]:
@@ -260,8 +270,8 @@ def scope_of(text: str, start: int) -> tuple[str, str]:
     when nothing says."""
     text = normalise(text)
     lo = text.rfind("\n", 0, start) + 1
-    ends = [i for i in (text.find(c, start) for c in "。；;\n") if i >= 0]
-    hi = min(ends) if ends else len(text)
+    end = _sentence_end(text, start)
+    hi = len(text) if end is None else end
     before: list[tuple[str, str]] = []
     after: list[tuple[str, str]] = []
     for at, scope, words in scope_markers(_mask(text[lo:hi])):

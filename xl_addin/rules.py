@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
@@ -23,7 +23,7 @@ from .similarity import X3_REPEATED_PERCENT, repeated_share
 
 #: ReportData.props key of the report's scope, "本级" or "汇总", when the roster (or the caller) knows it
 SCOPE_PROPS_KEY = "report_scope"
-SCOPES = (quotes.BENJI, quotes.HUIZONG)
+SCOPES = spec.SCOPES
 
 # ---- the validator --------------------------------------------------------------------------------------------
 
@@ -57,12 +57,10 @@ class Context:
         self.numbers.update({spec.prior_key(k): v for k, v in prior.items()})
         self._scope = scope
 
-    @property
+    @cached_property
     def scope(self) -> tuple[str, str]:
         """(the report's scope "本级"/"汇总"/"" unknown, how it is known, in Chinese)."""
-        if not hasattr(self, "_scope_found"):
-            self._scope_found = report_scope(self.data, self.imported, self._scope)
-        return self._scope_found
+        return report_scope(self.data, self.imported, self._scope)
 
     def number(self, key: str) -> int | float | None:
         return self.numbers.get(key)
@@ -406,7 +404,7 @@ def _may_be_huizong(ctx: Context) -> bool:
 
 
 #: the region word of each level ("全县", "全市", …) for messages; "县（市、区）" when the level is unknown
-_REGION_OF_LEVEL = {"省级": "省", "市级": "市", "县级": "县（市、区）", "乡级": "乡（镇）"}
+_REGION_OF_LEVEL = dict(zip(spec.LEVELS, ("省", "市", "县（市、区）", "乡（镇）"), strict=True))
 
 
 def _region_word(ctx: Context) -> str:

@@ -371,6 +371,8 @@ AGENCY_KINDS = ("人民政府", "政府部门", "其他授权组织")
 #: the kind that publishes by 3月31日 and must report 工作考核、社会评议和责任追究 (T4, P1)
 KIND_GOVERNMENT = AGENCY_KINDS[0]
 LEVELS = ("省级", "市级", "县级", "乡级")
+#: a report's scope (the roster's 报告范围): one body's own (本级), or the whole region's (汇总)
+SCOPES = ("本级", "汇总")
 #: levels that cannot make 规章 (county and below)
 LEVELS_WITHOUT_RULES = ("县级", "乡级")
 #: what rosters and forms write for a kind or a level, and the official word it means

@@ -17,10 +17,9 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -105,8 +104,7 @@ class _Package:
 
     base: bytes  # the zip of every part no import changes
     compress_type: dict[str, int]
-    where: dict[str, tuple[str, str]]  # key -> (part, A1)
-    cuts: dict[str, Any]  # part -> xlsx_patch._Cut of its named cells
+    patcher: Patcher  # the template's named cells: where each key is, each part cut at them
     quoted: dict[str | None, str]  # a named cell's style -> the same with Excel's quote prefix
     record: _Sheet
     styles: tuple[str | None, str | None, str | None, str | None]  # title, header, plain, uncertain
@@ -152,23 +150,15 @@ def _package() -> _Package:
         for info in infos:
             if info.filename not in changed:
                 out.writestr(info, members[info.filename], compress_type=info.compress_type, compresslevel=6)
-    return _Package(base.getvalue(), {i.filename: i.compress_type for i in infos}, patcher.where, patcher.parts,
+    return _Package(base.getvalue(), {i.filename: i.compress_type for i in infos}, patcher,
                     quoted, _cut_sheet(part_of[RECORD_SHEET], record_xml), styles,  # type: ignore[arg-type]
                     _cut_sheet(part_of[EVIDENCE_SHEET], members[part_of[EVIDENCE_SHEET]].decode("utf-8")),
                     fingerprint.of(structure.expected()))
 
 
-def _render_cut(pkg: _Package, cut: Any, values: Mapping[str, CellValue]) -> bytes:
-    out = [cut.static[0]]
-    for (a1, style, original), tail in zip(cut.slots, cut.static[1:], strict=True):
-        if a1 in values:
-            v = values[a1]
-            quote = isinstance(v, str) and v.startswith(FORMULA_STARTS)
-            out.append(_cell(a1, pkg.quoted[style] if quote else style, v))
-        else:
-            out.append(original)
-        out.append(tail)
-    return "".join(out).encode("utf-8")
+def _quote_formula_text(pkg: _Package, style: str | None, value: CellValue) -> str | None:
+    """A named cell's style for ``value``: with Excel's quote prefix when the text would read as a formula."""
+    return pkg.quoted[style] if isinstance(value, str) and value.startswith(FORMULA_STARTS) else style
 
 
 def _record_cells(pkg: _Package, imported: Imported) -> list[list[tuple[str | None, CellValue]]]:
@@ -188,13 +178,10 @@ def imported_bytes(imported: Imported) -> bytes:
     """The workbook of ``imported`` (see the module doc), as the bytes of an .xlsx file."""
     pkg = _package()
     cells, _ = written(imported)
-    by_part: dict[str, dict[str, CellValue]] = {}
-    for key, value in cells.items():
-        if key not in pkg.where:
-            raise PatchError(f"模板中找不到“{key}”的命名单元格")
-        part, a1 = pkg.where[key]
-        by_part.setdefault(part, {})[a1] = value
-    parts = {part: _render_cut(pkg, cut, by_part.get(part, {})) for part, cut in pkg.cuts.items()}
+    by_part = pkg.patcher.by_part(cells)
+    restyle = functools.partial(_quote_formula_text, pkg)
+    parts = {part: cut.render(by_part.get(part, {}), restyle).encode("utf-8")
+             for part, cut in pkg.patcher.parts.items()}
     parts[pkg.record.part] = pkg.record.render(_record_cells(pkg, imported))
     parts[pkg.evidence.part] = pkg.evidence.render(
         [[(None, a), (None, b)] for a, b in evidence_rows(imported, cells, pkg.fingerprint)])

@@ -17,7 +17,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from xml.sax.saxutils import escape
 
 from .. import spec
@@ -68,13 +68,18 @@ class Patcher:
                                 compresslevel=compresslevel)
         self.base = base.getvalue()
 
-    def patch(self, values: Mapping[str, CellValue]) -> bytes:
+    def by_part(self, values: Mapping[str, CellValue]) -> dict[str, dict[str, CellValue]]:
+        """``values`` (cell key -> value) as part -> A1 -> value; a key the template does not name is an error."""
         by_part: dict[str, dict[str, CellValue]] = {}
         for key, value in values.items():
             if key not in self.where:
                 raise PatchError(f"模板中找不到“{key}”的命名单元格")
             part, a1 = self.where[key]
             by_part.setdefault(part, {})[a1] = value
+        return by_part
+
+    def patch(self, values: Mapping[str, CellValue]) -> bytes:
+        by_part = self.by_part(values)
         out = io.BytesIO(self.base)
         out.seek(0, io.SEEK_END)
         with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED, compresslevel=self.compresslevel) as zf:
@@ -105,10 +110,17 @@ class _Cut:
             pos = end
         self.static.append(xml[pos:])
 
-    def render(self, values: Mapping[str, CellValue]) -> str:
+    def render(self, values: Mapping[str, CellValue],
+               restyle: Callable[[str | None, CellValue], str | None] | None = None) -> str:
+        """The sheet XML with ``values`` (A1 -> value) in its slots; ``restyle`` (slot's style, value) -> the style
+        to write, when given."""
         out = [self.static[0]]
         for (a1, style, original), tail in zip(self.slots, self.static[1:], strict=True):
-            out.append(_cell(a1, style, values[a1]) if a1 in values else original)
+            if a1 in values:
+                v = values[a1]
+                out.append(_cell(a1, style if restyle is None else restyle(style, v), v))
+            else:
+                out.append(original)
             out.append(tail)
         return "".join(out)
 

@@ -407,13 +407,20 @@ def continued(row: Row, rows: Sequence[Row], i: int) -> tuple[Row, int]:
     """A row of real cells with fewer values than table 三's columns, joined with the rest of it after a page break
     (its running title and the repeated header between skipped) when the value-only rows there make exactly the
     columns; else the row as it is (it will be unread)."""
-    j = k = _skip_page_break(rows, i)
-    vals = list(row.values)
-    texts = [row.line.text]
-    while k < len(rows) and not rows[k].label and rows[k].values and len(vals) < T3_WIDTH:
-        vals.extend(rows[k].values)
-        texts.append(rows[k].line.text)
-        k += 1
+    j = _skip_page_break(rows, i)
+    vals, texts, k = following_values(row, rows, j, T3_WIDTH)
     if k == j or len(vals) != T3_WIDTH:
         return row, i
-    return Row(row.label, tuple(vals), Line(" / ".join(texts), tuple(c.raw for c in vals), row.line.where), True), k
+    return Row(row.label, vals, Line(" / ".join(texts), tuple(c.raw for c in vals), row.line.where), True), k
+
+
+def following_values(row: Row, rows: Sequence[Row], i: int, n: int) -> tuple[tuple[Cell, ...], list[str], int]:
+    """``row``'s values with those of the value-only rows from ``rows[i]`` on, until there are ``n``: (the values,
+    the texts of the lines taken, ``row``'s first, the index after them)."""
+    vals = list(row.values)
+    texts = [row.line.text]
+    while i < len(rows) and not rows[i].label and rows[i].values and len(vals) < n:
+        vals.extend(rows[i].values)
+        texts.append(rows[i].line.text)
+        i += 1
+    return tuple(vals), texts, i

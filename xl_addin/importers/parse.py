@@ -33,6 +33,7 @@ from .match import (
     between_pages,
     continued,
     fit,
+    following_values,
     header_columns,
     header_xs,
     is_subsequence,
@@ -619,13 +620,8 @@ def _grids(rows: Sequence[Row]) -> dict[str, tuple[dict[int, int], int | None]]:
 
 def _with_following_values(row: Row, rows: Sequence[Row], i: int, n: int) -> Row:
     """``row`` (a label on a text line) with the values of the value-only lines after it, up to ``n``."""
-    vals = list(row.values)
-    texts = [row.line.text]
-    while i < len(rows) and not rows[i].label and rows[i].values and len(vals) < n:
-        vals.extend(rows[i].values)
-        texts.append(rows[i].line.text)
-        i += 1
-    return Row(row.label, tuple(vals), Line(" ".join(texts), None, row.line.where), False)
+    vals, texts, _ = following_values(row, rows, i, n)
+    return Row(row.label, vals, Line(" ".join(texts), None, row.line.where), False)
 
 
 _SIGNATURE_DATE = re.compile(r"^(?:20\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|20\d\d-\d{1,2}-\d{1,2})$")
