@@ -1076,14 +1076,11 @@ class CollectResult:
 # ---- the dataset ------------------------------------------------------------------------------------------------
 
 def unit_fields(agency: Agency | None) -> dict[str, str]:
-    """The dataset's unit fields a roster row gives (contract R): ``unit_id`` (the registry id, else the
-    统一社会信用代码), ``parent``, ``scope``, ``level``; "" for what the roster does not say."""
+    """The dataset's unit fields a roster row gives (contract R): ``unit_id`` (:attr:`Agency.unit_id`),
+    ``parent``, ``scope``, ``level``; "" for what the roster does not say."""
     if agency is None:
         return {"unit_id": "", "parent": "", "scope": "", "level": ""}
-    # (unit_id, parent and scope are the unit registry's, branch levels: read when the roster has them)
-    return {"unit_id": str(getattr(agency, "unit_id", "") or agency.credit_code or ""),
-            "parent": str(getattr(agency, "parent", "") or ""), "scope": str(getattr(agency, "scope", "") or ""),
-            "level": agency.level}
+    return {"unit_id": agency.unit_id, "parent": agency.parent, "scope": agency.scope, "level": agency.level}
 
 
 def file_entry(f: FileResult, unit: str, verdict: str, agency: Agency | None = None,
@@ -1116,7 +1113,7 @@ def unit_parent(agency: Agency | None) -> str:
     """The parent unit the cross-unit comparison groups ``agency`` by: the roster's parent unit id (contract R,
     branch ``levels``: ``Agency.parent``); "" while the roster knows no parent, so that every unit of one collect
     run -- one county -- is compared with every other."""
-    return str(getattr(agency, "parent", "") or "") if agency is not None else ""
+    return agency.parent if agency is not None else ""
 
 
 def peer_units(p: Plan, roster: Roster | None) -> list[similarity.Unit]:
