@@ -95,11 +95,16 @@ Filler = Callable[..., Path]
 def filled(sample: Path, tmp_path: Path) -> Filler:
     """filled(changes, name=..., edit=fn): a copy of the sample with ``changes`` (key -> value, written by
     defined name with openpyxl, as a clerk would type) and an optional ``edit(workbook)`` for tampering."""
+    return filler(sample, tmp_path)
+
+
+def filler(sample: Path, folder: Path, prefix: str = "filled-") -> Filler:
+    """:func:`filled` writing into ``folder`` (for a fixture of a wider scope), its files named ``<prefix><n>``."""
     counter = iter(range(1000))
 
     def make(changes: Mapping[str, Any] | None = None, *, edit: Callable[[Any], None] | None = None,
              name: str | None = None) -> Path:
-        out = tmp_path / (name or f"filled-{next(counter)}.xlsx")
+        out = folder / (name or f"{prefix}{next(counter)}.xlsx")
         wb = openpyxl.load_workbook(sample)
         for key, value in (changes or {}).items():
             where = spec.LAYOUT.locations[key]
