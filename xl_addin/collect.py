@@ -74,8 +74,8 @@ HEADER_ALIASES = {"单位名称": COL_NAME, "机关（单位）名称": COL_NAME
                   "机关编号": COL_ID, "注册编号": COL_ID, "单位ID": COL_ID,
                   "上级单位": COL_PARENT, "上级": COL_PARENT, "所属上级": COL_PARENT, "上级机关名称": COL_PARENT,
                   "报告口径": COL_SCOPE, "汇总单位": COL_COVERS, "覆盖单位": COL_COVERS, "机关类型": COL_TYPE}
-SCOPE_OWN, SCOPE_SUMMARY = "本级", "汇总"
-SCOPES = (SCOPE_OWN, SCOPE_SUMMARY)
+SCOPES = spec.SCOPES
+SCOPE_OWN, SCOPE_SUMMARY = SCOPES
 #: what rosters write for a report's scope, and the official word it means
 SCOPE_SYNONYMS = {"本单位": SCOPE_OWN, "本级报告": SCOPE_OWN, "机关本级": SCOPE_OWN, "本机关": SCOPE_OWN,
                   "汇总报告": SCOPE_SUMMARY, "合计": SCOPE_SUMMARY, "全县": SCOPE_SUMMARY, "全市": SCOPE_SUMMARY,
