@@ -54,13 +54,13 @@ from .adapters.fileio import (
     read_guarded,
 )
 from .adapters.report_reader import MAX_BYTES
+from .dataset import VERDICTS
 from .model import IMPORT_PROPS_KEY, Severity
 from .profiles import Profile
 from .report_doc import safe_name
 
-PASS: Final = "通过"
-FAIL: Final = "不通过"
-UNREADABLE: Final = "无法读取"
+#: a report's verdict, as the dataset's verdict column has it
+PASS, FAIL, UNREADABLE = VERDICTS
 #: an honest User-Agent (ASCII: it is an HTTP header): who asks, and why
 USER_AGENT: Final = f"xl-addin/{__version__} (annual report audit; government information disclosure)"
 #: the files of a run, in OUT
