@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
+import threading
 
 # before any test module imports xlwings: its remote engine (xlwings Server) is registered at import time only
 # when a licence key is set; government use is covered by the noncommercial key (docs/安装指南.md)
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,20 @@ def cli(*args: str | Path) -> CliResult:
     stderr apart. An exception escaping the command fails the test (a user would see a traceback)."""
     r = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     return CliResult(r.exit_code, r.stdout, r.stderr)
+
+
+@contextlib.contextmanager
+def local_site(handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A web server on 127.0.0.1 (a thread) answering with ``handler``, while the block runs: its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def rename_sheet(wb: Any, old: str, new: str) -> None:
@@ -95,11 +112,16 @@ Filler = Callable[..., Path]
 def filled(sample: Path, tmp_path: Path) -> Filler:
     """filled(changes, name=..., edit=fn): a copy of the sample with ``changes`` (key -> value, written by
     defined name with openpyxl, as a clerk would type) and an optional ``edit(workbook)`` for tampering."""
+    return filler(sample, tmp_path)
+
+
+def filler(sample: Path, folder: Path, prefix: str = "filled-") -> Filler:
+    """:func:`filled` writing into ``folder`` (for a fixture of a wider scope), its files named ``<prefix><n>``."""
     counter = iter(range(1000))
 
     def make(changes: Mapping[str, Any] | None = None, *, edit: Callable[[Any], None] | None = None,
              name: str | None = None) -> Path:
-        out = tmp_path / (name or f"filled-{next(counter)}.xlsx")
+        out = folder / (name or f"{prefix}{next(counter)}.xlsx")
         wb = openpyxl.load_workbook(sample)
         for key, value in (changes or {}).items():
             where = spec.LAYOUT.locations[key]

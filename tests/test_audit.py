@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from conftest import local_site
 from docx import Document
 
 from xl_addin import audit, checking
@@ -87,15 +87,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_site(_Handler) as url:
+        yield url
 
 
 #: the tests' fetch policy: the local server allowed, short timeout and delays, a small size limit

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, Filler, shared_file
+from conftest import DATA, Filler, filler, shared_file
 from conftest import cli as run_cli
 from test_catalogue import CASES, _patched_sheet
 
@@ -63,24 +63,7 @@ def _case_file(code: str, folder: Path, filled: Filler) -> Path:
 def corpus(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> Path:
     folder = tmp_path_factory.mktemp("every-entry") / "收件箱"
     folder.mkdir()
-    build = tmp_path_factory.mktemp("build")
-    counter = iter(range(1000))
-
-    def filled(changes: dict[str, Any] | None = None, *, edit: Any = None, name: str | None = None) -> Path:
-        import openpyxl
-
-        from xl_addin import spec
-
-        out = build / (name or f"f{next(counter)}.xlsx")
-        wb = openpyxl.load_workbook(sample)
-        for key, value in (changes or {}).items():
-            where = spec.LAYOUT.locations[key]
-            wb[where.sheet][where.a1] = value
-        if edit is not None:
-            edit(wb)
-        wb.save(out)
-        return out
-
+    filled = filler(sample, tmp_path_factory.mktemp("build"), prefix="f")
     for code in ALONE:
         _case_file(code, folder, filled)
     seed = shared_file("examples/jiangle-industry-bureau-2023.txt").read_text(encoding="utf-8")

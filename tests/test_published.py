@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import Filler, shared_file
+from conftest import Filler, local_site, shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -313,14 +313,8 @@ def portal(sample: Path, filled: Filler, tmp_path: Path) -> Iterator[str]:
     changed = _exported(changed_book, tmp_path / "b", "html")
     site.joinpath("changed.html").write_bytes(changed.read_bytes())
     site.joinpath("big.html").write_bytes(b"<html>" + b"x" * 5000 + b"</html>")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_site(functools.partial(_Handler, directory=str(site))) as url:
+        yield url
 
 
 def test_a_served_page_identical_to_the_accepted_version_matches(portal: str, sample: Path) -> None:

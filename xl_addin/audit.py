@@ -48,20 +48,19 @@ from .adapters import isolation
 from .adapters.fetch import FetchError, fetch, is_url
 from .adapters.fileio import (
     ReadError,
-    atomic_path,
     atomic_write_bytes,
     atomic_write_text,
     check_regular,
     read_guarded,
 )
 from .adapters.report_reader import MAX_BYTES
+from .dataset import VERDICTS
 from .model import IMPORT_PROPS_KEY, Severity
 from .profiles import Profile
 from .report_doc import safe_name
 
-PASS: Final = "通过"
-FAIL: Final = "不通过"
-UNREADABLE: Final = "无法读取"
+#: a report's verdict, as the dataset's verdict column has it
+PASS, FAIL, UNREADABLE = VERDICTS
 #: an honest User-Agent (ASCII: it is an HTTP header): who asks, and why
 USER_AGENT: Final = f"xl-addin/{__version__} (annual report audit; government information disclosure)"
 #: the files of a run, in OUT
@@ -567,15 +566,11 @@ def write_summary(reports: Sequence[Audited], path: Path) -> Path:
     (one row per report) and 问题清单 (one row per finding). The rows go out as the coordinator's summary writes
     its own (:mod:`xl_addin.adapters.summary_writer`: sheet XML spliced in after openpyxl's header; a run has
     tens of thousands of findings, openpyxl spends ~20 us a cell)."""
-    import io
-
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from .adapters import summary_writer as sw
 
-    sw._STYLES.clear()  # its style cache indexes into one workbook's style tables
-    wb = Workbook(write_only=True)
+    wb = sw.new_workbook()
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
     fills = {PASS: PatternFill("solid", fgColor="C6EFCE"), FAIL: PatternFill("solid", fgColor="FFC7CE"),
@@ -595,8 +590,8 @@ def write_summary(reports: Sequence[Audited], path: Path) -> Path:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.gridLines = True
-        ws.append([sw._cell(ws, name, font=head_font, fill=head_fill, align=wrap) for name, _ in columns])
-        out = sw._Rows(ws, 2, len(columns))
+        ws.append([sw.cell(ws, name, font=head_font, fill=head_fill, align=wrap) for name, _ in columns])
+        out = sw.Rows(ws, 2, len(columns))
         wrapped = out.style(align=wrap)
         verdicts = {v: out.style(fill=f, align=wrap) for v, f in fills.items()}
         for row in rows:
@@ -623,8 +618,5 @@ def write_summary(reports: Sequence[Audited], path: Path) -> Path:
 
     sheet("审核汇总", SUMMARY_COLUMNS, summary_rows(), verdict_col=12, wrap_col=13)
     sheet("问题清单", FINDING_COLUMNS, finding_rows(), wrap_col=6)
-    buf = io.BytesIO()
-    wb.save(buf)
-    with atomic_path(path) as tmp:
-        sw._splice(buf.getvalue(), bulk, tmp)
+    sw.save_workbook(wb, bulk, path)
     return path

@@ -74,8 +74,8 @@ HEADER_ALIASES = {"单位名称": COL_NAME, "机关（单位）名称": COL_NAME
                   "机关编号": COL_ID, "注册编号": COL_ID, "单位ID": COL_ID,
                   "上级单位": COL_PARENT, "上级": COL_PARENT, "所属上级": COL_PARENT, "上级机关名称": COL_PARENT,
                   "报告口径": COL_SCOPE, "汇总单位": COL_COVERS, "覆盖单位": COL_COVERS, "机关类型": COL_TYPE}
-SCOPE_OWN, SCOPE_SUMMARY = "本级", "汇总"
-SCOPES = (SCOPE_OWN, SCOPE_SUMMARY)
+SCOPES = spec.SCOPES
+SCOPE_OWN, SCOPE_SUMMARY = SCOPES
 #: what rosters write for a report's scope, and the official word it means
 SCOPE_SYNONYMS = {"本单位": SCOPE_OWN, "本级报告": SCOPE_OWN, "机关本级": SCOPE_OWN, "本机关": SCOPE_OWN,
                   "汇总报告": SCOPE_SUMMARY, "合计": SCOPE_SUMMARY, "全县": SCOPE_SUMMARY, "全市": SCOPE_SUMMARY,
@@ -1076,14 +1076,11 @@ class CollectResult:
 # ---- the dataset ------------------------------------------------------------------------------------------------
 
 def unit_fields(agency: Agency | None) -> dict[str, str]:
-    """The dataset's unit fields a roster row gives (contract R): ``unit_id`` (the registry id, else the
-    统一社会信用代码), ``parent``, ``scope``, ``level``; "" for what the roster does not say."""
+    """The dataset's unit fields a roster row gives (contract R): ``unit_id`` (:attr:`Agency.unit_id`),
+    ``parent``, ``scope``, ``level``; "" for what the roster does not say."""
     if agency is None:
         return {"unit_id": "", "parent": "", "scope": "", "level": ""}
-    # (unit_id, parent and scope are the unit registry's, branch levels: read when the roster has them)
-    return {"unit_id": str(getattr(agency, "unit_id", "") or agency.credit_code or ""),
-            "parent": str(getattr(agency, "parent", "") or ""), "scope": str(getattr(agency, "scope", "") or ""),
-            "level": agency.level}
+    return {"unit_id": agency.unit_id, "parent": agency.parent, "scope": agency.scope, "level": agency.level}
 
 
 def file_entry(f: FileResult, unit: str, verdict: str, agency: Agency | None = None,
@@ -1116,7 +1113,7 @@ def unit_parent(agency: Agency | None) -> str:
     """The parent unit the cross-unit comparison groups ``agency`` by: the roster's parent unit id (contract R,
     branch ``levels``: ``Agency.parent``); "" while the roster knows no parent, so that every unit of one collect
     run -- one county -- is compared with every other."""
-    return str(getattr(agency, "parent", "") or "") if agency is not None else ""
+    return agency.parent if agency is not None else ""
 
 
 def peer_units(p: Plan, roster: Roster | None) -> list[similarity.Unit]:

@@ -201,7 +201,8 @@ class _Upward:
     #: extracted path -> (package path, member) as the tracker shows it
     origin: dict[str, tuple[Path, str]] = dataclasses.field(default_factory=dict)
     refused: list[FileResult] = dataclasses.field(default_factory=list)
-    opened: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: ``<package>:<member>`` -> the 汇总 workbook's bytes, as verified when the package was opened
+    rollups: dict[str, bytes] = dataclasses.field(default_factory=dict)
 
     def shown(self, results: list[FileResult]) -> list[FileResult]:
         """The results with an extracted 汇总 workbook shown as ``<package>:<member>``, the refused packages added."""
@@ -212,11 +213,10 @@ class _Upward:
         return out + self.refused
 
     def source_bytes(self, shown: str) -> bytes:
-        """The bytes of a file as the tracker shows it: a package member (verified again) or a file."""
-        if shown in self.opened:
-            opened, member = self.opened[shown]
-            return bytes(opened.member_bytes(member))
-        return Path(shown).read_bytes()
+        """The bytes of a file as the tracker shows it: a package's 汇总 workbook (the bytes verified and read) or a
+        file."""
+        got = self.rollups.get(shown)
+        return got if got is not None else Path(shown).read_bytes()
 
 
 def list_packages(folder: str | os.PathLike[str], exclude: list[Path]) -> list[Path]:
@@ -244,10 +244,11 @@ def _open_packages(folder: str | os.PathLike[str], exclude: list[Path], tmp: Pat
             continue
         extracted = tmp / f"package-{i:05d}.xlsx"
         extracted.write_bytes(opened.rollup)
-        os.utime(extracted, (pkg.stat().st_mtime, pkg.stat().st_mtime))
+        mtime = pkg.stat().st_mtime
+        os.utime(extracted, (mtime, mtime))
         up.files.append(extracted)
         up.origin[str(extracted)] = (pkg, opened.manifest.rollup)
-        up.opened[f"{pkg}:{opened.manifest.rollup}"] = (opened, opened.manifest.rollup)
+        up.rollups[f"{pkg}:{opened.manifest.rollup}"] = opened.rollup
     return up
 
 

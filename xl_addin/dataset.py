@@ -26,7 +26,7 @@ from .model import CellValue, ReportData
 Number = int | float
 
 #: the scopes a report can have (contract R): 本级 (the unit's own handling) or 汇总 (the region it covers)
-SCOPES: Final = ("本级", "汇总")
+SCOPES: Final = spec.SCOPES
 #: what :attr:`Entry.verdict` says ("" : not checked)
 VERDICTS: Final = ("通过", "不通过", "无法读取")
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -332,8 +332,3 @@ def _value(t: Threshold, v: object, fail: Any) -> Value:
     if not isinstance(v, int) or v < 1:
         raise fail("应为不小于 1 的整数。")
     return v
-
-
-def keys_zh(keys: Sequence[str]) -> str:
-    """Cell keys as the official labels say them (for messages and listings)."""
-    return "、".join("".join(spec.labels_of(k)) or k for k in keys)

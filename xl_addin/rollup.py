@@ -43,8 +43,6 @@ from .collect import (
     name_key,
 )
 
-#: 现行有效件数: stocks, which a sum only approximates
-STOCK_KEYS: Final = frozenset(k for k in TABLE_KEYS if k.endswith(".in_force"))
 _INDEX: Final = {k: i for i, k in enumerate(TABLE_KEYS)}
 
 STOCK_NOTE: Final = ("表二“现行有效件数”是存量：本表为各纳入单位现行有效件数之和，只是近似值——同一文件由几个单位共同制发、"

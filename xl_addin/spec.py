@@ -375,6 +375,8 @@ LEVELS = ("省级", "市级", "县级", "乡级")
 SCOPES = ("本级", "汇总")
 #: levels that cannot make 规章 (county and below)
 LEVELS_WITHOUT_RULES = ("县级", "乡级")
+#: a report's scope (contract R): 本级 (the unit's own handling) or 汇总 (the sum of the units it covers)
+SCOPES = ("本级", "汇总")
 #: what rosters and forms write for a kind or a level, and the official word it means
 KIND_SYNONYMS = {"政府": "人民政府", "一级政府": "人民政府", "部门": "政府部门", "政府工作部门": "政府部门",
                  "工作部门": "政府部门", "授权组织": "其他授权组织", "法律法规授权组织": "其他授权组织"}

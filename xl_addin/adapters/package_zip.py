@@ -40,13 +40,6 @@ class Opened:
     path: Path
     manifest: Manifest
     rollup: bytes
-    #: the package's bytes when it came as bytes (an upload), else None (it is read from ``path`` again)
-    data: bytes | None = None
-
-    def member_bytes(self, name: str) -> bytes:
-        """One member again, verified (for passing it on in the package above)."""
-        with _zip(self.path, self.data) as zf:
-            return _read(zf, self.path, self.manifest.by_path[name])
 
 
 def write_package(out: str | os.PathLike[str], members: Iterable[tuple[str, bytes]],
@@ -133,4 +126,4 @@ def open_package(path: str | os.PathLike[str], data: bytes | None = None) -> Ope
             member = _read(zf, p, m)
             if m.path == manifest.rollup:
                 rollup = member
-    return Opened(p, manifest, rollup, data)
+    return Opened(p, manifest, rollup)

@@ -89,11 +89,23 @@ _VERDICT_STYLE = {Verdict.PASS: (OK_FILL, OK_FONT), Verdict.FAIL: (ERROR_FILL, E
 
 def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
     """The summary workbook at ``out``, written atomically."""
-    _STYLES.clear()  # style arrays index into one workbook's style tables
-    wb = Workbook(write_only=True)
+    wb = new_workbook()
     bulk = [_tracker(wb, result), _findings(wb, result), _rollup(wb, result)]
     if result.similar:
         bulk.append(_similar(wb, result))
+    return save_workbook(wb, bulk, out)
+
+
+def new_workbook() -> Workbook:
+    """A write-only workbook to fill with :func:`cell` and :class:`Rows` and write with
+    :func:`save_workbook` (one at a time: the style cache is reset, its style arrays index into one workbook's
+    style tables)."""
+    _STYLES.clear()
+    return Workbook(write_only=True)
+
+
+def save_workbook(wb: Workbook, bulk: Sequence[Rows], out: str | os.PathLike[str]) -> Path:
+    """``wb`` (from :func:`new_workbook`) with each sheet's bulk rows spliced in, written atomically at ``out``."""
     buf = io.BytesIO()
     wb.save(buf)
     with atomic_path(out) as tmp:
@@ -101,7 +113,7 @@ def write_summary(result: CollectResult, out: str | os.PathLike[str]) -> Path:
     return Path(out)
 
 
-class _Rows:
+class Rows:
     """The many plain rows of one sheet (one per agency, one per finding), written as sheet XML text and spliced
     in after the rows openpyxl wrote (:func:`_splice`): openpyxl's write-only mode spends some 20 µs a cell, and a
     county has hundreds of thousands. Cells are written as openpyxl writes them (style index, inline strings,
@@ -116,8 +128,8 @@ class _Rows:
         self.chunks: list[str] = []
 
     def style(self, **kw: Any) -> str:
-        """The ` s="n"` attribute of a style (as :func:`_cell` takes it), registering it in the workbook."""
-        c = _cell(self.ws, None, **kw)
+        """The ` s="n"` attribute of a style (as :func:`cell` takes it), registering it in the workbook."""
+        c = cell(self.ws, None, **kw)
         return f' s="{c.style_id}"' if c.has_style else ""
 
     def append(self, cells: Sequence[tuple[Any, str]]) -> None:
@@ -166,7 +178,7 @@ def _cell_xml(ref: str, v: Any, s: str) -> str:
     return _cell_xml(ref, str(v), s)
 
 
-def _splice(data: bytes, bulk: Sequence[_Rows], out: Path) -> None:
+def _splice(data: bytes, bulk: Sequence[Rows], out: Path) -> None:
     """The workbook openpyxl wrote (``data``), with each sheet's bulk rows put after its own, into ``out``."""
     parts = {b.ws.path.lstrip("/"): b for b in bulk}  # the part names are given out as the workbook is saved
     # the bulk rows are big and plain: fast compression (level 1) is several times faster, the file a bit larger
@@ -191,8 +203,9 @@ def _splice(data: bytes, bulk: Sequence[_Rows], out: Path) -> None:
 _STYLES: dict[tuple[Any, ...], Any] = {}
 
 
-def _cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
-          align: Alignment | None = None, border: bool = False, fmt: str | None = None) -> WriteOnlyCell:
+def cell(ws: Any, value: Any, *, font: Font | None = None, fill: PatternFill | None = None,
+         align: Alignment | None = None, border: bool = False, fmt: str | None = None) -> WriteOnlyCell:
+    """A write-only cell of ``ws`` holding ``value`` (a text starting with "=" stays a text), styled."""
     c = WriteOnlyCell(ws, value=value)
     if c.data_type == "f":  # a text starting with "=" (an agency's name) stays a text
         c.data_type = "s"
@@ -222,25 +235,25 @@ def _widths(ws: Any, widths: Sequence[float]) -> None:
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
 
 
-def _tracker(wb: Workbook, result: CollectResult) -> _Rows:
+def _tracker(wb: Workbook, result: CollectResult) -> Rows:
     ws = _new_sheet(wb, TRACKER_SHEET)
     _widths(ws, TRACKER_WIDTHS)
     last = spec.col_letter(len(TRACKER_HEADERS))
     ws.merged_cells.add(f"A1:{last}1")
     ws.freeze_panes = f"C{TRACKER_HEADER_ROW + 1}"
-    ws.append([_cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
+    ws.append([cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
     late, overdue = late_split(result)
     split = f"逾期 {late + overdue} 个中，逾期提交 {late} 个，逾期未交 {overdue} 个。" if overdue else ""
-    ws.append([_cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
-                         f"{split}结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
+    ws.append([cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
+                        f"{split}结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])
     counts = result.counts
-    ws.append([_cell(ws, h.zh, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
-    ws.append([_cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
+    ws.append([cell(ws, h.zh, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TOTALS])
+    ws.append([cell(ws, counts[h], font=INPUT_FONT, align=CENTER, border=True) for h in TOTALS])
     ws.append([])
-    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
-    rows = _Rows(ws, TRACKER_HEADER_ROW + 1, len(TRACKER_HEADERS))
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in TRACKER_HEADERS])
+    rows = Rows(ws, TRACKER_HEADER_ROW + 1, len(TRACKER_HEADERS))
     styles = _TrackerStyles(rows)
     for r in result.rows:
         rows.append(_tracker_cells(styles, r))
@@ -286,7 +299,7 @@ def _print(ws: Any, title_rows: str | None, area: str) -> None:
 class _TrackerStyles:
     """The style attributes of the tracker's cells, each registered once."""
 
-    def __init__(self, rows: _Rows) -> None:
+    def __init__(self, rows: Rows) -> None:
         self.rows = rows
         self.late = rows.style(font=ERROR_FONT, fill=ERROR_FILL, align=CENTER, border=True)
         #: per column: the plain style (dates with their number format; 说明 wrapped)
@@ -315,12 +328,12 @@ def _tracker_cells(styles: _TrackerStyles, r: TrackerRow) -> list[tuple[Any, str
     return cells
 
 
-def _findings(wb: Workbook, result: CollectResult) -> _Rows:
+def _findings(wb: Workbook, result: CollectResult) -> Rows:
     ws = _new_sheet(wb, FINDINGS_SHEET)
     _widths(ws, FINDINGS_WIDTHS)
     ws.freeze_panes = "C2"
-    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in FINDINGS_HEADERS])
-    rows = _Rows(ws, 2, len(FINDINGS_HEADERS))
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in FINDINGS_HEADERS])
+    rows = Rows(ws, 2, len(FINDINGS_HEADERS))
     for x in result.findings:
         f = x.finding
         rows.append([(x.agency, ""), (x.path, ""), ("是" if x.used else "否", ""), (f.rule, ""), (f.severity.zh, ""),
@@ -338,17 +351,17 @@ SIMILAR_WIDTHS = (6, 26, 26, 22, 11, 11, 70, 70)
 _SECTION_TITLES = {s.number: s.title for s in spec.SECTIONS}
 
 
-def _similar(wb: Workbook, result: CollectResult) -> _Rows:
-    """内容雷同: one row per passage of each pair, the two units' texts side by side (as sheet XML, :class:`_Rows`:
+def _similar(wb: Workbook, result: CollectResult) -> Rows:
+    """内容雷同: one row per passage of each pair, the two units' texts side by side (as sheet XML, :class:`Rows`:
     a county whose units all copied one model report has a pair per unit)."""
     ws = _new_sheet(wb, SIMILAR_SHEET)
     _widths(ws, SIMILAR_WIDTHS)
     ws.freeze_panes = "A3"
     n_rows = sum(len(pair.passages) or 1 for pair in result.similar)
     _print(ws, "1:2", f"A1:{spec.col_letter(len(SIMILAR_HEADERS))}{n_rows + 2}")
-    ws.append([_cell(ws, result.title("同一上级单位之间内容雷同的报告"), font=TITLE_FONT)])
-    ws.append([_cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
-    rows = _Rows(ws, 3, len(SIMILAR_HEADERS))
+    ws.append([cell(ws, result.title("同一上级单位之间内容雷同的报告"), font=TITLE_FONT)])
+    ws.append([cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True) for h in SIMILAR_HEADERS])
+    rows = Rows(ws, 3, len(SIMILAR_HEADERS))
     style = rows.style(font=PLAIN, align=WRAP, border=True)
     # units whose section is the very same text share one passage (similarity.similar_pairs pairs each with the
     # first of them): its text is shown once, the later rows point to it
@@ -376,22 +389,22 @@ class _Grid:
         self.ws = ws
         self.cells: dict[tuple[int, int], WriteOnlyCell] = {}
 
-    def put(self, row: int, col: int, cell: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
-        self.cells[(row, col)] = cell
+    def put(self, row: int, col: int, top_left: WriteOnlyCell, rowspan: int = 1, colspan: int = 1) -> None:
+        self.cells[(row, col)] = top_left
         if rowspan > 1 or colspan > 1:
             self.ws.merged_cells.add(
                 f"{spec.col_letter(col)}{row}:{spec.col_letter(col + colspan - 1)}{row + rowspan - 1}")
             for r in range(row, row + rowspan):
                 for c in range(col, col + colspan):
                     if (r, c) != (row, col):
-                        self.cells[(r, c)] = _cell(self.ws, None, border=True)
+                        self.cells[(r, c)] = cell(self.ws, None, border=True)
 
     def write(self, n_cols: int) -> None:
         for row in range(1, max(r for r, _ in self.cells) + 1):
             self.ws.append([self.cells.get((row, col)) for col in range(1, n_cols + 1)])
 
 
-def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
+def _rollup(wb: Workbook, result: CollectResult) -> Rows:
     """汇总: a heading, tables 二, 三 and 四 in the official grid holding the roll-up, then the agencies left out
     and the re-check's findings."""
     ws = _new_sheet(wb, ROLLUP_SHEET)
@@ -401,11 +414,11 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
     _rollup_heading(grid, result, n_cols)
     _rollup_tables(grid, wb, result.rollup.values)
     first = rollup_end_row() + 2
-    grid.put(first, 1, _cell(ws, f"未纳入汇总的机关（{len(result.rollup.excluded)} 个）", font=HEADER_FONT, align=LEFT),
+    grid.put(first, 1, cell(ws, f"未纳入汇总的机关（{len(result.rollup.excluded)} 个）", font=HEADER_FONT, align=LEFT),
              colspan=n_cols)
     # the lists below are not merged (thousands of merged ranges make openpyxl quadratic); column C is wide
     for i, h in enumerate(("序号", "机关名称", "原因")):
-        grid.put(first + 1, i + 1, _cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
+        grid.put(first + 1, i + 1, cell(ws, h, font=HEADER_FONT, fill=HEADER_FILL, align=CENTER, border=True))
     grid.write(n_cols)
     rows = _rollup_lists(ws, result.rollup, first + 2, n_cols)
     _print(ws, None, f"A1:{spec.col_letter(n_cols)}{rollup_end_row()}")
@@ -415,14 +428,14 @@ def _rollup(wb: Workbook, result: CollectResult) -> _Rows:
 def _rollup_heading(grid: _Grid, result: CollectResult, n_cols: int) -> None:
     """Rows 1-3 of 汇总: title, scope, the re-check's verdict."""
     ws, ro = grid.ws, result.rollup
-    grid.put(1, 1, _cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
+    grid.put(1, 1, cell(ws, result.title("汇总表（二、三、四部分）"), font=TITLE_FONT), colspan=n_cols)
     rostered = sum(1 for r in result.rows if r.seq)
-    grid.put(2, 1, _cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
-                             "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
+    grid.put(2, 1, cell(ws, f"汇总范围：校验通过的 {len(ro.included)} 个机关（名单共 {rostered} 个）。各单元格为纳入机关报表"
+                            "对应单元格之和；未纳入的机关及原因见表后。", font=PLAIN, align=LEFT), colspan=n_cols)
     verdict = "汇总表复核：通过（表内勾稽关系成立）。" if ro.valid else \
         f"汇总表复核：不通过，{severity_counts(ro.findings)[Severity.ERROR]} 个错误，见表后“汇总表复核”。"
-    grid.put(3, 1, _cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
-                         align=LEFT), colspan=n_cols)
+    grid.put(3, 1, cell(ws, verdict, font=OK_FONT if ro.valid else ERROR_FONT, fill=OK_FILL if ro.valid else ERROR_FILL,
+                        align=LEFT), colspan=n_cols)
 
 
 def _rollup_tables(grid: _Grid, wb: Workbook, values: Mapping[str, float]) -> None:
@@ -432,26 +445,26 @@ def _rollup_tables(grid: _Grid, wb: Workbook, values: Mapping[str, float]) -> No
     heads, loc = rollup_layout()
     for t in spec.TABLES:
         h = heads[t.id]
-        grid.put(h, 1, _cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
+        grid.put(h, 1, cell(ws, t.heading, font=TITLE_FONT, align=LEFT), colspan=t.n_cols)
         for lab in t.labels:
-            grid.put(h + lab.row, lab.col, _cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
-                                                 fill=HEADER_FILL if lab.header else None, border=True,
-                                                 align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
+            grid.put(h + lab.row, lab.col, cell(ws, lab.text, font=HEADER_FONT if lab.header else LABEL_FONT,
+                                                fill=HEADER_FILL if lab.header else None, border=True,
+                                                align=CENTER if lab.header or lab.col < 3 or lab.colspan > 1 else LEFT),
                      lab.rowspan, lab.colspan)
         for c in t.cells:
             where = loc[c.key]
             money = c.kind is spec.Kind.MONEY
-            grid.put(where.row, where.col, _cell(ws, values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
-                                                 fill=DERIVED_FILL if c.derived else None,
-                                                 fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
+            grid.put(where.row, where.col, cell(ws, values.get(c.key, 0), font=INPUT_FONT, border=True, align=CENTER,
+                                                fill=DERIVED_FILL if c.derived else None,
+                                                fmt=MONEY_FORMAT if money else COUNT_FORMAT), 1, c.colspan)
             name = f"hz_{c.key.replace('.', '_')}"
             wb.defined_names[name] = DefinedName(
                 name, attr_text=f"'{ROLLUP_SHEET}'!${spec.col_letter(where.col)}${where.row}")
 
 
-def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> _Rows:
+def _rollup_lists(ws: Any, ro: Rollup, first_row: int, n_cols: int) -> Rows:
     """The agencies left out (one row each, written as the tracker's rows are) and the re-check's findings."""
-    rows = _Rows(ws, first_row, n_cols)
+    rows = Rows(ws, first_row, n_cols)
     number, plain = rows.style(font=PLAIN, border=True, align=CENTER), rows.style(font=PLAIN, border=True)
     for i, (agency, why) in enumerate(ro.excluded, start=1):
         rows.append([(i, number), (agency, plain), (why, plain)])

@@ -50,9 +50,10 @@ def late_split(result: CollectResult) -> tuple[int, int]:
 def total_text(result: CollectResult, count: Count) -> str:
     """A total as the page shows it: 逾期 says both kinds when agencies that have not submitted are overdue."""
     n = result.counts[count]
-    late, overdue = late_split(result)
-    if count is Count.LATE and overdue:
-        return f"{n}（逾期提交 {late}，逾期未交 {overdue}）"
+    if count is Count.LATE:
+        late, overdue = late_split(result)
+        if overdue:
+            return f"{n}（逾期提交 {late}，逾期未交 {overdue}）"
     return str(n)
 
 
