@@ -112,8 +112,11 @@ class Tally:
     def zh(self) -> str:
         """"2 处错误、1 处警告，尚有 13 格未填" (the blank part only when some are): the words of the status lines,
         of 校验汇总's headline, and of every message that counts problems."""
-        blank = f"，尚有 {self.blanks} 格未填" if self.blanks else ""
-        return f"{self.errors} 处{Severity.ERROR.zh}、{self.warnings} 处{Severity.WARNING.zh}{blank}"
+        return f"{self.errors} 处{Severity.ERROR.zh}、{self.warnings} 处{Severity.WARNING.zh}{self.blanks_zh()}"
+
+    def blanks_zh(self) -> str:
+        """"，尚有 13 格未填", or "" when no input cell is blank: the blank part of :meth:`zh`."""
+        return f"，尚有 {self.blanks} 格未填" if self.blanks else ""
 
     def to_dict(self) -> dict[str, int]:
         return {"errors": self.errors, "warnings": self.warnings, "blanks": self.blanks, "infos": self.infos}
