@@ -68,11 +68,6 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return {s.value: c.get(s.value, 0) for s in Severity}
 
 
-def severity_summary_zh(counts: Mapping[str, int]) -> str:
-    """"2 个错误，1 个警告，0 个提示" of :func:`severity_counts` (one word per level, everywhere)."""
-    return "，".join(f"{counts.get(s.value, 0)} 个{s.zh}" for s in Severity)
-
-
 #: the rule of a table row with input cells left blank: counted by its blank cells ("N 格未填"), not as a warning
 BLANK_RULE = "V3"
 
