@@ -147,12 +147,6 @@ def render(doc: report_doc.Document, fmt: str) -> bytes:
     return _RENDER[fmt](doc)
 
 
-def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
-                  report: Report, use_drafts: bool | None = None, force: bool = False) -> list[Path]:
-    """The files :func:`export` writes."""
-    return export(data, out_dir, formats, report=report, use_drafts=use_drafts, force=force).files
-
-
 def export(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
            report: Report, use_drafts: bool | None = None, force: bool = False) -> Exported:
     """``report``: the check of ``data`` (xl_addin.api.check_data). ``use_drafts`` None: as the workbook says
