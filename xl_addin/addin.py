@@ -266,11 +266,12 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
     report = api.check_data(data)
     force = False
     if not report.valid:  # no unchecked report is published: the clerk decides, knowing it
-        question = (f"{lb.verdict(report)}\n{spec.UNPUBLISHABLE}。是否仍导出一份核对稿？"
+        said = lb.verdict(report)
+        question = (f"{said}\n{spec.UNPUBLISHABLE}。是否仍导出一份核对稿？"
                     f"核对稿的每一页都标有“{spec.UNCHECKED_MARK}”。")
         if not s.confirm(question):  # the server route asks nothing (no answer can be waited for): no draft there
             refused = lb.EXPORT_REFUSED_REMOTE if s.remote else "未导出报告：请先改正错误（点“校验”查看），再导出。"
-            s.alert(f"{lb.verdict(report)}\n{refused}", critical=True)
+            s.alert(f"{said}\n{refused}", critical=True)
             return s
         force = True
     try:

@@ -336,9 +336,10 @@ def _call(fn: Any, server_url: str | None = None) -> Any:
               help="汇总结果工作簿（.xlsx）；同名 .html 为进度网页")
 @click.option("--workers", type=click.IntRange(1, 256), help="并行进程数（默认：CPU 核数）")
 @click.option("--time-limit", "file_seconds", type=click.FloatRange(1, 3600),
-              help="读取一个文件最多用时（秒，默认 30），超过则停止读取，在问题清单中说明")
+              help=f"读取一个文件最多用时（秒，默认 {checking.FILE_SECONDS:g}），超过则停止读取，在问题清单中说明")
 @click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
-              help="读取一个文件最多使用的内存（MB，默认 1024，0 为不限），超过则停止读取，在问题清单中说明")
+              help=f"读取一个文件最多使用的内存（MB，默认 {checking.FILE_MEMORY_MB}，0 为不限），"
+                   "超过则停止读取，在问题清单中说明")
 @click.option("--dataset", "dataset_out", type=click.Path(dir_okay=False),
               help="同时写出数据集（.parquet 或 .csv）：每份采用的年报每个表格单元格一行，供 pandas 等分析")
 @click.option("--package", "package_out", type=click.Path(dir_okay=False),
@@ -824,9 +825,9 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--county", default="", help="通报中的地区名称，如 宿迁市")
 @click.option("--workers", type=click.IntRange(1, 256), help="并行进程数（默认：CPU 核数）")
 @click.option("--time-limit", "file_seconds", type=click.FloatRange(1, 3600),
-              help="读取一份年报最多用时（秒，默认 30），超过则该份为“无法读取”")
+              help=f"读取一份年报最多用时（秒，默认 {checking.FILE_SECONDS:g}），超过则该份为“无法读取”")
 @click.option("--memory-limit", "file_memory_mb", type=click.IntRange(0, 1 << 20),
-              help="读取一份年报最多使用的内存（MB，默认 1024，0 为不限）")
+              help=f"读取一份年报最多使用的内存（MB，默认 {checking.FILE_MEMORY_MB}，0 为不限）")
 @click.option("--fetch-timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True,
               help="下载一个网址最多用时（秒）")
 @click.option("--fetch-retries", type=click.IntRange(0, 10), default=2, show_default=True,

@@ -311,8 +311,7 @@ def overall_formula() -> str:
     in the words of :func:`overall_text`."""
     e, w, k = _tally_terms(None)
     return (f'=IF({e}+{w}+{k}=0,"{TABLE_PART}的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）",'
-            f'"{TABLE_PART}有 "&{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
-            f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")&"，不通过的检查列在下面")')
+            f'"{TABLE_PART}有 "&{_tally_words(e, w, k)}&"，不通过的检查列在下面")')
 
 
 def overall_text(t: Tally) -> str:
@@ -375,8 +374,14 @@ def status_formula(sheet: str) -> str:
     """"本表校验通过", or "本表有 N 处错误、M 处警告[，尚有 K 格未填]，详见“校验汇总”" (M: warnings other than blank
     rows; K: blank input cells): :func:`status_text` of the sheet's :func:`table_tally`."""
     e, w, k = _tally_terms(sheet)
-    return (f'=IF({e}+{w}+{k}=0,"{TABLE_OK}","本表有 "&{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
-            f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")&"{SEE_SUMMARY}")')
+    return f'=IF({e}+{w}+{k}=0,"{TABLE_OK}","本表有 "&{_tally_words(e, w, k)}&"{SEE_SUMMARY}")'
+
+
+def _tally_words(e: str, w: str, k: str) -> str:
+    """The Excel expression of :meth:`~xl_addin.model.Tally.zh` for the expressions ``e``, ``w``, ``k`` of
+    :func:`_tally_terms`: "2 处错误、1 处警告[，尚有 13 格未填]"."""
+    return (f'{e}&" 处{Severity.ERROR.zh}、"&{w}&" 处{Severity.WARNING.zh}"'
+            f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")')
 
 
 def identity_texts(sheet: str) -> list[tuple[str, str]]:

@@ -68,11 +68,6 @@ def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
     return {s.value: c.get(s.value, 0) for s in Severity}
 
 
-def severity_summary_zh(counts: Mapping[str, int]) -> str:
-    """"2 个错误，1 个警告，0 个提示" of :func:`severity_counts` (one word per level, everywhere)."""
-    return "，".join(f"{counts.get(s.value, 0)} 个{s.zh}" for s in Severity)
-
-
 #: the rule of a table row with input cells left blank: counted by its blank cells ("N 格未填"), not as a warning
 BLANK_RULE = "V3"
 
@@ -112,8 +107,11 @@ class Tally:
     def zh(self) -> str:
         """"2 处错误、1 处警告，尚有 13 格未填" (the blank part only when some are): the words of the status lines,
         of 校验汇总's headline, and of every message that counts problems."""
-        blank = f"，尚有 {self.blanks} 格未填" if self.blanks else ""
-        return f"{self.errors} 处{Severity.ERROR.zh}、{self.warnings} 处{Severity.WARNING.zh}{blank}"
+        return f"{self.errors} 处{Severity.ERROR.zh}、{self.warnings} 处{Severity.WARNING.zh}{self.blanks_zh()}"
+
+    def blanks_zh(self) -> str:
+        """"，尚有 13 格未填", or "" when no input cell is blank: the blank part of :meth:`zh`."""
+        return f"，尚有 {self.blanks} 格未填" if self.blanks else ""
 
     def to_dict(self) -> dict[str, int]:
         return {"errors": self.errors, "warnings": self.warnings, "blanks": self.blanks, "infos": self.infos}

@@ -347,8 +347,8 @@ def file_stem(agency: str, year: int | None, fallback: str = "") -> str:
     """``<机关名称><年>年政府信息公开工作年度报告`` made safe for file systems (:func:`safe_name`); the workbook's stem
     stands in for a missing agency."""
     rest = title_rest(year)
-    head = _clean(agency, MAX_STEM - len(rest)) or (_clean(fallback, MAX_STEM) + "-" if _clean(fallback, MAX_STEM)
-                                                    else "")
+    stand_in = _clean(fallback, MAX_STEM)
+    head = _clean(agency, MAX_STEM - len(rest)) or (stand_in + "-" if stand_in else "")
     return safe_name(head[: MAX_STEM - len(rest)] + rest)
 
 

@@ -156,9 +156,9 @@ class Helpers {
   stopped = false;
   constructor(private wb: Et.Workbook, private env: Env) {}
 
-  private failed(e: unknown): void {
+  private failed(e: unknown, message: string = text("write_failed")): void {
     this.stopped = true;
-    this.env.ui.alert(text("write_failed") + " (" + String(e instanceof Error ? e.message : e) + ")", true);
+    this.env.ui.alert(message + " (" + String(e instanceof Error ? e.message : e) + ")", true);
   }
 
   guard(password: string, sheets: string, failure: string): void {
@@ -171,40 +171,37 @@ class Helpers {
                    false, false, (flags & 2) !== 0);
       }
     } catch (e) {
-      this.stopped = true;
-      this.env.ui.alert(failure + " (" + String(e instanceof Error ? e.message : e) + ")", true);
+      this.failed(e, failure);
+    }
+  }
+
+  /** each "index!A1<sep>value" item of the ";"-separated spec: apply(ws, a1, value); a failure stops the rest */
+  private each(spec: string, sep: string, apply: (ws: Et.Worksheet, a1: string, value: string) => void): void {
+    if (this.stopped) return;
+    try {
+      for (const item of spec.split(";")) {
+        if (!item) continue;
+        const at = item.indexOf(sep);
+        const { ws, a1 } = place(this.wb, item.slice(0, at));
+        apply(ws, a1, item.slice(at + 1));
+      }
+    } catch (e) {
+      this.failed(e);
     }
   }
 
   paint(spec: string): void {
-    if (this.stopped) return;
-    try {
-      for (const item of spec.split(";")) {
-        if (!item) continue;
-        const eq = item.indexOf("=");
-        const { ws, a1 } = place(this.wb, item.slice(0, eq));
-        const colour = item.slice(eq + 1);
-        const interior = ws.Range(a1).Interior;
-        if (colour === "") interior.Pattern = XL_NONE;
-        else interior.Color = rgb(colour);
-      }
-    } catch (e) {
-      this.failed(e);
-    }
+    this.each(spec, "=", (ws, a1, colour) => {
+      const interior = ws.Range(a1).Interior;
+      if (colour === "") interior.Pattern = XL_NONE;
+      else interior.Color = rgb(colour);
+    });
   }
 
   write(spec: string): void {
-    if (this.stopped) return;
-    try {
-      for (const item of spec.split(";")) {
-        if (!item) continue;
-        const bar = item.indexOf("|");
-        const { ws, a1 } = place(this.wb, item.slice(0, bar));
-        ws.Range(a1).Formula = item.slice(bar + 1);
-      }
-    } catch (e) {
-      this.failed(e);
-    }
+    this.each(spec, "|", (ws, a1, formula) => {
+      ws.Range(a1).Formula = formula;
+    });
   }
 
   writeRows(where: string, block: string): void {

@@ -99,8 +99,7 @@ def export_notes(doc: report_doc.Document, report: Report, data: ReportData, *, 
     remaining = [f for f in report.findings if f.severity is Severity.WARNING and not fixed(f)]
     if remaining:
         t = Tally.of(remaining)  # counted as everywhere: a row of blank cells by its cells
-        blank = f"，尚有 {t.blanks} 格未填" if t.blanks else ""
-        lines.append(f"校验仍有 {t.warnings} 处{Severity.WARNING.zh}{blank}，导出前请核对：")
+        lines.append(f"校验仍有 {t.warnings} 处{Severity.WARNING.zh}{t.blanks_zh()}，导出前请核对：")
         lines += [f"  {i}. {f.message}" + (f"（{f.sheet}!{f.cell}）" if f.cell else "")
                   for i, f in enumerate(remaining, 1)]
     return lines
@@ -146,12 +145,6 @@ _RENDER: Mapping[str, Callable[[report_doc.Document], bytes]] = {"docx": _docx, 
 
 def render(doc: report_doc.Document, fmt: str) -> bytes:
     return _RENDER[fmt](doc)
-
-
-def export_report(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,
-                  report: Report, use_drafts: bool | None = None, force: bool = False) -> list[Path]:
-    """The files :func:`export` writes."""
-    return export(data, out_dir, formats, report=report, use_drafts=use_drafts, force=force).files
 
 
 def export(data: ReportData, out_dir: str | os.PathLike[str], formats: Iterable[str] | str = ALL, *,

@@ -113,9 +113,9 @@ class Helpers {
         this.env = env;
         this.stopped = false;
     }
-    failed(e) {
+    failed(e, message = text("write_failed")) {
         this.stopped = true;
-        this.env.ui.alert(text("write_failed") + " (" + String(e instanceof Error ? e.message : e) + ")", true);
+        this.env.ui.alert(message + " (" + String(e instanceof Error ? e.message : e) + ")", true);
     }
     guard(password, sheets, failure) {
         try {
@@ -128,46 +128,39 @@ class Helpers {
             }
         }
         catch (e) {
-            this.stopped = true;
-            this.env.ui.alert(failure + " (" + String(e instanceof Error ? e.message : e) + ")", true);
+            this.failed(e, failure);
+        }
+    }
+    /** each "index!A1<sep>value" item of the ";"-separated spec: apply(ws, a1, value); a failure stops the rest */
+    each(spec, sep, apply) {
+        if (this.stopped)
+            return;
+        try {
+            for (const item of spec.split(";")) {
+                if (!item)
+                    continue;
+                const at = item.indexOf(sep);
+                const { ws, a1 } = place(this.wb, item.slice(0, at));
+                apply(ws, a1, item.slice(at + 1));
+            }
+        }
+        catch (e) {
+            this.failed(e);
         }
     }
     paint(spec) {
-        if (this.stopped)
-            return;
-        try {
-            for (const item of spec.split(";")) {
-                if (!item)
-                    continue;
-                const eq = item.indexOf("=");
-                const { ws, a1 } = place(this.wb, item.slice(0, eq));
-                const colour = item.slice(eq + 1);
-                const interior = ws.Range(a1).Interior;
-                if (colour === "")
-                    interior.Pattern = XL_NONE;
-                else
-                    interior.Color = rgb(colour);
-            }
-        }
-        catch (e) {
-            this.failed(e);
-        }
+        this.each(spec, "=", (ws, a1, colour) => {
+            const interior = ws.Range(a1).Interior;
+            if (colour === "")
+                interior.Pattern = XL_NONE;
+            else
+                interior.Color = rgb(colour);
+        });
     }
     write(spec) {
-        if (this.stopped)
-            return;
-        try {
-            for (const item of spec.split(";")) {
-                if (!item)
-                    continue;
-                const bar = item.indexOf("|");
-                const { ws, a1 } = place(this.wb, item.slice(0, bar));
-                ws.Range(a1).Formula = item.slice(bar + 1);
-            }
-        }
-        catch (e) {
-            this.failed(e);
-        }
+        this.each(spec, "|", (ws, a1, formula) => {
+            ws.Range(a1).Formula = formula;
+        });
     }
     writeRows(where, block) {
         if (this.stopped)
