@@ -371,12 +371,10 @@ AGENCY_KINDS = ("人民政府", "政府部门", "其他授权组织")
 #: the kind that publishes by 3月31日 and must report 工作考核、社会评议和责任追究 (T4, P1)
 KIND_GOVERNMENT = AGENCY_KINDS[0]
 LEVELS = ("省级", "市级", "县级", "乡级")
-#: a report's scope (the roster's 报告范围): one body's own (本级), or the whole region's (汇总)
+#: a report's scope (the roster's 报告范围): one body's own handling (本级), or the sum of the units it covers (汇总)
 SCOPES = ("本级", "汇总")
 #: levels that cannot make 规章 (county and below)
-LEVELS_WITHOUT_RULES = ("县级", "乡级")
-#: a report's scope (contract R): 本级 (the unit's own handling) or 汇总 (the sum of the units it covers)
-SCOPES = ("本级", "汇总")
+LEVELS_WITHOUT_RULES = LEVELS[2:]
 #: what rosters and forms write for a kind or a level, and the official word it means
 KIND_SYNONYMS = {"政府": "人民政府", "一级政府": "人民政府", "部门": "政府部门", "政府工作部门": "政府部门",
                  "工作部门": "政府部门", "授权组织": "其他授权组织", "法律法规授权组织": "其他授权组织"}
