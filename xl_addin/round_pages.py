@@ -38,6 +38,7 @@ from typing import Any, Final
 
 from . import websession
 from .collect import Timeliness
+from .model import Severity
 from .review import Action, Published, Role, State, published_zh
 from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, GateLike, Outcome
 from .websession import LoginThrottle, Session, Sessions
@@ -48,8 +49,8 @@ MAX_UPLOAD: Final = 8 * 1024 * 1024
 MAX_FORM: Final = 256 * 1024
 MAX_FIELDS: Final = 200
 #: the board's bulk views: id -> label (:func:`_in_view` says which rows)
-VIEWS: Final[Mapping[str, str]] = {"not_submitted": "未提交", "late": "逾期", "returned": "已退回未改"}
-SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
+VIEWS: Final[Mapping[str, str]] = {"not_submitted": State.NOT_SUBMITTED.zh, "late": "逾期", "returned": "已退回未改"}
+SEVERITY_ZH: Final = {str(s): s.zh for s in Severity}
 
 LOGIN_BAD_KEY: Final = "报送密钥不正确或已停用。请核对县政务公开办下发的密钥（区分大小写），或向其索取新的密钥。"
 LOGIN_BAD_TOKEN: Final = "协调人令牌不正确。令牌在服务器数据目录的 coordinator-token.txt 中。"

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from . import rounds
 from .adapters import exporter
+from .model import Severity
 from .review import Role
 from .rounds import County, Denied, Outcome
 
@@ -70,7 +71,6 @@ STATE_NOTE: Final = "本机关年报在县级服务器上的状态：{state}"
 STATE_VERSIONS: Final = "（已提交 {n} 版）"
 STATE_REASONS: Final = "退回理由："
 MORE_FINDINGS: Final = "……另有 {n} 个错误，点击“校验”可全部查看。"
-SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 #: what the gate answers when a route's work fails unexpectedly (logged; never a 500)
@@ -136,7 +136,7 @@ def submission_text(s: rounds.Submission) -> str:
         for f in errors[:TEXT_FINDINGS]:
             where = f"{f.get('sheet', '')}!{f.get('cell', '')}" if f.get("cell") else (f.get("sheet") or "整个工作簿")
             labels = " ".join(str(x) for x in f.get("labels", []) if x)
-            lines.append(f"[{SEVERITY_ZH['error']}] {where} {labels}：{f.get('message', '')}".replace("  ", " "))
+            lines.append(f"[{Severity.ERROR.zh}] {where} {labels}：{f.get('message', '')}".replace("  ", " "))
         if len(errors) > TEXT_FINDINGS:
             lines.append(MORE_FINDINGS.format(n=len(errors) - TEXT_FINDINGS))
     return "\n".join(lines)

@@ -467,7 +467,8 @@ class County:
         round does not allow (Chinese, from :mod:`xl_addin.review`). Audited."""
         act = REVIEW_ACTIONS.get(action)
         if act is None:
-            return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：通过、退回、撤销通过）。", agency),
+            known = "、".join(a.zh for a in REVIEW_ACTIONS.values())
+            return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：{known}）。", agency),
                                   action[:40], actor, client)
         if isinstance(reasons, str):
             reasons = (reasons,)
