@@ -64,6 +64,17 @@ def need(tool: str) -> str:
     return path
 
 
+def playwright_sync_api() -> Any:
+    """Playwright's sync API (the dev extra carries it): missing fails in CI, skips the module elsewhere."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        if IN_CI:
+            raise
+        return pytest.importorskip("playwright.sync_api")
+    return sync_api
+
+
 def shared_file(name: str) -> Path:
     p = SHARED / name
     if not p.exists():

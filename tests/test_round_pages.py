@@ -27,15 +27,10 @@ import pytest
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
-from conftest import IN_CI, need  # noqa: E402
+from conftest import IN_CI, need, playwright_sync_api  # noqa: E402
 from test_server import start, stop  # noqa: E402
 
-try:
-    from playwright import sync_api
-except ImportError:  # the dev extra carries it: missing in CI is a failure, not a skip
-    if IN_CI:
-        raise
-    sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = playwright_sync_api()  # the dev extra carries it: missing in CI is a failure, not a skip
 
 from xl_addin import api, round_pages, server, spec  # noqa: E402
 from xl_addin.collect import Agency, Roster  # noqa: E402
