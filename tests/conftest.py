@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
+import threading
 
 # before any test module imports xlwings: its remote engine (xlwings Server) is registered at import time only
 # when a licence key is set; government use is covered by the noncommercial key (docs/安装指南.md)
@@ -73,6 +75,23 @@ def playwright_sync_api() -> Any:
             raise
         return pytest.importorskip("playwright.sync_api")
     return sync_api
+
+
+#: China Standard Time, the round's server clock in the tests
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+class Clock:
+    """The server's time, set by the test (each reading one second later; safe across the server's threads)."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2024, 1, 20, 9, 0, tzinfo=CST)) -> None:
+        self.t = start
+        self.lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self.lock:
+            self.t += dt.timedelta(seconds=1)
+            return self.t
 
 
 def shared_file(name: str) -> Path:

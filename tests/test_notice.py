@@ -12,7 +12,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import need
+from conftest import Clock, need
 from docx.document import Document as DocxDocument
 from pdf_pages import render_png
 from test_collect import LATE, ON_TIME, base_values, write_roster_xlsx
@@ -200,15 +200,6 @@ def test_notice_renders_as_an_a4_official_document_in_libreoffice(folder_docx: P
 CST = dt.timezone(dt.timedelta(hours=8))
 COORD = Actor(Role.COORDINATOR, "县政务公开办")
 BOARD_NAMES = ("县教育局", "县财政局", "县卫生健康局", "县自然资源局", "县司法局", "某某镇人民政府")
-
-
-class Clock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.t = start
-
-    def __call__(self) -> dt.datetime:
-        self.t += dt.timedelta(seconds=1)
-        return self.t
 
 
 @pytest.fixture(scope="module")
