@@ -26,7 +26,6 @@ fields).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -543,12 +542,6 @@ class County:
 
     # ---- the round's documents ------------------------------------------------------------------------------------
 
-    def accepted(self, rows: Sequence[BoardRow]) -> list[tuple[str, int]]:
-        """(agency, accepted version) of every accepted agency of ``rows`` (a board already read), in roster
-        order."""
-        return [(r.name, r.status.accepted) for r in rows
-                if r.state is State.ACCEPTED and r.status.accepted is not None]
-
     def accepted_files(self) -> list[tuple[str, FileResult]]:
         """(agency, its accepted version examined) of every accepted agency, in roster order. Denied 409 when
         nothing is accepted."""
@@ -558,13 +551,17 @@ class County:
         """(agency, its accepted version's bytes, those bytes examined) of every accepted agency of ``rows``: each
         version read (and its sha256 verified) once. Denied 409 when nothing is accepted."""
         out: list[tuple[str, bytes, FileResult]] = []
-        for name, number in self.accepted(rows):
-            data = self.version_bytes(name, number)
+        for r in rows:
+            number = r.status.accepted
+            if r.state is not State.ACCEPTED or number is None:
+                continue
+            name, sha = r.name, next((v.sha256 for v in r.versions if v.number == number), "")
+            data = self.version_bytes(name, number)  # verified against that sha256
             checked = checking.check_file(f"{name}-{number}.xlsx", raw=data, profile=self.profile)
             if checked.data is None or checked.result.report is None:  # kept files were read once: not expected
                 raise Denied(409, f"机关“{name}”第{number}版无法读取：{checked.result.error}")
             out.append((name, data, examined(checked.result.path, checked.data, checked.result.report.findings,
-                                             values=checked.values, sha256=hashlib.sha256(data).hexdigest())))
+                                             values=checked.values, sha256=sha)))
         if not out:
             raise Denied(409, NOTHING_ACCEPTED)
         return out
