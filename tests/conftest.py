@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.server
 import os
 import shutil
@@ -79,6 +80,34 @@ def need(tool: str) -> str:
             pytest.fail(f"{tool} is not installed; .ci/run (dev.sh test) must install it")
         pytest.skip(f"{tool} is not installed (bash dev.sh test installs it)")
     return path
+
+
+def playwright_sync_api() -> Any:
+    """Playwright's sync API (the dev extra carries it): missing fails in CI, skips the module elsewhere."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        if IN_CI:
+            raise
+        return pytest.importorskip("playwright.sync_api")
+    return sync_api
+
+
+#: China Standard Time, the round's server clock in the tests
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+class Clock:
+    """The server's time, set by the test (each reading one second later; safe across the server's threads)."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2024, 1, 20, 9, 0, tzinfo=CST)) -> None:
+        self.t = start
+        self.lock = threading.Lock()
+
+    def __call__(self) -> dt.datetime:
+        with self.lock:
+            self.t += dt.timedelta(seconds=1)
+            return self.t
 
 
 def shared_file(name: str) -> Path:

@@ -12,7 +12,7 @@ from typing import Any
 
 import docx
 import pytest
-from conftest import need
+from conftest import Clock, need
 from docx.document import Document as DocxDocument
 from pdf_pages import render_png
 from test_collect import LATE, ON_TIME, base_values, write_roster_xlsx
@@ -202,15 +202,6 @@ COORD = Actor(Role.COORDINATOR, "县政务公开办")
 BOARD_NAMES = ("县教育局", "县财政局", "县卫生健康局", "县自然资源局", "县司法局", "某某镇人民政府")
 
 
-class Clock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.t = start
-
-    def __call__(self) -> dt.datetime:
-        self.t += dt.timedelta(seconds=1)
-        return self.t
-
-
 @pytest.fixture(scope="module")
 def board_round(template: Path, sample_values: dict[str, Any],
                 tmp_path_factory: pytest.TempPathFactory) -> tuple[RoundStore, Path]:
@@ -324,3 +315,20 @@ def test_control_characters_in_names_and_reasons_never_break_the_word_file(tmp_p
     assert "（一）逾期报送（1家）：县教育局。" in text and "逾期未报送（1家）：某镇。" in text
     assert "退回理由：表三 有误 请核对" in text and "……" in text
     assert "关于将乐县2025年度" in text and "将乐县政务公开办" in text
+
+
+def test_the_unreadable_and_returned_sections_list_each_entry_with_its_reasons() -> None:
+    def texts(blocks: list[report_doc.Block]) -> list[str]:
+        return [b.text for b in blocks if isinstance(b, report_doc.Para)]
+
+    bad = notice.NoticeEntry("甲.pdf", False, None, False, reasons=("不是年度报告", " "))
+    mute = notice.NoticeEntry("乙.pdf", False, None, False)
+    back = notice.NoticeEntry("县财政局", True, None, False, returned=True, reasons=("表三有误",))
+    n = notice.Notice((bad, mute, back), reviewed=True)
+    assert texts(notice._unreadable_section(n)) == ["以下2份年度报告无法读取，请人工核对：", "1. 甲.pdf（不是年度报告）。",
+                                                    "2. 乙.pdf。"]
+    assert texts(notice._returned_section(n)) == ["以下1家单位的年度报告被退回后，至今未修改重新报送：",
+                                                  "1. 县财政局。退回理由：表三有误。"]
+    empty = notice.Notice((), reviewed=True)
+    assert texts(notice._unreadable_section(empty)) == ["所有年度报告均已读取。"]
+    assert texts(notice._returned_section(empty)) == ["被退回的年度报告均已修改并重新报送。"]

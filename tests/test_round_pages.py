@@ -16,7 +16,6 @@ import datetime as dt
 import json
 import os
 import re
-import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,15 +26,10 @@ import pytest
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
-from conftest import IN_CI, need  # noqa: E402
+from conftest import IN_CI, Clock, need, playwright_sync_api  # noqa: E402
 from test_server import start, stop  # noqa: E402
 
-try:
-    from playwright import sync_api
-except ImportError:  # the dev extra carries it: missing in CI is a failure, not a skip
-    if IN_CI:
-        raise
-    sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = playwright_sync_api()  # the dev extra carries it: missing in CI is a failure, not a skip
 
 from xl_addin import api, round_pages, server, spec  # noqa: E402
 from xl_addin.collect import Agency, Roster  # noqa: E402
@@ -58,19 +52,6 @@ HEALTH = "将乐县卫生健康局"  # never submits (逾期未交)
 JUSTICE = "将乐县司法局"  # its key is revoked while logged in
 NAMES = (OWN, FIN, EDU, HEALTH, JUSTICE)
 CST = dt.timezone(dt.timedelta(hours=8))
-
-
-class Clock:
-    """The server's time, set by the test (each reading one second later)."""
-
-    def __init__(self) -> None:
-        self.t = dt.datetime(2024, 1, 20, 9, 0, tzinfo=CST)
-        self.lock = threading.Lock()
-
-    def __call__(self) -> dt.datetime:
-        with self.lock:
-            self.t += dt.timedelta(seconds=1)
-            return self.t
 
 
 class Round:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Clock
 
 from xl_addin import api, derive, spec
 from xl_addin.collect import TABLE_KEYS, Agency, Roster
@@ -20,15 +21,6 @@ OTHERS = ("将乐县财政局", "将乐县教育局")
 DEPT = spec.AGENCY_KINDS[1]
 ROSTER = Roster(tuple(Agency(n, DEPT, "县级", "联系人 0598-0000000") for n in (OWN, *OTHERS)))
 CST = dt.timezone(dt.timedelta(hours=8))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2024, 1, 20, 9, 0, tzinfo=CST)
-
-    def __call__(self) -> dt.datetime:
-        self.t += dt.timedelta(seconds=1)
-        return self.t
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import Clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,17 +44,6 @@ ROSTER = Roster((Agency(NAMES[0], DEPT, "县级", "张三 13800000000"), Agency(
                  Agency(NAMES[2], DEPT, "县级"), Agency(NAMES[3], spec.KIND_GOVERNMENT, "乡级")))
 CLEAN = {"counts": {"error": 0, "warning": 1, "info": 0}, "findings": [{"rule": "T2", "severity": "warning"}]}
 COORD = Actor(Role.COORDINATOR, "县政务公开办")
-
-
-class Clock:
-    """The server's time, set by the test (each reading one second later)."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.t = start
-
-    def __call__(self) -> dt.datetime:
-        self.t += dt.timedelta(seconds=1)
-        return self.t
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 httpx = pytest.importorskip("httpx")
 uvicorn = pytest.importorskip("uvicorn")
-from conftest import IN_CI, need  # noqa: E402
+from conftest import IN_CI, need, playwright_sync_api  # noqa: E402
 from serving import free_port, is_up  # noqa: E402
 from test_addin import INPUT_CELLS, REMOTE_BAS, vba_client_actions  # noqa: E402
 from test_server import TOKEN, start, stop  # noqa: E402
@@ -29,12 +29,7 @@ from xlwings_payload import payload_from_xlsx  # noqa: E402
 from xl_addin import actions, api, server, spec  # noqa: E402
 from xl_addin.adapters import livebook as lb  # noqa: E402
 
-try:
-    from playwright import sync_api
-except ImportError:  # the dev extra carries it: missing in CI is a failure, not a skip
-    if IN_CI:
-        raise
-    sync_api = pytest.importorskip("playwright.sync_api")
+sync_api = playwright_sync_api()  # the dev extra carries it: missing in CI is a failure, not a skip
 
 ROOT = Path(__file__).resolve().parents[1]
 WPS = ROOT / "wps"

@@ -21,6 +21,7 @@ from .adapters import exporter
 from .adapters.fileio import ReadError
 from .model import EXIT_FINDINGS, EXIT_OK, EXIT_UNREADABLE, Report, Severity
 from .report_doc import UNCHECKED_MARK
+from .review import NOT_PUBLISHED_ZH, Published, State
 
 
 def _fail(message: str) -> None:
@@ -729,13 +730,13 @@ def submit(file: str, server_url: str | None, key_file: str | None, as_json: boo
         click.echo(f"未提交：{answer.message or answer.status}", err=True)
         for f in (check or {}).get("findings", [])[:40] if errors else []:
             where = f"{f.get('sheet', '')}!{f.get('cell', '')}" if f.get("cell") else (f.get("sheet") or "整个工作簿")
-            severity = {"error": "错误", "warning": "警告", "info": "提示"}.get(f.get("severity"), "")
+            severity = {str(s): s.zh for s in Severity}.get(f.get("severity"), "")
             click.echo(f"  [{severity}] {f.get('rule', '')} {where}  {f.get('message', '')}", err=True)
     sys.exit(EXIT_FINDINGS if answer.status == 422 and errors else EXIT_UNREADABLE)
 
 
-_STATE_ZH = {"not_submitted": "未提交", "submitted": "待审核", "returned": "已退回", "accepted": "已通过"}
-_PUBLISHED_ZH = {None: "未发布", "match": "已发布·一致", "differs": "不一致"}
+_STATE_ZH = {str(s): s.zh for s in State}
+_PUBLISHED_ZH: dict[str | None, str] = {None: NOT_PUBLISHED_ZH, **{str(p): p.zh for p in Published}}
 
 
 @main.command()

@@ -291,29 +291,27 @@ def _units_section(n: Notice) -> list[report_doc.Block]:
     return blocks or [report_doc.Para("各单位的年度报告均未发现问题。", "notice.unit")]
 
 
+def _listed_section(entries: list[NoticeEntry], style: str, none: str, head: str, why_text: str) -> list[report_doc.Block]:
+    """A numbered list of ``entries``, each with its reasons (``why_text`` holding ``{why}``), under ``head``
+    (holding ``{n}``); ``none`` alone when there are none."""
+    if not entries:
+        return [report_doc.Para(none, style)]
+    blocks: list[report_doc.Block] = [report_doc.Para(head.format(n=len(entries)), style)]
+    for i, e in enumerate(entries, start=1):
+        why = "；".join(_reason(r) for r in e.reasons if _clean(r))
+        blocks.append(report_doc.Para(f"{i}. {_clean(e.agency)}" + (why_text.format(why=why) if why else "。"), style))
+    return blocks
+
+
 def _unreadable_section(n: Notice) -> list[report_doc.Block]:
     """An audit's reports that could not be read, each with why (the office checks them by hand)."""
-    bad = [e for e in n.entries if not e.submitted]
-    if not bad:
-        return [report_doc.Para("所有年度报告均已读取。", "notice.unreadable")]
-    blocks: list[report_doc.Block] = [report_doc.Para(
-        f"以下{len(bad)}份年度报告无法读取，请人工核对：", "notice.unreadable")]
-    for i, e in enumerate(bad, start=1):
-        why = "；".join(_reason(r) for r in e.reasons if _clean(r))
-        blocks.append(report_doc.Para(f"{i}. {_clean(e.agency)}" + (f"（{why}）。" if why else "。"), "notice.unreadable"))
-    return blocks
+    return _listed_section([e for e in n.entries if not e.submitted], "notice.unreadable", "所有年度报告均已读取。",
+                           "以下{n}份年度报告无法读取，请人工核对：", "（{why}）。")
 
 
 def _returned_section(n: Notice) -> list[report_doc.Block]:
-    returned = [e for e in n.entries if e.returned]
-    if not returned:
-        return [report_doc.Para("被退回的年度报告均已修改并重新报送。", "notice.returned")]
-    blocks: list[report_doc.Block] = [report_doc.Para(
-        f"以下{len(returned)}家单位的年度报告被退回后，至今未修改重新报送：", "notice.returned")]
-    for i, e in enumerate(returned, start=1):
-        why = "；".join(_reason(r) for r in e.reasons if _clean(r))
-        blocks.append(report_doc.Para(f"{i}. {_clean(e.agency)}" + (f"。退回理由：{why}。" if why else "。"), "notice.returned"))
-    return blocks
+    return _listed_section([e for e in n.entries if e.returned], "notice.returned", "被退回的年度报告均已修改并重新报送。",
+                           "以下{n}家单位的年度报告被退回后，至今未修改重新报送：", "。退回理由：{why}。")
 
 
 def _published_section(n: Notice) -> list[report_doc.Block]:

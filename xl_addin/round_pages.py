@@ -38,8 +38,9 @@ from typing import Any, Final
 
 from . import websession
 from .collect import Timeliness
+from .model import Severity
 from .review import Action, Published, Role, State, published_zh
-from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, County, Denied, GateLike, Outcome
+from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, AgencyView, County, Denied, GateLike, Outcome
 from .websession import LoginThrottle, Session, Sessions
 
 PREFIX: Final = "/round"
@@ -48,8 +49,8 @@ MAX_UPLOAD: Final = 8 * 1024 * 1024
 MAX_FORM: Final = 256 * 1024
 MAX_FIELDS: Final = 200
 #: the board's bulk views: id -> label (:func:`_in_view` says which rows)
-VIEWS: Final[Mapping[str, str]] = {"not_submitted": "未提交", "late": "逾期", "returned": "已退回未改"}
-SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
+VIEWS: Final[Mapping[str, str]] = {"not_submitted": State.NOT_SUBMITTED.zh, "late": "逾期", "returned": "已退回未改"}
+SEVERITY_ZH: Final = {str(s): s.zh for s in Severity}
 
 LOGIN_BAD_KEY: Final = "报送密钥不正确或已停用。请核对县政务公开办下发的密钥（区分大小写），或向其索取新的密钥。"
 LOGIN_BAD_TOKEN: Final = "协调人令牌不正确。令牌在服务器数据目录的 coordinator-token.txt 中。"
@@ -397,11 +398,14 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     # ---- the clerk --------------------------------------------------------------------------------------------------
 
     def agency_page(request: Request, s: Session, status: int = 200, result: Outcome | None = None,
-                    check: Mapping[str, Any] | None = None, checked_only: bool = False) -> Response:
-        try:
-            view = county.agency_view(s.agency)
-        except Denied as exc:
-            return refuse(request, exc.status, exc.message, s)
+                    check: Mapping[str, Any] | None = None, checked_only: bool = False,
+                    view: AgencyView | None = None) -> Response:
+        """The clerk's page; ``view``: the agency as already read for this request (None: read it now)."""
+        if view is None:
+            try:
+                view = county.agency_view(s.agency)
+            except Denied as exc:
+                return refuse(request, exc.status, exc.message, s)
         return page(request, "agency.html", s, status, view=view, row=view.row, result=result,
                     findings=findings_of(check), check=check, checked_only=checked_only,
                     unreadable=None if check is None else check.get("error"))
@@ -423,7 +427,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
                                             at=v.submitted_at.strftime("%Y-%m-%d %H:%M:%S"))
                     if v.warnings:
                         text += WITH_WARNINGS.format(n=v.warnings)
-                    return agency_page(request, s, 200, Outcome(201, text), view.summaries.get(v.number))
+                    return agency_page(request, s, 200, Outcome(201, text), view.summaries.get(v.number), view=view)
         return agency_page(request, s)
 
     def do_upload(request: Request, s: Session, form: Form, client: str) -> tuple[Response, str]:

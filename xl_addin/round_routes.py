@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from . import rounds
 from .adapters import exporter
+from .model import Severity
 from .review import Role
 from .rounds import County, Denied, Outcome
 
@@ -70,7 +71,6 @@ STATE_NOTE: Final = "本机关年报在县级服务器上的状态：{state}"
 STATE_VERSIONS: Final = "（已提交 {n} 版）"
 STATE_REASONS: Final = "退回理由："
 MORE_FINDINGS: Final = "……另有 {n} 个错误，点击“校验”可全部查看。"
-SEVERITY_ZH: Final = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
 #: what the gate answers when a route's work fails unexpectedly (logged; never a 500)
@@ -136,7 +136,7 @@ def submission_text(s: rounds.Submission) -> str:
         for f in errors[:TEXT_FINDINGS]:
             where = f"{f.get('sheet', '')}!{f.get('cell', '')}" if f.get("cell") else (f.get("sheet") or "整个工作簿")
             labels = " ".join(str(x) for x in f.get("labels", []) if x)
-            lines.append(f"[{SEVERITY_ZH['error']}] {where} {labels}：{f.get('message', '')}".replace("  ", " "))
+            lines.append(f"[{Severity.ERROR.zh}] {where} {labels}：{f.get('message', '')}".replace("  ", " "))
         if len(errors) > TEXT_FINDINGS:
             lines.append(MORE_FINDINGS.format(n=len(errors) - TEXT_FINDINGS))
     return "\n".join(lines)
@@ -201,6 +201,14 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             return refusal(status, value)
         return json_response(value, status)
 
+    async def posted(request: Request, label: str, who: Callable[[], str | None], unauthorized: str,
+                     work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
+                     max_body: int = MAX_SMALL_BODY) -> Response:
+        """A JSON POST through the gate: a refusal's text as :func:`refusal`, a value as JSON, any failure 503."""
+        result: Response = await gate.handle(request, label, who, unauthorized, work, answered, max_body=max_body,
+                                             fallback=FALLBACK)
+        return result
+
     @app.post(PREFIX + "/submit")
     async def submit(request: Request) -> Response:
         filename = request.query_params.get("filename", "") or "工作簿.xlsx"
@@ -236,10 +244,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             r = county.review(name, action, version, reasons, actor=who, client=client)
             return r.status, r.to_json(), r.agency, r.message[:200]
 
-        result: Response = await gate.handle(request, "审核", coordinator(request), rounds.NOT_COORDINATOR, work,
-                                             answered, max_body=MAX_SMALL_BODY,
-                                             fallback=FALLBACK)
-        return result
+        return await posted(request, "审核", coordinator(request), rounds.NOT_COORDINATOR, work)
 
     @app.post(PREFIX + "/agencies/{name:path}/published")
     async def published(name: str, request: Request) -> Response:
@@ -260,9 +265,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
                 r = county.publish(name, data=body, filename=filename, actor=who, role=role, client=client)
             return r.status, r.to_json(), r.agency, r.message.split("\n")[0][:200]
 
-        result: Response = await gate.handle(request, "发布核对", either(request), rounds.BAD_KEY, work, answered,
-                                             max_body=MAX_PUBLISHED_BODY, fallback=FALLBACK)
-        return result
+        return await posted(request, "发布核对", either(request), rounds.BAD_KEY, work, MAX_PUBLISHED_BODY)
 
     @app.post(PREFIX + "/keys")
     async def keys(request: Request) -> Response:
@@ -278,10 +281,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             return 200, {"ok": True, "status": 200, "message": f"已签发 {len(issued)} 个机关的报送密钥。",
                          "keys": issued}, f"{len(issued)} 个机关", "已签发密钥"
 
-        result: Response = await gate.handle(request, "签发密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
-                                             answered, max_body=MAX_SMALL_BODY,
-                                             fallback=FALLBACK)
-        return result
+        return await posted(request, "签发密钥", coordinator(request), rounds.NOT_COORDINATOR, work)
 
     @app.post(PREFIX + "/agencies/{name:path}/revoke")
     async def revoke(name: str, request: Request) -> Response:
@@ -289,10 +289,7 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             o = county.revoke_key(name, actor=who)
             return o.status, o.to_json(), name[:100], o.message
 
-        result: Response = await gate.handle(request, "停用密钥", coordinator(request), rounds.NOT_COORDINATOR, work,
-                                             answered, max_body=MAX_SMALL_BODY,
-                                             fallback=FALLBACK)
-        return result
+        return await posted(request, "停用密钥", coordinator(request), rounds.NOT_COORDINATOR, work)
 
     async def quick(request: Request, label: str, who: Callable[[], str | None], unauthorized: str,
                     work: Callable[[str, str], tuple[Any, int, str, str]]) -> Response:

@@ -26,7 +26,6 @@ fields).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -467,7 +466,8 @@ class County:
         round does not allow (Chinese, from :mod:`xl_addin.review`). Audited."""
         act = REVIEW_ACTIONS.get(action)
         if act is None:
-            return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：通过、退回、撤销通过）。", agency),
+            known = "、".join(a.zh for a in REVIEW_ACTIONS.values())
+            return self._reviewed(Review(400, f"未知的审核操作“{action[:40]}”（可用：{known}）。", agency),
                                   action[:40], actor, client)
         if isinstance(reasons, str):
             reasons = (reasons,)
@@ -542,22 +542,26 @@ class County:
 
     # ---- the round's documents ------------------------------------------------------------------------------------
 
-    def accepted(self) -> list[tuple[str, int]]:
-        """(agency, accepted version) of every accepted agency, in roster order."""
-        return [(r.name, r.status.accepted) for r in self.board()
-                if r.state is State.ACCEPTED and r.status.accepted is not None]
-
     def accepted_files(self) -> list[tuple[str, FileResult]]:
         """(agency, its accepted version examined) of every accepted agency, in roster order. Denied 409 when
         nothing is accepted."""
-        out: list[tuple[str, FileResult]] = []
-        for name, number in self.accepted():
-            data = self.version_bytes(name, number)
+        return [(name, f) for name, _, f in self._accepted_checked(self.board())]
+
+    def _accepted_checked(self, rows: Sequence[BoardRow]) -> list[tuple[str, bytes, FileResult]]:
+        """(agency, its accepted version's bytes, those bytes examined) of every accepted agency of ``rows``: each
+        version read (and its sha256 verified) once. Denied 409 when nothing is accepted."""
+        out: list[tuple[str, bytes, FileResult]] = []
+        for r in rows:
+            number = r.status.accepted
+            if r.state is not State.ACCEPTED or number is None:
+                continue
+            name, sha = r.name, next((v.sha256 for v in r.versions if v.number == number), "")
+            data = self.version_bytes(name, number)  # verified against that sha256
             checked = checking.check_file(f"{name}-{number}.xlsx", raw=data, profile=self.profile)
             if checked.data is None or checked.result.report is None:  # kept files were read once: not expected
                 raise Denied(409, f"机关“{name}”第{number}版无法读取：{checked.result.error}")
-            out.append((name, examined(checked.result.path, checked.data, checked.result.report.findings,
-                                       values=checked.values, sha256=hashlib.sha256(data).hexdigest())))
+            out.append((name, data, examined(checked.result.path, checked.data, checked.result.report.findings,
+                                             values=checked.values, sha256=sha)))
         if not out:
             raise Denied(409, NOTHING_ACCEPTED)
         return out
@@ -577,15 +581,16 @@ class County:
         """The county roll-up of the accepted versions only, written at ``out`` as a template workbook (tables
         二, 三, 四 holding the sums, as ``xl-addin collect`` sums passing files). Denied 409 when nothing is
         accepted."""
-        got = self.accepted_files()
-        files = [f for _, f in got]
-        included = [name for name, _ in got]
+        rows = self.board()  # one board for the sums and for who is left out
+        got = self._accepted_checked(rows)
+        files = [f for _, _, f in got]
+        included = [name for name, _, _ in got]
         sums = column_sums(files)
         values: dict[str, Any] = {k: v for k, v in sums.items() if k in spec.INPUT_KEYS}
         values["meta.agency"] = f"{self.county}（汇总）" if self.county else "全县汇总"
         values["meta.year"] = self.year
         path = api.build_template(out, values)
-        left_out = tuple(r.name for r in self.board() if r.state is not State.ACCEPTED)
+        left_out = tuple(r.name for r in rows if r.state is not State.ACCEPTED)
         return RollupResult(path, tuple(included), dict(sums), left_out)
 
     def summary_unit(self) -> str:
@@ -605,16 +610,16 @@ class County:
         from .collect import SCOPE_SUMMARY, Agency, Timeliness
         from .coordinator import rollup_book_name, write_upward
 
-        files = dict(self.accepted_files())
-        rows = self.board()
+        rows = self.board()  # one board for the files, the coverage and the package
+        checked = {name: (data, f) for name, data, f in self._accepted_checked(rows)}
         # the round's own level: the highest of its agencies' (a city's round has its departments and counties)
         level = min((r.level for r in rows if r.level in spec.LEVELS), key=spec.LEVELS.index, default=spec.LEVELS[2])
         top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, level, scope=SCOPE_SUMMARY)
         units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
         reports = {}
         for r, a in zip(rows, units, strict=True):
-            f = files.get(r.name)
-            if f is not None:
+            if r.name in checked:
+                f = checked[r.name][1]
                 late = r.timely in (Timeliness.LATE, Timeliness.OVERDUE)
                 reports[a.unit_id] = rollup.UnitReport(rollup.LATE if late else rollup.IN, f.values, f.prior,
                                                        source=r.name)
@@ -623,10 +628,10 @@ class County:
             else:
                 reports[a.unit_id] = rollup.UnitReport(rollup.REJECTED, note=f"未审核通过（{r.state.zh}）")
         (summed,) = rollup.roll_up(Roster((top, *units)), reports, year=self.year)
-        accepted = dict(self.accepted())
         with tempfile.TemporaryDirectory(prefix="xl_addin-package-") as tmp:
             book = write_rollup_book(summed, Path(tmp) / rollup_book_name(self.year, top.name))
-            return write_upward(out, (summed,), (book,), lambda c: self.version_bytes(c.name, accepted[c.name]))
+            # the very bytes checked and summed above (read and verified once, not again)
+            return write_upward(out, (summed,), (book,), lambda c: checked[c.name][0])
 
     def notice(self, out: str | os.PathLike[str], *, office: str = "", date: dt.date | None = None) -> Path:
         """The 通报 draft of the round (Word for .docx, a web page for .html, text for .txt) at ``out``."""
