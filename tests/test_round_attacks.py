@@ -240,3 +240,22 @@ def test_a_coordinator_token_file_others_can_read_is_made_private_at_start(tmp_p
     with County.open(tmp_path / "d", year=2023, roster=roster, coordinator_token_file=token_file) as c:
         assert c.is_coordinator("a-token-written-by-hand-" + "y" * 20)
     assert token_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_page_whose_store_fails_is_a_chinese_503_never_an_english_500(live: Live,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page reading the store outside the gate (the board) when the database fails ("database is locked"): the
+    server's own Chinese answer and a log line, not Starlette's "Internal Server Error"."""
+    import sqlite3
+
+    from xl_addin import rounds
+
+    with live.client() as c:
+        live.login(c, websession.ROLE_COORDINATOR)
+
+        def locked(*_a: Any, **_k: Any) -> Any:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(live.county.store, "board", locked)
+        r = c.get(round_pages.PREFIX + "/board")
+    assert r.status_code == 503 and r.text == rounds.FAILED, (r.status_code, r.text[:200])

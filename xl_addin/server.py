@@ -995,6 +995,15 @@ def create_app(cfg: Config) -> Any:
         text = NOT_FOUND if exc.status_code == 404 else "请求无效。"
         return PlainTextResponse(text, status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        """What no route caught (a page reading the store outside the gate when the database fails): logged, and
+        a Chinese 503 like the gate's fallback -- never Starlette's English 500."""
+        from .rounds import FAILED as NOTHING_DONE
+
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return PlainTextResponse(NOTHING_DONE, status_code=503)
+
     @app.get(PREFIX + "/health")
     async def health() -> Response:
         return PlainTextResponse("ok")
