@@ -156,7 +156,7 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
     return run(path)
 
 
-def distribute(roster: str | os.PathLike[str], out_dir: str | os.PathLike[str], year: int, *,
+def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
                last_year_dir: str | os.PathLike[str] | None = None,
                properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
     """One pre-filled template per roster agency (and manifest.csv) in ``out_dir``; returns the templates.

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -260,21 +260,39 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
         _fail(f"上年度文件夹不存在：{last_year_dir}")
     if bool(server_url) != bool(token_file):
         _fail("写入报送密钥需要同时指定 --server 和 --token-file（协调人令牌文件）。")
+    from .coordinator import PACKAGE, ROLLUP, unit_roles
+
     props = None
+    key_files: list[tuple[str, Path]] = []
     try:
         _roster_notes(roster)
+        units = api.read_roster(roster)
+        roles = unit_roles(units)
         _writable_folder(out_dir)  # before the server replaces any key
         props = _issue_keys(roster, server_url, token_file) if server_url and token_file else None
-        paths = api.distribute(roster, out_dir, year, last_year_dir=last_year_dir, properties=props)
+        paths = api.distribute(units, out_dir, year, last_year_dir=last_year_dir, properties=props)
+        for a in units.agencies:  # a lower 汇总 unit sends its package: its key in a file of its own, no template
+            if roles[a.key] == PACKAGE and props and a.key in props:
+                key_files.append((a.name, _write_key_file(out_dir, year, a.name, props[a.key])))
     except RosterError as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"无法写入输出文件夹 {out_dir}（{exc.strerror or exc}）。"
               + ("服务器已签发新的报送密钥（原密钥已失效）：请解决后重新运行本命令，生成带新密钥的模板。" if props else ""))
     click.echo(f"已为 {len(paths)} 个机关生成 {year} 年度年报模板：{out_dir}（清单：manifest.csv）")
+    for a in units.agencies:
+        if roles[a.key] == ROLLUP:
+            click.echo(f"“{a.name}”为汇总单位（报告范围=汇总）：其年报由汇总生成（xl-addin collect --package，"
+                       "或服务器看板“下载上报包”），不填模板，未生成模板。")
+        elif roles[a.key] == PACKAGE:
+            click.echo(f"“{a.name}”为下级汇总单位：以其本级汇总后的上报包（.zip）报送，不填模板，未生成模板。")
     if props:
         click.echo(f"每个模板已写入服务器地址 {server_url} 和该机关的报送密钥（原密钥已失效）；"
                    "请把模板分别发给对应机关，勿互相转发。")
+    for name, path in key_files:
+        click.echo(f"“{name}”的报送密钥已写入 {path}（原密钥已失效）：请只发给该单位，提交上报包用 "
+                   f"xl-addin submit 上报包.zip --server {server_url} --key-file {path.name}，或登录 "
+                   f"{str(server_url).rstrip('/')}/round/login 上传。")
 
 
 def _writable_folder(folder: str) -> None:
@@ -297,11 +315,27 @@ def _read_token(path: str) -> str:
     return token
 
 
-def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict[str, str]]:
-    """name key -> the template's properties, with a new key per roster agency from the server."""
+def _write_key_file(out_dir: str, year: int, name: str, props: Mapping[str, str]) -> Path:
+    """A lower 汇总 unit's key alone in a file (``submit --key-file``), readable by its owner only."""
     from .adapters import round_client as rc
+    from .adapters.fileio import atomic_write_text
+    from .report_doc import safe_name
 
-    names = [a.name for a in api.read_roster(roster).agencies]
+    path = Path(out_dir) / (safe_name(f"{year}年{name}-上报包报送密钥", max_chars=80) + ".txt")
+    atomic_write_text(path, props[rc.PROP_KEY] + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict[str, str]]:
+    """name key -> the template's properties, with a new key per roster agency that submits from the server
+    (not a 汇总 unit computed by the roll-up: :func:`xl_addin.coordinator.unit_roles`)."""
+    from .adapters import round_client as rc
+    from .coordinator import ROLLUP, unit_roles
+
+    units = api.read_roster(roster)
+    roles = unit_roles(units)
+    names = [a.name for a in units.agencies if roles[a.key] != ROLLUP]
     answer = _call(lambda: rc.issue_keys(server_url, _read_token(token_file), names), server_url)
     keys = answer.json.get("keys") if isinstance(answer.json, dict) else None
     if not answer.ok or not isinstance(keys, dict):
@@ -560,11 +594,13 @@ def _server_default(name: str) -> Any:
 @click.option("--allow-private-fetch", is_flag=True,
               help="核对发布稿时允许访问内网地址（门户网站在政务内网时使用）")
 @click.option("--profile", "profile_ref", help=_PROFILE_HELP + "（与 --roster、--year 一起使用：提交的年报按该配置校验）")
+@click.option("--max-package-mb", default=64, show_default=True, type=click.IntRange(1, 4096),
+              help="下级汇总单位提交的上报包（.zip）的大小上限，MB（工作簿仍按原上限）")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
           forwarded_allow_ips: str, max_queue: int, per_client: int, rate_per_minute: int, request_seconds: float,
           max_connections: int, drain_seconds: int, keep_exports_days: int, roster: str | None, year: int | None,
           deadline: str | None, county: str, coordinator_token_file: str | None, allow_private_fetch: bool,
-          profile_ref: str | None) -> None:
+          profile_ref: str | None, max_package_mb: int) -> None:
     """启动县级服务器（xlwings Server）：各单位电脑装服务器版加载项即可使用全部按钮，无需安装 Python。
 
     给出 --roster 和 --year 时，同时开通年报报送与审核：各单位提交年报（xl-addin submit 或网页），
@@ -573,7 +609,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     from . import server
 
     settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch,
-                               profile_ref)
+                               profile_ref, max_package_mb * 1024 * 1024)
     if not Path(token_file).exists():
         server.make_token_file(token_file)
         click.echo(f"已生成访问令牌：{token_file}（请妥善保管；制作加载项时用 --token-file 指定同一文件）")
@@ -613,7 +649,7 @@ def _check_port(host: str, port: int) -> None:
 
 def _round_settings(data_dir: str, roster: str | None, year: int | None, deadline: str | None, county: str,
                     coordinator_token_file: str | None, allow_private_fetch: bool = False,
-                    profile_ref: str | None = None) -> Any:
+                    profile_ref: str | None = None, max_package: int | None = None) -> Any:
     """The round ``serve`` runs (None without --roster and --year): the store opened once, the roster loaded and
     the coordinator's token file made sure of, before the workers start."""
     import datetime as dt
@@ -621,6 +657,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
     from . import rounds
     from .adapters.roundstore import StoreError
     from .collect import RosterError
+    from .coordinator import ROLLUP
 
     if roster is None and year is None:
         if deadline or coordinator_token_file or profile_ref:
@@ -640,6 +677,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         agencies = api.read_roster(roster)
         token_path = Path(coordinator_token_file).resolve() if coordinator_token_file else None
         settings = rounds.Settings(year, agencies, limit, county, token_path, profile=profile)
+        roles = settings.unit_roles()
         with rounds.County.from_settings(data_dir, settings) as c:
             made = c.coordinator_token_file
             count = len(c.store.agencies())
@@ -650,8 +688,12 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
                f"协调人令牌文件：{made}（xl-addin board / review 的 --token-file）")
     if not profile.national:
         click.echo(f"规则配置：{profile.title}（{profile.name}）")
+    for a in agencies.agencies:
+        if roles.get(a.key) == ROLLUP:
+            click.echo(f"汇总单位：{a.name}（年报由汇总生成，不需报送；看板不列为未提交）")
     return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None,
-                           allow_private_fetch, None if profile.national else profile)
+                           allow_private_fetch, None if profile.national else profile,
+                           max_package or rounds.MAX_PACKAGE, roles)
 
 
 def rounds_path() -> str:

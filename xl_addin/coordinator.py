@@ -58,13 +58,36 @@ def workbook_name(year: int, agency: str, tail: str = "") -> str:
 
 
 
+#: what a roster unit does in a round (:func:`unit_roles`): fills a template / its report is computed by the
+#: roll-up (a 汇总 unit whose units are on the roster) / sends the upward package of its own round (a lower 汇总
+#: unit: a county on a city's roster)
+TEMPLATE, ROLLUP, PACKAGE = "template", "rollup", "package"
+
+
+def unit_roles(roster: Roster) -> dict[str, str]:
+    """name key -> :data:`TEMPLATE`, :data:`ROLLUP` or :data:`PACKAGE` for every unit of ``roster``. A 汇总 unit
+    (报告范围=汇总) is computed by the roll-up when it is the roster's top (no 上级机关) or units of the roster are
+    under it or in its 汇总范围 -- as ``collect`` writes a 汇总 workbook for it; a 汇总 unit with none of its units
+    on the roster (a county on its city's roster) reports by its upward package. A roster without 报告范围 has
+    only template units."""
+    parents = {a.parent for a in roster.agencies if a.parent}
+    out = {}
+    for a in roster.agencies:
+        if not a.summary:
+            out[a.key] = TEMPLATE
+        else:
+            out[a.key] = ROLLUP if not a.parent or a.covers or a.unit_id in parents else PACKAGE
+    return out
+
+
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
                last_year_dir: str | os.PathLike[str] | None = None,
                properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
-    """One pre-filled template per roster agency in ``out_dir`` (name, kind, level, year, contact, and last year's
-    figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them. ``properties``:
-    agency name key -> custom document properties of its template (the county server and the agency's key:
-    :mod:`xl_addin.adapters.round_client`)."""
+    """One pre-filled template per roster agency that fills one (:func:`unit_roles`: not a 汇总 unit, whose report
+    is the roll-up or its own round's upward package) in ``out_dir`` (name, kind, level, year, contact, and last
+    year's figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them.
+    ``properties``: agency name key -> custom document properties of its template (the county server and the
+    agency's key: :mod:`xl_addin.adapters.round_client`)."""
     from .adapters.fileio import atomic_write_bytes
     from .adapters.roster import MANIFEST_NAME, write_manifest
     from .adapters.template_builder import build_workbook
@@ -82,7 +105,10 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
     paths: list[Path] = []
     manifest = []
     used: set[str] = set()
+    roles = unit_roles(r)
     for a in r.agencies:
+        if roles[a.key] != TEMPLATE:
+            continue
         values: dict[str, CellValue] = {"meta.agency": a.name, "meta.year": year}
         if a.kind:
             values["meta.kind"] = a.kind

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
-from . import rules
+from . import profiles, rules
 from .collect import Timeliness, timeliness
 
 
@@ -233,10 +233,12 @@ def replay(steps: Iterable[Step], start: Status | None = None) -> Status:
 
 # ---- timeliness ---------------------------------------------------------------------------------------------------
 
-def deadline(year: int, kind: str, override: dt.date | None = None) -> dt.date | None:
-    """The deadline an agency's submission is held to: ``override`` (the county's own), else the statutory one
-    (None for a year outside the template's range)."""
-    return override if override is not None else rules.deadline(year, kind)
+def deadline(year: int, kind: str, override: dt.date | None = None,
+             profile: profiles.Profile | None = None) -> dt.date | None:
+    """The deadline an agency's submission is held to: ``override`` (the county's own), else the rule
+    ``profile``'s for the agency's kind when it sets one, else the statutory one (None for a year outside the
+    template's range)."""
+    return override if override is not None else rules.deadline(year, kind, profile)
 
 
 def timely(limit: dt.date | None, first_submitted: dt.datetime | None, now: dt.datetime) -> Timeliness | None:

@@ -30,18 +30,33 @@ throttled per client address and every attempt is audited (never the key).
 
 # no "from __future__ import annotations": FastAPI reads the route functions' annotations
 import datetime as dt
+import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from . import websession
-from .collect import Timeliness
+from . import spec, websession
+from .collect import Timeliness, name_key
 from .model import Severity
 from .review import Action, Published, Role, State, published_zh
-from .rounds import FAILED, SUBMITTED, WITH_WARNINGS, AgencyView, County, Denied, GateLike, Outcome
+from .rounds import (
+    FAILED,
+    PACKAGE_TOO_LARGE,
+    PACKAGES_BUSY,
+    SUBMITTED,
+    WITH_WARNINGS,
+    AgencyView,
+    County,
+    Denied,
+    GateLike,
+    Outcome,
+    is_package,
+)
 from .websession import LoginThrottle, Session, Sessions
+
+log = logging.getLogger("xl_addin.round")
 
 PREFIX: Final = "/round"
 WEB: Final = Path(__file__).with_name("web")
@@ -60,6 +75,8 @@ BAD_CSRF: Final = "表单已过期（或不是从本站页面提交的），未�
 NEED_AGENCY: Final = "请先用本机关的报送密钥登录。"
 NEED_COORDINATOR: Final = "此页面仅供县政务公开办使用，请用协调人令牌登录。"
 TOO_BIG: Final = "上传的文件过大（超过 {mb} MB），未处理。请确认选择的是年报工作簿。"
+#: what a form carries besides its file (the CSRF token, the button, multipart's headers)
+FORM_SLACK: Final = 64 * 1024
 NO_FILE: Final = "请选择要上传的年报工作簿（.xlsx）。"
 BAD_FORM: Final = "表单内容无效，未作任何处理。"
 NO_VERSION_CHOSEN: Final = "请选择要比较的两个版本。"
@@ -75,6 +92,9 @@ ZIP_TYPE: Final = "application/zip"
 MAX_PUBLISHED: Final = 20 * 1024 * 1024
 #: differences of a publication check listed on the page
 MAX_SHOWN: Final = 50
+#: copy pairs the board lists (the rest counted), and passages shown side by side per pair
+MAX_PAIRS: Final = 100
+MAX_PASSAGES: Final = 10
 
 
 @dataclass(frozen=True)
@@ -407,6 +427,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             except Denied as exc:
                 return refuse(request, exc.status, exc.message, s)
         return page(request, "agency.html", s, status, view=view, row=view.row, result=result,
+                    package_unit=name_key(view.row.name) in county.package_units(),
                     findings=findings_of(check), check=check, checked_only=checked_only,
                     unreadable=None if check is None else check.get("error"))
 
@@ -433,7 +454,10 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     def do_upload(request: Request, s: Session, form: Form, client: str) -> tuple[Response, str]:
         if form.data is None or not form.filename:
             return refuse(request, 400, NO_FILE, s, PREFIX + "/agency"), "拒绝：没有选择文件"
-        if len(form.data) > max_upload:
+        if is_package(form.filename) and len(form.data) > county.max_package:
+            return (refuse(request, 413, PACKAGE_TOO_LARGE.format(mb=county.max_package // (1024 * 1024) or 1), s,
+                           PREFIX + "/agency"), "拒绝：上报包过大")
+        if not is_package(form.filename) and len(form.data) > max_upload:
             return (refuse(request, 413, TOO_BIG.format(mb=max_upload // (1024 * 1024)), s, PREFIX + "/agency"),
                     "拒绝：文件过大")
         if form.get("do") != "submit":
@@ -456,7 +480,19 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
 
     @web.post(PREFIX + "/agency/upload")
     async def agency_upload(request: Request) -> Response:
-        return await posted(request, websession.ROLE_AGENCY, "网页提交", max_upload + 64 * 1024, do_upload)
+        # a form does not say what it carries before it is read: a body past the workbook's limit may be an
+        # upward package (.zip, checked against its own limit once read) and takes one of the package slots
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) <= max_upload + FORM_SLACK:
+            return await posted(request, websession.ROLE_AGENCY, "网页提交", max_upload + FORM_SLACK, do_upload)
+        if not county.package_slots.take():
+            s = current(request)
+            return refuse(request, 503, PACKAGES_BUSY, s, PREFIX + "/agency")
+        try:
+            return await posted(request, websession.ROLE_AGENCY, "网页提交", max(max_upload, county.max_package)
+                                + FORM_SLACK, do_upload)
+        finally:
+            county.package_slots.give()
 
     def download(data: bytes, filename: str, media: str = XLSX_TYPE) -> Response:
         quoted = urllib.parse.quote(filename)
@@ -497,7 +533,21 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
         counts = {v: len(_in_view(rows, v)) for v in VIEWS}
         counts.update({str(st): sum(r.state is st for r in rows) for st in State})
         shown = _in_view(rows, view) if view else rows
-        return page(request, "board.html", s, rows=shown, total=len(rows), view=view, counts=counts)
+        from starlette.concurrency import run_in_threadpool
+
+        try:  # reads the versions not read yet by this process: in a thread, not in the event loop
+            pairs = await run_in_threadpool(county.copy_pairs, rows)
+        except Exception:  # the board matters more than this section of it
+            log.exception("the cross-unit comparison failed")
+            pairs = None
+        profile = county.profile
+        by = (f"规则配置“{profile.title}”规定" if profile is not None and "cross_unit.repeated_percent"
+              in profile.thresholds else "全国默认")
+        return page(request, "board.html", s, rows=shown, total=len(rows), view=view, counts=counts,
+                    deadline_note=county.deadline_note(), computed=county.computed_units(),
+                    package_units=county.package_units(), name_key=name_key, pairs=pairs,
+                    copy_percent=f"{county.copy_percent():g}", copy_by=by, max_pairs=MAX_PAIRS,
+                    max_passages=MAX_PASSAGES, section_titles={x.number: x.title for x in spec.SECTIONS})
 
     def agency_of(request: Request, name: str, s: Session) -> Any:
         try:

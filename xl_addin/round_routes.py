@@ -4,7 +4,10 @@ pages' scripts -- speaks these::
 
     POST /round/api/submit?filename=NAME          the workbook's bytes; Authorization: Bearer <agency key>
                                                   (Accept: text/plain -- the 提交 button -- answers the same
-                                                  status with :func:`submission_text` instead of JSON)
+                                                  status with :func:`submission_text` instead of JSON); NAME
+                                                  ending .zip: an upward package (a lower 汇总 unit's), taken
+                                                  up to ``serve --max-package-mb`` (the server's own limit is
+                                                  for workbooks), a few at once
     GET  /round/api/me                            the key's own agency: state, versions, findings, history
     GET  /round/api/board                         every roster agency (board --json)          coordinator
     GET  /round/api/agencies/{name}               one agency                     coordinator or its own key
@@ -223,9 +226,26 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
 
             return PlainTextResponse(str(value), status_code=status)
 
-        result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work,
-                                             plain if text else answered,
-                                             fallback=FALLBACK)
+        if not rounds.is_package(filename):
+            result: Response = await gate.handle(request, "提交", agency_of(request), rounds.BAD_KEY, work,
+                                                 plain if text else answered, fallback=FALLBACK)
+            return result
+        # an upward package: a limit of its own, and at most a few received at once (each is held in memory)
+        held = [False]
+
+        def slot() -> tuple[int, str, str] | None:
+            held[0] = county.package_slots.take()
+            return None if held[0] else (503, rounds.PACKAGES_BUSY, "拒绝：同时接收的上报包过多")
+
+        mb = county.max_package // (1024 * 1024) or 1
+        try:
+            result = await gate.handle(request, "提交上报包", agency_of(request), rounds.BAD_KEY, work,
+                                       plain if text else answered, fallback=FALLBACK, before_body=slot,
+                                       max_body=county.max_package,
+                                       too_large=rounds.PACKAGE_TOO_LARGE.format(mb=mb))
+        finally:
+            if held[0]:
+                county.package_slots.give()
         return result
 
     @app.post(PREFIX + "/agencies/{name:path}/review")

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from . import api, checking, notice, spec
+from . import api, checking, narrative, notice, similarity, spec
 from .adapters.roundstore import (
     Actor,
     BoardRow,
@@ -44,7 +44,7 @@ from .adapters.roundstore import (
     VersionInfo,
     board_json,
 )
-from .collect import FileResult, Roster, Verdict, column_sums, examined, file_entry, name_key
+from .collect import Agency, FileResult, Roster, Verdict, column_sums, examined, file_entry, name_key
 from .dataset import Entry
 from .model import FileCheck, Report
 from .profiles import Profile
@@ -75,6 +75,19 @@ MAX_URL_CHARS: Final = 2000
 LONG_ADDRESS: Final = "发布稿网址过长（超过 {n} 个字符），请核对网址，或下载后上传文件。"
 NOT_AN_ADDRESS: Final = ("发布稿地址应为以 http:// 或 https:// 开头的网址，收到“{got}”。服务器不读取其本机上的文件："
                          "请上传发布稿文件。")
+#: an upward package's body (.zip from ``collect --package``: a county's 60 workbooks are several MB, a city's
+#: more); ``serve --max-package-mb``
+MAX_PACKAGE: Final = 64 * 1024 * 1024
+#: packages one server process receives at once (each held in memory while it is checked)
+PACKAGES_AT_ONCE: Final = 2
+PACKAGE_TOO_LARGE: Final = ("上报包过大（超过 {mb} MB），服务器拒绝接收。请确认上传的是 xl-addin collect --package "
+                            "或县级服务器“下载上报包”生成的 .zip；确实更大时请服务器管理员用 serve --max-package-mb 调高上限。")
+PACKAGES_BUSY: Final = "服务器正在接收其他上报包，请稍后再试。（未作任何处理）"
+#: versions whose narrative texts one process keeps for the cross-unit comparison (a county's round has some
+#: hundred versions; a province's a few thousand)
+MAX_KEPT_TEXTS: Final = 5000
+#: the round's own 汇总 unit, listed by ``issue_keys``: it sends nothing
+COMPUTED_UNIT: Final = "“{name}”为本轮的汇总单位，其年报由汇总生成，不需报送，不签发报送密钥。"
 FAILED: Final = "服务器处理时出错，未作任何修改。请稍后重试；仍不成功请联系县政务公开办（请告知时间和所做操作）。"
 
 
@@ -94,6 +107,13 @@ class Settings:
     allow_private_fetch: bool = False
     #: the rule profile submissions are checked under (``serve --profile``; None: the national catalogue)
     profile: Profile | None = None
+    #: the largest upward package (.zip) taken, in bytes (workbooks keep the server's own limit)
+    max_package: int = MAX_PACKAGE
+    #: name key -> coordinator.ROLLUP or PACKAGE for the roster's 汇总 units (:func:`xl_addin.coordinator.unit_roles`;
+    #: empty: taken from ``roster`` when given)
+    roles: Mapping[str, str] = field(default_factory=dict)
+    #: name key -> the name key of its parent unit (上级机关), for units that have one (empty: from ``roster``)
+    parents: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """What a worker process needs (the roster is loaded once, by ``serve``, before the workers start)."""
@@ -101,7 +121,8 @@ class Settings:
                 "county": self.county,
                 "coordinator_token_file": None if self.coordinator_token_file is None else
                 str(self.coordinator_token_file), "allow_private_fetch": self.allow_private_fetch,
-                "profile": None if self.profile is None else self.profile.to_json()}
+                "profile": None if self.profile is None else self.profile.to_json(),
+                "max_package": self.max_package, "roles": dict(self.roles), "parents": dict(self.parents)}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Settings:
@@ -109,7 +130,45 @@ class Settings:
         profile = raw.get("profile")
         return cls(int(raw["year"]), None, dt.date.fromisoformat(d) if d else None, str(raw.get("county") or ""),
                    Path(f) if f else None, bool(raw.get("allow_private_fetch")),
-                   Profile.from_json(profile) if profile else None)
+                   Profile.from_json(profile) if profile else None, int(raw.get("max_package") or MAX_PACKAGE),
+                   {str(k): str(v) for k, v in (raw.get("roles") or {}).items()},
+                   {str(k): str(v) for k, v in (raw.get("parents") or {}).items()})
+
+    def unit_roles(self) -> dict[str, str]:
+        """name key -> role of the roster's 汇总 units (template units left out)."""
+        from .coordinator import TEMPLATE, unit_roles
+
+        roles = dict(self.roles) or (unit_roles(self.roster) if self.roster is not None else {})
+        return {k: v for k, v in roles.items() if v != TEMPLATE}
+
+    def unit_parents(self) -> dict[str, str]:
+        """name key -> its parent unit's name key (units of the roster that have a 上级机关)."""
+        if self.parents or self.roster is None:
+            return dict(self.parents)
+        by_id = self.roster.by_id
+        return {a.key: by_id[a.parent].key for a in self.roster.agencies if a.parent in by_id}
+
+
+def is_package(filename: str) -> bool:
+    """Whether an upload named ``filename`` is an upward package (.zip), which has a limit of its own."""
+    return Path(_shown_name(filename)).suffix.lower() == ".zip"
+
+
+class Slots:
+    """At most ``n`` of something at once in one process (used from its event loop only): :meth:`take` False when
+    all are taken, :meth:`give` one back."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.used = n, 0
+
+    def take(self) -> bool:
+        if self.used >= self.n:
+            return False
+        self.used += 1
+        return True
+
+    def give(self) -> None:
+        self.used = max(0, self.used - 1)
 
 
 class Denied(Exception):
@@ -238,8 +297,21 @@ class County:
 
     def __init__(self, store: RoundStore, *, deadline: dt.date | None = None, county: str = "",
                  coordinator_token_file: Path | None = None, audit: AuditWrite | None = None,
-                 allow_private_fetch: bool = False, profile: Profile | None = None) -> None:
+                 allow_private_fetch: bool = False, profile: Profile | None = None,
+                 max_package: int = MAX_PACKAGE, roles: Mapping[str, str] | None = None,
+                 parents: Mapping[str, str] | None = None) -> None:
         self.store = store
+        #: name key -> parent's name key (the cross-unit comparison groups units by it)
+        self.parents: Mapping[str, str] = dict(parents or {})
+        #: sha256 of a kept version -> its sections 一/五/六 (read once per process; filled at submission)
+        self._texts: dict[str, Mapping[str, str]] = {}
+        #: the last comparison: (its inputs, its pairs)
+        self._pairs: tuple[Any, list[similarity.Pair]] | None = None
+        self.max_package = max_package
+        #: packages being received (the JSON route and the upload page share them)
+        self.package_slots = Slots(PACKAGES_AT_ONCE)
+        #: name key -> coordinator.ROLLUP / PACKAGE of the roster's 汇总 units (Settings.unit_roles)
+        self.roles: Mapping[str, str] = dict(roles or {})
         #: the rule profile submissions are checked under (None: the national catalogue)
         self.profile = profile
         self.allow_private_fetch = allow_private_fetch
@@ -253,7 +325,8 @@ class County:
              deadline: dt.date | None = None, county: str = "",
              coordinator_token_file: str | os.PathLike[str] | None = None,
              clock: Callable[[], dt.datetime] | None = None, audit: AuditWrite | None = None,
-             allow_private_fetch: bool = False, profile: Profile | None = None) -> County:
+             allow_private_fetch: bool = False, profile: Profile | None = None, max_package: int = MAX_PACKAGE,
+             roles: Mapping[str, str] | None = None, parents: Mapping[str, str] | None = None) -> County:
         """The round in ``data_dir`` (created when new; ``year`` required then), its agencies made ``roster``'s
         when given, and the coordinator's token file made sure of (created at first start: default
         ``data_dir/coordinator-token.txt``). Raises StoreError (Chinese)."""
@@ -267,7 +340,8 @@ class County:
             store.close()
             raise
         return cls(store, deadline=deadline, county=county, coordinator_token_file=token_file, audit=audit,
-                   allow_private_fetch=allow_private_fetch, profile=profile)
+                   allow_private_fetch=allow_private_fetch, profile=profile, max_package=max_package, roles=roles,
+                   parents=parents)
 
     def close(self) -> None:
         self.store.close()
@@ -283,7 +357,9 @@ class County:
                       audit: AuditWrite | None = None) -> County:
         return cls.open(data_dir, year=settings.year, roster=settings.roster, deadline=settings.deadline,
                         county=settings.county, coordinator_token_file=settings.coordinator_token_file, audit=audit,
-                        allow_private_fetch=settings.allow_private_fetch, profile=settings.profile)
+                        allow_private_fetch=settings.allow_private_fetch, profile=settings.profile,
+                        max_package=settings.max_package, roles=settings.unit_roles(),
+                        parents=settings.unit_parents())
 
     @property
     def year(self) -> int:
@@ -303,8 +379,13 @@ class County:
     def issue_keys(self, names: Sequence[str] | None = None, *, actor: str = "政务公开办") -> dict[str, str]:
         """A new key for each of ``names`` (None: every roster agency), the old one revoked; name -> key (given
         once: only hashes are kept). Raises Denied 404 for a name not on the roster."""
+        from .coordinator import ROLLUP
+
         out = {}
-        for name in names if names is not None else [a.name for a in self.store.agencies()]:
+        for name in names if names is not None else [a.name for a in self.store.agencies()
+                                                     if self.roles.get(a.key) != ROLLUP]:
+            if self.roles.get(name_key(name)) == ROLLUP:
+                raise Denied(409, COMPUTED_UNIT.format(name=name[:100]))
             try:
                 out[self.agency_name(name)] = self.store.reissue_key(name)
             except UnknownAgency as exc:
@@ -377,6 +458,7 @@ class County:
             return self._submitted(Submission(422, NO_AGENCY, agency, check=res), filename, client)
         try:
             receipt = self.store.submit(agency, data, res.report.to_dict())
+            self._keep_texts(receipt.sha256, wb)
         except Refused as exc:
             return self._submitted(Submission(409, str(exc), agency, check=res), filename, client)
         except UnknownAgency as exc:  # the roster changed under the key
@@ -400,8 +482,98 @@ class County:
     # ---- reading ---------------------------------------------------------------------------------------------
 
     def board(self, *, now: dt.datetime | None = None) -> list[BoardRow]:
-        """Every roster agency, in roster order, with its state, versions and timeliness (server time)."""
-        return self.store.board(now=now, deadline=self.deadline)
+        """Every roster agency that reports, in roster order, with its state, versions and timeliness (server
+        time) -- not the round's own 汇总 units (:meth:`computed_units`), whose report is the roll-up."""
+        from .coordinator import ROLLUP
+
+        rows = self.store.board(now=now, deadline=self.deadline, profile=self.profile)
+        return [r for r in rows if self.roles.get(name_key(r.name)) != ROLLUP] if self.roles else rows
+
+    # ---- copying between units (issue 22: collect's 内容雷同, on the board) --------------------------------------
+
+    def _keep_texts(self, sha256: str, data: Any) -> Mapping[str, str]:
+        if len(self._texts) >= MAX_KEPT_TEXTS:
+            self._texts.clear()
+        texts = {n: narrative.section_text(data, n) for n in narrative.PRIOR_SECTIONS}
+        self._texts[sha256] = texts
+        return texts
+
+    def _texts_of(self, name: str, version: VersionInfo) -> Mapping[str, str]:
+        kept = self._texts.get(version.sha256)
+        if kept is not None:
+            return kept
+        from .adapters.fileio import ReadError
+
+        try:
+            data = checking.read_workbook(f"{name}-{version.number}.xlsx",
+                                          raw=self.version_bytes(name, version.number))
+        except (ReadError, Denied):
+            return self._texts.setdefault(version.sha256, {})
+        return self._keep_texts(version.sha256, data)
+
+    def copy_percent(self) -> float:
+        """The bar of the cross-unit comparison: the profile's ``cross_unit.repeated_percent``, else national."""
+        from .profiles import NATIONAL
+
+        value = (self.profile or NATIONAL).threshold("cross_unit.repeated_percent", similarity.CROSS_UNIT_PERCENT)
+        return float(value) if isinstance(value, int | float) else float(similarity.CROSS_UNIT_PERCENT)
+
+    def copy_pairs(self, rows: Sequence[BoardRow] | None = None) -> list[similarity.Pair]:
+        """Units of this round (the same year) and the same parent whose section 一, 五 or 六 is a near copy of the
+        other's -- as ``collect``'s 内容雷同 sheet finds them (:func:`xl_addin.similarity.similar_pairs`, the bar
+        :meth:`copy_percent`) -- among the accepted versions and those awaiting review (a returned report is
+        left out until it comes back). Each version's texts are read once per process (kept by its sha256) and
+        the pairs are computed again only when a version or the bar changed."""
+        rows = self.board() if rows is None else rows
+        chosen: list[tuple[str, VersionInfo]] = []
+        for r in rows:
+            number = r.status.accepted if r.state is State.ACCEPTED else (
+                r.latest.number if r.state is State.SUBMITTED and r.latest is not None else None)
+            v = next((v for v in r.versions if v.number == number), None)
+            if v is not None:
+                chosen.append((r.name, v))
+        percent = self.copy_percent()
+        key = (percent, tuple((name, v.sha256) for name, v in chosen))
+        if self._pairs is not None and self._pairs[0] == key:
+            return self._pairs[1]
+        units = [similarity.Unit(name, f"第{v.number}版", similarity.peer_group(self.year,
+                                                                              self.parents.get(name_key(name), "")),
+                                 self._texts_of(name, v)) for name, v in chosen]
+        pairs = similarity.similar_pairs(units, percent=percent)
+        self._pairs = (key, pairs)
+        return pairs
+
+    def computed_units(self) -> list[Agency]:
+        """The roster's 汇总 units whose report this round computes (the roll-up): the board lists them apart, as
+        the round's 汇总 units with the coverage, not as agencies that have not submitted."""
+        from .coordinator import ROLLUP
+
+        return [a for a in self.store.agencies() if self.roles.get(a.key) == ROLLUP]
+
+    def package_units(self) -> set[str]:
+        """Name keys of the roster's lower 汇总 units: they report by the upward package of their own round."""
+        from .coordinator import PACKAGE
+
+        return {k for k, v in self.roles.items() if v == PACKAGE}
+
+    def deadline_note(self) -> str:
+        """The deadline the board's 逾期 follows and who set it (Chinese): ``--deadline``, else the profile's, else
+        the statutory one."""
+        if self.deadline is not None:
+            return f"报送截止日期 {self.deadline.isoformat()}（服务器启动参数 --deadline 规定，适用于所有机关）"
+        from .profiles import DEADLINES
+
+        parts, by = [], []
+        for who, (zh, (m, d)) in DEADLINES.items():
+            own = self.profile.deadline(who) if self.profile is not None else None
+            month, day = own or (m, d)
+            parts.append(f"{zh} {self.year + 1}-{month:02d}-{day:02d}")
+            if own is not None:
+                by.append(zh)
+        text = "报送截止日期：" + "，".join(parts)
+        if by and self.profile is not None:
+            return text + f"（{'、'.join(by)}的期限由规则配置“{self.profile.title}”（{self.profile.name}）规定，其余为法定期限）"
+        return text + "（法定期限）"
 
     def board_json(self) -> dict[str, Any]:
         """``{"agencies": [...]}`` as ``xl-addin board --json`` prints it."""
@@ -607,7 +779,7 @@ class County:
 
         from . import rollup
         from .adapters.rollup_book import write_rollup_book
-        from .collect import SCOPE_SUMMARY, Agency, Timeliness
+        from .collect import SCOPE_SUMMARY, Timeliness
         from .coordinator import rollup_book_name, write_upward
 
         rows = self.board()  # one board for the files, the coverage and the package
@@ -615,6 +787,9 @@ class County:
         # the round's own level: the highest of its agencies' (a city's round has its departments and counties)
         level = min((r.level for r in rows if r.level in spec.LEVELS), key=spec.LEVELS.index, default=spec.LEVELS[2])
         top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, level, scope=SCOPE_SUMMARY)
+        own = self.computed_units()  # the roster names the round's 汇总 unit: the package is its
+        if own:
+            top = Agency(own[0].name, own[0].kind or spec.KIND_GOVERNMENT, own[0].level or level, scope=SCOPE_SUMMARY)
         units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
         reports = {}
         for r, a in zip(rows, units, strict=True):
@@ -647,7 +822,8 @@ class GateLike(Protocol):
                      work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
                      answer: Callable[[int, Any], Any], *,
                      before_body: Callable[[], tuple[int, str, str] | None] | None = None,
-                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None) -> Any: ...
+                     fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None,
+                     too_large: str | None = None) -> Any: ...
 
     async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
                     work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...

@@ -809,11 +809,12 @@ class Gate:
                      answer: Callable[[int, Any], Any], *,
                      before_body: Callable[[], tuple[int, str, str] | None] | None = None,
                      fallback: tuple[int, Any, str, str] = (503, FAILED, "", "出错"),
-                     max_body: int | None = None) -> Any:
+                     max_body: int | None = None, too_large: str | None = None) -> Any:
         """One request with a body: ``who()`` names the caller (None: 401 ``unauthorized``); ``work(body, who,
         client)`` runs in the engine's turn and gives (status, value, agency, result) -- ``answer(status, value)``
         makes the response, ``agency`` and ``result`` go to the audit line; an exception escaping it is logged and
-        answered as ``fallback``. ``max_body``: this route's limit (default the server's)."""
+        answered as ``fallback``. ``max_body``: this route's limit (default the server's); ``too_large``: its 413
+        text (default :data:`TOO_LARGE`, which speaks of a workbook)."""
         from fastapi.responses import PlainTextResponse
         from starlette.concurrency import run_in_threadpool
         from starlette.requests import ClientDisconnect
@@ -841,7 +842,7 @@ class Gate:
         early = before_body() if before_body is not None else None
         if early is not None:
             return refuse(*early)
-        too_large = TOO_LARGE.format(mb=limit // (1024 * 1024) or 1)
+        too_large = too_large or TOO_LARGE.format(mb=limit // (1024 * 1024) or 1)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return refuse(413, too_large, "拒绝：数据过大")

@@ -59,6 +59,7 @@ from typing import Any, Final
 
 from .. import review
 from ..collect import Agency, Roster, Timeliness, name_key
+from ..profiles import Profile
 from ..review import Action, Published, Refused, Role, State, Status, Step
 
 SCHEMA_VERSION: Final = 1
@@ -707,9 +708,11 @@ class RoundStore:
                       json.loads(d))
                 for i, a, r, who, at, v, rs, b, af, sha, p, d in rows]
 
-    def board(self, *, now: dt.datetime | None = None, deadline: dt.date | None = None) -> list[BoardRow]:
+    def board(self, *, now: dt.datetime | None = None, deadline: dt.date | None = None,
+              profile: Profile | None = None) -> list[BoardRow]:
         """Every roster agency in roster order, with its status, versions and timeliness (against ``deadline``,
-        else the statutory deadline of its kind; ``now``: the server's time)."""
+        else the deadline of its kind: ``profile``'s when it sets one, else the statutory one; ``now``: the
+        server's time)."""
         now = now or self.clock()
         c = self._con()
         c.execute("BEGIN")  # one snapshot for both reads
@@ -724,7 +727,7 @@ class RoundStore:
         out = []
         for aid, name, kind, level, contact, *status in agencies:
             vs = tuple(by_agency.get(aid, ()))
-            limit = review.deadline(self.year, kind, deadline)
+            limit = review.deadline(self.year, kind, deadline, profile)
             out.append(BoardRow(name, kind, level, contact, self._status_of(status), vs, limit,
                                 review.timely(limit, vs[0].submitted_at if vs else None, now)))
         return out
