@@ -253,6 +253,8 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
     名单为 .xlsx 或 .csv，表头：机关名称、机关类别、层级、联系人（统一社会信用代码可选）。
     给出 --server 和 --token-file 时，服务器为每个机关签发新的报送密钥（原密钥失效），写入该机关的模板，
     各机关用 xl-addin submit 或“提交”按钮即可提交，无需其他参数。
+    名单有“报告范围”列时，“汇总”单位不生成模板：本轮汇总单位的年报由汇总生成；下级汇总单位报送上报包
+    （给出 --server 时其报送密钥写入单独的文本文件）。
     """
     from .collect import RosterError
 

@@ -11,9 +11,12 @@ refusals and the audit lines are theirs; this module only turns forms into calls
     GET  /round/coordinator/login, POST   the coordinator logs in with the token of its file
     POST /round/logout
     GET  /round/agency                the clerk's page: state, reasons, versions, upload form
-    POST /round/agency/upload         仅校验 (check) or 校验并提交 (check, then submit when it has no error)
+    POST /round/agency/upload         仅校验 (check) or 校验并提交 (check, then submit when it has no error); a
+                                      .zip is an upward package, held to the round's package limit
     GET  /round/agency/versions/{n}   download of one of the agency's own versions
-    GET  /round/board[?view=not_submitted|late|returned]   the board (coordinator)
+    GET  /round/board[?view=not_submitted|late|returned]   the board (coordinator): the agencies, the deadline
+                                      the 逾期 follows and who set it, the round's own 汇总 unit with the coverage,
+                                      and the cross-unit copy pairs (<details>, the passages side by side)
     GET  /round/board/agency/{name}   one agency: findings, versions, history, accept / return
     GET  /round/board/agency/{name}/versions/{n}, /compare?a=&b=
     POST /round/board/agency/{name}/accept, /return, /reopen, /published

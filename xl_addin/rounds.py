@@ -21,6 +21,14 @@ fields).
   the agency, what was done, the status and a Chinese result; never the key or the token.
 - The roll-up is built from the accepted versions only, exactly as ``xl-addin collect`` sums passing files
   (:func:`xl_addin.collect.column_sums` over :func:`xl_addin.collect.examined`), written as a template workbook.
+- Levels (issue 22): with a levelled roster, :attr:`County.roles` says which 汇总 units (报告范围=汇总) the round
+  computes (:data:`xl_addin.coordinator.ROLLUP`: the roster's top, whose report is the roll-up: left out of
+  :meth:`County.board`, no key, named as the upward package's unit) and which send the upward package of their
+  own round (:data:`~xl_addin.coordinator.PACKAGE`: a county on its city's roster: an agency of the board whose
+  submissions are .zip packages, taken up to :attr:`Settings.max_package`, :data:`PACKAGES_AT_ONCE` at a time
+  per process). The board's deadline is ``--deadline``, else the profile's for the agency's kind, else the
+  statutory one (:meth:`County.deadline_note` says which). :meth:`County.copy_pairs` is collect's 内容雷同 over
+  the accepted versions and those awaiting review.
 """
 
 from __future__ import annotations
@@ -597,8 +605,12 @@ class County:
     def agency_view(self, name: str) -> AgencyView:
         """One agency's status, versions (each with the check kept with it) and history. Denied 404 for a name not
         on the roster."""
+        from .coordinator import ROLLUP
+
         key = name_key(name)
         rows = [r for r in self.board() if name_key(r.name) == key]
+        if not rows and self.roles.get(key) == ROLLUP:
+            raise Denied(404, COMPUTED_UNIT.format(name=name[:100]))
         if not rows:
             try:
                 self.store.status(name)
