@@ -250,3 +250,19 @@ def test_an_explicit_deadline_wins_over_the_profile_s(tmp_path: Path) -> None:
             (row,) = c.board()
             assert row.timely is timely and said in c.deadline_note()
             assert row.deadline == (deadline or dt.date(ld.YEAR + 1, 1, 10))
+
+
+def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(city: City, tmp_path: Path) -> None:
+    from xl_addin import cli as cli_module
+    from xl_addin.collect import name_key
+
+    made = cli_module._round_settings(str(tmp_path / "data"), str(city.roster), ld.YEAR, None, "三明市", None,
+                                      max_package=5 * 1024 * 1024)
+    again = Settings.from_json(made.to_json())  # what each worker process builds its county from
+    assert again.roster is None and again.max_package == 5 * 1024 * 1024
+    assert again.unit_roles() == {name_key(CITY): coordinator.ROLLUP,
+                                  name_key(f"{BIG}人民政府"): coordinator.PACKAGE,
+                                  name_key(f"{SMALL}人民政府"): coordinator.PACKAGE}
+    assert again.unit_parents()[name_key(FIN)] == name_key(CITY)
+    with County.from_settings(tmp_path / "data", again) as c:
+        assert [a.name for a in c.computed_units()] == [CITY] and CITY not in [r.name for r in c.board()]

@@ -679,7 +679,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         agencies = api.read_roster(roster)
         token_path = Path(coordinator_token_file).resolve() if coordinator_token_file else None
         settings = rounds.Settings(year, agencies, limit, county, token_path, profile=profile)
-        roles = settings.unit_roles()
+        roles, parents = settings.unit_roles(), settings.unit_parents()
         with rounds.County.from_settings(data_dir, settings) as c:
             made = c.coordinator_token_file
             count = len(c.store.agencies())
@@ -695,7 +695,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
             click.echo(f"汇总单位：{a.name}（年报由汇总生成，不需报送；看板不列为未提交）")
     return rounds.Settings(year, None, limit, county, made.resolve() if made is not None else None,
                            allow_private_fetch, None if profile.national else profile,
-                           max_package or rounds.MAX_PACKAGE, roles)
+                           max_package or rounds.MAX_PACKAGE, roles, parents)
 
 
 def rounds_path() -> str:

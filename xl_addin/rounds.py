@@ -799,7 +799,8 @@ class County:
         # the round's own level: the highest of its agencies' (a city's round has its departments and counties)
         level = min((r.level for r in rows if r.level in spec.LEVELS), key=spec.LEVELS.index, default=spec.LEVELS[2])
         top = Agency(self.summary_unit(), spec.KIND_GOVERNMENT, level, scope=SCOPE_SUMMARY)
-        own = self.computed_units()  # the roster names the round's 汇总 unit: the package is its
+        computed = self.computed_units()  # the roster names the round's 汇总 unit: the package is its
+        own = [a for a in computed if not self.parents.get(a.key)] or computed  # the top one
         if own:
             top = Agency(own[0].name, own[0].kind or spec.KIND_GOVERNMENT, own[0].level or level, scope=SCOPE_SUMMARY)
         units = tuple(Agency(r.name, r.kind, r.level, parent=top.unit_id) for r in rows)
