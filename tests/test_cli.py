@@ -175,3 +175,13 @@ def test_serve_on_a_port_in_use_says_so_in_chinese(tmp_path: Path) -> None:
         r = cli("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--token-file", tmp_path / "t.txt")
     assert r.returncode == 2 and str(port) in r.stderr and "已被占用" in r.stderr, r
     assert "Ctrl+C" not in r.stdout
+
+
+def test_collect_and_serve_say_the_same_of_a_deadline_not_written_as_a_date(tmp_path: Path) -> None:
+    said = "截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“1月31日”。"
+    collect = run("collect", tmp_path, "-o", tmp_path / "s.xlsx", "--deadline", "1月31日")
+    serve = run("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--roster",
+                tmp_path / "名单.csv", "--year", "2023", "--deadline", "1月31日")
+    for r in (collect, serve):
+        assert r.returncode == 2 and said in r.stderr, r.stderr
+    assert not (tmp_path / "s.xlsx").exists() and not (tmp_path / "d").exists()
