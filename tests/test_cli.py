@@ -13,7 +13,7 @@ import pytest
 from conftest import DATA, Filler, cli
 from test_server_limits import chinese
 
-from xl_addin import catalogue, spec
+from xl_addin import catalogue, rules, spec
 
 run = cli  # in-process; test_cli_runs_as_a_process starts the real command once
 
@@ -36,6 +36,20 @@ def test_check_with_errors_exits_1_and_names_sheet_cell_and_labels(filled: Fille
     r = run("check", filled({"t3.new.natural": "/"}))
     assert r.returncode == 1
     assert "表三!D7" in r.stdout and "一、本年新收政府信息公开申请数量" in r.stdout and "不要填“/”" in r.stdout
+
+
+def test_check_reports_a_rule_crashing_on_a_workbook_as_its_file_error(sample: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """One workbook is checked in the command's own process: a rule that crashes on what a workbook holds (here
+    T1 made to divide by zero) gives the file's Chinese error and exit 2, not a traceback, as in a child process."""
+    def crash(ctx: object) -> list[object]:
+        return [1 // 0]
+
+    monkeypatch.setitem(rules.CHECKS, "T1", crash)
+    r = run("check", sample)
+    assert r.returncode == 2
+    assert f"✘ {sample}  无法读取：" in r.stderr and "意外错误（ZeroDivisionError）" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
 
 
 def test_check_json_schema(filled: Filler, sample: Path) -> None:
@@ -161,3 +175,13 @@ def test_serve_on_a_port_in_use_says_so_in_chinese(tmp_path: Path) -> None:
         r = cli("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--token-file", tmp_path / "t.txt")
     assert r.returncode == 2 and str(port) in r.stderr and "已被占用" in r.stderr, r
     assert "Ctrl+C" not in r.stdout
+
+
+def test_collect_and_serve_say_the_same_of_a_deadline_not_written_as_a_date(tmp_path: Path) -> None:
+    said = "截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“1月31日”。"
+    collect = run("collect", tmp_path, "-o", tmp_path / "s.xlsx", "--deadline", "1月31日")
+    serve = run("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--roster",
+                tmp_path / "名单.csv", "--year", "2023", "--deadline", "1月31日")
+    for r in (collect, serve):
+        assert r.returncode == 2 and said in r.stderr, r.stderr
+    assert not (tmp_path / "s.xlsx").exists() and not (tmp_path / "d").exists()

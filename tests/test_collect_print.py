@@ -145,7 +145,8 @@ def test_not_submitted_is_not_late_before_the_deadline_and_both_after(county: Pa
     # after the deadline: the 逾期 total says how many submitted late and how many have not submitted
     assert past.html is not None
     after = past.html.read_text(encoding="utf-8")
-    assert tracker_html.late_split(past) == (0, 2)
+    assert past.late_split == (0, 2)
+    assert "，逾期 2；" in past.summary_zh() and past.late_text() in past.summary_zh(split_late=True)  # the CLI's line as before
     assert "<td>2（逾期提交 0，逾期未交 2）</td>" in after and "逾期 2（逾期提交 0，逾期未交 2）" in after
     assert past.xlsx is not None
     note = openpyxl.load_workbook(past.xlsx)["进度"]["A2"].value

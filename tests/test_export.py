@@ -563,6 +563,8 @@ def test_cli_export_refuses_a_workbook_with_errors_and_lists_them_as_check_does(
     # the same lines as xl-addin check prints, the errors first
     assert r.stdout.splitlines() == checked.stdout.splitlines()
     assert sum("[错误]" in line for line in r.stdout.splitlines()) >= 3
+    errors = re.search(r"共 (\d+) 处错误", checked.stdout)  # the refusal counts them in check's words
+    assert errors is not None and f"校验发现 {errors[1]} 处错误，未导出报告" in r.stderr, r.stderr
 
 
 def test_cli_export_with_force_writes_drafts_marked_unchecked(filled: Filler, tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import need, shared_file
-from hostile import Case, junk_doc, report_corpus, run_measured
+from conftest import cli, need, shared_file
+from hostile import GB, MB, Case, docx_with_big_part, junk_doc, report_corpus, report_docx, rewrite, run_measured
 
 from xl_addin import api, checking
 from xl_addin.catalogue import FILE_ERRORS
@@ -316,3 +316,30 @@ def test_a_native_module_that_cannot_load_under_the_memory_limit_is_out_of_memor
     limited = checking.check_file(str(sample), memory_mb=5).result
     assert limited.error_code == "out-of-memory" and "5 MB" in (limited.error or "")
     assert checking.check_file(str(sample)).result.error_code == "unexpected"
+
+
+def test_a_hostile_docx_is_refused_by_the_archive_checks_workbooks_share(tmp_path: Path) -> None:
+    """A .docx is bounded by the same archive check as a workbook, with its own limits and messages: a part named
+    to climb out of the folder and declared a gigabyte, a main part past its limit, a part that expands more than
+    200 times, too many parts -- each refused in Chinese naming the file, nothing written outside; the same
+    climbing name on a small part is just read (nothing is ever extracted)."""
+    base = report_docx(tmp_path / "正常.docx")
+    climb = "../" * 40 + "逃逸.xml"
+    cases = {
+        "穿越炸弹.docx": (docx_with_big_part(base, tmp_path / "穿越炸弹.docx", climb, GB),
+                       f"{climb[:80]} 解压后 1024 MB，上限 32 MB"),
+        "正文过大.docx": (docx_with_big_part(base, tmp_path / "正文过大.docx", "word/document.xml", 61 * MB),
+                       FILE_ERRORS["docx-too-large"].text()),
+        "压缩比.docx": (docx_with_big_part(base, tmp_path / "压缩比.docx", "word/styles.xml", 5 * MB),
+                     "word/styles.xml 压缩比超过 200 倍"),
+        "部件过多.docx": (rewrite(base, tmp_path / "部件过多.docx", extra={f"customXml/p{i}.xml": b"<a/>"
+                                                                     for i in range(2001)}),
+                       "个部件，上限 2000"),
+    }
+    for name, (path, said) in cases.items():
+        r = cli("check", path)
+        assert r.returncode == 2 and f"{name}  无法读取：" in r.stderr and said in r.stderr, (name, r.stderr)
+        assert "Traceback" not in r.stderr + r.stdout
+    small = rewrite(base, tmp_path / "穿越.docx", extra={climb: b"<a/>", "/etc/逃逸.xml": b"<a/>"})
+    assert cli("check", small).returncode == 1  # read: the findings of a report with headings only
+    assert not list(tmp_path.parent.rglob("逃逸.xml")) and not Path("/etc/逃逸.xml").exists()

@@ -30,7 +30,6 @@ is named in the report's tables column; the rules decide what it means for the v
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from . import __version__, bulk, catalogue, checking, spec
+from . import __version__, bulk, checking, spec
 from .adapters import isolation
 from .adapters.fetch import FetchError, fetch, is_url
 from .adapters.fileio import (
@@ -51,7 +50,6 @@ from .adapters.fileio import (
     atomic_write_bytes,
     atomic_write_text,
     check_regular,
-    read_guarded,
 )
 from .adapters.report_reader import MAX_BYTES
 from .dataset import VERDICTS
@@ -281,33 +279,20 @@ def fetch_all(items: Sequence[Item], folder: Path, policy: FetchPolicy,
 # ---- one report -------------------------------------------------------------------------------------------------
 
 def examine_report(path: str) -> dict[str, object]:
-    """In a pool worker: read and check one report file (:func:`xl_addin.checking.check_file`), never raising.
+    """In a pool worker: read and check one report file (:func:`xl_addin.checking.examine_file`), never raising.
     A small picklable dict: ``error``/``error_code`` when it could not be read; else the unit, year, level, the
     import's format and unread tables (contract U), the findings (``Finding.to_dict``) and the cell values."""
-    try:
-        raw, st = read_guarded(path)
-    except ReadError as exc:
-        return {"path": path, "error": exc.reason, "error_code": exc.code}
-    sha256, size = hashlib.sha256(raw).hexdigest(), st.st_size
-    try:
-        checked = checking.check_file(path, raw=raw, test_members=False, memory_mb=isolation.limited_mb,
-                                      profile=bulk.worker_profile())
-    except MemoryError:
-        return {"path": path, "error": catalogue.file_error("out-of-memory").text(
-            detail=isolation.memory_detail(isolation.limited_mb)), "error_code": "out-of-memory"}
-    except Exception as exc:  # a rule no report anticipated must not stop the run
-        return {"path": path, "error": catalogue.file_error("unexpected").text(detail=type(exc).__name__),
-                "error_code": "unexpected"}
-    del raw
-    res, data = checked.result, checked.data
+    ex = checking.examine_file(path, memory_mb=isolation.limited_mb, profile=bulk.worker_profile())
+    res, data = ex.checked.result, ex.checked.data
     if res.report is None or data is None:
-        return {"path": path, "error": res.error, "error_code": res.error_code, "sha256": sha256, "size": size}
+        d: dict[str, object] = {"path": path, "error": res.error, "error_code": res.error_code}
+        return {**d, "sha256": ex.sha256, "size": ex.size} if ex.sha256 else d
     try:
         props = json.loads(data.props.get(IMPORT_PROPS_KEY) or "{}")
     except ValueError:
         props = {}
     suffix = Path(path).suffix.lower()
-    return {"path": path, "sha256": sha256, "size": size, "agency": data.agency, "year": data.year,
+    return {"path": path, "sha256": ex.sha256, "size": ex.size, "agency": data.agency, "year": data.year,
             "level": data.text("meta.level"), "kind": spec.REPORT_SUFFIXES.get(suffix, "workbook"),
             "format": str(props.get("format") or ""), "unread": list(props.get("unread") or ()),
             "findings": [f.to_dict() for f in res.report.findings],

@@ -1,4 +1,4 @@
-"""Checking many workbooks: :func:`check_file` reads one file and checks it with every rule, never raising;
+"""Checking many workbooks: :func:`~xl_addin.checking.check_file` reads one file and checks it with every rule, never raising;
 ``xl-addin check`` runs it over its files in order (:func:`check_files`), the coordinator over a folder, spread
 over the cores in a process pool (:func:`examine_all`).
 
@@ -17,7 +17,6 @@ or runs out of memory alone becomes its own row (catalogue file errors ``crashed
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import sys
@@ -31,12 +30,11 @@ from typing import Any
 
 from . import collect
 from .adapters import isolation
-from .adapters.fileio import ReadError, read_guarded
 from .adapters.xlsx_reader import NOT_OURS
 from .catalogue import file_error
 from .checking import FILE_MEMORY_MB as FILE_MEMORY_MB
 from .checking import FILE_SECONDS as FILE_SECONDS
-from .checking import WORKBOOK_SUFFIXES, check_file, memory_detail
+from .checking import WORKBOOK_SUFFIXES, examine_file, memory_detail
 from .collect import FileResult, Number
 from .importers.document import REPORT_SUFFIXES
 from .model import CellValue, ReportData
@@ -158,23 +156,13 @@ def examine(path: str) -> dict[str, object]:
     """Read and check one file for the coordinator; never raises. Returns a small picklable dict
     (:meth:`xl_addin.collect.FileResult.to_dict`), with the narrative texts X3 compares with when the pool was
     asked for them (a file of last year's folder)."""
-    try:
-        raw, st = read_guarded(path)  # a regular file within the size limit: a named pipe never blocks
-    except ReadError as exc:
-        return FileResult(path, error=exc.reason, error_code=exc.code).to_dict()
-    except MemoryError:
-        return _error_row(path, "out-of-memory", memory_detail(_MEMORY_MB))
-    sha256, mtime, size = hashlib.sha256(raw).hexdigest(), st.st_mtime, st.st_size
-    # read once, from the bytes just hashed: the parts a reader needs are checked as they are read
-    checked = check_file(path, prior_of=_agency_prior, raw=raw, test_members=False, memory_mb=_MEMORY_MB,
-                         profile=_PROFILE)
-    del raw
-    res = checked.result
+    ex = examine_file(path, prior_of=_agency_prior, memory_mb=_MEMORY_MB, profile=_PROFILE)
+    checked, res = ex.checked, ex.checked.result
     if res.report is None or checked.data is None:
-        return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, sha256=sha256, mtime=mtime,
-                          size=size, error_code=res.error_code).to_dict()
-    return collect.examined(path, checked.data, res.report.findings, values=checked.values, sha256=sha256,
-                            mtime=mtime, size=size, texts=_TEXTS).to_dict()
+        return FileResult(path, error=res.error, foreign=res.error_code == NOT_OURS, sha256=ex.sha256,
+                          mtime=ex.mtime, size=ex.size, error_code=res.error_code).to_dict()
+    return collect.examined(path, checked.data, res.report.findings, values=checked.values, sha256=ex.sha256,
+                            mtime=ex.mtime, size=ex.size, texts=_TEXTS).to_dict()
 
 
 def _examine_chunk(indices: Sequence[int]) -> list[tuple[int, dict[str, object]]]:

@@ -9,6 +9,7 @@ a check does not load it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from . import rules
 from .adapters import isolation
-from .adapters.fileio import ReadError
+from .adapters.fileio import ReadError, read_guarded
 from .catalogue import file_error
 from .model import CellValue, FileCheck, Inquiry, Report, ReportData
 from .profiles import Profile
@@ -101,8 +102,8 @@ def _unread(path: str, code: str, detail: str = "") -> Checked:
 
 def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fast", raw: bytes | None = None,
                test_members: bool = True, memory_mb: int = 0, profile: Profile | None = None) -> Checked:
-    """Read one file and check it with every rule; never raises (a file that cannot be read comes back as its
-    catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``,
+    """Read one file and check it with every rule; never raises (a file that cannot be read, or that a rule
+    crashes on, comes back as its catalogue file error). ``prior_of``: last year's figures for the report read, if any; ``raw``,
     ``test_members``: as :func:`read_file` takes them; ``memory_mb``: the memory limit the read runs under (0:
     none), for the out-of-memory error."""
     try:
@@ -117,7 +118,39 @@ def check_file(path: str, *, prior_of: PriorOf | None = None, reader: str = "fas
         return _unread(path, "unexpected", "ImportError")
     except Exception as exc:  # a file no reader anticipated must not stop the run
         return _unread(path, "unexpected", type(exc).__name__)
-    return check_data(data, prior=prior_of(data) if prior_of is not None else None, path=path, profile=profile)
+    try:
+        return check_data(data, prior=prior_of(data) if prior_of is not None else None, path=path, profile=profile)
+    except MemoryError:
+        return _unread(path, "out-of-memory", memory_detail(memory_mb))
+    except Exception as exc:  # a rule no report anticipated must not stop the run either
+        return _unread(path, "unexpected", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What :func:`examine_file` gives: the check, and the file's identity when its bytes were read (sha256 "":
+    they were not)."""
+
+    checked: Checked
+    sha256: str = ""
+    mtime: float = 0.0
+    size: int = 0
+
+
+def examine_file(path: str, *, prior_of: PriorOf | None = None, memory_mb: int = 0,
+                 profile: Profile | None = None) -> Examined:
+    """The coordinator's and the audit's read of one file: its bytes read once, bounded
+    (:func:`xl_addin.adapters.fileio.read_guarded`: a regular file within the size limit, a named pipe never
+    blocks), hashed, then checked from them (:func:`check_file`, each part checked as it is read); never raises."""
+    try:
+        raw, st = read_guarded(path)
+    except ReadError as exc:
+        return Examined(Checked(FileCheck(path, error_code=exc.code, error=exc.reason)))
+    except MemoryError:
+        return Examined(_unread(path, "out-of-memory", memory_detail(memory_mb)))
+    sha256 = hashlib.sha256(raw).hexdigest()
+    checked = check_file(path, prior_of=prior_of, raw=raw, test_members=False, memory_mb=memory_mb, profile=profile)
+    return Examined(checked, sha256, st.st_mtime, st.st_size)
 
 
 def isolated(paths: Sequence[str]) -> bool:

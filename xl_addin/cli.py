@@ -7,6 +7,7 @@ arguments are wrong. Messages for people are Chinese; ``--json`` output is for p
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import sys
@@ -27,6 +28,18 @@ from .review import NOT_PUBLISHED_ZH, Published, State
 def _fail(message: str) -> None:
     click.echo(f"错误：{message}", err=True)
     sys.exit(EXIT_UNREADABLE)
+
+
+def _deadline(text: str | None) -> dt.date | None:
+    """The date of a --deadline option (None when not given); a date not written YYYY-MM-DD ends the command
+    (``collect`` and ``serve`` say the same)."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{text}”。")
+        return None
 
 
 _PROFILE_HELP = ("规则配置：TOML 文件，或内置规则配置的名称（如 示例-某市）；在全国统一规则之上加地方要求"
@@ -391,7 +404,6 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
 
     退出码：0 全部机关已提交且校验通过；1 有机关未提交、校验不通过或有无法采用的文件；2 参数或名单有误。
     """
-    import datetime as dt
 
     from .adapters.dataset_io import DatasetError, check_writable
     from .collect import RosterError
@@ -407,12 +419,7 @@ def collect(folder: str, roster: str | None, deadline: str | None, year: int | N
         _fail(f"上报包应以 .zip 结尾：{package_out}")
     if package_out is not None and not roster:
         _fail("生成上报包（--package）须同时给出名单（--roster），名单中应有“上级机关”“报告范围”列。")
-    limit = None
-    if deadline:
-        try:
-            limit = dt.date.fromisoformat(deadline)
-        except ValueError:
-            _fail(f"截止日期应为 YYYY-MM-DD 格式，如 2025-01-31，现为“{deadline}”。")
+    limit = _deadline(deadline)
     try:
         if dataset_out:
             check_writable(dataset_out)
@@ -654,7 +661,6 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
                     profile_ref: str | None = None, max_package: int | None = None) -> Any:
     """The round ``serve`` runs (None without --roster and --year): the store opened once, the roster loaded and
     the coordinator's token file made sure of, before the workers start."""
-    import datetime as dt
 
     from . import rounds
     from .adapters.roundstore import StoreError
@@ -669,11 +675,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
     if roster is None or year is None:
         _fail("开通年报报送须同时指定 --roster（报送名单）和 --year（报告年度）。")
     assert roster is not None and year is not None
-    try:
-        limit = dt.date.fromisoformat(deadline) if deadline else None
-    except ValueError:
-        _fail(f"截止日期应为 YYYY-MM-DD 格式，收到“{deadline}”。")
-        return None
+    limit = _deadline(deadline)
     try:
         _roster_notes(roster)
         agencies = api.read_roster(roster)

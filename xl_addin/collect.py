@@ -1031,6 +1031,22 @@ class CollectResult:
         return {str(k): n for k, n in counts.items()}
 
     @property
+    def late_split(self) -> tuple[int, int]:
+        """(roster agencies that submitted after their deadline, those that have not submitted and whose deadline has
+        passed): the two kinds of 逾期 the total adds up. Before its deadline an agency that has not submitted is
+        only 未提交 (its 是否按时 says 未到期)."""
+        roster = [r for r in self.rows if r.seq]
+        return (sum(r.timely is Timeliness.LATE for r in roster),
+                sum(r.state is State.MISSING and r.timely is Timeliness.OVERDUE for r in roster))
+
+    def late_text(self) -> str:
+        """The 逾期 total, saying both kinds when agencies that have not submitted are overdue: "2（逾期提交 0，逾期未交
+        2）"."""
+        late, overdue = self.late_split
+        n = self.counts[Count.LATE]
+        return f"{n}（逾期提交 {late}，逾期未交 {overdue}）" if overdue else str(n)
+
+    @property
     def ok(self) -> bool:
         """Every agency submitted a passing report and every file found could be used (older duplicates aside)."""
         return all(r.passed for r in self.rows if r.seq) and all(r.verdict is Verdict.DUPLICATE for r in self.rows
@@ -1041,11 +1057,13 @@ class CollectResult:
         year = f"{self.year}年度" if self.year else ""
         return f"{year}政府信息公开工作年度报告{what}"
 
-    def summary_zh(self) -> str:
+    def summary_zh(self, *, split_late: bool = False) -> str:
+        """The run in one sentence (and a line per 汇总 unit); ``split_late``: its 逾期 as :meth:`late_text` says it."""
         c = self.counts
         year = f"{self.year} 年度" if self.year else "年度未知"
+        late = self.late_text() if split_late else c[Count.LATE]
         text = (f"{year}：应报 {c[Count.EXPECTED]} 个机关，已提交 {c[Count.SUBMITTED]}（通过 {c[Count.PASSED]}，"
-                f"不通过 {c[Count.FAILED]}），未提交 {c[Count.MISSING]}，逾期 {c[Count.LATE]}；"
+                f"不通过 {c[Count.FAILED]}），未提交 {c[Count.MISSING]}，逾期 {late}；"
                 f"共读取 {c[Count.FILES]} 个文件，未采用 {c[Count.UNUSED_FILES]} 个。"
                 f"汇总纳入 {len(self.rollup.included)} 个机关，汇总表复核"
                 f"{'通过' if self.rollup.valid else '不通过'}。")

@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import addin, spec
 from .adapters import livebook as lb
+from .websession import TokenBuckets
 
 if TYPE_CHECKING:
     from . import rounds
@@ -529,45 +530,22 @@ class Workers:
             return len(lost)
 
 
-class RateLimit:
+class RateLimit(TokenBuckets):
     """Per client address: a bucket of ``per_minute / 2`` clicks refilled at ``per_minute`` a minute. Refusals
     are written to the audit log at most once per client every ``QUIET_SECONDS`` (with how many were refused),
     so a flood cannot fill the disk through the log."""
 
-    QUIET_SECONDS = 10.0
-    MAX_CLIENTS = 10_000
-
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60
-        self.burst = max(1.0, per_minute / 2)
-        self.clock = clock
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.refused: dict[str, tuple[float, int]] = {}
+        super().__init__(per_minute, max(1.0, per_minute / 2), clock)
 
     def allow(self, client: str) -> bool:
         if self.rate <= 0:
             return True
         now = self.clock()
-        level, then = self.buckets.get(client, (self.burst, now))
-        level = min(self.burst, level + (now - then) * self.rate)
+        level = self._level(client, now)
         ok = level >= 1
-        self.buckets[client] = (level - 1 if ok else level, now)
-        if len(self.buckets) > self.MAX_CLIENTS:  # forget clients whose bucket is full again
-            for c, (lv, t) in list(self.buckets.items()):
-                if lv + (now - t) * self.rate >= self.burst:
-                    del self.buckets[c]
-                    self.refused.pop(c, None)
+        self._store(client, level - 1 if ok else level, now)
         return ok
-
-    def refusal_to_log(self, client: str) -> int:
-        """How many refusals of ``client`` to write in one audit line now (0: not now, counted for later)."""
-        now = self.clock()
-        last, count = self.refused.get(client, (-self.QUIET_SECONDS, 0))
-        if now - last >= self.QUIET_SECONDS:
-            self.refused[client] = (now, 0)
-            return count + 1
-        self.refused[client] = (last, count + 1)
-        return 0
 
 
 class Engine:

@@ -133,22 +133,50 @@ class Sessions:
             s.fingerprint.encode(), self.fingerprint(key_hash).encode())
 
 
-class LoginThrottle:
-    """Failed login attempts per client address: a bucket of ``burst`` failures refilled at ``per_minute`` a minute
-    (one worker process's count); a client whose bucket is empty is refused before its key is even looked at. A
-    refusal is audited at most once every ``QUIET_SECONDS`` per client."""
+class TokenBuckets:
+    """Per client address: a bucket of ``burst`` tokens refilled at ``per_minute`` a minute (one worker process's
+    count), and when a refusal may be audited: at most once per client every ``QUIET_SECONDS``, with how many were
+    refused since, so a flood cannot fill the disk through the log. Past ``MAX_CLIENTS`` clients, those whose
+    bucket is full again are forgotten. The base of :class:`LoginThrottle` and of the server's ``RateLimit``."""
 
     QUIET_SECONDS = 10.0
     MAX_CLIENTS = 10_000
 
-    def __init__(self, per_minute: float = 6, burst: float = 6, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate, self.burst, self.clock = per_minute / 60, burst, clock
         self.buckets: dict[str, tuple[float, float]] = {}
-        self.quiet: dict[str, float] = {}
+        self.refused: dict[str, tuple[float, int]] = {}
 
     def _level(self, client: str, now: float) -> float:
         level, then = self.buckets.get(client, (self.burst, now))
         return min(self.burst, level + (now - then) * self.rate)
+
+    def _store(self, client: str, level: float, now: float) -> None:
+        self.buckets[client] = (level, now)
+        if len(self.buckets) > self.MAX_CLIENTS:  # forget clients whose bucket is full again
+            for c, (lv, t) in list(self.buckets.items()):
+                if lv + (now - t) * self.rate >= self.burst:
+                    del self.buckets[c]
+                    self.refused.pop(c, None)
+
+    def refusal_to_log(self, client: str) -> int:
+        """How many refusals of ``client`` to write in one audit line now (0: not now, counted for later)."""
+        now = self.clock()
+        last, count = self.refused.get(client, (-self.QUIET_SECONDS, 0))
+        if now - last >= self.QUIET_SECONDS:
+            self.refused[client] = (now, 0)
+            return count + 1
+        self.refused[client] = (last, count + 1)
+        return 0
+
+
+class LoginThrottle(TokenBuckets):
+    """Failed login attempts per client address: a bucket of ``burst`` failures refilled at ``per_minute`` a minute
+    (one worker process's count); a client whose bucket is empty is refused before its key is even looked at. A
+    refusal is audited at most once every ``QUIET_SECONDS`` per client."""
+
+    def __init__(self, per_minute: float = 6, burst: float = 6, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(per_minute, burst, clock)
 
     def allow(self, client: str) -> bool:
         """Whether ``client`` may try a key now."""
@@ -156,16 +184,8 @@ class LoginThrottle:
 
     def failed(self, client: str) -> None:
         now = self.clock()
-        self.buckets[client] = (max(0.0, self._level(client, now) - 1), now)
-        if len(self.buckets) > self.MAX_CLIENTS:  # forget clients whose bucket is full again
-            for c, (lv, t) in list(self.buckets.items()):
-                if lv + (now - t) * self.rate >= self.burst:
-                    del self.buckets[c]
-                    self.quiet.pop(c, None)
+        self._store(client, max(0.0, self._level(client, now) - 1), now)
 
     def log_refusal(self, client: str) -> bool:
-        now = self.clock()
-        if now - self.quiet.get(client, -self.QUIET_SECONDS) >= self.QUIET_SECONDS:
-            self.quiet[client] = now
-            return True
-        return False
+        """Whether to audit this refusal of ``client`` now."""
+        return self.refusal_to_log(client) > 0

@@ -51,7 +51,7 @@ class ExportRefused(ExportError):
 
     def explain(self, how: str) -> str:
         """Why nothing was exported, and ``how`` the caller forces a draft ("加 --force")."""
-        return (f"校验发现 {self.errors} 个错误，未导出报告：{spec.UNPUBLISHABLE}。请改正后重新导出；"
+        return (f"校验发现 {self.errors} 处错误，未导出报告：{spec.UNPUBLISHABLE}。请改正后重新导出；"
                 f"确需导出核对稿时{how}，每页将标注“{spec.UNCHECKED_MARK}”。")
 
 

@@ -12,7 +12,8 @@ import stat
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import spec
@@ -148,24 +149,48 @@ def read_guarded(path: str | os.PathLike[str]) -> tuple[bytes, os.stat_result]:
         raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
 
 
-def check_archive(zf: zipfile.ZipFile, path: str | os.PathLike[str], *, load: bool = False) -> None:
-    """Refuse an archive whose directory promises more than a read should take: too many parts, a part or the
-    whole too large uncompressed, a part that expands like a zip bomb. zipfile never yields more than a part's
-    declared size, so the declared sizes bound every later read. ``load``: the whole workbook is about to be
-    loaded into memory (openpyxl), which takes a tighter limit."""
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """What a zip archive's directory may promise before a read refuses it: how many parts, a part's and all parts'
+    uncompressed size, how far a part above ``ratio_floor`` may expand (a zip bomb); past them the file error
+    ``code``. ``big``: parts allowed more, by name: (their own size limit, the file error past it)."""
+
+    members: int = MAX_MEMBERS
+    part: int = MAX_PART_BYTES
+    total: int = MAX_TOTAL_BYTES
+    ratio: int = MAX_RATIO
+    ratio_floor: int = RATIO_FLOOR
+    code: str = "zip-bomb"
+    big: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+
+
+#: a workbook's limits
+WORKBOOK_ARCHIVE = ArchiveLimits()
+
+
+def check_archive(zf: zipfile.ZipFile, path: str | os.PathLike[str], *, load: bool = False,
+                  limits: ArchiveLimits = WORKBOOK_ARCHIVE) -> None:
+    """Refuse an archive whose directory promises more than a read should take (``limits``; default: a
+    workbook's): too many parts, a part or the whole too large uncompressed, a part that expands like a zip bomb.
+    zipfile never yields more than a part's declared size, so the declared sizes bound every later read. ``load``:
+    the whole workbook is about to be loaded into memory (openpyxl), which takes a tighter limit."""
     infos = zf.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise ReadError(path, "zip-bomb", detail=f"{len(infos)} 个部件，上限 {MAX_MEMBERS}")
+    code = limits.code
+    if len(infos) > limits.members:
+        raise ReadError(path, code, detail=f"{len(infos)} 个部件，上限 {limits.members}")
     total = 0
     for info in infos:
-        total += info.file_size
-        if info.file_size > MAX_PART_BYTES:
-            raise ReadError(path, "zip-bomb", detail=f"{info.filename} 解压后 {info.file_size // MB} MB，"
-                                                     f"上限 {MAX_PART_BYTES // MB} MB")
-        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ReadError(path, "zip-bomb", detail=f"{info.filename} 压缩比超过 {MAX_RATIO} 倍")
-    if total > MAX_TOTAL_BYTES:
-        raise ReadError(path, "zip-bomb", detail=f"解压后共 {total // MB} MB，上限 {MAX_TOTAL_BYTES // MB} MB")
+        size, name = info.file_size, info.filename[:80]
+        total += size
+        limit, over = limits.big.get(info.filename, (limits.part, ""))
+        if size > limit:
+            if over:
+                raise ReadError(path, over)
+            raise ReadError(path, code, detail=f"{name} 解压后 {size // MB} MB，上限 {limit // MB} MB")
+        if size > limits.ratio_floor and size > limits.ratio * max(info.compress_size, 1):
+            raise ReadError(path, code, detail=f"{name} 压缩比超过 {limits.ratio} 倍")
+    if total > limits.total:
+        raise ReadError(path, code, detail=f"解压后共 {total // MB} MB，上限 {limits.total // MB} MB")
     if load and total > MAX_LOAD_BYTES:
         raise ReadError(path, "too-large", detail=f"解压后共 {total // MB} MB，整本读入的上限 {MAX_LOAD_BYTES // MB} MB")
 

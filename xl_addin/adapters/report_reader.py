@@ -12,7 +12,7 @@
   metadata (its creation date is not the publication date);
 - .docx: the main part's XML (lxml, as python-docx parses it), paragraphs and table rows in body order (each
   cell's grid column from ``w:gridBefore``/``w:gridSpan``); every
-  part of the archive bounded before anything is read (:func:`_docx_archive`); .doc: LibreOffice to .docx first
+  part of the archive bounded before anything is read (:func:`_docx_parts`); .doc: LibreOffice to .docx first
   (:mod:`xl_addin.adapters.office`, in a process group of its own, stopped at the read's deadline);
 - .txt / .md: as written (tables flattened one cell per tab-indented line, or Markdown ``|`` rows).
 
@@ -36,7 +36,7 @@ from typing import Any
 from ..importers import document
 from ..importers.document import Document, Line
 from ..importers.parse import Imported, parse
-from .fileio import ReadError, is_encrypted_ooxml, read_guarded
+from .fileio import ArchiveLimits, ReadError, check_archive, is_encrypted_ooxml, read_guarded
 
 SUFFIXES = document.REPORT_SUFFIXES
 #: a published report's size limit (below fileio.MAX_FILE_BYTES, which every read has already passed)
@@ -525,29 +525,35 @@ def _token_xs(seg: _Segment) -> list[float]:
     return out
 
 
-_PAGE_NO = re.compile(r"^[-—–－]?\d{1,3}[-—–－]?$|^第\d{1,3}页(?:共\d{1,3}页)?$")
-
-
 def without_page_number(lines: list[tuple[str, tuple[float, ...]]]) -> list[tuple[str, tuple[float, ...]]]:
-    """A page's lines without its page number ("- 4 -", "— 4 —", "第4页"), even when split over lines."""
+    """A page's lines without its page number ("- 4 -", "— 4 —", "第4页", "4/20": :data:`document.PAGE_EDGE`),
+    even when split over lines."""
     for k in (3, 2, 1):
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[-k:]))):
+        if len(lines) >= k and document.PAGE_EDGE.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[-k:]))):
             lines = lines[:-k]
             break
     for k in (3, 2, 1):  # some producers write the footer first
-        if len(lines) >= k and _PAGE_NO.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[:k]))):
+        if len(lines) >= k and document.PAGE_EDGE.match(re.sub(r"\s+", "", "".join(t for t, _ in lines[:k]))):
             return lines[k:]
     return lines
 
 
 # ---- Word -------------------------------------------------------------------------------------------------------
 
-def _docx_archive(p: Path, data: bytes) -> zipfile.ZipFile:
-    """The .docx archive, every part bounded by what its directory declares before anything is read: the main part
-    (MAX_DOCX_MAIN, else ``docx-too-large``), any other part (MAX_DOCX_PART), all together (MAX_DOCX_TOTAL), no
-    part above DOCX_RATIO_FLOOR expanding more than MAX_DOCX_RATIO times, at most MAX_DOCX_MEMBERS parts (else
-    ``docx-part-too-large``). zipfile never yields more than a part's declared size (a part that holds more fails
-    its checksum), and the parts read are read in pieces up to that size (:func:`_docx_part`)."""
+#: a .docx's limits (:data:`MAX_DOCX_MAIN` and the others)
+DOCX_ARCHIVE = ArchiveLimits(members=MAX_DOCX_MEMBERS, part=MAX_DOCX_PART, total=MAX_DOCX_TOTAL, ratio=MAX_DOCX_RATIO,
+                             ratio_floor=DOCX_RATIO_FLOOR, code="docx-part-too-large",
+                             big={"word/document.xml": (MAX_DOCX_MAIN, "docx-too-large")})
+#: the parts of a .docx read
+_DOCX_KEPT = ("word/document.xml", "docProps/core.xml")
+
+
+def _docx_parts(p: Path, data: bytes) -> dict[str, bytes]:
+    """The parts of a .docx that are read (:data:`_DOCX_KEPT`, those it has), every part bounded by what its
+    directory declares before anything is read (:func:`fileio.check_archive` with :data:`DOCX_ARCHIVE`: the main
+    part past MAX_DOCX_MAIN is ``docx-too-large``, anything else past its limit ``docx-part-too-large``). Then
+    every part is streamed once, in pieces up to its declared size (:func:`_docx_part`), and only the parts read
+    are kept: what a part holds must be what the directory declares."""
     import io
 
     if not data.startswith(b"PK"):
@@ -556,41 +562,24 @@ def _docx_archive(p: Path, data: bytes) -> zipfile.ZipFile:
         if data.startswith(b"\xd0\xcf\x11\xe0"):
             raise ReadError(p, "doc-misnamed")
         raise ReadError(p, "bad-docx")
-    zf = zipfile.ZipFile(io.BytesIO(data))
-    try:
-        infos = zf.infolist()
+    kept: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         if "word/document.xml" not in zf.namelist():
             raise ReadError(p, "not-docx")
-        if len(infos) > MAX_DOCX_MEMBERS:
-            raise ReadError(p, "docx-part-too-large", detail=f"共 {len(infos)} 个部件，上限 {MAX_DOCX_MEMBERS}")
-        mb = 1024 * 1024
-        total = 0
-        for info in infos:
-            size, name = info.file_size, info.filename
-            total += size
-            if name == "word/document.xml":
-                if size > MAX_DOCX_MAIN:
-                    raise ReadError(p, "docx-too-large")
-            elif size > MAX_DOCX_PART:
-                raise ReadError(p, "docx-part-too-large", detail=f"{name[:80]} 解压后 {size // mb} MB，"
-                                                                 f"上限 {MAX_DOCX_PART // mb} MB")
-            if size > DOCX_RATIO_FLOOR and size > MAX_DOCX_RATIO * max(info.compress_size, 1):
-                raise ReadError(p, "docx-part-too-large", detail=f"{name[:80]} 压缩比超过 {MAX_DOCX_RATIO} 倍")
-        if total > MAX_DOCX_TOTAL:
-            raise ReadError(p, "docx-part-too-large", detail=f"解压后共 {total // mb} MB，上限 {MAX_DOCX_TOTAL // mb} MB")
-        for info in infos:  # every part streamed once: what it holds must be what the directory declares
-            _docx_part(p, zf, info.filename, keep=False)
-    except BaseException:
-        zf.close()
-        raise
-    return zf
+        check_archive(zf, p, limits=DOCX_ARCHIVE)
+        for info in zf.infolist():  # a name given twice: the last one, as zipfile reads a part by name
+            keep = info.filename in _DOCX_KEPT
+            got = _docx_part(p, zf, info, keep=keep)
+            if keep:
+                kept[info.filename] = got
+    return kept
 
 
-def _docx_part(p: Path, zf: zipfile.ZipFile, name: str, *, keep: bool = True) -> bytes:
-    """One part of a bounded archive (:func:`_docx_archive`), read in pieces of 1 MB, never more than its declared
+def _docx_part(p: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, *, keep: bool = True) -> bytes:
+    """One part of a bounded archive (:func:`_docx_parts`), read in pieces of 1 MB, never more than its declared
     size: a part holding more (or other) than its directory says fails its checksum there and the file is refused
     (``docx-part-too-large``). ``keep=False``: only checked, nothing kept."""
-    info = zf.getinfo(name)
+    name = info.filename
     pieces, got = [], 0
     try:
         with zf.open(info) as fh:
@@ -611,9 +600,8 @@ _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 def _docx(p: Path, data: bytes, deadline: float) -> Document:
     from lxml import etree
 
-    with _docx_archive(p, data) as zf:
-        main = _docx_part(p, zf, "word/document.xml")
-        core = _docx_part(p, zf, "docProps/core.xml") if "docProps/core.xml" in zf.namelist() else b""
+    parts = _docx_parts(p, data)
+    main, core = parts.pop("word/document.xml"), parts.pop("docProps/core.xml", b"")
     # as python-docx parses a part: no entities, no network, blank text dropped
     parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
     root = etree.fromstring(main, parser)

@@ -64,7 +64,6 @@ from .template_builder import (
     WARNING_FONT,
     print_setup,
 )
-from .tracker_html import late_split
 
 TRACKER_SHEET, FINDINGS_SHEET = "进度", "问题清单"
 TRACKER_HEADERS = tuple(TRACKER_COLUMNS.values())
@@ -244,7 +243,7 @@ def _tracker(wb: Workbook, result: CollectResult) -> Rows:
     ws.append([cell(ws, result.title("提交与校验进度"), font=TITLE_FONT)])
     limits = sorted({r.deadline for r in result.rows if r.deadline})
     limit_text = "、".join(d.isoformat() for d in limits) or "未定"
-    late, overdue = late_split(result)
+    late, overdue = result.late_split
     split = f"逾期 {late + overdue} 个中，逾期提交 {late} 个，逾期未交 {overdue} 个。" if overdue else ""
     ws.append([cell(ws, f"生成时间：{dt.datetime.now():%Y-%m-%d %H:%M}；截止日期：{limit_text}（按文件时间判断是否按时）。"
                         f"{split}结论为“通过”的机关纳入“汇总”表；问题明细见“问题清单”。", font=PLAIN)])

@@ -7,7 +7,7 @@ import html
 import os
 from pathlib import Path
 
-from ..collect import TRACKER_COLUMNS, CollectResult, Count, State, Timeliness, TrackerRow, Verdict, zh
+from ..collect import TRACKER_COLUMNS, CollectResult, Count, TrackerRow, Verdict, zh
 from .fileio import atomic_write_text
 
 _CSS = """body{font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;margin:24px;color:#222}
@@ -32,39 +32,15 @@ def tracker_html(result: CollectResult) -> str:
     heading = e(result.title("提交与校验进度"))
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{heading}</title>'
-            f"<style>{_CSS}</style></head><body>\n<h1>{heading}</h1>\n<p>{e(summary_text(result))}</p>\n"
+            f"<style>{_CSS}</style></head><body>\n<h1>{heading}</h1>\n<p>{e(result.summary_zh(split_late=True))}</p>\n"
             f'<table class="totals"><tr>{head}</tr><tr>{vals}</tr></table>\n<p>{bars}</p>\n'
             f'<div class="wide"><table><thead><tr>{hdr}</tr></thead><tbody>\n{rows}\n</tbody></table></div>\n'
             "</body></html>\n")
 
 
-def late_split(result: CollectResult) -> tuple[int, int]:
-    """(roster agencies that submitted after their deadline, those that have not submitted and whose deadline has
-    passed): the two kinds of 逾期 the tracker's total adds up. Before its deadline an agency that has not
-    submitted is only 未提交 (its 是否按时 says 未到期)."""
-    roster = [r for r in result.rows if r.seq]
-    return (sum(r.timely is Timeliness.LATE for r in roster),
-            sum(r.state is State.MISSING and r.timely is Timeliness.OVERDUE for r in roster))
-
-
 def total_text(result: CollectResult, count: Count) -> str:
     """A total as the page shows it: 逾期 says both kinds when agencies that have not submitted are overdue."""
-    n = result.counts[count]
-    if count is Count.LATE:
-        late, overdue = late_split(result)
-        if overdue:
-            return f"{n}（逾期提交 {late}，逾期未交 {overdue}）"
-    return str(n)
-
-
-def summary_text(result: CollectResult) -> str:
-    """The summary line, its 逾期 split as :func:`total_text` does."""
-    text = result.summary_zh()
-    late, overdue = late_split(result)
-    if overdue:
-        n = result.counts[Count.LATE]
-        text = text.replace(f"，逾期 {n}；", f"，逾期 {n}（逾期提交 {late}，逾期未交 {overdue}）；", 1)
-    return text
+    return result.late_text() if count is Count.LATE else str(result.counts[count])
 
 
 def _html_row(r: TrackerRow) -> str:

@@ -102,6 +102,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 #: a page number or a page's footer ("- 3 -", "第3页共5页", "3/5")
 PAGE_NUMBER = re.compile(r"^[-—–－]\s*\d{1,3}\s*[-—–－]$|^第?\d{1,3}页(?:共\d+页)?$|^\d{1,3}/\d{1,3}$")
+#: what stands at a page's top or bottom as its number (text without blanks): also a bare number, or one with a
+#: dash on one side only ("4", "-4"), which inside a page is a figure
+PAGE_EDGE = re.compile(r"^[-—–－]?\d{1,3}[-—–－]?$|" + PAGE_NUMBER.pattern)
 _NUMERIC = re.compile(r"^[\d,.]+$")
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"', "—": "-", "－": "-", "–": "-"})
 
