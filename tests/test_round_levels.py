@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import random
 import re
 import sys
@@ -183,6 +184,23 @@ def test_the_board_shows_the_rounds_own_rollup_unit_the_profile_deadline_and_the
         assert not [n for n in zf.namelist() if CITY in n and n.startswith("单位/")]
     assert sum(m.counts.values()) == 5
 
+def test_board_json_carries_what_the_board_page_shows(city: City) -> None:
+    """A coordinator's script reads the board as JSON (``board --json``, /round/api/board): the round's own 汇总
+    unit, the deadline 逾期 follows and the copy pairs with their passages are there, as the page shows them
+    (the departments the test above submitted)."""
+    with httpx.Client(base_url=city.base, timeout=60) as c:
+        doc = c.get("/round/api/board", headers={"Authorization": f"Bearer {city.token}"}).json()
+        login(c, "/coordinator/login", city.token)
+        page = html.unescape(c.get(round_pages.PREFIX + "/board").text)
+    assert [u["name"] for u in doc["rollup_units"]] == [CITY]
+    assert CITY not in [a["name"] for a in doc["agencies"]]
+    assert f"政府部门 {ld.YEAR + 1}-01-10" in doc["deadline"] and "三明" in doc["deadline"]
+    assert doc["copy_percent"] == 40
+    pair = next(p for p in doc["copy_pairs"] if {p["a"], p["b"]} == {FIN, EDU} and p["section"] == "一")
+    assert 0.4 < max(pair["share_a"], pair["share_b"]) < 1
+    assert f"重复 {round(max(pair['share_a'], pair['share_b']) * 100)}%" in page
+    assert any("调整充实政务公开工作领导小组" in side for p in pair["passages"] for side in p.values())
+
 
 def test_board_copies_and_the_rollup_unit_in_chromium_pass_axe(city: City) -> None:
     exe = need("chromium")
@@ -266,3 +284,4 @@ def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(c
     assert again.unit_parents()[name_key(FIN)] == name_key(CITY)
     with County.from_settings(tmp_path / "data", again) as c:
         assert [a.name for a in c.computed_units()] == [CITY] and CITY not in [r.name for r in c.board()]
+

@@ -584,8 +584,17 @@ class County:
         return text + "（法定期限）"
 
     def board_json(self) -> dict[str, Any]:
-        """``{"agencies": [...]}`` as ``xl-addin board --json`` prints it."""
-        return board_json(self.board())
+        """``{"agencies": [...], "rollup_units": [...], "deadline": "...", "copy_pairs": [...]}`` as ``xl-addin
+        board --json`` prints it: the roster's agencies, then what the board page also shows -- the round's own
+        汇总 units (computed by the roll-up, not agencies), the deadline 逾期 follows and who set it, and the units
+        whose sections are near copies of each other's (:meth:`copy_pairs`, each with its passages side by side and
+        the bar ``copy_percent``)."""
+        rows = self.board()
+        return {**board_json(rows),
+                "rollup_units": [{"name": a.name, "unit_id": a.unit_id} for a in self.computed_units()],
+                "deadline": self.deadline_note(),
+                "copy_percent": self.copy_percent(),
+                "copy_pairs": [p.to_dict() for p in self.copy_pairs(rows)]}
 
     def agency_name(self, name: str) -> str:
         """The roster's spelling of ``name`` (compared as the roster compares names); UnknownAgency when absent."""
