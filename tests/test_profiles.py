@@ -111,14 +111,17 @@ def test_a_bad_profile_is_named_by_file_and_key(tmp_path: Path, text: str, key: 
 def test_a_bad_profile_stops_each_command_with_exit_2(tmp_path: Path, sample: Path) -> None:
     f = tmp_path / "坏.toml"
     f.write_text('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
-    for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx")):
+    for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx"),
+                 ("template", "-o", tmp_path / "模板.xlsx")):
         r = cli(*args, "--profile", f)
         assert r.returncode == 2 and "坏.toml" in r.stderr and "rules.off" in r.stderr, (args, r.stderr)
     serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--year", "2023")
     r = cli(*serve, "--roster", tmp_path / "名单.csv", "--profile", f)
     assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "d").exists()
-    r = cli(*serve[:5], "--profile", CITY)
-    assert r.returncode == 2 and "--profile 须与 --roster、--year 一起使用" in r.stderr
+    # without a round the profile is the buttons' (serve --profile): a bad one stops it before anything is made
+    r = cli(*serve[:5], "--profile", f)
+    assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "t.txt").exists()
+    assert not (tmp_path / "模板.xlsx").exists()
     r = cli("check", sample, "--profile", tmp_path / "无此文件.toml")
     assert r.returncode == 2 and "无此文件.toml" in r.stderr and CITY in r.stderr  # names the shipped ones
     (tmp_path / "二进制.toml").write_bytes(b"\xff\xfe\x00name")
@@ -284,4 +287,8 @@ def test_a_profile_sets_the_fee_bar_of_published_reports(tmp_path: Path) -> None
     assert f.code == "V2.yuan" and f.profile == "严格" and "7730.28" in f.message
     assert api.check(hongze, profile=profiles.parse(
         '[profile]\nname = "宽"\n[thresholds]\n"V2.yuan.max_wan" = 9000\n', "宽.toml")).by_rule("V2") == []
-    assert api.check_data(data({"t2.fees.amount": 1500}), profile=strict).by_rule("V2")  # workbooks: 1000, as the sheet
+    # a workbook: the profile's bar too, as the live formula of a template built under it (national: 1000)
+    assert api.check_data(data({"t2.fees.amount": 1500})).by_rule("V2")
+    assert api.check_data(data({"t2.fees.amount": 1500}), profile=strict).by_rule("V2") == []
+    (f,) = api.check_data(data({"t2.fees.amount": 6000}), profile=strict).by_rule("V2")
+    assert f.code == "V2.yuan" and "6000" in f.message  # over the national bar too: a national finding
