@@ -736,10 +736,9 @@ def _run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, b
     try:
         if button == "export_report":
             answer = _export(book, fn, addin_hex, cfg, base_url, agency, year)
-        elif button in CHECKING_BUTTONS:
-            fn(book, addin=addin_hex, profile=cfg.profile)
         else:
-            fn(book, addin=addin_hex)
+            # the checking buttons under the server's profile, never one the workbook names
+            fn(book, addin=addin_hex, **({"profile": cfg.profile} if button in CHECKING_BUTTONS else {}))
             answer = dict(book.json())
     except Exception:  # logged here, never shown to the clerk
         log.exception("%s failed", label)
