@@ -40,7 +40,11 @@ def of(exp: structure.Expected, s: live.Settings = live.NATIONAL) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-@cache
 def fingerprint(s: live.Settings = live.NATIONAL) -> str:
     """The template fingerprint (computed once per process and settings: S2 compares every workbook against it)."""
+    return _fingerprint(s)
+
+
+@cache
+def _fingerprint(s: live.Settings) -> str:
     return of(structure.expected(), s)

@@ -10,6 +10,11 @@ Every check id equals the ``check`` of the finding the validator raises for it (
 ``V1:<key>`` for a count cell, ``V2:<key>`` and ``V2:<key>:yuan`` for the fee, ``A3:natural`` and the like for
 the arithmetic instances.
 
+A template built under a rule profile (``xl-addin template --profile``) has its checks compiled under the profile's
+:class:`Settings` (:func:`settings_of`): every function below that compiles something takes them (default: the
+national ones, the template without a profile), and the validator compares a workbook's formulas with the settings
+of the profile it checks under (``rules.live_settings``).
+
 Only functions Excel 2010+, WPS and LibreOffice compute alike: IF, AND, OR, NOT, ISNUMBER, ISLOGICAL, INT, ABS, ROUND, COUNTIF,
 COUNTIFS. Not decidable by formula (and left to the validator): a formula typed into an input cell (ISFORMULA
 needs Excel 2013) and a derived total whose formula was replaced by a number.
@@ -157,10 +162,14 @@ def _number(v: int | float) -> str:
     return str(int(v)) if float(v).is_integer() else repr(v)
 
 
-@cache
 def checks(s: Settings = NATIONAL) -> tuple[LiveCheck, ...]:
     """Every live check, one per (live catalogue entry, place it applies): the rows of 校验汇总 (under settings
     ``s``: a check switched off has no row, each has its level)."""
+    return _checks(s)  # one cache entry per settings however it is called (checks() and checks(NATIONAL) alike)
+
+
+@cache
+def _checks(s: Settings) -> tuple[LiveCheck, ...]:
     every = catalogue.live_codes()
     codes = tuple(c for c in every if c not in s.off)
     cell_codes = [c for c in codes if c in CELL_CHECKS]
@@ -192,7 +201,7 @@ def row_of(check_id: str, s: Settings = NATIONAL) -> int:
 
 
 @cache
-def _rows(s: Settings = NATIONAL) -> dict[str, int]:
+def _rows(s: Settings) -> dict[str, int]:
     return {c.id: FIRST_ROW + i for i, c in enumerate(checks(s))}
 
 
@@ -544,12 +553,16 @@ def colourings(s: Settings = NATIONAL) -> list[Colouring]:
     return sorted(out, key=lambda c: (c.sheet, order.index(c.mark)))
 
 
-@cache
 def formula_cells(s: Settings = NATIONAL) -> dict[tuple[str, str], str]:
     """(sheet, A1) -> the formula the template puts there, of every cell that shows a check's result: the status
     and identity lines of the table sheets and the state of each check on 校验汇总 (S2 compares a workbook's).
     A template built under a profile has these cells or fewer (a check switched off has no row): the national
     ones are every cell a reader reads."""
+    return _formula_cells(s)
+
+
+@cache
+def _formula_cells(s: Settings) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for t in spec.TABLES:
         out[(t.sheet, f"A{STATUS_ROW}")] = status_formula(t.sheet, s)

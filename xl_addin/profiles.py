@@ -27,6 +27,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -165,7 +166,11 @@ class Profile:
     def digest(self) -> str:
         """A hash of the effective settings (rules, levels, deadlines, thresholds; not the name or the title): two
         profiles with the same digest check alike. A template built under a profile records it (:mod:`xl_addin.hidden`)
-        and a check under another profile says so (S2.profile)."""
+        and a check under another profile says so (S2.profile). Computed once per profile (every workbook asks)."""
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
         raw = self.to_json()
         doc = {k: raw[k] for k in ("on", "off", "severities", "deadlines", "thresholds")}
         return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]

@@ -588,8 +588,12 @@ def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
                           detail=_few("", changed).strip())
 
 
-@cache
 def _live_formulas(s: live.Settings = live.NATIONAL) -> dict[tuple[str, str], str]:
+    return _live_formulas_of(s)  # one cache entry however it is called (checking._warm calls it bare)
+
+
+@cache
+def _live_formulas_of(s: live.Settings) -> dict[tuple[str, str], str]:
     return {at: expr.normalise_formula(f) for at, f in live.formula_cells(s).items()}
 
 
