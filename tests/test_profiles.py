@@ -359,3 +359,22 @@ def test_template_profile_is_recorded_shown_and_verified(tmp_path: Path) -> None
     relaxed = _edited(county, tmp_path / "改设置.xlsx", _set_prop("profile_live", '{"off": [], "levels": {}, "yuan": 1000}'))
     assert api.check(relaxed, profile=strict).findings == ()  # the county's profile is the check's: its formulas
     assert {f.code for f in api.check(relaxed).by_rule("S2")} == {"S2.profile", "S2.fingerprint"}
+
+
+def test_serve_profile_reaches_the_button_endpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --profile` without a round: each worker's app (built from the settings serve hands it) checks the
+    buttons under the profile; without --profile, nationally."""
+    import uvicorn
+    from serving import free_port
+
+    from xl_addin import server
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # the workers are not started: their settings are
+    monkeypatch.setattr(server, "create_app", lambda cfg: cfg)
+    monkeypatch.setenv(server.SETTINGS_ENV, "")
+    serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--port", free_port())
+    r = cli(*serve, "--profile", CITY)
+    assert r.returncode == 0 and f"规则配置：{city().title}（{CITY}）" in r.stdout, r.stderr
+    cfg = server.app_from_env()
+    assert cfg.profile == city() and cfg.round is None
+    assert cli(*serve).returncode == 0 and server.app_from_env().profile is None
