@@ -274,12 +274,17 @@ def test_a_workbook_of_layout_1_is_checked_and_painted_at_its_own_cells() -> Non
     assert ("正文", "C16") not in inputs and ("正文", "C15") in inputs
 
 
-def test_about(sample: Path) -> None:
+def test_about(sample: Path, tmp_path: Path) -> None:
     book = book_of(sample)
     s = addin.about(book)
     check_actions(book, s)
     text = alerts(book)[0]
     assert __version__ in text and f"模板版本 {spec.LAYOUT_VERSION}" in text and "帮助" in text
+    assert "规则配置" not in text
+    city = api.build_template(tmp_path / "某市模板.xlsx", profile=api.load_profile("示例-某市"))
+    profiled = book_of(city)
+    addin.about(profiled)
+    assert "模板按规则配置“示例-某市”生成" in alerts(profiled)[0]
     other = book_of(DATA / "foreign-workbook.xlsx")
     addin.about(other)
     assert "不是用本工具的年报模板制作的" in alerts(other)[0]

@@ -71,6 +71,17 @@ def _other_fingerprint(wb: Any) -> None:
             row[1].value = "0123456789abcdef"
 
 
+def _other_profile(wb: Any) -> None:
+    """The hidden rows a template built under another county's profile carries."""
+    from xl_addin import hidden
+
+    ws = wb[spec.HIDDEN_SHEET]
+    for r, key, value, _ in hidden.profile_rows({"profile_name": "某县", "profile_title": "某县要求",
+                                                  "profile_digest": "0123456789abcdef", "profile_live": "{}"}):
+        ws.cell(r, 1, key)
+        ws.cell(r, 2, value)
+
+
 def _split_digits(text: str) -> str:
     """Table 三's first row as a PDF's text layer may give it: 12 new applications extracted as "1", "2"."""
     lines = text.split("\n")
@@ -112,6 +123,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]] =
     "S2.unlocked": ({}, _edit(_lock_input), None),
     "S2.protection": ({}, _edit(_unprotect), None),
     "S2.fingerprint": ({}, _edit(_other_fingerprint), None),
+    "S2.profile": ({}, _edit(_other_profile), None),
     "S2.outside": ({}, {"raw": (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" t="n"><v>1</v></c></row></sheetData>')},
                    None),
     "S4": ({"meta.agency": None}, {}, None),

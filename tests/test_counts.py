@@ -234,3 +234,126 @@ def test_counting_is_declared_once() -> None:
     cells, never also a warning."""
     assert live.ROW_CHECK == "V3" and live.status_text(1, 2, 3) == f"本表有 {Tally(1, 2, 3).zh()}{live.SEE_SUMMARY}"
     assert live.overall_text(Tally(0, 0, 5)) == f"{live.TABLE_PART}有 0 处错误、0 处警告，尚有 5 格未填，不通过的检查列在下面"
+
+
+# ---- a template built under a rule profile (issue 22 item 6) ------------------------------------------------------
+
+CITY = "示例-某市"
+#: a county whose live checks differ from the national ones: 表二's 本年制发 check (A6) off, a blank cell (V3) and the
+#: link with last year's 表二 (X2) errors, the fee bar 500 万元
+STRICT = ('[profile]\nname = "某县"\ntitle = "某县年报编制要求（测试）"\n[rules]\noff = ["A6"]\n'
+          '[severity]\nV3 = "错误"\nX2 = "错误"\n[thresholds]\n"V2.yuan.max_wan" = 500\n')
+#: MIXED, plus 表二's 规章 row failing A6 (off under STRICT) and 规范性文件 failing X2 against last year (PRIOR)
+STRICT_MIXED = {**{k: v for k, v in MIXED.items() if k != "t2.rules.made"}, "t2.rules.made": 3, "t2.rules.in_force": 1,
+                "t2.normative.made": 2, "t2.normative.in_force": 6}
+PRIOR = {"t2.normative.in_force": 5}
+
+
+@pytest.fixture(scope="module")
+def profiled(sample_values: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, Path]]:
+    """name -> (its profile, the workbook as the clerk has it, filled into a template built under the profile)."""
+    from xl_addin.adapters.template_builder import write_template
+
+    need("soffice")
+    src = tmp_path_factory.mktemp("counts-profiled")
+    (src / "某县.toml").write_text(STRICT, encoding="utf-8")
+    city, strict = api.load_profile(CITY), api.load_profile(src / "某县.toml")
+    out = {}
+    for name, profile, changes, prior in (("city-mixed", city, MIXED, None), ("strict-mixed", strict, STRICT_MIXED, PRIOR),
+                                          ("strict-blank", strict, None, None)):
+        values = None if changes is None else {k: v for k, v in {**sample_values, **changes}.items() if v is not None}
+        write_template(src / f"{name}.xlsx", values, prior, profile)
+        out[name] = (profile, src / f"{name}.xlsx")
+    return out
+
+
+@pytest.fixture(scope="module")
+def profiled_corpus(profiled: dict[str, tuple[Any, Path]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = office.convert([p for _, p in profiled.values()], "xlsx", tmp_path_factory.mktemp("counts-profiled-calc"),
+                         recalc=True)
+    return {p.stem: p for p in out}
+
+
+@pytest.fixture(scope="module")
+def profiled_server_alerts(profiled: dict[str, tuple[Any, Path]], profiled_corpus: dict[str, Path],
+                           tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """name -> the alert of `serve --profile` (the workbook's own profile) for its validate button, over HTTP."""
+    import json
+
+    from test_server import TOKEN, start, stop
+
+    from xl_addin import server
+
+    out = {}
+    for profile in {id(p): p for p, _ in profiled.values()}.values():
+        running = start(server.Config(data_dir=tmp_path_factory.mktemp("counts-server-p"), token=TOKEN,
+                                      profile=profile))
+        try:
+            for name, (p, _) in profiled.items():
+                if p is profile:
+                    r = running[0].click("validate", payload_from_xlsx(profiled_corpus[name], data_only=True))
+                    assert r.status_code == 200, r.text
+                    out[name] = next(a["args"][0] for a in json.loads(r.text)["actions"] if a["func"] == "alert")
+        finally:
+            stop(*running)
+    yield out
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("name", ["city-mixed", "strict-mixed", "strict-blank"])
+def test_a_template_built_under_a_profile_counts_as_the_check_under_it(
+        profiled: dict[str, tuple[Any, Path]], profiled_corpus: dict[str, Path],
+        profiled_server_alerts: dict[str, str], name: str) -> None:
+    """`template --profile` and `check --profile` / the add-in / `serve --profile` under the same profile: one count
+    in the status lines, 校验汇总 (LibreOffice), the command line, the xlwings remote engine's alert and the server's."""
+    from xl_addin import addin
+
+    profile, source = profiled[name]
+    path, settings = profiled_corpus[name], live.settings_of(profile)
+    report = api.check(source, profile=profile)
+    total, table = report.tally, live.table_tally(report.findings)
+    assert not report.by_rule("S2"), [f.message for f in report.by_rule("S2")]  # its formulas are the profile's
+    status, headline = in_sheet(path)
+    for sheet, text in status.items():
+        assert sheet_tally(text) == live.table_tally(report.findings, sheet), (sheet, text)
+    assert sheet_tally(headline) == table and headline == live.overall_text(table, settings), headline
+    wb = openpyxl.load_workbook(path, data_only=True)
+    ws = wb[live.SHEET]
+    rows = [r for r in ws.iter_rows(min_row=live.FIRST_ROW, values_only=True) if r[live.COL_ID - 1]]
+    levels = [r[live.COL_SEVERITY - 1] for r in rows if r[live.COL_STATE - 1] == live.FAIL]
+    assert (levels.count("错误"), levels.count("警告")) == (table.errors, table.warnings)
+    # the profile's title on 校验汇总; its record in the hidden sheet
+    assert profile.title in str(ws[f"A{live.NOTE_ROW}"].value)
+    from xl_addin import hidden
+
+    props = hidden.parse(wb[spec.HIDDEN_SHEET].iter_rows(values_only=True))
+    assert (props["profile_name"], props["profile_digest"]) == (profile.name, profile.digest())
+    # the command line, the add-in (xlwings' remote engine) and the server: the same numbers
+    line = live.tally_line(report.findings)
+    r = cli("check", source, "--profile", profile.source)
+    book = xw.Book(json=payload_from_xlsx(path, data_only=True))
+    s = addin.validate(book, profile=profile)
+    (alert,) = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    for said in (r.stdout, alert, profiled_server_alerts[name]):
+        assert line in said, said
+        whole, part = said.split("其中")
+        assert tally_of(whole) == Tally(total.errors, total.warnings, total.blanks) and tally_of(part) == table
+    assert s.report.tally == total
+    if name.startswith("strict"):
+        # off: no A6 row; a blank row an error: listed and counted as 错误 (never 未填), no blank cells counted
+        assert not [r for r in rows if r[live.COL_RULE - 1] == "A6"]
+        v3 = [r for r in rows if r[live.COL_RULE - 1] == "V3"]
+        assert v3 and {r[live.COL_SEVERITY - 1] for r in v3} == {"错误"}
+        blank_rows = report.by_rule("V3")
+        assert blank_rows and table.blanks == 0 and {f.severity.zh for f in blank_rows} == {"错误"}
+        listed = cli("check", source, "--profile", profile.source, "--all").stdout
+        assert listed.count("[错误] V3 ") == len(blank_rows) and "[未填]" not in listed
+        assert len(rows) == len(live.checks(settings)) < len(live.checks())
+    if name == "strict-mixed":
+        (x2,) = report.by_rule("X2")  # last year's link, an error here: in the table part's errors
+        assert x2.severity.zh == "错误" and x2.check in live.check_ids()
+        # checked nationally, the same workbook has A6, and is told why the counts differ from its sheets'
+        national = api.check(source)
+        assert national.by_rule("A6") and not report.by_rule("A6")
+        (said,) = [f for f in national.findings if f.code == "S2.profile"]
+        assert said.message.startswith(f"本模板按“{profile.name}”生成，当前按“全国”校验") and "指定同一规则配置" in said.message

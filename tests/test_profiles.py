@@ -111,14 +111,17 @@ def test_a_bad_profile_is_named_by_file_and_key(tmp_path: Path, text: str, key: 
 def test_a_bad_profile_stops_each_command_with_exit_2(tmp_path: Path, sample: Path) -> None:
     f = tmp_path / "坏.toml"
     f.write_text('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', encoding="utf-8")
-    for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx")):
+    for args in (("check", sample), ("rules",), ("collect", tmp_path, "-o", tmp_path / "汇总.xlsx"),
+                 ("template", "-o", tmp_path / "模板.xlsx")):
         r = cli(*args, "--profile", f)
         assert r.returncode == 2 and "坏.toml" in r.stderr and "rules.off" in r.stderr, (args, r.stderr)
     serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--year", "2023")
     r = cli(*serve, "--roster", tmp_path / "名单.csv", "--profile", f)
     assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "d").exists()
-    r = cli(*serve[:5], "--profile", CITY)
-    assert r.returncode == 2 and "--profile 须与 --roster、--year 一起使用" in r.stderr
+    # without a round the profile is the buttons' (serve --profile): a bad one stops it before anything is made
+    r = cli(*serve[:5], "--profile", f)
+    assert r.returncode == 2 and "rules.off" in r.stderr and not (tmp_path / "t.txt").exists()
+    assert not (tmp_path / "模板.xlsx").exists()
     r = cli("check", sample, "--profile", tmp_path / "无此文件.toml")
     assert r.returncode == 2 and "无此文件.toml" in r.stderr and CITY in r.stderr  # names the shipped ones
     (tmp_path / "二进制.toml").write_bytes(b"\xff\xfe\x00name")
@@ -284,4 +287,94 @@ def test_a_profile_sets_the_fee_bar_of_published_reports(tmp_path: Path) -> None
     assert f.code == "V2.yuan" and f.profile == "严格" and "7730.28" in f.message
     assert api.check(hongze, profile=profiles.parse(
         '[profile]\nname = "宽"\n[thresholds]\n"V2.yuan.max_wan" = 9000\n', "宽.toml")).by_rule("V2") == []
-    assert api.check_data(data({"t2.fees.amount": 1500}), profile=strict).by_rule("V2")  # workbooks: 1000, as the sheet
+    # a workbook: the profile's bar too, as the live formula of a template built under it (national: 1000)
+    assert api.check_data(data({"t2.fees.amount": 1500})).by_rule("V2")
+    assert api.check_data(data({"t2.fees.amount": 1500}), profile=strict).by_rule("V2") == []
+    (f,) = api.check_data(data({"t2.fees.amount": 6000}), profile=strict).by_rule("V2")
+    assert f.code == "V2.yuan" and "6000" in f.message  # over the national bar too: a national finding
+
+
+# ---- a template built under a profile (issue 22 item 6) --------------------------------------------------------------
+
+STRICT = '[profile]\nname = "某县"\n[rules]\noff = ["A6"]\n[severity]\nV3 = "错误"\n'
+
+
+def _edited(path: Path, out: Path, edit: Any) -> Path:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    edit(wb)
+    wb.save(out)
+    return out
+
+
+def _set_prop(key: str, value: str) -> Any:
+    def edit(wb: Any) -> None:
+        for row in wb[spec.HIDDEN_SHEET].iter_rows():
+            if row[0].value == key:
+                row[1].value = value
+    return edit
+
+
+def test_template_profile_is_recorded_shown_and_verified(tmp_path: Path) -> None:
+    """`template --profile`: the sample in a template of the city's is clean under the city's profile; checked
+    nationally it is told the template is the city's (S2.profile), and the national template checked under the city's
+    is told too. The workbook never chooses the profile: its record only explains, and its formulas are compared with
+    what its profile compiles (a weakened state formula, a record swapped for another profile's: S2)."""
+    import openpyxl
+
+    from xl_addin import hidden, live
+
+    out = tmp_path / "某市模板.xlsx"
+    r = cli("template", "--sample", "-o", out, "--profile", CITY)
+    assert r.returncode == 0 and f"规则配置：{city().title}（{CITY}）" in r.stdout
+    assert api.check(out, profile=city()).findings == ()
+    (said,) = api.check(out).by_rule("S2")
+    assert said.code == "S2.profile" and said.message.startswith(f"本模板按“{CITY}”生成，当前按“全国”校验")
+    national = tmp_path / "全国模板.xlsx"
+    assert cli("template", "--sample", "-o", national, "--profile", "全国").returncode == 0  # national: no record
+    wb = openpyxl.load_workbook(national)
+    assert not hidden.PROFILE_KEYS & set(hidden.parse(wb[spec.HIDDEN_SHEET].iter_rows(values_only=True)))
+    (said,) = api.check(national, profile=city()).by_rule("S2")
+    assert said.code == "S2.profile" and f"当前按“{CITY}”校验" in said.message and "指定同一规则配置" in said.message
+    # a county's template: fewer live rows, its record read alike by both readers
+    (tmp_path / "某县.toml").write_text(STRICT, encoding="utf-8")
+    strict = api.load_profile(tmp_path / "某县.toml")
+    county = api.build_template(tmp_path / "某县模板.xlsx", api.sample_values(), profile=strict)
+    for reader in ("fast", "openpyxl"):
+        assert api.check(county, profile=strict, reader=reader).findings == ()
+    ws = openpyxl.load_workbook(county)[live.SHEET]
+    assert ws[f"A{live.NOTE_ROW}"].value.startswith(f"本模板按规则配置“{strict.title}”")
+    settings = live.settings_of(strict)
+    last = live.FIRST_ROW + len(live.checks(settings)) - 1
+    assert ws.cell(last, live.COL_ID).value and ws.cell(last + 1, live.COL_ID).value is None
+    # a state formula replaced by "通过": S2.live under the county's profile
+    state = f"{spec.col_letter(live.COL_STATE)}{live.FIRST_ROW}"
+    bad = _edited(county, tmp_path / "改公式.xlsx", lambda wb: wb[live.SHEET].__setitem__(state, live.PASS))
+    assert [f.code for f in api.check(bad, profile=strict).by_rule("S2")] == ["S2.live"]
+    # the record made to say the national rules while the formulas are the county's: the fingerprint tells
+    swapped = _edited(county, tmp_path / "改记录.xlsx", _set_prop("profile_digest", profiles.NATIONAL.digest()))
+    assert "S2.fingerprint" in [f.code for f in api.check(swapped).by_rule("S2")]
+    # the recorded live settings made national while the digest is the county's: its profile's formulas are expected
+    relaxed = _edited(county, tmp_path / "改设置.xlsx", _set_prop("profile_live", '{"off": [], "levels": {}, "yuan": 1000}'))
+    assert api.check(relaxed, profile=strict).findings == ()  # the county's profile is the check's: its formulas
+    assert {f.code for f in api.check(relaxed).by_rule("S2")} == {"S2.profile", "S2.fingerprint"}
+
+
+def test_serve_profile_reaches_the_button_endpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve --profile` without a round: each worker's app (built from the settings serve hands it) checks the
+    buttons under the profile; without --profile, nationally."""
+    import uvicorn
+    from serving import free_port
+
+    from xl_addin import server
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # the workers are not started: their settings are
+    monkeypatch.setattr(server, "create_app", lambda cfg: cfg)
+    monkeypatch.setenv(server.SETTINGS_ENV, "")
+    serve = ("serve", "--data-dir", tmp_path / "d", "--token-file", tmp_path / "t.txt", "--port", free_port())
+    r = cli(*serve, "--profile", CITY)
+    assert r.returncode == 0 and f"规则配置：{city().title}（{CITY}）" in r.stdout, r.stderr
+    cfg = server.app_from_env()
+    assert cfg.profile == city() and cfg.round is None
+    assert cli(*serve).returncode == 0 and server.app_from_env().profile is None

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import api, hidden, spec
 from .adapters import livebook as lb
+from .profiles import Profile
 
 if TYPE_CHECKING:
     import xlwings as xw
@@ -180,10 +181,12 @@ def _click(fn: F) -> F:
 
 
 @_click
-def validate(s: Session) -> Session:
-    """校验: the same validator as ``xl-addin check``, on the live workbook."""
+def validate(s: Session, *, profile: Profile | None = None) -> Session:
+    """校验: the same validator as ``xl-addin check``, on the live workbook, under rule ``profile`` (the county
+    server's ``serve --profile``; None: the national rules). The workbook never chooses it: a template built under
+    another profile gets a finding saying so (S2.profile)."""
     o, data = s.report_data()
-    report = api.check_data(data)
+    report = api.check_data(data, profile=profile)
     if spec.RESULTS_SHEET not in o.sheets:
         s.alert(lb.NO_RESULTS_SHEET + "\n" + lb.verdict(report), critical=True)
         return s
@@ -248,7 +251,7 @@ ALERT_NOTES = 8
 
 @_click
 def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
-                  where: Callable[[list[Path]], str] | None = None) -> Session:
+                  where: Callable[[list[Path]], str] | None = None, profile: Profile | None = None) -> Session:
     """导出报告: Word + HTML next to the workbook (``api.export``, the same code as ``xl-addin export``).
 
     ``where(files)`` (the server): the line that tells the clerk where the files are, instead of the folder."""
@@ -263,7 +266,7 @@ def export_report(s: Session, out_dir: str | os.PathLike[str] | None = None, *,
     if missing:  # before asking anything: no report without its agency and year, draft or not
         s.alert(str(ExportIncomplete(missing)), critical=True)
         return s
-    report = api.check_data(data)
+    report = api.check_data(data, profile=profile)
     force = False
     if not report.valid:  # no unchecked report is published: the clerk decides, knowing it
         said = lb.verdict(report)

@@ -124,11 +124,12 @@ def check_many(paths: Sequence[str | os.PathLike[str]], *, last_year: str | os.P
 
 
 def build_template(out: str | os.PathLike[str], values: Mapping[str, CellValue] | None = None, *,
-                   last_year: str | os.PathLike[str] | None = None) -> Path:
+                   last_year: str | os.PathLike[str] | None = None, profile: Profile | None = None) -> Path:
+    """The locked template, its live checks under rule ``profile`` (None: the national template)."""
     from .adapters.template_builder import write_template
 
     prior = last_year_figures(last_year) if last_year is not None else None
-    write_template(out, values, prior)
+    write_template(out, values, prior, profile)
     return Path(out)
 
 

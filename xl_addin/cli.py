@@ -87,9 +87,11 @@ def main() -> None:
 @click.option("--sample", is_flag=True, help="用内置样例数据预填（将乐县工业和信息化局 2023 年度）")
 @click.option("--last-year", type=click.Path(dir_okay=False),
               help="上年度年报工作簿或已发布的年报（网页、PDF、Word、文本），预填跨年校验所需数字")
+@click.option("--profile", "profile_ref", help=_PROFILE_HELP + "：模板中随填随算的检查按该配置（校验时请指定同一配置）")
 def template(out: str, agency: str | None, kind: str | None, level: str | None, year: int | None,
-             data_file: str | None, sample: bool, last_year: str | None) -> None:
-    """生成加锁的年报模板。"""
+             data_file: str | None, sample: bool, last_year: str | None, profile_ref: str | None) -> None:
+    """生成加锁的年报模板（给出 --profile 时按该规则配置生成）。"""
+    profile = _profile(profile_ref)
     values: dict[str, Any] = {}
     try:
         if sample:
@@ -102,10 +104,12 @@ def template(out: str, agency: str | None, kind: str | None, level: str | None, 
         if v is not None:
             values[key] = v
     try:
-        api.build_template(out, values, last_year=last_year)
+        api.build_template(out, values, last_year=last_year, profile=profile)
     except ReadError as exc:
         _fail(str(exc))
     click.echo(f"已生成模板：{out}")
+    if not profile.national:
+        click.echo(f"规则配置：{profile.title}（{profile.name}）")
 
 
 @main.command()
@@ -602,7 +606,9 @@ def _server_default(name: str) -> Any:
               help="政务公开办（协调人）令牌文件；首次启动时生成，默认 数据目录/coordinator-token.txt")
 @click.option("--allow-private-fetch", is_flag=True,
               help="核对发布稿时允许访问内网地址（门户网站在政务内网时使用）")
-@click.option("--profile", "profile_ref", help=_PROFILE_HELP + "（与 --roster、--year 一起使用：提交的年报按该配置校验）")
+@click.option("--profile", "profile_ref",
+              help=_PROFILE_HELP + "：加载项的“校验”“导出报告”按该配置校验，开通报送时提交的年报也按该配置校验"
+                                   "（生成模板时请用同一配置：xl-addin template --profile）")
 @click.option("--max-package-mb", default=64, show_default=True, type=click.IntRange(1, 4096),
               help="下级汇总单位提交的上报包（.zip）的大小上限，MB（工作簿仍按原上限）")
 def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, public_url: str | None,
@@ -617,6 +623,7 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     """
     from . import server
 
+    profile = _profile(profile_ref)
     settings = _round_settings(data_dir, roster, year, deadline, county, coordinator_token_file, allow_private_fetch,
                                profile_ref, max_package_mb * 1024 * 1024)
     if not Path(token_file).exists():
@@ -635,10 +642,14 @@ def serve(host: str, port: int, data_dir: str, token_file: str, workers: int, pu
     status, pinned = server.xlwings_status()
     click.echo(status, err=not pinned)
     click.echo(f"导出的报告保留 {keep_exports_days} 天，到期自动删除（记入 audit.log）")
+    if not profile.national:
+        click.echo(f"规则配置：{profile.title}（{profile.name}）：加载项的校验按该配置；模板请用 "
+                   f"xl-addin template --profile 按同一配置生成")
     server.serve(data_dir, token_file, host=host, port=port, workers=workers, public_url=public_url,
                  forwarded_allow_ips=forwarded_allow_ips, max_queue=max_queue, per_client=per_client,
                  rate_per_minute=rate_per_minute, request_seconds=request_seconds, max_connections=max_connections,
-                 drain_seconds=drain_seconds, keep_exports_days=keep_exports_days, round_settings=settings)
+                 drain_seconds=drain_seconds, keep_exports_days=keep_exports_days, round_settings=settings,
+                 profile=None if profile.national else profile)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -668,8 +679,8 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
     from .coordinator import ROLLUP
 
     if roster is None and year is None:
-        if deadline or coordinator_token_file or profile_ref:
-            _fail("--deadline、--coordinator-token-file、--profile 须与 --roster、--year 一起使用。")
+        if deadline or coordinator_token_file:
+            _fail("--deadline、--coordinator-token-file 须与 --roster、--year 一起使用。")
         return None
     profile = _profile(profile_ref)
     if roster is None or year is None:
@@ -690,8 +701,6 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         return None
     click.echo(f"年报报送：{year} 年度，名单 {count} 个机关；看板 {rounds_path()}board，"
                f"协调人令牌文件：{made}（xl-addin board / review 的 --token-file）")
-    if not profile.national:
-        click.echo(f"规则配置：{profile.title}（{profile.name}）")
     for a in agencies.agencies:
         if roles.get(a.key) == ROLLUP:
             click.echo(f"汇总单位：{a.name}（年报由汇总生成，不需报送；看板不列为未提交）")

@@ -14,8 +14,8 @@ from functools import cache
 from . import drafts, live, spec, structure
 
 
-def _live_doc() -> list[list[str]]:
-    return [[c.id, live.formula(c)] for c in live.checks()]
+def _live_doc(s: live.Settings) -> list[list[str]]:
+    return [[c.id, live.formula(c, s)] for c in live.checks(s)]
 
 
 def _drafts_doc() -> list[list[str]]:
@@ -23,8 +23,9 @@ def _drafts_doc() -> list[list[str]]:
     return [[d.id, *cells[d.id], drafts.draft_formula(d)] for d in drafts.DRAFTS]
 
 
-def of(exp: structure.Expected) -> str:
-    """The fingerprint of a layout ``exp`` together with this build's names, live checks and drafts."""
+def of(exp: structure.Expected, s: live.Settings = live.NATIONAL) -> str:
+    """The fingerprint of a layout ``exp`` together with this build's names, live checks (compiled under the
+    settings ``s`` of the profile the template is built under) and drafts."""
     doc = {
         "labels": sorted([s, a, t] for (s, a), t in exp.labels.items()),
         "merges": {s: sorted(m) for s, m in sorted(exp.merges.items())},
@@ -32,14 +33,18 @@ def of(exp: structure.Expected) -> str:
         "formulas": sorted(exp.formulas.items()),
         "names": sorted(spec.defined_name(k) for k in spec.ALL_KEYS),
         "layout": spec.LAYOUT_VERSION,
-        "live": _live_doc(),
+        "live": _live_doc(s),
         "drafts": _drafts_doc(),
     }
     blob = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def fingerprint(s: live.Settings = live.NATIONAL) -> str:
+    """The template fingerprint (computed once per process and settings: S2 compares every workbook against it)."""
+    return _fingerprint(s)
+
+
 @cache
-def fingerprint() -> str:
-    """The template fingerprint (computed once per process: S2 compares every workbook against it)."""
-    return of(structure.expected())
+def _fingerprint(s: live.Settings) -> str:
+    return of(structure.expected(), s)

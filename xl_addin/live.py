@@ -10,6 +10,11 @@ Every check id equals the ``check`` of the finding the validator raises for it (
 ``V1:<key>`` for a count cell, ``V2:<key>`` and ``V2:<key>:yuan`` for the fee, ``A3:natural`` and the like for
 the arithmetic instances.
 
+A template built under a rule profile (``xl-addin template --profile``) has its checks compiled under the profile's
+:class:`Settings` (:func:`settings_of`): every function below that compiles something takes them (default: the
+national ones, the template without a profile), and the validator compares a workbook's formulas with the settings
+of the profile it checks under (``rules.live_settings``).
+
 Only functions Excel 2010+, WPS and LibreOffice compute alike: IF, AND, OR, NOT, ISNUMBER, ISLOGICAL, INT, ABS, ROUND, COUNTIF,
 COUNTIFS. Not decidable by formula (and left to the validator): a formula typed into an input cell (ISFORMULA
 needs Excel 2013) and a derived total whose formula was replaced by a number.
@@ -22,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-from . import catalogue, expr, spec, structure
+from . import catalogue, expr, profiles, spec, structure
 from .catalogue import CATALOGUE, Instance
 from .model import BLANK_RULE, Finding, Severity, Tally
 
@@ -62,6 +67,60 @@ ROW_CHECK = BLANK_RULE
 
 
 @dataclass(frozen=True)
+class Settings:
+    """What a rule profile changes of the live checks (:func:`settings_of`): the live entries it switches off, the
+    level it gives an entry (where it differs from the catalogue's) and V2.yuan's bar. Hashable, so that every
+    compiled piece is computed once per settings; :data:`NATIONAL` is the national template's."""
+
+    off: frozenset[str] = frozenset()
+    levels: tuple[tuple[str, Severity], ...] = ()
+    yuan: int | float = catalogue.YUAN_THRESHOLD
+
+    def severity(self, code: str) -> Severity:
+        return dict(self.levels).get(code, CATALOGUE[code].severity)
+
+    @property
+    def national(self) -> bool:
+        return self == NATIONAL
+
+    def to_json(self) -> dict[str, object]:
+        """The settings as plain JSON (recorded in a template built under a profile: :mod:`xl_addin.hidden`)."""
+        return {"off": sorted(self.off), "levels": {c: s.value for c, s in self.levels}, "yuan": self.yuan}
+
+    @classmethod
+    def from_json(cls, raw: object) -> Settings | None:
+        """The settings a workbook records (untrusted: anything but what :meth:`to_json` writes is None)."""
+        codes = catalogue.live_codes()
+        if not isinstance(raw, dict) or set(raw) != {"off", "levels", "yuan"}:
+            return None
+        off, levels, yuan = raw["off"], raw["levels"], raw["yuan"]
+        if not (isinstance(off, list) and all(isinstance(c, str) and c in codes for c in off)
+                and isinstance(levels, dict) and all(c in codes for c in levels)
+                and all(isinstance(v, str) and v in {s.value for s in Severity} for v in levels.values())
+                and isinstance(yuan, int | float) and not isinstance(yuan, bool) and 0 < yuan < 1e12):
+            return None
+        return cls(frozenset(off), tuple(sorted((c, Severity(v)) for c, v in levels.items())), yuan)
+
+
+#: the live checks of the national catalogue (the template built without a profile)
+NATIONAL = Settings()
+
+
+def settings_of(profile: profiles.Profile | None) -> Settings:
+    """The live checks' settings under rule ``profile`` (None: national): a rule it switches off has no live check,
+    a level it changes is the check's level, its ``V2.yuan.max_wan`` is the fee's bar."""
+    if profile is None or profile.national:
+        return NATIONAL
+    codes = catalogue.live_codes()
+    off = frozenset(c for c in codes if not profile.enabled(CATALOGUE[c].rule))
+    levels = tuple(sorted((c, profile.severity(c)) for c in codes
+                          if c not in off and profile.severity(c) is not CATALOGUE[c].severity))
+    bar = profile.threshold("V2.yuan.max_wan", profiles.YUAN_BY_SCOPE)
+    yuan = bar if isinstance(bar, int | float) and bar > 0 else catalogue.YUAN_THRESHOLD
+    return Settings(off, levels, yuan)
+
+
+@dataclass(frozen=True)
 class LiveCheck:
     id: str
     code: str  # the catalogue entry
@@ -70,6 +129,9 @@ class LiveCheck:
     labels: tuple[str, str]
     kind: str  # "count" | "money" | "yuan" | "arith"
     instance: Instance | None = None
+    #: its level under the settings it was compiled for (the catalogue's, or the profile's)
+    level: Severity | None = None
+    yuan: int | float = catalogue.YUAN_THRESHOLD
 
     @property
     def rule(self) -> str:
@@ -77,11 +139,14 @@ class LiveCheck:
 
     @property
     def severity(self) -> Severity:
-        return CATALOGUE[self.code].severity
+        return self.level or CATALOGUE[self.code].severity
 
     @property
     def title(self) -> str:
-        return CATALOGUE[self.code].title
+        title = CATALOGUE[self.code].title
+        if self.kind == "yuan" and self.yuan != catalogue.YUAN_THRESHOLD:
+            title = title.replace(f"≥{catalogue.YUAN_THRESHOLD}万元", f"≥{_number(self.yuan)}万元")
+        return title
 
     @property
     def sheet(self) -> str:
@@ -93,44 +158,57 @@ class LiveCheck:
         return ",".join(_ranges(locs))
 
 
+def _number(v: int | float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(v)
+
+
+def checks(s: Settings = NATIONAL) -> tuple[LiveCheck, ...]:
+    """Every live check, one per (live catalogue entry, place it applies): the rows of 校验汇总 (under settings
+    ``s``: a check switched off has no row, each has its level)."""
+    return _checks(s)  # one cache entry per settings however it is called (checks() and checks(NATIONAL) alike)
+
+
 @cache
-def checks() -> tuple[LiveCheck, ...]:
-    """Every live check, one per (live catalogue entry, place it applies): the rows of 校验汇总."""
-    codes = catalogue.live_codes()
+def _checks(s: Settings) -> tuple[LiveCheck, ...]:
+    every = catalogue.live_codes()
+    codes = tuple(c for c in every if c not in s.off)
     cell_codes = [c for c in codes if c in CELL_CHECKS]
     out: list[LiveCheck] = []
     for key in spec.INPUT_KEYS:
         for code in cell_codes:
             cell_kind, kind = CELL_CHECKS[code]
             if spec.DATA_CELLS[key].kind is cell_kind:
-                out.append(LiveCheck(catalogue.check_id(code, key), code, key, (key,), spec.labels_of(key), kind))
+                out.append(LiveCheck(catalogue.check_id(code, key), code, key, (key,), spec.labels_of(key), kind,
+                                     level=s.severity(code), yuan=s.yuan))
     arith = {inst.code for inst in catalogue.instances()}
     for inst in catalogue.instances():
-        if CATALOGUE[inst.code].live:
-            out.append(LiveCheck(inst.id, inst.code, inst.anchor, inst.cells, inst.labels, "arith", inst))
+        if inst.code in codes:
+            out.append(LiveCheck(inst.id, inst.code, inst.anchor, inst.cells, inst.labels, "arith", inst,
+                                 level=s.severity(inst.code)))
     if ROW_CHECK in codes:
         for keys in spec.input_rows():
             first = spec.DATA_CELLS[keys[0]]
             out.append(LiveCheck(catalogue.check_id(ROW_CHECK, keys[0]), ROW_CHECK, keys[0], keys,
-                                 (first.row_label or first.col_label, ""), "blank"))
-    uncompiled = set(codes) - set(CELL_CHECKS) - arith - {ROW_CHECK}
+                                 (first.row_label or first.col_label, ""), "blank", level=s.severity(ROW_CHECK)))
+    uncompiled = set(every) - set(CELL_CHECKS) - arith - {ROW_CHECK}
     if uncompiled:  # a live entry the sheet cannot show: the catalogue and this module disagree
         raise ValueError(f"live catalogue entries without a formula: {sorted(uncompiled)}")
     return tuple(out)
 
 
-def row_of(check_id: str) -> int:
-    return _rows()[check_id]
+def row_of(check_id: str, s: Settings = NATIONAL) -> int:
+    return _rows(s)[check_id]
 
 
 @cache
-def _rows() -> dict[str, int]:
-    return {c.id: FIRST_ROW + i for i, c in enumerate(checks())}
+def _rows(s: Settings) -> dict[str, int]:
+    return {c.id: FIRST_ROW + i for i, c in enumerate(checks(s))}
 
 
-def state_ref(check_id: str, *, absolute: bool = True, sheet: bool = True) -> str:
+def state_ref(check_id: str, *, absolute: bool = True, sheet: bool = True, s: Settings = NATIONAL) -> str:
     col = spec.col_letter(COL_STATE)
-    a1 = f"${col}${row_of(check_id)}" if absolute else f"{col}{row_of(check_id)}"
+    row = row_of(check_id, s)
+    a1 = f"${col}${row}" if absolute else f"{col}{row}"
     return f"{quote(SHEET)}!{a1}" if sheet else a1
 
 
@@ -164,15 +242,15 @@ def _state(fails: str) -> str:
     return f'=IF({fails},"{FAIL}","{PASS}")'
 
 
-def formula(check: LiveCheck) -> str:
-    """The state formula of one check: exactly "通过" or "不通过"."""
+def formula(check: LiveCheck, s: Settings = NATIONAL) -> str:
+    """The state formula of one check (compiled under settings ``s``): exactly "通过" or "不通过"."""
     r = name(check.anchor)
     if check.kind == "count":
         return _state(f"NOT({count_ok(r)})")
     if check.kind == "money":
         return _state(f"NOT({money_ok(r)})")
     if check.kind == "yuan":
-        return _state(f"IF(ISNUMBER({r}),AND({money_ok(r)},{r}>={catalogue.YUAN_THRESHOLD}),FALSE)")
+        return _state(f"IF(ISNUMBER({r}),AND({money_ok(r)},{r}>={_number(check.yuan)}),FALSE)")
     if check.kind == "blank":  # V3: some input of the row holds nothing (blank reads as 0, but shows nothing)
         return _state("OR(" + ",".join(f'{name(k)}=""' for k in check.marks) + ")")
     assert check.instance is not None
@@ -181,7 +259,7 @@ def formula(check: LiveCheck) -> str:
     # inputs behind it (their own checks pass), derived cells holding a valid count, last year's figures known.
     guards: list[str] = []
     inputs = [k for k in expr.input_keys(cmp.keys) if not k.startswith("prior.")]
-    state_rows = sorted(row_of(_cell_check(k)) for k in inputs)
+    state_rows = sorted(row_of(_cell_check(k), s) for k in inputs)
     col = spec.col_letter(COL_STATE)
     counts = [f'COUNTIF({rng},"{FAIL}")' for rng in _row_ranges(col, state_rows)]
     if counts:
@@ -221,26 +299,26 @@ def _ranges(locs: list[spec.Location]) -> list[str]:
 
 # ---- the summary sheet, the status lines and the colouring --------------------------------------------------
 
-def _last_row() -> int:
-    return FIRST_ROW + len(checks()) - 1
+def _last_row(s: Settings = NATIONAL) -> int:
+    return FIRST_ROW + len(checks(s)) - 1
 
 
-def _column(c: int, *, sheet: bool = False) -> str:
+def _column(c: int, *, sheet: bool = False, s: Settings = NATIONAL) -> str:
     letter = spec.col_letter(c)
-    rng = f"${letter}${FIRST_ROW}:${letter}${_last_row()}"
+    rng = f"${letter}${FIRST_ROW}:${letter}${_last_row(s)}"
     return f"{quote(SHEET)}!{rng}" if sheet else rng
 
 
-def summary_rows() -> list[tuple[object, ...]]:
+def summary_rows(s: Settings = NATIONAL) -> list[tuple[object, ...]]:
     """The rows of 校验汇总 from FIRST_ROW, one per check: its state formula, and the ordinal it has among the
     failing checks (the list at the top looks them up by it)."""
     state = spec.col_letter(COL_STATE)
     out: list[tuple[object, ...]] = []
-    for i, c in enumerate(checks()):
+    for i, c in enumerate(checks(s)):
         r = FIRST_ROW + i
         order = f'=IF({state}{r}="{FAIL}",COUNTIF(${state}${FIRST_ROW}:{state}{r},"{FAIL}"),"")'
         out.append((i + 1, c.id, c.rule, level_text(c), c.title, c.sheet, c.cells, row_label(c) or None,
-                    c.labels[1] or None, formula(c), order))
+                    c.labels[1] or None, formula(c, s), order))
     return out
 
 
@@ -249,14 +327,16 @@ BLANK_LEVEL = "未填"
 
 
 def level_text(c: LiveCheck) -> str:
-    """The 不通过时的级别 column of a check: its level's word, "未填" for a blank row -- so that the rows a clerk
-    counts there agree with the status lines and the headline ("0 处警告，尚有 13 格未填")."""
-    return BLANK_LEVEL if c.rule == ROW_CHECK else c.severity.zh
+    """The 不通过时的级别 column of a check: its level's word, "未填" for a blank row at its national level (a
+    warning) -- so that the rows a clerk counts there agree with the status lines and the headline ("0 处警告，尚有
+    13 格未填"). A profile that makes a blank row an error (or a hint) has it shown and counted at that level, one
+    per row (:class:`~xl_addin.model.Tally`): the word and the count agree."""
+    return BLANK_LEVEL if c.rule == ROW_CHECK and c.severity is Severity.WARNING else c.severity.zh
 
 
 def finding_level(f: Finding) -> str:
     """The level word a finding is listed under (校验结果, the command line): as :func:`level_text`."""
-    return BLANK_LEVEL if f.rule == ROW_CHECK else f.severity.zh
+    return BLANK_LEVEL if f.rule == ROW_CHECK and f.severity is Severity.WARNING else f.severity.zh
 
 
 def blank_groups(keys: Iterable[str]) -> dict[str, list[str]]:
@@ -284,21 +364,21 @@ def row_label(c: LiveCheck) -> str:
 FAILING_COLUMNS = (COL_RULE, COL_SEVERITY, COL_TITLE, COL_SHEET, COL_CELLS, COL_ROW, COL_COL, COL_STATE)
 
 
-def failing_rows() -> list[tuple[object, ...]]:
+def failing_rows(s: Settings = NATIONAL) -> list[tuple[object, ...]]:
     """Rows FAILING_FIRST_ROW.. of 校验汇总: the i-th failing check (or blanks), by formulas any spreadsheet computes."""
-    order = _column(COL_ORDER)
+    order = _column(COL_ORDER, s=s)
     out: list[tuple[object, ...]] = []
     for i in range(1, FAILING_ROWS + 1):
         row: list[object] = [None] * len(HEADERS)
         row[0] = f'=IF(COUNTIF({order},{i})=0,"",{i})'
         for c in FAILING_COLUMNS:
-            row[c - 1] = f'=IFERROR(INDEX({_column(c)},MATCH({i},{order},0))&"","")'
+            row[c - 1] = f'=IFERROR(INDEX({_column(c, s=s)},MATCH({i},{order},0))&"","")'
         out.append(tuple(row))
     return out
 
 
-def failing_more_formula() -> str:
-    n = f'COUNTIF({_column(COL_STATE)},"{FAIL}")'
+def failing_more_formula(s: Settings = NATIONAL) -> str:
+    n = f'COUNTIF({_column(COL_STATE, s=s)},"{FAIL}")'
     return f'=IF({n}>{FAILING_ROWS},"…… 另有 "&({n}-{FAILING_ROWS})&" 项不通过，见下方完整清单（可在“状态”列筛选“{FAIL}”）","")'
 
 
@@ -306,18 +386,18 @@ def failing_more_formula() -> str:
 TABLE_PART = "表格数字"
 
 
-def overall_formula() -> str:
+def overall_formula(s: Settings = NATIONAL) -> str:
     """校验汇总's headline: the :class:`~xl_addin.model.Tally` of every table sheet (the sum of their status lines),
     in the words of :func:`overall_text`."""
-    e, w, k = _tally_terms(None)
-    return (f'=IF({e}+{w}+{k}=0,"{TABLE_PART}的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）",'
+    e, w, k = _tally_terms(None, s)
+    return (f'=IF({e}+{w}+{k}=0,"{TABLE_PART}的全部 {len(checks(s))} 项检查通过（正文等其他内容见下行说明）",'
             f'"{TABLE_PART}有 "&{_tally_words(e, w, k)}&"，不通过的检查列在下面")')
 
 
-def overall_text(t: Tally) -> str:
+def overall_text(t: Tally, s: Settings = NATIONAL) -> str:
     """校验汇总's headline, as :func:`overall_formula` computes it, for the table part ``t`` (:func:`table_tally`)."""
     if t.clean:
-        return f"{TABLE_PART}的全部 {len(checks())} 项检查通过（正文等其他内容见下行说明）"
+        return f"{TABLE_PART}的全部 {len(checks(s))} 项检查通过（正文等其他内容见下行说明）"
     return f"{TABLE_PART}有 {t.zh()}，不通过的检查列在下面"
 
 
@@ -354,26 +434,29 @@ def input_ranges(sheet: str) -> list[str]:
     return _ranges([spec.LAYOUT.locations[k] for k in spec.INPUT_KEYS if spec.LAYOUT.locations[k].sheet == sheet])
 
 
-def _tally_terms(sheet: str | None) -> tuple[str, str, str]:
+def _tally_terms(sheet: str | None, s: Settings = NATIONAL) -> tuple[str, str, str]:
     """The Excel expressions of a :class:`~xl_addin.model.Tally`'s errors, warnings and blanks over the live checks
-    (of one table ``sheet``; None: every table): failing checks of each level, a blank row (ROW_CHECK) counted by
-    its blank input cells."""
-    where = f'{_column(COL_SHEET, sheet=True)},"{sheet}",' if sheet is not None else ""
+    (of one table ``sheet``; None: every table): failing checks of each level, a blank row (ROW_CHECK) at its
+    national level counted by its blank input cells (at another level a profile gives it: by its level, one per
+    row, as Tally counts it; switched off: not at all)."""
+    where = f'{_column(COL_SHEET, sheet=True, s=s)},"{sheet}",' if sheet is not None else ""
 
     def n(sev: Severity, *extra: str) -> str:
-        return (f'COUNTIFS({where}{_column(COL_SEVERITY, sheet=True)},"{sev.zh}",'
-                f'{_column(COL_STATE, sheet=True)},"{FAIL}"{"".join(extra)})')
+        return (f'COUNTIFS({where}{_column(COL_SEVERITY, sheet=True, s=s)},"{sev.zh}",'
+                f'{_column(COL_STATE, sheet=True, s=s)},"{FAIL}"{"".join(extra)})')
 
     sheets = [sheet] if sheet is not None else [t.sheet for t in spec.TABLES]
     k = "+".join(f"COUNTBLANK({quote(sh)}!{r})" if sheet is None else f"COUNTBLANK({r})"
                  for sh in sheets for r in input_ranges(sh))
-    return n(Severity.ERROR), n(Severity.WARNING, f',{_column(COL_RULE, sheet=True)},"<>{ROW_CHECK}"'), k
+    if ROW_CHECK in s.off or s.severity(ROW_CHECK) is not Severity.WARNING:
+        k = "0"
+    return n(Severity.ERROR), n(Severity.WARNING, f',{_column(COL_RULE, sheet=True, s=s)},"<>{ROW_CHECK}"'), k
 
 
-def status_formula(sheet: str) -> str:
+def status_formula(sheet: str, s: Settings = NATIONAL) -> str:
     """"本表校验通过", or "本表有 N 处错误、M 处警告[，尚有 K 格未填]，详见“校验汇总”" (M: warnings other than blank
     rows; K: blank input cells): :func:`status_text` of the sheet's :func:`table_tally`."""
-    e, w, k = _tally_terms(sheet)
+    e, w, k = _tally_terms(sheet, s)
     return f'=IF({e}+{w}+{k}=0,"{TABLE_OK}","本表有 "&{_tally_words(e, w, k)}&"{SEE_SUMMARY}")'
 
 
@@ -384,10 +467,10 @@ def _tally_words(e: str, w: str, k: str) -> str:
             f'&IF({k}>0,"，尚有 "&({k})&" 格未填","")')
 
 
-def identity_texts(sheet: str) -> list[tuple[str, str]]:
+def identity_texts(sheet: str, s: Settings = NATIONAL) -> list[tuple[str, str]]:
     """(check id, the identity in a few words) of the arithmetic checks of a table sheet."""
     out = []
-    for c in checks():
+    for c in checks(s):
         if c.kind == "arith" and c.sheet == sheet and c.instance is not None:
             out.append((c.id, CATALOGUE[c.code].short.format(**c.instance.values)))
     return out
@@ -399,15 +482,15 @@ def identity_text(failing_ids: set[str], sheet: str) -> str:
     return "勾稽关系不符（紫色单元格）：" + "".join(parts) if parts else ""
 
 
-def identity_formula(sheet: str) -> str:
+def identity_formula(sheet: str, s: Settings = NATIONAL) -> str:
     """The failing identities of a table sheet in words (empty while all hold)."""
-    items = identity_texts(sheet)
+    items = identity_texts(sheet, s)
     if not items:
         return ""
-    codes = sorted({CATALOGUE[c.code].rule for c in checks() if c.kind == "arith" and c.sheet == sheet})
-    n = "+".join(f'COUNTIFS({_column(COL_SHEET, sheet=True)},"{sheet}",{_column(COL_RULE, sheet=True)},"{code}",'
-                 f'{_column(COL_STATE, sheet=True)},"{FAIL}")' for code in codes)
-    parts = "&".join(f'IF({state_ref(i)}="{FAIL}","{text}；","")' for i, text in items)
+    codes = sorted({CATALOGUE[c.code].rule for c in checks(s) if c.kind == "arith" and c.sheet == sheet})
+    n = "+".join(f'COUNTIFS({_column(COL_SHEET, sheet=True, s=s)},"{sheet}",{_column(COL_RULE, sheet=True, s=s)},'
+                 f'"{code}",{_column(COL_STATE, sheet=True, s=s)},"{FAIL}")' for code in codes)
+    parts = "&".join(f'IF({state_ref(i, s=s)}="{FAIL}","{text}；","")' for i, text in items)
     return f'=IF({n}=0,"","勾稽关系不符（紫色单元格）："&{parts})'
 
 
@@ -436,12 +519,12 @@ def _mark(c: LiveCheck) -> Mark:
     return Mark.IDENTITY if c.kind == "arith" else Mark.VALUE
 
 
-def colourings() -> list[Colouring]:
+def colourings(s: Settings = NATIONAL) -> list[Colouring]:
     """Conditional formats: each marked cell takes the colour of the most urgent failing check covering it; a blank
     input is amber by itself. Cells with the same set of covering checks share one rule."""
     by_cell: dict[str, dict[Mark, list[str]]] = {}
     blank_sheets: dict[str, list[spec.Location]] = {}
-    for c in checks():
+    for c in checks(s):
         mark = _mark(c)
         if mark is Mark.BLANK:
             for k in c.marks:
@@ -456,30 +539,38 @@ def colourings() -> list[Colouring]:
             groups.setdefault((loc.sheet, mark, tuple(ids)), []).append(loc)
     out: list[Colouring] = []
     for (sheet, mark, group), locs in groups.items():
-        refs = [f'{state_ref(i)}="{FAIL}"' for i in group]
+        refs = [f'{state_ref(i, s=s)}="{FAIL}"' for i in group]
         f = refs[0] if len(refs) == 1 else "OR(" + ",".join(refs) + ")"
         out.append(Colouring(sheet, " ".join(_ranges(locs)), f, mark))
     for sheet, locs in blank_sheets.items():
         ranges = _ranges(locs)
         first = ranges[0].split(":")[0]
-        out.append(Colouring(sheet, " ".join(ranges), f'LEN({first})=0', Mark.BLANK))
+        # a blank cell an error by the profile is red, as its level says
+        blank = Mark.VALUE if s.severity(ROW_CHECK) is Severity.ERROR else Mark.BLANK
+        out.append(Colouring(sheet, " ".join(ranges), f'LEN({first})=0', blank))
     # the rule added first gets the highest priority and stops the others (stopIfTrue)
     order = list(Mark)
     return sorted(out, key=lambda c: (c.sheet, order.index(c.mark)))
 
 
-@cache
-def formula_cells() -> dict[tuple[str, str], str]:
+def formula_cells(s: Settings = NATIONAL) -> dict[tuple[str, str], str]:
     """(sheet, A1) -> the formula the template puts there, of every cell that shows a check's result: the status
-    and identity lines of the table sheets and the state of each check on 校验汇总 (S2 compares a workbook's)."""
+    and identity lines of the table sheets and the state of each check on 校验汇总 (S2 compares a workbook's).
+    A template built under a profile has these cells or fewer (a check switched off has no row): the national
+    ones are every cell a reader reads."""
+    return _formula_cells(s)
+
+
+@cache
+def _formula_cells(s: Settings) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for t in spec.TABLES:
-        out[(t.sheet, f"A{STATUS_ROW}")] = status_formula(t.sheet)
-        identity = identity_formula(t.sheet)
+        out[(t.sheet, f"A{STATUS_ROW}")] = status_formula(t.sheet, s)
+        identity = identity_formula(t.sheet, s)
         if identity:
             out[(t.sheet, f"A{IDENTITY_ROW}")] = identity
     state = spec.col_letter(COL_STATE)
-    for i, c in enumerate(checks()):
-        out[(SHEET, f"{state}{FIRST_ROW + i}")] = formula(c)
+    for i, c in enumerate(checks(s)):
+        out[(SHEET, f"{state}{FIRST_ROW + i}")] = formula(c, s)
     return out
 

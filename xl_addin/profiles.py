@@ -21,10 +21,13 @@ profile's name (``Finding.profile``) and the message ends with :func:`attributio
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -62,7 +65,8 @@ THRESHOLDS: Mapping[str, Threshold] = MappingProxyType({t.name: t for t in (
     Threshold("L2.keys", "L2", L2_KEYS, "keys", "第一部分须写明的统计数字（单元格编号，如 t3.new.total，L2）"),
     Threshold("V2.yuan.max_wan", "V2", YUAN_BY_SCOPE, "chars",
               "发布的年报中，行政事业性收费金额达到这个万元数即提示可能按“元”填写（V2.yuan）；不设时按报告范围和层级"
-              "取值（如县级本级 1000、县级汇总 100000）。模板工作簿始终按 1000（表内公式）"),
+              "取值（如县级本级 1000、县级汇总 100000）。模板工作簿按本项（不设时 1000），与按同一配置生成的模板"
+              "（xl-addin template --profile）的表内公式一致"),
 )})
 
 #: deadline key -> (whose, the national month and day)
@@ -159,7 +163,17 @@ class Profile:
                         "national": list(t.default) if isinstance(t.default, tuple) else t.default,
                         "by": self.name if n in self.thresholds or t.rule in self.on else ""})
         return out
+    def digest(self) -> str:
+        """A hash of the effective settings (rules, levels, deadlines, thresholds; not the name or the title): two
+        profiles with the same digest check alike. A template built under a profile records it (:mod:`xl_addin.hidden`)
+        and a check under another profile says so (S2.profile). Computed once per profile (every workbook asks)."""
+        return self._digest
 
+    @cached_property
+    def _digest(self) -> str:
+        raw = self.to_json()
+        doc = {k: raw[k] for k in ("on", "off", "severities", "deadlines", "thresholds")}
+        return hashlib.sha256(json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self) -> dict[str, Any]:
         """The profile as plain JSON (what a server's workers get: :meth:`from_json` gives it back as it was)."""

@@ -17,7 +17,7 @@ from functools import cache, cached_property
 from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
-from .catalogue import CATALOGUE, YUAN_MAX_DECIMALS, YUAN_THRESHOLD, Instance, instances
+from .catalogue import CATALOGUE, YUAN_MAX_DECIMALS, Instance, instances
 from .model import IMPORT_PROPS_KEY, CellValue, Finding, ReportData, Structure
 from .similarity import X3_REPEATED_PERCENT, repeated_share
 
@@ -201,7 +201,7 @@ def _yuan_threshold(ctx: Context) -> float:
     report, or a report whose scope the caller gives, the bar of its scope and level
     (:func:`catalogue.yuan_threshold`; a profile may set ``V2.yuan.max_wan``)."""
     if ctx.imported is None and ctx._scope is None and SCOPE_PROPS_KEY not in ctx.data.props:
-        return YUAN_THRESHOLD
+        return live.settings_of(ctx.profile).yuan  # the profile's bar, else YUAN_THRESHOLD: as the sheet's formula
     bar = ctx.threshold("V2.yuan.max_wan", profiles.YUAN_BY_SCOPE)
     if isinstance(bar, int | float) and bar > 0:
         return bar
@@ -516,6 +516,7 @@ def _s2(ctx: Context) -> Iterator[Finding]:
     yield from _s2_inputs(ctx)
     yield from _s2_totals(ctx)
     yield from _s2_drift(ctx)
+    yield from _s2_profile(ctx)
     st = ctx.data.structure
     if st is None:  # a reader that sees values only (the add-in's payload)
         return
@@ -534,22 +535,66 @@ def _s2(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("S2.names", sheet="", cell="", n=len(names), detail=_few("", names).strip())
 
 
+def _built_under(ctx: Context) -> tuple[str, str] | None:
+    """(name, digest) of the rule profile a workbook of the template was built under (one without a record: the
+    national rules); None for anything else (a published report)."""
+    props = ctx.data.props
+    if ctx.imported is not None or props.get("template_id") != spec.TEMPLATE_ID:
+        return None
+    if not props.get("profile_digest"):
+        return profiles.NATIONAL.name, profiles.NATIONAL.digest()
+    return props.get("profile_name") or "?", props["profile_digest"]
+
+
+def _s2_profile(ctx: Context) -> Iterator[Finding]:
+    """A template built under another rule profile than the check's (or under one, checked nationally, or the
+    national template checked under one): its in-sheet counts may differ from the check's, so it is said. The
+    workbook never chooses the profile of the check (it could only weaken it)."""
+    built = _built_under(ctx)
+    if built is not None and built[1] != ctx.profile.digest():
+        yield ctx.finding("S2.profile", sheet="", cell="", built=_show(built[0]), current=ctx.profile.name)
+
+
+def live_settings(ctx: Context) -> live.Settings:
+    """The settings the workbook's live formulas are compiled under: the check's profile's when the workbook records
+    that profile (so weakened formulas are S2.live), else those it records (a template of another profile: verified
+    against what it says it is, S2.profile saying it differs), else the national ones."""
+    built = _built_under(ctx)
+    if built is not None and built[1] == ctx.profile.digest():
+        return live.settings_of(ctx.profile)
+    raw = ctx.data.props.get("profile_live")
+    if raw:
+        try:
+            got = live.Settings.from_json(json.loads(raw))
+        except ValueError:
+            got = None
+        return got if got is not None else live.NATIONAL
+    return live.NATIONAL
+
+
 def _s2_live(ctx: Context, st: Structure) -> Iterator[Finding]:
     """The formulas that show the checks' results (status lines, 校验汇总), compared with what the catalogue
     compiles -- only for a workbook of this build (another build's formulas differ; S2.fingerprint says so)."""
-    if st.fingerprint != fingerprint.fingerprint() or not st.live:
+    s = live_settings(ctx)
+    if st.fingerprint != fingerprint.fingerprint(s) or not st.live:
         return
-    compiled, expected = live.formula_cells(), _live_formulas()
+    compiled, expected = live.formula_cells(s), _live_formulas(s)
+    # a template built under a profile has fewer check rows: the national ones past them hold nothing
     changed = [f"{sheet}!{a1}" for (sheet, a1), found in st.live.items()
-               if found != compiled[(sheet, a1)] and expr.normalise_formula(found) != expected[(sheet, a1)]]
+               if found != compiled.get((sheet, a1), "")
+               and expr.normalise_formula(found) != expected.get((sheet, a1), "")]
     if changed:
         yield ctx.finding("S2.live", sheet=changed[0].split("!")[0], cell=changed[0].split("!")[1],
                           detail=_few("", changed).strip())
 
 
+def _live_formulas(s: live.Settings = live.NATIONAL) -> dict[tuple[str, str], str]:
+    return _live_formulas_of(s)  # one cache entry however it is called (checking._warm calls it bare)
+
+
 @cache
-def _live_formulas() -> dict[tuple[str, str], str]:
-    return {at: expr.normalise_formula(f) for at, f in live.formula_cells().items()}
+def _live_formulas_of(s: live.Settings) -> dict[tuple[str, str], str]:
+    return {at: expr.normalise_formula(f) for at, f in live.formula_cells(s).items()}
 
 
 def _s2_validations(ctx: Context, st: Structure) -> Iterator[Finding]:
@@ -658,7 +703,7 @@ def _s2_protection(ctx: Context, st: Structure) -> Iterator[Finding]:
         parts = (["工作表 " + "、".join(unprotected)] if unprotected else []) + \
                 ([] if st.structure_locked else ["工作簿结构"])
         yield ctx.finding("S2.protection", sheet="", cell="", detail="；".join(parts))
-    fp = fingerprint.fingerprint()
+    fp = fingerprint.fingerprint(live_settings(ctx))
     if st.fingerprint and st.fingerprint != fp:
         yield ctx.finding("S2.fingerprint", sheet="", cell="", actual=st.fingerprint, expected=fp)
 

@@ -67,6 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import addin, spec
 from .adapters import livebook as lb
+from .profiles import Profile
 from .websession import TokenBuckets
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ BUTTONS: dict[str, tuple[str, Callable[..., Any]]] = {
     "export_report": ("导出报告", addin.export_report),
     "about": ("关于", addin.about),
 }
+#: the buttons that check the workbook: under the server's rule profile (Config.profile)
+CHECKING_BUTTONS = ("validate", "export_report")
 PREFIX = "/xl_addin"
 MAX_BODY = 2 * 1024 * 1024
 LINK_SECONDS = 72 * 3600
@@ -165,6 +168,8 @@ class Config:
     forwarded_allow_ips: str = ""
     #: the county's review round (``serve --roster R --year Y``): its routes under /round; None: no round
     round: "rounds.Settings | None" = None
+    #: the rule profile the buttons check under (``serve --profile``; None: the national rules), as the round does
+    profile: Profile | None = None
 
 
 # ---- the token ----------------------------------------------------------------------------------------------------
@@ -710,7 +715,8 @@ def _run_button(button: str, payload: Any, addin_hex: str | None, cfg: Config, b
         if button == "export_report":
             answer = _export(book, fn, addin_hex, cfg, base_url, agency, year)
         else:
-            fn(book, addin=addin_hex)
+            # the checking buttons under the server's profile, never one the workbook names
+            fn(book, addin=addin_hex, **({"profile": cfg.profile} if button in CHECKING_BUTTONS else {}))
             answer = dict(book.json())
     except Exception:  # logged here, never shown to the clerk
         log.exception("%s failed", label)
@@ -735,7 +741,7 @@ def _export(book: Any, fn: Callable[..., Any], addin_hex: str | None, cfg: Confi
         return (f"点“确定”后将在浏览器中打开下载页面（{hours} 小时内有效）。也可按 Ctrl+C 复制本提示，"
                 f"在浏览器中打开下面的地址：\n{base_url}{path}")
 
-    s = fn(book, out_dir=target, where=where, addin=addin_hex)
+    s = fn(book, out_dir=target, where=where, addin=addin_hex, profile=cfg.profile)
     if getattr(s, "exported", None):
         book.app.macro(lb.qualified(FOLLOW_MACRO, lb.addin_name(addin_hex)))(path)
     return dict(book.json())
@@ -1105,7 +1111,8 @@ def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], 
           forwarded_allow_ips: str = "", max_queue: int = MAX_QUEUE, per_client: int = PER_CLIENT,
           rate_per_minute: int = RATE_PER_MINUTE, request_seconds: float = REQUEST_SECONDS,
           max_connections: int = MAX_CONNECTIONS, drain_seconds: int = DRAIN_SECONDS,
-          keep_exports_days: int = KEEP_EXPORTS_DAYS, round_settings: "rounds.Settings | None" = None) -> None:
+          keep_exports_days: int = KEEP_EXPORTS_DAYS, round_settings: "rounds.Settings | None" = None,
+          profile: Profile | None = None) -> None:
     """Run the server until stopped (uvicorn; ``workers`` processes share the port).
 
     On SIGTERM (``systemctl stop|restart``) uvicorn stops accepting, and every click already received or waiting
@@ -1122,7 +1129,8 @@ def serve(data_dir: str | os.PathLike[str], token_file: str | os.PathLike[str], 
                 "max_queue": max_queue, "per_client": per_client, "rate_per_minute": rate_per_minute,
                 "request_seconds": request_seconds, "max_connections": max_connections,
                 "keep_exports_days": keep_exports_days,
-                "round": None if round_settings is None else round_settings.to_json()}
+                "round": None if round_settings is None else round_settings.to_json(),
+                "profile": None if profile is None or profile.national else profile.to_json()}
     os.environ[SETTINGS_ENV] = json.dumps(settings)  # each worker process builds the app from these
     raise_open_files(max_connections + 256)
     fd = listen_fd()
@@ -1154,7 +1162,8 @@ def app_from_env() -> Any:
                              rate_per_minute=int(raw.get("rate_per_minute", RATE_PER_MINUTE)),
                              request_seconds=float(raw.get("request_seconds", REQUEST_SECONDS)),
                              keep_days=int(raw.get("keep_exports_days", KEEP_EXPORTS_DAYS)),
-                             round=rounds.Settings.from_json(round_raw) if round_raw else None))
+                             round=rounds.Settings.from_json(round_raw) if round_raw else None,
+                             profile=Profile.from_json(raw["profile"]) if raw.get("profile") else None))
 
 
 def xlwings_status() -> tuple[str, bool]:

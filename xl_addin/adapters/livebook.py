@@ -432,6 +432,8 @@ def about_text(props: Mapping[str, str], book_name: str) -> str:
     if props.get("template_id") == spec.TEMPLATE_ID:
         book = (f"本工作簿：用本工具的模板制作（格式 {props.get('format_version', '?')}，"
                 f"模板版本 {props.get('layout_version', '?')}，制作时工具版本 {props.get('toolkit_version', '?')}）。")
+        if props.get("profile_name"):  # what the workbook says; the check's profile is the server's, never this
+            book += f"模板按规则配置“{props['profile_name'][:40]}”生成。"
     else:
         book = "本工作簿：不是用本工具的年报模板制作的。"
     return (f"政务公开年报工具 版本 {__version__}\n"

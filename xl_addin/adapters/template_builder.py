@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .. import drafts, fingerprint, hidden, live, spec, structure
+from .. import drafts, fingerprint, hidden, live, profiles, spec, structure
 from ..model import CellValue, Severity
 from .fileio import atomic_write
 
@@ -78,10 +79,16 @@ def put(cell: Any, value: CellValue) -> None:
 
 
 def build_workbook(values: Mapping[str, CellValue] | None = None,
-                   prior: Mapping[str, CellValue] | None = None) -> Workbook:
+                   prior: Mapping[str, CellValue] | None = None,
+                   profile: profiles.Profile | None = None) -> Workbook:
     """The template as an openpyxl Workbook, optionally pre-filled with input ``values`` (by key) and last
-    year's figures ``prior`` (by this year's key, see spec.PRIOR_KEYS)."""
+    year's figures ``prior`` (by this year's key, see spec.PRIOR_KEYS), its live checks compiled under rule
+    ``profile`` (None or a national one: the national template, unchanged): a rule it switches off has no row on
+    校验汇总, a level it changes is shown and counted, its fee bar is the formula's; the hidden sheet records the
+    profile (name, title, digest, live settings) and 校验汇总 shows its title."""
     values = dict(values or {})
+    s = live.settings_of(profile)
+    under = profile if profile is not None and not profile.national else None
     exp = structure.expected()
     wb = Workbook()
     wb.remove(wb.active)
@@ -91,13 +98,13 @@ def build_workbook(values: Mapping[str, CellValue] | None = None,
 
     _meta_sheet(wb.create_sheet(spec.META_SHEET), values, exp)
     for t in spec.TABLES:
-        _table_sheet(wb.create_sheet(t.sheet), t, values, exp)
+        _table_sheet(wb.create_sheet(t.sheet), t, values, exp, s)
     _narrative_sheet(wb.create_sheet(spec.NARRATIVE_SHEET), values, exp)
     _unlock(wb, exp)
-    _summary_sheet(wb.create_sheet(spec.SUMMARY_SHEET))
-    _colour_checks(wb)
+    _summary_sheet(wb.create_sheet(spec.SUMMARY_SHEET), s, under)
+    _colour_checks(wb, s)
     _results_sheet(wb.create_sheet(spec.RESULTS_SHEET))
-    _hidden_sheet(wb.create_sheet(spec.HIDDEN_SHEET), prior or {}, fingerprint.of(exp))
+    _hidden_sheet(wb.create_sheet(spec.HIDDEN_SHEET), prior or {}, fingerprint.of(exp, s), under, s)
 
     for key, where in spec.LAYOUT.locations.items():
         ref = f"{_quote(where.sheet)}!${spec.col_letter(where.col)}${where.row}"
@@ -111,8 +118,8 @@ def build_workbook(values: Mapping[str, CellValue] | None = None,
 
 
 def write_template(path: str | os.PathLike[str], values: Mapping[str, CellValue] | None = None,
-                   prior: Mapping[str, CellValue] | None = None) -> None:
-    wb = build_workbook(values, prior)
+                   prior: Mapping[str, CellValue] | None = None, profile: profiles.Profile | None = None) -> None:
+    wb = build_workbook(values, prior, profile)
     atomic_write(path, wb.save)
 
 
@@ -193,7 +200,8 @@ def print_setup(ws: Worksheet, landscape: bool, title_rows: str | None, area: st
     ws.evenFooter.center.text = FOOTER
 
 
-def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], exp: structure.Expected) -> None:
+def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], exp: structure.Expected,
+                 s: live.Settings = live.NATIONAL) -> None:
     o = spec.TABLE_ORIGIN_ROW
     last_col = spec.col_letter(t.n_cols)
     for i, w in enumerate(t.col_widths):
@@ -203,7 +211,7 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
     ws["A1"].alignment = LEFT
     ws.row_dimensions[1].height = 24
     ws.row_dimensions[live.STATUS_ROW].height = 20
-    status = ws.cell(live.STATUS_ROW, 1, live.status_formula(t.sheet))
+    status = ws.cell(live.STATUS_ROW, 1, live.status_formula(t.sheet, s))
     status.font = STATUS_FONT
     status.alignment = LEFT
     rng = f"A{live.STATUS_ROW}:{last_col}{live.STATUS_ROW}"
@@ -215,7 +223,7 @@ def _table_sheet(ws: Worksheet, t: spec.Table, values: Mapping[str, CellValue], 
         font=WARNING_FONT, stopIfTrue=True))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'$A${live.STATUS_ROW}<>"{live.TABLE_OK}"'],
                                                    fill=ERROR_FILL, font=ERROR_FONT, stopIfTrue=True))
-    identity = ws.cell(live.IDENTITY_ROW, 1, live.identity_formula(t.sheet) or None)
+    identity = ws.cell(live.IDENTITY_ROW, 1, live.identity_formula(t.sheet, s) or None)
     identity.font = IDENTITY_FONT
     identity.alignment = ONE_LINE
     ws.row_dimensions[live.IDENTITY_ROW].height = 18
@@ -397,19 +405,26 @@ def _row_lines(row: Sequence[object]) -> int:
     return max(lines)
 
 
-def _summary_sheet(ws: Worksheet) -> None:
+def profile_note(profile: profiles.Profile) -> str:
+    """What 校验汇总's note adds in a template built under a rule profile (Chinese): the profile's title."""
+    return f"本模板按规则配置“{profile.title}”（{profile.name}）生成，表中检查的级别和范围按该配置。"
+
+
+def _summary_sheet(ws: Worksheet, s: live.Settings = live.NATIONAL, profile: profiles.Profile | None = None) -> None:
     """校验汇总: the failing checks listed at the top (by formulas), then one row per live check, its state computed
-    by a formula compiled from the catalogue."""
+    by a formula compiled from the catalogue (under the settings ``s`` of ``profile``, named in the note)."""
     n_cols = len(live.HEADERS)
     last_col = spec.col_letter(n_cols)
     for i, w in enumerate(live.WIDTHS):
         ws.column_dimensions[spec.col_letter(i + 1)].width = w
     for c in live.HIDDEN_COLS:
         ws.column_dimensions[spec.col_letter(c)].hidden = True
-    lines = ((live.TITLE_ROW, live.TITLE, TITLE_FONT, 26), (live.OVERALL_ROW, live.overall_formula(), STATUS_FONT, 20),
-             (live.NOTE_ROW, live.NOTE, LABEL_FONT, 30),
+    note = live.NOTE if profile is None else profile_note(profile) + live.NOTE
+    note_lines = structure.wrapped_lines(note, sum(w for c, w in enumerate(live.WIDTHS, 1) if c not in live.HIDDEN_COLS))
+    lines = ((live.TITLE_ROW, live.TITLE, TITLE_FONT, 26), (live.OVERALL_ROW, live.overall_formula(s), STATUS_FONT, 20),
+             (live.NOTE_ROW, note, LABEL_FONT, 30 if profile is None else 15 * note_lines + 2),
              (live.FAILING_TITLE_ROW, f"不通过的检查（最多列出前 {live.FAILING_ROWS} 项）", HEADER_FONT, 18),
-             (live.FAILING_MORE_ROW, live.failing_more_formula(), LABEL_FONT, 16),
+             (live.FAILING_MORE_ROW, live.failing_more_formula(s), LABEL_FONT, 16),
              (live.ALL_TITLE_ROW, "全部检查（可在“状态”列筛选“不通过”）", HEADER_FONT, 18))
     for at, text, font, height in lines:
         ws.merge_cells(f"A{at}:{last_col}{at}")
@@ -422,11 +437,11 @@ def _summary_sheet(ws: Worksheet) -> None:
         for i, h in enumerate(live.HEADERS):
             ws.cell(header_row, i + 1, h)
             _box(ws, f"{spec.col_letter(i + 1)}{header_row}", HEADER_FONT, CENTER, HEADER_FILL)
-    rows = live.summary_rows()
+    rows = live.summary_rows(s)
     # the list at the top shows any check's texts (by formulas): each row is as tall as the tallest of them, so no
     # long label prints over the row below
     top = max(_row_lines(row) for row in rows)
-    for r, row in enumerate(live.failing_rows(), start=live.FAILING_FIRST_ROW):
+    for r, row in enumerate(live.failing_rows(s), start=live.FAILING_FIRST_ROW):
         _check_row(ws, r, row)
         ws.row_dimensions[r].height = 14 * top + 2
     for r, row in enumerate(rows, start=live.FIRST_ROW):
@@ -463,9 +478,9 @@ def _summary_sheet(ws: Worksheet) -> None:
     print_setup(ws, True, f"{live.HEADER_ROW}:{live.HEADER_ROW}", f"A1:{last_col}{last}")
 
 
-def _colour_checks(wb: Workbook) -> None:
+def _colour_checks(wb: Workbook, s: live.Settings = live.NATIONAL) -> None:
     """The cells a failing live check covers: red (bad value), purple (an identity), amber (warning, blank)."""
-    for c in live.colourings():
+    for c in live.colourings(s):
         fill, font = MARK_STYLES[c.mark]
         wb[c.sheet].conditional_formatting.add(c.ranges, FormulaRule(formula=[c.formula], fill=fill, font=font,
                                                                       stopIfTrue=True))
@@ -482,10 +497,18 @@ def _results_sheet(ws: Worksheet) -> None:
     print_setup(ws, True, "1:1", "A1:G200")
 
 
-def _hidden_sheet(ws: Worksheet, prior: Mapping[str, CellValue], fingerprint: str) -> None:
+def _hidden_sheet(ws: Worksheet, prior: Mapping[str, CellValue], fingerprint: str,
+                  profile: profiles.Profile | None = None, s: live.Settings = live.NATIONAL) -> None:
     for r, row in enumerate(hidden.rows(hidden.values(fingerprint)), start=1):
         for c, v in enumerate(row, start=1):
             ws.cell(r, c, v)
+    if profile is not None:  # the profile built under, where the clerk cannot edit it (hidden, protected)
+        props = {"profile_name": profile.name, "profile_title": profile.title, "profile_digest": profile.digest(),
+                 "profile_live": json.dumps(s.to_json(), ensure_ascii=False, sort_keys=True)}
+        for r, key, value, label in hidden.profile_rows(props):
+            ws.cell(r, 1, key)
+            put(ws.cell(r, 2), value)
+            ws.cell(r, 3, label)
     for key in spec.PRIOR_KEYS:
         where = spec.LAYOUT.locations[spec.prior_key(key)]
         ws.cell(where.row, 1, spec.prior_key(key))
