@@ -378,3 +378,27 @@ def test_serve_profile_reaches_the_button_endpoints(tmp_path: Path, monkeypatch:
     cfg = server.app_from_env()
     assert cfg.profile == city() and cfg.round is None
     assert cli(*serve).returncode == 0 and server.app_from_env().profile is None
+
+
+def test_distribute_profile_hands_out_templates_built_under_the_countys_profile(tmp_path: Path) -> None:
+    """`distribute --profile`: every agency's template is the county's (its live checks and record), so a clerk's
+    in-sheet counts are those of `serve --profile` / `check --profile`; without it the national template, which the
+    same check tells apart (S2.profile)."""
+    roster = tmp_path / "名单.csv"
+    roster.write_text("机关名称,机关类别,层级\n某县财政局,政府部门,县级\n某县教育局,政府部门,县级\n", encoding="utf-8-sig")
+    (tmp_path / "某县.toml").write_text(STRICT, encoding="utf-8")
+    strict = api.load_profile(tmp_path / "某县.toml")
+    r = cli("distribute", roster, "-o", tmp_path / "下发", "--year", "2025", "--profile", tmp_path / "某县.toml")
+    assert r.returncode == 0, r.stderr
+    books = sorted((tmp_path / "下发").glob("*.xlsx"))
+    assert len(books) == 2
+    for book in books:
+        assert not api.check(book, profile=strict).by_rule("S2")  # built under it: no S2 of any kind
+        (said,) = api.check(book).by_rule("S2")
+        assert said.code == "S2.profile" and "当前按“全国”校验" in said.message
+    assert cli("distribute", roster, "-o", tmp_path / "全国", "--year", "2025").returncode == 0
+    plain = sorted((tmp_path / "全国").glob("*.xlsx"))[0]
+    assert not api.check(plain).by_rule("S2")
+    assert [f.code for f in api.check(plain, profile=strict).by_rule("S2")] == ["S2.profile"]
+    bad = cli("distribute", roster, "-o", tmp_path / "x", "--year", "2025", "--profile", tmp_path / "无.toml")
+    assert bad.returncode == 2 and "无.toml" in bad.stderr and not (tmp_path / "x").exists()

@@ -159,13 +159,15 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
 
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
                last_year_dir: str | os.PathLike[str] | None = None,
-               properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
+               properties: Mapping[str, Mapping[str, str]] | None = None,
+               profile: Profile | None = None) -> list[Path]:
     """One pre-filled template per roster agency (and manifest.csv) in ``out_dir``; returns the templates.
     ``properties``: agency name key (collect.name_key) -> custom document properties of its template (the county
-    server's address and the agency's key). Raises collect.RosterError for a roster that cannot be used."""
+    server's address and the agency's key); ``profile``: the rule profile the templates' live checks are built
+    under (None: national). Raises collect.RosterError for a roster that cannot be used."""
     from .coordinator import distribute as run
 
-    return run(roster, out_dir, year, last_year_dir=last_year_dir, properties=properties)
+    return run(roster, out_dir, year, last_year_dir=last_year_dir, properties=properties, profile=profile)
 
 
 def collect(folder: str | os.PathLike[str], roster: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,

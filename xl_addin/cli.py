@@ -263,8 +263,10 @@ def _roster_notes(roster: str) -> None:
 @click.option("--server", "server_url", help="县级服务器地址：模板内写入服务器地址和各机关的报送密钥，可直接提交")
 @click.option("--token-file", type=click.Path(dir_okay=False),
               help="政务公开办（协调人）令牌文件（与 --server 一起使用；服务器首次启动时生成）")
+@click.option("--profile", "profile_ref",
+              help=_PROFILE_HELP + "：模板的随填随查按该配置生成（服务器 serve --profile 请用同一配置）")
 def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, server_url: str | None,
-               token_file: str | None) -> None:
+               token_file: str | None, profile_ref: str | None) -> None:
     """按名单为每个机关生成预填的年报模板（机关名称、类别、层级、年度、上年数字），并生成分发清单。
 
     名单为 .xlsx 或 .csv，表头：机关名称、机关类别、层级、联系人（统一社会信用代码可选）。
@@ -281,6 +283,7 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
         _fail("写入报送密钥需要同时指定 --server 和 --token-file（协调人令牌文件）。")
     from .coordinator import PACKAGE, ROLLUP, unit_roles
 
+    profile = _profile(profile_ref)
     props = None
     key_files: list[tuple[str, Path]] = []
     try:
@@ -289,7 +292,8 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
         roles = unit_roles(units)
         _writable_folder(out_dir)  # before the server replaces any key
         props = _issue_keys(roster, server_url, token_file) if server_url and token_file else None
-        paths = api.distribute(units, out_dir, year, last_year_dir=last_year_dir, properties=props)
+        paths = api.distribute(units, out_dir, year, last_year_dir=last_year_dir, properties=props,
+                               profile=None if profile.national else profile)
         for a in units.agencies:  # a lower 汇总 unit sends its package: its key in a file of its own, no template
             if roles[a.key] == PACKAGE and props and a.key in props:
                 key_files.append((a.name, _write_key_file(out_dir, year, a.name, props[a.key])))

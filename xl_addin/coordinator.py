@@ -82,12 +82,15 @@ def unit_roles(roster: Roster) -> dict[str, str]:
 
 def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLike[str], year: int, *,
                last_year_dir: str | os.PathLike[str] | None = None,
-               properties: Mapping[str, Mapping[str, str]] | None = None) -> list[Path]:
+               properties: Mapping[str, Mapping[str, str]] | None = None,
+               profile: Profile | None = None) -> list[Path]:
     """One pre-filled template per roster agency that fills one (:func:`unit_roles`: not a 汇总 unit, whose report
     is the roll-up or its own round's upward package) in ``out_dir`` (name, kind, level, year, contact, and last
     year's figures when ``last_year_dir`` holds last year's workbooks) and ``manifest.csv`` beside them.
     ``properties``: agency name key -> custom document properties of its template (the county server and the
-    agency's key: :mod:`xl_addin.adapters.round_client`)."""
+    agency's key: :mod:`xl_addin.adapters.round_client`). ``profile``: the county's rule profile, the templates'
+    live checks compiled under it (as ``template --profile`` builds one; None: the national template)."""
+    from . import live
     from .adapters.fileio import atomic_write_bytes
     from .adapters.roster import MANIFEST_NAME, write_manifest
     from .adapters.template_builder import build_workbook
@@ -97,9 +100,9 @@ def distribute(roster: str | os.PathLike[str] | Roster, out_dir: str | os.PathLi
     assert r is not None
     priors = last_year_priors(last_year_dir)
     buf = io.BytesIO()
-    build_workbook().save(buf)  # built once; every copy is a patch of its sheet XML
+    build_workbook(profile=profile).save(buf)  # built once; every copy is a patch of its sheet XML
     patcher = Patcher(buf.getvalue())
-    fingerprint = template_fingerprint()
+    fingerprint = template_fingerprint(live.settings_of(profile))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
