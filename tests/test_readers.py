@@ -448,3 +448,27 @@ def test_a_finding_on_a_whole_section_points_at_a_cell_the_layout_1_workbook_has
     in C3, not the lead paragraph it does not have."""
     x3 = [f for f in api.check(LAYOUT_1, last_year=LAYOUT_1).findings if f.check == "X3:一"]
     assert x3 and {(f.key, f.sheet, f.cell) for f in x3} == {("s1.proactive", spec.NARRATIVE_SHEET, "C3")}
+
+
+def test_bulk_reads_take_the_check_sheet_of_a_copy_by_its_own_bytes(sample: Path, tmp_path: Path) -> None:
+    """Bulk reads remember 校验汇总 by its stored bytes (the copies of one template share it): a copy whose state
+    formulas were overwritten is still caught (S2.live), between and after intact copies, and the intact copies
+    read after it are read as before."""
+    from xl_addin import checking
+
+    part = dict(fast_reader._workbook_parts(zipfile.ZipFile(sample))[0])[spec.SUMMARY_SHEET]
+    tampered = tmp_path / "校验汇总被改.xlsx"
+    with zipfile.ZipFile(sample) as src, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == part:
+                body = re.sub(rb"<f>[^<]*</f>", b"", body)
+            dst.writestr(info, body)
+
+    def live_codes(path: Path) -> list[str]:
+        got = checking.check_file(str(path), raw=path.read_bytes(), test_members=False)
+        assert got.result.report is not None
+        return [f.code for f in got.result.report.findings if f.code == "S2.live"]
+
+    assert [live_codes(p) for p in (sample, tampered, sample, tampered)] == [[], ["S2.live"], [], ["S2.live"]]
+    assert read_fast(sample, data=sample.read_bytes(), test_members=False) == read_fast(sample)
