@@ -456,7 +456,7 @@ def test_bulk_reads_take_the_check_sheet_of_a_copy_by_its_own_bytes(sample: Path
     read after it are read as before."""
     from xl_addin import checking
 
-    part = dict(fast_reader._workbook_parts(zipfile.ZipFile(sample))[0])[spec.SUMMARY_SHEET]
+    part = dict(fast_reader.workbook_parts(zipfile.ZipFile(sample))[0])[spec.SUMMARY_SHEET]
     tampered = tmp_path / "校验汇总被改.xlsx"
     with zipfile.ZipFile(sample) as src, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():

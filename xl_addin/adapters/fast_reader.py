@@ -203,7 +203,7 @@ def _book(zf: zipfile.ZipFile, data: bytes | None = None) -> _Book:
     return _parsed(zf, data, ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"), _WB_CACHE, _Book)  # type: ignore[no-any-return]
 
 
-def _workbook_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
+def workbook_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
     """([(sheet name, part path)], {defined name: reference}, structure locked)."""
     return _parse_workbook_parts(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
 
