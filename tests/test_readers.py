@@ -472,3 +472,18 @@ def test_bulk_reads_take_the_check_sheet_of_a_copy_by_its_own_bytes(sample: Path
 
     assert [live_codes(p) for p in (sample, tampered, sample, tampered)] == [[], ["S2.live"], [], ["S2.live"]]
     assert read_fast(sample, data=sample.read_bytes(), test_members=False) == read_fast(sample)
+
+
+def test_a_file_read_whole_even_when_it_grew_after_its_size_was_seen(sample: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk read asks for the size it saw (not the whole limit); a file that grew since is still read whole,
+    and one past the limit still stops one byte after it (then refused as too large)."""
+    from xl_addin.adapters import fileio
+
+    data = sample.read_bytes()
+    seen = fileio.check_regular(sample)
+    stale = os.stat_result((seen.st_mode, *tuple(seen)[1:6], 100, *tuple(seen)[7:]))  # as if 100 bytes
+    monkeypatch.setattr(fileio, "check_regular", lambda p: stale)
+    assert fileio.read_guarded(sample) == (data, stale)
+    monkeypatch.setattr(fileio, "MAX_FILE_BYTES", 1000)
+    assert len(fileio.read_guarded(sample)[0]) == 1001

@@ -10,6 +10,7 @@ import csv
 import functools
 import io
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -76,10 +77,13 @@ def _coverage_sheet_xml(r: UnitRollup) -> bytes:
             f'<cols>{cols}</cols><sheetData>{"".join(rows.chunks)}</sheetData></worksheet>').encode()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
 def _plain(text: str) -> str:
     """Text XML 1.0 can carry (a roster or a report may hold control characters): each one a space (the row
     writer would drop them; a space keeps the words of a roster's name apart, as this sheet always has)."""
-    return "".join(ch if ch in "\t\n" or ord(ch) >= 0x20 else " " for ch in text)
+    return _CONTROL.sub(" ", text)
 
 
 def write_rollup_book(r: UnitRollup, out: str | os.PathLike[str]) -> Path:
