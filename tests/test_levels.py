@@ -504,3 +504,17 @@ def test_collect_hands_the_rosters_scope_to_the_checks(tmp_path: Path, monkeypat
     api.collect(path.parent, roster, tmp_path / "out.xlsx", workers=1)
     assert seen[collect.name_key(gov)]["report_scope"] == "汇总"
     assert seen[collect.name_key("将乐县财政局")]["report_scope"] == "本级"
+
+
+def test_the_coverage_sheet_keeps_names_readable_whatever_characters_they_hold(tmp_path: Path) -> None:
+    """The 汇总范围 sheet (the summary workbook's row writer): a control character in a name becomes a space (XML
+    cannot hold it), a leading space, "&" and "<" stay, the sequence numbers are numbers; Excel's reader opens it."""
+    from xl_addin.adapters.rollup_book import write_rollup_book
+
+    unit = Agency("甲县人民政府", "人民政府", "县级", scope="汇总")
+    covered = (rollup.Covered("U1", "财政\x0b局", "政府部门", "县级", "本级", rollup.IN),
+               rollup.Covered("U2", " 教育局 & <民政>", "政府部门", "县级", "本级", rollup.IN, note="a\rb"))
+    path = write_rollup_book(rollup.UnitRollup(unit, {}, {}, covered, 2023), tmp_path / "汇总.xlsx")
+    rows = [r for r in openpyxl.load_workbook(path)["汇总范围"].iter_rows(values_only=True) if r[0] in (1, 2)]
+    assert [r[:3] for r in rows] == [(1, "U1", "财政 局"), (2, "U2", " 教育局 & <民政>")]
+    assert rows[1][7] == "a b"

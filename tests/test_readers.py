@@ -448,3 +448,42 @@ def test_a_finding_on_a_whole_section_points_at_a_cell_the_layout_1_workbook_has
     in C3, not the lead paragraph it does not have."""
     x3 = [f for f in api.check(LAYOUT_1, last_year=LAYOUT_1).findings if f.check == "X3:一"]
     assert x3 and {(f.key, f.sheet, f.cell) for f in x3} == {("s1.proactive", spec.NARRATIVE_SHEET, "C3")}
+
+
+def test_bulk_reads_take_the_check_sheet_of_a_copy_by_its_own_bytes(sample: Path, tmp_path: Path) -> None:
+    """Bulk reads remember 校验汇总 by its stored bytes (the copies of one template share it): a copy whose state
+    formulas were overwritten is still caught (S2.live), between and after intact copies, and the intact copies
+    read after it are read as before."""
+    from xl_addin import checking
+
+    part = dict(fast_reader.workbook_parts(zipfile.ZipFile(sample))[0])[spec.SUMMARY_SHEET]
+    tampered = tmp_path / "校验汇总被改.xlsx"
+    with zipfile.ZipFile(sample) as src, zipfile.ZipFile(tampered, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == part:
+                body = re.sub(rb"<f>[^<]*</f>", b"", body)
+            dst.writestr(info, body)
+
+    def live_codes(path: Path) -> list[str]:
+        got = checking.check_file(str(path), raw=path.read_bytes(), test_members=False)
+        assert got.result.report is not None
+        return [f.code for f in got.result.report.findings if f.code == "S2.live"]
+
+    assert [live_codes(p) for p in (sample, tampered, sample, tampered)] == [[], ["S2.live"], [], ["S2.live"]]
+    assert read_fast(sample, data=sample.read_bytes(), test_members=False) == read_fast(sample)
+
+
+def test_a_file_read_whole_even_when_it_grew_after_its_size_was_seen(sample: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bulk read asks for the size it saw (not the whole limit); a file that grew since is still read whole,
+    and one past the limit still stops one byte after it (then refused as too large)."""
+    from xl_addin.adapters import fileio
+
+    data = sample.read_bytes()
+    seen = fileio.check_regular(sample)
+    stale = os.stat_result((seen.st_mode, *tuple(seen)[1:6], 100, *tuple(seen)[7:]))  # as if 100 bytes
+    monkeypatch.setattr(fileio, "check_regular", lambda p: stale)
+    assert fileio.read_guarded(sample) == (data, stale)
+    monkeypatch.setattr(fileio, "MAX_FILE_BYTES", 1000)
+    assert len(fileio.read_guarded(sample)[0]) == 1001

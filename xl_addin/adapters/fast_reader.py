@@ -203,7 +203,7 @@ def _book(zf: zipfile.ZipFile, data: bytes | None = None) -> _Book:
     return _parsed(zf, data, ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"), _WB_CACHE, _Book)  # type: ignore[no-any-return]
 
 
-def _workbook_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
+def workbook_parts(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str]], dict[str, str], bool]:
     """([(sheet name, part path)], {defined name: reference}, structure locked)."""
     return _parse_workbook_parts(zf.read("xl/workbook.xml"), zf.read("xl/_rels/workbook.xml.rels"))
 
@@ -556,8 +556,27 @@ def _scan_sheets(zf: zipfile.ZipFile, data: bytes | None, book: _Book) -> dict[s
     out = {n: _scan_sheet(zf, p, data) for n, p in book.sheet_parts if n in book.owned and p in members}
     for n, p in book.sheet_parts:  # 校验汇总: only the formulas that show each check's state (S2.live)
         if n == spec.SUMMARY_SHEET and n not in out and p in members:
-            out[n] = _scan_states(_read(zf, data, p))
+            out[n] = _states(zf, data, p)
     return out
+
+
+_STATES_CACHE: dict[tuple[object, ...], _Sheet] = {}
+
+
+def _states(zf: zipfile.ZipFile, data: bytes | None, part: str) -> _Sheet:
+    """:func:`_scan_states` of the 校验汇总 part, remembered by the part's stored record when the archive is in memory
+    (bulk): that sheet is the template's own, which no one types into, so the copies made from one template (the
+    distributed templates, imported reports, 汇总 workbooks) hold it byte for byte -- a hit (identical record, so
+    identical contents: see :func:`_parsed`) skips inflating and scanning its ~400 KB. A copy saved again by Excel
+    or WPS has a record of its own: scanned as before (looking the record up costs some microseconds). Callers do
+    not modify the scan."""
+    records = _records(zf, data, (part,)) if data is not None and not FULL_SCAN_ONLY else None
+    hit = _STATES_CACHE.get(records) if records is not None else None
+    if hit is None:
+        hit = _scan_states(_read(zf, data, part))
+        if records is not None:
+            _remember(_STATES_CACHE, records, hit)
+    return hit
 
 
 def _scan_states(xml: bytes) -> _Sheet:

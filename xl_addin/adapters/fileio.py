@@ -142,9 +142,15 @@ def check_regular(path: str | os.PathLike[str]) -> os.stat_result:
 def read_guarded(path: str | os.PathLike[str]) -> tuple[bytes, os.stat_result]:
     """The bytes of a regular file within the size limit (:func:`check_regular`), and its status."""
     st = check_regular(path)
+    limit = MAX_FILE_BYTES + 1
     try:
         with open(path, "rb") as fh:
-            return fh.read(MAX_FILE_BYTES + 1), st
+            # read(limit) alone would allocate the whole limit for every file; the size just seen is asked for
+            # (and one byte more), then the rest up to the limit when the file has grown since
+            data = fh.read(min(st.st_size + 1, limit))
+            if len(data) == st.st_size + 1 < limit:
+                data += fh.read(limit - len(data))
+            return data, st
     except OSError as exc:
         raise ReadError(path, "unopenable", detail=str(exc.strerror or exc)) from None
 

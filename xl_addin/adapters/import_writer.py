@@ -26,7 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from ..importers.parse import Imported
 from ..importers.record import EVIDENCE_SHEET, HEADERS, RECORD_SHEET, TOTAL_AS_PRINTED, evidence_rows, rows, written
 from ..model import CellValue
-from .fast_reader import _workbook_parts
+from .fast_reader import workbook_parts
 from .fileio import atomic_write_bytes
 from .template_builder import FORMULA_STARTS, build_workbook
 from .xlsx_patch import Patcher, PatchError, _cell
@@ -137,7 +137,7 @@ def _package() -> _Package:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
         members = {i.filename: zf.read(i.filename) for i in infos}
-        sheet_parts, _, _ = _workbook_parts(zf)
+        sheet_parts, _, _ = workbook_parts(zf)
     part_of = dict(sheet_parts)
     record_xml = members[part_of[RECORD_SHEET]].decode("utf-8")
     styles = tuple(_style_of(record_xml, f"A{r}") for r in (_TITLE_ROW, _HEADER_ROW, _PLAIN_ROW, _UNCERTAIN_ROW))

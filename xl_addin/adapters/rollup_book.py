@@ -10,15 +10,16 @@ import csv
 import functools
 import io
 import os
+import re
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from .. import rollup, spec
 from ..rollup import UnitRollup
-from .fast_reader import _workbook_parts
+from .fast_reader import workbook_parts
 from .fileio import atomic_write_bytes
+from .summary_writer import Rows
 from .template_builder import build_workbook
 from .xlsx_patch import Patcher
 
@@ -48,7 +49,7 @@ def _maker() -> tuple[Patcher, str]:
     buf = io.BytesIO()
     wb.save(buf)
     with zipfile.ZipFile(buf) as zf:
-        sheet_parts, _, _ = _workbook_parts(zf)
+        sheet_parts, _, _ = workbook_parts(zf)
         part = dict(sheet_parts)[COVERAGE_SHEET]
         stripped = io.BytesIO()
         with zipfile.ZipFile(stripped, "w", zipfile.ZIP_DEFLATED) as out:
@@ -65,26 +66,24 @@ def _coverage_sheet_xml(r: UnitRollup) -> bytes:
     lines += [[], COVERAGE_HEADERS, *coverage_rows(r)]
     if r.warnings:
         lines += [[], [f"与本单位发布的汇总报告（{r.published}）核对（提示，不是错误）"], *([w] for w in r.warnings)]
-    rows = []
-    for i, line in enumerate(lines, start=1):
-        cells = []
-        for j, v in enumerate(line, start=1):
-            a1 = f"{spec.col_letter(j)}{i}"
-            if isinstance(v, int):
-                cells.append(f'<c r="{a1}"><v>{v}</v></c>')
-            elif v:
-                cells.append(f'<c r="{a1}" t="inlineStr"><is><t>{escape(_plain(v))}</t></is></c>')
-        rows.append(f'<row r="{i}">{"".join(cells)}</row>')
+    rows = Rows(None, 1, max(map(len, lines)))  # the summary workbook's row writer (no style: no sheet needed)
+    for line in lines:
+        rows.append([(_plain(v) if isinstance(v, str) and v else v if isinstance(v, int) else None, "")
+                     for v in line])
     cols = "".join(f'<col min="{j}" max="{j}" width="{w}" customWidth="1"/>'
                    for j, w in enumerate((6, 20, 30, 12, 8, 10, 14, 40, 40), start=1))
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<cols>{cols}</cols><sheetData>{"".join(rows)}</sheetData></worksheet>').encode()
+            f'<cols>{cols}</cols><sheetData>{"".join(rows.chunks)}</sheetData></worksheet>').encode()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 
 def _plain(text: str) -> str:
-    """Text XML 1.0 can carry (a roster or a report may hold control characters)."""
-    return "".join(ch if ch in "\t\n" or ord(ch) >= 0x20 else " " for ch in text)
+    """Text XML 1.0 can carry (a roster or a report may hold control characters): each one a space (the row
+    writer would drop them; a space keeps the words of a roster's name apart, as this sheet always has)."""
+    return _CONTROL.sub(" ", text)
 
 
 def write_rollup_book(r: UnitRollup, out: str | os.PathLike[str]) -> Path:

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 from .. import spec
 from ..model import CellValue
-from .fast_reader import _workbook_parts
+from .fast_reader import workbook_parts
 from .xlsx_reader import parse_ref
 
 
@@ -44,7 +44,7 @@ class Patcher:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             members = {i.filename: zf.read(i.filename) for i in infos}
-            sheet_parts, names, _ = _workbook_parts(zf)
+            sheet_parts, names, _ = workbook_parts(zf)
         part_of = dict(sheet_parts)
         self.where: dict[str, tuple[str, str]] = {}  # key -> (part, A1)
         for name, ref in names.items():
