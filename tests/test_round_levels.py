@@ -115,6 +115,27 @@ def test_a_county_package_of_several_mb_is_taken_over_the_api_and_the_upload_pag
     assert city.county.status(f"{BIG}人民政府").versions == 1
 
 
+def test_a_package_checked_only_on_the_upload_page_is_its_rollup_checked_not_refused_as_no_workbook(
+        city: City) -> None:
+    """仅校验 with a county's package (the page offers .zip to it) checks the package's 汇总 workbook, as 校验并提交
+    does: not "不是工作簿"; nothing is kept. A damaged package is refused in Chinese naming it."""
+    name = f"{SMALL}人民政府"
+    before = city.county.status(name).versions
+    data = city.packages[SMALL].read_bytes()
+    with httpx.Client(base_url=city.base, timeout=60) as c:
+        login(c, "/login", city.keys[name])
+        page = c.get(round_pages.PREFIX + "/agency")
+        checked = c.post(round_pages.PREFIX + "/agency/upload", data={"csrf": csrf_of(page.text), "do": "check"},
+                         files={"workbook": (f"{SMALL}.zip", data, "application/zip")})
+        assert checked.status_code == 200, checked.text
+        assert "不是工作簿" not in checked.text and "校验结果" in checked.text
+        assert re.search(r"错误 0 个，警告 \d+ 个", checked.text) and "没有错误，可以提交" in checked.text
+        broken = c.post(round_pages.PREFIX + "/agency/upload", data={"csrf": csrf_of(checked.text), "do": "check"},
+                        files={"workbook": ("坏包.zip", data[: len(data) // 2], "application/zip")})
+        assert broken.status_code == 200 and "坏包.zip" in broken.text and "不是工作簿" not in broken.text
+    assert city.county.status(name).versions == before
+
+
 def test_a_package_past_its_own_limit_is_413_in_chinese_on_the_api_and_the_page(city: City) -> None:
     big = city.packages[BIG].read_bytes()
     kept = city.county.max_package

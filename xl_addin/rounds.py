@@ -415,8 +415,26 @@ class County:
 
     def check_workbook(self, data: bytes, filename: str) -> FileCheck:
         """The findings of ``xl-addin check`` on the uploaded ``data`` (read from memory), or why it could not be
-        read (its catalogue file error)."""
+        read (its catalogue file error). An upward package's 汇总 workbook is what is checked, as :meth:`submit_as`
+        checks it."""
+        from .package import PackageError
+
+        try:
+            data, filename = self._unpacked(data, filename)
+        except PackageError as exc:
+            return FileCheck(_shown_name(filename), error_code="unopenable", error=str(exc))
         return self._checked(data, filename).result
+
+    @staticmethod
+    def _unpacked(data: bytes, filename: str) -> tuple[bytes, str]:
+        """``data`` and ``filename``, or for an upward package (.zip from ``collect --package``) its 汇总 workbook
+        and that workbook's name, the package verified first. Raises PackageError (Chinese, naming the package)."""
+        if not is_package(filename):
+            return data, filename
+        from .adapters.package_zip import open_package
+
+        opened = open_package(_shown_name(filename), data)
+        return opened.rollup, opened.manifest.rollup.rsplit("/", 1)[-1]
 
     def _checked(self, data: bytes, filename: str) -> checking.Checked:
         name = _shown_name(filename)
@@ -437,15 +455,12 @@ class County:
         that key and ends when the key is revoked: :mod:`xl_addin.websession`): the same checks, refusals and
         audit. An upward package (.zip from ``collect --package``: a county reporting to the city's round) is
         verified and its 汇总 workbook is what is checked and kept."""
-        if Path(_shown_name(filename)).suffix.lower() == ".zip":
-            from .adapters.package_zip import open_package
-            from .package import PackageError
+        from .package import PackageError
 
-            try:
-                opened = open_package(_shown_name(filename), data)
-            except PackageError as exc:
-                return self._submitted(Submission(422, str(exc), agency), filename, client)
-            data, filename = opened.rollup, opened.manifest.rollup.rsplit("/", 1)[-1]
+        try:
+            data, filename = self._unpacked(data, filename)
+        except PackageError as exc:
+            return self._submitted(Submission(422, str(exc), agency), filename, client)
         checked = self._checked(data, filename)
         res = checked.result
         if res.report is None or checked.data is None:
