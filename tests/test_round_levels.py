@@ -157,6 +157,25 @@ def test_a_package_past_its_own_limit_is_413_in_chinese_on_the_api_and_the_page(
     assert city.county.status(f"{BIG}人民政府").versions == 1  # nothing kept
 
 
+def test_an_upload_past_both_limits_on_the_page_names_both_not_the_package_limit_as_a_workbook_s(
+        city: City) -> None:
+    """A body past what the upload page reads at all is refused before it is read: the answer gives the workbook's
+    limit and the package's, not "工作簿数据过大（超过 <the package's limit>）"."""
+    kept = city.county.max_package
+    city.county.max_package = 1024 * 1024  # as `serve --max-package-mb 1`: the page reads up to 8 MB then
+    try:
+        with httpx.Client(base_url=city.base, timeout=60) as c:
+            login(c, "/login", city.keys[f"{SMALL}人民政府"])
+            page = c.get(round_pages.PREFIX + "/agency")
+            huge = b"PK" + b"\0" * (round_pages.MAX_UPLOAD + 128 * 1024)
+            refused = c.post(round_pages.PREFIX + "/agency/upload", data={"csrf": csrf_of(page.text), "do": "submit"},
+                             files={"workbook": ("年报.xlsx", huge, round_pages.XLSX_TYPE)})
+    finally:
+        city.county.max_package = kept
+    assert refused.status_code == 413
+    assert "年报工作簿不超过 8 MB" in refused.text and "上报包（.zip）不超过 1 MB" in refused.text, refused.text
+
+
 def _department(city: City, name: str, **texts: str) -> bytes:
     values = city.region.unit_values(random.Random(name), name, "政府部门", "市级")
     # dated by the profile's 1月10日 (P1), submitted on the server later: 逾期

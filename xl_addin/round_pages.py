@@ -78,6 +78,8 @@ BAD_CSRF: Final = "表单已过期（或不是从本站页面提交的），未�
 NEED_AGENCY: Final = "请先用本机关的报送密钥登录。"
 NEED_COORDINATOR: Final = "此页面仅供县政务公开办使用，请用协调人令牌登录。"
 TOO_BIG: Final = "上传的文件过大（超过 {mb} MB），未处理。请确认选择的是年报工作簿。"
+#: an upload past what the page reads at all (the larger of the two limits): either kind of file it may have been
+BOTH_TOO_BIG: Final = "上传的文件过大，未处理：年报工作簿不超过 {book} MB，上报包（.zip）不超过 {package} MB。请确认选择的文件。"
 #: what a form carries besides its file (the CSRF token, the button, multipart's headers)
 FORM_SLACK: Final = 64 * 1024
 NO_FILE: Final = "请选择要上传的年报工作簿（.xlsx）。"
@@ -300,10 +302,11 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
 
     Then = Callable[[Request, Session, Form, str], tuple[Response, str]]
 
-    async def posted(request: Request, role: str, label: str, limit: int, then: Then) -> Response:
+    async def posted(request: Request, role: str, label: str, limit: int, then: Then,
+                     too_large: str | None = None) -> Response:
         """A state-changing POST: its role's session (else a refusal page), then through the gate: the body within
-        ``limit``, its CSRF token, and ``then(request, session, form, client)`` -- (the answer, the audit's
-        result) -- in the engine's turn."""
+        ``limit`` (else 413 ``too_large``, default the gate's), its CSRF token, and ``then(request, session, form,
+        client)`` -- (the answer, the audit's result) -- in the engine's turn."""
         s, denied = session_of(request, role)
         if denied is not None or s is None:
             return denied or refuse(request, 401, need(role))
@@ -323,7 +326,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             return value if isinstance(value, Response) else refuse(request, status, str(value), s, back_of(role))
 
         result: Response = await gate.handle(request, label, lambda: actor_of(s), need(role), work, answer,
-                                             max_body=limit, fallback=(503, FAILED, actor_of(s), "出错"))
+                                             max_body=limit, fallback=(503, FAILED, actor_of(s), "出错"),
+                                             too_large=too_large)
         return result
 
     async def quick(request: Request, role: str, label: str,
@@ -493,7 +497,9 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             return refuse(request, 503, PACKAGES_BUSY, s, PREFIX + "/agency")
         try:
             return await posted(request, websession.ROLE_AGENCY, "网页提交", max(max_upload, county.max_package)
-                                + FORM_SLACK, do_upload)
+                                + FORM_SLACK, do_upload,
+                                BOTH_TOO_BIG.format(book=max_upload // (1024 * 1024),
+                                                    package=county.max_package // (1024 * 1024) or 1))
         finally:
             county.package_slots.give()
 
