@@ -310,12 +310,15 @@ def test_an_explicit_deadline_wins_over_the_profile_s(tmp_path: Path) -> None:
             assert row.deadline == (deadline or dt.date(ld.YEAR + 1, 1, 10))
 
 
-def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(city: City, tmp_path: Path) -> None:
+def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(
+        city: City, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from xl_addin import cli as cli_module
     from xl_addin.collect import name_key
 
     made = cli_module._round_settings(str(tmp_path / "data"), str(city.roster), ld.YEAR, None, "三明市", None,
                                       max_package=5 * 1024 * 1024)
+    said = capsys.readouterr().out  # the agencies counted as the board counts them, the 汇总 unit said apart
+    assert "名单 5 个机关" in said and f"汇总单位：{CITY}" in said, said
     again = Settings.from_json(made.to_json())  # what each worker process builds its county from
     assert again.roster is None and again.max_package == 5 * 1024 * 1024
     assert again.unit_roles() == {name_key(CITY): coordinator.ROLLUP,

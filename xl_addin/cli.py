@@ -699,7 +699,7 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         roles, parents = settings.unit_roles(), settings.unit_parents()
         with rounds.County.from_settings(data_dir, settings) as c:
             made = c.coordinator_token_file
-            count = len(c.store.agencies())
+            count = len(c.store.agencies()) - len(c.computed_units())  # as the board counts them
     except (RosterError, StoreError) as exc:
         _fail(str(exc))
         return None
