@@ -328,3 +328,38 @@ def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(
     with County.from_settings(tmp_path / "data", again) as c:
         assert [a.name for a in c.computed_units()] == [CITY] and CITY not in [r.name for r in c.board()]
 
+
+
+def test_a_package_may_take_longer_to_arrive_than_a_workbook(city: City, tmp_path: Path) -> None:
+    """A county on a slow line: a workbook must arrive within the server's --request-timeout (408 in Chinese
+    otherwise), an upward package -- up to --max-package-mb of it -- is given the time that takes at 1 Mbit/s on
+    top; a package that does not come in time is told so as a package, not as a workbook."""
+    import time
+
+    settings = Settings(ld.YEAR, api.read_roster(city.roster), county="三明市", profile=PROFILE)
+    small = city.packages[SMALL].read_bytes()
+    assert len(small) < server.MAX_BODY
+
+    def trickle(pause: float) -> Iterator[bytes]:
+        yield small[:len(small) // 2]
+        time.sleep(pause)
+        yield small[len(small) // 2:]
+
+    with serving(server.Config(data_dir=tmp_path / "data", token=TOKEN, round=settings,
+                               request_seconds=1.0)) as (base, county):
+        county.store.clock = Clock(dt.datetime(2024, 1, 5, 9, 0, tzinfo=CST))
+        auth = {"Authorization": f"Bearer {county.issue_keys()[f'{SMALL}人民政府']}"}
+        url = base + "/round/api/submit"
+        book = httpx.post(url, params={"filename": "年报.xlsx"}, content=trickle(1.6), headers=auth, timeout=30)
+        assert book.status_code == 408 and "工作簿数据没有在 1 秒内传完" in book.text
+        pkg = httpx.post(url, params={"filename": "上报包.zip"}, content=trickle(1.6), headers=auth, timeout=30)
+        assert pkg.status_code == 201, pkg.text
+        assert county.status(f"{SMALL}人民政府").versions == 1
+        # a limit just above this package: its time is 1 s + its size at 1 Mbit/s; a slower trickle is a 408
+        county.max_package = len(small) + 1
+        within = rounds.package_seconds(county.max_package, 1.0)
+        late = httpx.post(url, params={"filename": "上报包.zip"}, content=trickle(within + 0.8), headers=auth,
+                          timeout=60)
+        assert late.status_code == 408, late.text
+        assert late.text.startswith(f"上报包数据没有在 {round(within)} 秒内传完")
+        assert county.status(f"{SMALL}人民政府").versions == 1  # nothing kept

@@ -47,6 +47,7 @@ from .review import Action, Published, Role, State, published_zh
 from .rounds import (
     FAILED,
     PACKAGE_TOO_LARGE,
+    PACKAGE_TOO_SLOW,
     PACKAGES_BUSY,
     SUBMITTED,
     WITH_WARNINGS,
@@ -56,6 +57,7 @@ from .rounds import (
     GateLike,
     Outcome,
     is_package,
+    package_seconds,
 )
 from .websession import LoginThrottle, Session, Sessions
 
@@ -303,9 +305,11 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
     Then = Callable[[Request, Session, Form, str], tuple[Response, str]]
 
     async def posted(request: Request, role: str, label: str, limit: int, then: Then,
-                     too_large: str | None = None) -> Response:
+                     too_large: str | None = None, seconds: float | None = None,
+                     too_slow: str | None = None) -> Response:
         """A state-changing POST: its role's session (else a refusal page), then through the gate: the body within
-        ``limit`` (else 413 ``too_large``, default the gate's), its CSRF token, and ``then(request, session, form,
+        ``limit`` (else 413 ``too_large``, default the gate's) and ``seconds`` (else 408 ``too_slow``, default
+        the gate's), its CSRF token, and ``then(request, session, form,
         client)`` -- (the answer, the audit's result) -- in the engine's turn."""
         s, denied = session_of(request, role)
         if denied is not None or s is None:
@@ -327,7 +331,7 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
 
         result: Response = await gate.handle(request, label, lambda: actor_of(s), need(role), work, answer,
                                              max_body=limit, fallback=(503, FAILED, actor_of(s), "出错"),
-                                             too_large=too_large)
+                                             too_large=too_large, seconds=seconds, too_slow=too_slow)
         return result
 
     async def quick(request: Request, role: str, label: str,
@@ -499,7 +503,8 @@ def mount(app: Any, county: County, gate: GateLike, *, secure: bool | None = Non
             return await posted(request, websession.ROLE_AGENCY, "网页提交", max(max_upload, county.max_package)
                                 + FORM_SLACK, do_upload,
                                 BOTH_TOO_BIG.format(book=max_upload // (1024 * 1024),
-                                                    package=county.max_package // (1024 * 1024) or 1))
+                                                    package=county.max_package // (1024 * 1024) or 1),
+                                package_seconds(county.max_package, gate.request_seconds), PACKAGE_TOO_SLOW)
         finally:
             county.package_slots.give()
 

@@ -242,7 +242,10 @@ def mount(app: "FastAPI", settings: rounds.Settings, gate: RoutesGate, audit: Ca
             result = await gate.handle(request, "提交上报包", agency_of(request), rounds.BAD_KEY, work,
                                        plain if text else answered, fallback=FALLBACK, before_body=slot,
                                        max_body=county.max_package,
-                                       too_large=rounds.PACKAGE_TOO_LARGE.format(mb=mb))
+                                       too_large=rounds.PACKAGE_TOO_LARGE.format(mb=mb),
+                                       seconds=rounds.package_seconds(county.max_package,
+                                                                      gate.request_seconds),
+                                       too_slow=rounds.PACKAGE_TOO_SLOW)
         finally:
             if held[0]:
                 county.package_slots.give()

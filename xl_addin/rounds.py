@@ -91,6 +91,16 @@ PACKAGES_AT_ONCE: Final = 2
 PACKAGE_TOO_LARGE: Final = ("上报包过大（超过 {mb} MB），服务器拒绝接收。请确认上传的是 xl-addin collect --package "
                             "或县级服务器“下载上报包”生成的 .zip；确实更大时请服务器管理员用 serve --max-package-mb 调高上限。")
 PACKAGES_BUSY: Final = "服务器正在接收其他上报包，请稍后再试。（未作任何处理）"
+#: the slowest line a package must still arrive over: 1 Mbit/s (128 KiB a second), on top of the server's own time
+#: limit -- a 64 MB package may take some 9 minutes, a workbook keeps the server's 30 seconds
+PACKAGE_BYTES_PER_SECOND: Final = 128 * 1024
+PACKAGE_TOO_SLOW: Final = "上报包数据没有在 {s} 秒内传完，服务器未作任何处理。请检查网络后重试（网络较慢时可在网络空闲时上传）。"
+
+
+def package_seconds(max_package: int, request_seconds: float) -> float:
+    """The time an upward package of up to ``max_package`` bytes may take to arrive: the server's own limit plus
+    the package at :data:`PACKAGE_BYTES_PER_SECOND`."""
+    return request_seconds + max_package / PACKAGE_BYTES_PER_SECOND
 #: versions whose narrative texts one process keeps for the cross-unit comparison (a county's round has some
 #: hundred versions; a province's a few thousand)
 MAX_KEPT_TEXTS: Final = 5000
@@ -860,7 +870,13 @@ class GateLike(Protocol):
                      answer: Callable[[int, Any], Any], *,
                      before_body: Callable[[], tuple[int, str, str] | None] | None = None,
                      fallback: tuple[int, Any, str, str] = ..., max_body: int | None = None,
-                     too_large: str | None = None) -> Any: ...
+                     too_large: str | None = None, seconds: float | None = None,
+                     too_slow: str | None = None) -> Any: ...
+
+    @property
+    def request_seconds(self) -> float:
+        """The time a request's body may take to arrive (the server's ``request_seconds``)."""
+        ...
 
     async def quick(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
                     work: Callable[[str, str], tuple[Any, int, str, str]]) -> Any: ...

@@ -788,17 +788,25 @@ class Gate:
             done(429, "", "拒绝：请求过于频繁", refused=refused)
         return self.unread(request, 429, TOO_FAST)
 
+    @property
+    def request_seconds(self) -> float:
+        """The time a request's body may take to arrive, unless the route says otherwise."""
+        return float(self.cfg.request_seconds)
+
     async def handle(self, request: Any, label: str, who: Callable[[], str | None], unauthorized: str,
                      work: Callable[[bytes, str, str], tuple[int, Any, str, str]],
                      answer: Callable[[int, Any], Any], *,
                      before_body: Callable[[], tuple[int, str, str] | None] | None = None,
                      fallback: tuple[int, Any, str, str] = (503, FAILED, "", "出错"),
-                     max_body: int | None = None, too_large: str | None = None) -> Any:
+                     max_body: int | None = None, too_large: str | None = None,
+                     seconds: float | None = None, too_slow: str | None = None) -> Any:
         """One request with a body: ``who()`` names the caller (None: 401 ``unauthorized``); ``work(body, who,
         client)`` runs in the engine's turn and gives (status, value, agency, result) -- ``answer(status, value)``
         makes the response, ``agency`` and ``result`` go to the audit line; an exception escaping it is logged and
         answered as ``fallback``. ``max_body``: this route's limit (default the server's); ``too_large``: its 413
-        text (default :data:`TOO_LARGE`, which speaks of a workbook)."""
+        text (default :data:`TOO_LARGE`, which speaks of a workbook); ``seconds``: the time the body may take to
+        arrive (default the server's ``request_seconds``), ``too_slow`` its 408 text with ``{s}`` (default
+        :data:`TOO_SLOW`)."""
         from fastapi.responses import PlainTextResponse
         from starlette.concurrency import run_in_threadpool
         from starlette.requests import ClientDisconnect
@@ -827,6 +835,8 @@ class Gate:
         if early is not None:
             return refuse(*early)
         too_large = too_large or TOO_LARGE.format(mb=limit // (1024 * 1024) or 1)
+        within = self.cfg.request_seconds if seconds is None else seconds
+        slow = (too_slow or TOO_SLOW).format(s=round(within))
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return refuse(413, too_large, "拒绝：数据过大")
@@ -843,16 +853,16 @@ class Gate:
         try:
             self.audit.write(event="received", id=rid, worker=self.worker, button=label, client=client)
             try:
-                async with asyncio.timeout(self.cfg.request_seconds):
+                async with asyncio.timeout(within):
                     async for chunk in request.stream():
                         size += len(chunk)
                         if size > limit:
                             return refuse(413, too_large, "拒绝：数据过大")
                         chunks.append(chunk)
             except TimeoutError:
-                return refuse(408, TOO_SLOW.format(s=round(self.cfg.request_seconds)), "拒绝：数据传输超时")
+                return refuse(408, slow, "拒绝：数据传输超时")
             except ClientDisconnect:
-                return refuse(408, TOO_SLOW.format(s=round(self.cfg.request_seconds)), "拒绝：数据未传完，连接已断开")
+                return refuse(408, slow, "拒绝：数据未传完，连接已断开")
             body = b"".join(chunks)
             del chunks
             await engine.turn(client)
