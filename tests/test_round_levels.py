@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import os
 import random
 import re
 import sys
@@ -363,3 +364,33 @@ def test_a_package_may_take_longer_to_arrive_than_a_workbook(city: City, tmp_pat
         assert late.status_code == 408, late.text
         assert late.text.startswith(f"上报包数据没有在 {round(within)} 秒内传完")
         assert county.status(f"{SMALL}人民政府").versions == 1  # nothing kept
+
+
+def test_two_lower_units_whose_names_clean_alike_get_two_key_files_each_private_from_the_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`distribute --server`: a lower 汇总 unit's key goes into a file of its own. Two units whose names make the
+    same file name ("某县/人民政府", "某县:人民政府") must not overwrite each other's key, and a key file is never
+    readable by others, not even between its writing and a chmod."""
+    import stat
+
+    from xl_addin import cli as cli_module
+    from xl_addin.adapters import round_client as rc
+
+    used: set[str] = set()
+    one = cli_module._write_key_file(str(tmp_path), 2023, "某县/人民政府", {rc.PROP_KEY: "key-one"}, used)
+    two = cli_module._write_key_file(str(tmp_path), 2023, "某县:人民政府", {rc.PROP_KEY: "key-two"}, used)
+    assert one != two and one.read_text(encoding="utf-8") == "key-one\n" and two.read_text(encoding="utf-8") == "key-two\n"
+    for p in (one, two):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    seen: list[int] = []
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any) -> None:  # the mode the file has when it takes its name
+        seen.append(stat.S_IMODE(os.stat(src).st_mode))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    cli_module._write_key_file(str(tmp_path), 2024, "某县人民政府", {rc.PROP_KEY: "k"}, set())
+    server.make_token_file(tmp_path / "令牌.txt")
+    monkeypatch.undo()
+    assert seen == [0o600, 0o600]

@@ -286,6 +286,7 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
     profile = _profile(profile_ref)
     props = None
     key_files: list[tuple[str, Path]] = []
+    used: set[str] = set()  # the key files' names, as distribute names the templates apart
     try:
         _roster_notes(roster)
         units = api.read_roster(roster)
@@ -296,7 +297,7 @@ def distribute(roster: str, out_dir: str, year: int, last_year_dir: str | None, 
                                profile=None if profile.national else profile)
         for a in units.agencies:  # a lower 汇总 unit sends its package: its key in a file of its own, no template
             if roles[a.key] == PACKAGE and props and a.key in props:
-                key_files.append((a.name, _write_key_file(out_dir, year, a.name, props[a.key])))
+                key_files.append((a.name, _write_key_file(out_dir, year, a.name, props[a.key], used)))
     except RosterError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -338,16 +339,19 @@ def _read_token(path: str) -> str:
     return token
 
 
-def _write_key_file(out_dir: str, year: int, name: str, props: Mapping[str, str]) -> Path:
-    """A lower 汇总 unit's key alone in a file (``submit --key-file``), readable by its owner only."""
+def _write_key_file(out_dir: str, year: int, name: str, props: Mapping[str, str], used: set[str]) -> Path:
+    """A lower 汇总 unit's key alone in a file (``submit --key-file``), readable by its owner only from the start;
+    a name another unit's key file took (``used``, lower case) gets a number, as the templates' names do."""
     from .adapters import round_client as rc
     from .adapters.fileio import atomic_write_text
     from .report_doc import safe_name
 
-    path = Path(out_dir) / (safe_name(f"{year}年{name}-上报包报送密钥", max_chars=80) + ".txt")
-    atomic_write_text(path, props[rc.PROP_KEY] + "\n")
-    os.chmod(path, 0o600)
-    return path
+    stem = safe_name(f"{year}年{name}-上报包报送密钥", max_chars=80)
+    file, n = stem + ".txt", 2
+    while file.lower() in used:
+        file, n = f"{stem}-{n}.txt", n + 1
+    used.add(file.lower())
+    return atomic_write_text(Path(out_dir) / file, props[rc.PROP_KEY] + "\n", mode=0o600)
 
 
 def _issue_keys(roster: str, server_url: str, token_file: str) -> dict[str, dict[str, str]]:

@@ -190,8 +190,7 @@ def make_token_file(path: str | os.PathLike[str]) -> str:
     from .adapters.fileio import atomic_write_text
 
     token = secrets.token_urlsafe(32)
-    atomic_write_text(path, token + "\n")
-    os.chmod(path, 0o600)
+    atomic_write_text(path, token + "\n", mode=0o600)
     return token
 
 

@@ -336,8 +336,10 @@ def _mode_for(target: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step."""
+def atomic_path(target: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success it replaces ``target`` in one step. ``mode``: the
+    file's permissions (a secret: 0o600, never readable by others even for a moment), else those of the file it
+    replaces or the umask's."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
@@ -347,15 +349,15 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         with tmp_path.open("rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp_path, _mode_for(target))
+        os.chmod(tmp_path, _mode_for(target) if mode is None else mode)
         os.replace(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
 
 
-def atomic_write(target: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
-    with atomic_path(target) as tmp:
+def atomic_write(target: str | os.PathLike[str], write: Callable[[Path], object], *, mode: int | None = None) -> Path:
+    with atomic_path(target, mode=mode) as tmp:
         write(tmp)
     return Path(target)
 
@@ -364,5 +366,5 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     return atomic_write(target, lambda p: p.write_bytes(data))
 
 
-def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
-    return atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))
+def atomic_write_text(target: str | os.PathLike[str], text: str, *, mode: int | None = None) -> Path:
+    return atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"), mode=mode)
