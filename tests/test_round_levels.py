@@ -331,6 +331,21 @@ def test_serve_hands_the_roles_and_parents_of_a_levelled_roster_to_its_workers(
 
 
 
+def test_serve_refuses_a_roster_whose_round_would_compute_two_levels(tmp_path: Path) -> None:
+    """A roster with a 汇总 unit between the top and its departments (city -> county -> the county's own
+    departments) would have the server compute two 汇总 units while its board, coverage and package know one: serve
+    says so in Chinese, names the units, says what to do, and starts nothing (no data written)."""
+    roster = ld.write_roster(tmp_path / "名单.csv", [
+        (CITY, "人民政府", "市级", "", "汇总", ""),
+        (f"{BIG}人民政府", "人民政府", "县级", CITY, "汇总", ""),
+        (f"{BIG}财政局", "政府部门", "县级", f"{BIG}人民政府", "本级", ""),
+        (FIN, "政府部门", "市级", CITY, "本级", "")])
+    r = cli("serve", "--data-dir", tmp_path / "data", "--token-file", tmp_path / "t.txt", "--roster", roster,
+            "--year", str(ld.YEAR))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"2 个由本轮汇总的“汇总”单位（{CITY}、{BIG}人民政府）" in r.stderr and "xl-addin collect" in r.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "t.txt").exists()
+
 def test_a_package_may_take_longer_to_arrive_than_a_workbook(city: City, tmp_path: Path) -> None:
     """A county on a slow line: a workbook must arrive within the server's --request-timeout (408 in Chinese
     otherwise), an upward package -- up to --max-package-mb of it -- is given the time that takes at 1 Mbit/s on

@@ -701,6 +701,11 @@ def _round_settings(data_dir: str, roster: str | None, year: int | None, deadlin
         token_path = Path(coordinator_token_file).resolve() if coordinator_token_file else None
         settings = rounds.Settings(year, agencies, limit, county, token_path, profile=profile)
         roles, parents = settings.unit_roles(), settings.unit_parents()
+        computed = [a.name for a in agencies.agencies if roles.get(a.key) == ROLLUP]
+        if len(computed) > 1:  # the board, the coverage and the package know one 汇总 unit per round
+            _fail(f"名单中有 {len(computed)} 个由本轮汇总的“汇总”单位（{'、'.join(computed[:5])}"
+                  f"{'等' if len(computed) > 5 else ''}）：服务器的一轮报送只汇总一个单位。请把中间一级的汇总单位"
+                  "单独开通报送（由它汇总本单位的下级，再向上报送上报包），或用 xl-addin collect 逐级汇总。")
         with rounds.County.from_settings(data_dir, settings) as c:
             made = c.coordinator_token_file
             count = len(c.store.agencies()) - len(c.computed_units())  # as the board counts them
