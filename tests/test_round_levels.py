@@ -409,3 +409,13 @@ def test_two_lower_units_whose_names_clean_alike_get_two_key_files_each_private_
     server.make_token_file(tmp_path / "令牌.txt")
     monkeypatch.undo()
     assert seen == [0o600, 0o600]
+
+
+def test_the_deadline_note_says_other_deadlines_are_statutory_only_when_some_are(tmp_path: Path) -> None:
+    roster = ld.write_roster(tmp_path / "名单.csv", [(FIN, "政府部门", "市级", "", "本级", "")])
+    both = Profile(name="两项", title="两项期限", deadlines={"department": (1, 10), "government": (3, 1)})
+    for profile, rest in ((PROFILE, True), (both, False)):
+        with County.open(tmp_path / profile.name, year=ld.YEAR, roster=api.read_roster(roster),
+                         profile=profile) as c:
+            note = c.deadline_note()
+        assert f"规则配置“{profile.title}”" in note and ("其余为法定期限" in note) is rest, note

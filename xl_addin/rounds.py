@@ -605,7 +605,8 @@ class County:
                 by.append(zh)
         text = "报送截止日期：" + "，".join(parts)
         if by and self.profile is not None:
-            return text + f"（{'、'.join(by)}的期限由规则配置“{self.profile.title}”（{self.profile.name}）规定，其余为法定期限）"
+            rest = "，其余为法定期限" if len(by) < len(parts) else ""
+            return text + f"（{'、'.join(by)}的期限由规则配置“{self.profile.title}”（{self.profile.name}）规定{rest}）"
         return text + "（法定期限）"
 
     def board_json(self) -> dict[str, Any]:
