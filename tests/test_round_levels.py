@@ -241,6 +241,12 @@ def test_board_json_carries_what_the_board_page_shows(city: City) -> None:
     assert 0.4 < max(pair["share_a"], pair["share_b"]) < 1
     assert f"重复 {round(max(pair['share_a'], pair['share_b']) * 100)}%" in page
     assert any("调整充实政务公开工作领导小组" in side for p in pair["passages"] for side in p.values())
+    # `xl-addin board` without --json says the same in lines
+    assert city.county.coordinator_token_file is not None
+    text = cli("board", "--server", city.base, "--token-file", city.county.coordinator_token_file).stdout
+    assert f"本轮汇总单位：{CITY}" in text and doc["deadline"] in text
+    assert f"内容雷同（重复超过 40%）：{len(doc['copy_pairs'])} 对" in text
+    assert f"第一部分“{pair['title']}”重复 {round(max(pair['share_a'], pair['share_b']) * 100)}%" in text
 
 
 def test_board_copies_and_the_rollup_unit_in_chromium_pass_axe(city: City) -> None:

@@ -830,6 +830,7 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
             reasons = f"，退回理由：{'；'.join(a.get('reasons') or [])}" if a.get("reasons") else ""
             published = _PUBLISHED_ZH.get(a.get("published"), str(a.get("published")))
             click.echo(f"{a.get('name')}\t{_STATE_ZH.get(a.get('state'), a.get('state'))}{last}{reasons}\t{published}")
+        _board_extras(answer.json)
     if rollup_out:
         got = _call(lambda: rc.rollup(server_url, token))
         if not got.ok:
@@ -841,6 +842,23 @@ def board(server_url: str, token_file: str, as_json: bool, rollup_out: str | Non
         except OSError as exc:
             _fail(f"无法保存汇总表 {rollup_out}（{exc.strerror or exc}）。")
         click.echo(f"已下载汇总表（审核通过的版本）：{rollup_out}", err=as_json)
+
+
+def _board_extras(doc: Mapping[str, Any]) -> None:
+    """What the board page shows beside the agencies (a levelled round): its own 汇总 units, the deadline 逾期
+    follows, the copy pairs -- each a line, when the server sends them."""
+    for u in doc.get("rollup_units") or []:
+        click.echo(f"本轮汇总单位：{u.get('name')}（年报由汇总生成）")
+    if doc.get("deadline"):
+        click.echo(str(doc["deadline"]))
+    pairs = doc.get("copy_pairs") or []
+    if pairs:
+        percent = doc.get("copy_percent")
+        shown = f"{percent:g}" if isinstance(percent, int | float) else str(percent)
+        click.echo(f"内容雷同（重复超过 {shown}%）：{len(pairs)} 对")
+        for p in pairs:
+            share = round(max(float(p.get("share_a") or 0), float(p.get("share_b") or 0)) * 100)
+            click.echo(f"  {p.get('a')} 与 {p.get('b')}：第{p.get('section')}部分“{p.get('title')}”重复 {share}%")
 
 
 @main.command()
