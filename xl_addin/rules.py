@@ -566,7 +566,7 @@ def live_settings(ctx: Context) -> live.Settings:
     if raw:
         try:
             got = live.Settings.from_json(json.loads(raw))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth (a forged record)
             got = None
         return got if got is not None else live.NATIONAL
     return live.NATIONAL
