@@ -417,3 +417,17 @@ def test_a_forged_deeply_nested_profile_record_is_checked_not_crashed(tmp_path: 
     assert "S2.profile" in {f.code for f in api.check(forged).by_rule("S2")}
     checked = checking.check_file(str(forged))
     assert checked.result.error_code == "" and checked.result.report is not None
+
+
+def test_forged_live_settings_records_do_not_grow_the_compiled_caches() -> None:
+    """Each distinct live-settings record a workbook carries (untrusted: any fee bar) is compiled when its file is
+    checked; a server sent many distinct ones keeps a bounded number of compiled templates, not one per record."""
+    from xl_addin import fingerprint, live, rules
+
+    for yuan in range(1, 3 * live.SETTINGS_CACHE):
+        s = live.Settings.from_json({"off": [], "levels": {}, "yuan": 5000 + yuan})
+        assert s is not None
+        fingerprint.fingerprint(s)
+        rules._live_formulas(s)
+    for cached in (live._checks, live._rows, live._formula_cells, fingerprint._fingerprint, rules._live_formulas_of):
+        assert cached.cache_info().currsize <= live.SETTINGS_CACHE, cached

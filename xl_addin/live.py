@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from . import catalogue, expr, profiles, spec, structure
 from .catalogue import CATALOGUE, Instance
@@ -104,6 +104,9 @@ class Settings:
 
 #: the live checks of the national catalogue (the template built without a profile)
 NATIONAL = Settings()
+#: how many settings each compiled piece is kept for: a workbook's record chooses its settings (rules.live_settings),
+#: so an unbounded cache would grow by ~0.4 MB with each distinct forged record a server is sent
+SETTINGS_CACHE = 8
 
 
 def settings_of(profile: profiles.Profile | None) -> Settings:
@@ -168,7 +171,7 @@ def checks(s: Settings = NATIONAL) -> tuple[LiveCheck, ...]:
     return _checks(s)  # one cache entry per settings however it is called (checks() and checks(NATIONAL) alike)
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _checks(s: Settings) -> tuple[LiveCheck, ...]:
     every = catalogue.live_codes()
     codes = tuple(c for c in every if c not in s.off)
@@ -200,7 +203,7 @@ def row_of(check_id: str, s: Settings = NATIONAL) -> int:
     return _rows(s)[check_id]
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _rows(s: Settings) -> dict[str, int]:
     return {c.id: FIRST_ROW + i for i, c in enumerate(checks(s))}
 
@@ -561,7 +564,7 @@ def formula_cells(s: Settings = NATIONAL) -> dict[tuple[str, str], str]:
     return _formula_cells(s)
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _formula_cells(s: Settings) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for t in spec.TABLES:
