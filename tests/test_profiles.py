@@ -404,16 +404,19 @@ def test_distribute_profile_hands_out_templates_built_under_the_countys_profile(
     assert bad.returncode == 2 and "无.toml" in bad.stderr and not (tmp_path / "x").exists()
 
 
-def test_a_forged_deeply_nested_profile_record_is_checked_not_crashed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("record", ["[" * 1999, '{"off": ["V1"], "levels": {}, "yuan": 1000}'],
+                         ids=["nested", "national-error-rule-off"])
+def test_a_forged_profile_record_is_checked_not_crashed(tmp_path: Path, record: str) -> None:
     """The hidden sheet's live-settings record is the workbook's (untrusted): nested past the JSON parser's depth (it
-    fits the 2000 characters read) it is ignored like any other bad record -- the file is checked and told its
-    template is not the check's (S2), not reported unreadable (RecursionError)."""
+    fits the 2000 characters read), or switching off a rule no profile may (V1: the identities' formulas refer to
+    its rows), it is ignored like any other bad record -- the file is checked and told its template is not the
+    check's (S2), not reported unreadable (RecursionError, KeyError)."""
     from xl_addin import checking
 
     (tmp_path / "某县.toml").write_text(STRICT, encoding="utf-8")
     county = api.build_template(tmp_path / "某县模板.xlsx", api.sample_values(),
                                 profile=api.load_profile(tmp_path / "某县.toml"))
-    forged = _edited(county, tmp_path / "嵌套.xlsx", _set_prop("profile_live", "[" * 1999))
+    forged = _edited(county, tmp_path / "伪造.xlsx", _set_prop("profile_live", record))
     assert "S2.profile" in {f.code for f in api.check(forged).by_rule("S2")}
     checked = checking.check_file(str(forged))
     assert checked.result.error_code == "" and checked.result.report is not None

@@ -94,12 +94,19 @@ class Settings:
         if not isinstance(raw, dict) or set(raw) != {"off", "levels", "yuan"}:
             return None
         off, levels, yuan = raw["off"], raw["levels"], raw["yuan"]
-        if not (isinstance(off, list) and all(isinstance(c, str) and c in codes for c in off)
+        if not (isinstance(off, list) and all(isinstance(c, str) and c in codes and _switchable(c) for c in off)
                 and isinstance(levels, dict) and all(c in codes for c in levels)
                 and all(isinstance(v, str) and v in {s.value for s in Severity} for v in levels.values())
                 and isinstance(yuan, int | float) and not isinstance(yuan, bool) and 0 < yuan < 1e12):
             return None
         return cls(frozenset(off), tuple(sorted((c, Severity(v)) for c, v in levels.items())), yuan)
+
+
+def _switchable(code: str) -> bool:
+    """Whether a rule profile may switch ``code``'s rule off (not a rule with an error-level entry: profiles.parse
+    refuses those); settings that switch one off are none a template was built under (V1 off would leave the
+    identities' guards without the count checks they refer to)."""
+    return not any(e.severity is Severity.ERROR for e in catalogue.entries_of(CATALOGUE[code].rule))
 
 
 #: the live checks of the national catalogue (the template built without a profile)
