@@ -76,6 +76,8 @@ BAD = [
     ('[profile]\nname = "某县"\n[rulez]\n', "rulez", "不认识这一项"),
     ('[profile]\ntitle = "某县"\n', "profile.name", "缺少规则配置的名称"),
     ('[profile]\nname = "某县"\ncolour = "red"\n', "profile.colour", "不认识这一项"),
+    # the title is written into a template's 校验汇总 (template --profile), which no control character may be in
+    ('[profile]\nname = "某县"\ntitle = "某县\\u0001要求"\n', "profile.title", "一行文字"),
     ('[profile]\nname = "某县"\n[rules]\non = ["L9"]\n', "rules.on", "没有编号为“L9”的地方要求"),
     ('[profile]\nname = "某县"\n[rules]\non = "L1"\n', "rules.on", "应为规则编号的列表"),
     ('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', "rules.off", "不能关闭"),
