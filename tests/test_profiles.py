@@ -76,6 +76,8 @@ BAD = [
     ('[profile]\nname = "某县"\n[rulez]\n', "rulez", "不认识这一项"),
     ('[profile]\ntitle = "某县"\n', "profile.name", "缺少规则配置的名称"),
     ('[profile]\nname = "某县"\ncolour = "red"\n', "profile.colour", "不认识这一项"),
+    # the title is written into a template's 校验汇总 (template --profile), which no control character may be in
+    ('[profile]\nname = "某县"\ntitle = "某县\\u0001要求"\n', "profile.title", "一行文字"),
     ('[profile]\nname = "某县"\n[rules]\non = ["L9"]\n', "rules.on", "没有编号为“L9”的地方要求"),
     ('[profile]\nname = "某县"\n[rules]\non = "L1"\n', "rules.on", "应为规则编号的列表"),
     ('[profile]\nname = "某县"\n[rules]\noff = ["A3"]\n', "rules.off", "不能关闭"),
@@ -402,3 +404,35 @@ def test_distribute_profile_hands_out_templates_built_under_the_countys_profile(
     assert [f.code for f in api.check(plain, profile=strict).by_rule("S2")] == ["S2.profile"]
     bad = cli("distribute", roster, "-o", tmp_path / "x", "--year", "2025", "--profile", tmp_path / "无.toml")
     assert bad.returncode == 2 and "无.toml" in bad.stderr and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("record", ["[" * 1999, '{"off": ["V1"], "levels": {}, "yuan": 1000}'],
+                         ids=["nested", "national-error-rule-off"])
+def test_a_forged_profile_record_is_checked_not_crashed(tmp_path: Path, record: str) -> None:
+    """The hidden sheet's live-settings record is the workbook's (untrusted): nested past the JSON parser's depth (it
+    fits the 2000 characters read), or switching off a rule no profile may (V1: the identities' formulas refer to
+    its rows), it is ignored like any other bad record -- the file is checked and told its template is not the
+    check's (S2), not reported unreadable (RecursionError, KeyError)."""
+    from xl_addin import checking
+
+    (tmp_path / "某县.toml").write_text(STRICT, encoding="utf-8")
+    county = api.build_template(tmp_path / "某县模板.xlsx", api.sample_values(),
+                                profile=api.load_profile(tmp_path / "某县.toml"))
+    forged = _edited(county, tmp_path / "伪造.xlsx", _set_prop("profile_live", record))
+    assert "S2.profile" in {f.code for f in api.check(forged).by_rule("S2")}
+    checked = checking.check_file(str(forged))
+    assert checked.result.error_code == "" and checked.result.report is not None
+
+
+def test_forged_live_settings_records_do_not_grow_the_compiled_caches() -> None:
+    """Each distinct live-settings record a workbook carries (untrusted: any fee bar) is compiled when its file is
+    checked; a server sent many distinct ones keeps a bounded number of compiled templates, not one per record."""
+    from xl_addin import fingerprint, live, rules
+
+    for yuan in range(1, 3 * live.SETTINGS_CACHE):
+        s = live.Settings.from_json({"off": [], "levels": {}, "yuan": 5000 + yuan})
+        assert s is not None
+        fingerprint.fingerprint(s)
+        rules._live_formulas(s)
+    for cached in (live._checks, live._rows, live._formula_cells, fingerprint._fingerprint, rules._live_formulas_of):
+        assert cached.cache_info().currsize <= live.SETTINGS_CACHE, cached

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import cache
+from functools import lru_cache
 
 from . import drafts, live, spec, structure
 
@@ -45,6 +45,6 @@ def fingerprint(s: live.Settings = live.NATIONAL) -> str:
     return _fingerprint(s)
 
 
-@cache
+@lru_cache(maxsize=live.SETTINGS_CACHE)
 def _fingerprint(s: live.Settings) -> str:
     return of(structure.expected(), s)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from . import catalogue, expr, profiles, spec, structure
 from .catalogue import CATALOGUE, Instance
@@ -94,7 +94,7 @@ class Settings:
         if not isinstance(raw, dict) or set(raw) != {"off", "levels", "yuan"}:
             return None
         off, levels, yuan = raw["off"], raw["levels"], raw["yuan"]
-        if not (isinstance(off, list) and all(isinstance(c, str) and c in codes for c in off)
+        if not (isinstance(off, list) and all(isinstance(c, str) and c in codes and _switchable(c) for c in off)
                 and isinstance(levels, dict) and all(c in codes for c in levels)
                 and all(isinstance(v, str) and v in {s.value for s in Severity} for v in levels.values())
                 and isinstance(yuan, int | float) and not isinstance(yuan, bool) and 0 < yuan < 1e12):
@@ -102,8 +102,18 @@ class Settings:
         return cls(frozenset(off), tuple(sorted((c, Severity(v)) for c, v in levels.items())), yuan)
 
 
+def _switchable(code: str) -> bool:
+    """Whether a rule profile may switch ``code``'s rule off (not a rule with an error-level entry: profiles.parse
+    refuses those); settings that switch one off are none a template was built under (V1 off would leave the
+    identities' guards without the count checks they refer to)."""
+    return not any(e.severity is Severity.ERROR for e in catalogue.entries_of(CATALOGUE[code].rule))
+
+
 #: the live checks of the national catalogue (the template built without a profile)
 NATIONAL = Settings()
+#: how many settings each compiled piece is kept for: a workbook's record chooses its settings (rules.live_settings),
+#: so an unbounded cache would grow by ~0.4 MB with each distinct forged record a server is sent
+SETTINGS_CACHE = 8
 
 
 def settings_of(profile: profiles.Profile | None) -> Settings:
@@ -168,7 +178,7 @@ def checks(s: Settings = NATIONAL) -> tuple[LiveCheck, ...]:
     return _checks(s)  # one cache entry per settings however it is called (checks() and checks(NATIONAL) alike)
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _checks(s: Settings) -> tuple[LiveCheck, ...]:
     every = catalogue.live_codes()
     codes = tuple(c for c in every if c not in s.off)
@@ -200,7 +210,7 @@ def row_of(check_id: str, s: Settings = NATIONAL) -> int:
     return _rows(s)[check_id]
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _rows(s: Settings) -> dict[str, int]:
     return {c.id: FIRST_ROW + i for i, c in enumerate(checks(s))}
 
@@ -561,7 +571,7 @@ def formula_cells(s: Settings = NATIONAL) -> dict[tuple[str, str], str]:
     return _formula_cells(s)
 
 
-@cache
+@lru_cache(maxsize=SETTINGS_CACHE)
 def _formula_cells(s: Settings) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for t in spec.TABLES:

@@ -226,8 +226,11 @@ def parse(text: str, source: str) -> Profile:
         raise fail("profile.name", "缺少规则配置的名称（如 name = \"某市\"），检查结果用它说明是谁的要求。")
     if len(name) > 40 or re.search(r"[\x00-\x1f〔〕]", name):
         raise fail("profile.name", "名称应为不超过 40 字的一行文字。")
+    title = str(head.get("title", "")).strip() or name
+    if re.search(r"[\x00-\x1f]", title):  # it is written into the template's 校验汇总, which cannot hold them
+        raise fail("profile.title", "标题应为一行文字（不含控制字符）。")
     on, off = _rule_switches(_table(doc, "rules"), fail)
-    return Profile(name, str(head.get("title", "")).strip() or name, str(head.get("basis", "")).strip(), source,
+    return Profile(name, title, str(head.get("basis", "")).strip(), source,
                    on, off, _severities(_table(doc, "severity"), fail), _deadlines(_table(doc, "deadline"), fail),
                    _thresholds(_table(doc, "thresholds"), fail))
 

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from . import catalogue, derive, expr, fingerprint, live, narrative, profiles, quotes, spec, structure
@@ -566,7 +566,7 @@ def live_settings(ctx: Context) -> live.Settings:
     if raw:
         try:
             got = live.Settings.from_json(json.loads(raw))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth (a forged record)
             got = None
         return got if got is not None else live.NATIONAL
     return live.NATIONAL
@@ -592,7 +592,7 @@ def _live_formulas(s: live.Settings = live.NATIONAL) -> dict[tuple[str, str], st
     return _live_formulas_of(s)  # one cache entry however it is called (checking._warm calls it bare)
 
 
-@cache
+@lru_cache(maxsize=live.SETTINGS_CACHE)
 def _live_formulas_of(s: live.Settings) -> dict[tuple[str, str], str]:
     return {at: expr.normalise_formula(f) for at, f in live.formula_cells(s).items()}
 
