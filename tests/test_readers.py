@@ -487,3 +487,45 @@ def test_a_file_read_whole_even_when_it_grew_after_its_size_was_seen(sample: Pat
     assert fileio.read_guarded(sample) == (data, stale)
     monkeypatch.setattr(fileio, "MAX_FILE_BYTES", 1000)
     assert len(fileio.read_guarded(sample)[0]) == 1001
+
+
+def test_the_states_of_a_profile_template_with_fewer_checks_take_the_fast_scan(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template built under a rule profile that switches a live check off has fewer rows on 校验汇总: its state
+    formulas are read by the one C-level pass (a full XML parse costs ~8x, paid by every re-saved workbook), with the
+    same result as the fallback; a cell in a row after them, however spelled, sends the part to the fallback."""
+    from xl_addin import live, profiles
+
+    strict = profiles.parse('[profile]\nname = "某县"\n[rules]\noff = ["A6"]\n', "某县.toml")
+    rows = len(live.checks(live.settings_of(strict)))
+    assert rows < len(live.checks(live.NATIONAL))
+
+    def states_xml(profile: Any) -> bytes:
+        book = api.build_template(tmp_path / "模板.xlsx", api.sample_values(), profile=profile)
+        with zipfile.ZipFile(book) as zf:
+            part = dict(fast_reader.workbook_parts(zf)[0])[spec.SUMMARY_SHEET]
+            return zf.read(part)
+
+    trees = [0]
+    tree = fast_reader._tree
+
+    def counted(xml: bytes) -> Any:
+        trees[0] += 1
+        return tree(xml)
+
+    monkeypatch.setattr(fast_reader, "_tree", counted)
+    for profile in (None, strict):
+        xml = states_xml(profile)
+        fast = fast_reader._scan_states(xml).formulas
+        assert trees[0] == 0, profile
+        monkeypatch.setattr(fast_reader, "FULL_SCAN_ONLY", True)
+        assert fast_reader._scan_states(xml).formulas == fast and len(fast) == (rows if profile else len(
+            live.checks(live.NATIONAL)))
+        monkeypatch.setattr(fast_reader, "FULL_SCAN_ONLY", False)
+        trees[0] = 0
+    # the row after the profile's last, present in a spelling the plain pass does not take: the fallback reads it
+    after = f"{spec.col_letter(live.COL_STATE)}{live.FIRST_ROW + rows}"
+    odd = xml.replace(b"</sheetData>", f'<row r="{live.FIRST_ROW + rows}"><c r=\'{after}\'><f>1+1</f></c></row>'
+                      "</sheetData>".encode())
+    got = fast_reader._scan_states(odd).formulas
+    assert trees[0] == 1 and got[after] == "=1+1" and len(got) == rows + 1

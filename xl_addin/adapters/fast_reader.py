@@ -581,20 +581,44 @@ def _states(zf: zipfile.ZipFile, data: bytes | None, part: str) -> _Sheet:
 
 def _scan_states(xml: bytes) -> _Sheet:
     """The formulas of the state column of 校验汇总 (the rest of that sheet is not read): one C-level pass over the
-    plain shape when it finds every row, else the fallback's XML parse."""
+    plain shape when it finds every row -- or, for a template built under a rule profile that switched checks off
+    (fewer rows), the first rows, when nothing at all stands in the cells of the rows after them -- else the
+    fallback's XML parse."""
     out = _Sheet()
     found = {} if FULL_SCAN_ONLY else {ref.decode(): raw for ref, raw in _STATE_CELL.findall(xml)}
-    if _state_refs() <= found.keys():
-        out.formulas = {ref: _formula_text(found[ref]) for ref in _state_refs()}
+    refs = _state_rows()
+    k = 0
+    while k < len(refs) and refs[k] in found:
+        k += 1
+    if k == len(refs) or (k and _none_of(xml, refs[k:])):
+        out.formulas = {ref: _formula_text(found[ref]) for ref in refs[:k]}
     else:
         out.formulas = {ref: f for ref, f in _tree(xml).formulas.items() if ref in _state_refs()}
     return out  # (calamine never reads this sheet: cells beyond the grid there harm nothing)
 
 
+def _none_of(xml: bytes, refs: Sequence[str]) -> bool:
+    """No cell ``refs`` in the part, in any spelling the fallback would read (a reference written with a character
+    reference: the fallback decides)."""
+    if _REF_ESCAPED.search(xml):
+        return False
+    return not any(f'"{ref}"'.encode() in xml or f"'{ref}'".encode() in xml for ref in refs)
+
+
+_REF_ESCAPED = re.compile(rb"""\sr\s*=\s*["'][^"'<>]*&""")
+
+
 @functools.cache
 def _state_refs() -> frozenset[str]:
     """The state cells of 校验汇总 S2.live compares."""
-    return frozenset(a1 for sheet, a1 in live.formula_cells() if sheet == spec.SUMMARY_SHEET)
+    return frozenset(_state_rows())
+
+
+@functools.cache
+def _state_rows() -> tuple[str, ...]:
+    """:func:`_state_refs` in row order (a profile's template has the first of them)."""
+    return tuple(sorted((a1 for sheet, a1 in live.formula_cells() if sheet == spec.SUMMARY_SHEET),
+                        key=lambda a1: spec.cell_index(a1)))
 
 
 _STATE_COLUMN = spec.col_letter(live.COL_STATE).encode()
