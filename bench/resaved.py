@@ -29,19 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import collect as bench_collect  # bench/collect.py: the corpus generator
-
-_CHILD = """
-import json, resource, sys, time
-from xl_addin import api
-folder, roster, out = sys.argv[1:4]
-c0 = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-t1 = time.perf_counter()
-res = api.collect(folder, roster, out)
-t2 = time.perf_counter()
-c1 = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-cpu = sum(b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime for a, b in zip(c0, c1))
-print(json.dumps({"s": t2 - t1, "cpu": cpu, "files": len(res.files)}))
-"""
+import levels as bench_levels  # bench/levels.py: collect in a fresh process, its wall and CPU time
 
 
 def resave(src: Path, dst: Path) -> float:
@@ -63,10 +51,11 @@ def resave(src: Path, dst: Path) -> float:
 
 
 def run(folder: Path, roster: Path, out: Path) -> dict[str, float]:
-    r = subprocess.run([sys.executable, "-c", _CHILD, str(folder), str(roster), str(out)],
+    """bench/levels.py's child: a flat ``collect`` (no package, every core) in a fresh process."""
+    r = subprocess.run([sys.executable, "-c", bench_levels._CHILD, str(folder), str(roster), str(out), "-", "0"],
                        capture_output=True, text=True, check=True)
-    out_d: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
-    return out_d
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    return {"s": float(got["collect_s"]), "cpu": float(got["cpu_s"])}
 
 
 def main() -> None:
