@@ -436,3 +436,19 @@ def test_forged_live_settings_records_do_not_grow_the_compiled_caches() -> None:
         rules._live_formulas(s)
     for cached in (live._checks, live._rows, live._formula_cells, fingerprint._fingerprint, rules._live_formulas_of):
         assert cached.cache_info().currsize <= live.SETTINGS_CACHE, cached
+
+
+def test_rules_profile_names_the_profiles_fee_bar_as_the_template_does(tmp_path: Path) -> None:
+    """`rules --profile` lists V2.yuan at the profile's 万元 bar, the title the template's 校验汇总 row shows."""
+    from xl_addin import live
+
+    (tmp_path / "某县.toml").write_text('[profile]\nname = "某县"\n[thresholds]\n"V2.yuan.max_wan" = 500\n',
+                                       encoding="utf-8")
+    listed = json.loads(cli("rules", "--profile", tmp_path / "某县.toml", "--json").stdout)
+    (row,) = [r for r in listed["rules"] if r["code"] == "V2.yuan"]
+    assert row["title"] == "收费金额疑似按元填写（≥500万元）"
+    (check,) = [c for c in live.checks(live.settings_of(api.load_profile(tmp_path / "某县.toml")))
+                if c.code == "V2.yuan"]
+    assert check.title == row["title"]
+    national = json.loads(cli("rules", "--profile", "全国", "--json").stdout)
+    assert "≥1000万元" in json.dumps(national, ensure_ascii=False)

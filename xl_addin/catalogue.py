@@ -114,12 +114,19 @@ def _rule(rule: str, group: Group, basis: str, *variants: tuple[str, Severity, s
                                 short=short if not variant else "")
 
 
+def yuan_title(bar: int | float) -> str:
+    """V2.yuan's title at fee bar ``bar`` (万元): the catalogue's at :data:`YUAN_THRESHOLD`, a profile's at its
+    ``V2.yuan.max_wan`` (the template's 校验汇总 row and ``rules --profile``)."""
+    shown = str(int(bar)) if float(bar).is_integer() else repr(bar)
+    return f"收费金额疑似按元填写（≥{shown}万元）"
+
+
 _rule("V1", Group.VALUE, "国办公开办函〔2021〕30号 表格数据单位为件",
       ("", E, "件数应为不小于0的整数", "“{row}”“{col}”应填写不小于0的整数（单位：件），现为“{value}”。{hint}"), live=True)
 _rule("V2", Group.VALUE, "表二 第二十条第（八）项 单位：万元",
       ("", E, "收费金额应为不小于0、最多4位小数的万元数",
        "“行政事业性收费”本年收费金额应为不小于0、最多4位小数的数字（单位：万元），现为“{value}”。{hint}"),
-      ("yuan", W, f"收费金额疑似按元填写（≥{YUAN_THRESHOLD}万元）",
+      ("yuan", W, yuan_title(YUAN_THRESHOLD),
        "“行政事业性收费”本年收费金额为 {value} 万元，数额偏大，是否误按“元”填写？1元=0.0001万元，如3500元应填0.35。"),
       ("unit", W, "发布的报告中金额以元为单位", "{value}：金额以“元”为单位，表格中的金额应以万元为单位（1元=0.0001万元）。"),
       live_variants=("", "yuan"))

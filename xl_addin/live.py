@@ -153,10 +153,7 @@ class LiveCheck:
 
     @property
     def title(self) -> str:
-        title = CATALOGUE[self.code].title
-        if self.kind == "yuan" and self.yuan != catalogue.YUAN_THRESHOLD:
-            title = title.replace(f"≥{catalogue.YUAN_THRESHOLD}万元", f"≥{_number(self.yuan)}万元")
-        return title
+        return catalogue.yuan_title(self.yuan) if self.kind == "yuan" else CATALOGUE[self.code].title
 
     @property
     def sheet(self) -> str:

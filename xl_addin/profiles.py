@@ -138,13 +138,16 @@ class Profile:
         """The effective rule set as plain rows (``xl-addin rules --profile F --json``): every entry, national and
         local, whether it is checked, its level, and who set it."""
         out = []
+        bar = self.threshold("V2.yuan.max_wan", YUAN_BY_SCOPE)
         for e in (*catalogue.CATALOGUE.values(), *catalogue.LOCAL.values()):
             local = e.code in catalogue.LOCAL
+            title = (catalogue.yuan_title(bar) if (e.rule, e.variant) == ("V2", "yuan")
+                     and isinstance(bar, int | float) and bar > 0 else e.title)
             on = self.enabled(e.rule)
             by = self.name if ((local and on) or e.code in self.severities or e.rule in self.off
                                or (self.tunes(e.rule) and not e.variant)) else ""
             out.append({"code": e.code, "id": e.rule, "enabled": on, "severity": self.severity(e.code).value,
-                        "national_severity": e.severity.value, "local": local, "title": e.title,
+                        "national_severity": e.severity.value, "local": local, "title": title,
                         "by": by, "settings": {n: self.threshold(n, t.default) for n, t in THRESHOLDS.items()
                                                if t.rule == e.rule and not e.variant}})
         return out
