@@ -28,8 +28,10 @@ LAST_ROW = FIRST_ROW + len(PROPS) - 1
 PROFILE_PROPS = (("profile_name", "规则配置名称"), ("profile_title", "规则配置标题"),
                  ("profile_digest", "规则配置摘要（各项设置的散列）"), ("profile_live", "随填随算检查的设置（JSON）"))
 PROFILE_KEYS = frozenset(k for k, _ in PROFILE_PROPS)
-#: 1-based rows of the profile's properties: after last year's figures (spec.layout_of) and a blank row
-PROFILE_FIRST_ROW = LAST_ROW + 2 + len(spec.PRIOR_KEYS) + 1
+#: 1-based rows of the profile's properties: after the last cell the layout puts on this sheet (last year's
+#: figures) and a blank row
+PROFILE_FIRST_ROW = max(spec.cell_index(at.a1)[0] for at in spec.LAYOUT.locations.values()
+                        if at.sheet == spec.HIDDEN_SHEET) + 2
 PROFILE_LAST_ROW = PROFILE_FIRST_ROW + len(PROFILE_PROPS) - 1
 #: (rows, columns) from A1 that hold every property's key and value: what a reader reads
 BOX = (PROFILE_LAST_ROW, 2)
